@@ -1,0 +1,819 @@
+/* broker.c - the one place that wires transport -> codec -> verify ->
+ * session -> router -> store, and back out as receipts and deliveries.
+ *
+ * Owns the ROUTER socket, the receiving sessions (one per actor that said
+ * HELLO, with its in-flight window) and the replies of the current batch.
+ *
+ * Invariants:
+ *  - a receipt leaves only after the transaction holding its message is
+ *    committed (group commit: every frame read in one loop turn shares one
+ *    transaction, replies are queued and sent after COMMIT);
+ *  - a failed COMMIT ends the broker (FB_ERR_STORE) without sending anything
+ *    of that batch;
+ *  - the bytes stored and forwarded are exactly the bytes verified;
+ *  - backlog lives in the store; the only per-receiver memory is its window
+ *    of in-flight sequence numbers. */
+#include "broker.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zmq.h>
+
+#include "fluxbus/catalog.h"
+#include "fluxbus/codec.h"
+#include "fluxbus/envelope.h"
+#include "fluxbus/keys.h"
+#include "notary.h"
+#include "router.h"
+#include "store.h"
+#include "zap.h"
+
+#define S_RID_MAX 256
+#define S_KEYCERT_CACHE 256
+
+typedef struct {
+    uint8_t rid[S_RID_MAX];
+    size_t rid_len;
+    char actor[FB_ACTOR_MAX];
+    unsigned window;
+    uint64_t *inflight; /* store seqs sent and not yet acked, window entries */
+    size_t n_inflight;
+    uint64_t cursor; /* highest seq sent in this session */
+    int dirty;       /* the store may hold more for it */
+    int dead;        /* peer gone: drop at the end of the turn */
+} s_session_t;
+
+typedef struct {
+    uint8_t rid[S_RID_MAX];
+    size_t rid_len;
+    const char *cmd;
+    uint8_t *data;
+    size_t len;
+} s_reply_t;
+
+typedef struct {
+    char key_id[FB_KEY_ID_CHARS + 1];
+    uint8_t *cert;
+    size_t len;
+} s_cert_t;
+
+struct broker {
+    broker_config_t cfg;
+    fb_keys_t keys;
+    notary_t notary;
+    store_t *store;
+    void *ctx;
+    void *router;
+    zap_t *zap;
+    char endpoint[256];
+    s_session_t *sessions;
+    size_t n_sessions;
+    s_reply_t *replies;
+    size_t n_replies, cap_replies;
+    s_cert_t certs[S_KEYCERT_CACHE];
+    size_t n_certs;
+    int64_t data_version;
+};
+
+/* A frame set from the ROUTER: routing id, command, data frames. */
+typedef struct {
+    zmq_msg_t part[4];
+    size_t n;
+    char actor[FB_ACTOR_MAX]; /* from ZAP's User-Id */
+} s_input_t;
+
+/* ---- logging ----------------------------------------------------------- */
+
+static void s_log(broker_t *self, fb_log_level_t level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void s_log(broker_t *self, fb_log_level_t level, const char *fmt, ...)
+{
+    if (level < self->cfg.log_level)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fb_log_stderr(NULL, level, line);
+}
+
+static void s_zap_log(void *ctx, fb_log_level_t level, const char *line)
+{
+    broker_t *self = ctx;
+    if (level >= self->cfg.log_level)
+        fb_log_stderr(NULL, level, line);
+}
+
+static void s_id_hex(const uint8_t *id, char out[2 * FB_MESSAGE_ID_BYTES + 1])
+{
+    if (id)
+        fb_hex_encode(id, FB_MESSAGE_ID_BYTES, out);
+    else
+        snprintf(out, 2 * FB_MESSAGE_ID_BYTES + 1, "-");
+}
+
+/* ---- replies (sent after commit) ---------------------------------------- */
+
+/* Queues a reply; takes ownership of data. */
+static fb_err_t s_queue_reply(broker_t *self, const s_input_t *in, const char *cmd, uint8_t *data,
+                              size_t len)
+{
+    if (self->n_replies == self->cap_replies) {
+        size_t cap = self->cap_replies ? 2 * self->cap_replies : 64;
+        void *p = realloc(self->replies, cap * sizeof *self->replies);
+        if (!p) {
+            free(data);
+            return FB_ERR_NOMEM;
+        }
+        self->replies = p;
+        self->cap_replies = cap;
+    }
+    s_reply_t *r = &self->replies[self->n_replies++];
+    r->rid_len = zmq_msg_size((zmq_msg_t *)&in->part[0]);
+    memcpy(r->rid, zmq_msg_data((zmq_msg_t *)&in->part[0]), r->rid_len);
+    r->cmd = cmd;
+    r->data = data;
+    r->len = len;
+    return FB_OK;
+}
+
+static fb_err_t s_queue_packed(broker_t *self, const s_input_t *in, const char *cmd,
+                               const ProtobufCMessage *msg)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    fb_err_t rc = fb_codec_pack(msg, &buf, &len);
+    return rc == FB_OK ? s_queue_reply(self, in, cmd, buf, len) : rc;
+}
+
+static void s_flush_replies(broker_t *self)
+{
+    for (size_t i = 0; i < self->n_replies; i++) {
+        s_reply_t *r = &self->replies[i];
+        /* A peer that left meanwhile just misses its reply: it resends and
+         * gets the receipt again, marked duplicate. */
+        if (zmq_send(self->router, r->rid, r->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) {
+            zmq_send(self->router, r->cmd, strlen(r->cmd), ZMQ_SNDMORE);
+            zmq_send(self->router, r->data, r->len, 0);
+        }
+        free(r->data);
+    }
+    self->n_replies = 0;
+}
+
+static void s_drop_replies(broker_t *self)
+{
+    for (size_t i = 0; i < self->n_replies; i++)
+        free(self->replies[i].data);
+    self->n_replies = 0;
+}
+
+/* ---- sessions ------------------------------------------------------------- */
+
+static s_session_t *s_session_of(broker_t *self, const char *actor)
+{
+    for (size_t i = 0; i < self->n_sessions; i++)
+        if (strcmp(self->sessions[i].actor, actor) == 0)
+            return &self->sessions[i];
+    return NULL;
+}
+
+static void s_session_mark_dirty(broker_t *self, const char *actor)
+{
+    s_session_t *s = s_session_of(self, actor);
+    if (s)
+        s->dirty = 1;
+}
+
+/* A HELLO (re)starts deliveries for the actor on this connection, from the
+ * oldest unacknowledged message: anything in flight before is resent. */
+static fb_err_t s_session_start(broker_t *self, const s_input_t *in, unsigned window)
+{
+    s_session_t *s = s_session_of(self, in->actor);
+    if (!s) {
+        void *p = realloc(self->sessions, (self->n_sessions + 1) * sizeof *self->sessions);
+        if (!p)
+            return FB_ERR_NOMEM;
+        self->sessions = p;
+        s = &self->sessions[self->n_sessions++];
+        memset(s, 0, sizeof *s);
+        snprintf(s->actor, sizeof s->actor, "%s", in->actor);
+        s->inflight = calloc(self->cfg.window, sizeof *s->inflight);
+        if (!s->inflight) {
+            self->n_sessions--;
+            return FB_ERR_NOMEM;
+        }
+    }
+    s->rid_len = zmq_msg_size((zmq_msg_t *)&in->part[0]);
+    memcpy(s->rid, zmq_msg_data((zmq_msg_t *)&in->part[0]), s->rid_len);
+    s->window = window && window < self->cfg.window ? window : self->cfg.window;
+    s->n_inflight = 0;
+    s->cursor = 0;
+    s->dirty = 1;
+    s->dead = 0;
+    return FB_OK;
+}
+
+static void s_session_acked(broker_t *self, const char *actor, uint64_t seq)
+{
+    s_session_t *s = s_session_of(self, actor);
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n_inflight; i++)
+        if (s->inflight[i] == seq) {
+            s->inflight[i] = s->inflight[--s->n_inflight];
+            s->dirty = 1;
+            return;
+        }
+}
+
+static void s_sessions_reap(broker_t *self)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < self->n_sessions; i++) {
+        if (self->sessions[i].dead) {
+            s_log(self, FB_LOG_INFO, "broker session-closed peer=%s", self->sessions[i].actor);
+            free(self->sessions[i].inflight);
+            continue;
+        }
+        self->sessions[j++] = self->sessions[i];
+    }
+    self->n_sessions = j;
+}
+
+/* ---- key certificates ----------------------------------------------------- */
+
+static void s_certs_clear(broker_t *self)
+{
+    for (size_t i = 0; i < self->n_certs; i++)
+        free(self->certs[i].cert);
+    self->n_certs = 0;
+}
+
+/* The broker-signed KeyCert for key_id (cached until the registry changes). */
+static fb_err_t s_keycert(broker_t *self, const char *key_id, const s_cert_t **out)
+{
+    for (size_t i = 0; i < self->n_certs; i++)
+        if (strcmp(self->certs[i].key_id, key_id) == 0) {
+            *out = &self->certs[i];
+            return FB_OK;
+        }
+    if (self->n_certs == S_KEYCERT_CACHE)
+        s_certs_clear(self);
+    store_key_t key;
+    fb_err_t rc = store_key_get(self->store, key_id, &key);
+    s_cert_t *c = &self->certs[self->n_certs];
+    if (rc == FB_OK)
+        rc = notary_keycert(&self->notary, &key, &c->cert, &c->len);
+    if (rc != FB_OK)
+        return rc;
+    snprintf(c->key_id, sizeof c->key_id, "%s", key_id);
+    self->n_certs++;
+    *out = c;
+    return FB_OK;
+}
+
+/* ---- delivery --------------------------------------------------------------- */
+
+typedef struct {
+    broker_t *self;
+    s_session_t *s;
+    size_t sent;
+    int blocked;
+} s_pump_t;
+
+static void s_deliver_one(void *ctx, uint64_t seq, const uint8_t *env, size_t len,
+                          const char *key_id)
+{
+    s_pump_t *p = ctx;
+    broker_t *self = p->self;
+    s_session_t *s = p->s;
+    if (p->blocked || s->dead)
+        return;
+    const s_cert_t *cert = NULL;
+    if (s_keycert(self, key_id, &cert) != FB_OK) {
+        s_log(self, FB_LOG_ERROR, "broker keycert-failed key_id=%s seq=%llu", key_id,
+              (unsigned long long)seq);
+        p->blocked = 1;
+        return;
+    }
+    uint8_t seq_be[8];
+    for (int i = 0; i < 8; i++)
+        seq_be[i] = (uint8_t)(seq >> (56 - 8 * i));
+    if (zmq_send(self->router, s->rid, s->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        if (errno == EHOSTUNREACH)
+            s->dead = 1; /* the peer left; its queue waits in the store */
+        p->blocked = 1;
+        return;
+    }
+    zmq_send(self->router, "DELIVER", 7, ZMQ_SNDMORE);
+    zmq_send(self->router, seq_be, 8, ZMQ_SNDMORE);
+    zmq_send(self->router, env, len, ZMQ_SNDMORE);
+    zmq_send(self->router, cert->cert, cert->len, 0);
+    s->inflight[s->n_inflight++] = seq;
+    s->cursor = seq;
+    p->sent++;
+}
+
+static fb_err_t s_pump(broker_t *self)
+{
+    for (size_t i = 0; i < self->n_sessions; i++) {
+        s_session_t *s = &self->sessions[i];
+        if (!s->dirty || s->dead || s->n_inflight >= s->window)
+            continue;
+        size_t room = s->window - s->n_inflight;
+        s_pump_t p = {self, s, 0, 0};
+        fb_err_t rc = store_pending_for(self->store, s->actor, s->cursor, room, s_deliver_one, &p);
+        if (rc != FB_OK)
+            return rc;
+        if (!p.blocked && p.sent < room)
+            s->dirty = 0; /* drained: wait for a new message or an ack */
+    }
+    s_sessions_reap(self);
+    return FB_OK;
+}
+
+/* ---- the SEND pipeline ---------------------------------------------------------- */
+
+static fb_err_t s_nack(broker_t *self, const s_input_t *in, const uint8_t *id, fb_err_t reason,
+                       const char *detail)
+{
+    char hex[2 * FB_MESSAGE_ID_BYTES + 1];
+    s_id_hex(id, hex);
+    s_log(self, FB_LOG_WARN, "broker nack msg_id=%s peer=%s reason=%s detail=\"%s\"", hex,
+          in->actor, fb_err_name(reason), detail);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    fb_err_t rc = notary_nack(&self->notary, in->actor, id, reason, detail, &buf, &len);
+    return rc == FB_OK ? s_queue_reply(self, in, "RECEIPT", buf, len) : rc;
+}
+
+/* Checks the key that signed env: registered, owned by the connection's
+ * actor, signature valid, not revoked, in validity. */
+static fb_err_t s_check_key(broker_t *self, const s_input_t *in, const Fluxbus__V1__Envelope *env,
+                            char *detail, size_t dlen)
+{
+    store_key_t key;
+    fb_err_t rc = store_key_get(self->store, env->key_id, &key);
+    if (rc == FB_ERR_NOT_FOUND) {
+        snprintf(detail, dlen, "key_id %.32s is not registered", env->key_id);
+        return FB_ERR_UNKNOWN_KEY;
+    }
+    if (rc != FB_OK)
+        return rc;
+    if (fb_envelope_verify(env, key.public_key) != FB_OK) {
+        snprintf(detail, dlen, "signature does not verify with key %s", key.key_id);
+        return FB_ERR_BAD_SIGNATURE;
+    }
+    if (strcmp(key.actor, in->actor) != 0) {
+        snprintf(detail, dlen, "key %s belongs to %s, connection is %s", key.key_id, key.actor,
+                 in->actor);
+        return FB_ERR_SENDER_MISMATCH;
+    }
+    int64_t now = fb_now_ms();
+    if ((key.revoked_at_ms && now >= key.revoked_at_ms) || now < key.valid_from_ms ||
+        (key.valid_until_ms && now > key.valid_until_ms)) {
+        snprintf(detail, dlen, "key %s is revoked or not valid now", key.key_id);
+        return FB_ERR_KEY_REVOKED;
+    }
+    return FB_OK;
+}
+
+/* Checks the body against the connection and the catalog; decodes the payload. */
+static fb_err_t s_check_body(broker_t *self, const s_input_t *in,
+                             const Fluxbus__V1__SignedBody *body, store_actor_t *sender,
+                             char *detail, size_t dlen)
+{
+    if (strcmp(body->sender, in->actor) != 0) {
+        snprintf(detail, dlen, "body sender %.64s is not the connection's actor", body->sender);
+        return FB_ERR_SENDER_MISMATCH;
+    }
+    fb_err_t rc = store_actor_get(self->store, in->actor, sender);
+    if (rc == FB_ERR_NOT_FOUND || (rc == FB_OK && sender->revoked_at_ms)) {
+        snprintf(detail, dlen, "actor %s is revoked", in->actor);
+        return FB_ERR_NOT_AUTHORIZED;
+    }
+    if (rc != FB_OK)
+        return rc;
+    const fb_catalog_entry_t *entry = fb_catalog_by_type((int)body->type);
+    if (!entry || body->type >= FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT) {
+        snprintf(detail, dlen, "type %d is not a domain message type", (int)body->type);
+        return FB_ERR_UNKNOWN_TYPE;
+    }
+    ProtobufCMessage *payload = NULL;
+    rc = fb_codec_unpack(entry->desc, body->payload.data, body->payload.len, self->cfg.max_envelope,
+                         &payload);
+    fb_codec_free(payload);
+    if (rc != FB_OK) {
+        snprintf(detail, dlen, "payload is not a valid %s", entry->name);
+        return FB_ERR_MALFORMED;
+    }
+    return FB_OK;
+}
+
+/* Same (sender, message_id) seen before: same bytes get the receipt again
+ * (duplicate), other bytes are a CONFLICT. Returns FB_ERR_NOT_FOUND if new. */
+static fb_err_t s_dedup(broker_t *self, const s_input_t *in, const Fluxbus__V1__SignedBody *body,
+                        const uint8_t sha[32])
+{
+    store_seen_t seen;
+    fb_err_t rc = store_find(self->store, body->sender, body->message_id.data, &seen);
+    if (rc != FB_OK)
+        return rc;
+    char hex[2 * FB_MESSAGE_ID_BYTES + 1];
+    s_id_hex(body->message_id.data, hex);
+    if (memcmp(seen.envelope_sha256, sha, 32) != 0)
+        return s_nack(self, in, body->message_id.data, FB_ERR_CONFLICT,
+                      "message_id already used with different bytes");
+    s_log(self, FB_LOG_INFO, "broker duplicate msg_id=%s peer=%s seq=%llu", hex, in->actor,
+          (unsigned long long)seen.seq);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    rc = notary_receipt(&self->notary, body->sender, body->message_id.data, seen.seq,
+                        seen.accepted_at_ms, true, sha, NULL, &buf, &len);
+    return rc == FB_OK ? s_queue_reply(self, in, "RECEIPT", buf, len) : rc;
+}
+
+/* Stores an accepted message, queues it for its targets, signs the receipt. */
+static fb_err_t s_accept(broker_t *self, const s_input_t *in, const Fluxbus__V1__SignedBody *body,
+                         const uint8_t *data, size_t len, const uint8_t sha[32],
+                         const router_targets_t *targets)
+{
+    int64_t now = fb_now_ms();
+    store_message_t m = {
+        .sender = body->sender,
+        .message_id = body->message_id.data,
+        .sender_seq = body->sequence,
+        .type = (int)body->type,
+        .correlation_id = body->correlation_id,
+        .key_id = body->key_id,
+        .envelope = data,
+        .envelope_len = len,
+        .envelope_sha256 = sha,
+        .created_at_ms = body->created_at_ms,
+        .accepted_at_ms = now,
+    };
+    uint64_t seq = 0;
+    fb_err_t rc = store_put(self->store, &m, &seq);
+    for (size_t i = 0; rc == FB_OK && i < targets->n; i++) {
+        rc = store_enqueue(self->store, seq, targets->actor[i]);
+        s_session_mark_dirty(self, targets->actor[i]);
+    }
+    uint8_t *receipt = NULL;
+    size_t receipt_len = 0;
+    if (rc == FB_OK)
+        rc = notary_receipt(&self->notary, body->sender, body->message_id.data, seq, now, false,
+                            sha, targets, &receipt, &receipt_len);
+    if (rc == FB_OK)
+        rc = store_set_receipt(self->store, seq, receipt, receipt_len);
+    if (rc != FB_OK) {
+        free(receipt);
+        return rc;
+    }
+    char hex[2 * FB_MESSAGE_ID_BYTES + 1];
+    s_id_hex(body->message_id.data, hex);
+    s_log(self, FB_LOG_INFO, "broker accept msg_id=%s peer=%s type=%d seq=%llu recipients=%zu", hex,
+          in->actor, (int)body->type, (unsigned long long)seq, targets->n);
+    return s_queue_reply(self, in, "RECEIPT", receipt, receipt_len);
+}
+
+/* size cap -> decode -> key + verify -> parse -> sender/type/payload ->
+ * dedup -> route -> store + receipt. Refusals become signed Nacks; only a
+ * store failure is returned as an error (it is fatal). */
+static fb_err_t s_handle_send(broker_t *self, const s_input_t *in)
+{
+    if (in->n < 3)
+        return s_nack(self, in, NULL, FB_ERR_MALFORMED, "SEND without an envelope frame");
+    const uint8_t *data = zmq_msg_data((zmq_msg_t *)&in->part[2]);
+    size_t len = zmq_msg_size((zmq_msg_t *)&in->part[2]);
+    char detail[256] = "";
+    Fluxbus__V1__Envelope *env = NULL;
+    Fluxbus__V1__SignedBody *body = NULL;
+    fb_err_t rc = fb_envelope_decode(data, len, self->cfg.max_envelope, &env);
+    if (rc != FB_OK) {
+        snprintf(detail, sizeof detail, rc == FB_ERR_TOO_LARGE ? "envelope of %zu bytes is over the cap"
+                                                               : "envelope of %zu bytes does not decode",
+                 len);
+        return s_nack(self, in, NULL, rc, detail);
+    }
+    rc = s_check_key(self, in, env, detail, sizeof detail);
+    if (rc == FB_OK) {
+        rc = fb_envelope_parse_body(env, &body);
+        if (rc != FB_OK)
+            snprintf(detail, sizeof detail, "signed body is not acceptable");
+    }
+    fb_envelope_free(env);
+    if (rc != FB_OK)
+        return rc == FB_ERR_STORE ? rc : s_nack(self, in, NULL, rc, detail);
+
+    const uint8_t *id = body->message_id.data;
+    store_actor_t sender;
+    router_targets_t targets = {0};
+    uint8_t sha[32];
+    fb_sha256(data, len, sha);
+    rc = s_check_body(self, in, body, &sender, detail, sizeof detail);
+    if (rc == FB_OK) {
+        rc = s_dedup(self, in, body, sha);
+        if (rc == FB_ERR_NOT_FOUND) {
+            rc = router_route(self->store, &sender, body, &targets, detail, sizeof detail);
+            if (rc == FB_OK)
+                rc = s_accept(self, in, body, data, len, sha, &targets);
+            else if (rc != FB_ERR_STORE)
+                rc = s_nack(self, in, id, rc, detail);
+        }
+    } else if (rc != FB_ERR_STORE) {
+        rc = s_nack(self, in, id, rc, detail);
+    }
+    router_targets_free(&targets);
+    fb_body_free(body);
+    return rc;
+}
+
+/* ---- the other commands ------------------------------------------------------------ */
+
+static fb_err_t s_handle_ping(broker_t *self, const s_input_t *in)
+{
+    Fluxbus__V1__Welcome w = FLUXBUS__V1__WELCOME__INIT;
+    w.version = FB_PROTOCOL_VERSION;
+    w.actor_id = (char *)in->actor;
+    w.broker_time_ms = fb_now_ms();
+    return s_queue_packed(self, in, "WELCOME", &w.base);
+}
+
+static fb_err_t s_handle_hello(broker_t *self, const s_input_t *in)
+{
+    ProtobufCMessage *msg = NULL;
+    unsigned window = 0;
+    if (in->n >= 3 && fb_codec_unpack(&fluxbus__v1__hello__descriptor,
+                                      zmq_msg_data((zmq_msg_t *)&in->part[2]),
+                                      zmq_msg_size((zmq_msg_t *)&in->part[2]), 4096, &msg) == FB_OK)
+        window = ((Fluxbus__V1__Hello *)msg)->window;
+    fb_codec_free(msg);
+    s_log(self, FB_LOG_INFO, "broker receiver peer=%s window=%u", in->actor,
+          window ? window : self->cfg.window);
+    return s_session_start(self, in, window);
+}
+
+static fb_err_t s_handle_ack(broker_t *self, const s_input_t *in)
+{
+    ProtobufCMessage *msg = NULL;
+    if (in->n < 3 || fb_codec_unpack(&fluxbus__v1__delivery_ack__descriptor,
+                                     zmq_msg_data((zmq_msg_t *)&in->part[2]),
+                                     zmq_msg_size((zmq_msg_t *)&in->part[2]), 4096, &msg) != FB_OK) {
+        s_log(self, FB_LOG_WARN, "broker bad-ack peer=%s", in->actor);
+        return FB_OK;
+    }
+    uint64_t seq = ((Fluxbus__V1__DeliveryAck *)msg)->store_seq;
+    fb_codec_free(msg);
+    /* Only the recipient's own queue is touched: the actor comes from ZAP. */
+    fb_err_t rc = store_mark_acked(self->store, in->actor, seq, fb_now_ms());
+    if (rc == FB_ERR_NOT_FOUND)
+        s_log(self, FB_LOG_DEBUG, "broker ack-ignored peer=%s seq=%llu", in->actor,
+              (unsigned long long)seq);
+    else if (rc != FB_OK)
+        return rc;
+    s_session_acked(self, in->actor, seq);
+    return FB_OK;
+}
+
+static fb_err_t s_handle_subscribe(broker_t *self, const s_input_t *in)
+{
+    ProtobufCMessage *msg = NULL;
+    Fluxbus__V1__SubAck ack = FLUXBUS__V1__SUB_ACK__INIT;
+    char detail[256] = "";
+    fb_err_t rc = FB_ERR_MALFORMED;
+    if (in->n >= 3)
+        rc = fb_codec_unpack(&fluxbus__v1__subscribe__descriptor,
+                             zmq_msg_data((zmq_msg_t *)&in->part[2]),
+                             zmq_msg_size((zmq_msg_t *)&in->part[2]), 4096, &msg);
+    const char *topic = rc == FB_OK ? ((Fluxbus__V1__Subscribe *)msg)->topic : "";
+    store_actor_t actor;
+    if (rc == FB_OK)
+        rc = store_actor_get(self->store, in->actor, &actor);
+    if (rc == FB_OK)
+        rc = router_may_subscribe(&actor, topic, detail, sizeof detail);
+    if (rc == FB_OK)
+        rc = store_subscribe(self->store, in->actor, topic);
+    if (rc == FB_ERR_STORE) {
+        fb_codec_free(msg);
+        return rc;
+    }
+    s_log(self, rc == FB_OK ? FB_LOG_INFO : FB_LOG_WARN,
+          "broker subscribe peer=%s topic=%s reason=%s detail=\"%s\"", in->actor, topic,
+          fb_err_name(rc), detail);
+    ack.topic = (char *)topic;
+    ack.reason = (Fluxbus__V1__ReasonCode)fb_err_to_reason(rc);
+    ack.detail = detail;
+    rc = s_queue_packed(self, in, "SUBACK", &ack.base);
+    fb_codec_free(msg);
+    return rc;
+}
+
+static int s_is(const s_input_t *in, const char *cmd)
+{
+    size_t n = strlen(cmd);
+    return zmq_msg_size((zmq_msg_t *)&in->part[1]) == n &&
+           memcmp(zmq_msg_data((zmq_msg_t *)&in->part[1]), cmd, n) == 0;
+}
+
+static fb_err_t s_dispatch(broker_t *self, const s_input_t *in)
+{
+    if (in->n < 2)
+        return FB_OK;
+    if (s_is(in, "SEND"))
+        return s_handle_send(self, in);
+    if (s_is(in, "ACK"))
+        return s_handle_ack(self, in);
+    if (s_is(in, "HELLO"))
+        return s_handle_hello(self, in);
+    if (s_is(in, "PING"))
+        return s_handle_ping(self, in);
+    if (s_is(in, "SUBSCRIBE"))
+        return s_handle_subscribe(self, in);
+    s_log(self, FB_LOG_WARN, "broker unknown-command peer=%s", in->actor);
+    return FB_OK;
+}
+
+/* ---- the loop ------------------------------------------------------------------- */
+
+/* Reads one frame set without waiting; returns 0 when none is there. */
+static int s_read_input(broker_t *self, s_input_t *in)
+{
+    in->n = 0;
+    int more = 1;
+    while (more) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, self->router, in->n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+            zmq_msg_close(&m);
+            return in->n > 0;
+        }
+        more = zmq_msg_more(&m);
+        if (in->n < 4)
+            in->part[in->n++] = m;
+        else
+            zmq_msg_close(&m);
+    }
+    /* The routing-id frame is made by the ROUTER and carries no metadata: the
+     * ZAP User-Id is read from the first frame the peer sent. */
+    const char *user = in->n > 1 ? zmq_msg_gets(&in->part[1], "User-Id") : NULL;
+    snprintf(in->actor, sizeof in->actor, "%s", user ? user : "");
+    return 1;
+}
+
+static void s_input_close(s_input_t *in)
+{
+    for (size_t i = 0; i < in->n; i++)
+        zmq_msg_close(&in->part[i]);
+    in->n = 0;
+}
+
+/* One group commit: every frame set available now (up to batch_max). */
+static fb_err_t s_turn(broker_t *self)
+{
+    fb_err_t rc = store_begin(self->store);
+    s_input_t in;
+    for (unsigned i = 0; rc == FB_OK && i < self->cfg.batch_max && s_read_input(self, &in); i++) {
+        if (in.actor[0])
+            rc = s_dispatch(self, &in);
+        else
+            s_log(self, FB_LOG_WARN, "broker unauthenticated-frame action=drop");
+        s_input_close(&in);
+    }
+    if (rc == FB_OK)
+        rc = store_commit(self->store);
+    if (rc != FB_OK) {
+        store_rollback(self->store);
+        s_drop_replies(self);
+        return FB_ERR_STORE;
+    }
+    s_flush_replies(self);
+    int64_t dv = store_data_version(self->store);
+    if (dv != self->data_version) { /* the CLI changed the registry */
+        self->data_version = dv;
+        s_certs_clear(self);
+    }
+    return s_pump(self);
+}
+
+fb_err_t broker_run(broker_t *self, volatile sig_atomic_t *stop)
+{
+    printf("ready endpoint=%s\n", self->endpoint);
+    fflush(stdout);
+    s_log(self, FB_LOG_INFO, "broker ready endpoint=%s store=%s", self->endpoint, self->cfg.store);
+    while (!*stop) {
+        zmq_pollitem_t item = {self->router, 0, ZMQ_POLLIN, 0};
+        int n = zmq_poll(&item, 1, 1000);
+        if (n < 0 && errno != EINTR) {
+            s_log(self, FB_LOG_ERROR, "broker poll-failed reason=\"%s\"", zmq_strerror(errno));
+            return FB_ERR_TRANSPORT;
+        }
+        if (n <= 0)
+            continue;
+        if (s_turn(self) != FB_OK) {
+            s_log(self, FB_LOG_ERROR,
+                  "broker store-failed reason=commit action=exit detail=\"nothing of the last "
+                  "batch was acknowledged\"");
+            return FB_ERR_STORE;
+        }
+    }
+    s_log(self, FB_LOG_INFO, "broker stopping reason=signal");
+    return FB_OK;
+}
+
+/* ---- lifecycle --------------------------------------------------------------------- */
+
+static fb_err_t s_bind(broker_t *self)
+{
+    int one = 1, linger = 2000, server = 1;
+    self->router = zmq_socket(self->ctx, ZMQ_ROUTER);
+    if (!self->router)
+        return FB_ERR_TRANSPORT;
+    zmq_setsockopt(self->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    zmq_setsockopt(self->router, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(self->router, ZMQ_CURVE_SERVER, &server, sizeof server);
+    zmq_setsockopt(self->router, ZMQ_CURVE_SECRETKEY, self->keys.curve_sk, 32);
+    zmq_setsockopt(self->router, ZMQ_ZAP_DOMAIN, "fluxbus", 7);
+    if (zmq_bind(self->router, self->cfg.endpoint) != 0) {
+        s_log(self, FB_LOG_ERROR, "broker bind-failed endpoint=%s reason=\"%s\"", self->cfg.endpoint,
+              zmq_strerror(errno));
+        return FB_ERR_TRANSPORT;
+    }
+    size_t len = sizeof self->endpoint;
+    zmq_getsockopt(self->router, ZMQ_LAST_ENDPOINT, self->endpoint, &len);
+    return FB_OK;
+}
+
+broker_t *broker_new(const broker_config_t *cfg, fb_err_t *err)
+{
+    broker_t *self = calloc(1, sizeof *self);
+    char why[512];
+    *err = FB_ERR_NOMEM;
+    if (!self)
+        return NULL;
+    self->cfg = *cfg;
+    *err = fb_keys_load(&self->keys, cfg->key);
+    if (*err != FB_OK || !self->keys.has_secret) {
+        if (*err == FB_OK)
+            *err = FB_ERR_INVALID;
+        s_log(self, FB_LOG_ERROR, "broker key-load-failed path=%s reason=%s (%s)", cfg->key,
+              fb_err_name(*err), *err == FB_ERR_INVALID ? "no secret keys in file" : fb_err_str(*err));
+        broker_destroy(&self);
+        return NULL;
+    }
+    self->notary.keys = &self->keys;
+    self->notary.sequence = (uint64_t)fb_now_ms() * 1000;
+    self->store = store_open(cfg->store, why, sizeof why);
+    if (!self->store) {
+        s_log(self, FB_LOG_ERROR, "broker store-open-failed detail=\"%s\"", why);
+        *err = FB_ERR_STORE;
+        broker_destroy(&self);
+        return NULL;
+    }
+    self->data_version = store_data_version(self->store);
+    self->ctx = zmq_ctx_new();
+    if (self->ctx)
+        self->zap = zap_start(self->ctx, cfg->store, s_zap_log, self, err);
+    if (!self->zap || (*err = s_bind(self)) != FB_OK) {
+        if (*err == FB_OK)
+            *err = FB_ERR_TRANSPORT;
+        broker_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+const char *broker_endpoint(const broker_t *self)
+{
+    return self->endpoint;
+}
+
+void broker_destroy(broker_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    broker_t *self = *self_p;
+    if (self->router)
+        zmq_close(self->router);
+    if (self->ctx) {
+        zmq_ctx_shutdown(self->ctx); /* wakes the ZAP thread */
+        zap_stop(&self->zap);
+        zmq_ctx_term(self->ctx);
+    }
+    for (size_t i = 0; i < self->n_sessions; i++)
+        free(self->sessions[i].inflight);
+    free(self->sessions);
+    s_drop_replies(self);
+    free(self->replies);
+    s_certs_clear(self);
+    store_destroy(&self->store);
+    fb_keys_wipe(&self->keys);
+    free(self);
+    *self_p = NULL;
+}

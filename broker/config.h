@@ -1,0 +1,33 @@
+/* config.h - the broker's settings: defaults, the config file, then flags.
+ *
+ * File format: one "name = value" per line, '#' starts a comment. Names are
+ * those of the fields below (endpoint, store, key, max_envelope, window,
+ * batch_max, log_level). Unknown names are an error, reported with the line. */
+#ifndef FLUXBUS_BROKER_CONFIG_H
+#define FLUXBUS_BROKER_CONFIG_H
+
+#include <stddef.h>
+
+#include "fluxbus/err.h"
+#include "fluxbus/log.h"
+
+typedef struct {
+    char endpoint[256];  /* default tcp://127.0.0.1:5770 */
+    char store[1024];    /* default fluxbus.db */
+    char key[1024];      /* broker secret key file; default broker.key */
+    size_t max_envelope; /* bytes; default 262144 */
+    unsigned window;     /* deliveries in flight per receiver; default 64 */
+    unsigned batch_max;  /* messages per group commit; default 256 */
+    fb_log_level_t log_level; /* default info */
+} broker_config_t;
+
+void broker_config_defaults(broker_config_t *cfg);
+
+/* Applies a config file. On error returns FB_ERR_PARSE / FB_ERR_IO and a
+ * reason naming the line in errbuf. */
+fb_err_t broker_config_load(broker_config_t *cfg, const char *path, char *errbuf, size_t errlen);
+
+/* Applies one setting by name (used by the file reader and by flags). */
+fb_err_t broker_config_set(broker_config_t *cfg, const char *name, const char *value);
+
+#endif

@@ -1,0 +1,32 @@
+/* notary.h - what the broker signs: receipts, nacks and key certificates.
+ * Each is a SignedBody from the broker's actor, sealed with its key. */
+#ifndef FLUXBUS_BROKER_NOTARY_H
+#define FLUXBUS_BROKER_NOTARY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fluxbus/err.h"
+#include "fluxbus/keys.h"
+#include "router.h"
+#include "store.h"
+
+typedef struct {
+    const fb_keys_t *keys; /* the broker's keys (borrowed) */
+    uint64_t sequence;     /* per-sender sequence of the broker's own messages */
+} notary_t;
+
+/* Receipt for message `id` of `sender`, stored at `seq`. Caller frees *out. */
+fb_err_t notary_receipt(notary_t *self, const char *sender, const uint8_t *id, uint64_t seq,
+                        int64_t accepted_at_ms, bool duplicate, const uint8_t sha256[32],
+                        const router_targets_t *targets, uint8_t **out, size_t *out_len);
+
+/* Nack for message `id` (NULL when the body could not be read). */
+fb_err_t notary_nack(notary_t *self, const char *to, const uint8_t *id, fb_err_t reason,
+                     const char *detail, uint8_t **out, size_t *out_len);
+
+/* KeyCert binding key->key_id to key->actor. */
+fb_err_t notary_keycert(notary_t *self, const store_key_t *key, uint8_t **out, size_t *out_len);
+
+#endif

@@ -1,0 +1,223 @@
+/* router.c - authorization and fan-out.
+ *
+ * Owns the table of which roles may send each message type, to which roles,
+ * and on which kind of topic; the topic syntax ("caleol/<INSEE>",
+ * "logements/<INSEE>"); and the subscription rule (communes and observers,
+ * for the INSEE codes of their own territory). It reads the registry, never
+ * writes it.
+ *
+ * Invariant: a message is routed to an actor only if that actor is named as a
+ * recipient and has a role the rule allows, or holds a subscription to one of
+ * the message's topics. */
+#include "router.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { S_NO_MANDATE = 0, S_BAILLEUR_NEEDS_MANDATE = 1 } s_mandate_rule_t;
+
+typedef struct {
+    int type;
+    const char *senders;    /* roles allowed to send */
+    const char *recipients; /* roles a direct recipient must hold (one of) */
+    const char *topic_kind; /* topic kind it may be published on, or NULL */
+    s_mandate_rule_t mandate;
+} s_rule_t;
+
+#define T(x) FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_##x
+static const s_rule_t s_rules[] = {
+    {T(LOGEMENT_LIBERE), "bailleur", "reservataire,sne,commune,observer", "logements", 0},
+    {T(ORIENTATION), "bailleur", "reservataire", NULL, 0},
+    {T(ORIENTATION_ACK), "reservataire", "bailleur", NULL, 0},
+    {T(ORIENTATION_DECLINE), "reservataire", "bailleur", NULL, 0},
+    /* Under gestion déléguée the bailleur designates and informs the
+     * réservataire, which must have given it a mandate. */
+    {T(DESIGNATION), "reservataire,bailleur", "bailleur,reservataire", NULL,
+     S_BAILLEUR_NEEDS_MANDATE},
+    {T(REMISE_A_DISPOSITION), "reservataire", "bailleur", NULL, 0},
+    {T(DEADLINE_EXPIRED), "bailleur", "reservataire", NULL, 0},
+    {T(VISITE), "bailleur", "reservataire", NULL, 0},
+    {T(CALEOL_SEANCE), "bailleur", "reservataire,commune,observer", "caleol", 0},
+    {T(CALEOL_DECISION), "bailleur", "reservataire,sne", NULL, 0},
+    {T(PROPOSITION_REPONSE), "bailleur", "reservataire", NULL, 0},
+    {T(ATTRIBUTION_NON_SUIVIE_DE_BAIL), "bailleur", "reservataire,sne", NULL, 0},
+    {T(BAIL_SIGNE), "bailleur", "reservataire,sne", NULL, 0},
+    {T(SNE_RADIATION_ACK), "sne", "bailleur", NULL, 0},
+    {T(CONVENTION), "bailleur,reservataire", "bailleur,reservataire,observer", NULL, 0},
+    {T(DECOMPTE_DROITS), "bailleur", "reservataire,observer", NULL, 0},
+    {T(BILAN_ANNUEL), "bailleur", "reservataire,observer,commune", NULL, 0},
+};
+#undef T
+
+static const s_rule_t *s_rule_for(int type)
+{
+    for (size_t i = 0; i < sizeof s_rules / sizeof s_rules[0]; i++)
+        if (s_rules[i].type == type)
+            return &s_rules[i];
+    return NULL;
+}
+
+/* True when the two comma-separated role lists share a role. */
+static int s_roles_meet(const char *have, const char *allowed)
+{
+    char buf[STORE_LIST_MAX];
+    snprintf(buf, sizeof buf, "%s", allowed);
+    for (char *save = NULL, *r = strtok_r(buf, ",", &save); r; r = strtok_r(NULL, ",", &save))
+        if (store_list_has(have, r))
+            return 1;
+    return 0;
+}
+
+/* INSEE commune code: 5 characters, digits, or 2A/2B for Corsica. */
+static int s_is_insee(const char *s)
+{
+    if (strlen(s) != 5)
+        return 0;
+    for (int i = 0; i < 5; i++) {
+        int ok = isdigit((unsigned char)s[i]) || (i == 1 && (s[i] == 'A' || s[i] == 'B'));
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+/* Splits "kind/INSEE"; returns 0 if the topic is not of that form. */
+static int s_parse_topic(const char *topic, char *kind, size_t kind_len, const char **insee)
+{
+    const char *slash = strchr(topic, '/');
+    if (!slash || (size_t)(slash - topic) >= kind_len)
+        return 0;
+    memcpy(kind, topic, (size_t)(slash - topic));
+    kind[slash - topic] = '\0';
+    *insee = slash + 1;
+    return (strcmp(kind, "caleol") == 0 || strcmp(kind, "logements") == 0) && s_is_insee(*insee);
+}
+
+static fb_err_t s_add_target(router_targets_t *t, const char *actor)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->actor[i], actor) == 0)
+            return FB_OK;
+    if (t->n == ROUTER_MAX_TARGETS)
+        return FB_ERR_TOO_LARGE;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 8;
+        void *p = realloc(t->actor, cap * sizeof *t->actor);
+        if (!p)
+            return FB_ERR_NOMEM;
+        t->actor = p;
+        t->cap = cap;
+    }
+    snprintf(t->actor[t->n++], FB_ACTOR_MAX, "%s", actor);
+    return FB_OK;
+}
+
+typedef struct {
+    router_targets_t *t;
+    fb_err_t rc;
+} s_sub_ctx_t;
+
+static void s_on_subscriber(void *ctx, const char *actor)
+{
+    s_sub_ctx_t *c = ctx;
+    if (c->rc == FB_OK)
+        c->rc = s_add_target(c->t, actor);
+}
+
+/* Checks one direct recipient against the rule and adds it. */
+static fb_err_t s_route_recipient(store_t *store, const store_actor_t *sender, const s_rule_t *rule,
+                                  const char *id, router_targets_t *out, char *detail, size_t dlen)
+{
+    store_actor_t r;
+    fb_err_t rc = store_actor_get(store, id, &r);
+    if (rc == FB_ERR_NOT_FOUND || (rc == FB_OK && r.revoked_at_ms)) {
+        snprintf(detail, dlen, "recipient %s is not a registered active actor", id);
+        return FB_ERR_UNKNOWN_RECIPIENT;
+    }
+    if (rc != FB_OK)
+        return rc;
+    if (!s_roles_meet(r.roles, rule->recipients)) {
+        snprintf(detail, dlen, "recipient %s (roles %s) may not receive this type", id, r.roles);
+        return FB_ERR_NOT_AUTHORIZED;
+    }
+    /* A bailleur designating for a réservataire needs that réservataire's mandate. */
+    if (rule->mandate == S_BAILLEUR_NEEDS_MANDATE && !store_list_has(sender->roles, "reservataire") &&
+        store_list_has(r.roles, "reservataire") && !store_mandate_exists(store, r.id, sender->id)) {
+        snprintf(detail, dlen, "no mandate from %s to %s for designation", r.id, sender->id);
+        return FB_ERR_NOT_AUTHORIZED;
+    }
+    return s_add_target(out, r.id);
+}
+
+fb_err_t router_route(store_t *store, const store_actor_t *sender,
+                      const Fluxbus__V1__SignedBody *body, router_targets_t *out, char *detail,
+                      size_t dlen)
+{
+    detail[0] = '\0';
+    const s_rule_t *rule = s_rule_for((int)body->type);
+    if (!rule) {
+        snprintf(detail, dlen, "type %d is not a domain message type", (int)body->type);
+        return FB_ERR_UNKNOWN_TYPE;
+    }
+    if (!s_roles_meet(sender->roles, rule->senders)) {
+        snprintf(detail, dlen, "sender roles %s may not send this type", sender->roles);
+        return FB_ERR_NOT_AUTHORIZED;
+    }
+    if (body->n_recipients == 0 && body->n_topics == 0) {
+        snprintf(detail, dlen, "no recipient and no topic");
+        return FB_ERR_NO_RECIPIENT;
+    }
+    if (body->n_recipients + body->n_topics > ROUTER_MAX_TARGETS) {
+        snprintf(detail, dlen, "more than %d recipients and topics", ROUTER_MAX_TARGETS);
+        return FB_ERR_TOO_LARGE;
+    }
+    fb_err_t rc = FB_OK;
+    for (size_t i = 0; rc == FB_OK && i < body->n_recipients; i++)
+        rc = s_route_recipient(store, sender, rule, body->recipients[i], out, detail, dlen);
+    for (size_t i = 0; rc == FB_OK && i < body->n_topics; i++) {
+        char kind[16];
+        const char *insee = NULL;
+        if (!s_parse_topic(body->topics[i], kind, sizeof kind, &insee)) {
+            snprintf(detail, dlen, "topic \"%s\" is not kind/INSEE", body->topics[i]);
+            return FB_ERR_BAD_TOPIC;
+        }
+        if (!rule->topic_kind || strcmp(kind, rule->topic_kind) != 0) {
+            snprintf(detail, dlen, "this type may not be published on topic %s", body->topics[i]);
+            return FB_ERR_NOT_AUTHORIZED;
+        }
+        s_sub_ctx_t ctx = {out, FB_OK};
+        rc = store_subscribers(store, body->topics[i], s_on_subscriber, &ctx);
+        if (rc == FB_OK)
+            rc = ctx.rc;
+    }
+    return rc;
+}
+
+fb_err_t router_may_subscribe(const store_actor_t *actor, const char *topic, char *detail,
+                              size_t dlen)
+{
+    char kind[16];
+    const char *insee = NULL;
+    detail[0] = '\0';
+    if (!s_parse_topic(topic, kind, sizeof kind, &insee)) {
+        snprintf(detail, dlen, "topic \"%s\" is not caleol/<INSEE> or logements/<INSEE>", topic);
+        return FB_ERR_BAD_TOPIC;
+    }
+    if (!s_roles_meet(actor->roles, "commune,observer")) {
+        snprintf(detail, dlen, "only communes and observers subscribe to topics");
+        return FB_ERR_NOT_AUTHORIZED;
+    }
+    if (!store_list_has(actor->territories, insee)) {
+        snprintf(detail, dlen, "INSEE %s is not in the territory of %s", insee, actor->id);
+        return FB_ERR_NOT_AUTHORIZED;
+    }
+    return FB_OK;
+}
+
+void router_targets_free(router_targets_t *t)
+{
+    free(t->actor);
+    memset(t, 0, sizeof *t);
+}

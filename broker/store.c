@@ -1,0 +1,648 @@
+/* store.c - SQLite persistence of the broker (see store.h for the contract).
+ *
+ * Owns: the schema and its migrations (table schema_version), one prepared
+ * statement per query, prepared once at open, and the durability settings
+ * (WAL, synchronous=FULL). Every registry change also writes a row in
+ * registry_log saying who did what and when.
+ *
+ * Invariants: messages are never updated except to attach their receipt in
+ * the same transaction; a delivery row leaves the pending state only through
+ * store_mark_acked(). */
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "fluxbus/envelope.h"
+
+#define S_SCHEMA_VERSION 1
+
+static const char *const s_schema_v1 =
+    "CREATE TABLE actors ("
+    "  id TEXT PRIMARY KEY, roles TEXT NOT NULL, territories TEXT NOT NULL DEFAULT '',"
+    "  transport_key BLOB NOT NULL UNIQUE, created_at_ms INTEGER NOT NULL,"
+    "  revoked_at_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE signing_keys ("
+    "  key_id TEXT PRIMARY KEY, actor TEXT NOT NULL REFERENCES actors(id),"
+    "  public_key BLOB NOT NULL, valid_from_ms INTEGER NOT NULL,"
+    "  valid_until_ms INTEGER NOT NULL DEFAULT 0, revoked_at_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX signing_keys_actor ON signing_keys(actor);"
+    "CREATE TABLE mandates ("
+    "  reservataire TEXT NOT NULL, bailleur TEXT NOT NULL, created_at_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (reservataire, bailleur));"
+    "CREATE TABLE subscriptions ("
+    "  topic TEXT NOT NULL, actor TEXT NOT NULL, created_at_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (topic, actor));"
+    "CREATE TABLE registry_log ("
+    "  id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, by TEXT NOT NULL,"
+    "  action TEXT NOT NULL, subject TEXT NOT NULL, detail TEXT NOT NULL);"
+    "CREATE TABLE messages ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT, sender TEXT NOT NULL, message_id BLOB NOT NULL,"
+    "  sender_seq INTEGER NOT NULL, type INTEGER NOT NULL, correlation_id TEXT NOT NULL,"
+    "  key_id TEXT NOT NULL, envelope BLOB NOT NULL, envelope_sha256 BLOB NOT NULL,"
+    "  receipt BLOB, created_at_ms INTEGER NOT NULL, accepted_at_ms INTEGER NOT NULL,"
+    "  UNIQUE (sender, message_id));"
+    "CREATE TABLE deliveries ("
+    "  recipient TEXT NOT NULL, seq INTEGER NOT NULL REFERENCES messages(seq),"
+    "  acked_at_ms INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (recipient, seq)) WITHOUT ROWID;"
+    "CREATE INDEX deliveries_pending ON deliveries(recipient, seq) WHERE acked_at_ms = 0;";
+
+/* Every statement of the module, prepared once. */
+typedef enum {
+    Q_ACTOR_ADD,
+    Q_ACTOR_GET,
+    Q_ACTOR_BY_TKEY,
+    Q_ACTOR_REVOKE,
+    Q_ACTOR_EACH,
+    Q_KEY_ADD,
+    Q_KEY_GET,
+    Q_KEY_REVOKE,
+    Q_KEY_EACH,
+    Q_MANDATE_ADD,
+    Q_MANDATE_GET,
+    Q_SUBSCRIBE,
+    Q_SUBSCRIBERS,
+    Q_LOG,
+    Q_BEGIN,
+    Q_COMMIT,
+    Q_ROLLBACK,
+    Q_FIND,
+    Q_PUT,
+    Q_SET_RECEIPT,
+    Q_GET_RECEIPT,
+    Q_ENQUEUE,
+    Q_PENDING,
+    Q_ACK,
+    Q_BACKLOG,
+    Q_EXPORT,
+    Q_COUNT,
+    Q__COUNT
+} s_query_t;
+
+static const char *const s_sql[Q__COUNT] = {
+    [Q_ACTOR_ADD] = "INSERT INTO actors(id, roles, territories, transport_key, created_at_ms)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_ACTOR_GET] = "SELECT id, roles, territories, transport_key, created_at_ms, revoked_at_ms"
+                    " FROM actors WHERE id = ?1",
+    [Q_ACTOR_BY_TKEY] = "SELECT id, roles, territories, transport_key, created_at_ms, revoked_at_ms"
+                        " FROM actors WHERE transport_key = ?1",
+    [Q_ACTOR_REVOKE] = "UPDATE actors SET revoked_at_ms = ?2 WHERE id = ?1 AND revoked_at_ms = 0",
+    [Q_ACTOR_EACH] = "SELECT id, roles, territories, transport_key, created_at_ms, revoked_at_ms"
+                     " FROM actors ORDER BY id",
+    [Q_KEY_ADD] = "INSERT INTO signing_keys(key_id, actor, public_key, valid_from_ms, valid_until_ms)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_KEY_GET] = "SELECT actor, key_id, public_key, valid_from_ms, valid_until_ms, revoked_at_ms"
+                  " FROM signing_keys WHERE key_id = ?1",
+    [Q_KEY_REVOKE] = "UPDATE signing_keys SET revoked_at_ms = ?2 WHERE key_id = ?1"
+                     " AND revoked_at_ms = 0",
+    [Q_KEY_EACH] = "SELECT actor, key_id, public_key, valid_from_ms, valid_until_ms, revoked_at_ms"
+                   " FROM signing_keys WHERE actor = ?1 ORDER BY valid_from_ms",
+    [Q_MANDATE_ADD] = "INSERT INTO mandates(reservataire, bailleur, created_at_ms) VALUES (?1, ?2, ?3)",
+    [Q_MANDATE_GET] = "SELECT 1 FROM mandates WHERE reservataire = ?1 AND bailleur = ?2",
+    [Q_SUBSCRIBE] = "INSERT OR IGNORE INTO subscriptions(topic, actor, created_at_ms)"
+                    " VALUES (?1, ?2, ?3)",
+    [Q_SUBSCRIBERS] = "SELECT s.actor FROM subscriptions s JOIN actors a ON a.id = s.actor"
+                      " WHERE s.topic = ?1 AND a.revoked_at_ms = 0 ORDER BY s.actor",
+    [Q_LOG] = "INSERT INTO registry_log(at_ms, by, action, subject, detail)"
+              " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_BEGIN] = "BEGIN IMMEDIATE",
+    [Q_COMMIT] = "COMMIT",
+    [Q_ROLLBACK] = "ROLLBACK",
+    [Q_FIND] = "SELECT seq, envelope_sha256, accepted_at_ms FROM messages"
+               " WHERE sender = ?1 AND message_id = ?2",
+    [Q_PUT] = "INSERT INTO messages(sender, message_id, sender_seq, type, correlation_id, key_id,"
+              " envelope, envelope_sha256, created_at_ms, accepted_at_ms)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [Q_SET_RECEIPT] = "UPDATE messages SET receipt = ?2 WHERE seq = ?1",
+    [Q_GET_RECEIPT] = "SELECT receipt FROM messages WHERE seq = ?1",
+    [Q_ENQUEUE] = "INSERT OR IGNORE INTO deliveries(recipient, seq) VALUES (?1, ?2)",
+    [Q_PENDING] = "SELECT d.seq, m.envelope, m.key_id FROM deliveries d"
+                  " JOIN messages m ON m.seq = d.seq"
+                  " WHERE d.recipient = ?1 AND d.acked_at_ms = 0 AND d.seq > ?2"
+                  " ORDER BY d.seq LIMIT ?3",
+    [Q_ACK] = "UPDATE deliveries SET acked_at_ms = ?3 WHERE recipient = ?1 AND seq = ?2"
+              " AND acked_at_ms = 0",
+    [Q_BACKLOG] = "SELECT recipient, count(*), min(seq) FROM deliveries WHERE acked_at_ms = 0"
+                  " GROUP BY recipient ORDER BY recipient",
+    [Q_EXPORT] = "SELECT m.seq, m.sender, m.envelope, m.receipt, m.accepted_at_ms,"
+                 " k.actor, k.key_id, k.public_key, k.valid_from_ms, k.valid_until_ms,"
+                 " k.revoked_at_ms FROM messages m LEFT JOIN signing_keys k ON k.key_id = m.key_id"
+                 " ORDER BY m.seq",
+    [Q_COUNT] = "SELECT count(*) FROM messages",
+};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *q[Q__COUNT];
+};
+
+/* Resets a statement after use and maps the step result. */
+static fb_err_t s_done(sqlite3_stmt *st, int rc)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+        return FB_OK;
+    if (rc == SQLITE_CONSTRAINT)
+        return FB_ERR_EXISTS;
+    return FB_ERR_STORE;
+}
+
+static fb_err_t s_exec(store_t *self, s_query_t q)
+{
+    return s_done(self->q[q], sqlite3_step(self->q[q]));
+}
+
+static void s_text(sqlite3_stmt *st, int col, char *out, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(out, cap, "%s", t ? (const char *)t : "");
+}
+
+static void s_blob(sqlite3_stmt *st, int col, uint8_t *out, size_t n)
+{
+    memset(out, 0, n);
+    if ((size_t)sqlite3_column_bytes(st, col) == n)
+        memcpy(out, sqlite3_column_blob(st, col), n);
+}
+
+static fb_err_t s_migrate(store_t *self, char *errbuf, size_t errlen)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(self->db,
+                          "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
+                          NULL, NULL, &msg);
+    sqlite3_stmt *st = NULL;
+    int version = 0;
+    if (rc == SQLITE_OK &&
+        sqlite3_prepare_v2(self->db, "SELECT max(version) FROM schema_version", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_OK && version > S_SCHEMA_VERSION) {
+        snprintf(errbuf, errlen, "store schema version %d is newer than this broker (%d)", version,
+                 S_SCHEMA_VERSION);
+        return FB_ERR_STORE;
+    }
+    if (rc == SQLITE_OK && version < 1) {
+        rc = sqlite3_exec(self->db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(self->db, s_schema_v1, NULL, NULL, &msg);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(self->db, "INSERT INTO schema_version VALUES (1); COMMIT", NULL,
+                              NULL, &msg);
+        if (rc != SQLITE_OK)
+            sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    if (rc != SQLITE_OK) {
+        snprintf(errbuf, errlen, "store migration failed: %s", msg ? msg : sqlite3_errmsg(self->db));
+        sqlite3_free(msg);
+        return FB_ERR_STORE;
+    }
+    return FB_OK;
+}
+
+store_t *store_open(const char *path, char *errbuf, size_t errlen)
+{
+    char dummy[8];
+    if (!errbuf) {
+        errbuf = dummy;
+        errlen = sizeof dummy;
+    }
+    store_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(errbuf, errlen, "out of memory");
+        return NULL;
+    }
+    int rc = sqlite3_open_v2(path, &self->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(errbuf, errlen, "cannot open store %s: %s", path,
+                 self->db ? sqlite3_errmsg(self->db) : "out of memory");
+        store_destroy(&self);
+        return NULL;
+    }
+    /* The CLI and the broker share the file: wait for each other's locks. */
+    sqlite3_busy_timeout(self->db, 10000);
+    char *msg = NULL;
+    rc = sqlite3_exec(self->db,
+                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+                      NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        snprintf(errbuf, errlen, "cannot configure store %s: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        store_destroy(&self);
+        return NULL;
+    }
+    if (s_migrate(self, errbuf, errlen) != FB_OK) {
+        store_destroy(&self);
+        return NULL;
+    }
+    for (int i = 0; i < Q__COUNT; i++) {
+        if (sqlite3_prepare_v3(self->db, s_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &self->q[i],
+                               NULL) != SQLITE_OK) {
+            snprintf(errbuf, errlen, "cannot prepare query %d: %s", i, sqlite3_errmsg(self->db));
+            store_destroy(&self);
+            return NULL;
+        }
+    }
+    return self;
+}
+
+void store_destroy(store_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    store_t *self = *self_p;
+    for (int i = 0; i < Q__COUNT; i++)
+        sqlite3_finalize(self->q[i]);
+    sqlite3_close(self->db);
+    free(self);
+    *self_p = NULL;
+}
+
+/* ---- registry ------------------------------------------------------------ */
+
+static fb_err_t s_log(store_t *self, const char *by, const char *action, const char *subject,
+                      const char *detail)
+{
+    sqlite3_stmt *st = self->q[Q_LOG];
+    sqlite3_bind_int64(st, 1, fb_now_ms());
+    sqlite3_bind_text(st, 2, by ? by : "?", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, subject, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, detail, -1, SQLITE_STATIC);
+    return s_done(st, sqlite3_step(st));
+}
+
+/* Runs one registry change and its log row in a transaction. A change that
+ * touched no row is FB_ERR_NOT_FOUND. */
+static fb_err_t s_registry_change(store_t *self, sqlite3_stmt *st, const char *by,
+                                  const char *action, const char *subject, const char *detail)
+{
+    fb_err_t rc = store_begin(self);
+    if (rc != FB_OK) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return rc;
+    }
+    rc = s_done(st, sqlite3_step(st));
+    if (rc == FB_OK && sqlite3_changes(self->db) == 0)
+        rc = FB_ERR_NOT_FOUND;
+    if (rc == FB_OK)
+        rc = s_log(self, by, action, subject, detail);
+    if (rc == FB_OK)
+        return store_commit(self);
+    store_rollback(self);
+    return rc;
+}
+
+fb_err_t store_actor_add(store_t *self, const store_actor_t *a, const char *by)
+{
+    sqlite3_stmt *st = self->q[Q_ACTOR_ADD];
+    char detail[2 * STORE_LIST_MAX + 64];
+    snprintf(detail, sizeof detail, "roles=%s territories=%s", a->roles, a->territories);
+    sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a->roles, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, a->territories, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, a->transport_key, FB_CURVE_KEY_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, a->created_at_ms ? a->created_at_ms : fb_now_ms());
+    return s_registry_change(self, st, by, "actor.add", a->id, detail);
+}
+
+static void s_actor_row(sqlite3_stmt *st, store_actor_t *out)
+{
+    s_text(st, 0, out->id, sizeof out->id);
+    s_text(st, 1, out->roles, sizeof out->roles);
+    s_text(st, 2, out->territories, sizeof out->territories);
+    s_blob(st, 3, out->transport_key, FB_CURVE_KEY_BYTES);
+    out->created_at_ms = sqlite3_column_int64(st, 4);
+    out->revoked_at_ms = sqlite3_column_int64(st, 5);
+}
+
+/* Reads the one row a lookup statement yields. */
+static fb_err_t s_read_actor(sqlite3_stmt *st, store_actor_t *out)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        s_actor_row(st, out);
+    fb_err_t err = s_done(st, rc);
+    return err == FB_OK && rc == SQLITE_DONE ? FB_ERR_NOT_FOUND : err;
+}
+
+fb_err_t store_actor_get(store_t *self, const char *id, store_actor_t *out)
+{
+    sqlite3_bind_text(self->q[Q_ACTOR_GET], 1, id, -1, SQLITE_STATIC);
+    return s_read_actor(self->q[Q_ACTOR_GET], out);
+}
+
+fb_err_t store_actor_by_transport_key(store_t *self, const uint8_t key[FB_CURVE_KEY_BYTES],
+                                      store_actor_t *out)
+{
+    sqlite3_bind_blob(self->q[Q_ACTOR_BY_TKEY], 1, key, FB_CURVE_KEY_BYTES, SQLITE_STATIC);
+    return s_read_actor(self->q[Q_ACTOR_BY_TKEY], out);
+}
+
+fb_err_t store_actor_revoke(store_t *self, const char *id, int64_t at_ms, const char *by)
+{
+    sqlite3_stmt *st = self->q[Q_ACTOR_REVOKE];
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, at_ms);
+    return s_registry_change(self, st, by, "actor.revoke", id, "");
+}
+
+fb_err_t store_actor_each(store_t *self, store_actor_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = self->q[Q_ACTOR_EACH];
+    store_actor_t a;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        s_actor_row(st, &a);
+        fn(ctx, &a);
+    }
+    return s_done(st, rc);
+}
+
+fb_err_t store_key_add(store_t *self, const store_key_t *k, const char *by)
+{
+    sqlite3_stmt *st = self->q[Q_KEY_ADD];
+    char detail[128];
+    snprintf(detail, sizeof detail, "key_id=%s valid_from_ms=%lld valid_until_ms=%lld", k->key_id,
+             (long long)k->valid_from_ms, (long long)k->valid_until_ms);
+    sqlite3_bind_text(st, 1, k->key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, k->actor, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, k->public_key, FB_SIGN_PK_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, k->valid_from_ms);
+    sqlite3_bind_int64(st, 5, k->valid_until_ms);
+    return s_registry_change(self, st, by, "key.add", k->actor, detail);
+}
+
+static void s_key_row(sqlite3_stmt *st, store_key_t *out)
+{
+    s_text(st, 0, out->actor, sizeof out->actor);
+    s_text(st, 1, out->key_id, sizeof out->key_id);
+    s_blob(st, 2, out->public_key, FB_SIGN_PK_BYTES);
+    out->valid_from_ms = sqlite3_column_int64(st, 3);
+    out->valid_until_ms = sqlite3_column_int64(st, 4);
+    out->revoked_at_ms = sqlite3_column_int64(st, 5);
+}
+
+fb_err_t store_key_get(store_t *self, const char *key_id, store_key_t *out)
+{
+    sqlite3_stmt *st = self->q[Q_KEY_GET];
+    sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        s_key_row(st, out);
+    fb_err_t err = s_done(st, rc);
+    return err == FB_OK && rc == SQLITE_DONE ? FB_ERR_NOT_FOUND : err;
+}
+
+fb_err_t store_key_revoke(store_t *self, const char *key_id, int64_t at_ms, const char *by)
+{
+    sqlite3_stmt *st = self->q[Q_KEY_REVOKE];
+    sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, at_ms);
+    return s_registry_change(self, st, by, "key.revoke", key_id, "");
+}
+
+fb_err_t store_key_each(store_t *self, const char *actor, store_key_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = self->q[Q_KEY_EACH];
+    sqlite3_bind_text(st, 1, actor, -1, SQLITE_STATIC);
+    int rc;
+    store_key_t k;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        s_key_row(st, &k);
+        fn(ctx, &k);
+    }
+    return s_done(st, rc);
+}
+
+fb_err_t store_mandate_add(store_t *self, const char *reservataire, const char *bailleur,
+                           const char *by)
+{
+    sqlite3_stmt *st = self->q[Q_MANDATE_ADD];
+    sqlite3_bind_text(st, 1, reservataire, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, bailleur, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, fb_now_ms());
+    return s_registry_change(self, st, by, "mandate.add", reservataire, bailleur);
+}
+
+bool store_mandate_exists(store_t *self, const char *reservataire, const char *bailleur)
+{
+    sqlite3_stmt *st = self->q[Q_MANDATE_GET];
+    sqlite3_bind_text(st, 1, reservataire, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, bailleur, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    s_done(st, rc);
+    return rc == SQLITE_ROW;
+}
+
+bool store_list_has(const char *list, const char *item)
+{
+    size_t n = strlen(item);
+    for (const char *p = list; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncmp(p, item, n) == 0)
+            return true;
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+/* ---- subscriptions --------------------------------------------------------- */
+
+fb_err_t store_subscribe(store_t *self, const char *actor, const char *topic)
+{
+    sqlite3_stmt *st = self->q[Q_SUBSCRIBE];
+    sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, actor, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, fb_now_ms());
+    return s_done(st, sqlite3_step(st));
+}
+
+fb_err_t store_subscribers(store_t *self, const char *topic, store_subscriber_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = self->q[Q_SUBSCRIBERS];
+    sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(ctx, (const char *)sqlite3_column_text(st, 0));
+    return s_done(st, rc);
+}
+
+/* ---- messages and queues ----------------------------------------------------- */
+
+fb_err_t store_begin(store_t *self)
+{
+    return s_exec(self, Q_BEGIN);
+}
+
+fb_err_t store_commit(store_t *self)
+{
+    return s_exec(self, Q_COMMIT);
+}
+
+void store_rollback(store_t *self)
+{
+    if (!sqlite3_get_autocommit(self->db))
+        s_exec(self, Q_ROLLBACK);
+}
+
+fb_err_t store_find(store_t *self, const char *sender, const uint8_t *message_id, store_seen_t *out)
+{
+    sqlite3_stmt *st = self->q[Q_FIND];
+    sqlite3_bind_text(st, 1, sender, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, message_id, FB_MESSAGE_ID_BYTES, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->seq = (uint64_t)sqlite3_column_int64(st, 0);
+        s_blob(st, 1, out->envelope_sha256, 32);
+        out->accepted_at_ms = sqlite3_column_int64(st, 2);
+    }
+    fb_err_t err = s_done(st, rc);
+    return err == FB_OK && rc == SQLITE_DONE ? FB_ERR_NOT_FOUND : err;
+}
+
+fb_err_t store_put(store_t *self, const store_message_t *m, uint64_t *seq_out)
+{
+    sqlite3_stmt *st = self->q[Q_PUT];
+    sqlite3_bind_text(st, 1, m->sender, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, m->message_id, FB_MESSAGE_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)m->sender_seq);
+    sqlite3_bind_int(st, 4, m->type);
+    sqlite3_bind_text(st, 5, m->correlation_id ? m->correlation_id : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, m->key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 7, m->envelope, (int)m->envelope_len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 8, m->envelope_sha256, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 9, m->created_at_ms);
+    sqlite3_bind_int64(st, 10, m->accepted_at_ms);
+    fb_err_t rc = s_done(st, sqlite3_step(st));
+    if (rc == FB_OK)
+        *seq_out = (uint64_t)sqlite3_last_insert_rowid(self->db);
+    return rc;
+}
+
+fb_err_t store_set_receipt(store_t *self, uint64_t seq, const uint8_t *receipt, size_t len)
+{
+    sqlite3_stmt *st = self->q[Q_SET_RECEIPT];
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+    sqlite3_bind_blob(st, 2, receipt, (int)len, SQLITE_STATIC);
+    return s_done(st, sqlite3_step(st));
+}
+
+fb_err_t store_get_receipt(store_t *self, uint64_t seq, uint8_t **out, size_t *out_len)
+{
+    sqlite3_stmt *st = self->q[Q_GET_RECEIPT];
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+    *out = NULL;
+    *out_len = 0;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        *out = malloc(n ? n : 1);
+        if (*out && n)
+            memcpy(*out, sqlite3_column_blob(st, 0), n);
+        *out_len = n;
+    }
+    fb_err_t err = s_done(st, rc);
+    if (err == FB_OK && rc == SQLITE_DONE)
+        return FB_ERR_NOT_FOUND;
+    if (err == FB_OK && !*out)
+        return FB_ERR_NOMEM;
+    return err;
+}
+
+fb_err_t store_enqueue(store_t *self, uint64_t seq, const char *recipient)
+{
+    sqlite3_stmt *st = self->q[Q_ENQUEUE];
+    sqlite3_bind_text(st, 1, recipient, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+    return s_done(st, sqlite3_step(st));
+}
+
+fb_err_t store_pending_for(store_t *self, const char *recipient, uint64_t after_seq, size_t limit,
+                           store_pending_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = self->q[Q_PENDING];
+    sqlite3_bind_text(st, 1, recipient, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)after_seq);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(ctx, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
+           (size_t)sqlite3_column_bytes(st, 1), (const char *)sqlite3_column_text(st, 2));
+    return s_done(st, rc);
+}
+
+fb_err_t store_mark_acked(store_t *self, const char *recipient, uint64_t seq, int64_t at_ms)
+{
+    sqlite3_stmt *st = self->q[Q_ACK];
+    sqlite3_bind_text(st, 1, recipient, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+    sqlite3_bind_int64(st, 3, at_ms);
+    fb_err_t rc = s_done(st, sqlite3_step(st));
+    if (rc == FB_OK && sqlite3_changes(self->db) == 0)
+        return FB_ERR_NOT_FOUND;
+    return rc;
+}
+
+fb_err_t store_backlog(store_t *self, store_backlog_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = self->q[Q_BACKLOG];
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(ctx, (const char *)sqlite3_column_text(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
+           (uint64_t)sqlite3_column_int64(st, 2));
+    return s_done(st, rc);
+}
+
+fb_err_t store_export(store_t *self, store_export_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = self->q[Q_EXPORT];
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_key_t key;
+        memset(&key, 0, sizeof key);
+        int has_key = sqlite3_column_type(st, 5) != SQLITE_NULL;
+        if (has_key) {
+            s_text(st, 5, key.actor, sizeof key.actor);
+            s_text(st, 6, key.key_id, sizeof key.key_id);
+            s_blob(st, 7, key.public_key, FB_SIGN_PK_BYTES);
+            key.valid_from_ms = sqlite3_column_int64(st, 8);
+            key.valid_until_ms = sqlite3_column_int64(st, 9);
+            key.revoked_at_ms = sqlite3_column_int64(st, 10);
+        }
+        fn(ctx, (uint64_t)sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+           sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2),
+           sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
+           has_key ? &key : NULL, sqlite3_column_int64(st, 4));
+    }
+    return s_done(st, rc);
+}
+
+fb_err_t store_count(store_t *self, uint64_t *out)
+{
+    sqlite3_stmt *st = self->q[Q_COUNT];
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    return s_done(st, rc);
+}
+
+int64_t store_data_version(store_t *self)
+{
+    int64_t v = 0;
+    sqlite3_stmt *st = NULL;
+    /* Not cached: data_version is per-connection and cheap. */
+    if (sqlite3_prepare_v2(self->db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}

@@ -1,0 +1,140 @@
+/* store.h - the broker's durable state in one SQLite file (WAL,
+ * synchronous=FULL): the actor registry, accepted messages with their
+ * receipts, per-recipient delivery queues and durable subscriptions.
+ *
+ * This module is the only one that knows SQL. Functions are named for what
+ * they mean to the bus; all return fb_err_t (FB_ERR_STORE on a database
+ * error, FB_ERR_NOT_FOUND when a looked-up row is absent). A store handle is
+ * used by one thread. */
+#ifndef FLUXBUS_BROKER_STORE_H
+#define FLUXBUS_BROKER_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fluxbus/err.h"
+#include "fluxbus/keys.h"
+
+typedef struct store store_t;
+
+#define STORE_LIST_MAX 512 /* roles / territories, comma-separated */
+
+typedef struct {
+    char id[FB_ACTOR_MAX];
+    char roles[STORE_LIST_MAX];       /* e.g. "commune,reservataire" */
+    char territories[STORE_LIST_MAX]; /* INSEE codes, e.g. "74010,74011" */
+    uint8_t transport_key[FB_CURVE_KEY_BYTES];
+    int64_t created_at_ms;
+    int64_t revoked_at_ms; /* 0 = active */
+} store_actor_t;
+
+typedef struct {
+    char actor[FB_ACTOR_MAX];
+    char key_id[FB_KEY_ID_CHARS + 1];
+    uint8_t public_key[FB_SIGN_PK_BYTES];
+    int64_t valid_from_ms;
+    int64_t valid_until_ms; /* 0 = no end */
+    int64_t revoked_at_ms;  /* 0 = not revoked */
+} store_key_t;
+
+/* A message as accepted, to be written by store_put. */
+typedef struct {
+    const char *sender;
+    const uint8_t *message_id; /* 16 bytes */
+    uint64_t sender_seq;
+    int type;
+    const char *correlation_id;
+    const char *key_id;
+    const uint8_t *envelope;
+    size_t envelope_len;
+    const uint8_t *envelope_sha256; /* 32 bytes */
+    int64_t created_at_ms;
+    int64_t accepted_at_ms;
+} store_message_t;
+
+/* What the store remembers of an accepted message, for dedup. */
+typedef struct {
+    uint64_t seq;
+    uint8_t envelope_sha256[32];
+    int64_t accepted_at_ms;
+} store_seen_t;
+
+/* Opens (creating if needed) the store at path and brings its schema to the
+ * current version. On error returns NULL and, if errbuf, a reason. */
+store_t *store_open(const char *path, char *errbuf, size_t errlen);
+
+/* Closes the store; safe on NULL and twice. */
+void store_destroy(store_t **self_p);
+
+/* ---- registry ---- */
+fb_err_t store_actor_add(store_t *self, const store_actor_t *actor, const char *by);
+fb_err_t store_actor_get(store_t *self, const char *id, store_actor_t *out);
+fb_err_t store_actor_by_transport_key(store_t *self, const uint8_t key[FB_CURVE_KEY_BYTES],
+                                      store_actor_t *out);
+fb_err_t store_actor_revoke(store_t *self, const char *id, int64_t at_ms, const char *by);
+typedef void (*store_actor_fn)(void *ctx, const store_actor_t *actor);
+fb_err_t store_actor_each(store_t *self, store_actor_fn fn, void *ctx);
+
+fb_err_t store_key_add(store_t *self, const store_key_t *key, const char *by);
+fb_err_t store_key_get(store_t *self, const char *key_id, store_key_t *out);
+fb_err_t store_key_revoke(store_t *self, const char *key_id, int64_t at_ms, const char *by);
+typedef void (*store_key_fn)(void *ctx, const store_key_t *key);
+fb_err_t store_key_each(store_t *self, const char *actor, store_key_fn fn, void *ctx);
+
+/* Réservataire `reservataire` delegates designation on its contingent to
+ * bailleur `bailleur` (gestion déléguée). */
+fb_err_t store_mandate_add(store_t *self, const char *reservataire, const char *bailleur,
+                           const char *by);
+bool store_mandate_exists(store_t *self, const char *reservataire, const char *bailleur);
+
+/* True when a role appears in a comma-separated list. */
+bool store_list_has(const char *list, const char *item);
+
+/* ---- subscriptions ---- */
+fb_err_t store_subscribe(store_t *self, const char *actor, const char *topic);
+typedef void (*store_subscriber_fn)(void *ctx, const char *actor);
+fb_err_t store_subscribers(store_t *self, const char *topic, store_subscriber_fn fn, void *ctx);
+
+/* ---- messages and queues ---- */
+fb_err_t store_begin(store_t *self);
+/* Commits durably (synchronous=FULL). FB_ERR_STORE means nothing can be
+ * assumed on disk: the caller must not acknowledge. */
+fb_err_t store_commit(store_t *self);
+void store_rollback(store_t *self);
+
+fb_err_t store_find(store_t *self, const char *sender, const uint8_t *message_id, store_seen_t *out);
+fb_err_t store_put(store_t *self, const store_message_t *msg, uint64_t *seq_out);
+fb_err_t store_set_receipt(store_t *self, uint64_t seq, const uint8_t *receipt, size_t len);
+fb_err_t store_get_receipt(store_t *self, uint64_t seq, uint8_t **out, size_t *out_len);
+fb_err_t store_enqueue(store_t *self, uint64_t seq, const char *recipient);
+
+/* Calls fn for up to `limit` undelivered messages of `recipient` with
+ * seq > after_seq, in seq order. The bytes are valid during the call only. */
+typedef void (*store_pending_fn)(void *ctx, uint64_t seq, const uint8_t *envelope, size_t len,
+                                 const char *key_id);
+fb_err_t store_pending_for(store_t *self, const char *recipient, uint64_t after_seq, size_t limit,
+                           store_pending_fn fn, void *ctx);
+
+/* Marks one delivery done. FB_ERR_NOT_FOUND if it was not pending. */
+fb_err_t store_mark_acked(store_t *self, const char *recipient, uint64_t seq, int64_t at_ms);
+
+/* Per-recipient backlog (pending count and oldest pending seq). */
+typedef void (*store_backlog_fn)(void *ctx, const char *recipient, uint64_t pending,
+                                 uint64_t oldest_seq);
+fb_err_t store_backlog(store_t *self, store_backlog_fn fn, void *ctx);
+
+/* Every stored message in seq order, with its receipt and the sender's key. */
+typedef void (*store_export_fn)(void *ctx, uint64_t seq, const char *sender,
+                                const uint8_t *envelope, size_t envelope_len,
+                                const uint8_t *receipt, size_t receipt_len,
+                                const store_key_t *sender_key, int64_t accepted_at_ms);
+fb_err_t store_export(store_t *self, store_export_fn fn, void *ctx);
+
+/* Total messages stored. */
+fb_err_t store_count(store_t *self, uint64_t *out);
+
+/* Changes when another connection (the CLI) commits; used to drop caches. */
+int64_t store_data_version(store_t *self);
+
+#endif

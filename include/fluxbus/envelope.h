@@ -1,0 +1,70 @@
+/* fluxbus/envelope.h - building, signing and verifying envelopes.
+ *
+ * The signature is Ed25519 over a DSSE-style pre-authentication encoding:
+ *   PAE(body) = "DSSEv1" SP LEN(ctx) SP ctx SP LEN(body) SP body
+ * with ctx = FB_ENVELOPE_CONTEXT, SP one space (0x20) and LEN the length in
+ * bytes as ASCII decimal without leading zeros. The exact body bytes are
+ * signed; a received body is verified before it is parsed and is never
+ * re-encoded. */
+#ifndef FLUXBUS_ENVELOPE_H
+#define FLUXBUS_ENVELOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fluxbus/err.h"
+#include "fluxbus/keys.h"
+#include "fluxbus/v1/envelope.pb-c.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FB_ENVELOPE_CONTEXT "application/vnd.fluxbus.signed-body+protobuf;v=1"
+#define FB_PROTOCOL_VERSION 1
+#define FB_MESSAGE_ID_BYTES 16
+
+/* The encoding that is signed, in a fresh buffer (caller frees *out). */
+fb_err_t fb_envelope_pae(const uint8_t *body, size_t body_len, uint8_t **out, size_t *out_len)
+    __attribute__((warn_unused_result));
+
+/* Packs `body`, signs it with keys->sign_sk and packs the Envelope (key_id
+ * hint = keys->key_id). body->key_id and body->sender are NOT filled in for
+ * you: set them to keys->key_id / keys->actor. Caller frees *out. */
+fb_err_t fb_envelope_seal(const Fluxbus__V1__SignedBody *body, const fb_keys_t *keys,
+                          uint8_t **out, size_t *out_len) __attribute__((warn_unused_result));
+
+/* Decodes the outer Envelope (size cap first). Does not touch the body.
+ * Returns FB_ERR_TOO_LARGE, FB_ERR_MALFORMED (also for a signature that is not
+ * 64 bytes or an empty body) or FB_OK. Free with fb_envelope_free(). */
+fb_err_t fb_envelope_decode(const uint8_t *data, size_t len, size_t cap,
+                            Fluxbus__V1__Envelope **out) __attribute__((warn_unused_result));
+
+/* Checks env->signature over PAE(env->body) with the Ed25519 public key pk.
+ * FB_OK or FB_ERR_BAD_SIGNATURE. */
+fb_err_t fb_envelope_verify(const Fluxbus__V1__Envelope *env, const uint8_t pk[FB_SIGN_PK_BYTES])
+    __attribute__((warn_unused_result));
+
+/* Parses the body of an envelope that has been verified. Checks the version
+ * (FB_ERR_UNSUPPORTED_VERSION), a 16-byte message id and a non-empty sender
+ * (FB_ERR_MALFORMED), and that body.key_id equals the envelope's key_id hint
+ * (FB_ERR_SENDER_MISMATCH). Free with fb_body_free(). */
+fb_err_t fb_envelope_parse_body(const Fluxbus__V1__Envelope *env, Fluxbus__V1__SignedBody **out)
+    __attribute__((warn_unused_result));
+
+void fb_envelope_free(Fluxbus__V1__Envelope *env);
+void fb_body_free(Fluxbus__V1__SignedBody *body);
+
+/* 16 random bytes. */
+void fb_message_id_new(uint8_t id[FB_MESSAGE_ID_BYTES]);
+
+/* Wall-clock time in ms since the Unix epoch. */
+int64_t fb_now_ms(void);
+
+/* SHA-256 of data into out (32 bytes). */
+void fb_sha256(const uint8_t *data, size_t len, uint8_t out[32]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

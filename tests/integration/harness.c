@@ -1,0 +1,224 @@
+/* harness.c - see harness.h. Owns the broker child process, its temp
+ * directory and the registry set-up of test actors. */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fluxbus/v1/caleol.pb-c.h"
+#include "fluxbus/v1/logement.pb-c.h"
+#include "store.h"
+
+void fbt_setup(fbt_broker_t *b)
+{
+    memset(b, 0, sizeof *b);
+    snprintf(b->dir, sizeof b->dir, "/tmp/fluxbus-it-XXXXXX");
+    assert_non_null(mkdtemp(b->dir));
+    snprintf(b->store, sizeof b->store, "%s/bus.db", b->dir);
+    snprintf(b->key, sizeof b->key, "%s/broker.key", b->dir);
+    snprintf(b->log, sizeof b->log, "%s/broker.log", b->dir);
+    snprintf(b->endpoint, sizeof b->endpoint, "tcp://127.0.0.1:*");
+    assert_int_equal(fb_keys_generate(&b->keys, "broker"), FB_OK);
+    assert_int_equal(fb_keys_save(&b->keys, b->key), FB_OK);
+}
+
+/* Reads the child's stdout until the ready line; fills the bound endpoint. */
+static void s_wait_ready(fbt_broker_t *b, int fd)
+{
+    char buf[512];
+    size_t used = 0;
+    for (;;) {
+        struct pollfd p = {fd, POLLIN, 0};
+        int n = poll(&p, 1, 15000);
+        assert_true(n > 0); /* broker did not print ready within 15 s */
+        ssize_t got = read(fd, buf + used, sizeof buf - 1 - used);
+        assert_true(got > 0); /* broker exited before ready: see its log */
+        used += (size_t)got;
+        buf[used] = '\0';
+        char *line = strstr(buf, "ready endpoint=");
+        char *nl = line ? strchr(line, '\n') : NULL;
+        if (nl) {
+            *nl = '\0';
+            snprintf(b->endpoint, sizeof b->endpoint, "%s", line + strlen("ready endpoint="));
+            return;
+        }
+    }
+}
+
+void fbt_start(fbt_broker_t *b)
+{
+    int out[2];
+    assert_int_equal(pipe(out), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int log = open(b->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(out[1], 1);
+        dup2(log, 2);
+        close(out[0]);
+        execl(FB_BROKER_BIN, "fluxbus-broker", "--endpoint", b->endpoint, "--store", b->store,
+              "--key", b->key, "--log-level", "debug", (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    b->pid = pid;
+    s_wait_ready(b, out[0]);
+    close(out[0]); /* the broker prints nothing more on stdout */
+}
+
+int fbt_stop(fbt_broker_t *b, int sig)
+{
+    if (b->pid <= 0)
+        return -1;
+    kill(b->pid, sig);
+    int status = 0;
+    while (waitpid(b->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    b->pid = 0;
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    return 128 + WTERMSIG(status);
+}
+
+void fbt_teardown(fbt_broker_t *b)
+{
+    fbt_stop(b, SIGKILL);
+    if (getenv("FLUXBUS_KEEP_TEST_DIR"))
+        return;
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", b->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", b->dir);
+}
+
+void fbt_actor(fbt_broker_t *b, const char *id, const char *roles, const char *territories,
+               fb_keys_t *out)
+{
+    char why[256];
+    assert_int_equal(fb_keys_generate(out, id), FB_OK);
+    store_t *store = store_open(b->store, why, sizeof why);
+    assert_non_null(store);
+    store_actor_t a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.id, sizeof a.id, "%s", id);
+    snprintf(a.roles, sizeof a.roles, "%s", roles);
+    snprintf(a.territories, sizeof a.territories, "%s", territories ? territories : "");
+    memcpy(a.transport_key, out->curve_pk, sizeof a.transport_key);
+    assert_int_equal(store_actor_add(store, &a, "test"), FB_OK);
+    store_key_t k;
+    memset(&k, 0, sizeof k);
+    snprintf(k.actor, sizeof k.actor, "%s", id);
+    snprintf(k.key_id, sizeof k.key_id, "%s", out->key_id);
+    memcpy(k.public_key, out->sign_pk, sizeof k.public_key);
+    k.valid_from_ms = fb_now_ms() - 1000;
+    assert_int_equal(store_key_add(store, &k, "test"), FB_OK);
+    store_destroy(&store);
+}
+
+fb_client_t *fbt_try_client(fbt_broker_t *b, const fb_keys_t *keys, int timeout_ms, fb_err_t *err)
+{
+    fb_client_config_t cfg = {
+        .endpoint = b->endpoint,
+        .keys = keys,
+        .broker = &b->keys,
+        .timeout_ms = timeout_ms,
+        .log = fb_log_stderr,
+    };
+    return fb_client_new(&cfg, err);
+}
+
+fb_client_t *fbt_client(fbt_broker_t *b, const fb_keys_t *keys)
+{
+    fb_err_t err = FB_OK;
+    fb_client_t *c = fbt_try_client(b, keys, 5000, &err);
+    if (!c)
+        fprintf(stderr, "connect as %s failed: %s\n", keys->actor, fb_err_name(err));
+    assert_non_null(c);
+    assert_string_equal(fb_client_actor(c), keys->actor);
+    return c;
+}
+
+static uint8_t *s_pack(const ProtobufCMessage *m, size_t *len)
+{
+    uint8_t *buf = NULL;
+    assert_int_equal(fb_codec_pack(m, &buf, len), FB_OK);
+    return buf;
+}
+
+uint8_t *fbt_logement(const char *vacancy, const char *insee, size_t *len)
+{
+    Fluxbus__V1__LogementLibere l = FLUXBUS__V1__LOGEMENT_LIBERE__INIT;
+    l.vacancy_id = (char *)vacancy;
+    l.rpls_id = "0740123456789";
+    l.bailleur_siren = "552046955";
+    l.commune_insee = (char *)insee;
+    l.typologie = FLUXBUS__V1__TYPOLOGIE__TYPOLOGIE_T3;
+    l.surface_m2_x100 = 6450;
+    l.loyer_cents = 41230;
+    l.charges_cents = 9800;
+    l.financement = FLUXBUS__V1__FINANCEMENT__FINANCEMENT_PLUS;
+    return s_pack(&l.base, len);
+}
+
+uint8_t *fbt_seance(const char *seance, const char *insee, size_t *len)
+{
+    Fluxbus__V1__CaleolSeance s = FLUXBUS__V1__CALEOL_SEANCE__INIT;
+    char *communes[1] = {(char *)insee};
+    s.seance_id = (char *)seance;
+    s.bailleur_siren = "552046955";
+    s.start_ms = fb_now_ms() + 86400000;
+    s.end_ms = s.start_ms + 7200000;
+    s.timezone = "Europe/Paris";
+    s.communes_insee = communes;
+    s.n_communes_insee = 1;
+    return s_pack(&s.base, len);
+}
+
+fb_err_t fbt_send(fb_client_t *c, int type, const char *to, const char *topic, const uint8_t *payload,
+                  size_t len, fb_receipt_t *receipt)
+{
+    const char *const to_list[1] = {to};
+    const char *const topic_list[1] = {topic};
+    fb_outgoing_t m = {
+        .type = type,
+        .recipients = to ? to_list : NULL,
+        .n_recipients = to ? 1 : 0,
+        .topics = topic ? topic_list : NULL,
+        .n_topics = topic ? 1 : 0,
+        .correlation_id = "vac-test",
+        .payload = payload,
+        .payload_len = len,
+    };
+    return fb_client_send(c, &m, receipt);
+}
+
+fb_delivery_t *fbt_recv_ack(fb_client_t *c, int timeout_ms)
+{
+    fb_delivery_t *d = NULL;
+    fb_err_t rc = fb_client_recv(c, &d, timeout_ms);
+    if (rc == FB_ERR_TIMEOUT)
+        return NULL;
+    assert_int_equal(rc, FB_OK);
+    assert_int_equal(fb_client_ack(c, d), FB_OK);
+    return d;
+}
+
+int fbt_log_contains(const fbt_broker_t *b, const char *needle)
+{
+    FILE *f = fopen(b->log, "r");
+    if (!f)
+        return 0;
+    char line[2048];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, needle) != NULL;
+    fclose(f);
+    return found;
+}

@@ -1,0 +1,68 @@
+/* harness.h - runs the real fluxbus-broker binary for integration tests.
+ *
+ * Each test gets a fresh temporary directory holding the broker key, the
+ * SQLite store and the broker's log. The broker is started on
+ * tcp://127.0.0.1:* and the harness waits for its "ready" line (never a
+ * sleep); a restart reuses the same port. Actors are registered in the store
+ * the way `fluxbus actor add` does it. */
+#ifndef FLUXBUS_TEST_HARNESS_H
+#define FLUXBUS_TEST_HARNESS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <sys/types.h>
+#include <cmocka.h>
+
+#include "fluxbus/fluxbus.h"
+
+typedef struct {
+    char dir[256];
+    char store[512];
+    char key[512];
+    char log[512];
+    char endpoint[128];
+    fb_keys_t keys; /* broker keys */
+    pid_t pid;
+} fbt_broker_t;
+
+/* Creates the temp dir and broker key. Asserts on failure. */
+void fbt_setup(fbt_broker_t *b);
+
+/* Starts the broker and waits (up to 15 s) for its ready line. */
+void fbt_start(fbt_broker_t *b);
+
+/* Sends sig and waits for the process; returns its exit status (or 128+sig). */
+int fbt_stop(fbt_broker_t *b, int sig);
+
+/* Stops a running broker and removes the temp dir. */
+void fbt_teardown(fbt_broker_t *b);
+
+/* Generates keys for `id` and registers the actor with roles/territories. */
+void fbt_actor(fbt_broker_t *b, const char *id, const char *roles, const char *territories,
+               fb_keys_t *out);
+
+/* Connects a client for `keys`; asserts it works. */
+fb_client_t *fbt_client(fbt_broker_t *b, const fb_keys_t *keys);
+
+/* Connects without asserting; returns NULL and *err on failure. */
+fb_client_t *fbt_try_client(fbt_broker_t *b, const fb_keys_t *keys, int timeout_ms, fb_err_t *err);
+
+/* A packed LogementLibere for vacancy `vacancy` in commune `insee` (caller frees). */
+uint8_t *fbt_logement(const char *vacancy, const char *insee, size_t *len);
+
+/* A packed CaleolSeance for `seance` in commune `insee` (caller frees). */
+uint8_t *fbt_seance(const char *seance, const char *insee, size_t *len);
+
+/* Sends one message of `type` to one recipient or topic; returns fb_client_send's result. */
+fb_err_t fbt_send(fb_client_t *c, int type, const char *to, const char *topic, const uint8_t *payload,
+                  size_t len, fb_receipt_t *receipt);
+
+/* Receives (up to timeout_ms), checks, acks; returns NULL on timeout. */
+fb_delivery_t *fbt_recv_ack(fb_client_t *c, int timeout_ms);
+
+/* True when the broker's log contains `needle`. */
+int fbt_log_contains(const fbt_broker_t *b, const char *needle);
+
+#endif
