@@ -76,7 +76,8 @@ static int s_is_insee(const char *s)
     if (strlen(s) != 5)
         return 0;
     for (int i = 0; i < 5; i++) {
-        int ok = isdigit((unsigned char)s[i]) || (i == 1 && (s[i] == 'A' || s[i] == 'B'));
+        int corsica = i == 1 && s[0] == '2' && (s[i] == 'A' || s[i] == 'B');
+        int ok = isdigit((unsigned char)s[i]) || corsica;
         if (!ok)
             return 0;
     }

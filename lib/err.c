@@ -90,6 +90,8 @@ int fb_err_to_reason(fb_err_t err)
 
 fb_err_t fb_err_from_reason(int reason)
 {
+    if (reason < 0) /* -1 marks rows without a wire code: never a match */
+        return FB_ERR_PROTOCOL;
     for (size_t i = 0; i < sizeof s_rows / sizeof s_rows[0]; i++)
         if (s_rows[i].reason == reason)
             return s_rows[i].err;

@@ -1,0 +1,442 @@
+/* test_keys.c - an actor's key pairs and their files (lib/keys.c): a
+ * generated key survives save and load, the secret file is private and a
+ * public twin carries no secret, and every damaged or unsafe file is refused
+ * with the struct left zeroed. Each test works in its own mkdtemp directory. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "fluxbus/keys.h"
+
+#define S_ACTOR "bailleur:552046955"
+
+typedef struct {
+    char dir[64];
+    char path[128]; /* dir/actor.key */
+    char pub[160];  /* dir/actor.key.pub */
+} s_fixture_t;
+
+static int s_setup(void **state)
+{
+    if (sodium_init() < 0)
+        return -1;
+    s_fixture_t *fx = calloc(1, sizeof *fx);
+    if (!fx)
+        return -1;
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/fluxbus-test-keys-XXXXXX");
+    if (!mkdtemp(fx->dir)) {
+        free(fx);
+        return -1;
+    }
+    snprintf(fx->path, sizeof fx->path, "%s/actor.key", fx->dir);
+    snprintf(fx->pub, sizeof fx->pub, "%s.pub", fx->path);
+    *state = fx;
+    return 0;
+}
+
+/* Removes the (flat) test directory and everything in it. */
+static int s_teardown(void **state)
+{
+    s_fixture_t *fx = *state;
+    DIR *d = opendir(fx->dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char p[512];
+            snprintf(p, sizeof p, "%s/%s", fx->dir, e->d_name);
+            unlink(p);
+        }
+        closedir(d);
+    }
+    rmdir(fx->dir);
+    free(fx);
+    return 0;
+}
+
+/* Whole file into a NUL-terminated buffer (caller frees). */
+static char *s_read(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *buf = calloc(1, 8192);
+    assert_non_null(buf);
+    size_t n = fread(buf, 1, 8191, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Creates path with exactly `mode` and writes text. */
+static void s_write(const char *path, mode_t mode, const char *text)
+{
+    unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode);
+    assert_true(fd >= 0);
+    assert_int_equal(fchmod(fd, mode), 0);
+    size_t n = strlen(text);
+    assert_int_equal(write(fd, text, n), (ssize_t)n);
+    close(fd);
+}
+
+static mode_t s_mode(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return st.st_mode & 07777;
+}
+
+/* Key file text from the halves of (possibly different) key pairs. */
+static void s_key_text(char *out, size_t cap, const fb_keys_t *pub, const fb_keys_t *sign_secret,
+                       const fb_keys_t *curve_secret)
+{
+    char sp[2 * FB_SIGN_PK_BYTES + 1], cp[2 * FB_CURVE_KEY_BYTES + 1];
+    char ss[2 * FB_SIGN_SK_BYTES + 1], cs[2 * FB_CURVE_KEY_BYTES + 1];
+    fb_hex_encode(pub->sign_pk, FB_SIGN_PK_BYTES, sp);
+    fb_hex_encode(pub->curve_pk, FB_CURVE_KEY_BYTES, cp);
+    fb_hex_encode(sign_secret->sign_sk, FB_SIGN_SK_BYTES, ss);
+    fb_hex_encode(curve_secret->curve_sk, FB_CURVE_KEY_BYTES, cs);
+    snprintf(out, cap,
+             "actor = %s\nsign_public = %s\ncurve_public = %s\nsign_secret = %s\n"
+             "curve_secret = %s\n",
+             pub->actor, sp, cp, ss, cs);
+}
+
+static void s_assert_zeroed(const fb_keys_t *keys)
+{
+    static const fb_keys_t zero;
+    assert_memory_equal(keys, &zero, sizeof zero);
+}
+
+/* The example of use: generate an actor's keys, save them, load them back. */
+static void test_keys_generate_save_load_round_trips(void **state)
+{
+    s_fixture_t *fx = *state;
+    fb_keys_t keys, loaded;
+    assert_int_equal(fb_keys_generate(&keys, S_ACTOR), FB_OK);
+    assert_true(keys.has_secret);
+    assert_string_equal(keys.actor, S_ACTOR);
+    assert_int_equal(strlen(keys.key_id), FB_KEY_ID_CHARS);
+    assert_int_equal(fb_keys_save(&keys, fx->path), FB_OK);
+
+    assert_int_equal(s_mode(fx->path), 0600);
+    assert_int_equal(s_mode(fx->pub), 0644);
+
+    assert_int_equal(fb_keys_load(&loaded, fx->path), FB_OK);
+    assert_true(loaded.has_secret);
+    assert_string_equal(loaded.actor, keys.actor);
+    assert_string_equal(loaded.key_id, keys.key_id);
+    assert_memory_equal(loaded.sign_pk, keys.sign_pk, FB_SIGN_PK_BYTES);
+    assert_memory_equal(loaded.sign_sk, keys.sign_sk, FB_SIGN_SK_BYTES);
+    assert_memory_equal(loaded.curve_pk, keys.curve_pk, FB_CURVE_KEY_BYTES);
+    assert_memory_equal(loaded.curve_sk, keys.curve_sk, FB_CURVE_KEY_BYTES);
+
+    /* The loaded secret key signs what the public key verifies. */
+    uint8_t sig[FB_SIGNATURE_BYTES];
+    crypto_sign_detached(sig, NULL, (const uint8_t *)"m", 1, loaded.sign_sk);
+    assert_int_equal(crypto_sign_verify_detached(sig, (const uint8_t *)"m", 1, keys.sign_pk), 0);
+
+    fb_keys_wipe(&keys);
+    fb_keys_wipe(&loaded);
+    s_assert_zeroed(&keys);
+}
+
+static void test_keys_public_file_holds_no_secret(void **state)
+{
+    s_fixture_t *fx = *state;
+    fb_keys_t keys;
+    assert_int_equal(fb_keys_generate(&keys, S_ACTOR), FB_OK);
+    assert_int_equal(fb_keys_save(&keys, fx->path), FB_OK);
+
+    char *text = s_read(fx->pub);
+    assert_null(strstr(text, "secret ="));
+    assert_null(strstr(text, "sign_secret"));
+    assert_null(strstr(text, "curve_secret"));
+    char sk_hex[2 * FB_SIGN_SK_BYTES + 1], ck_hex[2 * FB_CURVE_KEY_BYTES + 1];
+    fb_hex_encode(keys.sign_sk, 32, sk_hex); /* the seed half of the Ed25519 secret */
+    fb_hex_encode(keys.curve_sk, FB_CURVE_KEY_BYTES, ck_hex);
+    assert_null(strstr(text, sk_hex));
+    assert_null(strstr(text, ck_hex));
+    free(text);
+
+    /* The secret file does hold them. */
+    text = s_read(fx->path);
+    assert_non_null(strstr(text, sk_hex));
+    assert_non_null(strstr(text, ck_hex));
+    free(text);
+    fb_keys_wipe(&keys);
+}
+
+static void test_keys_load_public_file_has_no_secret(void **state)
+{
+    s_fixture_t *fx = *state;
+    fb_keys_t keys, pub;
+    assert_int_equal(fb_keys_generate(&keys, S_ACTOR), FB_OK);
+    assert_int_equal(fb_keys_save(&keys, fx->path), FB_OK);
+    assert_int_equal(fb_keys_load(&pub, fx->pub), FB_OK);
+    assert_false(pub.has_secret);
+    assert_string_equal(pub.actor, S_ACTOR);
+    assert_string_equal(pub.key_id, keys.key_id);
+    assert_memory_equal(pub.sign_pk, keys.sign_pk, FB_SIGN_PK_BYTES);
+    assert_memory_equal(pub.curve_pk, keys.curve_pk, FB_CURVE_KEY_BYTES);
+    static const uint8_t zero[FB_SIGN_SK_BYTES];
+    assert_memory_equal(pub.sign_sk, zero, FB_SIGN_SK_BYTES);
+    assert_memory_equal(pub.curve_sk, zero, FB_CURVE_KEY_BYTES);
+    fb_keys_wipe(&keys);
+}
+
+static void test_keys_load_refuses_secret_file_readable_by_others(void **state)
+{
+    s_fixture_t *fx = *state;
+    fb_keys_t keys, loaded;
+    assert_int_equal(fb_keys_generate(&keys, S_ACTOR), FB_OK);
+    assert_int_equal(fb_keys_save(&keys, fx->path), FB_OK);
+    const mode_t modes[] = {0644, 0640, 0604, 0660};
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        assert_int_equal(chmod(fx->path, modes[i]), 0);
+        memset(&loaded, 0xAA, sizeof loaded);
+        assert_int_equal(fb_keys_load(&loaded, fx->path), FB_ERR_PERM);
+        s_assert_zeroed(&loaded);
+    }
+    /* Made private again, it loads. */
+    assert_int_equal(chmod(fx->path, 0400), 0);
+    assert_int_equal(fb_keys_load(&loaded, fx->path), FB_OK);
+    fb_keys_wipe(&loaded);
+    fb_keys_wipe(&keys);
+}
+
+static void test_keys_save_refuses_to_overwrite(void **state)
+{
+    s_fixture_t *fx = *state;
+    fb_keys_t first, second, loaded;
+    assert_int_equal(fb_keys_generate(&first, S_ACTOR), FB_OK);
+    assert_int_equal(fb_keys_generate(&second, S_ACTOR), FB_OK);
+    assert_int_equal(fb_keys_save(&first, fx->path), FB_OK);
+    assert_int_equal(fb_keys_save(&second, fx->path), FB_ERR_EXISTS);
+
+    /* The first key is intact, in both files. */
+    assert_int_equal(fb_keys_load(&loaded, fx->path), FB_OK);
+    assert_memory_equal(loaded.sign_sk, first.sign_sk, FB_SIGN_SK_BYTES);
+    assert_int_equal(fb_keys_load(&loaded, fx->pub), FB_OK);
+    assert_memory_equal(loaded.sign_pk, first.sign_pk, FB_SIGN_PK_BYTES);
+    fb_keys_wipe(&loaded);
+    fb_keys_wipe(&first);
+    fb_keys_wipe(&second);
+}
+
+static void test_keys_save_refuses_existing_pub_and_leaves_no_secret_file(void **state)
+{
+    s_fixture_t *fx = *state;
+    fb_keys_t keys;
+    assert_int_equal(fb_keys_generate(&keys, S_ACTOR), FB_OK);
+    s_write(fx->pub, 0644, "someone else's file\n");
+    assert_int_equal(fb_keys_save(&keys, fx->path), FB_ERR_EXISTS);
+    assert_int_equal(access(fx->path, F_OK), -1);
+    char *text = s_read(fx->pub);
+    assert_string_equal(text, "someone else's file\n");
+    free(text);
+    fb_keys_wipe(&keys);
+}
+
+static void test_keys_load_rejects_corrupt_hex(void **state)
+{
+    s_fixture_t *fx = *state;
+    fb_keys_t keys, loaded;
+    assert_int_equal(fb_keys_generate(&keys, S_ACTOR), FB_OK);
+    static const char *const fields[] = {
+        "sign_public = ", "curve_public = ", "sign_secret = ", "curve_secret = "};
+    char text[1024];
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        /* A non-hex digit in the middle of the value. */
+        s_key_text(text, sizeof text, &keys, &keys, &keys);
+        char *v = strstr(text, fields[i]);
+        assert_non_null(v);
+        v[strlen(fields[i]) + 5] = 'g';
+        s_write(fx->path, 0600, text);
+        memset(&loaded, 0xAA, sizeof loaded);
+        assert_int_equal(fb_keys_load(&loaded, fx->path), FB_ERR_PARSE);
+        s_assert_zeroed(&loaded);
+
+        /* One hex digit missing. */
+        s_key_text(text, sizeof text, &keys, &keys, &keys);
+        v = strstr(text, fields[i]) + strlen(fields[i]);
+        memmove(v, v + 1, strlen(v + 1) + 1);
+        s_write(fx->path, 0600, text);
+        assert_int_equal(fb_keys_load(&loaded, fx->path), FB_ERR_PARSE);
+        s_assert_zeroed(&loaded);
+    }
+    /* The untouched text loads: the failures came from the damage alone. */
+    s_key_text(text, sizeof text, &keys, &keys, &keys);
+    s_write(fx->path, 0600, text);
+    assert_int_equal(fb_keys_load(&loaded, fx->path), FB_OK);
+    fb_keys_wipe(&loaded);
+    fb_keys_wipe(&keys);
+}
+
+static void test_keys_load_rejects_mismatched_secret_and_public(void **state)
+{
+    s_fixture_t *fx = *state;
+    fb_keys_t a, b, loaded;
+    assert_int_equal(fb_keys_generate(&a, S_ACTOR), FB_OK);
+    assert_int_equal(fb_keys_generate(&b, S_ACTOR), FB_OK);
+    char text[1024];
+
+    s_key_text(text, sizeof text, &a, &b, &a); /* someone else's signing secret */
+    s_write(fx->path, 0600, text);
+    memset(&loaded, 0xAA, sizeof loaded);
+    assert_int_equal(fb_keys_load(&loaded, fx->path), FB_ERR_PARSE);
+    s_assert_zeroed(&loaded);
+
+    s_key_text(text, sizeof text, &a, &a, &b); /* someone else's transport secret */
+    s_write(fx->path, 0600, text);
+    memset(&loaded, 0xAA, sizeof loaded);
+    assert_int_equal(fb_keys_load(&loaded, fx->path), FB_ERR_PARSE);
+    s_assert_zeroed(&loaded);
+
+    fb_keys_wipe(&a);
+    fb_keys_wipe(&b);
+}
+
+static void test_keys_load_rejects_incomplete_or_unknown_lines(void **state)
+{
+    s_fixture_t *fx = *state;
+    fb_keys_t keys, loaded;
+    assert_int_equal(fb_keys_generate(&keys, S_ACTOR), FB_OK);
+    char text[1024];
+
+    /* Only one of the two secrets. */
+    s_key_text(text, sizeof text, &keys, &keys, &keys);
+    *strstr(text, "curve_secret") = '\0';
+    s_write(fx->path, 0600, text);
+    assert_int_equal(fb_keys_load(&loaded, fx->path), FB_ERR_PARSE);
+
+    /* No actor line. */
+    s_key_text(text, sizeof text, &keys, &keys, &keys);
+    char *nl = strchr(text, '\n');
+    s_write(fx->path, 0600, nl + 1);
+    assert_int_equal(fb_keys_load(&loaded, fx->path), FB_ERR_PARSE);
+
+    /* A line that is not "name = value", and an unknown name. */
+    s_key_text(text, sizeof text, &keys, &keys, &keys);
+    strcat(text, "garbage\n");
+    s_write(fx->path, 0600, text);
+    assert_int_equal(fb_keys_load(&loaded, fx->path), FB_ERR_PARSE);
+    s_key_text(text, sizeof text, &keys, &keys, &keys);
+    strcat(text, "colour = blue\n");
+    s_write(fx->path, 0600, text);
+    assert_int_equal(fb_keys_load(&loaded, fx->path), FB_ERR_PARSE);
+    s_assert_zeroed(&loaded);
+    fb_keys_wipe(&keys);
+}
+
+static void test_keys_id_is_hex_of_sha256_prefix(void **state)
+{
+    s_fixture_t *fx = *state;
+    fb_keys_t keys, loaded;
+    assert_int_equal(fb_keys_generate(&keys, S_ACTOR), FB_OK);
+
+    uint8_t digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, keys.sign_pk, FB_SIGN_PK_BYTES);
+    char expected[FB_KEY_ID_CHARS + 1];
+    for (int i = 0; i < 8; i++)
+        snprintf(expected + 2 * i, 3, "%02x", digest[i]);
+    assert_string_equal(keys.key_id, expected);
+
+    char id[FB_KEY_ID_CHARS + 1];
+    fb_key_id(keys.sign_pk, id);
+    assert_string_equal(id, expected);
+
+    /* Derived again on load, whatever the file says. */
+    assert_int_equal(fb_keys_save(&keys, fx->path), FB_OK);
+    assert_int_equal(fb_keys_load(&loaded, fx->pub), FB_OK);
+    assert_string_equal(loaded.key_id, expected);
+
+    /* A fixed vector: the all-zero public key. */
+    static const uint8_t zero_pk[FB_SIGN_PK_BYTES];
+    crypto_hash_sha256(digest, zero_pk, sizeof zero_pk);
+    for (int i = 0; i < 8; i++)
+        snprintf(expected + 2 * i, 3, "%02x", digest[i]);
+    fb_key_id(zero_pk, id);
+    assert_string_equal(id, expected);
+    assert_string_equal(id, "66687aadf862bd77"); /* sha256 of 32 zero bytes */
+    fb_keys_wipe(&keys);
+}
+
+static void test_keys_hex_decode_rejects_wrong_length_or_digit(void **state)
+{
+    uint8_t out[2];
+    assert_int_equal(fb_hex_decode("00ff", out, 2), FB_OK);
+    assert_int_equal(out[0], 0x00);
+    assert_int_equal(out[1], 0xff);
+
+    assert_int_equal(fb_hex_decode("00f", out, 2), FB_ERR_PARSE);
+    assert_int_equal(fb_hex_decode("00ff0", out, 2), FB_ERR_PARSE);
+    assert_int_equal(fb_hex_decode("00ff00", out, 2), FB_ERR_PARSE);
+    assert_int_equal(fb_hex_decode("", out, 2), FB_ERR_PARSE);
+    assert_int_equal(fb_hex_decode("0g11", out, 2), FB_ERR_PARSE);
+    assert_int_equal(fb_hex_decode("00f ", out, 2), FB_ERR_PARSE);
+    assert_int_equal(fb_hex_decode("0:11", out, 2), FB_ERR_PARSE);
+    assert_int_equal(fb_hex_decode("-011", out, 2), FB_ERR_PARSE);
+
+    char hex[2 * 4 + 1];
+    const uint8_t bytes[4] = {0xde, 0xad, 0xbe, 0xef};
+    fb_hex_encode(bytes, 4, hex);
+    assert_string_equal(hex, "deadbeef");
+}
+
+static void test_keys_load_missing_file_is_not_found(void **state)
+{
+    s_fixture_t *fx = *state;
+    fb_keys_t loaded;
+    memset(&loaded, 0xAA, sizeof loaded);
+    assert_int_equal(fb_keys_load(&loaded, fx->path), FB_ERR_NOT_FOUND);
+    s_assert_zeroed(&loaded);
+}
+
+static void test_keys_generate_rejects_empty_or_long_actor(void **state)
+{
+    fb_keys_t keys;
+    char longer[FB_ACTOR_MAX + 1];
+    memset(longer, 'a', FB_ACTOR_MAX);
+    longer[FB_ACTOR_MAX] = '\0';
+    assert_int_equal(fb_keys_generate(&keys, ""), FB_ERR_INVALID);
+    assert_int_equal(fb_keys_generate(&keys, NULL), FB_ERR_INVALID);
+    assert_int_equal(fb_keys_generate(&keys, longer), FB_ERR_INVALID);
+    longer[FB_ACTOR_MAX - 1] = '\0'; /* the longest that fits */
+    assert_int_equal(fb_keys_generate(&keys, longer), FB_OK);
+    fb_keys_wipe(&keys);
+}
+
+#define S_TEST(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        S_TEST(test_keys_generate_save_load_round_trips),
+        S_TEST(test_keys_public_file_holds_no_secret),
+        S_TEST(test_keys_load_public_file_has_no_secret),
+        S_TEST(test_keys_load_refuses_secret_file_readable_by_others),
+        S_TEST(test_keys_save_refuses_to_overwrite),
+        S_TEST(test_keys_save_refuses_existing_pub_and_leaves_no_secret_file),
+        S_TEST(test_keys_load_rejects_corrupt_hex),
+        S_TEST(test_keys_load_rejects_mismatched_secret_and_public),
+        S_TEST(test_keys_load_rejects_incomplete_or_unknown_lines),
+        S_TEST(test_keys_id_is_hex_of_sha256_prefix),
+        S_TEST(test_keys_hex_decode_rejects_wrong_length_or_digit),
+        S_TEST(test_keys_load_missing_file_is_not_found),
+        S_TEST(test_keys_generate_rejects_empty_or_long_actor),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
