@@ -247,6 +247,17 @@ static void s_sessions_reap(broker_t *self)
     self->n_sessions = j;
 }
 
+/* Registry changed: a revoked actor's open session receives nothing more. */
+static void s_sessions_recheck(broker_t *self)
+{
+    for (size_t i = 0; i < self->n_sessions; i++) {
+        store_actor_t a;
+        fb_err_t rc = store_actor_get(self->store, self->sessions[i].actor, &a);
+        if (rc == FB_ERR_NOT_FOUND || (rc == FB_OK && a.revoked_at_ms))
+            self->sessions[i].dead = 1;
+    }
+}
+
 /* ---- key certificates ----------------------------------------------------- */
 
 static void s_certs_clear(broker_t *self)
@@ -497,8 +508,9 @@ static fb_err_t s_handle_send(broker_t *self, const s_input_t *in)
     Fluxbus__V1__SignedBody *body = NULL;
     fb_err_t rc = fb_envelope_decode(data, len, self->cfg.max_envelope, &env);
     if (rc != FB_OK) {
-        snprintf(detail, sizeof detail, rc == FB_ERR_TOO_LARGE ? "envelope of %zu bytes is over the cap"
-                                                               : "envelope of %zu bytes does not decode",
+        snprintf(detail, sizeof detail,
+                 rc == FB_ERR_TOO_LARGE ? "envelope of %zu bytes is over the cap"
+                                        : "envelope of %zu bytes does not decode",
                  len);
         return s_nack(self, in, NULL, rc, detail);
     }
@@ -550,9 +562,9 @@ static fb_err_t s_handle_hello(broker_t *self, const s_input_t *in)
 {
     ProtobufCMessage *msg = NULL;
     unsigned window = 0;
-    if (in->n >= 3 && fb_codec_unpack(&fluxbus__v1__hello__descriptor,
-                                      zmq_msg_data((zmq_msg_t *)&in->part[2]),
-                                      zmq_msg_size((zmq_msg_t *)&in->part[2]), 4096, &msg) == FB_OK)
+    if (in->n >= 3 &&
+        fb_codec_unpack(&fluxbus__v1__hello__descriptor, zmq_msg_data((zmq_msg_t *)&in->part[2]),
+                        zmq_msg_size((zmq_msg_t *)&in->part[2]), 4096, &msg) == FB_OK)
         window = ((Fluxbus__V1__Hello *)msg)->window;
     fb_codec_free(msg);
     s_log(self, FB_LOG_INFO, "broker receiver peer=%s window=%u", in->actor,
@@ -563,9 +575,10 @@ static fb_err_t s_handle_hello(broker_t *self, const s_input_t *in)
 static fb_err_t s_handle_ack(broker_t *self, const s_input_t *in)
 {
     ProtobufCMessage *msg = NULL;
-    if (in->n < 3 || fb_codec_unpack(&fluxbus__v1__delivery_ack__descriptor,
-                                     zmq_msg_data((zmq_msg_t *)&in->part[2]),
-                                     zmq_msg_size((zmq_msg_t *)&in->part[2]), 4096, &msg) != FB_OK) {
+    if (in->n < 3 ||
+        fb_codec_unpack(&fluxbus__v1__delivery_ack__descriptor,
+                        zmq_msg_data((zmq_msg_t *)&in->part[2]),
+                        zmq_msg_size((zmq_msg_t *)&in->part[2]), 4096, &msg) != FB_OK) {
         s_log(self, FB_LOG_WARN, "broker bad-ack peer=%s", in->actor);
         return FB_OK;
     }
@@ -622,10 +635,23 @@ static int s_is(const s_input_t *in, const char *cmd)
            memcmp(zmq_msg_data((zmq_msg_t *)&in->part[1]), cmd, n) == 0;
 }
 
+/* True when the connection's actor is still registered and active: ZAP
+ * checked it at the handshake, but it may have been revoked since. */
+static int s_actor_active(broker_t *self, const char *actor)
+{
+    store_actor_t a;
+    return store_actor_get(self->store, actor, &a) == FB_OK && a.revoked_at_ms == 0;
+}
+
 static fb_err_t s_dispatch(broker_t *self, const s_input_t *in)
 {
     if (in->n < 2)
         return FB_OK;
+    if ((s_is(in, "HELLO") || s_is(in, "SUBSCRIBE")) && !s_actor_active(self, in->actor)) {
+        s_log(self, FB_LOG_WARN,
+              "broker refused peer=%s reason=NOT_AUTHORIZED detail=\"actor revoked\"", in->actor);
+        return FB_OK;
+    }
     if (s_is(in, "SEND"))
         return s_handle_send(self, in);
     if (s_is(in, "ACK"))
@@ -698,6 +724,7 @@ static fb_err_t s_turn(broker_t *self)
     if (dv != self->data_version) { /* the CLI changed the registry */
         self->data_version = dv;
         s_certs_clear(self);
+        s_sessions_recheck(self);
     }
     return s_pump(self);
 }
@@ -740,9 +767,13 @@ static fb_err_t s_bind(broker_t *self)
     zmq_setsockopt(self->router, ZMQ_CURVE_SERVER, &server, sizeof server);
     zmq_setsockopt(self->router, ZMQ_CURVE_SECRETKEY, self->keys.curve_sk, 32);
     zmq_setsockopt(self->router, ZMQ_ZAP_DOMAIN, "fluxbus", 7);
+    /* Hard transport cap: frames far over the envelope cap are not even
+     * received (libzmq drops the connection); those between get TOO_LARGE. */
+    int64_t maxmsg = (int64_t)self->cfg.max_envelope * 4 + 65536;
+    zmq_setsockopt(self->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     if (zmq_bind(self->router, self->cfg.endpoint) != 0) {
-        s_log(self, FB_LOG_ERROR, "broker bind-failed endpoint=%s reason=\"%s\"", self->cfg.endpoint,
-              zmq_strerror(errno));
+        s_log(self, FB_LOG_ERROR, "broker bind-failed endpoint=%s reason=\"%s\"",
+              self->cfg.endpoint, zmq_strerror(errno));
         return FB_ERR_TRANSPORT;
     }
     size_t len = sizeof self->endpoint;
@@ -763,7 +794,8 @@ broker_t *broker_new(const broker_config_t *cfg, fb_err_t *err)
         if (*err == FB_OK)
             *err = FB_ERR_INVALID;
         s_log(self, FB_LOG_ERROR, "broker key-load-failed path=%s reason=%s (%s)", cfg->key,
-              fb_err_name(*err), *err == FB_ERR_INVALID ? "no secret keys in file" : fb_err_str(*err));
+              fb_err_name(*err),
+              *err == FB_ERR_INVALID ? "no secret keys in file" : fb_err_str(*err));
         broker_destroy(&self);
         return NULL;
     }

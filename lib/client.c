@@ -217,9 +217,16 @@ static fb_err_t s_keycert(fb_client_t *self, const uint8_t *cert, size_t len, s_
         rc = fb_codec_unpack(&fluxbus__v1__key_cert__descriptor, body->payload.data,
                              body->payload.len, self->max_envelope, &msg);
     Fluxbus__V1__KeyCert *kc = (Fluxbus__V1__KeyCert *)msg;
-    if (rc == FB_OK && (kc->public_key.len != FB_SIGN_PK_BYTES ||
-                        strlen(kc->actor_id) >= FB_ACTOR_MAX || strlen(kc->key_id) != FB_KEY_ID_CHARS))
+    if (rc == FB_OK &&
+        (kc->public_key.len != FB_SIGN_PK_BYTES || strlen(kc->actor_id) >= FB_ACTOR_MAX ||
+         strlen(kc->key_id) != FB_KEY_ID_CHARS))
         rc = FB_ERR_MALFORMED;
+    if (rc == FB_OK) { /* the key id must be the one derived from the key */
+        char derived[FB_KEY_ID_CHARS + 1];
+        fb_key_id(kc->public_key.data, derived);
+        if (strcmp(derived, kc->key_id) != 0)
+            rc = FB_ERR_UNKNOWN_KEY;
+    }
     if (rc == FB_OK) {
         s_keycert_t *c = &self->certs[self->next_cert];
         self->next_cert = (self->next_cert + 1) % S_KEYCERT_CACHE;
@@ -276,9 +283,25 @@ static fb_err_t s_connect(fb_client_t *self, const char *endpoint)
     return FB_OK;
 }
 
+/* Waits for the CURVE handshake to succeed or be refused (monitor events). */
+static fb_err_t s_wait_handshake(fb_client_t *self, int timeout_ms)
+{
+    int64_t deadline = fb_now_ms() + timeout_ms;
+    while (self->handshakes == 0 && !self->auth_failed) {
+        int64_t left = deadline - fb_now_ms();
+        if (left <= 0)
+            return FB_ERR_TIMEOUT;
+        zmq_pollitem_t item = {self->monitor, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, 1, (long)left) < 0)
+            return FB_ERR_TRANSPORT;
+        s_drain_monitor(self);
+    }
+    return self->auth_failed ? FB_ERR_AUTH : FB_OK;
+}
+
 static void s_queue_delivery(fb_client_t *self, s_frames_t *f);
-static fb_err_t s_wait(fb_client_t *self, int timeout_ms, int (*done)(fb_client_t *, s_frames_t *, void *),
-                       void *arg);
+static fb_err_t s_wait(fb_client_t *self, int timeout_ms,
+                       int (*done)(fb_client_t *, s_frames_t *, void *), void *arg);
 
 /* PING is answered by WELCOME, naming the actor our key is bound to. */
 static int s_on_welcome(fb_client_t *self, s_frames_t *f, void *arg)
@@ -317,8 +340,9 @@ fb_client_t *fb_client_new(const fb_client_config_t *cfg, fb_err_t *err)
     self->log_ctx = cfg->log_ctx;
     self->sequence = (uint64_t)fb_now_ms() * 1000; /* increases across restarts too */
     *err = s_connect(self, cfg->endpoint);
+    if (*err == FB_OK)
+        *err = s_wait_handshake(self, self->timeout_ms);
     if (*err == FB_OK) {
-        /* With ZMQ_IMMEDIATE the PING waits for the CURVE handshake. */
         *err = s_send_frames(self, "PING", NULL, NULL, 0);
         if (*err == FB_ERR_TRANSPORT)
             *err = FB_ERR_TIMEOUT;
@@ -331,8 +355,8 @@ fb_client_t *fb_client_new(const fb_client_config_t *cfg, fb_err_t *err)
             *err = FB_ERR_AUTH;
     }
     if (*err != FB_OK) {
-        fb_logf(self->log, self->log_ctx, FB_LOG_ERROR, "client connect-failed endpoint=%s reason=%s",
-                cfg->endpoint, fb_err_name(*err));
+        fb_logf(self->log, self->log_ctx, FB_LOG_ERROR,
+                "client connect-failed endpoint=%s reason=%s", cfg->endpoint, fb_err_name(*err));
         fb_client_destroy(&self);
         return NULL;
     }
@@ -375,15 +399,16 @@ const char *fb_client_actor(const fb_client_t *self)
 
 /* Polls until `done` returns 1 (FB_OK), -1 (FB_ERR_PROTOCOL) or the timeout
  * passes (FB_ERR_TIMEOUT). Deliveries seen meanwhile are queued. */
-static fb_err_t s_wait(fb_client_t *self, int timeout_ms, int (*done)(fb_client_t *, s_frames_t *, void *),
-                       void *arg)
+static fb_err_t s_wait(fb_client_t *self, int timeout_ms,
+                       int (*done)(fb_client_t *, s_frames_t *, void *), void *arg)
 {
     int64_t deadline = timeout_ms < 0 ? -1 : fb_now_ms() + timeout_ms;
     for (;;) {
         int64_t left = deadline < 0 ? -1 : deadline - fb_now_ms();
         if (deadline >= 0 && left < 0)
             left = 0;
-        zmq_pollitem_t items[2] = {{self->sock, 0, ZMQ_POLLIN, 0}, {self->monitor, 0, ZMQ_POLLIN, 0}};
+        zmq_pollitem_t items[2] = {{self->sock, 0, ZMQ_POLLIN, 0},
+                                   {self->monitor, 0, ZMQ_POLLIN, 0}};
         if (zmq_poll(items, 2, (long)left) < 0)
             return FB_ERR_TRANSPORT; /* EINTR: let the caller decide */
         if (items[1].revents & ZMQ_POLLIN)
@@ -556,8 +581,9 @@ static int s_on_suback(fb_client_t *self, s_frames_t *f, void *arg)
     if (ours) {
         w->result = fb_err_from_reason((int)ack->reason);
         if (w->result != FB_OK)
-            fb_logf(self->log, self->log_ctx, FB_LOG_WARN, "client subscribe-refused topic=%s reason=%s detail=\"%s\"",
-                    ack->topic, fb_err_name(w->result), ack->detail);
+            fb_logf(self->log, self->log_ctx, FB_LOG_WARN,
+                    "client subscribe-refused topic=%s reason=%s detail=\"%s\"", ack->topic,
+                    fb_err_name(w->result), ack->detail);
     }
     fb_codec_free(msg);
     return ours;

@@ -92,9 +92,12 @@ fb_err_t fb_client_seal(fb_client_t *self, const fb_outgoing_t *msg, uint8_t **o
 /* Seals and sends `msg`, then waits for the broker's signed answer, which is
  * verified with the broker's key. Returns FB_OK when accepted (receipt filled
  * in), the Nack's reason when refused (receipt->accepted false, detail set),
- * FB_ERR_TIMEOUT or FB_ERR_TRANSPORT when no answer came; sending the same
- * message again is then safe (the broker deduplicates). Free the receipt with
- * fb_receipt_clear(). */
+ * FB_ERR_TIMEOUT or FB_ERR_TRANSPORT when no answer came. To retry safely
+ * after a timeout, seal once with fb_client_seal() and resend the SAME bytes
+ * with fb_client_send_raw(): the broker answers with the original receipt
+ * marked duplicate. Sealing again makes new bytes (new created_at and
+ * sequence): with the same message id that is a CONFLICT. Free the receipt
+ * with fb_receipt_clear(). */
 fb_err_t fb_client_send(fb_client_t *self, const fb_outgoing_t *msg, fb_receipt_t *receipt)
     __attribute__((warn_unused_result));
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,6 +60,8 @@ void fbt_start(fbt_broker_t *b)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        /* A failed assertion skips the teardown: never leave a broker behind. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         int log = open(b->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
         dup2(out[1], 1);
         dup2(log, 2);
@@ -181,8 +184,8 @@ uint8_t *fbt_seance(const char *seance, const char *insee, size_t *len)
     return s_pack(&s.base, len);
 }
 
-fb_err_t fbt_send(fb_client_t *c, int type, const char *to, const char *topic, const uint8_t *payload,
-                  size_t len, fb_receipt_t *receipt)
+fb_err_t fbt_send(fb_client_t *c, int type, const char *to, const char *topic,
+                  const uint8_t *payload, size_t len, fb_receipt_t *receipt)
 {
     const char *const to_list[1] = {to};
     const char *const topic_list[1] = {topic};

@@ -29,22 +29,21 @@
 #define EX_KEY_ID "65b60673d6ed884b"
 #define EX_PAYLOAD_HEX "0a057661632d312a0537343031304803"
 #define EX_BODY_HEX                                                                                \
-    "0801121000112233445566778899aabbccddeeff1a126261696c6c6575723a353532303436393535"          \
-    "2210363562363036373364366564383834622a1c7265736572766174616972653a616374696f6e2d"          \
-    "6c6f67656d656e7438014080d0dfb4ab33480152057661632d3162100a057661632d312a05373430"          \
+    "0801121000112233445566778899aabbccddeeff1a126261696c6c6575723a353532303436393535"             \
+    "2210363562363036373364366564383834622a1c7265736572766174616972653a616374696f6e2d"             \
+    "6c6f67656d656e7438014080d0dfb4ab33480152057661632d3162100a057661632d312a05373430"             \
     "31304803"
 #define EX_PAE_PREFIX "DSSEv1 48 application/vnd.fluxbus.signed-body+protobuf;v=1 124 "
 #define EX_SIGNATURE_HEX                                                                           \
-    "ccd4a323e9a1eec4a822e791d5d402c85ad1e94eca00ed38c37ab65541cfddcf"                          \
+    "ccd4a323e9a1eec4a822e791d5d402c85ad1e94eca00ed38c37ab65541cfddcf"                             \
     "df6e62fb5426b68be316c7325790c509c1ae807036395b3f493eeb7d1b00a101"
 #define EX_ENVELOPE_SHA256_HEX "781f3b8865a5af5f2d478dd7bf950a4f9e2ddd1bbb88bdfbcca2f1f4fd0859da"
 
 /* The golden envelope file, found from this source file's own path. */
 #define EX_ENVELOPE_FILE "../../data/example_envelope.hex"
 
-static const uint8_t s_message_id[FB_MESSAGE_ID_BYTES] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55,
-                                                           0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb,
-                                                           0xcc, 0xdd, 0xee, 0xff};
+static const uint8_t s_message_id[FB_MESSAGE_ID_BYTES] = {
+    0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
 
 /* Lowercase hex of n bytes. Caller frees. */
 static char *s_hex(const uint8_t *p, size_t n)

@@ -1,0 +1,137 @@
+/* cmd_audit.c - `fluxbus audit export`: every stored message as a JSON line,
+ * with the exact envelope bytes the sender signed, the receipt the broker
+ * signed, and the sender's key as registered - what a third party needs to
+ * check, without the broker, who sent what and that the broker accepted it.
+ *
+ * Owns: the audit line format. Does not own: reading the store (store_export).
+ * Never overwrites an output file, and removes it if the export fails, so an
+ * export file that exists is complete. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+
+static const char s_export_help[] =
+    "usage: fluxbus audit export --store DB [--out FILE] [--broker FILE]\n"
+    "\n"
+    "Writes one JSON object per stored message, in store order:\n"
+    "  {\"seq\":n, \"sender\":..., \"accepted_at_ms\":..., \"envelope_b64\":...,\n"
+    "   \"receipt_b64\":...,\n"
+    "   \"sender_key\":{\"actor\", \"key_id\", \"public_key_hex\", \"valid_from_ms\",\n"
+    "                 \"valid_until_ms\", \"revoked_at_ms\"}}\n"
+    "envelope_b64: the exact envelope bytes as signed by the sender; receipt_b64: the\n"
+    "receipt envelope signed by the broker (both standard base64).\n"
+    "\n"
+    "options:\n"
+    "  --out FILE        write to FILE (must not exist) instead of standard output\n"
+    "  --broker FILE     the broker's public key file: adds a first line\n"
+    "                    {\"fluxbus_audit\":1, \"broker_key\":{...}} naming the key\n"
+    "                    that signed the receipts\n"
+    "  -h, --help        this help\n";
+
+typedef struct {
+    FILE *out;
+    bool failed;
+} s_export_t;
+
+static void s_on_message(void *ctx, uint64_t seq, const char *sender, const uint8_t *envelope,
+                         size_t envelope_len, const uint8_t *receipt, size_t receipt_len,
+                         const store_key_t *sender_key, int64_t accepted_at_ms)
+{
+    s_export_t *x = ctx;
+    if (x->failed)
+        return;
+    json_t *line = json_pack("{s:I, s:s, s:I, s:o, s:o, s:o}", "seq", (json_int_t)seq, "sender",
+                             sender, "accepted_at_ms", (json_int_t)accepted_at_ms, "envelope_b64",
+                             common_json_base64(envelope, envelope_len), "receipt_b64",
+                             common_json_base64(receipt, receipt_len), "sender_key",
+                             common_json_key(sender_key));
+    x->failed = !common_print_json(x->out, line);
+}
+
+/* The header line naming the broker key the receipts are signed with. */
+static int s_write_header(FILE *out, const char *broker_file)
+{
+    fb_keys_t keys;
+    int rc = common_load_keys("audit export", broker_file, &keys, false);
+    if (rc != EXIT_OK)
+        return rc;
+    json_t *header = json_pack("{s:i, s:{s:s, s:s, s:o, s:o}}", "fluxbus_audit", 1, "broker_key",
+                               "actor", keys.actor, "key_id", keys.key_id, "public_key_hex",
+                               common_json_hex(keys.sign_pk, FB_SIGN_PK_BYTES), "curve_public_hex",
+                               common_json_hex(keys.curve_pk, FB_CURVE_KEY_BYTES));
+    fb_keys_wipe(&keys);
+    return common_print_json(out, header) ? EXIT_OK
+                                          : common_fail("audit export", EXIT_INPUT, "cannot write");
+}
+
+static int s_export(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        COMMON_OPTION_STORE,
+        {"out", required_argument, NULL, 'o'},
+        {"broker", required_argument, NULL, 'b'},
+        COMMON_OPTION_HELP,
+        {0},
+    };
+    const char *path = common_store_default(), *out_path = NULL, *broker = NULL;
+    int c;
+    while ((c = common_getopt("audit export", argc, argv, opts)) != -1) {
+        switch (c) {
+        case COMMON_OPT_STORE:
+            path = optarg;
+            break;
+        case 'o':
+            out_path = optarg;
+            break;
+        case 'b':
+            broker = optarg;
+            break;
+        case 'h':
+            return common_help(s_export_help, COMMON_HELP_STORE);
+        default:
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc)
+        return common_fail("audit export", EXIT_USAGE, "unexpected argument \"%s\"", argv[optind]);
+
+    store_t *store = common_store_open("audit export", path, true);
+    if (!store)
+        return EXIT_STORE;
+    s_export_t x = {.out = out_path ? fopen(out_path, "wx") : stdout};
+    int rc = EXIT_OK;
+    if (!x.out)
+        rc = common_fail("audit export", EXIT_INPUT, "%s: %s", out_path,
+                         errno == EEXIST ? "already exists (refusing to overwrite)"
+                                         : strerror(errno));
+    if (rc == EXIT_OK && broker)
+        rc = s_write_header(x.out, broker);
+    fb_err_t err = rc == EXIT_OK ? store_export(store, s_on_message, &x) : FB_OK;
+    if (rc == EXIT_OK && err != FB_OK)
+        rc = common_fail("audit export", common_exit_code(err), "%s: %s", path, fb_err_str(err));
+    if (rc == EXIT_OK && x.failed)
+        rc = common_fail("audit export", EXIT_INPUT, "%s: cannot write",
+                         out_path ? out_path : "standard output");
+    if (out_path && x.out && fclose(x.out) != 0 && rc == EXIT_OK)
+        rc = common_fail("audit export", EXIT_INPUT, "%s: %s", out_path, strerror(errno));
+    if (out_path && x.out && rc != EXIT_OK)
+        unlink(out_path); /* no partial export left behind */
+    store_destroy(&store);
+    return rc;
+}
+
+static const common_command_t s_commands[] = {
+    {"export", s_export, "stored messages, receipts and sender keys as JSON lines"},
+    {NULL, NULL, NULL},
+};
+
+static const char s_help[] = "usage: fluxbus audit COMMAND --store DB [OPTIONS]\n"
+                             "\n"
+                             "Audit of the broker's store, read locally on the broker host.\n";
+
+int cmd_audit(int argc, char **argv)
+{
+    return common_dispatch("audit", s_help, s_commands, argc, argv);
+}

@@ -1,0 +1,321 @@
+#!/usr/bin/env node
+// verify_audit.mjs - independent verifier of a `fluxbus audit export` file.
+//
+// Written from docs/PROTOCOL.md alone (sections 2.4, 4, 6 and 14), not from
+// the C sources, to prove the document is enough to check an audit trail in
+// another language. Node.js 18+, no npm packages (node:crypto does Ed25519
+// and SHA-256).
+//
+// usage: node verify_audit.mjs AUDIT.jsonl [BROKER.key.pub]
+//        node verify_audit.mjs --envelope-hex FILE PUBLIC_KEY_HEX
+//
+// For every line: decode the Envelope by hand, check its key_id against the
+// exported sender key and the key id derived from that key, rebuild the PAE
+// and verify the Ed25519 signature. With the broker's public key file, also
+// verify each receipt envelope and check that it answers this message.
+// Prints "verified N messages" and exits 0, or prints the first failing line
+// with the reason and exits 1. Exit 2: bad usage or unreadable input.
+import { createHash, createPublicKey, verify as edVerify } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+// ---- PROTOCOL.md 4.2: pre-authentication encoding ------------------------
+
+const PAE_CONTEXT = 'application/vnd.fluxbus.signed-body+protobuf;v=1';
+
+function pae(body) {
+  const ctx = Buffer.from(PAE_CONTEXT, 'ascii');
+  const head = Buffer.from(`DSSEv1 ${ctx.length} ${PAE_CONTEXT} ${body.length} `, 'ascii');
+  return Buffer.concat([head, body]);
+}
+
+// ---- PROTOCOL.md 2.4: key ids ----------------------------------------------
+
+function keyIdOf(publicKey) {
+  return createHash('sha256').update(publicKey).digest().subarray(0, 8).toString('hex');
+}
+
+function ed25519Key(raw) {
+  return createPublicKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(raw).toString('base64url') },
+    format: 'jwk',
+  });
+}
+
+// ---- PROTOCOL.md 4.5: a minimal protobuf reader ----------------------------
+
+class Malformed extends Error {}
+
+// Reads a varint at buf[pos]; returns [BigInt value, next position].
+function readVarint(buf, pos) {
+  let value = 0n;
+  for (let shift = 0n; shift < 70n; shift += 7n) {
+    if (pos >= buf.length) throw new Malformed('truncated varint');
+    const b = buf[pos++];
+    value |= BigInt(b & 0x7f) << shift;
+    if (!(b & 0x80)) return [value, pos];
+  }
+  throw new Malformed('varint longer than 10 bytes');
+}
+
+// Decodes one message level: Map field number -> array of values (BigInt for
+// varints, Buffer for length-delimited). Unknown fields are skipped by wire type.
+function decodeFields(buf) {
+  const fields = new Map();
+  let pos = 0;
+  while (pos < buf.length) {
+    let key;
+    [key, pos] = readVarint(buf, pos);
+    const field = Number(key >> 3n);
+    const wire = Number(key & 7n);
+    if (field === 0) throw new Malformed('field number 0');
+    let value;
+    if (wire === 0) {
+      [value, pos] = readVarint(buf, pos);
+    } else if (wire === 2) {
+      let len;
+      [len, pos] = readVarint(buf, pos);
+      if (len > BigInt(buf.length - pos)) throw new Malformed('length past the end');
+      value = buf.subarray(pos, pos + Number(len));
+      pos += Number(len);
+    } else if (wire === 1 || wire === 5) {
+      const n = wire === 1 ? 8 : 4;
+      if (pos + n > buf.length) throw new Malformed('truncated fixed field');
+      value = buf.subarray(pos, pos + n);
+      pos += n;
+    } else {
+      throw new Malformed(`unsupported wire type ${wire}`);
+    }
+    if (!fields.has(field)) fields.set(field, []);
+    fields.get(field).push({ wire, value });
+  }
+  return fields;
+}
+
+// The last occurrence of a scalar / bytes field (protobuf "last one wins").
+function bytesField(fields, n) {
+  const all = fields.get(n);
+  if (!all) return Buffer.alloc(0);
+  const last = all[all.length - 1];
+  if (last.wire !== 2) throw new Malformed(`field ${n} is not length-delimited`);
+  return last.value;
+}
+
+function stringField(fields, n) {
+  return bytesField(fields, n).toString('utf8');
+}
+
+function varintField(fields, n) {
+  const all = fields.get(n);
+  if (!all) return 0n;
+  const last = all[all.length - 1];
+  if (last.wire !== 0) throw new Malformed(`field ${n} is not a varint`);
+  return last.value;
+}
+
+// Envelope { bytes body = 1; bytes signature = 2; string key_id = 3; }
+function decodeEnvelope(buf) {
+  const f = decodeFields(buf);
+  const env = { body: bytesField(f, 1), signature: bytesField(f, 2), keyId: stringField(f, 3) };
+  if (env.signature.length !== 64) throw new Malformed('signature is not 64 bytes');
+  if (env.body.length === 0) throw new Malformed('empty body');
+  return env;
+}
+
+// SignedBody: the fields this verifier needs.
+function decodeBody(buf) {
+  const f = decodeFields(buf);
+  return {
+    version: varintField(f, 1),
+    messageId: bytesField(f, 2),
+    sender: stringField(f, 3),
+    keyId: stringField(f, 4),
+    type: varintField(f, 9),
+    inReplyTo: bytesField(f, 11),
+    payload: bytesField(f, 12),
+  };
+}
+
+// Receipt { bytes message_id = 1; string sender = 2; uint64 store_seq = 3;
+//           int64 accepted_at_ms = 4; bool duplicate = 5; bytes envelope_sha256 = 6; ... }
+function decodeReceipt(buf) {
+  const f = decodeFields(buf);
+  return {
+    messageId: bytesField(f, 1),
+    sender: stringField(f, 2),
+    storeSeq: varintField(f, 3),
+    acceptedAtMs: BigInt.asIntN(64, varintField(f, 4)),
+    duplicate: varintField(f, 5) !== 0n,
+    envelopeSha256: bytesField(f, 6),
+  };
+}
+
+const MESSAGE_TYPE_RECEIPT = 100n;
+
+// ---- PROTOCOL.md 4.4: verifying an envelope ---------------------------------
+
+class Refused extends Error {}
+
+function check(cond, why) {
+  if (!cond) throw new Refused(why);
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+// Verifies envelope bytes with a raw 32-byte public key; returns the parsed
+// envelope and body.
+function verifyEnvelope(bytes, publicKey, expectKeyId, what) {
+  const env = decodeEnvelope(bytes);
+  check(env.keyId === expectKeyId,
+        `${what}: envelope key_id ${env.keyId} is not the expected ${expectKeyId}`);
+  check(keyIdOf(publicKey) === env.keyId,
+        `${what}: key_id ${env.keyId} is not the key id of the public key (${keyIdOf(publicKey)})`);
+  const ok = edVerify(null, pae(env.body), ed25519Key(publicKey), env.signature);
+  check(ok, `${what}: Ed25519 signature does not verify`);
+  const body = decodeBody(env.body);
+  check(body.version === 1n, `${what}: SignedBody.version is ${body.version}, not 1`);
+  check(body.messageId.length === 16, `${what}: message_id is not 16 bytes`);
+  check(body.sender.length > 0, `${what}: empty sender`);
+  check(body.keyId === env.keyId, `${what}: SignedBody.key_id differs from Envelope.key_id`);
+  return { env, body };
+}
+
+// ---- inputs ------------------------------------------------------------------
+
+// A key file (PROTOCOL.md 2.3): "name = value" lines, '#' comments.
+function readKeyFile(path) {
+  const out = {};
+  for (const raw of readFileSync(path, 'utf8').split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    if (eq < 0) throw new Error(`${path}: line without '=': ${line}`);
+    out[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  }
+  if (!out.actor || !HEX64.test(out.sign_public || ''))
+    throw new Error(`${path}: needs "actor" and "sign_public" (64 hex digits)`);
+  const publicKey = Buffer.from(out.sign_public, 'hex');
+  return { actor: out.actor, publicKey, keyId: keyIdOf(publicKey) };
+}
+
+// Strict standard base64 with padding (PROTOCOL.md 13 / 14).
+function fromBase64(s, what) {
+  check(typeof s === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(s) && s.length % 4 === 0,
+        `${what} is not standard padded base64`);
+  const buf = Buffer.from(s, 'base64');
+  check(buf.toString('base64') === s, `${what} is not canonical base64`);
+  return buf;
+}
+
+// ---- one audit line (PROTOCOL.md 14) ----------------------------------------
+
+function verifyLine(rec, broker) {
+  check(rec && typeof rec === 'object' && !Array.isArray(rec), 'line is not a JSON object');
+  const key = rec.sender_key;
+  check(key && typeof key === 'object', 'no sender_key (the signing key is not in the registry)');
+  check(typeof key.public_key_hex === 'string' && HEX64.test(key.public_key_hex),
+        'sender_key.public_key_hex is not 64 hex digits');
+  const publicKey = Buffer.from(key.public_key_hex, 'hex');
+  check(keyIdOf(publicKey) === key.key_id,
+        `sender_key.key_id ${key.key_id} is not the key id of public_key_hex (${keyIdOf(publicKey)})`);
+
+  const envelope = fromBase64(rec.envelope_b64, 'envelope_b64');
+  const { body } = verifyEnvelope(envelope, publicKey, key.key_id, 'message');
+  check(body.sender === rec.sender, `body sender ${body.sender} is not the line's sender ${rec.sender}`);
+  check(body.sender === key.actor, `body sender ${body.sender} is not the key's actor ${key.actor}`);
+
+  if (!broker) return;
+  check(typeof rec.receipt_b64 === 'string' && rec.receipt_b64.length > 0, 'no receipt_b64');
+  const receiptBytes = fromBase64(rec.receipt_b64, 'receipt_b64');
+  const r = verifyEnvelope(receiptBytes, broker.publicKey, broker.keyId, 'receipt');
+  check(r.body.sender === broker.actor,
+        `receipt sender ${r.body.sender} is not the broker ${broker.actor}`);
+  check(r.body.type === MESSAGE_TYPE_RECEIPT, `receipt body type is ${r.body.type}, not 100`);
+  check(r.body.inReplyTo.equals(body.messageId),
+        `receipt in_reply_to ${r.body.inReplyTo.toString('hex')} is not the message_id ` +
+        body.messageId.toString('hex'));
+  const receipt = decodeReceipt(r.body.payload);
+  check(receipt.messageId.equals(body.messageId), 'Receipt.message_id is not the message_id');
+  check(receipt.sender === body.sender, 'Receipt.sender is not the message sender');
+  check(String(receipt.storeSeq) === String(rec.seq),
+        `Receipt.store_seq ${receipt.storeSeq} is not the line's seq ${rec.seq}`);
+  const sha = createHash('sha256').update(envelope).digest();
+  check(receipt.envelopeSha256.equals(sha), 'Receipt.envelope_sha256 is not SHA-256 of the envelope');
+  check(!receipt.duplicate, 'stored receipt is marked duplicate');
+}
+
+// The optional header line (PROTOCOL.md 14): not a trust anchor, but when we
+// have our own copy of the broker key it must name the same key.
+function verifyHeader(rec, broker) {
+  check(rec.fluxbus_audit === 1, `unknown audit format ${JSON.stringify(rec.fluxbus_audit)}`);
+  if (!broker) return;
+  const k = rec.broker_key || {};
+  check(k.public_key_hex === broker.publicKey.toString('hex') && k.key_id === broker.keyId &&
+        k.actor === broker.actor,
+        `header broker_key (${k.actor}, ${k.key_id}) is not the given broker key (${broker.actor}, ${broker.keyId})`);
+}
+
+// ---- main --------------------------------------------------------------------
+
+function usage() {
+  process.stderr.write('usage: node verify_audit.mjs AUDIT.jsonl [BROKER.key.pub]\n' +
+                       '       node verify_audit.mjs --envelope-hex FILE PUBLIC_KEY_HEX\n');
+  process.exit(2);
+}
+
+function fail(where, why) {
+  process.stdout.write(`${where}: ${why}\n`);
+  process.exit(1);
+}
+
+function main(argv) {
+  if (argv[0] === '--envelope-hex') {
+    // One envelope in hex (tests/data/example_envelope.hex) and its public key.
+    if (argv.length !== 3 || !HEX64.test(argv[2])) usage();
+    const hex = readFileSync(argv[1], 'utf8').trim();
+    const publicKey = Buffer.from(argv[2], 'hex');
+    try {
+      const { body } = verifyEnvelope(Buffer.from(hex, 'hex'), publicKey, keyIdOf(publicKey), 'envelope');
+      process.stdout.write(`verified envelope sender=${body.sender} message_id=${body.messageId.toString('hex')}\n`);
+      process.exit(0);
+    } catch (e) {
+      if (e instanceof Refused || e instanceof Malformed) fail(argv[1], e.message);
+      throw e;
+    }
+  }
+  if (argv.length < 1 || argv.length > 2) usage();
+  let text, broker = null;
+  try {
+    text = readFileSync(argv[0], 'utf8');
+    if (argv[1]) broker = readKeyFile(argv[1]);
+  } catch (e) {
+    process.stderr.write(`verify_audit: ${e.message}\n`);
+    process.exit(2);
+  }
+  const lines = text.split('\n');
+  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+  let n = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const where = `line ${i + 1}`;
+    let rec;
+    try {
+      rec = JSON.parse(lines[i]);
+    } catch (e) {
+      fail(where, `not JSON: ${e.message}`);
+    }
+    try {
+      if (rec && typeof rec === 'object' && 'fluxbus_audit' in rec) {
+        verifyHeader(rec, broker);
+        continue; // a header line, not a message
+      }
+      verifyLine(rec, broker);
+    } catch (e) {
+      if (e instanceof Refused || e instanceof Malformed) fail(where, e.message);
+      throw e;
+    }
+    n++;
+  }
+  process.stdout.write(`verified ${n} messages\n`);
+  process.exit(0);
+}
+
+main(process.argv.slice(2));
