@@ -20,6 +20,7 @@
 
 #define S_KEYCERT_CACHE 64
 #define S_ACKED_RING 4096
+#define S_UNANSWERED 32
 
 /* A delivery frame set as received, before verification. */
 typedef struct s_raw {
@@ -58,6 +59,11 @@ struct fb_client {
     s_raw_t *head, *tail;
     s_keycert_t certs[S_KEYCERT_CACHE];
     size_t next_cert;
+    /* SENDs on this connection without an answer yet, oldest first. The
+     * broker answers one connection's SENDs in order, so a Nack that carries
+     * no message id (the body could not be read) answers the oldest. */
+    uint8_t unanswered[S_UNANSWERED][FB_MESSAGE_ID_BYTES];
+    size_t n_unanswered;
     uint64_t last_returned; /* highest store_seq handed to the caller */
     uint64_t acked[S_ACKED_RING];
     size_t acked_next;
@@ -159,6 +165,8 @@ static void s_drain_monitor(fb_client_t *self)
         zmq_msg_close(&addr);
         if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             self->handshakes++;
+            /* Answers for SENDs of the old connection will never come. */
+            self->n_unanswered = 0;
             self->auth_failed = 0;
             if (self->receiving) {
                 Fluxbus__V1__Hello hello = FLUXBUS__V1__HELLO__INIT;
@@ -472,6 +480,32 @@ typedef struct {
     fb_err_t result;
 } s_receipt_wait_t;
 
+static void s_unanswered_push(fb_client_t *self, const uint8_t *id)
+{
+    if (self->n_unanswered == S_UNANSWERED) { /* forget the oldest */
+        memmove(self->unanswered[0], self->unanswered[1], (S_UNANSWERED - 1) * FB_MESSAGE_ID_BYTES);
+        self->n_unanswered--;
+    }
+    memcpy(self->unanswered[self->n_unanswered++], id, FB_MESSAGE_ID_BYTES);
+}
+
+/* Removes the entry answered by a reply about `id` (NULL: the oldest).
+ * Returns 1 when the answered SEND was one carrying `mine`. */
+static int s_unanswered_pop(fb_client_t *self, const uint8_t *id, const uint8_t *mine)
+{
+    size_t i = 0;
+    if (id)
+        while (i < self->n_unanswered && memcmp(self->unanswered[i], id, FB_MESSAGE_ID_BYTES) != 0)
+            i++;
+    if (i == self->n_unanswered) /* not tracked: a reply to an earlier connection */
+        return id && memcmp(id, mine, FB_MESSAGE_ID_BYTES) == 0;
+    int ours = memcmp(self->unanswered[i], mine, FB_MESSAGE_ID_BYTES) == 0;
+    memmove(self->unanswered[i], self->unanswered[i + 1],
+            (self->n_unanswered - i - 1) * FB_MESSAGE_ID_BYTES);
+    self->n_unanswered--;
+    return ours;
+}
+
 /* Reads the broker-signed RECEIPT frame; 1 when it answers our message. */
 static int s_on_receipt(fb_client_t *self, s_frames_t *f, void *arg)
 {
@@ -490,8 +524,9 @@ static int s_on_receipt(fb_client_t *self, s_frames_t *f, void *arg)
     int answered = 0;
     ProtobufCMessage *msg = NULL;
     fb_receipt_t *r = w->receipt;
-    int ours = body->in_reply_to.len == FB_MESSAGE_ID_BYTES &&
-               memcmp(body->in_reply_to.data, w->id, FB_MESSAGE_ID_BYTES) == 0;
+    const uint8_t *about =
+        body->in_reply_to.len == FB_MESSAGE_ID_BYTES ? body->in_reply_to.data : NULL;
+    int ours = s_unanswered_pop(self, about, w->id);
     if (body->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT && ours &&
         fb_codec_unpack(&fluxbus__v1__receipt__descriptor, body->payload.data, body->payload.len,
                         len, &msg) == FB_OK) {
@@ -503,12 +538,9 @@ static int s_on_receipt(fb_client_t *self, s_frames_t *f, void *arg)
         r->reason = FB_OK;
         w->result = FB_OK;
         answered = 1;
-    } else if (body->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_NACK &&
-               (ours || body->in_reply_to.len == 0) &&
+    } else if (body->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_NACK && ours &&
                fb_codec_unpack(&fluxbus__v1__nack__descriptor, body->payload.data,
                                body->payload.len, len, &msg) == FB_OK) {
-        /* A Nack for bytes the broker could not read carries no id: with one
-         * send in flight it can only be ours. */
         Fluxbus__V1__Nack *nack = (Fluxbus__V1__Nack *)msg;
         r->accepted = false;
         r->reason = fb_err_from_reason((int)nack->reason);
@@ -534,6 +566,7 @@ fb_err_t fb_client_send_raw(fb_client_t *self, const uint8_t *env, size_t len,
     fb_err_t rc = s_send_frames(self, "SEND", data, &len, 1);
     if (rc != FB_OK)
         return rc;
+    s_unanswered_push(self, id);
     s_receipt_wait_t w = {id, receipt, FB_OK};
     rc = s_wait(self, self->timeout_ms, s_on_receipt, &w);
     return rc == FB_OK ? w.result : rc;

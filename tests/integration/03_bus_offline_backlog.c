@@ -1,0 +1,248 @@
+/* 03_bus_offline_backlog - a réservataire that is not connected loses
+ * nothing: its backlog waits in the broker's store and arrives complete, in
+ * send order, when it connects; what it received but did not acknowledge is
+ * sent again first after a reconnect; the in-flight window asked for in HELLO
+ * bounds what the broker pushes without an ack, and everything still arrives. */
+#include "harness.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T_LOGEMENT FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_LOGEMENT_LIBERE
+#define N_BACKLOG 200
+#define QUIET_MS 400 /* "receives nothing": wait this long for a delivery */
+
+typedef struct {
+    uint8_t id[FB_MESSAGE_ID_BYTES];
+    uint64_t seq;
+} s_sent_t;
+
+typedef struct {
+    fbt_broker_t b;
+    fb_keys_t bailleur, resa;
+    fb_client_t *cb;
+} s_world_t;
+
+static void s_world_open(s_world_t *w)
+{
+    fbt_setup(&w->b);
+    fbt_actor(&w->b, "bailleur:552046955", "bailleur", NULL, &w->bailleur);
+    fbt_actor(&w->b, "reservataire:action-logement", "reservataire", NULL, &w->resa);
+    fbt_start(&w->b);
+    w->cb = fbt_client(&w->b, &w->bailleur);
+}
+
+static void s_world_close(s_world_t *w)
+{
+    fb_client_destroy(&w->cb);
+    assert_int_equal(fbt_stop(&w->b, SIGTERM), 0);
+    fbt_teardown(&w->b);
+}
+
+/* The bailleur sends n vacancies to the réservataire; each receipt's id and
+ * store_seq go to sent[first..first+n), and store_seqs only grow. */
+static void s_send_backlog(s_world_t *w, s_sent_t *sent, size_t first, size_t n)
+{
+    for (size_t i = first; i < first + n; i++) {
+        char vacancy[32];
+        snprintf(vacancy, sizeof vacancy, "vac-%zu", i);
+        size_t len = 0;
+        uint8_t *payload = fbt_logement(vacancy, "74010", &len);
+        fb_receipt_t rec;
+        assert_int_equal(fbt_send(w->cb, T_LOGEMENT, w->resa.actor, NULL, payload, len, &rec),
+                         FB_OK);
+        assert_true(rec.accepted);
+        assert_false(rec.duplicate);
+        if (i > 0)
+            assert_true(rec.store_seq > sent[i - 1].seq);
+        memcpy(sent[i].id, rec.message_id, FB_MESSAGE_ID_BYTES);
+        sent[i].seq = rec.store_seq;
+        fb_receipt_clear(&rec);
+        free(payload);
+    }
+}
+
+/* Receives the next delivery (or fails) and checks it is sent[i]. */
+static fb_delivery_t *s_expect(fb_client_t *c, const s_sent_t *sent, size_t i)
+{
+    fb_delivery_t *d = NULL;
+    fb_err_t rc = fb_client_recv(c, &d, 5000);
+    if (rc != FB_OK)
+        fprintf(stderr, "expected delivery #%zu (seq %llu), got %s\n", i,
+                (unsigned long long)sent[i].seq, fb_err_name(rc));
+    assert_int_equal(rc, FB_OK);
+    if (d->store_seq != sent[i].seq)
+        fprintf(stderr, "delivery #%zu: seq %llu, expected %llu\n", i,
+                (unsigned long long)d->store_seq, (unsigned long long)sent[i].seq);
+    assert_int_equal(d->store_seq, sent[i].seq);
+    assert_int_equal(d->body->message_id.len, FB_MESSAGE_ID_BYTES);
+    assert_memory_equal(d->body->message_id.data, sent[i].id, FB_MESSAGE_ID_BYTES);
+    assert_int_equal(d->body->type, T_LOGEMENT);
+    return d;
+}
+
+static void s_expect_ack(fb_client_t *c, const s_sent_t *sent, size_t i)
+{
+    fb_delivery_t *d = s_expect(c, sent, i);
+    assert_int_equal(fb_client_ack(c, d), FB_OK);
+    fb_delivery_destroy(&d);
+}
+
+/* A round trip on c's connection: the broker handles one connection's frames
+ * in order and answers after COMMIT, so once the SubAck is back every ACK c
+ * sent before is on disk. A réservataire may not subscribe: the refusal is
+ * the answer we wait for. */
+static void s_barrier(fb_client_t *c)
+{
+    assert_int_equal(fb_client_subscribe(c, "caleol/74010"), FB_ERR_NOT_AUTHORIZED);
+}
+
+static void s_expect_nothing(fb_client_t *c)
+{
+    fb_delivery_t *d = fbt_recv_ack(c, QUIET_MS);
+    if (d)
+        fprintf(stderr, "unexpected delivery seq %llu\n", (unsigned long long)d->store_seq);
+    assert_null(d);
+}
+
+static void test_offline_backlog_arrives_complete_in_send_order(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_world_open(&w);
+    static s_sent_t sent[N_BACKLOG];
+    s_send_backlog(&w, sent, 0, N_BACKLOG); /* the réservataire never connected */
+
+    fb_client_t *cr = fbt_client(&w.b, &w.resa);
+    for (size_t i = 0; i < N_BACKLOG; i++)
+        s_expect_ack(cr, sent, i);
+    s_expect_nothing(cr);
+    s_barrier(cr);
+    fb_client_destroy(&cr);
+
+    /* Everything was acknowledged: a new connection gets nothing again. */
+    cr = fbt_client(&w.b, &w.resa);
+    s_expect_nothing(cr);
+    fb_client_destroy(&cr);
+    s_world_close(&w);
+}
+
+static void test_redelivers_unacked_in_order(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_world_open(&w);
+    s_sent_t sent[20];
+    s_send_backlog(&w, sent, 0, 20);
+
+    /* Receive ten, acknowledge none, go away. */
+    fb_client_t *cr = fbt_client(&w.b, &w.resa);
+    for (size_t i = 0; i < 10; i++) {
+        fb_delivery_t *d = s_expect(cr, sent, i);
+        fb_delivery_destroy(&d);
+    }
+    fb_client_destroy(&cr);
+
+    /* The unacknowledged ten come first, in order, then the rest. */
+    cr = fbt_client(&w.b, &w.resa);
+    for (size_t i = 0; i < 20; i++)
+        s_expect_ack(cr, sent, i);
+    s_expect_nothing(cr);
+    fb_client_destroy(&cr);
+    s_world_close(&w);
+}
+
+static void test_redelivery_skips_acked_and_keeps_order(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_world_open(&w);
+    s_sent_t sent[20];
+    s_send_backlog(&w, sent, 0, 20);
+
+    /* Of the first ten, acknowledge only the odd positions (1, 3, ... 9). */
+    fb_client_t *cr = fbt_client(&w.b, &w.resa);
+    for (size_t i = 0; i < 10; i++) {
+        fb_delivery_t *d = s_expect(cr, sent, i);
+        if (i % 2 == 1)
+            assert_int_equal(fb_client_ack(cr, d), FB_OK);
+        fb_delivery_destroy(&d);
+    }
+    s_barrier(cr);
+    fb_client_destroy(&cr);
+
+    /* The gaps come back first, in order, then the ten never received. */
+    cr = fbt_client(&w.b, &w.resa);
+    for (size_t i = 0; i < 10; i += 2)
+        s_expect_ack(cr, sent, i);
+    for (size_t i = 10; i < 20; i++)
+        s_expect_ack(cr, sent, i);
+    s_expect_nothing(cr);
+    fb_client_destroy(&cr);
+    s_world_close(&w);
+}
+
+static void test_window_of_four_bounds_inflight_and_everything_arrives(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_world_open(&w);
+    s_sent_t sent[60];
+    s_send_backlog(&w, sent, 0, 50);
+
+    fb_client_config_t cfg = {
+        .endpoint = w.b.endpoint,
+        .keys = &w.resa,
+        .broker = &w.b.keys,
+        .timeout_ms = 5000,
+        .window = 4,
+        .log = fb_log_stderr,
+    };
+    fb_err_t err = FB_OK;
+    fb_client_t *cr = fb_client_new(&cfg, &err);
+    assert_int_equal(err, FB_OK);
+    assert_non_null(cr);
+
+    /* Four in flight without an ack, then the broker waits. */
+    fb_delivery_t *held[4];
+    for (size_t i = 0; i < 4; i++)
+        held[i] = s_expect(cr, sent, i);
+    fb_delivery_t *d = NULL;
+    assert_int_equal(fb_client_recv(cr, &d, QUIET_MS), FB_ERR_TIMEOUT);
+    assert_null(d);
+    assert_true(fbt_log_contains(&w.b, "broker receiver peer=reservataire:action-logement "
+                                       "window=4"));
+
+    /* One ack frees one slot: exactly the next message comes. */
+    assert_int_equal(fb_client_ack(cr, held[0]), FB_OK);
+    fb_delivery_destroy(&held[0]);
+    held[0] = s_expect(cr, sent, 4);
+    assert_int_equal(fb_client_recv(cr, &d, QUIET_MS), FB_ERR_TIMEOUT);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(fb_client_ack(cr, held[i]), FB_OK);
+        fb_delivery_destroy(&held[i]);
+    }
+
+    /* The rest of the backlog, then messages sent while it is connected. */
+    for (size_t i = 5; i < 50; i++)
+        s_expect_ack(cr, sent, i);
+    s_send_backlog(&w, sent, 50, 10);
+    for (size_t i = 50; i < 60; i++)
+        s_expect_ack(cr, sent, i);
+    s_expect_nothing(cr);
+    fb_client_destroy(&cr);
+    s_world_close(&w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_offline_backlog_arrives_complete_in_send_order),
+        cmocka_unit_test(test_redelivers_unacked_in_order),
+        cmocka_unit_test(test_redelivery_skips_acked_and_keeps_order),
+        cmocka_unit_test(test_window_of_four_bounds_inflight_and_everything_arrives),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
