@@ -383,8 +383,8 @@ static fb_err_t s_check_key(broker_t *self, const s_input_t *in, const Fluxbus__
         return FB_ERR_BAD_SIGNATURE;
     }
     if (strcmp(key.actor, in->actor) != 0) {
-        snprintf(detail, dlen, "key %s belongs to %s, connection is %s", key.key_id, key.actor,
-                 in->actor);
+        snprintf(detail, dlen, "key %s belongs to %.80s, connection is %.80s", key.key_id,
+                 key.actor, in->actor);
         return FB_ERR_SENDER_MISMATCH;
     }
     int64_t now = fb_now_ms();
@@ -715,6 +715,8 @@ static fb_err_t s_turn(broker_t *self)
     if (rc == FB_OK)
         rc = store_commit(self->store);
     if (rc != FB_OK) {
+        s_log(self, FB_LOG_ERROR, "broker store-failed reason=%s sqlite=\"%s\"", fb_err_name(rc),
+              store_errmsg(self->store));
         store_rollback(self->store);
         s_drop_replies(self);
         return FB_ERR_STORE;
@@ -745,8 +747,8 @@ fb_err_t broker_run(broker_t *self, volatile sig_atomic_t *stop)
             continue;
         if (s_turn(self) != FB_OK) {
             s_log(self, FB_LOG_ERROR,
-                  "broker store-failed reason=commit action=exit detail=\"nothing of the last "
-                  "batch was acknowledged\"");
+                  "broker exiting code=3 detail=\"store failure: nothing of "
+                  "the last batch was acknowledged\"");
             return FB_ERR_STORE;
         }
     }

@@ -20,7 +20,8 @@ void broker_config_defaults(broker_config_t *cfg)
     cfg->log_level = FB_LOG_INFO;
 }
 
-static fb_err_t s_number(const char *value, unsigned long min, unsigned long max, unsigned long *out)
+static fb_err_t s_number(const char *value, unsigned long min, unsigned long max,
+                         unsigned long *out)
 {
     char *end = NULL;
     errno = 0;

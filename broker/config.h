@@ -12,12 +12,12 @@
 #include "fluxbus/log.h"
 
 typedef struct {
-    char endpoint[256];  /* default tcp://127.0.0.1:5770 */
-    char store[1024];    /* default fluxbus.db */
-    char key[1024];      /* broker secret key file; default broker.key */
-    size_t max_envelope; /* bytes; default 262144 */
-    unsigned window;     /* deliveries in flight per receiver; default 64 */
-    unsigned batch_max;  /* messages per group commit; default 256 */
+    char endpoint[256];       /* default tcp://127.0.0.1:5770 */
+    char store[1024];         /* default fluxbus.db */
+    char key[1024];           /* broker secret key file; default broker.key */
+    size_t max_envelope;      /* bytes; default 262144 */
+    unsigned window;          /* deliveries in flight per receiver; default 64 */
+    unsigned batch_max;       /* messages per group commit; default 256 */
     fb_log_level_t log_level; /* default info */
 } broker_config_t;
 

@@ -144,8 +144,9 @@ static fb_err_t s_route_recipient(store_t *store, const store_actor_t *sender, c
         return FB_ERR_NOT_AUTHORIZED;
     }
     /* A bailleur designating for a réservataire needs that réservataire's mandate. */
-    if (rule->mandate == S_BAILLEUR_NEEDS_MANDATE && !store_list_has(sender->roles, "reservataire") &&
-        store_list_has(r.roles, "reservataire") && !store_mandate_exists(store, r.id, sender->id)) {
+    if (rule->mandate == S_BAILLEUR_NEEDS_MANDATE &&
+        !store_list_has(sender->roles, "reservataire") && store_list_has(r.roles, "reservataire") &&
+        !store_mandate_exists(store, r.id, sender->id)) {
         snprintf(detail, dlen, "no mandate from %s to %s for designation", r.id, sender->id);
         return FB_ERR_NOT_AUTHORIZED;
     }

@@ -92,15 +92,17 @@ static const char *const s_sql[Q__COUNT] = {
     [Q_ACTOR_REVOKE] = "UPDATE actors SET revoked_at_ms = ?2 WHERE id = ?1 AND revoked_at_ms = 0",
     [Q_ACTOR_EACH] = "SELECT id, roles, territories, transport_key, created_at_ms, revoked_at_ms"
                      " FROM actors ORDER BY id",
-    [Q_KEY_ADD] = "INSERT INTO signing_keys(key_id, actor, public_key, valid_from_ms, valid_until_ms)"
-                  " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_KEY_ADD] =
+        "INSERT INTO signing_keys(key_id, actor, public_key, valid_from_ms, valid_until_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5)",
     [Q_KEY_GET] = "SELECT actor, key_id, public_key, valid_from_ms, valid_until_ms, revoked_at_ms"
                   " FROM signing_keys WHERE key_id = ?1",
     [Q_KEY_REVOKE] = "UPDATE signing_keys SET revoked_at_ms = ?2 WHERE key_id = ?1"
                      " AND revoked_at_ms = 0",
     [Q_KEY_EACH] = "SELECT actor, key_id, public_key, valid_from_ms, valid_until_ms, revoked_at_ms"
                    " FROM signing_keys WHERE actor = ?1 ORDER BY valid_from_ms",
-    [Q_MANDATE_ADD] = "INSERT INTO mandates(reservataire, bailleur, created_at_ms) VALUES (?1, ?2, ?3)",
+    [Q_MANDATE_ADD] =
+        "INSERT INTO mandates(reservataire, bailleur, created_at_ms) VALUES (?1, ?2, ?3)",
     [Q_MANDATE_GET] = "SELECT 1 FROM mandates WHERE reservataire = ?1 AND bailleur = ?2",
     [Q_SUBSCRIBE] = "INSERT OR IGNORE INTO subscriptions(topic, actor, created_at_ms)"
                     " VALUES (?1, ?2, ?3)",
@@ -193,13 +195,14 @@ static fb_err_t s_migrate(store_t *self, char *errbuf, size_t errlen)
         if (rc == SQLITE_OK)
             rc = sqlite3_exec(self->db, s_schema_v1, NULL, NULL, &msg);
         if (rc == SQLITE_OK)
-            rc = sqlite3_exec(self->db, "INSERT INTO schema_version VALUES (1); COMMIT", NULL,
-                              NULL, &msg);
+            rc = sqlite3_exec(self->db, "INSERT INTO schema_version VALUES (1); COMMIT", NULL, NULL,
+                              &msg);
         if (rc != SQLITE_OK)
             sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
     }
     if (rc != SQLITE_OK) {
-        snprintf(errbuf, errlen, "store migration failed: %s", msg ? msg : sqlite3_errmsg(self->db));
+        snprintf(errbuf, errlen, "store migration failed: %s",
+                 msg ? msg : sqlite3_errmsg(self->db));
         sqlite3_free(msg);
         return FB_ERR_STORE;
     }
@@ -218,8 +221,8 @@ store_t *store_open(const char *path, char *errbuf, size_t errlen)
         snprintf(errbuf, errlen, "out of memory");
         return NULL;
     }
-    int rc = sqlite3_open_v2(path, &self->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(
+        path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         snprintf(errbuf, errlen, "cannot open store %s: %s", path,
                  self->db ? sqlite3_errmsg(self->db) : "out of memory");
@@ -621,8 +624,8 @@ fb_err_t store_export(store_t *self, store_export_fn fn, void *ctx)
         }
         fn(ctx, (uint64_t)sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
            sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2),
-           sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
-           has_key ? &key : NULL, sqlite3_column_int64(st, 4));
+           sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3), has_key ? &key : NULL,
+           sqlite3_column_int64(st, 4));
     }
     return s_done(st, rc);
 }
@@ -633,6 +636,11 @@ fb_err_t store_count(store_t *self, uint64_t *out)
     int rc = sqlite3_step(st);
     *out = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
     return s_done(st, rc);
+}
+
+const char *store_errmsg(store_t *self)
+{
+    return sqlite3_errmsg(self->db);
 }
 
 int64_t store_data_version(store_t *self)

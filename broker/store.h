@@ -103,7 +103,8 @@ fb_err_t store_begin(store_t *self);
 fb_err_t store_commit(store_t *self);
 void store_rollback(store_t *self);
 
-fb_err_t store_find(store_t *self, const char *sender, const uint8_t *message_id, store_seen_t *out);
+fb_err_t store_find(store_t *self, const char *sender, const uint8_t *message_id,
+                    store_seen_t *out);
 fb_err_t store_put(store_t *self, const store_message_t *msg, uint64_t *seq_out);
 fb_err_t store_set_receipt(store_t *self, uint64_t seq, const uint8_t *receipt, size_t len);
 fb_err_t store_get_receipt(store_t *self, uint64_t seq, uint8_t **out, size_t *out_len);
@@ -133,6 +134,9 @@ fb_err_t store_export(store_t *self, store_export_fn fn, void *ctx);
 
 /* Total messages stored. */
 fb_err_t store_count(store_t *self, uint64_t *out);
+
+/* SQLite's text for the last error on this handle ("disk I/O error"). */
+const char *store_errmsg(store_t *self);
 
 /* Changes when another connection (the CLI) commits; used to drop caches. */
 int64_t store_data_version(store_t *self);

@@ -78,7 +78,9 @@ static int s_handle(zap_t *self)
         fb_logf(self->log, self->log_ctx, FB_LOG_INFO, "zap allow actor=%s", actor.id);
         s_reply(self->sock, frames[1], id_len, "200", "OK", actor.id);
     } else {
-        const char *why = rc == FB_OK ? "revoked" : rc == FB_ERR_NOT_FOUND ? "unregistered" : "store";
+        const char *why = rc == FB_OK              ? "revoked"
+                          : rc == FB_ERR_NOT_FOUND ? "unregistered"
+                                                   : "store";
         fb_logf(self->log, self->log_ctx, FB_LOG_WARN, "zap deny key=%s reason=%s", hex, why);
         s_reply(self->sock, frames[1], id_len, "400", "transport key not registered", "");
     }

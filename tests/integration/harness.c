@@ -63,6 +63,13 @@ void fbt_start(fbt_broker_t *b)
         /* A failed assertion skips the teardown: never leave a broker behind. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         int log = open(b->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (b->fail_fsync) {
+            char trigger[600];
+            snprintf(trigger, sizeof trigger, "%s/fail-fsync", b->dir);
+            setenv("LD_PRELOAD", FB_FSYNC_SHIM, 1);
+            setenv("FLUXBUS_FAIL_FSYNC_FILE", trigger, 1);
+            setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
+        }
         dup2(out[1], 1);
         dup2(log, 2);
         close(out[0]);
@@ -88,6 +95,32 @@ int fbt_stop(fbt_broker_t *b, int sig)
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     return 128 + WTERMSIG(status);
+}
+
+int fbt_wait_exit(fbt_broker_t *b, int timeout_ms)
+{
+    for (int waited = 0; b->pid > 0 && waited <= timeout_ms; waited += 10) {
+        int status = 0;
+        if (waitpid(b->pid, &status, WNOHANG) == b->pid) {
+            b->pid = 0;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        usleep(10000); /* polling a child's exit: there is no event to wait on */
+    }
+    return -1;
+}
+
+void fbt_fail_fsync(fbt_broker_t *b, int on)
+{
+    char trigger[600];
+    snprintf(trigger, sizeof trigger, "%s/fail-fsync", b->dir);
+    if (on) {
+        FILE *f = fopen(trigger, "w");
+        assert_non_null(f);
+        fclose(f);
+    } else {
+        unlink(trigger);
+    }
 }
 
 void fbt_teardown(fbt_broker_t *b)

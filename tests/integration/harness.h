@@ -25,6 +25,7 @@ typedef struct {
     char endpoint[128];
     fb_keys_t keys; /* broker keys */
     pid_t pid;
+    int fail_fsync; /* start the broker with the failing-fsync shim (see fbt_fail_fsync) */
 } fbt_broker_t;
 
 /* Creates the temp dir and broker key. Asserts on failure. */
@@ -35,6 +36,14 @@ void fbt_start(fbt_broker_t *b);
 
 /* Sends sig and waits for the process; returns its exit status (or 128+sig). */
 int fbt_stop(fbt_broker_t *b, int sig);
+
+/* Waits for the broker to exit by itself (up to timeout_ms); returns its
+ * exit status, or -1 if it is still running. */
+int fbt_wait_exit(fbt_broker_t *b, int timeout_ms);
+
+/* With b->fail_fsync set before fbt_start: from now on every fsync of the
+ * broker fails with EIO (on = 1) or works again (on = 0). */
+void fbt_fail_fsync(fbt_broker_t *b, int on);
 
 /* Stops a running broker and removes the temp dir. */
 void fbt_teardown(fbt_broker_t *b);
@@ -56,8 +65,8 @@ uint8_t *fbt_logement(const char *vacancy, const char *insee, size_t *len);
 uint8_t *fbt_seance(const char *seance, const char *insee, size_t *len);
 
 /* Sends one message of `type` to one recipient or topic; returns fb_client_send's result. */
-fb_err_t fbt_send(fb_client_t *c, int type, const char *to, const char *topic, const uint8_t *payload,
-                  size_t len, fb_receipt_t *receipt);
+fb_err_t fbt_send(fb_client_t *c, int type, const char *to, const char *topic,
+                  const uint8_t *payload, size_t len, fb_receipt_t *receipt);
 
 /* Receives (up to timeout_ms), checks, acks; returns NULL on timeout. */
 fb_delivery_t *fbt_recv_ack(fb_client_t *c, int timeout_ms);
