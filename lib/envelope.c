@@ -35,8 +35,8 @@ fb_err_t fb_envelope_pae(const uint8_t *body, size_t body_len, uint8_t **out, si
     return FB_OK;
 }
 
-fb_err_t fb_envelope_seal(const Fluxbus__V1__SignedBody *body, const fb_keys_t *keys,
-                          uint8_t **out, size_t *out_len)
+fb_err_t fb_envelope_seal(const Fluxbus__V1__SignedBody *body, const fb_keys_t *keys, uint8_t **out,
+                          size_t *out_len)
 {
     *out = NULL;
     *out_len = 0;
@@ -63,7 +63,8 @@ fb_err_t fb_envelope_seal(const Fluxbus__V1__SignedBody *body, const fb_keys_t *
     return rc;
 }
 
-fb_err_t fb_envelope_decode(const uint8_t *data, size_t len, size_t cap, Fluxbus__V1__Envelope **out)
+fb_err_t fb_envelope_decode(const uint8_t *data, size_t len, size_t cap,
+                            Fluxbus__V1__Envelope **out)
 {
     ProtobufCMessage *msg = NULL;
     *out = NULL;

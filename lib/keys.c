@@ -72,7 +72,8 @@ fb_err_t fb_keys_generate(fb_keys_t *keys, const char *actor)
 static void s_write_lines(FILE *f, const fb_keys_t *keys, int with_secret)
 {
     char hex[2 * FB_SIGN_SK_BYTES + 1];
-    fprintf(f, "# fluxbus key file%s\n", with_secret ? " - SECRET: keep it mode 0600" : " (public)");
+    fprintf(f, "# fluxbus key file%s\n",
+            with_secret ? " - SECRET: keep it mode 0600" : " (public)");
     fprintf(f, "actor = %s\n", keys->actor);
     fprintf(f, "key_id = %s\n", keys->key_id);
     fb_hex_encode(keys->sign_pk, FB_SIGN_PK_BYTES, hex);

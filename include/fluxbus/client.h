@@ -26,41 +26,41 @@ extern "C" {
 typedef struct fb_client fb_client_t;
 
 typedef struct {
-    const char *endpoint;     /* e.g. "tcp://127.0.0.1:5770" */
-    const fb_keys_t *keys;    /* own keys, secrets included (copied) */
-    const fb_keys_t *broker;  /* broker's public keys (copied) */
-    int timeout_ms;           /* connect / receipt wait; 0 = 5000 */
-    unsigned window;          /* deliveries in flight; 0 = broker default */
-    size_t max_envelope;      /* size cap on received envelopes; 0 = 256 KiB */
-    fb_log_fn log;            /* may be NULL */
+    const char *endpoint;    /* e.g. "tcp://127.0.0.1:5770" */
+    const fb_keys_t *keys;   /* own keys, secrets included (copied) */
+    const fb_keys_t *broker; /* broker's public keys (copied) */
+    int timeout_ms;          /* connect / receipt wait; 0 = 5000 */
+    unsigned window;         /* deliveries in flight; 0 = broker default */
+    size_t max_envelope;     /* size cap on received envelopes; 0 = 256 KiB */
+    fb_log_fn log;           /* may be NULL */
     void *log_ctx;
 } fb_client_config_t;
 
 /* What to send. recipients/topics: arrays of C strings. */
 typedef struct {
-    int type;                         /* Fluxbus__V1__MessageType value */
+    int type; /* Fluxbus__V1__MessageType value */
     const char *const *recipients;
     size_t n_recipients;
     const char *const *topics;
     size_t n_topics;
-    const char *correlation_id;       /* may be NULL */
-    const uint8_t *in_reply_to;       /* 16 bytes or NULL */
+    const char *correlation_id; /* may be NULL */
+    const uint8_t *in_reply_to; /* 16 bytes or NULL */
     const uint8_t *payload;
     size_t payload_len;
-    const uint8_t *message_id;        /* 16 bytes, or NULL for a random id */
-    int64_t created_at_ms;            /* 0 = now */
+    const uint8_t *message_id; /* 16 bytes, or NULL for a random id */
+    int64_t created_at_ms;     /* 0 = now */
 } fb_outgoing_t;
 
 /* The broker's answer to a send. */
 typedef struct {
     uint8_t message_id[FB_MESSAGE_ID_BYTES];
-    bool accepted;           /* true: Receipt, false: Nack */
-    bool duplicate;          /* accepted before; this is the same message */
-    fb_err_t reason;         /* FB_OK, or the Nack reason */
-    char detail[256];        /* Nack detail */
+    bool accepted;    /* true: Receipt, false: Nack */
+    bool duplicate;   /* accepted before; this is the same message */
+    fb_err_t reason;  /* FB_OK, or the Nack reason */
+    char detail[256]; /* Nack detail */
     uint64_t store_seq;
     int64_t accepted_at_ms;
-    uint8_t *receipt;        /* the broker-signed envelope bytes (owned) */
+    uint8_t *receipt; /* the broker-signed envelope bytes (owned) */
     size_t receipt_len;
 } fb_receipt_t;
 

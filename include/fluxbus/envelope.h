@@ -31,8 +31,8 @@ fb_err_t fb_envelope_pae(const uint8_t *body, size_t body_len, uint8_t **out, si
 /* Packs `body`, signs it with keys->sign_sk and packs the Envelope (key_id
  * hint = keys->key_id). body->key_id and body->sender are NOT filled in for
  * you: set them to keys->key_id / keys->actor. Caller frees *out. */
-fb_err_t fb_envelope_seal(const Fluxbus__V1__SignedBody *body, const fb_keys_t *keys,
-                          uint8_t **out, size_t *out_len) __attribute__((warn_unused_result));
+fb_err_t fb_envelope_seal(const Fluxbus__V1__SignedBody *body, const fb_keys_t *keys, uint8_t **out,
+                          size_t *out_len) __attribute__((warn_unused_result));
 
 /* Decodes the outer Envelope (size cap first). Does not touch the body.
  * Returns FB_ERR_TOO_LARGE, FB_ERR_MALFORMED (also for a signature that is not

@@ -21,12 +21,12 @@
 extern "C" {
 #endif
 
-#define FB_ACTOR_MAX 128      /* actor id, including the NUL */
+#define FB_ACTOR_MAX 128 /* actor id, including the NUL */
 #define FB_SIGN_PK_BYTES 32
 #define FB_SIGN_SK_BYTES 64
 #define FB_SIGNATURE_BYTES 64
 #define FB_CURVE_KEY_BYTES 32
-#define FB_KEY_ID_CHARS 16    /* hex of the first 8 bytes of SHA-256(sign_pk) */
+#define FB_KEY_ID_CHARS 16 /* hex of the first 8 bytes of SHA-256(sign_pk) */
 
 typedef struct {
     char actor[FB_ACTOR_MAX];

@@ -11,7 +11,12 @@
 extern "C" {
 #endif
 
-typedef enum { FB_LOG_DEBUG = 0, FB_LOG_INFO = 1, FB_LOG_WARN = 2, FB_LOG_ERROR = 3 } fb_log_level_t;
+typedef enum {
+    FB_LOG_DEBUG = 0,
+    FB_LOG_INFO = 1,
+    FB_LOG_WARN = 2,
+    FB_LOG_ERROR = 3
+} fb_log_level_t;
 
 typedef void (*fb_log_fn)(void *ctx, fb_log_level_t level, const char *line);
 

@@ -118,8 +118,9 @@ static void test_role_may_not_send_type(void **state)
     fb_receipt_clear(&rec);
     /* Nobody by that name. */
     fb_client_t *cb = fbt_client(&b, &bailleur);
-    assert_int_equal(fbt_send(cb, T(LOGEMENT_LIBERE), "reservataire:nobody", NULL, logement, len, &rec),
-                     FB_ERR_UNKNOWN_RECIPIENT);
+    assert_int_equal(
+        fbt_send(cb, T(LOGEMENT_LIBERE), "reservataire:nobody", NULL, logement, len, &rec),
+        FB_ERR_UNKNOWN_RECIPIENT);
     fb_receipt_clear(&rec);
     free(logement);
     fb_client_destroy(&c1);

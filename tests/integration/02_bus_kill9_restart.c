@@ -94,8 +94,11 @@ static void test_acknowledged_messages_survive_sigkill(void **state)
     const char *to[1] = {resa.actor};
     int kills = 0, duplicates = 0;
     for (int i = 0; i < N_MESSAGES; i++) {
-        fb_outgoing_t m = {.type = T_LOGEMENT, .recipients = to, .n_recipients = 1,
-                           .payload = payload, .payload_len = len};
+        fb_outgoing_t m = {.type = T_LOGEMENT,
+                           .recipients = to,
+                           .n_recipients = 1,
+                           .payload = payload,
+                           .payload_len = len};
         uint8_t *env = NULL;
         size_t env_len = 0;
         assert_int_equal(fb_client_seal(c, &m, &env, &env_len, ids[i]), FB_OK);
@@ -145,8 +148,8 @@ static void test_acknowledged_messages_survive_sigkill(void **state)
     atomic_store(&r.stop, 2);
     pthread_join(rt, NULL);
 
-    fprintf(stderr, "kills=%d receipts=%d duplicate_receipts=%d delivered=%zu\n", kills,
-            N_MESSAGES, duplicates, r.n_got);
+    fprintf(stderr, "kills=%d receipts=%d duplicate_receipts=%d delivered=%zu\n", kills, N_MESSAGES,
+            duplicates, r.n_got);
     assert_int_equal(r.n_got, N_MESSAGES);
     for (int i = 0; i < N_MESSAGES; i++)
         assert_memory_equal(r.got[i], ids[i], FB_MESSAGE_ID_BYTES);
