@@ -489,8 +489,9 @@ static fb_err_t s_accept(broker_t *self, const s_input_t *in, const Fluxbus__V1_
     }
     char hex[2 * FB_MESSAGE_ID_BYTES + 1];
     s_id_hex(body->message_id.data, hex);
-    s_log(self, FB_LOG_INFO, "broker accept msg_id=%s peer=%s type=%d seq=%llu recipients=%zu", hex,
-          in->actor, (int)body->type, (unsigned long long)seq, targets->n);
+    const fb_catalog_entry_t *entry = fb_catalog_by_type((int)body->type);
+    s_log(self, FB_LOG_INFO, "broker accept msg_id=%s peer=%s type=%s seq=%llu recipients=%zu", hex,
+          in->actor, entry ? entry->name : "?", (unsigned long long)seq, targets->n);
     return s_queue_reply(self, in, "RECEIPT", receipt, receipt_len);
 }
 

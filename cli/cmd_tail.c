@@ -112,7 +112,7 @@ static json_t *s_delivery_json(const fb_delivery_t *d, bool raw)
 
 typedef enum { S_JSON, S_JSON_RAW, S_BRIEF } s_format_t;
 
-/* "#12 LogementLibere from bailleur:552046955 via logements/74010 about vac-1" */
+/* "#12 LogementLibere from bailleur:552046955 on topic logements/74010 about vac-1" */
 static int s_print_brief(const fb_delivery_t *d)
 {
     const Fluxbus__V1__SignedBody *b = d->body;
@@ -120,7 +120,7 @@ static int s_print_brief(const fb_delivery_t *d)
     printf("#%llu %s from %s", (unsigned long long)d->store_seq, entry ? entry->name : "?",
            b->sender);
     for (size_t i = 0; i < b->n_topics; i++)
-        printf("%s%s", i ? "," : " via ", b->topics[i]);
+        printf("%s%s", i ? "," : " on topic ", b->topics[i]);
     if (*b->correlation_id)
         printf(" about %s", b->correlation_id);
     printf(" (signature verified)\n");
