@@ -5,7 +5,6 @@
  * bounds what the broker pushes without an ack, and everything still arrives. */
 #include "harness.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,31 +18,9 @@ typedef struct {
     uint64_t seq;
 } s_sent_t;
 
-typedef struct {
-    fbt_broker_t b;
-    fb_keys_t bailleur, resa;
-    fb_client_t *cb;
-} s_world_t;
-
-static void s_world_open(s_world_t *w)
-{
-    fbt_setup(&w->b);
-    fbt_actor(&w->b, "bailleur:552046955", "bailleur", NULL, &w->bailleur);
-    fbt_actor(&w->b, "reservataire:action-logement", "reservataire", NULL, &w->resa);
-    fbt_start(&w->b);
-    w->cb = fbt_client(&w->b, &w->bailleur);
-}
-
-static void s_world_close(s_world_t *w)
-{
-    fb_client_destroy(&w->cb);
-    assert_int_equal(fbt_stop(&w->b, SIGTERM), 0);
-    fbt_teardown(&w->b);
-}
-
 /* The bailleur sends n vacancies to the réservataire; each receipt's id and
  * store_seq go to sent[first..first+n), and store_seqs only grow. */
-static void s_send_backlog(s_world_t *w, s_sent_t *sent, size_t first, size_t n)
+static void s_send_backlog(fbt_pair_t *w, s_sent_t *sent, size_t first, size_t n)
 {
     for (size_t i = first; i < first + n; i++) {
         char vacancy[32];
@@ -99,96 +76,89 @@ static void s_barrier(fb_client_t *c)
     assert_int_equal(fb_client_subscribe(c, "caleol/74010"), FB_ERR_NOT_AUTHORIZED);
 }
 
-static void s_expect_nothing(fb_client_t *c)
+/* Connects the réservataire (closing first the connection it still has). */
+static void s_connect_resa(fbt_pair_t *w)
 {
-    fb_delivery_t *d = fbt_recv_ack(c, QUIET_MS);
-    if (d)
-        fprintf(stderr, "unexpected delivery seq %llu\n", (unsigned long long)d->store_seq);
-    assert_null(d);
+    fb_client_destroy(&w->cr);
+    w->cr = fbt_client(&w->b, &w->resa);
 }
 
 static void test_offline_backlog_arrives_complete_in_send_order(void **state)
 {
     (void)state;
-    s_world_t w;
-    s_world_open(&w);
+    fbt_pair_t w;
+    fbt_pair_open_offline(&w);
     static s_sent_t sent[N_BACKLOG];
     s_send_backlog(&w, sent, 0, N_BACKLOG); /* the réservataire never connected */
 
-    fb_client_t *cr = fbt_client(&w.b, &w.resa);
+    s_connect_resa(&w);
     for (size_t i = 0; i < N_BACKLOG; i++)
-        s_expect_ack(cr, sent, i);
-    s_expect_nothing(cr);
-    s_barrier(cr);
-    fb_client_destroy(&cr);
+        s_expect_ack(w.cr, sent, i);
+    fbt_expect_nothing(w.cr, QUIET_MS);
+    s_barrier(w.cr);
 
     /* Everything was acknowledged: a new connection gets nothing again. */
-    cr = fbt_client(&w.b, &w.resa);
-    s_expect_nothing(cr);
-    fb_client_destroy(&cr);
-    s_world_close(&w);
+    s_connect_resa(&w);
+    fbt_expect_nothing(w.cr, QUIET_MS);
+    fbt_pair_close(&w);
 }
 
 static void test_redelivers_unacked_in_order(void **state)
 {
     (void)state;
-    s_world_t w;
-    s_world_open(&w);
+    fbt_pair_t w;
+    fbt_pair_open_offline(&w);
     s_sent_t sent[20];
     s_send_backlog(&w, sent, 0, 20);
 
     /* Receive ten, acknowledge none, go away. */
-    fb_client_t *cr = fbt_client(&w.b, &w.resa);
+    s_connect_resa(&w);
     for (size_t i = 0; i < 10; i++) {
-        fb_delivery_t *d = s_expect(cr, sent, i);
+        fb_delivery_t *d = s_expect(w.cr, sent, i);
         fb_delivery_destroy(&d);
     }
-    fb_client_destroy(&cr);
 
     /* The unacknowledged ten come first, in order, then the rest. */
-    cr = fbt_client(&w.b, &w.resa);
+    s_connect_resa(&w);
     for (size_t i = 0; i < 20; i++)
-        s_expect_ack(cr, sent, i);
-    s_expect_nothing(cr);
-    fb_client_destroy(&cr);
-    s_world_close(&w);
+        s_expect_ack(w.cr, sent, i);
+    fbt_expect_nothing(w.cr, QUIET_MS);
+    fbt_pair_close(&w);
 }
 
 static void test_redelivery_skips_acked_and_keeps_order(void **state)
 {
     (void)state;
-    s_world_t w;
-    s_world_open(&w);
+    fbt_pair_t w;
+    fbt_pair_open_offline(&w);
     s_sent_t sent[20];
     s_send_backlog(&w, sent, 0, 20);
 
     /* Of the first ten, acknowledge only the odd positions (1, 3, ... 9). */
-    fb_client_t *cr = fbt_client(&w.b, &w.resa);
+    s_connect_resa(&w);
     for (size_t i = 0; i < 10; i++) {
-        fb_delivery_t *d = s_expect(cr, sent, i);
+        fb_delivery_t *d = s_expect(w.cr, sent, i);
         if (i % 2 == 1)
-            assert_int_equal(fb_client_ack(cr, d), FB_OK);
+            assert_int_equal(fb_client_ack(w.cr, d), FB_OK);
         fb_delivery_destroy(&d);
     }
-    s_barrier(cr);
-    fb_client_destroy(&cr);
+    s_barrier(w.cr);
 
     /* The gaps come back first, in order, then the ten never received. */
-    cr = fbt_client(&w.b, &w.resa);
+    s_connect_resa(&w);
     for (size_t i = 0; i < 10; i += 2)
-        s_expect_ack(cr, sent, i);
+        s_expect_ack(w.cr, sent, i);
     for (size_t i = 10; i < 20; i++)
-        s_expect_ack(cr, sent, i);
-    s_expect_nothing(cr);
-    fb_client_destroy(&cr);
-    s_world_close(&w);
+        s_expect_ack(w.cr, sent, i);
+    fbt_expect_nothing(w.cr, QUIET_MS);
+    fbt_pair_close(&w);
 }
 
 static void test_window_of_four_bounds_inflight_and_everything_arrives(void **state)
 {
     (void)state;
-    s_world_t w;
-    s_world_open(&w);
+    fbt_pair_t w;
+    fbt_pair_open_offline(&w);
     s_sent_t sent[60];
     s_send_backlog(&w, sent, 0, 50);
 
@@ -201,39 +171,38 @@ static void test_window_of_four_bounds_inflight_and_everything_arrives(void **st
         .log = fb_log_stderr,
     };
     fb_err_t err = FB_OK;
-    fb_client_t *cr = fb_client_new(&cfg, &err);
+    w.cr = fb_client_new(&cfg, &err);
     assert_int_equal(err, FB_OK);
-    assert_non_null(cr);
+    assert_non_null(w.cr);
 
     /* Four in flight without an ack, then the broker waits. */
     fb_delivery_t *held[4];
     for (size_t i = 0; i < 4; i++)
-        held[i] = s_expect(cr, sent, i);
+        held[i] = s_expect(w.cr, sent, i);
     fb_delivery_t *d = NULL;
-    assert_int_equal(fb_client_recv(cr, &d, QUIET_MS), FB_ERR_TIMEOUT);
+    assert_int_equal(fb_client_recv(w.cr, &d, QUIET_MS), FB_ERR_TIMEOUT);
     assert_null(d);
     assert_true(fbt_log_contains(&w.b, "broker receiver peer=reservataire:action-logement "
                                        "window=4"));
 
     /* One ack frees one slot: exactly the next message comes. */
-    assert_int_equal(fb_client_ack(cr, held[0]), FB_OK);
+    assert_int_equal(fb_client_ack(w.cr, held[0]), FB_OK);
     fb_delivery_destroy(&held[0]);
-    held[0] = s_expect(cr, sent, 4);
-    assert_int_equal(fb_client_recv(cr, &d, QUIET_MS), FB_ERR_TIMEOUT);
+    held[0] = s_expect(w.cr, sent, 4);
+    assert_int_equal(fb_client_recv(w.cr, &d, QUIET_MS), FB_ERR_TIMEOUT);
     for (size_t i = 0; i < 4; i++) {
-        assert_int_equal(fb_client_ack(cr, held[i]), FB_OK);
+        assert_int_equal(fb_client_ack(w.cr, held[i]), FB_OK);
         fb_delivery_destroy(&held[i]);
     }
 
     /* The rest of the backlog, then messages sent while it is connected. */
     for (size_t i = 5; i < 50; i++)
-        s_expect_ack(cr, sent, i);
+        s_expect_ack(w.cr, sent, i);
     s_send_backlog(&w, sent, 50, 10);
     for (size_t i = 50; i < 60; i++)
-        s_expect_ack(cr, sent, i);
-    s_expect_nothing(cr);
-    fb_client_destroy(&cr);
-    s_world_close(&w);
+        s_expect_ack(w.cr, sent, i);
+    fbt_expect_nothing(w.cr, QUIET_MS);
+    fbt_pair_close(&w);
 }
 
 int main(void)

@@ -5,37 +5,11 @@
  * after a broker restart (the dedup state is in the store). */
 #include "harness.h"
 
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define T_LOGEMENT FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_LOGEMENT_LIBERE
 #define QUIET_MS 400 /* "receives nothing": wait this long for a delivery */
-
-typedef struct {
-    fbt_broker_t b;
-    fb_keys_t bailleur, resa;
-    fb_client_t *cb, *cr;
-} s_world_t;
-
-static void s_world_open(s_world_t *w)
-{
-    fbt_setup(&w->b);
-    fbt_actor(&w->b, "bailleur:552046955", "bailleur", NULL, &w->bailleur);
-    fbt_actor(&w->b, "reservataire:action-logement", "reservataire", NULL, &w->resa);
-    fbt_start(&w->b);
-    w->cb = fbt_client(&w->b, &w->bailleur);
-    w->cr = fbt_client(&w->b, &w->resa);
-}
-
-static void s_world_close(s_world_t *w)
-{
-    fb_client_destroy(&w->cb);
-    fb_client_destroy(&w->cr);
-    assert_int_equal(fbt_stop(&w->b, SIGTERM), 0);
-    fbt_teardown(&w->b);
-}
 
 /* A vacancy for the réservataire, with message id `id` (NULL: random). */
 static fb_outgoing_t s_vacancy(const char *const *to, const uint8_t *payload, size_t len,
@@ -53,6 +27,53 @@ static fb_outgoing_t s_vacancy(const char *const *to, const uint8_t *payload, si
     return m;
 }
 
+/* Sends on c a vacancy for the réservataire with message id `id`; returns
+ * fb_client_send's result. */
+static fb_err_t s_send_with_id(fb_client_t *c, const fbt_pair_t *w, const uint8_t *payload,
+                               size_t len, const uint8_t *id, fb_receipt_t *rec)
+{
+    const char *const to[1] = {w->resa.actor};
+    fb_outgoing_t m = s_vacancy(to, payload, len, id);
+    return fb_client_send(c, &m, rec);
+}
+
+/* A vacancy the bailleur sealed once for the réservataire (env, id), and
+ * another payload to send under the same id. */
+typedef struct {
+    uint8_t *payload, *other, *env;
+    size_t len, other_len, env_len;
+    uint8_t id[FB_MESSAGE_ID_BYTES];
+} s_sealed_t;
+
+static void s_seal(fbt_pair_t *w, s_sealed_t *m)
+{
+    m->payload = fbt_logement("vac-dup", "74010", &m->len);
+    m->other = fbt_logement("vac-other", "74011", &m->other_len);
+    const char *const to[1] = {w->resa.actor};
+    fb_outgoing_t out = s_vacancy(to, m->payload, m->len, NULL);
+    m->env = NULL;
+    assert_int_equal(fb_client_seal(w->cb, &out, &m->env, &m->env_len, m->id), FB_OK);
+}
+
+static void s_sealed_free(s_sealed_t *m)
+{
+    free(m->env);
+    free(m->payload);
+    free(m->other);
+}
+
+/* The bailleur sends the sealed envelope, byte for byte (again). */
+static fb_err_t s_send_sealed(fbt_pair_t *w, const s_sealed_t *m, fb_receipt_t *rec)
+{
+    return fb_client_send_raw(w->cb, m->env, m->env_len, m->id, rec);
+}
+
+/* The bailleur sends the other payload under the sealed message's id. */
+static fb_err_t s_send_clash(fbt_pair_t *w, const s_sealed_t *m, fb_receipt_t *rec)
+{
+    return s_send_with_id(w->cb, w, m->other, m->other_len, m->id, rec);
+}
+
 /* The next delivery must be message `id` with `payload`; it is acked. */
 static void s_expect_delivery(fb_client_t *c, const uint8_t id[FB_MESSAGE_ID_BYTES], uint64_t seq,
                               const uint8_t *payload, size_t len)
@@ -66,14 +87,6 @@ static void s_expect_delivery(fb_client_t *c, const uint8_t id[FB_MESSAGE_ID_BYT
     fb_delivery_destroy(&d);
 }
 
-static void s_expect_nothing(fb_client_t *c)
-{
-    fb_delivery_t *d = fbt_recv_ack(c, QUIET_MS);
-    if (d)
-        fprintf(stderr, "unexpected delivery seq %llu\n", (unsigned long long)d->store_seq);
-    assert_null(d);
-}
-
 /* A round trip on c's connection: once the SubAck is back, every ACK sent
  * before it is committed (a réservataire's subscribe is refused: that
  * refusal is the answer we wait for). */
@@ -85,160 +98,127 @@ static void s_barrier(fb_client_t *c)
 static void test_resent_envelope_is_accepted_as_duplicate_and_delivered_once(void **state)
 {
     (void)state;
-    s_world_t w;
-    s_world_open(&w);
-    size_t len = 0;
-    uint8_t *payload = fbt_logement("vac-dup", "74010", &len);
-    const char *const to[1] = {w.resa.actor};
-    fb_outgoing_t m = s_vacancy(to, payload, len, NULL);
-    uint8_t *env = NULL;
-    size_t env_len = 0;
-    uint8_t id[FB_MESSAGE_ID_BYTES];
-    assert_int_equal(fb_client_seal(w.cb, &m, &env, &env_len, id), FB_OK);
+    fbt_pair_t w;
+    fbt_pair_open(&w);
+    s_sealed_t m;
+    s_seal(&w, &m);
 
     fb_receipt_t first, second;
-    assert_int_equal(fb_client_send_raw(w.cb, env, env_len, id, &first), FB_OK);
+    assert_int_equal(s_send_sealed(&w, &m, &first), FB_OK);
     assert_true(first.accepted);
     assert_false(first.duplicate);
     assert_true(first.store_seq > 0);
-    assert_int_equal(fb_client_send_raw(w.cb, env, env_len, id, &second), FB_OK);
+    assert_int_equal(s_send_sealed(&w, &m, &second), FB_OK);
     assert_true(second.accepted);
     assert_true(second.duplicate);
     assert_int_equal(second.reason, FB_OK);
     assert_int_equal(second.store_seq, first.store_seq);
     assert_int_equal(second.accepted_at_ms, first.accepted_at_ms);
-    assert_memory_equal(second.message_id, id, FB_MESSAGE_ID_BYTES);
+    assert_memory_equal(second.message_id, m.id, FB_MESSAGE_ID_BYTES);
     assert_non_null(second.receipt);
 
     /* Delivered once: the next message sent is the very next delivery. */
-    s_expect_delivery(w.cr, id, first.store_seq, payload, len);
+    s_expect_delivery(w.cr, m.id, first.store_seq, m.payload, m.len);
     fb_receipt_t next;
-    assert_int_equal(fbt_send(w.cb, T_LOGEMENT, w.resa.actor, NULL, payload, len, &next), FB_OK);
-    s_expect_delivery(w.cr, next.message_id, next.store_seq, payload, len);
-    s_expect_nothing(w.cr);
+    assert_int_equal(fbt_send(w.cb, T_LOGEMENT, w.resa.actor, NULL, m.payload, m.len, &next),
+                     FB_OK);
+    s_expect_delivery(w.cr, next.message_id, next.store_seq, m.payload, m.len);
+    fbt_expect_nothing(w.cr, QUIET_MS);
 
     fb_receipt_clear(&first);
     fb_receipt_clear(&second);
     fb_receipt_clear(&next);
-    free(env);
-    free(payload);
-    s_world_close(&w);
+    s_sealed_free(&m);
+    fbt_pair_close(&w);
 }
 
 static void test_same_message_id_with_other_bytes_is_conflict(void **state)
 {
     (void)state;
-    s_world_t w;
-    s_world_open(&w);
-    size_t len = 0, other_len = 0;
-    uint8_t *payload = fbt_logement("vac-dup", "74010", &len);
-    uint8_t *other = fbt_logement("vac-other", "74011", &other_len);
-    const char *const to[1] = {w.resa.actor};
-    fb_outgoing_t m = s_vacancy(to, payload, len, NULL);
-    uint8_t *env = NULL;
-    size_t env_len = 0;
-    uint8_t id[FB_MESSAGE_ID_BYTES];
-    assert_int_equal(fb_client_seal(w.cb, &m, &env, &env_len, id), FB_OK);
+    fbt_pair_t w;
+    fbt_pair_open(&w);
+    s_sealed_t m;
+    s_seal(&w, &m);
     fb_receipt_t rec;
-    assert_int_equal(fb_client_send_raw(w.cb, env, env_len, id, &rec), FB_OK);
+    assert_int_equal(s_send_sealed(&w, &m, &rec), FB_OK);
     uint64_t seq = rec.store_seq;
     fb_receipt_clear(&rec);
 
     /* Same id, other payload. */
-    fb_outgoing_t clash = s_vacancy(to, other, other_len, id);
-    assert_int_equal(fb_client_send(w.cb, &clash, &rec), FB_ERR_CONFLICT);
+    assert_int_equal(s_send_clash(&w, &m, &rec), FB_ERR_CONFLICT);
     assert_false(rec.accepted);
     assert_int_equal(rec.reason, FB_ERR_CONFLICT);
-    assert_memory_equal(rec.message_id, id, FB_MESSAGE_ID_BYTES);
+    assert_memory_equal(rec.message_id, m.id, FB_MESSAGE_ID_BYTES);
     assert_non_null(rec.receipt); /* the Nack is signed too */
     fb_receipt_clear(&rec);
 
     /* The original stands: resent, it is still the same accepted message. */
-    assert_int_equal(fb_client_send_raw(w.cb, env, env_len, id, &rec), FB_OK);
+    assert_int_equal(s_send_sealed(&w, &m, &rec), FB_OK);
     assert_true(rec.duplicate);
     assert_int_equal(rec.store_seq, seq);
     fb_receipt_clear(&rec);
 
     /* The recipient sees the original bytes once and never the clash. */
-    s_expect_delivery(w.cr, id, seq, payload, len);
-    s_expect_nothing(w.cr);
+    s_expect_delivery(w.cr, m.id, seq, m.payload, m.len);
+    fbt_expect_nothing(w.cr, QUIET_MS);
 
-    free(env);
-    free(payload);
-    free(other);
-    s_world_close(&w);
+    s_sealed_free(&m);
+    fbt_pair_close(&w);
 }
 
 static void test_duplicate_is_recognised_after_broker_restart(void **state)
 {
     (void)state;
-    s_world_t w;
-    s_world_open(&w);
-    size_t len = 0, other_len = 0;
-    uint8_t *payload = fbt_logement("vac-dup", "74010", &len);
-    uint8_t *other = fbt_logement("vac-other", "74011", &other_len);
-    const char *const to[1] = {w.resa.actor};
-    fb_outgoing_t m = s_vacancy(to, payload, len, NULL);
-    uint8_t *env = NULL;
-    size_t env_len = 0;
-    uint8_t id[FB_MESSAGE_ID_BYTES];
-    assert_int_equal(fb_client_seal(w.cb, &m, &env, &env_len, id), FB_OK);
+    fbt_pair_t w;
+    fbt_pair_open(&w);
+    s_sealed_t m;
+    s_seal(&w, &m);
     fb_receipt_t first;
-    assert_int_equal(fb_client_send_raw(w.cb, env, env_len, id, &first), FB_OK);
+    assert_int_equal(s_send_sealed(&w, &m, &first), FB_OK);
     assert_false(first.duplicate);
-    s_expect_delivery(w.cr, id, first.store_seq, payload, len);
+    s_expect_delivery(w.cr, m.id, first.store_seq, m.payload, m.len);
     s_barrier(w.cr);
 
     /* Clean stop, restart on the same store and port, reconnect. */
-    fb_client_destroy(&w.cb);
-    fb_client_destroy(&w.cr);
-    assert_int_equal(fbt_stop(&w.b, SIGTERM), 0);
-    fbt_start(&w.b);
-    w.cb = fbt_client(&w.b, &w.bailleur);
-    w.cr = fbt_client(&w.b, &w.resa);
+    fbt_pair_restart(&w);
 
     fb_receipt_t again;
-    assert_int_equal(fb_client_send_raw(w.cb, env, env_len, id, &again), FB_OK);
+    assert_int_equal(s_send_sealed(&w, &m, &again), FB_OK);
     assert_true(again.accepted);
     assert_true(again.duplicate);
     assert_int_equal(again.store_seq, first.store_seq);
     assert_int_equal(again.accepted_at_ms, first.accepted_at_ms);
 
     fb_receipt_t rec;
-    fb_outgoing_t clash = s_vacancy(to, other, other_len, id);
-    assert_int_equal(fb_client_send(w.cb, &clash, &rec), FB_ERR_CONFLICT);
+    assert_int_equal(s_send_clash(&w, &m, &rec), FB_ERR_CONFLICT);
     fb_receipt_clear(&rec);
 
     /* Nothing new for the réservataire: it acked the only message. */
-    s_expect_nothing(w.cr);
+    fbt_expect_nothing(w.cr, QUIET_MS);
 
     fb_receipt_clear(&first);
     fb_receipt_clear(&again);
-    free(env);
-    free(payload);
-    free(other);
-    s_world_close(&w);
+    s_sealed_free(&m);
+    fbt_pair_close(&w);
 }
 
 static void test_same_message_id_from_two_senders_is_two_messages(void **state)
 {
     (void)state;
-    s_world_t w;
-    s_world_open(&w);
+    fbt_pair_t w;
+    fbt_pair_open(&w);
     fb_keys_t other;
     fbt_actor(&w.b, "bailleur:775663438", "bailleur", NULL, &other);
     fb_client_t *co = fbt_client(&w.b, &other);
     size_t len = 0;
     uint8_t *payload = fbt_logement("vac-dup", "74010", &len);
-    const char *const to[1] = {w.resa.actor};
     uint8_t id[FB_MESSAGE_ID_BYTES];
     fb_message_id_new(id);
-    fb_outgoing_t m = s_vacancy(to, payload, len, id);
 
     /* Message ids are unique per sender: B reusing A's id is no duplicate. */
     fb_receipt_t ra, rb;
-    assert_int_equal(fb_client_send(w.cb, &m, &ra), FB_OK);
-    assert_int_equal(fb_client_send(co, &m, &rb), FB_OK);
+    assert_int_equal(s_send_with_id(w.cb, &w, payload, len, id, &ra), FB_OK);
+    assert_int_equal(s_send_with_id(co, &w, payload, len, id, &rb), FB_OK);
     assert_false(ra.duplicate);
     assert_false(rb.duplicate);
     assert_true(rb.store_seq > ra.store_seq);
@@ -251,13 +231,13 @@ static void test_same_message_id_from_two_senders_is_two_messages(void **state)
     assert_string_equal(d->body->sender, other.actor);
     assert_memory_equal(d->body->message_id.data, id, FB_MESSAGE_ID_BYTES);
     fb_delivery_destroy(&d);
-    s_expect_nothing(w.cr);
+    fbt_expect_nothing(w.cr, QUIET_MS);
 
     fb_receipt_clear(&ra);
     fb_receipt_clear(&rb);
     free(payload);
     fb_client_destroy(&co);
-    s_world_close(&w);
+    fbt_pair_close(&w);
 }
 
 int main(void)

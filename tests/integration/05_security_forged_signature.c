@@ -21,38 +21,28 @@
 #define QUIET_MS 400       /* "receives nothing": wait this long for a delivery */
 
 typedef struct {
-    fbt_broker_t b;
-    fb_keys_t bailleur, resa;
-    fb_client_t *cb, *cr;
+    fbt_pair_t p;
     uint8_t *payload; /* a valid LogementLibere */
     size_t len;
 } s_world_t;
 
 static void s_world_open(s_world_t *w)
 {
-    fbt_setup(&w->b);
-    fbt_actor(&w->b, "bailleur:552046955", "bailleur", NULL, &w->bailleur);
-    fbt_actor(&w->b, "reservataire:action-logement", "reservataire", NULL, &w->resa);
-    fbt_start(&w->b);
-    w->cb = fbt_client(&w->b, &w->bailleur);
-    w->cr = fbt_client(&w->b, &w->resa);
+    fbt_pair_open(&w->p);
     w->payload = fbt_logement("vac-forged", "74010", &w->len);
 }
 
 static void s_world_close(s_world_t *w)
 {
     free(w->payload);
-    fb_client_destroy(&w->cb);
-    fb_client_destroy(&w->cr);
-    assert_int_equal(fbt_stop(&w->b, SIGTERM), 0);
-    fbt_teardown(&w->b);
+    fbt_pair_close(&w->p);
 }
 
 /* A genuine envelope from the bailleur to the réservataire (caller frees). */
 static uint8_t *s_seal(s_world_t *w, const uint8_t *payload, size_t len, size_t *env_len,
                        uint8_t id[FB_MESSAGE_ID_BYTES])
 {
-    const char *const to[1] = {w->resa.actor};
+    const char *const to[1] = {w->p.resa.actor};
     fb_outgoing_t m = {
         .type = T_LOGEMENT,
         .recipients = to,
@@ -62,7 +52,7 @@ static uint8_t *s_seal(s_world_t *w, const uint8_t *payload, size_t len, size_t 
         .payload_len = len,
     };
     uint8_t *env = NULL;
-    assert_int_equal(fb_client_seal(w->cb, &m, &env, env_len, id), FB_OK);
+    assert_int_equal(fb_client_seal(w->p.cb, &m, &env, env_len, id), FB_OK);
     return env;
 }
 
@@ -85,7 +75,7 @@ static void s_expect_refused(s_world_t *w, const uint8_t *env, size_t len,
                              const uint8_t id[FB_MESSAGE_ID_BYTES], fb_err_t reason)
 {
     fb_receipt_t rec;
-    fb_err_t rc = fb_client_send_raw(w->cb, env, len, id, &rec);
+    fb_err_t rc = fb_client_send_raw(w->p.cb, env, len, id, &rec);
     if (rc != reason)
         fprintf(stderr, "expected %s, got %s (%s)\n", fb_err_name(reason), fb_err_name(rc),
                 rec.detail);
@@ -102,21 +92,18 @@ static void s_expect_refused(s_world_t *w, const uint8_t *env, size_t len,
 static void s_expect_good_still_delivered(s_world_t *w)
 {
     fb_receipt_t rec;
-    fb_err_t rc = fbt_send(w->cb, T_LOGEMENT, w->resa.actor, NULL, w->payload, w->len, &rec);
+    fb_err_t rc = fbt_send(w->p.cb, T_LOGEMENT, w->p.resa.actor, NULL, w->payload, w->len, &rec);
     if (rc != FB_OK)
         fprintf(stderr, "genuine message: expected OK, got %s (%s)\n", fb_err_name(rc), rec.detail);
     assert_int_equal(rc, FB_OK);
     assert_true(rec.accepted);
     assert_false(rec.duplicate);
-    fb_delivery_t *d = fbt_recv_ack(w->cr, 5000);
+    fb_delivery_t *d = fbt_recv_ack(w->p.cr, 5000);
     assert_non_null(d);
     assert_memory_equal(d->body->message_id.data, rec.message_id, FB_MESSAGE_ID_BYTES);
     assert_int_equal(d->store_seq, rec.store_seq);
     fb_delivery_destroy(&d);
-    d = fbt_recv_ack(w->cr, QUIET_MS);
-    if (d)
-        fprintf(stderr, "unexpected delivery seq %llu\n", (unsigned long long)d->store_seq);
-    assert_null(d);
+    fbt_expect_nothing(w->p.cr, QUIET_MS);
     fb_receipt_clear(&rec);
 }
 
@@ -130,19 +117,27 @@ static void s_flip_body_bit(Fluxbus__V1__Envelope *e)
     e->body.data[e->body.len - 1] ^= 0x01; /* last byte of the payload */
 }
 
+/* A genuine envelope that `tamper` changes after sealing is refused with
+ * `reason`. */
+static void s_expect_tampered_refused(s_world_t *w, void (*tamper)(Fluxbus__V1__Envelope *),
+                                      fb_err_t reason)
+{
+    uint8_t id[FB_MESSAGE_ID_BYTES];
+    size_t len = 0;
+    uint8_t *env = s_seal(w, w->payload, w->len, &len, id);
+    env = s_repack(env, &len, tamper);
+    s_expect_refused(w, env, len, id, reason);
+    free(env);
+}
+
 static void test_flipped_signature_bit_is_bad_signature(void **state)
 {
     (void)state;
     s_world_t w;
     s_world_open(&w);
-    uint8_t id[FB_MESSAGE_ID_BYTES];
-    size_t len = 0;
-    uint8_t *env = s_seal(&w, w.payload, w.len, &len, id);
-    env = s_repack(env, &len, s_flip_signature_bit);
-    s_expect_refused(&w, env, len, id, FB_ERR_BAD_SIGNATURE);
-    assert_true(fbt_log_contains(&w.b, "reason=BAD_SIGNATURE"));
+    s_expect_tampered_refused(&w, s_flip_signature_bit, FB_ERR_BAD_SIGNATURE);
+    assert_true(fbt_log_contains(&w.p.b, "reason=BAD_SIGNATURE"));
     s_expect_good_still_delivered(&w);
-    free(env);
     s_world_close(&w);
 }
 
@@ -151,39 +146,21 @@ static void test_flipped_body_bit_is_bad_signature(void **state)
     (void)state;
     s_world_t w;
     s_world_open(&w);
-    uint8_t id[FB_MESSAGE_ID_BYTES];
-    size_t len = 0;
-    uint8_t *env = s_seal(&w, w.payload, w.len, &len, id);
-    env = s_repack(env, &len, s_flip_body_bit);
-    s_expect_refused(&w, env, len, id, FB_ERR_BAD_SIGNATURE);
+    s_expect_tampered_refused(&w, s_flip_body_bit, FB_ERR_BAD_SIGNATURE);
     s_expect_good_still_delivered(&w);
-    free(env);
     s_world_close(&w);
 }
 
-/* A SignedBody from the bailleur signed with `keys`, whose id it names. */
-static uint8_t *s_seal_with(s_world_t *w, const fb_keys_t *keys, size_t *len,
-                            uint8_t id[FB_MESSAGE_ID_BYTES])
+/* A vacancy from the bailleur signed with `keys`, whose key id it names, is
+ * refused with `reason`. */
+static void s_expect_signed_with_refused(s_world_t *w, const fb_keys_t *keys, fb_err_t reason)
 {
-    char *to[1] = {w->resa.actor};
-    fb_message_id_new(id);
-    Fluxbus__V1__SignedBody body = FLUXBUS__V1__SIGNED_BODY__INIT;
-    body.version = FB_PROTOCOL_VERSION;
-    body.message_id.data = id;
-    body.message_id.len = FB_MESSAGE_ID_BYTES;
-    body.sender = w->bailleur.actor;
-    body.key_id = (char *)keys->key_id;
-    body.recipients = to;
-    body.n_recipients = 1;
-    body.sequence = 1;
-    body.created_at_ms = fb_now_ms();
-    body.type = T_LOGEMENT;
-    body.correlation_id = "vac-forged";
-    body.payload.data = w->payload;
-    body.payload.len = w->len;
-    uint8_t *env = NULL;
-    assert_int_equal(fb_envelope_seal(&body, keys, &env, len), FB_OK);
-    return env;
+    uint8_t id[FB_MESSAGE_ID_BYTES];
+    size_t len = 0;
+    uint8_t *env = fbt_forge(keys, w->p.bailleur.actor, keys->key_id, w->p.resa.actor, "vac-forged",
+                             w->payload, w->len, &len, id);
+    s_expect_refused(w, env, len, id, reason);
+    free(env);
 }
 
 static void test_unregistered_signing_key_is_unknown_key(void **state)
@@ -192,13 +169,9 @@ static void test_unregistered_signing_key_is_unknown_key(void **state)
     s_world_t w;
     s_world_open(&w);
     fb_keys_t rogue; /* same actor name, never registered */
-    assert_int_equal(fb_keys_generate(&rogue, w.bailleur.actor), FB_OK);
-    uint8_t id[FB_MESSAGE_ID_BYTES];
-    size_t len = 0;
-    uint8_t *env = s_seal_with(&w, &rogue, &len, id);
-    s_expect_refused(&w, env, len, id, FB_ERR_UNKNOWN_KEY);
+    assert_int_equal(fb_keys_generate(&rogue, w.p.bailleur.actor), FB_OK);
+    s_expect_signed_with_refused(&w, &rogue, FB_ERR_UNKNOWN_KEY);
     s_expect_good_still_delivered(&w);
-    free(env);
     s_world_close(&w);
 }
 
@@ -208,14 +181,10 @@ static void test_unregistered_key_naming_a_registered_key_id_is_bad_signature(vo
     s_world_t w;
     s_world_open(&w);
     fb_keys_t rogue; /* signs, but claims the bailleur's registered key id */
-    assert_int_equal(fb_keys_generate(&rogue, w.bailleur.actor), FB_OK);
-    memcpy(rogue.key_id, w.bailleur.key_id, sizeof rogue.key_id);
-    uint8_t id[FB_MESSAGE_ID_BYTES];
-    size_t len = 0;
-    uint8_t *env = s_seal_with(&w, &rogue, &len, id);
-    s_expect_refused(&w, env, len, id, FB_ERR_BAD_SIGNATURE);
+    assert_int_equal(fb_keys_generate(&rogue, w.p.bailleur.actor), FB_OK);
+    memcpy(rogue.key_id, w.p.bailleur.key_id, sizeof rogue.key_id);
+    s_expect_signed_with_refused(&w, &rogue, FB_ERR_BAD_SIGNATURE);
     s_expect_good_still_delivered(&w);
-    free(env);
     s_world_close(&w);
 }
 
@@ -303,18 +272,11 @@ static uint8_t *s_seal_exactly(s_world_t *w, size_t target, uint8_t id[FB_MESSAG
 /* The bailleur's client again, waiting at most timeout_ms for answers. */
 static void s_reconnect_with_timeout(s_world_t *w, int timeout_ms)
 {
-    fb_client_destroy(&w->cb);
-    fb_client_config_t cfg = {
-        .endpoint = w->b.endpoint,
-        .keys = &w->bailleur,
-        .broker = &w->b.keys,
-        .timeout_ms = timeout_ms,
-        .log = fb_log_stderr,
-    };
+    fb_client_destroy(&w->p.cb);
     fb_err_t err = FB_OK;
-    w->cb = fb_client_new(&cfg, &err);
+    w->p.cb = fbt_try_client(&w->p.b, &w->p.bailleur, timeout_ms, &err);
     assert_int_equal(err, FB_OK);
-    assert_non_null(w->cb);
+    assert_non_null(w->p.cb);
 }
 
 static void test_envelope_far_over_the_cap_gets_no_answer_and_client_recovers(void **state)
@@ -333,7 +295,7 @@ static void test_envelope_far_over_the_cap_gets_no_answer_and_client_recovers(vo
     size_t len = 0;
     uint8_t *env = s_seal(&w, huge, huge_len, &len, id);
     fb_receipt_t rec;
-    assert_int_equal(fb_client_send_raw(w.cb, env, len, id, &rec), FB_ERR_TIMEOUT);
+    assert_int_equal(fb_client_send_raw(w.p.cb, env, len, id, &rec), FB_ERR_TIMEOUT);
     assert_false(rec.accepted);
     fb_receipt_clear(&rec);
 
@@ -352,23 +314,23 @@ static void test_late_nack_of_a_timed_out_send_is_not_the_next_answer(void **sta
     s_reconnect_with_timeout(&w, 500);
 
     /* The broker is frozen: the garbage gets no answer in time. */
-    assert_int_equal(kill(w.b.pid, SIGSTOP), 0);
+    assert_int_equal(kill(w.p.b.pid, SIGSTOP), 0);
     int status = 0;
-    assert_int_equal(waitpid(w.b.pid, &status, WUNTRACED), w.b.pid);
+    assert_int_equal(waitpid(w.p.b.pid, &status, WUNTRACED), w.p.b.pid);
     assert_true(WIFSTOPPED(status));
     static const uint8_t garbage[] = "this is not an envelope \xff\xff\xff\xff\x0f\x00\x01";
     uint8_t id[FB_MESSAGE_ID_BYTES];
     fb_message_id_new(id);
     fb_receipt_t rec;
-    assert_int_equal(fb_client_send_raw(w.cb, garbage, sizeof garbage - 1, id, &rec),
+    assert_int_equal(fb_client_send_raw(w.p.cb, garbage, sizeof garbage - 1, id, &rec),
                      FB_ERR_TIMEOUT);
     fb_receipt_clear(&rec);
-    assert_int_equal(kill(w.b.pid, SIGCONT), 0);
+    assert_int_equal(kill(w.p.b.pid, SIGCONT), 0);
 
     /* Its id-less Nack now arrives just before the next message's receipt.
      * The next message is accepted (the recipient gets it)... */
-    fb_err_t rc = fbt_send(w.cb, T_LOGEMENT, w.resa.actor, NULL, w.payload, w.len, &rec);
-    fb_delivery_t *d = fbt_recv_ack(w.cr, 5000);
+    fb_err_t rc = fbt_send(w.p.cb, T_LOGEMENT, w.p.resa.actor, NULL, w.payload, w.len, &rec);
+    fb_delivery_t *d = fbt_recv_ack(w.p.cr, 5000);
     assert_non_null(d);
     assert_memory_equal(d->body->message_id.data, rec.message_id, FB_MESSAGE_ID_BYTES);
     fb_delivery_destroy(&d);
@@ -390,9 +352,9 @@ static void test_envelope_of_exactly_256_kib_is_accepted(void **state)
     uint8_t id[FB_MESSAGE_ID_BYTES];
     uint8_t *env = s_seal_exactly(&w, CAP, id);
     fb_receipt_t rec;
-    assert_int_equal(fb_client_send_raw(w.cb, env, CAP, id, &rec), FB_OK);
+    assert_int_equal(fb_client_send_raw(w.p.cb, env, CAP, id, &rec), FB_OK);
     assert_true(rec.accepted);
-    fb_delivery_t *d = fbt_recv_ack(w.cr, 5000);
+    fb_delivery_t *d = fbt_recv_ack(w.p.cr, 5000);
     assert_non_null(d);
     assert_int_equal(d->envelope_len, CAP);
     assert_memory_equal(d->envelope, env, CAP);

@@ -6,7 +6,6 @@
  * the same broker at the same time. */
 #include "harness.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,32 +17,8 @@
 #define REFUSED_WAIT_MS 1000 /* how long a refused client tries to connect */
 #define QUIET_MS 400         /* "receives nothing": wait this long for a delivery */
 
-typedef struct {
-    fbt_broker_t b;
-    fb_keys_t bailleur, resa;
-    fb_client_t *cb, *cr;
-} s_world_t;
-
-static void s_world_open(s_world_t *w)
-{
-    fbt_setup(&w->b);
-    fbt_actor(&w->b, "bailleur:552046955", "bailleur", NULL, &w->bailleur);
-    fbt_actor(&w->b, "reservataire:action-logement", "reservataire", NULL, &w->resa);
-    fbt_start(&w->b);
-    w->cb = fbt_client(&w->b, &w->bailleur);
-    w->cr = fbt_client(&w->b, &w->resa);
-}
-
-static void s_world_close(s_world_t *w)
-{
-    fb_client_destroy(&w->cb);
-    fb_client_destroy(&w->cr);
-    assert_int_equal(fbt_stop(&w->b, SIGTERM), 0);
-    fbt_teardown(&w->b);
-}
-
 /* The registered pair still talks: a vacancy goes through end to end. */
-static void s_expect_bus_works(s_world_t *w)
+static void s_expect_bus_works(fbt_pair_t *w)
 {
     size_t len = 0;
     uint8_t *payload = fbt_logement("vac-curve", "74010", &len);
@@ -59,7 +34,7 @@ static void s_expect_bus_works(s_world_t *w)
 }
 
 /* Connecting with `keys` fails with FB_ERR_AUTH and the broker logged why. */
-static void s_expect_refused(s_world_t *w, const fb_keys_t *keys, const char *why)
+static void s_expect_refused(fbt_pair_t *w, const fb_keys_t *keys, const char *why)
 {
     fb_err_t err = FB_OK;
     fb_client_t *c = fbt_try_client(&w->b, keys, REFUSED_WAIT_MS, &err);
@@ -76,8 +51,8 @@ static void s_expect_refused(s_world_t *w, const fb_keys_t *keys, const char *wh
 static void test_unregistered_transport_key_is_refused_with_auth(void **state)
 {
     (void)state;
-    s_world_t w;
-    s_world_open(&w);
+    fbt_pair_t w;
+    fbt_pair_open(&w);
     fb_keys_t stranger;
     assert_int_equal(fb_keys_generate(&stranger, "reservataire:stranger"), FB_OK);
     s_expect_refused(&w, &stranger, "unregistered");
@@ -93,7 +68,7 @@ static void test_unregistered_transport_key_is_refused_with_auth(void **state)
     fb_client_destroy(&w.cr);
     w.cr = fbt_client(&w.b, &w.resa);
     s_expect_bus_works(&w);
-    s_world_close(&w);
+    fbt_pair_close(&w);
 }
 
 /* Revokes actor `id` in the registry while the broker runs, as the CLI does. */
@@ -109,8 +84,8 @@ static void s_revoke(fbt_broker_t *b, const char *id)
 static void test_revoked_actor_can_no_longer_connect(void **state)
 {
     (void)state;
-    s_world_t w;
-    s_world_open(&w);
+    fbt_pair_t w;
+    fbt_pair_open(&w);
     fb_keys_t other;
     fbt_actor(&w.b, "reservataire:prefet-74", "reservataire", NULL, &other);
     fb_client_t *co = fbt_client(&w.b, &other); /* admitted before revocation */
@@ -142,14 +117,14 @@ static void test_revoked_actor_can_no_longer_connect(void **state)
     /* The others are unaffected. */
     s_expect_bus_works(&w);
     fb_client_destroy(&co);
-    s_world_close(&w);
+    fbt_pair_close(&w);
 }
 
 static void test_revoked_actor_open_connection_receives_nothing_more(void **state)
 {
     (void)state;
-    s_world_t w;
-    s_world_open(&w);
+    fbt_pair_t w;
+    fbt_pair_open(&w);
     fb_keys_t other;
     fbt_actor(&w.b, "reservataire:prefet-74", "reservataire", NULL, &other);
     fb_client_t *co = fbt_client(&w.b, &other); /* connected, not receiving yet */
@@ -179,7 +154,7 @@ static void test_revoked_actor_open_connection_receives_nothing_more(void **stat
     s_expect_bus_works(&w);
     free(payload);
     fb_client_destroy(&co);
-    s_world_close(&w);
+    fbt_pair_close(&w);
 }
 
 int main(void)

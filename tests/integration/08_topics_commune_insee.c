@@ -20,23 +20,34 @@ typedef struct {
     fb_client_t *cb, *cc10, *cc11;
 } s_world_t;
 
-static void s_world_open(s_world_t *w)
+/* Connects the bailleur and both communes. */
+static void s_world_connect(s_world_t *w)
 {
-    fbt_setup(&w->b);
-    fbt_actor(&w->b, "bailleur:552046955", "bailleur", NULL, &w->bailleur);
-    fbt_actor(&w->b, "commune:74010", "commune", "74010", &w->c10);
-    fbt_actor(&w->b, "commune:74011", "commune", "74011", &w->c11);
-    fbt_start(&w->b);
     w->cb = fbt_client(&w->b, &w->bailleur);
     w->cc10 = fbt_client(&w->b, &w->c10);
     w->cc11 = fbt_client(&w->b, &w->c11);
 }
 
-static void s_world_close(s_world_t *w)
+static void s_world_disconnect(s_world_t *w)
 {
     fb_client_destroy(&w->cb);
     fb_client_destroy(&w->cc10);
     fb_client_destroy(&w->cc11);
+}
+
+static void s_world_open(s_world_t *w)
+{
+    fbt_setup(&w->b);
+    fbt_actor(&w->b, FBT_BAILLEUR, "bailleur", NULL, &w->bailleur);
+    fbt_actor(&w->b, "commune:74010", "commune", "74010", &w->c10);
+    fbt_actor(&w->b, "commune:74011", "commune", "74011", &w->c11);
+    fbt_start(&w->b);
+    s_world_connect(w);
+}
+
+static void s_world_close(s_world_t *w)
+{
+    s_world_disconnect(w);
     assert_int_equal(fbt_stop(&w->b, SIGTERM), 0);
     fbt_teardown(&w->b);
 }
@@ -88,15 +99,6 @@ static void s_expect_seance(fb_client_t *c, const fb_receipt_t *rec, const char 
     fb_delivery_destroy(&d);
 }
 
-static void s_expect_nothing(fb_client_t *c)
-{
-    fb_delivery_t *d = fbt_recv_ack(c, QUIET_MS);
-    if (d)
-        fprintf(stderr, "unexpected delivery seq %llu type %d\n", (unsigned long long)d->store_seq,
-                (int)d->body->type);
-    assert_null(d);
-}
-
 static void test_commune_may_subscribe_only_to_its_own_insee(void **state)
 {
     (void)state;
@@ -141,8 +143,8 @@ static void test_commune_may_subscribe_only_to_its_own_insee(void **state)
     assert_int_equal(s_publish_seance(&w, "seance-1", "74010", NULL, "caleol/74010", &rec), FB_OK);
     s_expect_seance(w.cc10, &rec, "caleol/74010");
     s_expect_seance(co, &rec, "caleol/74010");
-    s_expect_nothing(w.cc11);
-    s_expect_nothing(cr);
+    fbt_expect_nothing(w.cc11, QUIET_MS);
+    fbt_expect_nothing(cr, QUIET_MS);
     fb_receipt_clear(&rec);
 
     fb_client_destroy(&cr);
@@ -168,8 +170,8 @@ static void test_seance_reaches_only_the_commune_of_its_insee(void **state)
     /* Each commune's first delivery is its own séance, and nothing else. */
     s_expect_seance(w.cc11, &r11, "caleol/74011");
     s_expect_seance(w.cc10, &r10, "caleol/74010");
-    s_expect_nothing(w.cc10);
-    s_expect_nothing(w.cc11);
+    fbt_expect_nothing(w.cc10, QUIET_MS);
+    fbt_expect_nothing(w.cc11, QUIET_MS);
 
     /* A commune both addressed and subscribed gets the séance once. */
     fb_receipt_t both;
@@ -177,7 +179,7 @@ static void test_seance_reaches_only_the_commune_of_its_insee(void **state)
         s_publish_seance(&w, "seance-10b", "74010", w.c10.actor, "caleol/74010", &both), FB_OK);
     s_expect_delivered_to(&w.b, &both, w.c10.actor);
     s_expect_seance(w.cc10, &both, "caleol/74010");
-    s_expect_nothing(w.cc10);
+    fbt_expect_nothing(w.cc10, QUIET_MS);
 
     fb_receipt_clear(&r10);
     fb_receipt_clear(&r11);
@@ -200,23 +202,19 @@ static void test_subscription_is_durable_across_disconnect_and_restart(void **st
     s_expect_delivered_to(&w.b, &rec, w.c11.actor);
     w.cc11 = fbt_client(&w.b, &w.c11); /* reconnects without subscribing again */
     s_expect_seance(w.cc11, &rec, "caleol/74011");
-    s_expect_nothing(w.cc11);
+    fbt_expect_nothing(w.cc11, QUIET_MS);
     fb_receipt_clear(&rec);
 
     /* The subscription also survives a broker restart. */
-    fb_client_destroy(&w.cb);
-    fb_client_destroy(&w.cc10);
-    fb_client_destroy(&w.cc11);
+    s_world_disconnect(&w);
     assert_int_equal(fbt_stop(&w.b, SIGTERM), 0);
     fbt_start(&w.b);
-    w.cb = fbt_client(&w.b, &w.bailleur);
-    w.cc10 = fbt_client(&w.b, &w.c10);
-    w.cc11 = fbt_client(&w.b, &w.c11);
+    s_world_connect(&w);
     assert_int_equal(s_publish_seance(&w, "seance-restart", "74011", NULL, "caleol/74011", &rec),
                      FB_OK);
     s_expect_seance(w.cc11, &rec, "caleol/74011");
-    s_expect_nothing(w.cc11);
-    s_expect_nothing(w.cc10);
+    fbt_expect_nothing(w.cc11, QUIET_MS);
+    fbt_expect_nothing(w.cc10, QUIET_MS);
     fb_receipt_clear(&rec);
     s_world_close(&w);
 }
@@ -262,7 +260,7 @@ static void test_each_type_is_published_only_on_its_topic_kind(void **state)
     assert_int_equal(d->body->type, T(LOGEMENT_LIBERE));
     assert_memory_equal(d->body->message_id.data, rec.message_id, FB_MESSAGE_ID_BYTES);
     fb_delivery_destroy(&d);
-    s_expect_nothing(w.cc10);
+    fbt_expect_nothing(w.cc10, QUIET_MS);
     fb_receipt_clear(&rec);
     free(seance);
     free(logement);

@@ -1,5 +1,6 @@
 /* harness.c - see harness.h. Owns the broker child process, its temp
- * directory and the registry set-up of test actors. */
+ * directory, the registry set-up of test actors and the bailleur/réservataire
+ * pair most scenarios start from. */
 #include "harness.h"
 
 #include <errno.h>
@@ -246,6 +247,40 @@ fb_delivery_t *fbt_recv_ack(fb_client_t *c, int timeout_ms)
     return d;
 }
 
+void fbt_expect_nothing(fb_client_t *c, int quiet_ms)
+{
+    fb_delivery_t *d = fbt_recv_ack(c, quiet_ms);
+    if (d)
+        fprintf(stderr, "unexpected delivery seq %llu type %d from %s\n",
+                (unsigned long long)d->store_seq, (int)d->body->type, d->body->sender);
+    assert_null(d);
+}
+
+uint8_t *fbt_forge(const fb_keys_t *keys, const char *sender, const char *key_id, const char *to,
+                   const char *correlation, const uint8_t *payload, size_t len, size_t *env_len,
+                   uint8_t id[FB_MESSAGE_ID_BYTES])
+{
+    char *to_list[1] = {(char *)to};
+    fb_message_id_new(id);
+    Fluxbus__V1__SignedBody body = FLUXBUS__V1__SIGNED_BODY__INIT;
+    body.version = FB_PROTOCOL_VERSION;
+    body.message_id.data = id;
+    body.message_id.len = FB_MESSAGE_ID_BYTES;
+    body.sender = (char *)sender;
+    body.key_id = (char *)key_id;
+    body.recipients = to_list;
+    body.n_recipients = 1;
+    body.sequence = 1;
+    body.created_at_ms = fb_now_ms();
+    body.type = FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_LOGEMENT_LIBERE;
+    body.correlation_id = (char *)correlation;
+    body.payload.data = (uint8_t *)payload;
+    body.payload.len = len;
+    uint8_t *env = NULL;
+    assert_int_equal(fb_envelope_seal(&body, keys, &env, env_len), FB_OK);
+    return env;
+}
+
 int fbt_log_contains(const fbt_broker_t *b, const char *needle)
 {
     FILE *f = fopen(b->log, "r");
@@ -257,4 +292,42 @@ int fbt_log_contains(const fbt_broker_t *b, const char *needle)
         found = strstr(line, needle) != NULL;
     fclose(f);
     return found;
+}
+
+void fbt_pair_open_offline(fbt_pair_t *w)
+{
+    fbt_setup(&w->b);
+    fbt_actor(&w->b, FBT_BAILLEUR, "bailleur", NULL, &w->bailleur);
+    fbt_actor(&w->b, FBT_RESA, "reservataire", NULL, &w->resa);
+    fbt_start(&w->b);
+    w->cb = fbt_client(&w->b, &w->bailleur);
+    w->cr = NULL;
+}
+
+void fbt_pair_open(fbt_pair_t *w)
+{
+    fbt_pair_open_offline(w);
+    w->cr = fbt_client(&w->b, &w->resa);
+}
+
+/* Destroys the clients still connected and stops the broker cleanly. */
+static void s_pair_stop(fbt_pair_t *w)
+{
+    fb_client_destroy(&w->cb);
+    fb_client_destroy(&w->cr);
+    assert_int_equal(fbt_stop(&w->b, SIGTERM), 0);
+}
+
+void fbt_pair_restart(fbt_pair_t *w)
+{
+    s_pair_stop(w);
+    fbt_start(&w->b);
+    w->cb = fbt_client(&w->b, &w->bailleur);
+    w->cr = fbt_client(&w->b, &w->resa);
+}
+
+void fbt_pair_close(fbt_pair_t *w)
+{
+    s_pair_stop(w);
+    fbt_teardown(&w->b);
 }

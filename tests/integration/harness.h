@@ -71,7 +71,48 @@ fb_err_t fbt_send(fb_client_t *c, int type, const char *to, const char *topic,
 /* Receives (up to timeout_ms), checks, acks; returns NULL on timeout. */
 fb_delivery_t *fbt_recv_ack(fb_client_t *c, int timeout_ms);
 
+/* Asserts no delivery arrives on c within quiet_ms; one that does is acked
+ * and printed. */
+void fbt_expect_nothing(fb_client_t *c, int quiet_ms);
+
+/* A LogementLibere envelope built by hand, not by a client, so that it may
+ * lie: its body claims `sender` and `key_id`, is addressed to `to` with
+ * `correlation`, carries `payload` and a fresh message id (copied to id),
+ * and it is signed with `keys`. Caller frees. */
+uint8_t *fbt_forge(const fb_keys_t *keys, const char *sender, const char *key_id, const char *to,
+                   const char *correlation, const uint8_t *payload, size_t len, size_t *env_len,
+                   uint8_t id[FB_MESSAGE_ID_BYTES]);
+
 /* True when the broker's log contains `needle`. */
 int fbt_log_contains(const fbt_broker_t *b, const char *needle);
+
+/* The two actors most scenarios need: the bailleur FBT_BAILLEUR and the
+ * réservataire FBT_RESA, registered with their role and no territory, on a
+ * broker of their own. cb and cr are their clients, NULL while not
+ * connected; a test may connect, destroy or replace them. */
+#define FBT_BAILLEUR "bailleur:552046955"
+#define FBT_RESA "reservataire:action-logement"
+
+typedef struct {
+    fbt_broker_t b;
+    fb_keys_t bailleur, resa;
+    fb_client_t *cb, *cr;
+} fbt_pair_t;
+
+/* Sets up and starts the broker with both actors registered and connects
+ * both (cb, cr). Asserts on failure. */
+void fbt_pair_open(fbt_pair_t *w);
+
+/* As fbt_pair_open, but only the bailleur connects: the réservataire has
+ * never connected (cr is NULL). */
+void fbt_pair_open_offline(fbt_pair_t *w);
+
+/* Destroys cb and cr, stops the broker cleanly (asserts SIGTERM gives exit
+ * 0), starts it again on the same store and port and reconnects both. */
+void fbt_pair_restart(fbt_pair_t *w);
+
+/* Destroys the clients still connected, stops the broker cleanly (asserts
+ * SIGTERM gives exit 0) and removes the temp dir. */
+void fbt_pair_close(fbt_pair_t *w);
 
 #endif
