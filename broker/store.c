@@ -79,6 +79,7 @@ typedef enum {
     Q_BACKLOG,
     Q_EXPORT,
     Q_COUNT,
+    Q_DATA_VERSION,
     Q__COUNT
 } s_query_t;
 
@@ -134,6 +135,7 @@ static const char *const s_sql[Q__COUNT] = {
                  " k.revoked_at_ms FROM messages m LEFT JOIN signing_keys k ON k.key_id = m.key_id"
                  " ORDER BY m.seq",
     [Q_COUNT] = "SELECT count(*) FROM messages",
+    [Q_DATA_VERSION] = "PRAGMA data_version",
 };
 
 struct store {
@@ -645,12 +647,9 @@ const char *store_errmsg(store_t *self)
 
 int64_t store_data_version(store_t *self)
 {
-    int64_t v = 0;
-    sqlite3_stmt *st = NULL;
-    /* Not cached: data_version is per-connection and cheap. */
-    if (sqlite3_prepare_v2(self->db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    sqlite3_stmt *st = self->q[Q_DATA_VERSION];
+    int rc = sqlite3_step(st);
+    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    s_done(st, rc);
     return v;
 }
