@@ -2,7 +2,6 @@
  * small registry: a bailleur, two réservataires (one revoked later), a
  * commune with its territory, the SNE and an observer. Each rule of the
  * router is spot-checked with one allowed and one refused case. */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +12,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "tmpdir.h"
 
 #include "fluxbus/v1/envelope.pb-c.h"
 #include "router.h"
@@ -53,8 +54,7 @@ static int s_setup(void **state)
     s_fixture_t *fx = calloc(1, sizeof *fx);
     if (!fx)
         return -1;
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/fluxbus-test-router-XXXXXX");
-    if (!mkdtemp(fx->dir)) {
+    if (tmpdir_make(fx->dir, sizeof fx->dir, "router") != 0) {
         free(fx);
         return -1;
     }
@@ -63,7 +63,7 @@ static int s_setup(void **state)
     fx->store = store_open(fx->path, err, sizeof err);
     if (!fx->store) {
         fprintf(stderr, "store_open: %s\n", err);
-        rmdir(fx->dir);
+        tmpdir_remove(fx->dir);
         free(fx);
         return -1;
     }
@@ -84,19 +84,7 @@ static int s_teardown(void **state)
     s_fixture_t *fx = *state;
     router_targets_free(&fx->targets);
     store_destroy(&fx->store);
-    DIR *d = opendir(fx->dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char p[512];
-            snprintf(p, sizeof p, "%s/%s", fx->dir, e->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(fx->dir);
+    tmpdir_remove(fx->dir);
     free(fx);
     return 0;
 }

@@ -3,7 +3,6 @@
  * acknowledgements, backlog, export and subscriptions; and that all of it is
  * still there after the store is closed and reopened. Each test opens a fresh
  * store in its own mkdtemp directory. */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +13,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "tmpdir.h"
 
 #include "fluxbus/envelope.h"
 #include "store.h"
@@ -36,8 +37,7 @@ static int s_setup(void **state)
     s_fixture_t *fx = calloc(1, sizeof *fx);
     if (!fx)
         return -1;
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/fluxbus-test-store-XXXXXX");
-    if (!mkdtemp(fx->dir)) {
+    if (tmpdir_make(fx->dir, sizeof fx->dir, "store") != 0) {
         free(fx);
         return -1;
     }
@@ -46,7 +46,7 @@ static int s_setup(void **state)
     fx->store = store_open(fx->path, err, sizeof err);
     if (!fx->store) {
         fprintf(stderr, "store_open: %s\n", err);
-        rmdir(fx->dir);
+        tmpdir_remove(fx->dir);
         free(fx);
         return -1;
     }
@@ -59,19 +59,7 @@ static int s_teardown(void **state)
     s_fixture_t *fx = *state;
     store_destroy(&fx->store);
     store_destroy(&fx->store); /* safe twice */
-    DIR *d = opendir(fx->dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char p[512];
-            snprintf(p, sizeof p, "%s/%s", fx->dir, e->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(fx->dir);
+    tmpdir_remove(fx->dir);
     free(fx);
     return 0;
 }

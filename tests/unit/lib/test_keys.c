@@ -2,7 +2,6 @@
  * generated key survives save and load, the secret file is private and a
  * public twin carries no secret, and every damaged or unsafe file is refused
  * with the struct left zeroed. Each test works in its own mkdtemp directory. */
-#include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +14,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "tmpdir.h"
 #include <sodium.h>
 
 #include "fluxbus/keys.h"
@@ -34,8 +35,7 @@ static int s_setup(void **state)
     s_fixture_t *fx = calloc(1, sizeof *fx);
     if (!fx)
         return -1;
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/fluxbus-test-keys-XXXXXX");
-    if (!mkdtemp(fx->dir)) {
+    if (tmpdir_make(fx->dir, sizeof fx->dir, "keys") != 0) {
         free(fx);
         return -1;
     }
@@ -49,19 +49,7 @@ static int s_setup(void **state)
 static int s_teardown(void **state)
 {
     s_fixture_t *fx = *state;
-    DIR *d = opendir(fx->dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char p[512];
-            snprintf(p, sizeof p, "%s/%s", fx->dir, e->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(fx->dir);
+    tmpdir_remove(fx->dir);
     free(fx);
     return 0;
 }
