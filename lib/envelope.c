@@ -38,10 +38,13 @@ fb_err_t fb_envelope_pae(const uint8_t *body, size_t body_len, uint8_t **out, si
 fb_err_t fb_envelope_seal(const Fluxbus__V1__SignedBody *body, const fb_keys_t *keys, uint8_t **out,
                           size_t *out_len)
 {
-    *out = NULL;
-    *out_len = 0;
-    if (!keys || !keys->has_secret)
-        return FB_ERR_INVALID;
+    return fb_envelope_seal_attached((Fluxbus__V1__SignedBody *)body, NULL, 0, keys, out, out_len);
+}
+
+/* Signs body (its attachment digests already set) and packs the Envelope. */
+static fb_err_t s_sign_and_pack(const Fluxbus__V1__SignedBody *body, const ProtobufCBinaryData *att,
+                                size_t n, const fb_keys_t *keys, uint8_t **out, size_t *out_len)
+{
     uint8_t *body_bytes = NULL, *pae = NULL;
     size_t body_len = 0, pae_len = 0;
     fb_err_t rc = fb_codec_pack(&body->base, &body_bytes, &body_len);
@@ -56,11 +59,73 @@ fb_err_t fb_envelope_seal(const Fluxbus__V1__SignedBody *body, const fb_keys_t *
         env.signature.data = sig;
         env.signature.len = sizeof sig;
         env.key_id = (char *)keys->key_id;
+        env.n_attachments = n;
+        env.attachments = (ProtobufCBinaryData *)att;
         rc = fb_codec_pack(&env.base, out, out_len);
     }
     free(pae);
     free(body_bytes);
     return rc;
+}
+
+fb_err_t fb_envelope_seal_attached(Fluxbus__V1__SignedBody *body, const ProtobufCBinaryData *att,
+                                   size_t n, const fb_keys_t *keys, uint8_t **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (!keys || !keys->has_secret || (n && !att))
+        return FB_ERR_INVALID;
+    uint8_t *digests = n ? malloc(n * FB_DIGEST_BYTES) : NULL;
+    ProtobufCBinaryData *refs = n ? calloc(n, sizeof *refs) : NULL;
+    if (n && (!digests || !refs)) {
+        free(digests);
+        free(refs);
+        return FB_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        fb_blake2b256(att[i].data, att[i].len, digests + i * FB_DIGEST_BYTES);
+        refs[i].data = digests + i * FB_DIGEST_BYTES;
+        refs[i].len = FB_DIGEST_BYTES;
+    }
+    size_t saved_n = body->n_attachment_digests;
+    ProtobufCBinaryData *saved = body->attachment_digests;
+    body->n_attachment_digests = n;
+    body->attachment_digests = refs;
+    fb_err_t rc = s_sign_and_pack(body, att, n, keys, out, out_len);
+    body->n_attachment_digests = saved_n;
+    body->attachment_digests = saved;
+    free(refs);
+    free(digests);
+    return rc;
+}
+
+fb_err_t fb_envelope_skeleton(const uint8_t *data, size_t len, size_t cap, uint8_t **out,
+                              size_t *out_len)
+{
+    Fluxbus__V1__Envelope *env = NULL;
+    fb_err_t rc = fb_envelope_decode(data, len, cap, &env);
+    if (rc != FB_OK)
+        return rc;
+    size_t n = env->n_attachments;
+    env->n_attachments = 0;
+    rc = fb_codec_pack(&env->base, out, out_len);
+    env->n_attachments = n; /* so that free releases them */
+    fb_envelope_free(env);
+    return rc;
+}
+
+const ProtobufCBinaryData *fb_envelope_attachment(const Fluxbus__V1__Envelope *env,
+                                                  const uint8_t *digest, size_t digest_len)
+{
+    if (!digest || digest_len != FB_DIGEST_BYTES)
+        return NULL;
+    for (size_t i = 0; i < env->n_attachments; i++) {
+        uint8_t d[FB_DIGEST_BYTES];
+        fb_blake2b256(env->attachments[i].data, env->attachments[i].len, d);
+        if (sodium_memcmp(d, digest, FB_DIGEST_BYTES) == 0)
+            return &env->attachments[i];
+    }
+    return NULL;
 }
 
 fb_err_t fb_envelope_decode(const uint8_t *data, size_t len, size_t cap,
@@ -94,7 +159,27 @@ fb_err_t fb_envelope_verify(const Fluxbus__V1__Envelope *env, const uint8_t pk[F
     return bad ? FB_ERR_BAD_SIGNATURE : FB_OK;
 }
 
-fb_err_t fb_envelope_parse_body(const Fluxbus__V1__Envelope *env, Fluxbus__V1__SignedBody **out)
+/* Attachments against the signed digests: same count, same BLAKE2b-256, in
+ * order. A skeleton (no attachments at all) passes only if allowed. */
+static fb_err_t s_check_attachments(const Fluxbus__V1__Envelope *env,
+                                    const Fluxbus__V1__SignedBody *body, int allow_skeleton)
+{
+    if (env->n_attachments == 0 && allow_skeleton)
+        return FB_OK;
+    if (env->n_attachments != body->n_attachment_digests)
+        return FB_ERR_BAD_SIGNATURE;
+    for (size_t i = 0; i < env->n_attachments; i++) {
+        uint8_t d[FB_DIGEST_BYTES];
+        fb_blake2b256(env->attachments[i].data, env->attachments[i].len, d);
+        if (body->attachment_digests[i].len != FB_DIGEST_BYTES ||
+            sodium_memcmp(d, body->attachment_digests[i].data, FB_DIGEST_BYTES) != 0)
+            return FB_ERR_BAD_SIGNATURE;
+    }
+    return FB_OK;
+}
+
+static fb_err_t s_parse_body(const Fluxbus__V1__Envelope *env, int allow_skeleton,
+                             Fluxbus__V1__SignedBody **out)
 {
     ProtobufCMessage *msg = NULL;
     *out = NULL;
@@ -110,12 +195,24 @@ fb_err_t fb_envelope_parse_body(const Fluxbus__V1__Envelope *env, Fluxbus__V1__S
         rc = FB_ERR_MALFORMED;
     else if (!env->key_id || strcmp(body->key_id, env->key_id) != 0)
         rc = FB_ERR_SENDER_MISMATCH;
+    else
+        rc = s_check_attachments(env, body, allow_skeleton);
     if (rc != FB_OK) {
         fb_codec_free(msg);
         return rc;
     }
     *out = body;
     return FB_OK;
+}
+
+fb_err_t fb_envelope_parse_body(const Fluxbus__V1__Envelope *env, Fluxbus__V1__SignedBody **out)
+{
+    return s_parse_body(env, 0, out);
+}
+
+fb_err_t fb_envelope_parse_skeleton(const Fluxbus__V1__Envelope *env, Fluxbus__V1__SignedBody **out)
+{
+    return s_parse_body(env, 1, out);
 }
 
 void fb_envelope_free(Fluxbus__V1__Envelope *env)
@@ -148,4 +245,9 @@ int64_t fb_now_ms(void)
 void fb_sha256(const uint8_t *data, size_t len, uint8_t out[32])
 {
     crypto_hash_sha256(out, data, len);
+}
+
+void fb_blake2b256(const uint8_t *data, size_t len, uint8_t out[FB_DIGEST_BYTES])
+{
+    crypto_generichash(out, FB_DIGEST_BYTES, data, len, NULL, 0);
 }

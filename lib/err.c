@@ -45,7 +45,7 @@ static const s_err_row_t s_rows[] = {
      FLUXBUS__V1__REASON_CODE__REASON_CONFLICT},
     {FB_ERR_STALE, "STALE", "created_at outside the freshness window",
      FLUXBUS__V1__REASON_CODE__REASON_STALE},
-    {FB_ERR_RATE_LIMITED, "RATE_LIMITED", "rate or backlog limit reached",
+    {FB_ERR_RATE_LIMITED, "RATE_LIMITED", "sender over its message rate",
      FLUXBUS__V1__REASON_CODE__REASON_RATE_LIMITED},
     {FB_ERR_UNSUPPORTED_VERSION, "UNSUPPORTED_VERSION", "unsupported protocol version",
      FLUXBUS__V1__REASON_CODE__REASON_UNSUPPORTED_VERSION},
@@ -60,6 +60,10 @@ static const s_err_row_t s_rows[] = {
     {FB_ERR_NOT_FOUND, "NOT_FOUND", "not found", -1},
     {FB_ERR_EXISTS, "EXISTS", "already exists", -1},
     {FB_ERR_PROTOCOL, "PROTOCOL", "protocol violation", -1},
+    {FB_ERR_TOO_MANY_RECIPIENTS, "TOO_MANY_RECIPIENTS", "too many recipients and topics",
+     FLUXBUS__V1__REASON_CODE__REASON_TOO_MANY_RECIPIENTS},
+    {FB_ERR_BACKLOG_FULL, "BACKLOG_FULL", "sender's undelivered backlog is full",
+     FLUXBUS__V1__REASON_CODE__REASON_BACKLOG_FULL},
 };
 
 static const s_err_row_t *s_row_for(fb_err_t err)

@@ -23,6 +23,7 @@ extern "C" {
 #define FB_ENVELOPE_CONTEXT "application/vnd.fluxbus.signed-body+protobuf;v=1"
 #define FB_PROTOCOL_VERSION 1
 #define FB_MESSAGE_ID_BYTES 16
+#define FB_DIGEST_BYTES 32 /* BLAKE2b-256: attachment digests, audit chain */
 
 /* The encoding that is signed, in a fresh buffer (caller frees *out). */
 fb_err_t fb_envelope_pae(const uint8_t *body, size_t body_len, uint8_t **out, size_t *out_len)
@@ -33,6 +34,23 @@ fb_err_t fb_envelope_pae(const uint8_t *body, size_t body_len, uint8_t **out, si
  * you: set them to keys->key_id / keys->actor. Caller frees *out. */
 fb_err_t fb_envelope_seal(const Fluxbus__V1__SignedBody *body, const fb_keys_t *keys, uint8_t **out,
                           size_t *out_len) __attribute__((warn_unused_result));
+
+/* Like fb_envelope_seal, with n detachable attachments: fills
+ * body->attachment_digests with their BLAKE2b-256 (restored before return)
+ * and carries the bytes in Envelope.attachments. */
+fb_err_t fb_envelope_seal_attached(Fluxbus__V1__SignedBody *body, const ProtobufCBinaryData *att,
+                                   size_t n, const fb_keys_t *keys, uint8_t **out, size_t *out_len)
+    __attribute__((warn_unused_result));
+
+/* The envelope without its attachments (what is kept once they are purged):
+ * body, signature and key_id unchanged, so it still verifies. Caller frees. */
+fb_err_t fb_envelope_skeleton(const uint8_t *data, size_t len, size_t cap, uint8_t **out,
+                              size_t *out_len) __attribute__((warn_unused_result));
+
+/* The attachment whose BLAKE2b-256 is digest, or NULL. Call on a verified,
+ * parsed envelope (fb_envelope_parse_body checked the digests). */
+const ProtobufCBinaryData *fb_envelope_attachment(const Fluxbus__V1__Envelope *env,
+                                                  const uint8_t *digest, size_t digest_len);
 
 /* Decodes the outer Envelope (size cap first). Does not touch the body.
  * Returns FB_ERR_TOO_LARGE, FB_ERR_MALFORMED (also for a signature that is not
@@ -47,9 +65,14 @@ fb_err_t fb_envelope_verify(const Fluxbus__V1__Envelope *env, const uint8_t pk[F
 
 /* Parses the body of an envelope that has been verified. Checks the version
  * (FB_ERR_UNSUPPORTED_VERSION), a 16-byte message id and a non-empty sender
- * (FB_ERR_MALFORMED), and that body.key_id equals the envelope's key_id hint
- * (FB_ERR_SENDER_MISMATCH). Free with fb_body_free(). */
+ * (FB_ERR_MALFORMED), that body.key_id equals the envelope's key_id hint
+ * (FB_ERR_SENDER_MISMATCH), and the attachments against their signed digests
+ * (FB_ERR_BAD_SIGNATURE). An envelope with no attachments but digests in its
+ * body is a purged skeleton: accepted only when allow_skeleton is set
+ * (readers of the audit log), never on the bus. Free with fb_body_free(). */
 fb_err_t fb_envelope_parse_body(const Fluxbus__V1__Envelope *env, Fluxbus__V1__SignedBody **out)
+    __attribute__((warn_unused_result));
+fb_err_t fb_envelope_parse_skeleton(const Fluxbus__V1__Envelope *env, Fluxbus__V1__SignedBody **out)
     __attribute__((warn_unused_result));
 
 void fb_envelope_free(Fluxbus__V1__Envelope *env);
@@ -63,6 +86,9 @@ int64_t fb_now_ms(void);
 
 /* SHA-256 of data into out (32 bytes). */
 void fb_sha256(const uint8_t *data, size_t len, uint8_t out[32]);
+
+/* BLAKE2b-256 (libsodium crypto_generichash, no key) of data. */
+void fb_blake2b256(const uint8_t *data, size_t len, uint8_t out[FB_DIGEST_BYTES]);
 
 #ifdef __cplusplus
 }

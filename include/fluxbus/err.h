@@ -30,17 +30,19 @@ typedef enum {
     FB_ERR_UNKNOWN_RECIPIENT = -14, /* recipient not registered or revoked */
     FB_ERR_CONFLICT = -15,          /* same message id, different bytes */
     FB_ERR_STALE = -16,             /* created_at outside the freshness window */
-    FB_ERR_RATE_LIMITED = -17,      /* over a rate or backlog limit */
+    FB_ERR_RATE_LIMITED = -17,      /* over the per-sender message rate */
     FB_ERR_UNSUPPORTED_VERSION = -18,
-    FB_ERR_NO_RECIPIENT = -19, /* neither recipients nor topics */
-    FB_ERR_BAD_TOPIC = -20,    /* topic malformed or not allowed */
-    FB_ERR_TIMEOUT = -21,      /* no answer in time */
-    FB_ERR_TRANSPORT = -22,    /* ZeroMQ error */
-    FB_ERR_AUTH = -23,         /* broker refused our CURVE key */
-    FB_ERR_STORE = -24,        /* database error */
-    FB_ERR_NOT_FOUND = -25,    /* no such actor / key / row */
-    FB_ERR_EXISTS = -26,       /* already registered */
-    FB_ERR_PROTOCOL = -27,     /* peer sent something out of protocol */
+    FB_ERR_NO_RECIPIENT = -19,        /* neither recipients nor topics */
+    FB_ERR_BAD_TOPIC = -20,           /* topic malformed or not allowed */
+    FB_ERR_TIMEOUT = -21,             /* no answer in time */
+    FB_ERR_TRANSPORT = -22,           /* ZeroMQ error */
+    FB_ERR_AUTH = -23,                /* broker refused our CURVE key */
+    FB_ERR_STORE = -24,               /* database error */
+    FB_ERR_NOT_FOUND = -25,           /* no such actor / key / row */
+    FB_ERR_EXISTS = -26,              /* already registered */
+    FB_ERR_PROTOCOL = -27,            /* peer sent something out of protocol */
+    FB_ERR_TOO_MANY_RECIPIENTS = -28, /* recipients + topics over the cap */
+    FB_ERR_BACKLOG_FULL = -29,        /* sender's undelivered messages over the cap */
 } fb_err_t;
 
 /* Short, stable, human-readable description of an error ("bad signature").

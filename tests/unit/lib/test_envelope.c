@@ -2,6 +2,7 @@
  * signature covers the DSSE-style PAE of the exact body bytes, any change to
  * a sealed envelope is refused, and each receive-side check (decode, verify,
  * parse) refuses what its contract says it refuses. */
+#define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -411,6 +412,86 @@ static void test_envelope_message_ids_differ(void **state)
     }
 }
 
+/* Attachments: sealed with their digests in the signed body, checked on
+ * parse; any change to one is refused; the skeleton (attachments dropped)
+ * still verifies and parses as a skeleton but never as a bus message. */
+static void test_envelope_attachments_are_bound_by_signed_digests(void **state)
+{
+    fb_keys_t keys = s_keys(S_SENDER);
+    Fluxbus__V1__SignedBody body = s_body(&keys);
+    uint8_t household[] = "sealed household bytes";
+    ProtobufCBinaryData att = {sizeof household, household};
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    assert_int_equal(fb_envelope_seal_attached(&body, &att, 1, &keys, &sealed, &sealed_len), FB_OK);
+    assert_int_equal(body.n_attachment_digests, 0); /* the caller's body is left as it was */
+
+    Fluxbus__V1__SignedBody *parsed = NULL;
+    assert_int_equal(s_open(sealed, sealed_len, keys.sign_pk, &parsed), FB_OK);
+    assert_int_equal(parsed->n_attachment_digests, 1);
+    uint8_t digest[FB_DIGEST_BYTES];
+    fb_blake2b256(household, sizeof household, digest);
+    assert_memory_equal(parsed->attachment_digests[0].data, digest, FB_DIGEST_BYTES);
+    fb_body_free(parsed);
+
+    Fluxbus__V1__Envelope *env = NULL;
+    assert_int_equal(fb_envelope_decode(sealed, sealed_len, FB_DEFAULT_MAX_ENVELOPE, &env), FB_OK);
+    const ProtobufCBinaryData *found = fb_envelope_attachment(env, digest, sizeof digest);
+    assert_non_null(found);
+    assert_memory_equal(found->data, household, sizeof household);
+    /* A changed attachment no longer matches the signed digest. */
+    env->attachments[0].data[0] ^= 1;
+    assert_int_equal(fb_envelope_verify(env, keys.sign_pk), FB_OK);
+    assert_int_equal(fb_envelope_parse_body(env, &parsed), FB_ERR_BAD_SIGNATURE);
+    assert_null(fb_envelope_attachment(env, digest, sizeof digest));
+    fb_envelope_free(env);
+
+    uint8_t *skel = NULL;
+    size_t skel_len = 0;
+    assert_int_equal(
+        fb_envelope_skeleton(sealed, sealed_len, FB_DEFAULT_MAX_ENVELOPE, &skel, &skel_len), FB_OK);
+    assert_true(skel_len < sealed_len);
+    assert_null(memmem(skel, skel_len, household, sizeof household));
+    assert_int_equal(s_open(skel, skel_len, keys.sign_pk, NULL), FB_ERR_BAD_SIGNATURE);
+    assert_int_equal(fb_envelope_decode(skel, skel_len, FB_DEFAULT_MAX_ENVELOPE, &env), FB_OK);
+    assert_int_equal(fb_envelope_verify(env, keys.sign_pk), FB_OK);
+    assert_int_equal(fb_envelope_parse_skeleton(env, &parsed), FB_OK);
+    assert_int_equal(parsed->n_attachment_digests, 1);
+    fb_body_free(parsed);
+    fb_envelope_free(env);
+    free(skel);
+    free(sealed);
+    fb_keys_wipe(&keys);
+}
+
+/* An attachment the body does not list is refused. */
+static void test_envelope_refuses_an_unlisted_attachment(void **state)
+{
+    fb_keys_t keys = s_keys(S_SENDER);
+    Fluxbus__V1__SignedBody body = s_body(&keys);
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    s_seal(&body, &keys, &sealed, &sealed_len);
+    Fluxbus__V1__Envelope *env = NULL;
+    assert_int_equal(fb_envelope_decode(sealed, sealed_len, FB_DEFAULT_MAX_ENVELOPE, &env), FB_OK);
+    uint8_t extra[] = "smuggled";
+    ProtobufCBinaryData att = {sizeof extra, extra};
+    size_t n = env->n_attachments;
+    ProtobufCBinaryData *saved = env->attachments;
+    env->n_attachments = 1;
+    env->attachments = &att;
+    uint8_t *forged = NULL;
+    size_t forged_len = 0;
+    s_pack_envelope(env, &forged, &forged_len);
+    env->n_attachments = n;
+    env->attachments = saved;
+    fb_envelope_free(env);
+    assert_int_equal(s_open(forged, forged_len, keys.sign_pk, NULL), FB_ERR_BAD_SIGNATURE);
+    free(forged);
+    free(sealed);
+    fb_keys_wipe(&keys);
+}
+
 static int s_setup(void **state)
 {
     return sodium_init() < 0 ? -1 : 0;
@@ -433,6 +514,8 @@ int main(void)
         cmocka_unit_test(test_envelope_parse_rejects_message_id_not_16_bytes),
         cmocka_unit_test(test_envelope_parse_rejects_empty_sender),
         cmocka_unit_test(test_envelope_message_ids_differ),
+        cmocka_unit_test(test_envelope_attachments_are_bound_by_signed_digests),
+        cmocka_unit_test(test_envelope_refuses_an_unlisted_attachment),
     };
     return cmocka_run_group_tests(tests, s_setup, NULL);
 }
