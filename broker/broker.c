@@ -23,6 +23,7 @@
 
 #include <zmq.h>
 
+#include "fluxbus/audit_chain.h"
 #include "fluxbus/catalog.h"
 #include "fluxbus/codec.h"
 #include "fluxbus/envelope.h"
@@ -77,6 +78,7 @@ struct broker {
     s_cert_t certs[S_KEYCERT_CACHE];
     size_t n_certs;
     int64_t data_version;
+    uint8_t chain_head[FB_AUDIT_LINK_BYTES]; /* audit chain link of the last stored message */
 };
 
 /* A frame set from the ROUTER: routing id, command, data frames. */
@@ -451,7 +453,10 @@ static fb_err_t s_dedup(broker_t *self, const s_input_t *in, const Fluxbus__V1__
     return rc == FB_OK ? s_queue_reply(self, in, "RECEIPT", buf, len) : rc;
 }
 
-/* Stores an accepted message, queues it for its targets, signs the receipt. */
+/* Stores an accepted message, queues it for its targets, signs the receipt
+ * and extends the audit chain, all in the turn's transaction. Any error
+ * rolls the turn back and ends the broker (s_turn), so the in-memory chain
+ * head never runs ahead of the committed store. */
 static fb_err_t s_accept(broker_t *self, const s_input_t *in, const Fluxbus__V1__SignedBody *body,
                          const uint8_t *data, size_t len, const uint8_t sha[32],
                          const router_targets_t *targets)
@@ -483,10 +488,17 @@ static fb_err_t s_accept(broker_t *self, const s_input_t *in, const Fluxbus__V1_
                             sha, targets, &receipt, &receipt_len);
     if (rc == FB_OK)
         rc = store_set_receipt(self->store, seq, receipt, receipt_len);
+    uint8_t link[FB_AUDIT_LINK_BYTES];
+    if (rc == FB_OK)
+        rc = fb_audit_chain_link_envelope(self->chain_head, seq, data, len, receipt, receipt_len,
+                                          link);
+    if (rc == FB_OK)
+        rc = store_set_chain_link(self->store, seq, link);
     if (rc != FB_OK) {
         free(receipt);
         return rc;
     }
+    memcpy(self->chain_head, link, sizeof link);
     char hex[2 * FB_MESSAGE_ID_BYTES + 1];
     s_id_hex(body->message_id.data, hex);
     const fb_catalog_entry_t *entry = fb_catalog_by_type((int)body->type);
@@ -812,6 +824,16 @@ broker_t *broker_new(const broker_config_t *cfg, fb_err_t *err)
         return NULL;
     }
     self->data_version = store_data_version(self->store);
+    uint64_t head_seq = 0;
+    if (store_chain_head(self->store, self->chain_head, &head_seq) != FB_OK) {
+        s_log(self, FB_LOG_ERROR,
+              "broker chain-head-failed seq=%llu detail=\"the last stored message has no audit "
+              "chain link: run fluxbus audit verify\"",
+              (unsigned long long)head_seq);
+        *err = FB_ERR_STORE;
+        broker_destroy(&self);
+        return NULL;
+    }
     self->ctx = zmq_ctx_new();
     if (self->ctx)
         self->zap = zap_start(self->ctx, cfg->store, s_zap_log, self, err);

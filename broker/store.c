@@ -5,8 +5,11 @@
  * (WAL, synchronous=FULL). Every registry change also writes a row in
  * registry_log saying who did what and when.
  *
- * Invariants: messages are never updated except to attach their receipt in
- * the same transaction; a delivery row leaves the pending state only through
+ * Invariants: a message row is updated only to attach its receipt and its
+ * audit chain link in the transaction that stored it, and once more by the
+ * retention purge, which replaces the envelope by its skeleton (attachments
+ * dropped) when every delivery of it is acknowledged, and logs that in
+ * purge_log; a delivery row leaves the pending state only through
  * store_mark_acked(). */
 #include "store.h"
 
@@ -44,7 +47,13 @@ static const char *const s_schema_v1 =
     "  sender_seq INTEGER NOT NULL, type INTEGER NOT NULL, correlation_id TEXT NOT NULL,"
     "  key_id TEXT NOT NULL, envelope BLOB NOT NULL, envelope_sha256 BLOB NOT NULL,"
     "  receipt BLOB, created_at_ms INTEGER NOT NULL, accepted_at_ms INTEGER NOT NULL,"
+    "  chain_link BLOB, purged_at_ms INTEGER NOT NULL DEFAULT 0,"
     "  UNIQUE (sender, message_id));"
+    "CREATE INDEX messages_vacancy ON messages(correlation_id, type);"
+    "CREATE TABLE purge_log ("
+    "  id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, by TEXT NOT NULL, seq INTEGER NOT NULL,"
+    "  vacancy TEXT NOT NULL, type INTEGER NOT NULL, closed_at_ms INTEGER NOT NULL,"
+    "  detail TEXT NOT NULL);"
     "CREATE TABLE deliveries ("
     "  recipient TEXT NOT NULL, seq INTEGER NOT NULL REFERENCES messages(seq),"
     "  acked_at_ms INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (recipient, seq)) WITHOUT ROWID;"
@@ -73,11 +82,16 @@ typedef enum {
     Q_PUT,
     Q_SET_RECEIPT,
     Q_GET_RECEIPT,
+    Q_SET_CHAIN_LINK,
+    Q_CHAIN_HEAD,
     Q_ENQUEUE,
     Q_PENDING,
     Q_ACK,
     Q_BACKLOG,
     Q_EXPORT,
+    Q_PURGE_CANDIDATES,
+    Q_PURGE,
+    Q_PURGE_LOG,
     Q_COUNT,
     Q_DATA_VERSION,
     Q__COUNT
@@ -121,6 +135,8 @@ static const char *const s_sql[Q__COUNT] = {
               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [Q_SET_RECEIPT] = "UPDATE messages SET receipt = ?2 WHERE seq = ?1",
     [Q_GET_RECEIPT] = "SELECT receipt FROM messages WHERE seq = ?1",
+    [Q_SET_CHAIN_LINK] = "UPDATE messages SET chain_link = ?2 WHERE seq = ?1",
+    [Q_CHAIN_HEAD] = "SELECT seq, chain_link FROM messages ORDER BY seq DESC LIMIT 1",
     [Q_ENQUEUE] = "INSERT OR IGNORE INTO deliveries(recipient, seq) VALUES (?1, ?2)",
     [Q_PENDING] = "SELECT d.seq, m.envelope, m.key_id FROM deliveries d"
                   " JOIN messages m ON m.seq = d.seq"
@@ -132,8 +148,24 @@ static const char *const s_sql[Q__COUNT] = {
                   " GROUP BY recipient ORDER BY recipient",
     [Q_EXPORT] = "SELECT m.seq, m.sender, m.envelope, m.receipt, m.accepted_at_ms,"
                  " k.actor, k.key_id, k.public_key, k.valid_from_ms, k.valid_until_ms,"
-                 " k.revoked_at_ms FROM messages m LEFT JOIN signing_keys k ON k.key_id = m.key_id"
+                 " k.revoked_at_ms, m.key_id, m.envelope_sha256, m.chain_link, m.purged_at_ms"
+                 " FROM messages m LEFT JOIN signing_keys k ON k.key_id = m.key_id"
                  " ORDER BY m.seq",
+    /* Not yet purged messages of a vacancy (correlation id) closed by a
+     * message of type ?1 stored at or after them and accepted before ?2;
+     * closed_at is the earliest such closing. */
+    [Q_PURGE_CANDIDATES] =
+        "SELECT m.seq, m.correlation_id, m.type, m.envelope, min(b.accepted_at_ms),"
+        " (SELECT count(*) FROM deliveries d WHERE d.seq = m.seq AND d.acked_at_ms = 0)"
+        " FROM messages m JOIN messages b ON b.correlation_id = m.correlation_id"
+        "  AND b.type = ?1 AND b.seq >= m.seq AND b.accepted_at_ms < ?2"
+        " WHERE m.purged_at_ms = 0 AND m.correlation_id != '' AND m.seq > ?3"
+        " GROUP BY m.seq ORDER BY m.seq LIMIT ?4",
+    [Q_PURGE] = "UPDATE messages SET envelope = ?2, purged_at_ms = ?3"
+                " WHERE seq = ?1 AND purged_at_ms = 0 AND NOT EXISTS"
+                " (SELECT 1 FROM deliveries d WHERE d.seq = ?1 AND d.acked_at_ms = 0)",
+    [Q_PURGE_LOG] = "INSERT INTO purge_log(at_ms, by, seq, vacancy, type, closed_at_ms, detail)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [Q_COUNT] = "SELECT count(*) FROM messages",
     [Q_DATA_VERSION] = "PRAGMA data_version",
 };
@@ -564,6 +596,33 @@ fb_err_t store_get_receipt(store_t *self, uint64_t seq, uint8_t **out, size_t *o
     return err;
 }
 
+fb_err_t store_set_chain_link(store_t *self, uint64_t seq, const uint8_t link[FB_DIGEST_BYTES])
+{
+    sqlite3_stmt *st = self->q[Q_SET_CHAIN_LINK];
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+    sqlite3_bind_blob(st, 2, link, FB_DIGEST_BYTES, SQLITE_STATIC);
+    fb_err_t rc = s_done(st, sqlite3_step(st));
+    if (rc == FB_OK && sqlite3_changes(self->db) == 0)
+        return FB_ERR_NOT_FOUND;
+    return rc;
+}
+
+fb_err_t store_chain_head(store_t *self, uint8_t out[FB_DIGEST_BYTES], uint64_t *seq_out)
+{
+    sqlite3_stmt *st = self->q[Q_CHAIN_HEAD];
+    memset(out, 0, FB_DIGEST_BYTES);
+    *seq_out = 0;
+    int rc = sqlite3_step(st);
+    int intact = 1;
+    if (rc == SQLITE_ROW) {
+        *seq_out = (uint64_t)sqlite3_column_int64(st, 0);
+        intact = sqlite3_column_bytes(st, 1) == FB_DIGEST_BYTES;
+        s_blob(st, 1, out, FB_DIGEST_BYTES);
+    }
+    fb_err_t err = s_done(st, rc);
+    return err == FB_OK && !intact ? FB_ERR_MALFORMED : err;
+}
+
 fb_err_t store_enqueue(store_t *self, uint64_t seq, const char *recipient)
 {
     sqlite3_stmt *st = self->q[Q_ENQUEUE];
@@ -611,8 +670,9 @@ fb_err_t store_backlog(store_t *self, store_backlog_fn fn, void *ctx)
 fb_err_t store_export(store_t *self, store_export_fn fn, void *ctx)
 {
     sqlite3_stmt *st = self->q[Q_EXPORT];
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int rc = SQLITE_DONE;
+    bool go_on = true;
+    while (go_on && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         store_key_t key;
         memset(&key, 0, sizeof key);
         int has_key = sqlite3_column_type(st, 5) != SQLITE_NULL;
@@ -624,12 +684,74 @@ fb_err_t store_export(store_t *self, store_export_fn fn, void *ctx)
             key.valid_until_ms = sqlite3_column_int64(st, 9);
             key.revoked_at_ms = sqlite3_column_int64(st, 10);
         }
-        fn(ctx, (uint64_t)sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
-           sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2),
-           sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3), has_key ? &key : NULL,
-           sqlite3_column_int64(st, 4));
+        store_record_t r = {
+            .seq = (uint64_t)sqlite3_column_int64(st, 0),
+            .sender = (const char *)sqlite3_column_text(st, 1),
+            .key_id = (const char *)sqlite3_column_text(st, 11),
+            .envelope = sqlite3_column_blob(st, 2),
+            .envelope_len = (size_t)sqlite3_column_bytes(st, 2),
+            .envelope_sha256 = sqlite3_column_blob(st, 12),
+            .envelope_sha256_len = (size_t)sqlite3_column_bytes(st, 12),
+            .receipt = sqlite3_column_blob(st, 3),
+            .receipt_len = (size_t)sqlite3_column_bytes(st, 3),
+            .chain_link = sqlite3_column_blob(st, 13),
+            .chain_link_len = (size_t)sqlite3_column_bytes(st, 13),
+            .accepted_at_ms = sqlite3_column_int64(st, 4),
+            .purged_at_ms = sqlite3_column_int64(st, 14),
+            .sender_key = has_key ? &key : NULL,
+        };
+        go_on = fn(ctx, &r);
+    }
+    return s_done(st, rc); /* SQLITE_ROW when fn stopped the walk: not an error */
+}
+
+/* ---- retention ---------------------------------------------------------------- */
+
+fb_err_t store_purge_candidates(store_t *self, int closing_type, int64_t closed_before_ms,
+                                uint64_t after_seq, size_t limit, store_purge_candidate_fn fn,
+                                void *ctx)
+{
+    sqlite3_stmt *st = self->q[Q_PURGE_CANDIDATES];
+    sqlite3_bind_int(st, 1, closing_type);
+    sqlite3_bind_int64(st, 2, closed_before_ms);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)after_seq);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)limit);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_purge_candidate_t c = {
+            .seq = (uint64_t)sqlite3_column_int64(st, 0),
+            .correlation_id = (const char *)sqlite3_column_text(st, 1),
+            .type = sqlite3_column_int(st, 2),
+            .envelope = sqlite3_column_blob(st, 3),
+            .envelope_len = (size_t)sqlite3_column_bytes(st, 3),
+            .closed_at_ms = sqlite3_column_int64(st, 4),
+            .unacked = (uint64_t)sqlite3_column_int64(st, 5),
+        };
+        fn(ctx, &c);
     }
     return s_done(st, rc);
+}
+
+fb_err_t store_purge_envelope(store_t *self, const store_purge_t *p)
+{
+    sqlite3_stmt *st = self->q[Q_PURGE];
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)p->seq);
+    sqlite3_bind_blob(st, 2, p->skeleton, (int)p->skeleton_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, p->at_ms);
+    fb_err_t rc = s_done(st, sqlite3_step(st));
+    if (rc == FB_OK && sqlite3_changes(self->db) == 0)
+        return FB_ERR_NOT_FOUND;
+    if (rc != FB_OK)
+        return rc;
+    st = self->q[Q_PURGE_LOG];
+    sqlite3_bind_int64(st, 1, p->at_ms);
+    sqlite3_bind_text(st, 2, p->by ? p->by : "?", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)p->seq);
+    sqlite3_bind_text(st, 4, p->vacancy ? p->vacancy : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, p->type);
+    sqlite3_bind_int64(st, 6, p->closed_at_ms);
+    sqlite3_bind_text(st, 7, p->detail ? p->detail : "", -1, SQLITE_STATIC);
+    return s_done(st, sqlite3_step(st));
 }
 
 fb_err_t store_count(store_t *self, uint64_t *out)

@@ -1,6 +1,7 @@
 /* store.h - the broker's durable state in one SQLite file (WAL,
  * synchronous=FULL): the actor registry, accepted messages with their
- * receipts, per-recipient delivery queues and durable subscriptions.
+ * receipts and audit chain links, per-recipient delivery queues, durable
+ * subscriptions, and the retention purge with its log.
  *
  * This module is the only one that knows SQL. Functions are named for what
  * they mean to the bus; all return fb_err_t (FB_ERR_STORE on a database
@@ -13,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fluxbus/envelope.h"
 #include "fluxbus/err.h"
 #include "fluxbus/keys.h"
 
@@ -107,6 +109,14 @@ fb_err_t store_find(store_t *self, const char *sender, const uint8_t *message_id
                     store_seen_t *out);
 fb_err_t store_put(store_t *self, const store_message_t *msg, uint64_t *seq_out);
 fb_err_t store_set_receipt(store_t *self, uint64_t seq, const uint8_t *receipt, size_t len);
+/* Sets the audit chain link of message seq (fluxbus/audit_chain.h), in the
+ * transaction that stored it. FB_ERR_NOT_FOUND if there is no such message. */
+fb_err_t store_set_chain_link(store_t *self, uint64_t seq, const uint8_t link[FB_DIGEST_BYTES]);
+/* The audit chain head: the link of the last stored message and its seq, or
+ * 32 zero bytes and seq 0 for an empty store (the link that message 1
+ * follows). FB_ERR_MALFORMED (out zeroed) if that message has no 32-byte
+ * link: the store was damaged and the chain cannot be extended. */
+fb_err_t store_chain_head(store_t *self, uint8_t out[FB_DIGEST_BYTES], uint64_t *seq_out);
 fb_err_t store_get_receipt(store_t *self, uint64_t seq, uint8_t **out, size_t *out_len);
 fb_err_t store_enqueue(store_t *self, uint64_t seq, const char *recipient);
 
@@ -125,12 +135,72 @@ typedef void (*store_backlog_fn)(void *ctx, const char *recipient, uint64_t pend
                                  uint64_t oldest_seq);
 fb_err_t store_backlog(store_t *self, store_backlog_fn fn, void *ctx);
 
-/* Every stored message in seq order, with its receipt and the sender's key. */
-typedef void (*store_export_fn)(void *ctx, uint64_t seq, const char *sender,
-                                const uint8_t *envelope, size_t envelope_len,
-                                const uint8_t *receipt, size_t receipt_len,
-                                const store_key_t *sender_key, int64_t accepted_at_ms);
+/* One stored message as the audit sees it. Pointers are valid during the
+ * callback only; a blob missing from the row is NULL with length 0. */
+typedef struct {
+    uint64_t seq;
+    const char *sender;
+    const char *key_id;      /* the envelope's key id, as stored */
+    const uint8_t *envelope; /* as accepted, or its skeleton once purged */
+    size_t envelope_len;
+    const uint8_t *envelope_sha256; /* SHA-256 of the envelope as accepted (32 bytes) */
+    size_t envelope_sha256_len;
+    const uint8_t *receipt; /* the broker-signed receipt envelope */
+    size_t receipt_len;
+    const uint8_t *chain_link; /* audit chain link (32 bytes) */
+    size_t chain_link_len;
+    int64_t accepted_at_ms;
+    int64_t purged_at_ms;          /* 0 = attachments not purged */
+    const store_key_t *sender_key; /* registry entry of key_id now; NULL if absent */
+} store_record_t;
+
+/* Calls fn for every stored message in seq order until fn returns false. */
+typedef bool (*store_export_fn)(void *ctx, const store_record_t *record);
 fb_err_t store_export(store_t *self, store_export_fn fn, void *ctx);
+
+/* ---- retention ---- */
+
+/* A message that retention may purge (see store_purge_candidates). */
+typedef struct {
+    uint64_t seq;
+    const char *correlation_id; /* the vacancy */
+    int type;
+    const uint8_t *envelope; /* valid during the callback only */
+    size_t envelope_len;
+    int64_t closed_at_ms; /* accepted_at_ms of the message that closed the vacancy */
+    uint64_t unacked;     /* its deliveries not acknowledged yet */
+} store_purge_candidate_t;
+typedef void (*store_purge_candidate_fn)(void *ctx, const store_purge_candidate_t *candidate);
+
+/* Calls fn, in seq order, for up to `limit` messages with seq > after_seq,
+ * not purged yet, with a non-empty correlation id, for which a message of
+ * type `closing_type` with the same correlation id was stored at or after
+ * them (same seq included) and accepted before closed_before_ms; the
+ * earliest such acceptance is closed_at_ms. Run it and the purges it leads
+ * to in one transaction (store_begin) so that nothing changes in between. */
+fb_err_t store_purge_candidates(store_t *self, int closing_type, int64_t closed_before_ms,
+                                uint64_t after_seq, size_t limit, store_purge_candidate_fn fn,
+                                void *ctx);
+
+/* What store_purge_envelope writes. */
+typedef struct {
+    uint64_t seq;
+    const uint8_t *skeleton; /* the envelope without its attachments */
+    size_t skeleton_len;
+    int64_t at_ms;        /* purged_at_ms; also the purge_log time */
+    const char *by;       /* who purged (OS user) */
+    const char *vacancy;  /* for purge_log */
+    int type;             /* for purge_log */
+    int64_t closed_at_ms; /* for purge_log */
+    const char *detail;   /* for purge_log, e.g. "attachments=1 bytes=1234" */
+} store_purge_t;
+
+/* Replaces message seq's envelope by p->skeleton, sets its purged_at_ms and
+ * writes a purge_log row. The chain link, receipt and envelope_sha256 stay.
+ * Only a message not yet purged whose deliveries are all acknowledged is
+ * touched: otherwise FB_ERR_NOT_FOUND and nothing is written. Call inside a
+ * transaction (store_begin) so that the two writes go together. */
+fb_err_t store_purge_envelope(store_t *self, const store_purge_t *p);
 
 /* Total messages stored. */
 fb_err_t store_count(store_t *self, uint64_t *out);

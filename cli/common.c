@@ -25,7 +25,8 @@ static const char s_exit_codes[] =
     "\nexit codes:\n"
     "  0  ok\n"
     "  1  usage error (bad command line)\n"
-    "  2  input error (bad file, JSON or key; unknown or duplicate registry entry)\n"
+    "  2  input error (bad file, JSON or key; unknown or duplicate registry entry;\n"
+    "     audit verify: the store's audit chain is broken)\n"
     "  3  refused by the broker (Nack: its reason name and detail are printed)\n"
     "  4  cannot reach the broker, timeout, or the broker refused our transport key\n"
     "  5  store error\n";

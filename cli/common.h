@@ -25,7 +25,7 @@
 enum {
     EXIT_OK = 0,
     EXIT_USAGE = 1,       /* bad command line */
-    EXIT_INPUT = 2,       /* bad file, JSON, key, or registry entry */
+    EXIT_INPUT = 2,       /* bad file, JSON, key, or registry entry; broken audit chain */
     EXIT_REFUSED = 3,     /* the broker refused (Nack, refused subscription) */
     EXIT_UNREACHABLE = 4, /* cannot reach the broker, timeout, transport key refused */
     EXIT_STORE = 5,       /* the store could not be opened, read or written */
@@ -39,6 +39,7 @@ int cmd_tail(int argc, char **argv);
 int cmd_subscribe(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_retention(int argc, char **argv);
 
 /* A named command of a dispatch table; tables end with a {NULL} entry. */
 typedef struct {

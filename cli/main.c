@@ -14,7 +14,7 @@ static const char s_help[] =
     "\n"
     "Command-line tool of fluxbus, the signed message bus for social-housing\n"
     "allocation en flux: keys, the actor registry (local, on the broker host),\n"
-    "sending and receiving messages, status and audit export.\n"
+    "sending and receiving messages, status, audit and retention.\n"
     "\n"
     "environment:\n"
     "  FLUXBUS_STORE       default --store (else fluxbus.db)\n"
@@ -48,7 +48,8 @@ static const common_command_t s_commands[] = {
     {"tail", cmd_tail, "receive, verify and acknowledge deliveries as JSON lines"},
     {"subscribe", cmd_subscribe, "take durable subscriptions to topics"},
     {"status", cmd_status, "messages stored and delivery backlog, from the store"},
-    {"audit", cmd_audit, "export the stored messages with their receipts"},
+    {"audit", cmd_audit, "export or verify the stored messages, receipts and audit chain"},
+    {"retention", cmd_retention, "purge sealed household payloads past their retention"},
     {"version", s_version, "print the version"},
     {NULL, NULL, NULL},
 };

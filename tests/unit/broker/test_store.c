@@ -504,20 +504,19 @@ typedef struct {
     store_key_t key[8];
 } s_export_t;
 
-static void s_on_export(void *ctx, uint64_t seq, const char *sender, const uint8_t *envelope,
-                        size_t envelope_len, const uint8_t *receipt, size_t receipt_len,
-                        const store_key_t *sender_key, int64_t accepted_at_ms)
+static bool s_on_export(void *ctx, const store_record_t *r)
 {
     s_export_t *x = ctx;
     assert_true(x->n < 8);
-    x->seq[x->n] = seq;
-    snprintf(x->sender[x->n], FB_ACTOR_MAX, "%s", sender);
-    x->first_byte[x->n] = envelope_len ? envelope[0] : 0;
-    x->receipt_len[x->n] = receipt_len;
-    x->has_key[x->n] = sender_key != NULL;
-    if (sender_key)
-        x->key[x->n] = *sender_key;
+    x->seq[x->n] = r->seq;
+    snprintf(x->sender[x->n], FB_ACTOR_MAX, "%s", r->sender);
+    x->first_byte[x->n] = r->envelope_len ? r->envelope[0] : 0;
+    x->receipt_len[x->n] = r->receipt_len;
+    x->has_key[x->n] = r->sender_key != NULL;
+    if (r->sender_key)
+        x->key[x->n] = *r->sender_key;
     x->n++;
+    return true;
 }
 
 static void test_store_export_yields_every_message_with_its_key(void **state)
