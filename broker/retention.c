@@ -219,5 +219,12 @@ fb_err_t retention_purge(store_t *store, const retention_config_t *cfg, retentio
         s_batch_clear(b);
     }
     free(b);
+    if (rc == FB_OK && out->purged && !cfg->dry_run) {
+        rc = store_checkpoint(store, &out->on_disk);
+        if (rc == FB_OK && !out->on_disk)
+            fb_logf(cfg->log, cfg->log_ctx, FB_LOG_WARN,
+                    "retention checkpoint-incomplete detail=\"the store was busy: purged bytes "
+                    "stay in its -wal file until the next checkpoint; run the purge again\"");
+    }
     return rc;
 }

@@ -39,6 +39,7 @@ typedef struct {
     uint64_t purged;    /* messages whose attachments were dropped (dry run: would be) */
     uint64_t unacked;   /* skipped: a delivery is not acknowledged yet */
     uint64_t malformed; /* skipped: the stored envelope does not decode */
+    bool on_disk;       /* after a purge: no purged byte is left in the WAL or free pages */
 } retention_stats_t;
 
 /* Applies the rule to every message of the store, in seq order, one
@@ -48,7 +49,10 @@ typedef struct {
  * "retention purge seq=N vacancy="…" type=… at=… closed_at_ms=…
  * attachments=… bytes=…" (or "would-purge" in a dry run) once the batch is
  * committed, and "retention skip seq=N … reason=…" for a skipped message.
- * Messages without attachments are left alone, silently.
+ * Messages without attachments are left alone, silently. After purging,
+ * checkpoints the store (store_checkpoint) so that the dropped bytes are gone
+ * from the files; out->on_disk says whether that completed (if not, a warning
+ * is logged: they stay in the WAL until the next checkpoint).
  * Returns FB_OK (see *out), FB_ERR_INVALID for a bad config, FB_ERR_STORE
  * when the store failed (the batch in progress is rolled back, earlier
  * batches stay purged), FB_ERR_NOMEM. */

@@ -94,6 +94,7 @@ typedef enum {
     Q_PURGE_LOG,
     Q_COUNT,
     Q_DATA_VERSION,
+    Q_CHECKPOINT,
     Q__COUNT
 } s_query_t;
 
@@ -168,6 +169,7 @@ static const char *const s_sql[Q__COUNT] = {
                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [Q_COUNT] = "SELECT count(*) FROM messages",
     [Q_DATA_VERSION] = "PRAGMA data_version",
+    [Q_CHECKPOINT] = "PRAGMA wal_checkpoint(TRUNCATE)",
 };
 
 struct store {
@@ -266,8 +268,11 @@ store_t *store_open(const char *path, char *errbuf, size_t errlen)
     /* The CLI and the broker share the file: wait for each other's locks. */
     sqlite3_busy_timeout(self->db, 10000);
     char *msg = NULL;
+    /* secure_delete: space freed in the file is zeroed, so that personal data
+     * purged by retention does not linger in free pages. */
     rc = sqlite3_exec(self->db,
-                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                      " PRAGMA secure_delete=ON;",
                       NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
         snprintf(errbuf, errlen, "cannot configure store %s: %s", path, msg ? msg : "?");
@@ -774,4 +779,14 @@ int64_t store_data_version(store_t *self)
     int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     s_done(st, rc);
     return v;
+}
+
+fb_err_t store_checkpoint(store_t *self, bool *complete)
+{
+    sqlite3_stmt *st = self->q[Q_CHECKPOINT];
+    int rc = sqlite3_step(st);
+    /* One row: busy (1 if another connection kept it from finishing), frames
+     * in the WAL, frames copied back. */
+    *complete = rc == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
+    return s_done(st, rc);
 }

@@ -211,4 +211,11 @@ const char *store_errmsg(store_t *self);
 /* Changes when another connection (the CLI) commits; used to drop caches. */
 int64_t store_data_version(store_t *self);
 
+/* Copies everything in the write-ahead log into the database file and
+ * truncates the log to zero bytes, so that overwritten data (a purged
+ * envelope) is left nowhere on disk; free space is zeroed (secure_delete).
+ * Waits for other connections up to the busy timeout. *complete is false
+ * when another connection kept it from finishing (try again later). */
+fb_err_t store_checkpoint(store_t *self, bool *complete);
+
 #endif

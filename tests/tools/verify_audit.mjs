@@ -1,22 +1,28 @@
 #!/usr/bin/env node
 // verify_audit.mjs - independent verifier of a `fluxbus audit export` file.
 //
-// Written from docs/PROTOCOL.md alone (sections 2.4, 4, 6 and 14), not from
-// the C sources, to prove the document is enough to check an audit trail in
-// another language. Node.js 18+, no npm packages (node:crypto does Ed25519
-// and SHA-256).
+// Written from docs/PROTOCOL.md alone (sections 2.4, 4, 6, 14 and 15), not
+// from the C sources, to prove the document is enough to check an audit
+// trail in another language. Node.js 18+, no npm packages (node:crypto does
+// Ed25519 and SHA-256; BLAKE2b-256 is in blake2b.mjs beside this file).
 //
 // usage: node verify_audit.mjs AUDIT.jsonl [BROKER.key.pub]
 //        node verify_audit.mjs --envelope-hex FILE PUBLIC_KEY_HEX
 //
-// For every line: decode the Envelope by hand, check its key_id against the
-// exported sender key and the key id derived from that key, rebuild the PAE
-// and verify the Ed25519 signature. With the broker's public key file, also
-// verify each receipt envelope and check that it answers this message.
-// Prints "verified N messages" and exits 0, or prints the first failing line
-// with the reason and exits 1. Exit 2: bad usage or unreadable input.
+// For every line: check that its seq follows the previous one, recompute its
+// audit chain link from the previous link and compare, decode the Envelope
+// by hand, check its key_id against the exported sender key and the key id
+// derived from that key, rebuild the PAE, verify the Ed25519 signature and
+// the attachments against their signed digests (a purged line must be a
+// skeleton). With the broker's public key file, also verify each receipt
+// envelope and check that it answers this message.
+// Prints "verified N messages, chain head HEX" and exits 0, or prints the
+// first failing line ("line L: broken at seq S: why") and exits 1. Exit 2:
+// bad usage or unreadable input.
 import { createHash, createPublicKey, verify as edVerify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+
+import { blake2b256 } from './blake2b.mjs';
 
 // ---- PROTOCOL.md 4.2: pre-authentication encoding ------------------------
 
@@ -112,10 +118,20 @@ function varintField(fields, n) {
   return last.value;
 }
 
-// Envelope { bytes body = 1; bytes signature = 2; string key_id = 3; }
+// Every occurrence of a repeated bytes field, in order.
+function repeatedBytes(fields, n) {
+  return (fields.get(n) || []).map(({ wire, value }) => {
+    if (wire !== 2) throw new Malformed(`field ${n} is not length-delimited`);
+    return value;
+  });
+}
+
+// Envelope { bytes body = 1; bytes signature = 2; string key_id = 3;
+//            repeated bytes attachments = 4; }
 function decodeEnvelope(buf) {
   const f = decodeFields(buf);
-  const env = { body: bytesField(f, 1), signature: bytesField(f, 2), keyId: stringField(f, 3) };
+  const env = { body: bytesField(f, 1), signature: bytesField(f, 2), keyId: stringField(f, 3),
+                attachments: repeatedBytes(f, 4) };
   if (env.signature.length !== 64) throw new Malformed('signature is not 64 bytes');
   if (env.body.length === 0) throw new Malformed('empty body');
   return env;
@@ -132,6 +148,7 @@ function decodeBody(buf) {
     type: varintField(f, 9),
     inReplyTo: bytesField(f, 11),
     payload: bytesField(f, 12),
+    attachmentDigests: repeatedBytes(f, 13),
   };
 }
 
@@ -179,6 +196,37 @@ function verifyEnvelope(bytes, publicKey, expectKeyId, what) {
   return { env, body };
 }
 
+// ---- PROTOCOL.md 15: the audit chain -----------------------------------------
+
+const CHAIN_DOMAIN = Buffer.from('fluxbus-audit-v1', 'ascii');
+const GENESIS = Buffer.alloc(32); // the link message 1 follows
+
+// link(seq) = BLAKE2b-256(domain || link(seq-1) || seq as 8 bytes big-endian ||
+//             BLAKE2b-256(body) || BLAKE2b-256(signature) || BLAKE2b-256(receipt))
+function chainLink(prev, seq, body, signature, receipt) {
+  const seqBytes = Buffer.alloc(8);
+  seqBytes.writeBigUInt64BE(BigInt(seq));
+  return blake2b256(Buffer.concat([CHAIN_DOMAIN, prev, seqBytes, blake2b256(body),
+                                   blake2b256(signature), blake2b256(receipt)]));
+}
+
+// PROTOCOL.md 4.1 / 15: attachments[i] must hash to attachment_digests[i]; a
+// purged line carries none, and only a message that had some can be purged.
+function checkAttachments(env, body, purged) {
+  if (purged) {
+    check(env.attachments.length === 0, 'line is marked purged but its envelope has attachments');
+    check(body.attachmentDigests.length > 0,
+          'line is marked purged but its body lists no attachment digest');
+    return;
+  }
+  check(env.attachments.length === body.attachmentDigests.length,
+        `${env.attachments.length} attachments for ${body.attachmentDigests.length} signed digests`);
+  env.attachments.forEach((a, i) => {
+    check(blake2b256(a).equals(body.attachmentDigests[i]),
+          `attachment ${i} does not match its signed BLAKE2b-256 digest`);
+  });
+}
+
 // ---- inputs ------------------------------------------------------------------
 
 // A key file (PROTOCOL.md 2.3): "name = value" lines, '#' comments.
@@ -208,8 +256,27 @@ function fromBase64(s, what) {
 
 // ---- one audit line (PROTOCOL.md 14) ----------------------------------------
 
-function verifyLine(rec, broker) {
+// Checks one message line; `chain` holds the previous seq and link and is
+// moved on to this line's. Returns nothing, throws Refused or Malformed.
+function verifyLine(rec, broker, chain) {
   check(rec && typeof rec === 'object' && !Array.isArray(rec), 'line is not a JSON object');
+
+  // The chain first: is this the next message, and is its link the one
+  // recomputed from the previous link and its body, signature and receipt?
+  check(rec.seq === chain.seq + 1,
+        `follows seq ${chain.seq}: message ${chain.seq + 1} is missing or out of order`);
+  check(typeof rec.chain_link_hex === 'string' && HEX64.test(rec.chain_link_hex),
+        'chain_link_hex is not 64 hex digits');
+  check(typeof rec.purged === 'boolean', 'purged is not true or false');
+  check(typeof rec.receipt_b64 === 'string' && rec.receipt_b64.length > 0, 'no receipt_b64');
+  const envelope = fromBase64(rec.envelope_b64, 'envelope_b64');
+  const receiptBytes = fromBase64(rec.receipt_b64, 'receipt_b64');
+  const env = decodeEnvelope(envelope);
+  const link = chainLink(chain.link, rec.seq, env.body, env.signature, receiptBytes);
+  check(link.toString('hex') === rec.chain_link_hex,
+        `chain link ${rec.chain_link_hex} is not the recomputed ${link.toString('hex')}: ` +
+        'its body, signature or receipt changed, or its link did');
+
   const key = rec.sender_key;
   check(key && typeof key === 'object', 'no sender_key (the signing key is not in the registry)');
   check(typeof key.public_key_hex === 'string' && HEX64.test(key.public_key_hex),
@@ -218,29 +285,33 @@ function verifyLine(rec, broker) {
   check(keyIdOf(publicKey) === key.key_id,
         `sender_key.key_id ${key.key_id} is not the key id of public_key_hex (${keyIdOf(publicKey)})`);
 
-  const envelope = fromBase64(rec.envelope_b64, 'envelope_b64');
   const { body } = verifyEnvelope(envelope, publicKey, key.key_id, 'message');
   check(body.sender === rec.sender, `body sender ${body.sender} is not the line's sender ${rec.sender}`);
   check(body.sender === key.actor, `body sender ${body.sender} is not the key's actor ${key.actor}`);
+  checkAttachments(env, body, rec.purged);
 
-  if (!broker) return;
-  check(typeof rec.receipt_b64 === 'string' && rec.receipt_b64.length > 0, 'no receipt_b64');
-  const receiptBytes = fromBase64(rec.receipt_b64, 'receipt_b64');
-  const r = verifyEnvelope(receiptBytes, broker.publicKey, broker.keyId, 'receipt');
-  check(r.body.sender === broker.actor,
-        `receipt sender ${r.body.sender} is not the broker ${broker.actor}`);
-  check(r.body.type === MESSAGE_TYPE_RECEIPT, `receipt body type is ${r.body.type}, not 100`);
-  check(r.body.inReplyTo.equals(body.messageId),
-        `receipt in_reply_to ${r.body.inReplyTo.toString('hex')} is not the message_id ` +
-        body.messageId.toString('hex'));
-  const receipt = decodeReceipt(r.body.payload);
-  check(receipt.messageId.equals(body.messageId), 'Receipt.message_id is not the message_id');
-  check(receipt.sender === body.sender, 'Receipt.sender is not the message sender');
-  check(String(receipt.storeSeq) === String(rec.seq),
-        `Receipt.store_seq ${receipt.storeSeq} is not the line's seq ${rec.seq}`);
-  const sha = createHash('sha256').update(envelope).digest();
-  check(receipt.envelopeSha256.equals(sha), 'Receipt.envelope_sha256 is not SHA-256 of the envelope');
-  check(!receipt.duplicate, 'stored receipt is marked duplicate');
+  if (broker) {
+    const r = verifyEnvelope(receiptBytes, broker.publicKey, broker.keyId, 'receipt');
+    check(r.body.sender === broker.actor,
+          `receipt sender ${r.body.sender} is not the broker ${broker.actor}`);
+    check(r.body.type === MESSAGE_TYPE_RECEIPT, `receipt body type is ${r.body.type}, not 100`);
+    check(r.body.inReplyTo.equals(body.messageId),
+          `receipt in_reply_to ${r.body.inReplyTo.toString('hex')} is not the message_id ` +
+          body.messageId.toString('hex'));
+    const receipt = decodeReceipt(r.body.payload);
+    check(receipt.messageId.equals(body.messageId), 'Receipt.message_id is not the message_id');
+    check(receipt.sender === body.sender, 'Receipt.sender is not the message sender');
+    check(String(receipt.storeSeq) === String(rec.seq),
+          `Receipt.store_seq ${receipt.storeSeq} is not the line's seq ${rec.seq}`);
+    // A purged envelope is the skeleton of the one the receipt hashed: that
+    // SHA-256 can no longer be recomputed (PROTOCOL.md 15.3).
+    const sha = createHash('sha256').update(envelope).digest();
+    check(rec.purged || receipt.envelopeSha256.equals(sha),
+          'Receipt.envelope_sha256 is not SHA-256 of the envelope');
+    check(!receipt.duplicate, 'stored receipt is marked duplicate');
+  }
+  chain.seq = rec.seq;
+  chain.link = link;
 }
 
 // The optional header line (PROTOCOL.md 14): not a trust anchor, but when we
@@ -294,8 +365,9 @@ function main(argv) {
   const lines = text.split('\n');
   if (lines.length && lines[lines.length - 1] === '') lines.pop();
   let n = 0;
+  const chain = { seq: 0, link: GENESIS };
   for (let i = 0; i < lines.length; i++) {
-    const where = `line ${i + 1}`;
+    let where = `line ${i + 1}`;
     let rec;
     try {
       rec = JSON.parse(lines[i]);
@@ -307,14 +379,15 @@ function main(argv) {
         verifyHeader(rec, broker);
         continue; // a header line, not a message
       }
-      verifyLine(rec, broker);
+      if (rec && Number.isSafeInteger(rec.seq)) where += `: broken at seq ${rec.seq}`;
+      verifyLine(rec, broker, chain);
     } catch (e) {
       if (e instanceof Refused || e instanceof Malformed) fail(where, e.message);
       throw e;
     }
     n++;
   }
-  process.stdout.write(`verified ${n} messages\n`);
+  process.stdout.write(`verified ${n} messages, chain head ${chain.link.toString('hex')}\n`);
   process.exit(0);
 }
 
