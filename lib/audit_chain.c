@@ -38,13 +38,14 @@ fb_err_t fb_audit_chain_link_envelope(const uint8_t prev[FB_AUDIT_LINK_BYTES], u
                                       const uint8_t *receipt, size_t receipt_len,
                                       uint8_t out[FB_AUDIT_LINK_BYTES])
 {
-    memset(out, 0, FB_AUDIT_LINK_BYTES);
     Fluxbus__V1__Envelope *env = NULL;
     fb_err_t rc = fb_envelope_decode(envelope, envelope_len, envelope_len, &env);
     if (rc == FB_ERR_TOO_LARGE)
         rc = FB_ERR_MALFORMED; /* cannot happen with cap = len; keep the contract */
-    if (rc != FB_OK)
+    if (rc != FB_OK) {
+        memset(out, 0, FB_AUDIT_LINK_BYTES);
         return rc;
+    }
     fb_audit_chain_link(prev, seq, env->body.data, env->body.len, env->signature.data,
                         env->signature.len, receipt, receipt_len, out);
     fb_envelope_free(env);

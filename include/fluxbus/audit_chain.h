@@ -33,8 +33,8 @@ extern "C" {
 #define FB_AUDIT_LINK_BYTES FB_DIGEST_BYTES
 
 /* The link of message `seq` from its parts, following link `prev` (32 zero
- * bytes for seq 1). Any pointer may be NULL when its length is 0. Cannot
- * fail. */
+ * bytes for seq 1). Any pointer may be NULL when its length is 0; out may be
+ * prev. Cannot fail. */
 void fb_audit_chain_link(const uint8_t prev[FB_AUDIT_LINK_BYTES], uint64_t seq, const uint8_t *body,
                          size_t body_len, const uint8_t *signature, size_t signature_len,
                          const uint8_t *receipt, size_t receipt_len,
@@ -42,7 +42,7 @@ void fb_audit_chain_link(const uint8_t prev[FB_AUDIT_LINK_BYTES], uint64_t seq, 
 
 /* The same from the stored envelope bytes, which are decoded (at most
  * envelope_len bytes, no other cap) to find body and signature: a full
- * envelope and its skeleton give the same link. Returns FB_OK, or
+ * envelope and its skeleton give the same link; out may be prev. Returns FB_OK, or
  * FB_ERR_MALFORMED (out zeroed) when the bytes are not an envelope with a
  * 64-byte signature and a non-empty body, FB_ERR_NOMEM. */
 fb_err_t fb_audit_chain_link_envelope(const uint8_t prev[FB_AUDIT_LINK_BYTES], uint64_t seq,

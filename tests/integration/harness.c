@@ -1,6 +1,7 @@
 /* harness.c - see harness.h. Owns the broker child process, its temp
  * directory, the registry set-up of test actors and the bailleur/réservataire
  * pair most scenarios start from. */
+#define _GNU_SOURCE /* memmem */
 #include "harness.h"
 
 #include <errno.h>
@@ -14,7 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/caleol.pb-c.h"
+#include "fluxbus/v1/designation.pb-c.h"
 #include "fluxbus/v1/logement.pb-c.h"
 #include "store.h"
 
@@ -218,6 +221,39 @@ uint8_t *fbt_seance(const char *seance, const char *insee, size_t *len)
     return s_pack(&s.base, len);
 }
 
+uint8_t *fbt_designation(const char *vacancy, const char *nur, const uint8_t *household_digest,
+                         size_t *len)
+{
+    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
+    d.vacancy_id = (char *)vacancy;
+    d.rank = 1;
+    d.candidate_count = 1;
+    d.nur = (char *)nur;
+    d.household_size = 3;
+    if (household_digest) {
+        d.sealed_household_digest.data = (uint8_t *)household_digest;
+        d.sealed_household_digest.len = FB_DIGEST_BYTES;
+        d.sealed_for_key_id = "bailleur-x25519-test";
+    }
+    return s_pack(&d.base, len);
+}
+
+uint8_t *fbt_bail_signe(const char *vacancy, const char *nur, size_t *len)
+{
+    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
+    Fluxbus__V1__Date signed_on = FLUXBUS__V1__DATE__INIT;
+    signed_on.year = 2026;
+    signed_on.month = 3;
+    signed_on.day = 2;
+    b.vacancy_id = (char *)vacancy;
+    b.nur = (char *)nur;
+    b.signed_on = &signed_on;
+    b.effective_on = &signed_on;
+    b.bailleur_siren = "552046955";
+    b.commune_insee = "74010";
+    return s_pack(&b.base, len);
+}
+
 fb_err_t fbt_send(fb_client_t *c, int type, const char *to, const char *topic,
                   const uint8_t *payload, size_t len, fb_receipt_t *receipt)
 {
@@ -256,9 +292,12 @@ void fbt_expect_nothing(fb_client_t *c, int quiet_ms)
     assert_null(d);
 }
 
-uint8_t *fbt_forge(const fb_keys_t *keys, const char *sender, const char *key_id, const char *to,
-                   const char *correlation, const uint8_t *payload, size_t len, size_t *env_len,
-                   uint8_t id[FB_MESSAGE_ID_BYTES])
+/* Seals a body built from the arguments (sender and key_id as given, so
+ * that it may lie) with `keys`. */
+static uint8_t *s_seal(const fb_keys_t *keys, const char *sender, const char *key_id, int type,
+                       const char *to, const char *correlation, const uint8_t *payload, size_t len,
+                       const ProtobufCBinaryData *att, size_t n_att, size_t *env_len,
+                       uint8_t id[FB_MESSAGE_ID_BYTES])
 {
     char *to_list[1] = {(char *)to};
     fb_message_id_new(id);
@@ -272,13 +311,29 @@ uint8_t *fbt_forge(const fb_keys_t *keys, const char *sender, const char *key_id
     body.n_recipients = 1;
     body.sequence = 1;
     body.created_at_ms = fb_now_ms();
-    body.type = FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_LOGEMENT_LIBERE;
+    body.type = (Fluxbus__V1__MessageType)type;
     body.correlation_id = (char *)correlation;
     body.payload.data = (uint8_t *)payload;
     body.payload.len = len;
     uint8_t *env = NULL;
-    assert_int_equal(fb_envelope_seal(&body, keys, &env, env_len), FB_OK);
+    assert_int_equal(fb_envelope_seal_attached(&body, att, n_att, keys, &env, env_len), FB_OK);
     return env;
+}
+
+uint8_t *fbt_forge(const fb_keys_t *keys, const char *sender, const char *key_id, const char *to,
+                   const char *correlation, const uint8_t *payload, size_t len, size_t *env_len,
+                   uint8_t id[FB_MESSAGE_ID_BYTES])
+{
+    return s_seal(keys, sender, key_id, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_LOGEMENT_LIBERE, to,
+                  correlation, payload, len, NULL, 0, env_len, id);
+}
+
+uint8_t *fbt_seal(const fb_keys_t *keys, int type, const char *to, const char *correlation,
+                  const uint8_t *payload, size_t len, const ProtobufCBinaryData *att, size_t n_att,
+                  size_t *env_len, uint8_t id[FB_MESSAGE_ID_BYTES])
+{
+    return s_seal(keys, keys->actor, keys->key_id, type, to, correlation, payload, len, att, n_att,
+                  env_len, id);
 }
 
 int fbt_log_contains(const fbt_broker_t *b, const char *needle)
@@ -292,6 +347,56 @@ int fbt_log_contains(const fbt_broker_t *b, const char *needle)
         found = strstr(line, needle) != NULL;
     fclose(f);
     return found;
+}
+
+int fbt_file_contains(const char *path, const void *needle, size_t len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t cap = 1 << 16, used = 0;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    size_t got;
+    while ((got = fread(buf + used, 1, cap - used, f)) > 0) {
+        used += got;
+        if (used == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+    }
+    fclose(f);
+    int found = memmem(buf, used, needle, len) != NULL;
+    free(buf);
+    return found;
+}
+
+int fbt_sh(char *out, size_t cap, const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    assert_true(n > 0 && (size_t)n < sizeof cmd);
+    fflush(stdout);
+    int status;
+    if (!out) {
+        status = system(cmd);
+    } else {
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        size_t used = 0, got;
+        while (used + 1 < cap && (got = fread(out + used, 1, cap - 1 - used, p)) > 0)
+            used += got;
+        out[used] = '\0';
+        char sink[512];
+        while (fread(sink, 1, sizeof sink, p) > 0) /* let it finish writing */
+            ;
+        status = pclose(p);
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 void fbt_pair_open_offline(fbt_pair_t *w)

@@ -64,6 +64,15 @@ uint8_t *fbt_logement(const char *vacancy, const char *insee, size_t *len);
 /* A packed CaleolSeance for `seance` in commune `insee` (caller frees). */
 uint8_t *fbt_seance(const char *seance, const char *insee, size_t *len);
 
+/* A packed Designation (rank 1 of 1) of demande `nur` for vacancy `vacancy`;
+ * household_digest, if not NULL, is its sealed_household_digest (32 bytes)
+ * (caller frees). */
+uint8_t *fbt_designation(const char *vacancy, const char *nur, const uint8_t *household_digest,
+                         size_t *len);
+
+/* A packed BailSigne of demande `nur` for vacancy `vacancy` (caller frees). */
+uint8_t *fbt_bail_signe(const char *vacancy, const char *nur, size_t *len);
+
 /* Sends one message of `type` to one recipient or topic; returns fb_client_send's result. */
 fb_err_t fbt_send(fb_client_t *c, int type, const char *to, const char *topic,
                   const uint8_t *payload, size_t len, fb_receipt_t *receipt);
@@ -83,8 +92,27 @@ uint8_t *fbt_forge(const fb_keys_t *keys, const char *sender, const char *key_id
                    const char *correlation, const uint8_t *payload, size_t len, size_t *env_len,
                    uint8_t id[FB_MESSAGE_ID_BYTES]);
 
+/* An honest envelope built by hand: from keys->actor with keys->key_id, of
+ * `type`, addressed to `to` about vacancy `correlation`, carrying `payload`
+ * and the n attachments `att` (their BLAKE2b-256 signed in the body, as
+ * fb_envelope_seal_attached does), with a fresh message id (copied to id).
+ * Send it with fb_client_send_raw. Caller frees. */
+uint8_t *fbt_seal(const fb_keys_t *keys, int type, const char *to, const char *correlation,
+                  const uint8_t *payload, size_t len, const ProtobufCBinaryData *att, size_t n_att,
+                  size_t *env_len, uint8_t id[FB_MESSAGE_ID_BYTES]);
+
 /* True when the broker's log contains `needle`. */
 int fbt_log_contains(const fbt_broker_t *b, const char *needle);
+
+/* True when the file at `path` contains the `len` bytes of `needle`
+ * anywhere; false when it does not, or does not exist. */
+int fbt_file_contains(const char *path, const void *needle, size_t len);
+
+/* Runs the shell command made from fmt (printf-style) and returns its exit
+ * status (-1 if it did not exit normally). Its standard output goes to out
+ * (NUL-terminated, cut at cap - 1 bytes) when out is not NULL, else through;
+ * stderr goes through. */
+int fbt_sh(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* The two actors most scenarios need: the bailleur FBT_BAILLEUR and the
  * réservataire FBT_RESA, registered with their role and no territory, on a

@@ -88,6 +88,9 @@ static void test_audit_chain_links_the_worked_example_to_known_values(void **sta
     s_assert_hex(l1, S_LINK1_HEX);
     assert_int_equal(fb_audit_chain_link_envelope(l1, 2, env, len, NULL, 0, l2), FB_OK);
     s_assert_hex(l2, S_LINK2_HEX);
+    /* The usual way to walk a chain: the output overwrites the previous link. */
+    assert_int_equal(fb_audit_chain_link_envelope(l1, 2, env, len, NULL, 0, l1), FB_OK);
+    s_assert_hex(l1, S_LINK2_HEX);
     free(env);
 }
 
