@@ -1,0 +1,256 @@
+/* 11_retention_purge - `fluxbus retention purge` on the store of a running
+ * broker. A réservataire designates three candidates, each with a sealed
+ * household attached: two for a vacancy whose lease the bailleur then signs
+ * (BailSigne), one for a vacancy still open; the bailleur acknowledges all
+ * but one. A year and a day after the lease, the purge drops the attachment
+ * of the acknowledged designation of the closed vacancy - its bytes are gone
+ * from the SQLite files - and logs it; the unacknowledged one and the open
+ * vacancy's are untouched, as is everything before the retention period and
+ * in a dry run. The store still passes `fluxbus audit verify` and its export
+ * the independent verifier; the broker goes on extending the chain. */
+#define _GNU_SOURCE /* memmem */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T(x) FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_##x
+#define S_CLOSED "vac-2026-closed"
+#define S_OPEN "vac-2026-open"
+#define S_DAY_MS 86400000LL
+#define S_OUT 16384
+
+/* Each sealed household: a marker repeated over several SQLite pages, so
+ * that overflow pages are purged too. */
+#define S_HOUSEHOLD_BYTES 9000
+static const char *const s_marker[3] = {"HOUSEHOLD-ACKED-CLOSED", "HOUSEHOLD-UNACKED-CLOSED",
+                                        "HOUSEHOLD-ACKED-OPEN"};
+
+typedef struct {
+    fbt_pair_t p;
+    char wal[600];
+    int64_t closed_at_ms; /* about when the lease was signed */
+    char out[S_OUT];
+} s_world_t;
+
+/* The réservataire designates one candidate for `vacancy` with household
+ * number `n` attached; returns its store seq. */
+static uint64_t s_designate(s_world_t *w, const char *vacancy, int n)
+{
+    uint8_t household[S_HOUSEHOLD_BYTES];
+    size_t m = strlen(s_marker[n]);
+    for (size_t i = 0; i < sizeof household; i++)
+        household[i] = (uint8_t)s_marker[n][i % m];
+    uint8_t digest[FB_DIGEST_BYTES];
+    fb_blake2b256(household, sizeof household, digest);
+    size_t len = 0, env_len = 0;
+    uint8_t *payload = fbt_designation(vacancy, "074012600000X", digest, &len);
+    ProtobufCBinaryData att = {sizeof household, household};
+    uint8_t id[FB_MESSAGE_ID_BYTES];
+    uint8_t *env = fbt_seal(&w->p.resa, T(DESIGNATION), FBT_BAILLEUR, vacancy, payload, len, &att,
+                            1, &env_len, id);
+    fb_receipt_t rec;
+    assert_int_equal(fb_client_send_raw(w->p.cr, env, env_len, id, &rec), FB_OK);
+    uint64_t seq = rec.store_seq;
+    fb_receipt_clear(&rec);
+    free(env);
+    free(payload);
+    return seq;
+}
+
+/* The bailleur receives the next delivery, checks it is designation n with
+ * its household, and acknowledges it or not. */
+static void s_receive(s_world_t *w, int n, int ack)
+{
+    fb_delivery_t *d = NULL;
+    assert_int_equal(fb_client_recv(w->p.cb, &d, 5000), FB_OK);
+    assert_int_equal(d->body->type, T(DESIGNATION));
+    assert_int_equal(d->body->n_attachment_digests, 1);
+    assert_non_null(memmem(d->envelope, d->envelope_len, s_marker[n], strlen(s_marker[n])));
+    if (ack)
+        assert_int_equal(fb_client_ack(w->p.cb, d), FB_OK);
+    fb_delivery_destroy(&d);
+}
+
+/* The bailleur signs the lease of `vacancy`. Its receipt also means the
+ * bailleur's acks sent before it are committed (one connection, in order). */
+static void s_bail_signe(s_world_t *w, const char *vacancy)
+{
+    size_t len = 0, env_len = 0;
+    uint8_t *payload = fbt_bail_signe(vacancy, "074012600000X", &len);
+    uint8_t id[FB_MESSAGE_ID_BYTES];
+    uint8_t *env = fbt_seal(&w->p.bailleur, T(BAIL_SIGNE), FBT_RESA, vacancy, payload, len, NULL, 0,
+                            &env_len, id);
+    fb_receipt_t rec;
+    assert_int_equal(fb_client_send_raw(w->p.cb, env, env_len, id, &rec), FB_OK);
+    w->closed_at_ms = rec.accepted_at_ms;
+    fb_receipt_clear(&rec);
+    free(env);
+    free(payload);
+    fb_delivery_t *d = fbt_recv_ack(w->p.cr, 5000);
+    assert_non_null(d);
+    fb_delivery_destroy(&d);
+}
+
+/* Household n is somewhere in the store's files (database or WAL). */
+static int s_on_disk(s_world_t *w, int n)
+{
+    size_t m = strlen(s_marker[n]);
+    return fbt_file_contains(w->p.b.store, s_marker[n], m) ||
+           fbt_file_contains(w->wal, s_marker[n], m);
+}
+
+/* Runs `fluxbus retention purge` as if `days_after` days after the lease;
+ * stdout and stderr in w->out; returns the exit status. */
+static int s_purge(s_world_t *w, long long days_after, const char *extra)
+{
+    return fbt_sh(w->out, sizeof w->out, "'%s' retention purge --store '%s' --now-ms %lld %s 2>&1",
+                  FB_CLI_BIN, w->p.b.store, (long long)w->closed_at_ms + days_after * S_DAY_MS,
+                  extra);
+}
+
+static void s_expect_out(s_world_t *w, const char *needle)
+{
+    if (!strstr(w->out, needle))
+        fail_msg("expected \"%s\" in:\n%s", needle, w->out);
+}
+
+static int s_setup(void **state)
+{
+    s_world_t *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    fbt_pair_open(&w->p);
+    snprintf(w->wal, sizeof w->wal, "%s-wal", w->p.b.store);
+    assert_int_equal(s_designate(w, S_CLOSED, 0), 1);
+    assert_int_equal(s_designate(w, S_CLOSED, 1), 2);
+    assert_int_equal(s_designate(w, S_OPEN, 2), 3);
+    s_receive(w, 0, 1);
+    s_receive(w, 1, 0); /* left unacknowledged */
+    s_receive(w, 2, 1);
+    s_bail_signe(w, S_CLOSED); /* seq 4 */
+    for (int n = 0; n < 3; n++)
+        assert_true(s_on_disk(w, n));
+    *state = w;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    s_world_t *w = *state;
+    fbt_pair_close(&w->p);
+    free(w);
+    return 0;
+}
+
+/* The example of use: a year and a day after the lease, the acknowledged
+ * designation of the closed vacancy loses its household, and the store
+ * still verifies. */
+static void test_retention_purges_a_closed_vacancy_past_retention(void **state)
+{
+    s_world_t *w = *state;
+    assert_int_equal(s_purge(w, 366, ""), 0);
+    s_expect_out(w, "purged 1 message(s); skipped 1 with unacknowledged deliveries");
+    s_expect_out(w, "info retention purge seq=1 vacancy=\"" S_CLOSED "\" type=Designation at=");
+    s_expect_out(w, "warn retention skip seq=2 vacancy=\"" S_CLOSED
+                    "\" type=Designation reason=unacked pending=1");
+    assert_false(s_on_disk(w, 0));
+    assert_true(s_on_disk(w, 1));
+    assert_true(s_on_disk(w, 2));
+
+    /* Auditable in the store itself. */
+    assert_int_equal(fbt_sh(w->out, sizeof w->out,
+                            "sqlite3 '%s' 'SELECT seq, vacancy, type FROM purge_log'",
+                            w->p.b.store),
+                     0);
+    assert_string_equal(w->out, "1|" S_CLOSED "|5\n");
+
+    /* The skeleton keeps signatures, receipts and the chain intact. */
+    assert_int_equal(fbt_sh(w->out, sizeof w->out,
+                            "'%s' audit verify --store '%s' --broker '%s.pub'", FB_CLI_BIN,
+                            w->p.b.store, w->p.b.key),
+                     0);
+    s_expect_out(w, "ok: 4 messages, chain head ");
+    if (fbt_sh(NULL, 0, "command -v node >/dev/null 2>&1") == 0) {
+        assert_int_equal(
+            fbt_sh(
+                w->out, sizeof w->out,
+                "rm -f '%s/audit.jsonl' && '%s' audit export --store '%s' --broker '%s.pub' --out "
+                "'%s/audit.jsonl' && node '%s/tests/tools/verify_audit.mjs' '%s/audit.jsonl' "
+                "'%s.pub' && grep -c '\"purged\":true' '%s/audit.jsonl'",
+                w->p.b.dir, FB_CLI_BIN, w->p.b.store, w->p.b.key, w->p.b.dir, FB_SOURCE_DIR,
+                w->p.b.dir, w->p.b.key, w->p.b.dir),
+            0);
+        s_expect_out(w, "verified 4 messages, chain head ");
+        s_expect_out(w, "\n1\n"); /* one line purged */
+    }
+
+    /* Nothing left to do: a second run purges nothing. */
+    assert_int_equal(s_purge(w, 366, ""), 0);
+    s_expect_out(w, "purged 0 message(s); skipped 1 with unacknowledged deliveries");
+}
+
+/* Within the retention period, and in a dry run, nothing changes. */
+static void test_retention_keeps_everything_before_retention_and_in_a_dry_run(void **state)
+{
+    s_world_t *w = *state;
+    assert_int_equal(s_purge(w, 364, ""), 0);
+    s_expect_out(w, "purged 0 message(s); skipped 0");
+    assert_int_equal(s_purge(w, 366, "--days 400"), 0);
+    s_expect_out(w, "purged 0 message(s)");
+    assert_int_equal(s_purge(w, 366, "--dry-run"), 0);
+    s_expect_out(w, "would purge 1 message(s); skipped 1 with unacknowledged deliveries");
+    s_expect_out(w, "info retention would-purge seq=1 vacancy=\"" S_CLOSED "\"");
+    for (int n = 0; n < 3; n++)
+        assert_true(s_on_disk(w, n));
+    assert_int_equal(fbt_sh(w->out, sizeof w->out, "sqlite3 '%s' 'SELECT count(*) FROM purge_log'",
+                            w->p.b.store),
+                     0);
+    assert_string_equal(w->out, "0\n");
+    assert_int_equal(s_purge(w, 366, "--days 0"), 1); /* usage error */
+}
+
+/* Once acknowledged, the skipped designation is purged on the next run; the
+ * open vacancy's stays; the broker goes on extending the chain. */
+static void test_retention_purges_a_skipped_message_once_acknowledged(void **state)
+{
+    s_world_t *w = *state;
+    assert_int_equal(s_purge(w, 366, ""), 0);
+    /* A new session redelivers the unacknowledged designation. */
+    fb_client_destroy(&w->p.cb);
+    w->p.cb = fbt_client(&w->p.b, &w->p.bailleur);
+    s_receive(w, 1, 1);
+    size_t len = 0;
+    uint8_t *p = fbt_logement("vac-2027-next", "74010", &len);
+    fb_receipt_t rec; /* also: the ack above is committed */
+    assert_int_equal(fbt_send(w->p.cb, T(LOGEMENT_LIBERE), FBT_RESA, NULL, p, len, &rec), FB_OK);
+    assert_int_equal(rec.store_seq, 5);
+    fb_receipt_clear(&rec);
+    free(p);
+
+    assert_int_equal(s_purge(w, 366, ""), 0);
+    s_expect_out(w, "purged 1 message(s); skipped 0");
+    s_expect_out(w, "info retention purge seq=2 vacancy=\"" S_CLOSED "\"");
+    assert_false(s_on_disk(w, 0));
+    assert_false(s_on_disk(w, 1));
+    assert_true(s_on_disk(w, 2));
+    assert_int_equal(fbt_sh(w->out, sizeof w->out,
+                            "'%s' audit verify --store '%s' --broker '%s.pub'", FB_CLI_BIN,
+                            w->p.b.store, w->p.b.key),
+                     0);
+    s_expect_out(w, "ok: 5 messages, chain head ");
+}
+
+int main(void)
+{
+    /* Each test starts from its own broker and store. */
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_retention_purges_a_closed_vacancy_past_retention,
+                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_retention_keeps_everything_before_retention_and_in_a_dry_run, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_retention_purges_a_skipped_message_once_acknowledged,
+                                        s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
