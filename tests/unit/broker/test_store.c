@@ -1,7 +1,8 @@
 /* test_store.c - the broker's SQLite store (broker/store.c): registry,
  * accepted messages with dedup, per-recipient queues in seq order,
- * acknowledgements, backlog, export and subscriptions; and that all of it is
- * still there after the store is closed and reopened. Each test opens a fresh
+ * acknowledgements, backlog, export, the audit chain head, retention purge
+ * candidates and purges, and subscriptions; and that all of it is still
+ * there after the store is closed and reopened. Each test opens a fresh
  * store in its own mkdtemp directory. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -555,6 +556,201 @@ static void test_store_export_yields_every_message_with_its_key(void **state)
     assert_false(x.has_key[2]);
 }
 
+/* Candidates copied by s_on_candidate. */
+typedef struct {
+    store_purge_candidate_t *c;
+    size_t *n;
+} s_candidates_t;
+
+static void s_on_candidate(void *ctx, const store_purge_candidate_t *c)
+{
+    s_candidates_t *x = ctx;
+    assert_true(*x->n < 8);
+    x->c[*x->n] = *c;
+    x->c[*x->n].envelope = NULL; /* valid during the call only */
+    x->c[*x->n].correlation_id = NULL;
+    (*x->n)++;
+}
+
+/* A message n of `type` about vacancy `vacancy`, accepted at `at_ms`. */
+static uint64_t s_put_about(store_t *store, uint8_t n, int type, const char *vacancy, int64_t at_ms)
+{
+    s_msg_t msg;
+    s_msg(&msg, S_BAILLEUR, S_KEY_BAILLEUR, n);
+    msg.m.type = type;
+    msg.m.correlation_id = vacancy;
+    msg.m.accepted_at_ms = at_ms;
+    uint64_t seq = 0;
+    assert_int_equal(store_put(store, &msg.m, &seq), FB_OK);
+    return seq;
+}
+
+static bool s_on_record(void *ctx, const store_record_t *r)
+{
+    store_record_t *out = ctx;
+    if (r->seq != out->seq)
+        return true;
+    static uint8_t envelope[64], link[FB_DIGEST_BYTES];
+    assert_true(r->envelope_len <= sizeof envelope);
+    memcpy(envelope, r->envelope, r->envelope_len);
+    memset(link, 0, sizeof link);
+    if (r->chain_link)
+        memcpy(link, r->chain_link, r->chain_link_len);
+    *out = *r;
+    out->envelope = envelope;
+    out->chain_link = r->chain_link ? link : NULL;
+    out->sender = out->key_id = NULL;
+    out->envelope_sha256 = out->receipt = NULL;
+    out->sender_key = NULL;
+    return false; /* found: stop the walk */
+}
+
+/* The record of message seq as store_export yields it (blobs copied). */
+static store_record_t s_record(store_t *store, uint64_t seq)
+{
+    store_record_t r = {.seq = seq};
+    assert_int_equal(store_export(store, s_on_record, &r), FB_OK);
+    assert_int_equal(r.seq, seq);
+    return r;
+}
+
+/* The head is the link of the last message: zeros for an empty store, and
+ * a last message without a link is a damaged chain. */
+static void test_store_chain_head_is_the_link_of_the_last_message(void **state)
+{
+    s_fixture_t *fx = *state;
+    uint8_t head[FB_DIGEST_BYTES], zero[FB_DIGEST_BYTES] = {0}, link[FB_DIGEST_BYTES];
+    uint64_t seq = 99;
+    memset(head, 0xAA, sizeof head);
+    assert_int_equal(store_chain_head(fx->store, head, &seq), FB_OK);
+    assert_int_equal(seq, 0);
+    assert_memory_equal(head, zero, sizeof head);
+
+    uint64_t a = s_put(fx->store, S_BAILLEUR, S_KEY_BAILLEUR, 1);
+    uint64_t b = s_put(fx->store, S_BAILLEUR, S_KEY_BAILLEUR, 2);
+    memset(link, 0xA1, sizeof link);
+    assert_int_equal(store_set_chain_link(fx->store, a, link), FB_OK);
+    assert_int_equal(store_chain_head(fx->store, head, &seq), FB_ERR_MALFORMED);
+    assert_int_equal(seq, b);
+    memset(link, 0xB2, sizeof link);
+    assert_int_equal(store_set_chain_link(fx->store, b, link), FB_OK);
+    s_reopen(fx);
+    assert_int_equal(store_chain_head(fx->store, head, &seq), FB_OK);
+    assert_int_equal(seq, b);
+    assert_memory_equal(head, link, sizeof head);
+    assert_int_equal(store_set_chain_link(fx->store, b + 1, link), FB_ERR_NOT_FOUND);
+
+    store_record_t r = s_record(fx->store, a);
+    assert_int_equal(r.chain_link_len, FB_DIGEST_BYTES);
+    assert_int_equal(r.chain_link[0], 0xA1);
+    assert_int_equal(r.purged_at_ms, 0);
+}
+
+/* What closes a vacancy is the first closing message stored at or after a
+ * message, accepted before the cutoff; the count of pending deliveries
+ * comes with each candidate. */
+static void test_store_purge_candidates_are_messages_of_vacancies_closed_before(void **state)
+{
+    s_fixture_t *fx = *state;
+    enum { DESIGNATION = 5, BAIL_SIGNE = 13 };
+    uint64_t d1 = s_put_about(fx->store, 1, DESIGNATION, "vac-a", 1000);
+    s_put_about(fx->store, 2, DESIGNATION, "vac-b", 1100); /* never closed */
+    uint64_t bail = s_put_about(fx->store, 3, BAIL_SIGNE, "vac-a", 2000);
+    uint64_t d3 = s_put_about(fx->store, 4, DESIGNATION, "vac-a", 2100); /* after the lease */
+    uint64_t bail2 = s_put_about(fx->store, 5, BAIL_SIGNE, "vac-a", 5000);
+    s_put_about(fx->store, 6, DESIGNATION, "", 1200); /* no vacancy: never */
+    assert_int_equal(store_enqueue(fx->store, d1, S_RESA), FB_OK);
+    assert_int_equal(store_enqueue(fx->store, d1, S_RESA2), FB_OK);
+    assert_int_equal(store_mark_acked(fx->store, S_RESA2, d1, 1500), FB_OK);
+
+    store_purge_candidate_t c[8];
+    size_t n = 0;
+    /* Closed at 2000: not before 2000. */
+    assert_int_equal(store_purge_candidates(fx->store, BAIL_SIGNE, 2000, 0, 10, s_on_candidate,
+                                            &(s_candidates_t){c, &n}),
+                     FB_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_purge_candidates(fx->store, BAIL_SIGNE, 2001, 0, 10, s_on_candidate,
+                                            &(s_candidates_t){c, &n}),
+                     FB_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(c[0].seq, d1);
+    assert_int_equal(c[0].closed_at_ms, 2000);
+    assert_int_equal(c[0].unacked, 1);
+    assert_int_equal(c[0].type, DESIGNATION);
+    assert_int_equal(c[1].seq, bail); /* the closing message closes itself */
+    assert_int_equal(c[1].unacked, 0);
+
+    /* Later, the second lease closes the message stored after the first. */
+    n = 0;
+    assert_int_equal(store_purge_candidates(fx->store, BAIL_SIGNE, 6000, 0, 10, s_on_candidate,
+                                            &(s_candidates_t){c, &n}),
+                     FB_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(c[0].closed_at_ms, 2000); /* the earliest closing counts */
+    assert_int_equal(c[2].seq, d3);
+    assert_int_equal(c[2].closed_at_ms, 5000);
+    assert_int_equal(c[3].seq, bail2);
+    /* after_seq and limit page through them. */
+    n = 0;
+    assert_int_equal(store_purge_candidates(fx->store, BAIL_SIGNE, 6000, d1, 2, s_on_candidate,
+                                            &(s_candidates_t){c, &n}),
+                     FB_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(c[0].seq, bail);
+    assert_int_equal(c[1].seq, d3);
+}
+
+/* A purge replaces the envelope once, only when every delivery is acked,
+ * keeps the SHA-256 the dedup relies on, and leaves the candidates. */
+static void test_store_purge_envelope_replaces_an_acked_message_once(void **state)
+{
+    s_fixture_t *fx = *state;
+    uint64_t d1 = s_put_about(fx->store, 1, 5, "vac-a", 1000);
+    s_put_about(fx->store, 2, 13, "vac-a", 2000);
+    assert_int_equal(store_enqueue(fx->store, d1, S_RESA), FB_OK);
+    static const uint8_t skeleton[] = {0x5C, 0x5C, 0x5C};
+    store_purge_t p = {
+        .seq = d1,
+        .skeleton = skeleton,
+        .skeleton_len = sizeof skeleton,
+        .at_ms = 9000,
+        .by = "test",
+        .vacancy = "vac-a",
+        .type = 5,
+        .closed_at_ms = 2000,
+        .detail = "attachments=1",
+    };
+    assert_int_equal(store_begin(fx->store), FB_OK);
+    assert_int_equal(store_purge_envelope(fx->store, &p), FB_ERR_NOT_FOUND); /* pending */
+    assert_int_equal(store_commit(fx->store), FB_OK);
+    assert_int_equal(store_mark_acked(fx->store, S_RESA, d1, 3000), FB_OK);
+    assert_int_equal(store_begin(fx->store), FB_OK);
+    assert_int_equal(store_purge_envelope(fx->store, &p), FB_OK);
+    assert_int_equal(store_purge_envelope(fx->store, &p), FB_ERR_NOT_FOUND); /* once */
+    assert_int_equal(store_commit(fx->store), FB_OK);
+
+    store_record_t r = s_record(fx->store, d1);
+    assert_int_equal(r.envelope_len, sizeof skeleton);
+    assert_memory_equal(r.envelope, skeleton, sizeof skeleton);
+    assert_int_equal(r.purged_at_ms, 9000);
+    s_msg_t msg;
+    s_msg(&msg, S_BAILLEUR, S_KEY_BAILLEUR, 1);
+    store_seen_t seen;
+    assert_int_equal(store_find(fx->store, S_BAILLEUR, msg.id, &seen), FB_OK);
+    assert_memory_equal(seen.envelope_sha256, msg.sha, 32);
+
+    size_t n = 0;
+    store_purge_candidate_t c[4];
+    assert_int_equal(store_purge_candidates(fx->store, 13, 10000, 0, 10, s_on_candidate,
+                                            &(s_candidates_t){c, &n}),
+                     FB_OK);
+    assert_int_equal(n, 1); /* only the lease itself is left */
+    bool complete = false;
+    assert_int_equal(store_checkpoint(fx->store, &complete), FB_OK);
+    assert_true(complete);
+}
+
 static void test_store_mandate_is_directed(void **state)
 {
     s_fixture_t *fx = *state;
@@ -640,6 +836,9 @@ int main(void)
         S_TEST(test_store_finds_actor_by_transport_key),
         S_TEST(test_store_keys_are_looked_up_and_revoked),
         S_TEST(test_store_export_yields_every_message_with_its_key),
+        S_TEST(test_store_chain_head_is_the_link_of_the_last_message),
+        S_TEST(test_store_purge_candidates_are_messages_of_vacancies_closed_before),
+        S_TEST(test_store_purge_envelope_replaces_an_acked_message_once),
         S_TEST(test_store_mandate_is_directed),
         S_TEST(test_store_subscribers_exclude_revoked_actors),
         S_TEST(test_store_list_has_matches_whole_items),
