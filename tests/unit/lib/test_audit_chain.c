@@ -143,10 +143,16 @@ static void test_audit_chain_every_part_changes_the_link(void **state)
     fb_audit_chain_link(prev, 7, body, sizeof body, sig, sizeof sig, receipt, sizeof receipt - 1,
                         got);
     assert_memory_not_equal(got, ref, sizeof ref);
-    /* Moving bytes from the body to the signature is a different message:
+    /* Moving a byte from the body to the signature is a different message:
      * each part is hashed on its own. */
-    fb_audit_chain_link(prev, 7, body, sizeof body - 1, body, 1 + sizeof sig, receipt,
+    uint8_t joined[sizeof body + sizeof sig];
+    memcpy(joined, body, sizeof body);
+    memcpy(joined + sizeof body, sig, sizeof sig);
+    fb_audit_chain_link(prev, 7, joined, sizeof body, joined + sizeof body, sizeof sig, receipt,
                         sizeof receipt, got);
+    assert_memory_equal(got, ref, sizeof ref);
+    fb_audit_chain_link(prev, 7, joined, sizeof body - 1, joined + sizeof body - 1, sizeof sig + 1,
+                        receipt, sizeof receipt, got);
     assert_memory_not_equal(got, ref, sizeof ref);
 }
 
