@@ -2,7 +2,8 @@
  * checked by tests/tools/verify_audit.mjs, a verifier written from
  * docs/PROTOCOL.md alone on Node's own Ed25519 and a plain-JavaScript
  * BLAKE2b: every message signature, every broker receipt and the audit chain
- * verify, up to the chain head `fluxbus audit verify` prints for the store.
+ * verify, up to the chain head `fluxbus audit verify` prints for the store,
+ * across a broker restart.
  * Tampering is reported at the message where the chain breaks: in the export
  * a flipped envelope character, a receipt swapped for another genuine one, a
  * deleted line, two lines swapped, a swapped receipt with every later link
@@ -53,6 +54,14 @@ static int s_setup(void **state)
     size_t len = 0;
     fb_receipt_t rec;
     for (int i = 0; i < S_MESSAGES - 1; i++) {
+        if (i == 3) { /* the chain goes on across a restart: the head comes from the store */
+            fb_client_destroy(&cb);
+            fb_client_destroy(&cc);
+            assert_int_equal(fbt_stop(&w->b, SIGTERM), 0);
+            fbt_start(&w->b);
+            cb = fbt_client(&w->b, &bailleur);
+            cc = fbt_client(&w->b, &commune);
+        }
         uint8_t *p = fbt_logement("vac-audit", "74010", &len);
         assert_int_equal(fbt_send(cb, T(LOGEMENT_LIBERE), resa.actor, NULL, p, len, &rec), FB_OK);
         fb_receipt_clear(&rec);
