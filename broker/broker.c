@@ -27,6 +27,7 @@
 #include "fluxbus/codec.h"
 #include "fluxbus/envelope.h"
 #include "fluxbus/keys.h"
+#include "admission.h"
 #include "notary.h"
 #include "router.h"
 #include "store.h"
@@ -69,6 +70,7 @@ struct broker {
     void *ctx;
     void *router;
     zap_t *zap;
+    admission_t *admission;
     char endpoint[256];
     s_session_t *sessions;
     size_t n_sessions;
@@ -258,6 +260,14 @@ static void s_sessions_recheck(broker_t *self)
     }
 }
 
+/* True when the connection's actor is still registered and active: ZAP
+ * checked it at the handshake, but it may have been revoked since. */
+static int s_actor_active(broker_t *self, const char *actor)
+{
+    store_actor_t a;
+    return store_actor_get(self->store, actor, &a) == FB_OK && a.revoked_at_ms == 0;
+}
+
 /* ---- key certificates ----------------------------------------------------- */
 
 static void s_certs_clear(broker_t *self)
@@ -338,6 +348,16 @@ static fb_err_t s_pump(broker_t *self)
         s_session_t *s = &self->sessions[i];
         if (!s->dirty || s->dead || s->n_inflight >= s->window)
             continue;
+        /* The recipient's right is checked again at delivery: a revoked
+         * actor receives nothing more, queued messages included. */
+        if (!s_actor_active(self, s->actor)) {
+            s_log(self, FB_LOG_WARN,
+                  "broker withheld peer=%s reason=NOT_AUTHORIZED "
+                  "detail=\"recipient revoked\"",
+                  s->actor);
+            s->dead = 1;
+            continue;
+        }
         size_t room = s->window - s->n_inflight;
         s_pump_t p = {self, s, 0, 0};
         fb_err_t rc = store_pending_for(self->store, s->actor, s->cursor, room, s_deliver_one, &p);
@@ -412,6 +432,11 @@ static fb_err_t s_check_body(broker_t *self, const s_input_t *in,
     }
     if (rc != FB_OK)
         return rc;
+    if (body->n_recipients + body->n_topics > self->cfg.max_recipients) {
+        snprintf(detail, dlen, "%zu recipients and topics, the cap is %u",
+                 body->n_recipients + body->n_topics, self->cfg.max_recipients);
+        return FB_ERR_TOO_MANY_RECIPIENTS;
+    }
     const fb_catalog_entry_t *entry = fb_catalog_by_type((int)body->type);
     if (!entry || body->type >= FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT) {
         snprintf(detail, dlen, "type %d is not a domain message type", (int)body->type);
@@ -451,6 +476,32 @@ static fb_err_t s_dedup(broker_t *self, const s_input_t *in, const Fluxbus__V1__
     return rc == FB_OK ? s_queue_reply(self, in, "RECEIPT", buf, len) : rc;
 }
 
+static fb_err_t s_count_backlog(void *ctx, const char *actor, uint64_t *out)
+{
+    return store_sender_backlog(ctx, actor, out);
+}
+
+/* Checks that only apply to a message not seen before (a resent duplicate
+ * gets its receipt whatever its age): freshness of created_at, and room in
+ * the sender's backlog. */
+static fb_err_t s_check_new(broker_t *self, const Fluxbus__V1__SignedBody *body, char *detail,
+                            size_t dlen)
+{
+    int64_t skew = body->created_at_ms - fb_now_ms();
+    int64_t window = (int64_t)self->cfg.freshness_s * 1000;
+    if (skew > window || skew < -window) {
+        snprintf(detail, dlen, "created_at is %+lld s from the broker clock, window is +-%u s",
+                 (long long)(skew / 1000), self->cfg.freshness_s);
+        return FB_ERR_STALE;
+    }
+    fb_err_t rc =
+        admission_backlog_check(self->admission, body->sender, s_count_backlog, self->store);
+    if (rc == FB_ERR_BACKLOG_FULL)
+        snprintf(detail, dlen, "%u deliveries of this sender wait for their recipients",
+                 self->cfg.max_backlog);
+    return rc;
+}
+
 /* Stores an accepted message, queues it for its targets, signs the receipt. */
 static fb_err_t s_accept(broker_t *self, const s_input_t *in, const Fluxbus__V1__SignedBody *body,
                          const uint8_t *data, size_t len, const uint8_t sha[32],
@@ -476,6 +527,8 @@ static fb_err_t s_accept(broker_t *self, const s_input_t *in, const Fluxbus__V1_
         rc = store_enqueue(self->store, seq, targets->actor[i]);
         s_session_mark_dirty(self, targets->actor[i]);
     }
+    if (rc == FB_OK)
+        admission_backlog_add(self->admission, body->sender, targets->n);
     uint8_t *receipt = NULL;
     size_t receipt_len = 0;
     if (rc == FB_OK)
@@ -502,6 +555,13 @@ static fb_err_t s_handle_send(broker_t *self, const s_input_t *in)
 {
     if (in->n < 3)
         return s_nack(self, in, NULL, FB_ERR_MALFORMED, "SEND without an envelope frame");
+    /* Before any work: a flooding sender costs a table lookup per frame. */
+    if (admission_take(self->admission, in->actor, fb_now_ms()) == FB_ERR_RATE_LIMITED) {
+        char why[96];
+        snprintf(why, sizeof why, "over %u messages/s (burst %u)", self->cfg.rate,
+                 self->cfg.rate_burst);
+        return s_nack(self, in, NULL, FB_ERR_RATE_LIMITED, why);
+    }
     const uint8_t *data = zmq_msg_data((zmq_msg_t *)&in->part[2]);
     size_t len = zmq_msg_size((zmq_msg_t *)&in->part[2]);
     char detail[256] = "";
@@ -534,7 +594,9 @@ static fb_err_t s_handle_send(broker_t *self, const s_input_t *in)
     if (rc == FB_OK) {
         rc = s_dedup(self, in, body, sha);
         if (rc == FB_ERR_NOT_FOUND) {
-            rc = router_route(self->store, &sender, body, &targets, detail, sizeof detail);
+            rc = s_check_new(self, body, detail, sizeof detail);
+            if (rc == FB_OK)
+                rc = router_route(self->store, &sender, body, &targets, detail, sizeof detail);
             if (rc == FB_OK)
                 rc = s_accept(self, in, body, data, len, sha, &targets);
             else if (rc != FB_ERR_STORE)
@@ -634,14 +696,6 @@ static int s_is(const s_input_t *in, const char *cmd)
     size_t n = strlen(cmd);
     return zmq_msg_size((zmq_msg_t *)&in->part[1]) == n &&
            memcmp(zmq_msg_data((zmq_msg_t *)&in->part[1]), cmd, n) == 0;
-}
-
-/* True when the connection's actor is still registered and active: ZAP
- * checked it at the handshake, but it may have been revoked since. */
-static int s_actor_active(broker_t *self, const char *actor)
-{
-    store_actor_t a;
-    return store_actor_get(self->store, actor, &a) == FB_OK && a.revoked_at_ms == 0;
 }
 
 static fb_err_t s_dispatch(broker_t *self, const s_input_t *in)
@@ -812,6 +866,12 @@ broker_t *broker_new(const broker_config_t *cfg, fb_err_t *err)
         return NULL;
     }
     self->data_version = store_data_version(self->store);
+    self->admission = admission_new(cfg->rate, cfg->rate_burst, cfg->max_backlog);
+    if (!self->admission) {
+        *err = FB_ERR_NOMEM;
+        broker_destroy(&self);
+        return NULL;
+    }
     self->ctx = zmq_ctx_new();
     if (self->ctx)
         self->zap = zap_start(self->ctx, cfg->store, s_zap_log, self, err);
@@ -847,6 +907,7 @@ void broker_destroy(broker_t **self_p)
     s_drop_replies(self);
     free(self->replies);
     s_certs_clear(self);
+    admission_destroy(&self->admission);
     store_destroy(&self->store);
     fb_keys_wipe(&self->keys);
     free(self);

@@ -77,6 +77,7 @@ typedef enum {
     Q_PENDING,
     Q_ACK,
     Q_BACKLOG,
+    Q_SENDER_BACKLOG,
     Q_EXPORT,
     Q_COUNT,
     Q_DATA_VERSION,
@@ -130,6 +131,10 @@ static const char *const s_sql[Q__COUNT] = {
               " AND acked_at_ms = 0",
     [Q_BACKLOG] = "SELECT recipient, count(*), min(seq) FROM deliveries WHERE acked_at_ms = 0"
                   " GROUP BY recipient ORDER BY recipient",
+    /* A revoked recipient receives nothing more: its queue no longer counts. */
+    [Q_SENDER_BACKLOG] = "SELECT count(*) FROM deliveries d JOIN messages m ON m.seq = d.seq"
+                         " JOIN actors a ON a.id = d.recipient"
+                         " WHERE d.acked_at_ms = 0 AND m.sender = ?1 AND a.revoked_at_ms = 0",
     [Q_EXPORT] = "SELECT m.seq, m.sender, m.envelope, m.receipt, m.accepted_at_ms,"
                  " k.actor, k.key_id, k.public_key, k.valid_from_ms, k.valid_until_ms,"
                  " k.revoked_at_ms FROM messages m LEFT JOIN signing_keys k ON k.key_id = m.key_id"
@@ -605,6 +610,15 @@ fb_err_t store_backlog(store_t *self, store_backlog_fn fn, void *ctx)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         fn(ctx, (const char *)sqlite3_column_text(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
            (uint64_t)sqlite3_column_int64(st, 2));
+    return s_done(st, rc);
+}
+
+fb_err_t store_sender_backlog(store_t *self, const char *sender, uint64_t *out)
+{
+    sqlite3_stmt *st = self->q[Q_SENDER_BACKLOG];
+    sqlite3_bind_text(st, 1, sender, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
     return s_done(st, rc);
 }
 

@@ -125,6 +125,10 @@ typedef void (*store_backlog_fn)(void *ctx, const char *recipient, uint64_t pend
                                  uint64_t oldest_seq);
 fb_err_t store_backlog(store_t *self, store_backlog_fn fn, void *ctx);
 
+/* Deliveries of sender's messages not yet acknowledged by their (still
+ * active) recipients. */
+fb_err_t store_sender_backlog(store_t *self, const char *sender, uint64_t *out);
+
 /* Every stored message in seq order, with its receipt and the sender's key. */
 typedef void (*store_export_fn)(void *ctx, uint64_t seq, const char *sender,
                                 const uint8_t *envelope, size_t envelope_len,
