@@ -25,7 +25,8 @@ typedef struct {
     char endpoint[128];
     fb_keys_t keys; /* broker keys */
     pid_t pid;
-    int fail_fsync; /* start the broker with the failing-fsync shim (see fbt_fail_fsync) */
+    int fail_fsync;       /* start the broker with the failing-fsync shim (see fbt_fail_fsync) */
+    const char *args[16]; /* extra broker flags, e.g. "--rate", "20"; NULL-terminated */
 } fbt_broker_t;
 
 /* Creates the temp dir and broker key. Asserts on failure. */
@@ -82,6 +83,23 @@ void fbt_expect_nothing(fb_client_t *c, int quiet_ms);
 uint8_t *fbt_forge(const fb_keys_t *keys, const char *sender, const char *key_id, const char *to,
                    const char *correlation, const uint8_t *payload, size_t len, size_t *env_len,
                    uint8_t id[FB_MESSAGE_ID_BYTES]);
+
+/* Lets a test change a well-formed body before it is signed. */
+typedef void (*fbt_body_fn)(Fluxbus__V1__SignedBody *body, void *ctx);
+
+/* A LogementLibere envelope from keys->actor signed with `keys`, addressed
+ * to `to`, after `edit` (may be NULL) changed its body as it likes; a fresh
+ * message id is copied to id. Caller frees. */
+uint8_t *fbt_forge_with(const fb_keys_t *keys, const char *to, const uint8_t *payload, size_t len,
+                        fbt_body_fn edit, void *ctx, size_t *env_len,
+                        uint8_t id[FB_MESSAGE_ID_BYTES]);
+
+/* Registry changes while the broker runs, made as the CLI makes them. */
+void fbt_revoke_actor(fbt_broker_t *b, const char *id);
+void fbt_revoke_key(fbt_broker_t *b, const char *key_id);
+/* Registers keys' signing key for keys->actor, valid from now - 1 s until
+ * valid_until_ms (0 = no end). */
+void fbt_add_key(fbt_broker_t *b, const fb_keys_t *keys, int64_t valid_until_ms);
 
 /* True when the broker's log contains `needle`. */
 int fbt_log_contains(const fbt_broker_t *b, const char *needle);
