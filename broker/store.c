@@ -61,6 +61,7 @@ typedef enum {
     Q_KEY_GET,
     Q_KEY_REVOKE,
     Q_KEY_EACH,
+    Q_KEY_END_OTHERS,
     Q_MANDATE_ADD,
     Q_MANDATE_GET,
     Q_SUBSCRIBE,
@@ -103,6 +104,9 @@ static const char *const s_sql[Q__COUNT] = {
                      " AND revoked_at_ms = 0",
     [Q_KEY_EACH] = "SELECT actor, key_id, public_key, valid_from_ms, valid_until_ms, revoked_at_ms"
                    " FROM signing_keys WHERE actor = ?1 ORDER BY valid_from_ms",
+    [Q_KEY_END_OTHERS] =
+        "UPDATE signing_keys SET valid_until_ms = ?3 WHERE actor = ?1 AND key_id <> ?2"
+        " AND revoked_at_ms = 0 AND (valid_until_ms = 0 OR valid_until_ms > ?3)",
     [Q_MANDATE_ADD] =
         "INSERT INTO mandates(reservataire, bailleur, created_at_ms) VALUES (?1, ?2, ?3)",
     [Q_MANDATE_GET] = "SELECT 1 FROM mandates WHERE reservataire = ?1 AND bailleur = ?2",
@@ -389,6 +393,43 @@ fb_err_t store_key_add(store_t *self, const store_key_t *k, const char *by)
     sqlite3_bind_int64(st, 4, k->valid_from_ms);
     sqlite3_bind_int64(st, 5, k->valid_until_ms);
     return s_registry_change(self, st, by, "key.add", k->actor, detail);
+}
+
+fb_err_t store_key_rotate(store_t *self, const store_key_t *k, int64_t others_until_ms,
+                          const char *by)
+{
+    fb_err_t rc = store_begin(self);
+    if (rc != FB_OK)
+        return rc;
+    sqlite3_stmt *add = self->q[Q_KEY_ADD];
+    sqlite3_bind_text(add, 1, k->key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(add, 2, k->actor, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(add, 3, k->public_key, FB_SIGN_PK_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(add, 4, k->valid_from_ms);
+    sqlite3_bind_int64(add, 5, k->valid_until_ms);
+    rc = s_done(add, sqlite3_step(add));
+    char detail[160];
+    snprintf(detail, sizeof detail, "key_id=%s valid_from_ms=%lld valid_until_ms=%lld", k->key_id,
+             (long long)k->valid_from_ms, (long long)k->valid_until_ms);
+    if (rc == FB_OK)
+        rc = s_log(self, by, "key.add", k->actor, detail);
+    sqlite3_stmt *end = self->q[Q_KEY_END_OTHERS];
+    sqlite3_bind_text(end, 1, k->actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(end, 2, k->key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(end, 3, others_until_ms);
+    if (rc == FB_OK) {
+        rc = s_done(end, sqlite3_step(end));
+        snprintf(detail, sizeof detail, "other keys valid until %lld (overlap with %s)",
+                 (long long)others_until_ms, k->key_id);
+    } else {
+        s_done(end, SQLITE_DONE);
+    }
+    if (rc == FB_OK)
+        rc = s_log(self, by, "key.rotate", k->actor, detail);
+    if (rc == FB_OK)
+        return store_commit(self);
+    store_rollback(self);
+    return rc;
 }
 
 static void s_key_row(sqlite3_stmt *st, store_key_t *out)

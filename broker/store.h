@@ -77,6 +77,11 @@ typedef void (*store_actor_fn)(void *ctx, const store_actor_t *actor);
 fb_err_t store_actor_each(store_t *self, store_actor_fn fn, void *ctx);
 
 fb_err_t store_key_add(store_t *self, const store_key_t *key, const char *by);
+/* Rotation in one transaction: adds key, and ends the actor's other live
+ * signing keys at others_until_ms (the overlap during which both verify),
+ * unless they already end sooner. */
+fb_err_t store_key_rotate(store_t *self, const store_key_t *key, int64_t others_until_ms,
+                          const char *by);
 fb_err_t store_key_get(store_t *self, const char *key_id, store_key_t *out);
 fb_err_t store_key_revoke(store_t *self, const char *key_id, int64_t at_ms, const char *by);
 typedef void (*store_key_fn)(void *ctx, const store_key_t *key);

@@ -21,13 +21,14 @@
 
 /* The option values, then what the check step derives from them. */
 typedef struct {
-    const char *store, *id, *roles, *territories, *key_file, *valid_until, *key_id;
+    const char *store, *id, *roles, *territories, *key_file, *valid_until, *key_id, *overlap;
     const char *reservataire, *bailleur;
     bool json;
     char by[64];
     char role_list[STORE_LIST_MAX];
     char territory_list[STORE_LIST_MAX];
     int64_t valid_until_ms; /* 0 = no end */
+    int64_t overlap_ms;     /* key-add --overlap: how long the other keys still verify */
     fb_keys_t key;          /* from --key, public halves only */
 } s_args_t;
 
@@ -51,6 +52,7 @@ typedef struct {
 #define O_RESERVATAIRE {"reservataire", required_argument, NULL, 'R'}
 #define O_BAILLEUR {"bailleur", required_argument, NULL, 'B'}
 #define O_JSON {"json", no_argument, NULL, 'j'}
+#define O_OVERLAP {"overlap", required_argument, NULL, 'o'}
 /* clang-format on */
 
 /* ---- what an actor id, a role, an INSEE code look like ------------------- */
@@ -221,8 +223,32 @@ static const char *s_format_time(int64_t ms, char *buf, size_t len)
 /* ---- checks before the store is opened ----------------------------------- */
 
 /* Parses --valid-until and loads the public key file of actor a->id. */
+/* A duration: digits and a unit s, m, h or d ("7d", "12h", "90s"). */
+static bool s_parse_duration(const char *text, int64_t *out_ms)
+{
+    char *end = NULL;
+    long long n = strtoll(text, &end, 10);
+    static const struct {
+        char unit;
+        int64_t ms;
+    } units[] = {{'s', 1000}, {'m', 60000}, {'h', 3600000}, {'d', 86400000}};
+    if (end == text || n < 0 || n > 3650LL * 24 * 3600 || !end[0] || end[1])
+        return false;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (*end == units[i].unit) {
+            *out_ms = n * units[i].ms;
+            return true;
+        }
+    return false;
+}
+
 static int s_check_key(const char *cmd, s_args_t *a)
 {
+    if (a->overlap && !s_parse_duration(a->overlap, &a->overlap_ms))
+        return common_fail(cmd, EXIT_USAGE,
+                           "--overlap: \"%s\" is not a duration (a number and s, m, h or d: "
+                           "7d, 12h)",
+                           a->overlap);
     if (a->valid_until && !s_parse_time(a->valid_until, &a->valid_until_ms))
         return common_fail(cmd, EXIT_USAGE,
                            "--valid-until: \"%s\" is neither ms since the epoch nor an ISO 8601 "
@@ -281,13 +307,17 @@ static int s_check_key_is_new(const char *cmd, store_t *store, const s_args_t *a
     return err == FB_ERR_NOT_FOUND ? EXIT_OK : s_store_failed(cmd, a->key.key_id, err);
 }
 
-/* Registers a->key's signing key, valid from now. */
+/* Registers a->key's signing key, valid from now; with --overlap, the
+ * actor's other keys end when the overlap does. */
 static fb_err_t s_add_signing_key(store_t *store, const s_args_t *a)
 {
-    store_key_t key = {.valid_from_ms = fb_now_ms(), .valid_until_ms = a->valid_until_ms};
+    int64_t now = fb_now_ms();
+    store_key_t key = {.valid_from_ms = now, .valid_until_ms = a->valid_until_ms};
     snprintf(key.actor, sizeof key.actor, "%s", a->key.actor);
     snprintf(key.key_id, sizeof key.key_id, "%s", a->key.key_id);
     memcpy(key.public_key, a->key.sign_pk, sizeof key.public_key);
+    if (a->overlap)
+        return store_key_rotate(store, &key, now + a->overlap_ms, a->by);
     return store_key_add(store, &key, a->by);
 }
 
@@ -570,12 +600,14 @@ static int s_revoke(const char *cmd, store_t *store, s_args_t *a)
 
 static const char s_key_add_help[] =
     "usage: fluxbus actor key-add --store DB --id ACTOR --key FILE.pub\n"
-    "                             [--valid-until TIME]\n"
+    "                             [--valid-until TIME] [--overlap DURATION]\n"
     "\n"
     "Adds another signing key to an active actor, valid from now. Key rotation:\n"
     "  fluxbus keygen --actor ACTOR --out new.key --rotate old.key   (actor's host)\n"
-    "  fluxbus actor key-add --id ACTOR --key new.key.pub            (broker host)\n"
-    "then switch the actor to new.key and key-revoke the old key id. Only the\n"
+    "  fluxbus actor key-add --id ACTOR --key new.key.pub --overlap 7d (broker host)\n"
+    "then switch the actor to new.key within the overlap: both keys verify during\n"
+    "it, after it the old keys are refused (KEY_REVOKED). Without --overlap the\n"
+    "old keys stay valid until you key-revoke them. Only the\n"
     "signing key is taken from FILE.pub: the registered transport (CURVE) key does\n"
     "not change, which is why --rotate keeps it in the new file.\n"
     "\n"
@@ -584,6 +616,8 @@ static const char s_key_add_help[] =
     "  --key FILE.pub    public key file holding the new signing key\n"
     "  --valid-until T   end of validity: ms since the epoch, or ISO 8601 (UTC\n"
     "                    unless an offset is given)\n"
+    "  --overlap D       end the actor's other signing keys after D (s, m, h, d:\n"
+    "                    7d, 12h); keys that end sooner keep their end\n"
     "  -h, --help        this help\n";
 
 static int s_key_add(const char *cmd, store_t *store, s_args_t *a)
@@ -600,6 +634,9 @@ static int s_key_add(const char *cmd, store_t *store, s_args_t *a)
     char until[32];
     common_note(cmd, "added key_id=%s to %s valid_until=%s by=%s", a->key.key_id, a->id,
                 s_format_time(a->valid_until_ms, until, sizeof until), a->by);
+    if (a->overlap)
+        common_note(cmd, "%s's other signing keys verify until %s, then are refused", a->id,
+                    s_format_time(fb_now_ms() + a->overlap_ms, until, sizeof until));
     if (memcmp(actor.transport_key, a->key.curve_pk, sizeof actor.transport_key) != 0)
         common_note(cmd,
                     "note: %s has another transport key than the registered one, so %s "
@@ -672,8 +709,8 @@ static const struct option s_add_opts[] = {
     COMMON_OPTION_STORE, O_ID, O_ROLE, O_KEY, O_TERRITORY, O_VALID_UNTIL, COMMON_OPTION_HELP, {0}};
 static const struct option s_list_opts[] = {COMMON_OPTION_STORE, O_JSON, COMMON_OPTION_HELP, {0}};
 static const struct option s_revoke_opts[] = {COMMON_OPTION_STORE, O_ID, COMMON_OPTION_HELP, {0}};
-static const struct option s_key_add_opts[] = {COMMON_OPTION_STORE, O_ID, O_KEY, O_VALID_UNTIL,
-                                               COMMON_OPTION_HELP,  {0}};
+static const struct option s_key_add_opts[] = {
+    COMMON_OPTION_STORE, O_ID, O_KEY, O_VALID_UNTIL, O_OVERLAP, COMMON_OPTION_HELP, {0}};
 static const struct option s_key_revoke_opts[] = {
     COMMON_OPTION_STORE, O_KEY_ID, COMMON_OPTION_HELP, {0}};
 static const struct option s_mandate_opts[] = {
@@ -706,6 +743,8 @@ static const char **s_slot(s_args_t *a, int opt)
         return &a->valid_until;
     case 'K':
         return &a->key_id;
+    case 'o':
+        return &a->overlap;
     case 'R':
         return &a->reservataire;
     case 'B':

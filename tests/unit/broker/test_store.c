@@ -421,6 +421,72 @@ static void test_store_backlog_counts_pending_per_recipient(void **state)
     assert_int_equal(b.oldest[0], seq[1]);
 }
 
+/* A sender's backlog: its deliveries not yet acked, not counting recipients
+ * revoked since (they will receive nothing more). */
+static void test_store_sender_backlog_skips_acked_and_revoked(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_add_actor(fx->store, S_RESA, "reservataire", "", 1);
+    s_add_actor(fx->store, S_RESA2, "reservataire", "", 2);
+    uint64_t seq[3];
+    for (int i = 0; i < 3; i++) {
+        seq[i] = s_put(fx->store, S_BAILLEUR, S_KEY_BAILLEUR, (uint8_t)i);
+        assert_int_equal(store_enqueue(fx->store, seq[i], S_RESA), FB_OK);
+        assert_int_equal(store_enqueue(fx->store, seq[i], S_RESA2), FB_OK);
+    }
+    uint64_t n = 99;
+    assert_int_equal(store_sender_backlog(fx->store, S_BAILLEUR, &n), FB_OK);
+    assert_int_equal(n, 6);
+    assert_int_equal(store_mark_acked(fx->store, S_RESA, seq[0], 1), FB_OK);
+    assert_int_equal(store_sender_backlog(fx->store, S_BAILLEUR, &n), FB_OK);
+    assert_int_equal(n, 5);
+    assert_int_equal(store_actor_revoke(fx->store, S_RESA2, 2, "test"), FB_OK);
+    assert_int_equal(store_sender_backlog(fx->store, S_BAILLEUR, &n), FB_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(store_sender_backlog(fx->store, S_RESA, &n), FB_OK);
+    assert_int_equal(n, 0);
+}
+
+/* Rotation: the new key is added and the others end at the overlap, unless
+ * they already end sooner or are revoked. */
+static void test_store_key_rotate_ends_other_keys_at_the_overlap(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_add_actor(fx->store, S_BAILLEUR, "bailleur", "", 1);
+    s_add_key(fx->store, S_BAILLEUR, "1111111111111111", 0x11);
+    s_add_key(fx->store, S_BAILLEUR, "2222222222222222", 0x22);
+    s_add_key(fx->store, S_BAILLEUR, "3333333333333333", 0x33);
+    assert_int_equal(store_key_revoke(fx->store, "3333333333333333", 1500, "test"), FB_OK);
+    s_add_actor(fx->store, S_RESA, "reservataire", "", 2);
+    s_add_key(fx->store, S_RESA, S_KEY_RESA, 0x44);
+    store_key_t k;
+    assert_int_equal(store_key_get(fx->store, "2222222222222222", &k), FB_OK);
+    k.valid_until_ms = 4000; /* ends before the overlap would */
+    snprintf(k.key_id, sizeof k.key_id, "2222222222222223");
+    assert_int_equal(store_key_add(fx->store, &k, "test"), FB_OK);
+
+    store_key_t next = {.valid_from_ms = 2000};
+    snprintf(next.actor, sizeof next.actor, S_BAILLEUR);
+    snprintf(next.key_id, sizeof next.key_id, "9999999999999999");
+    assert_int_equal(store_key_rotate(fx->store, &next, 5000, "test"), FB_OK);
+
+    const struct {
+        const char *key_id;
+        int64_t until;
+    } want[] = {{"1111111111111111", 5000}, {"2222222222222222", 5000}, {"2222222222222223", 4000},
+                {"3333333333333333", 0},    {"9999999999999999", 0},    {S_KEY_RESA, 0}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        assert_int_equal(store_key_get(fx->store, want[i].key_id, &k), FB_OK);
+        if (k.valid_until_ms != want[i].until)
+            fail_msg("%s: valid_until %lld, want %lld", want[i].key_id, (long long)k.valid_until_ms,
+                     (long long)want[i].until);
+    }
+    /* A key id already taken: nothing changes. */
+    assert_int_equal(store_key_rotate(fx->store, &next, 9000, "test"), FB_ERR_EXISTS);
+    assert_int_equal(store_key_get(fx->store, "1111111111111111", &k), FB_OK);
+    assert_int_equal(k.valid_until_ms, 5000);
+}
+
 static void test_store_actor_revoke_marks_the_actor_once(void **state)
 {
     s_fixture_t *fx = *state;
@@ -636,6 +702,8 @@ int main(void)
         S_TEST(test_store_pending_is_in_seq_order_after_seq_and_limited),
         S_TEST(test_store_mark_acked_twice_is_not_found),
         S_TEST(test_store_backlog_counts_pending_per_recipient),
+        S_TEST(test_store_sender_backlog_skips_acked_and_revoked),
+        S_TEST(test_store_key_rotate_ends_other_keys_at_the_overlap),
         S_TEST(test_store_actor_revoke_marks_the_actor_once),
         S_TEST(test_store_actor_add_refuses_duplicate_id_or_transport_key),
         S_TEST(test_store_finds_actor_by_transport_key),
