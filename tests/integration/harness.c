@@ -263,9 +263,10 @@ void fbt_expect_nothing(fb_client_t *c, int quiet_ms)
     assert_null(d);
 }
 
-uint8_t *fbt_forge_with(const fb_keys_t *keys, const char *to, const uint8_t *payload, size_t len,
-                        fbt_body_fn edit, void *ctx, size_t *env_len,
-                        uint8_t id[FB_MESSAGE_ID_BYTES])
+uint8_t *fbt_forge_attached(const fb_keys_t *keys, const char *to, const uint8_t *payload,
+                            size_t len, const ProtobufCBinaryData *att, size_t n_att,
+                            fbt_body_fn edit, void *ctx, size_t *env_len,
+                            uint8_t id[FB_MESSAGE_ID_BYTES])
 {
     char *to_list[1] = {(char *)to};
     fb_message_id_new(id);
@@ -286,8 +287,15 @@ uint8_t *fbt_forge_with(const fb_keys_t *keys, const char *to, const uint8_t *pa
     if (edit)
         edit(&body, ctx);
     uint8_t *env = NULL;
-    assert_int_equal(fb_envelope_seal(&body, keys, &env, env_len), FB_OK);
+    assert_int_equal(fb_envelope_seal_attached(&body, att, n_att, keys, &env, env_len), FB_OK);
     return env;
+}
+
+uint8_t *fbt_forge_with(const fb_keys_t *keys, const char *to, const uint8_t *payload, size_t len,
+                        fbt_body_fn edit, void *ctx, size_t *env_len,
+                        uint8_t id[FB_MESSAGE_ID_BYTES])
+{
+    return fbt_forge_attached(keys, to, payload, len, NULL, 0, edit, ctx, env_len, id);
 }
 
 typedef struct {

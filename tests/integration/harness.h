@@ -94,6 +94,12 @@ uint8_t *fbt_forge_with(const fb_keys_t *keys, const char *to, const uint8_t *pa
                         fbt_body_fn edit, void *ctx, size_t *env_len,
                         uint8_t id[FB_MESSAGE_ID_BYTES]);
 
+/* As fbt_forge_with, with n_att attachments bound by their digests. */
+uint8_t *fbt_forge_attached(const fb_keys_t *keys, const char *to, const uint8_t *payload,
+                            size_t len, const ProtobufCBinaryData *att, size_t n_att,
+                            fbt_body_fn edit, void *ctx, size_t *env_len,
+                            uint8_t id[FB_MESSAGE_ID_BYTES]);
+
 /* Registry changes while the broker runs, made as the CLI makes them. */
 void fbt_revoke_actor(fbt_broker_t *b, const char *id);
 void fbt_revoke_key(fbt_broker_t *b, const char *key_id);
