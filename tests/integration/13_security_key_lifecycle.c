@@ -141,14 +141,8 @@ static fb_err_t s_send_created_at(fbt_pair_t *w, int64_t created_at_ms)
 static void test_freshness_window_and_replay(void **state)
 {
     fbt_pair_t w;
-    fbt_setup(&w.b);
-    const char *args[] = {"--freshness-s", "2", NULL};
-    memcpy(w.b.args, args, sizeof args);
-    fbt_actor(&w.b, FBT_BAILLEUR, "bailleur", NULL, &w.bailleur);
-    fbt_actor(&w.b, FBT_RESA, "reservataire", NULL, &w.resa);
-    fbt_start(&w.b);
-    w.cb = fbt_client(&w.b, &w.bailleur);
-    w.cr = fbt_client(&w.b, &w.resa);
+    const char *const args[] = {"--freshness-s", "2", NULL};
+    fbt_pair_open_with(&w, args);
 
     int64_t now = fb_now_ms();
     assert_int_equal(s_send_created_at(&w, now - 1000), FB_OK);

@@ -15,15 +15,9 @@
 static void test_every_single_bit_flip_is_refused(void **state)
 {
     fbt_pair_t w;
-    fbt_setup(&w.b);
     /* Thousands of SENDs in a few seconds: lift the rate limit for this test. */
-    const char *args[] = {"--rate", "10000000", "--rate-burst", "10000000", NULL};
-    memcpy(w.b.args, args, sizeof args);
-    fbt_actor(&w.b, FBT_BAILLEUR, "bailleur", NULL, &w.bailleur);
-    fbt_actor(&w.b, FBT_RESA, "reservataire", NULL, &w.resa);
-    fbt_start(&w.b);
-    w.cb = fbt_client(&w.b, &w.bailleur);
-    w.cr = fbt_client(&w.b, &w.resa);
+    const char *const args[] = {"--rate", "10000000", "--rate-burst", "10000000", NULL};
+    fbt_pair_open_with(&w, args);
 
     size_t plen = 0, len = 0;
     uint8_t *payload = fbt_logement("vac-flips", "74010", &plen);

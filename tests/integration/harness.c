@@ -359,9 +359,12 @@ int fbt_log_contains(const fbt_broker_t *b, const char *needle)
     return found;
 }
 
-void fbt_pair_open_offline(fbt_pair_t *w)
+/* Both actors registered on a broker started with `args`; the bailleur connected. */
+static void s_pair_start(fbt_pair_t *w, const char *const *args)
 {
     fbt_setup(&w->b);
+    for (size_t i = 0; args && args[i] && i + 1 < sizeof w->b.args / sizeof w->b.args[0]; i++)
+        w->b.args[i] = args[i];
     fbt_actor(&w->b, FBT_BAILLEUR, "bailleur", NULL, &w->bailleur);
     fbt_actor(&w->b, FBT_RESA, "reservataire", NULL, &w->resa);
     fbt_start(&w->b);
@@ -369,10 +372,20 @@ void fbt_pair_open_offline(fbt_pair_t *w)
     w->cr = NULL;
 }
 
+void fbt_pair_open_offline(fbt_pair_t *w)
+{
+    s_pair_start(w, NULL);
+}
+
+void fbt_pair_open_with(fbt_pair_t *w, const char *const *args)
+{
+    s_pair_start(w, args);
+    w->cr = fbt_client(&w->b, &w->resa);
+}
+
 void fbt_pair_open(fbt_pair_t *w)
 {
-    fbt_pair_open_offline(w);
-    w->cr = fbt_client(&w->b, &w->resa);
+    fbt_pair_open_with(w, NULL);
 }
 
 /* Destroys the clients still connected and stops the broker cleanly. */

@@ -127,6 +127,10 @@ typedef struct {
  * both (cb, cr). Asserts on failure. */
 void fbt_pair_open(fbt_pair_t *w);
 
+/* As fbt_pair_open, the broker started with extra flags (NULL-terminated,
+ * e.g. {"--rate", "20", NULL}). */
+void fbt_pair_open_with(fbt_pair_t *w, const char *const *args);
+
 /* As fbt_pair_open, but only the bailleur connects: the réservataire has
  * never connected (cr is NULL). */
 void fbt_pair_open_offline(fbt_pair_t *w);
