@@ -156,7 +156,22 @@ void fbt_actor(fbt_broker_t *b, const char *id, const char *roles, const char *t
     memcpy(k.public_key, out->sign_pk, sizeof k.public_key);
     k.valid_from_ms = fb_now_ms() - 1000;
     assert_int_equal(store_key_add(store, &k, "test"), FB_OK);
+    snprintf(k.key_id, sizeof k.key_id, "%s", out->enc_key_id);
+    memcpy(k.public_key, out->enc_pk, sizeof k.public_key);
+    assert_int_equal(store_enc_key_add(store, &k, "test"), FB_OK);
     store_destroy(&store);
+}
+
+int fbt_run(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    assert_true(n > 0 && (size_t)n < sizeof cmd);
+    int status = system(cmd);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 fb_client_t *fbt_try_client(fbt_broker_t *b, const fb_keys_t *keys, int timeout_ms, fb_err_t *err)
