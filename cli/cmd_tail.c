@@ -160,17 +160,15 @@ typedef struct {
  * the exit code to stop with. */
 static int s_handle(fb_client_t *client, const fb_delivery_t *d, const s_output_t *o)
 {
-    s_format_t format = o->format;
-    bool no_ack = o->no_ack;
-    if (format == S_BRIEF) {
+    if (o->format == S_BRIEF) {
         if (!s_print_brief(d))
             return common_fail("tail", EXIT_INPUT, "cannot write the output; stopping");
-        fb_err_t err = no_ack ? FB_OK : fb_client_ack(client, d);
+        fb_err_t err = o->no_ack ? FB_OK : fb_client_ack(client, d);
         return err == FB_OK ? EXIT_OK
                             : common_fail("tail", EXIT_UNREACHABLE, "cannot acknowledge: %s",
                                           fb_err_str(err));
     }
-    json_t *line = s_delivery_json(d, format == S_JSON_RAW, &o->keys);
+    json_t *line = s_delivery_json(d, o->format == S_JSON_RAW, &o->keys);
     if (!line) {
         common_note("tail", "store_seq=%llu: not printable as JSON (bad UTF-8?); not acknowledged",
                     (unsigned long long)d->store_seq);
@@ -178,7 +176,7 @@ static int s_handle(fb_client_t *client, const fb_delivery_t *d, const s_output_
     }
     if (!common_print_json(stdout, line))
         return common_fail("tail", EXIT_INPUT, "cannot write the output; stopping");
-    fb_err_t err = no_ack ? FB_OK : fb_client_ack(client, d);
+    fb_err_t err = o->no_ack ? FB_OK : fb_client_ack(client, d);
     if (err != FB_OK)
         return common_fail("tail", EXIT_UNREACHABLE, "store_seq=%llu: cannot acknowledge: %s",
                            (unsigned long long)d->store_seq, fb_err_str(err));
