@@ -28,8 +28,10 @@
 #include "fluxbus/envelope.h"
 #include "fluxbus/keys.h"
 #include "admission.h"
+#include "keyquery.h"
 #include "notary.h"
 #include "router.h"
+#include "sealcheck.h"
 #include "store.h"
 #include "zap.h"
 
@@ -598,6 +600,8 @@ static fb_err_t s_handle_send(broker_t *self, const s_input_t *in)
             if (rc == FB_OK)
                 rc = router_route(self->store, &sender, body, &targets, detail, sizeof detail);
             if (rc == FB_OK)
+                rc = sealcheck_designation(self->store, body, fb_now_ms(), detail, sizeof detail);
+            if (rc == FB_OK)
                 rc = s_accept(self, in, body, data, len, sha, &targets);
             else if (rc != FB_ERR_STORE)
                 rc = s_nack(self, in, id, rc, detail);
@@ -698,6 +702,30 @@ static int s_is(const s_input_t *in, const char *cmd)
            memcmp(zmq_msg_data((zmq_msg_t *)&in->part[1]), cmd, n) == 0;
 }
 
+/* KEYQUERY: the current encryption key of an actor (keyquery.c). Public
+ * keys, for any connected actor; a revoked one gets no answer, as for HELLO. */
+static fb_err_t s_handle_keyquery(broker_t *self, const s_input_t *in)
+{
+    if (!s_actor_active(self, in->actor)) {
+        s_log(self, FB_LOG_WARN,
+              "broker refused peer=%s reason=NOT_AUTHORIZED detail=\"actor revoked\"", in->actor);
+        return FB_OK;
+    }
+    const uint8_t *query = in->n >= 3 ? zmq_msg_data((zmq_msg_t *)&in->part[2]) : NULL;
+    size_t len = in->n >= 3 ? zmq_msg_size((zmq_msg_t *)&in->part[2]) : 0;
+    keyquery_result_t res;
+    uint8_t *answer = NULL;
+    size_t answer_len = 0;
+    fb_err_t rc = keyquery_answer(self->store, &self->notary, query, len, fb_now_ms(), &res,
+                                  &answer, &answer_len);
+    if (rc != FB_OK)
+        return rc;
+    s_log(self, res.reason == FB_OK ? FB_LOG_INFO : FB_LOG_WARN,
+          "broker keyquery peer=%s actor=%s reason=%s key_id=%s detail=\"%s\"", in->actor,
+          res.actor, fb_err_name(res.reason), res.key_id[0] ? res.key_id : "-", res.detail);
+    return s_queue_reply(self, in, "KEYANSWER", answer, answer_len);
+}
+
 static fb_err_t s_dispatch(broker_t *self, const s_input_t *in)
 {
     if (in->n < 2)
@@ -717,6 +745,8 @@ static fb_err_t s_dispatch(broker_t *self, const s_input_t *in)
         return s_handle_ping(self, in);
     if (s_is(in, "SUBSCRIBE"))
         return s_handle_subscribe(self, in);
+    if (s_is(in, "KEYQUERY"))
+        return s_handle_keyquery(self, in);
     s_log(self, FB_LOG_WARN, "broker unknown-command peer=%s", in->actor);
     return FB_OK;
 }

@@ -7,6 +7,7 @@
 #include "fluxbus/keys.h"
 #include "fluxbus/codec.h"
 #include "fluxbus/envelope.h"
+#include "fluxbus/seal.h"
 #include "fluxbus/catalog.h"
 #include "fluxbus/json.h"
 #include "fluxbus/client.h"

@@ -166,6 +166,18 @@ void fbt_actor(fbt_broker_t *b, const char *id, const char *roles, const char *t
     fbt_add_key(b, out, 0);
 }
 
+int fbt_run(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    assert_true(n > 0 && (size_t)n < sizeof cmd);
+    int status = system(cmd);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 fb_client_t *fbt_try_client(fbt_broker_t *b, const fb_keys_t *keys, int timeout_ms, fb_err_t *err)
 {
     fb_client_config_t cfg = {
@@ -343,6 +355,11 @@ void fbt_add_key(fbt_broker_t *b, const fb_keys_t *keys, int64_t valid_until_ms)
     k.valid_until_ms = valid_until_ms;
     store_t *store = s_registry(b);
     assert_int_equal(store_key_add(store, &k, "test"), FB_OK);
+    if (keys->has_enc) {
+        snprintf(k.key_id, sizeof k.key_id, "%s", keys->enc_key_id);
+        memcpy(k.public_key, keys->enc_pk, sizeof k.public_key);
+        assert_int_equal(store_enc_key_add(store, &k, "test"), FB_OK);
+    }
     store_destroy(&store);
 }
 

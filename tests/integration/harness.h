@@ -49,9 +49,14 @@ void fbt_fail_fsync(fbt_broker_t *b, int on);
 /* Stops a running broker and removes the temp dir. */
 void fbt_teardown(fbt_broker_t *b);
 
-/* Generates keys for `id` and registers the actor with roles/territories. */
+/* Generates keys for `id` and registers the actor with roles/territories,
+ * its signing key and its encryption key. */
 void fbt_actor(fbt_broker_t *b, const char *id, const char *roles, const char *territories,
                fb_keys_t *out);
+
+/* Runs a shell command made with printf-style `fmt` (e.g. FB_CLI_BIN and its
+ * arguments); returns its exit status, -1 if it did not exit normally. */
+int fbt_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Connects a client for `keys`; asserts it works. */
 fb_client_t *fbt_client(fbt_broker_t *b, const fb_keys_t *keys);
@@ -103,8 +108,8 @@ uint8_t *fbt_forge_attached(const fb_keys_t *keys, const char *to, const uint8_t
 /* Registry changes while the broker runs, made as the CLI makes them. */
 void fbt_revoke_actor(fbt_broker_t *b, const char *id);
 void fbt_revoke_key(fbt_broker_t *b, const char *key_id);
-/* Registers keys' signing key for keys->actor, valid from now - 1 s until
- * valid_until_ms (0 = no end). */
+/* Registers keys' signing key (and encryption key, if it has one) for
+ * keys->actor, valid from now - 1 s until valid_until_ms (0 = no end). */
 void fbt_add_key(fbt_broker_t *b, const fb_keys_t *keys, int64_t valid_until_ms);
 
 /* True when the broker's log contains `needle`. */

@@ -1,8 +1,8 @@
-/* test_store.c - the broker's SQLite store (broker/store.c): registry,
- * accepted messages with dedup, per-recipient queues in seq order,
- * acknowledgements, backlog, export and subscriptions; and that all of it is
- * still there after the store is closed and reopened. Each test opens a fresh
- * store in its own mkdtemp directory. */
+/* test_store.c - the broker's SQLite store (broker/store.c): registry
+ * (signing and encryption keys included), accepted messages with dedup, per-recipient queues in seq
+ * order, acknowledgements, backlog, export and subscriptions; and that all of it is still there
+ * after the store is closed and reopened. Each test opens a fresh store in its own mkdtemp
+ * directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "tmpdir.h"
 
@@ -560,6 +561,128 @@ static void test_store_keys_are_looked_up_and_revoked(void **state)
     assert_int_equal(store_key_revoke(fx->store, S_KEY_BAILLEUR, 6000, "test"), FB_ERR_NOT_FOUND);
 }
 
+static void s_add_enc_key(store_t *store, const char *actor, const char *key_id, uint8_t tag,
+                          int64_t valid_from_ms, int64_t valid_until_ms)
+{
+    store_key_t k;
+    memset(&k, 0, sizeof k);
+    snprintf(k.actor, sizeof k.actor, "%s", actor);
+    snprintf(k.key_id, sizeof k.key_id, "%s", key_id);
+    memset(k.public_key, tag, sizeof k.public_key);
+    k.valid_from_ms = valid_from_ms;
+    k.valid_until_ms = valid_until_ms;
+    assert_int_equal(store_enc_key_add(store, &k, "test"), FB_OK);
+}
+
+/* Rows of registry_log with `action` (read beside the store, as an auditor would). */
+static int s_log_rows(const char *path, const char *action)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM registry_log WHERE action = ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, action, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+typedef struct {
+    size_t n;
+    char key_id[4][FB_KEY_ID_CHARS + 1];
+} s_key_list_t;
+
+static void s_on_key(void *ctx, const store_key_t *k)
+{
+    s_key_list_t *l = ctx;
+    assert_true(l->n < 4);
+    snprintf(l->key_id[l->n++], FB_KEY_ID_CHARS + 1, "%s", k->key_id);
+}
+
+static void test_store_encryption_keys_are_kept_apart_and_logged(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_add_actor(fx->store, S_BAILLEUR, "bailleur", "", 1);
+    s_add_key(fx->store, S_BAILLEUR, S_KEY_BAILLEUR, 0xB0);
+    s_add_enc_key(fx->store, S_BAILLEUR, S_KEY_RESA, 0xE0, 1000, 0);
+    store_key_t k;
+    assert_int_equal(store_enc_key_get(fx->store, S_KEY_RESA, &k), FB_OK);
+    assert_string_equal(k.actor, S_BAILLEUR);
+    assert_int_equal(k.public_key[31], 0xE0);
+    /* An encryption key is no signing key, and the other way round. */
+    assert_int_equal(store_key_get(fx->store, S_KEY_RESA, &k), FB_ERR_NOT_FOUND);
+    assert_int_equal(store_enc_key_get(fx->store, S_KEY_BAILLEUR, &k), FB_ERR_NOT_FOUND);
+    assert_int_equal(store_key_revoke(fx->store, S_KEY_RESA, 5000, "test"), FB_ERR_NOT_FOUND);
+
+    s_key_list_t l = {0};
+    assert_int_equal(store_enc_key_each(fx->store, S_BAILLEUR, s_on_key, &l), FB_OK);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.key_id[0], S_KEY_RESA);
+
+    assert_int_equal(store_enc_key_revoke(fx->store, S_KEY_RESA, 5000, "test"), FB_OK);
+    assert_int_equal(store_enc_key_get(fx->store, S_KEY_RESA, &k), FB_OK);
+    assert_int_equal(k.revoked_at_ms, 5000);
+    assert_int_equal(store_enc_key_revoke(fx->store, S_KEY_RESA, 6000, "test"), FB_ERR_NOT_FOUND);
+    /* The same id twice is refused. */
+    store_key_t dup = k;
+    assert_int_equal(store_enc_key_add(fx->store, &dup, "test"), FB_ERR_EXISTS);
+
+    /* Each change is in registry_log, and survives a reopen. */
+    s_reopen(fx);
+    assert_int_equal(store_enc_key_get(fx->store, S_KEY_RESA, &k), FB_OK);
+    assert_int_equal(s_log_rows(fx->path, "enc_key.add"), 1);
+    assert_int_equal(s_log_rows(fx->path, "enc_key.revoke"), 1);
+    assert_int_equal(s_log_rows(fx->path, "key.add"), 1);
+}
+
+static void test_store_current_encryption_key_is_the_latest_valid_one(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_add_actor(fx->store, S_BAILLEUR, "bailleur", "", 1);
+    s_add_actor(fx->store, S_RESA, "reservataire", "", 2);
+    s_add_enc_key(fx->store, S_BAILLEUR, "aaaaaaaaaaaaaaa1", 0xA1, 1000, 0);
+    s_add_enc_key(fx->store, S_BAILLEUR, "aaaaaaaaaaaaaaa2", 0xA2, 2000, 0);
+    s_add_enc_key(fx->store, S_BAILLEUR, "aaaaaaaaaaaaaaa3", 0xA3, 9000, 0);    /* future */
+    s_add_enc_key(fx->store, S_BAILLEUR, "aaaaaaaaaaaaaaa4", 0xA4, 2500, 3000); /* expires */
+    store_key_t k;
+    assert_int_equal(store_enc_key_current(fx->store, S_BAILLEUR, 1500, &k), FB_OK);
+    assert_string_equal(k.key_id, "aaaaaaaaaaaaaaa1");
+    assert_int_equal(store_enc_key_current(fx->store, S_BAILLEUR, 2700, &k), FB_OK);
+    assert_string_equal(k.key_id, "aaaaaaaaaaaaaaa4");
+    assert_int_equal(store_enc_key_current(fx->store, S_BAILLEUR, 5000, &k), FB_OK);
+    assert_string_equal(k.key_id, "aaaaaaaaaaaaaaa2");
+    assert_int_equal(store_enc_key_current(fx->store, S_BAILLEUR, 9000, &k), FB_OK);
+    assert_string_equal(k.key_id, "aaaaaaaaaaaaaaa3");
+
+    /* Revoked from 4000 on: still current before, the older key after. */
+    assert_int_equal(store_enc_key_revoke(fx->store, "aaaaaaaaaaaaaaa2", 4000, "test"), FB_OK);
+    assert_int_equal(store_enc_key_current(fx->store, S_BAILLEUR, 3999, &k), FB_OK);
+    assert_string_equal(k.key_id, "aaaaaaaaaaaaaaa2");
+    assert_int_equal(store_enc_key_current(fx->store, S_BAILLEUR, 5000, &k), FB_OK);
+    assert_string_equal(k.key_id, "aaaaaaaaaaaaaaa1");
+    assert_int_equal(store_enc_key_current(fx->store, S_BAILLEUR, 500, &k), FB_ERR_NOT_FOUND);
+    assert_int_equal(store_enc_key_current(fx->store, S_RESA, 5000, &k), FB_ERR_NOT_FOUND);
+}
+
+static void test_store_key_valid_at_bounds(void **state)
+{
+    (void)state;
+    store_key_t k = {.valid_from_ms = 1000, .valid_until_ms = 2000};
+    assert_false(store_key_valid_at(&k, 999));
+    assert_true(store_key_valid_at(&k, 1000));
+    assert_true(store_key_valid_at(&k, 2000));
+    assert_false(store_key_valid_at(&k, 2001));
+    k.valid_until_ms = 0; /* no end */
+    assert_true(store_key_valid_at(&k, 1000000));
+    k.revoked_at_ms = 1500;
+    assert_true(store_key_valid_at(&k, 1499));
+    assert_false(store_key_valid_at(&k, 1500));
+}
+
 typedef struct {
     size_t n;
     uint64_t seq[8];
@@ -708,6 +831,9 @@ int main(void)
         S_TEST(test_store_actor_add_refuses_duplicate_id_or_transport_key),
         S_TEST(test_store_finds_actor_by_transport_key),
         S_TEST(test_store_keys_are_looked_up_and_revoked),
+        S_TEST(test_store_encryption_keys_are_kept_apart_and_logged),
+        S_TEST(test_store_current_encryption_key_is_the_latest_valid_one),
+        S_TEST(test_store_key_valid_at_bounds),
         S_TEST(test_store_export_yields_every_message_with_its_key),
         S_TEST(test_store_mandate_is_directed),
         S_TEST(test_store_subscribers_exclude_revoked_actors),
