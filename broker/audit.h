@@ -4,7 +4,7 @@
  * registry holds for it, and every broker receipt. Read-only.
  *
  * Used by `fluxbus audit verify`. An outside auditor does the same from an
- * audit export (docs/PROTOCOL.md, sections 14 and 15). */
+ * audit export (docs/PROTOCOL.md, sections 14 and 17). */
 #ifndef FLUXBUS_BROKER_AUDIT_H
 #define FLUXBUS_BROKER_AUDIT_H
 

@@ -28,8 +28,11 @@
 #include "fluxbus/codec.h"
 #include "fluxbus/envelope.h"
 #include "fluxbus/keys.h"
+#include "admission.h"
+#include "keyquery.h"
 #include "notary.h"
 #include "router.h"
+#include "sealcheck.h"
 #include "store.h"
 #include "zap.h"
 
@@ -70,6 +73,7 @@ struct broker {
     void *ctx;
     void *router;
     zap_t *zap;
+    admission_t *admission;
     char endpoint[256];
     s_session_t *sessions;
     size_t n_sessions;
@@ -260,6 +264,14 @@ static void s_sessions_recheck(broker_t *self)
     }
 }
 
+/* True when the connection's actor is still registered and active: ZAP
+ * checked it at the handshake, but it may have been revoked since. */
+static int s_actor_active(broker_t *self, const char *actor)
+{
+    store_actor_t a;
+    return store_actor_get(self->store, actor, &a) == FB_OK && a.revoked_at_ms == 0;
+}
+
 /* ---- key certificates ----------------------------------------------------- */
 
 static void s_certs_clear(broker_t *self)
@@ -340,6 +352,16 @@ static fb_err_t s_pump(broker_t *self)
         s_session_t *s = &self->sessions[i];
         if (!s->dirty || s->dead || s->n_inflight >= s->window)
             continue;
+        /* The recipient's right is checked again at delivery: a revoked
+         * actor receives nothing more, queued messages included. */
+        if (!s_actor_active(self, s->actor)) {
+            s_log(self, FB_LOG_WARN,
+                  "broker withheld peer=%s reason=NOT_AUTHORIZED "
+                  "detail=\"recipient revoked\"",
+                  s->actor);
+            s->dead = 1;
+            continue;
+        }
         size_t room = s->window - s->n_inflight;
         s_pump_t p = {self, s, 0, 0};
         fb_err_t rc = store_pending_for(self->store, s->actor, s->cursor, room, s_deliver_one, &p);
@@ -414,6 +436,11 @@ static fb_err_t s_check_body(broker_t *self, const s_input_t *in,
     }
     if (rc != FB_OK)
         return rc;
+    if (body->n_recipients + body->n_topics > self->cfg.max_recipients) {
+        snprintf(detail, dlen, "%zu recipients and topics, the cap is %u",
+                 body->n_recipients + body->n_topics, self->cfg.max_recipients);
+        return FB_ERR_TOO_MANY_RECIPIENTS;
+    }
     const fb_catalog_entry_t *entry = fb_catalog_by_type((int)body->type);
     if (!entry || body->type >= FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT) {
         snprintf(detail, dlen, "type %d is not a domain message type", (int)body->type);
@@ -453,6 +480,32 @@ static fb_err_t s_dedup(broker_t *self, const s_input_t *in, const Fluxbus__V1__
     return rc == FB_OK ? s_queue_reply(self, in, "RECEIPT", buf, len) : rc;
 }
 
+static fb_err_t s_count_backlog(void *ctx, const char *actor, uint64_t *out)
+{
+    return store_sender_backlog(ctx, actor, out);
+}
+
+/* Checks that only apply to a message not seen before (a resent duplicate
+ * gets its receipt whatever its age): freshness of created_at, and room in
+ * the sender's backlog. */
+static fb_err_t s_check_new(broker_t *self, const Fluxbus__V1__SignedBody *body, char *detail,
+                            size_t dlen)
+{
+    int64_t skew = body->created_at_ms - fb_now_ms();
+    int64_t window = (int64_t)self->cfg.freshness_s * 1000;
+    if (skew > window || skew < -window) {
+        snprintf(detail, dlen, "created_at is %+lld s from the broker clock, window is +-%u s",
+                 (long long)(skew / 1000), self->cfg.freshness_s);
+        return FB_ERR_STALE;
+    }
+    fb_err_t rc =
+        admission_backlog_check(self->admission, body->sender, s_count_backlog, self->store);
+    if (rc == FB_ERR_BACKLOG_FULL)
+        snprintf(detail, dlen, "%u deliveries of this sender wait for their recipients",
+                 self->cfg.max_backlog);
+    return rc;
+}
+
 /* Stores an accepted message, queues it for its targets, signs the receipt
  * and extends the audit chain, all in the turn's transaction. Any error
  * rolls the turn back and ends the broker (s_turn), so the in-memory chain
@@ -481,6 +534,8 @@ static fb_err_t s_accept(broker_t *self, const s_input_t *in, const Fluxbus__V1_
         rc = store_enqueue(self->store, seq, targets->actor[i]);
         s_session_mark_dirty(self, targets->actor[i]);
     }
+    if (rc == FB_OK)
+        admission_backlog_add(self->admission, body->sender, targets->n);
     uint8_t *receipt = NULL;
     size_t receipt_len = 0;
     if (rc == FB_OK)
@@ -514,6 +569,13 @@ static fb_err_t s_handle_send(broker_t *self, const s_input_t *in)
 {
     if (in->n < 3)
         return s_nack(self, in, NULL, FB_ERR_MALFORMED, "SEND without an envelope frame");
+    /* Before any work: a flooding sender costs a table lookup per frame. */
+    if (admission_take(self->admission, in->actor, fb_now_ms()) == FB_ERR_RATE_LIMITED) {
+        char why[96];
+        snprintf(why, sizeof why, "over %u messages/s (burst %u)", self->cfg.rate,
+                 self->cfg.rate_burst);
+        return s_nack(self, in, NULL, FB_ERR_RATE_LIMITED, why);
+    }
     const uint8_t *data = zmq_msg_data((zmq_msg_t *)&in->part[2]);
     size_t len = zmq_msg_size((zmq_msg_t *)&in->part[2]);
     char detail[256] = "";
@@ -546,7 +608,11 @@ static fb_err_t s_handle_send(broker_t *self, const s_input_t *in)
     if (rc == FB_OK) {
         rc = s_dedup(self, in, body, sha);
         if (rc == FB_ERR_NOT_FOUND) {
-            rc = router_route(self->store, &sender, body, &targets, detail, sizeof detail);
+            rc = s_check_new(self, body, detail, sizeof detail);
+            if (rc == FB_OK)
+                rc = router_route(self->store, &sender, body, &targets, detail, sizeof detail);
+            if (rc == FB_OK)
+                rc = sealcheck_designation(self->store, body, fb_now_ms(), detail, sizeof detail);
             if (rc == FB_OK)
                 rc = s_accept(self, in, body, data, len, sha, &targets);
             else if (rc != FB_ERR_STORE)
@@ -648,12 +714,28 @@ static int s_is(const s_input_t *in, const char *cmd)
            memcmp(zmq_msg_data((zmq_msg_t *)&in->part[1]), cmd, n) == 0;
 }
 
-/* True when the connection's actor is still registered and active: ZAP
- * checked it at the handshake, but it may have been revoked since. */
-static int s_actor_active(broker_t *self, const char *actor)
+/* KEYQUERY: the current encryption key of an actor (keyquery.c). Public
+ * keys, for any connected actor; a revoked one gets no answer, as for HELLO. */
+static fb_err_t s_handle_keyquery(broker_t *self, const s_input_t *in)
 {
-    store_actor_t a;
-    return store_actor_get(self->store, actor, &a) == FB_OK && a.revoked_at_ms == 0;
+    if (!s_actor_active(self, in->actor)) {
+        s_log(self, FB_LOG_WARN,
+              "broker refused peer=%s reason=NOT_AUTHORIZED detail=\"actor revoked\"", in->actor);
+        return FB_OK;
+    }
+    const uint8_t *query = in->n >= 3 ? zmq_msg_data((zmq_msg_t *)&in->part[2]) : NULL;
+    size_t len = in->n >= 3 ? zmq_msg_size((zmq_msg_t *)&in->part[2]) : 0;
+    keyquery_result_t res;
+    uint8_t *answer = NULL;
+    size_t answer_len = 0;
+    fb_err_t rc = keyquery_answer(self->store, &self->notary, query, len, fb_now_ms(), &res,
+                                  &answer, &answer_len);
+    if (rc != FB_OK)
+        return rc;
+    s_log(self, res.reason == FB_OK ? FB_LOG_INFO : FB_LOG_WARN,
+          "broker keyquery peer=%s actor=%s reason=%s key_id=%s detail=\"%s\"", in->actor,
+          res.actor, fb_err_name(res.reason), res.key_id[0] ? res.key_id : "-", res.detail);
+    return s_queue_reply(self, in, "KEYANSWER", answer, answer_len);
 }
 
 static fb_err_t s_dispatch(broker_t *self, const s_input_t *in)
@@ -675,6 +757,8 @@ static fb_err_t s_dispatch(broker_t *self, const s_input_t *in)
         return s_handle_ping(self, in);
     if (s_is(in, "SUBSCRIBE"))
         return s_handle_subscribe(self, in);
+    if (s_is(in, "KEYQUERY"))
+        return s_handle_keyquery(self, in);
     s_log(self, FB_LOG_WARN, "broker unknown-command peer=%s", in->actor);
     return FB_OK;
 }
@@ -834,6 +918,12 @@ broker_t *broker_new(const broker_config_t *cfg, fb_err_t *err)
         broker_destroy(&self);
         return NULL;
     }
+    self->admission = admission_new(cfg->rate, cfg->rate_burst, cfg->max_backlog);
+    if (!self->admission) {
+        *err = FB_ERR_NOMEM;
+        broker_destroy(&self);
+        return NULL;
+    }
     self->ctx = zmq_ctx_new();
     if (self->ctx)
         self->zap = zap_start(self->ctx, cfg->store, s_zap_log, self, err);
@@ -869,6 +959,7 @@ void broker_destroy(broker_t **self_p)
     s_drop_replies(self);
     free(self->replies);
     s_certs_clear(self);
+    admission_destroy(&self->admission);
     store_destroy(&self->store);
     fb_keys_wipe(&self->keys);
     free(self);

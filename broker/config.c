@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,11 @@ void broker_config_defaults(broker_config_t *cfg)
     cfg->max_envelope = 256 * 1024;
     cfg->window = 64;
     cfg->batch_max = 256;
+    cfg->freshness_s = 300;
+    cfg->max_recipients = 64;
+    cfg->rate = 100;
+    cfg->rate_burst = 500;
+    cfg->max_backlog = 100000;
     cfg->log_level = FB_LOG_INFO;
 }
 
@@ -40,10 +46,42 @@ static fb_err_t s_string(char *dst, size_t cap, const char *value)
     return FB_OK;
 }
 
+/* The unsigned settings: name, where, and the range accepted. */
+static unsigned *s_unsigned_slot(broker_config_t *cfg, const char *name, unsigned long *min,
+                                 unsigned long *max)
+{
+    const struct {
+        const char *name;
+        size_t offset;
+        unsigned long min, max;
+    } table[] = {
+        {"window", offsetof(broker_config_t, window), 1, 1024},
+        {"batch_max", offsetof(broker_config_t, batch_max), 1, 65536},
+        {"freshness_s", offsetof(broker_config_t, freshness_s), 1, 7 * 86400},
+        {"max_recipients", offsetof(broker_config_t, max_recipients), 1, 100000},
+        {"rate", offsetof(broker_config_t, rate), 1, 10000000},
+        {"rate_burst", offsetof(broker_config_t, rate_burst), 1, 10000000},
+        {"max_backlog", offsetof(broker_config_t, max_backlog), 1, 1000000000},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(name, table[i].name) == 0) {
+            *min = table[i].min;
+            *max = table[i].max;
+            return (unsigned *)((char *)cfg + table[i].offset);
+        }
+    return NULL;
+}
+
 fb_err_t broker_config_set(broker_config_t *cfg, const char *name, const char *value)
 {
-    unsigned long v = 0;
+    unsigned long v = 0, min = 0, max = 0;
     fb_err_t rc;
+    unsigned *slot = s_unsigned_slot(cfg, name, &min, &max);
+    if (slot) {
+        if ((rc = s_number(value, min, max, &v)) == FB_OK)
+            *slot = (unsigned)v;
+        return rc;
+    }
     if (strcmp(name, "endpoint") == 0)
         return s_string(cfg->endpoint, sizeof cfg->endpoint, value);
     if (strcmp(name, "store") == 0)
@@ -53,16 +91,6 @@ fb_err_t broker_config_set(broker_config_t *cfg, const char *name, const char *v
     if (strcmp(name, "max_envelope") == 0) {
         if ((rc = s_number(value, 1024, 64ul * 1024 * 1024, &v)) == FB_OK)
             cfg->max_envelope = v;
-        return rc;
-    }
-    if (strcmp(name, "window") == 0) {
-        if ((rc = s_number(value, 1, 1024, &v)) == FB_OK)
-            cfg->window = (unsigned)v;
-        return rc;
-    }
-    if (strcmp(name, "batch_max") == 0) {
-        if ((rc = s_number(value, 1, 65536, &v)) == FB_OK)
-            cfg->batch_max = (unsigned)v;
         return rc;
     }
     if (strcmp(name, "log_level") == 0) {

@@ -2,7 +2,8 @@
  *
  * File format: one "name = value" per line, '#' starts a comment. Names are
  * those of the fields below (endpoint, store, key, max_envelope, window,
- * batch_max, log_level). Unknown names are an error, reported with the line. */
+ * batch_max, freshness_s, max_recipients, rate, rate_burst, max_backlog,
+ * log_level). Unknown names are an error, reported with the line. */
 #ifndef FLUXBUS_BROKER_CONFIG_H
 #define FLUXBUS_BROKER_CONFIG_H
 
@@ -18,6 +19,11 @@ typedef struct {
     size_t max_envelope;      /* bytes; default 262144 */
     unsigned window;          /* deliveries in flight per receiver; default 64 */
     unsigned batch_max;       /* messages per group commit; default 256 */
+    unsigned freshness_s;     /* created_at within +-this of the broker clock; default 300 */
+    unsigned max_recipients;  /* recipients + topics per message; default 64 */
+    unsigned rate;            /* SENDs per second per sender, sustained; default 100 */
+    unsigned rate_burst;      /* SENDs a sender may make at once; default 500 */
+    unsigned max_backlog;     /* undelivered deliveries per sender; default 100000 */
     fb_log_level_t log_level; /* default info */
 } broker_config_t;
 

@@ -87,6 +87,13 @@ fb_err_t notary_nack(notary_t *self, const char *to, const uint8_t *id, fb_err_t
 
 fb_err_t notary_keycert(notary_t *self, const store_key_t *key, uint8_t **out, size_t *out_len)
 {
+    return notary_keycert_for(self, key, FLUXBUS__V1__KEY_PURPOSE__KEY_PURPOSE_SIGNING, out,
+                              out_len);
+}
+
+fb_err_t notary_keycert_for(notary_t *self, const store_key_t *key, int purpose, uint8_t **out,
+                            size_t *out_len)
+{
     Fluxbus__V1__KeyCert kc = FLUXBUS__V1__KEY_CERT__INIT;
     kc.actor_id = (char *)key->actor;
     kc.key_id = (char *)key->key_id;
@@ -94,6 +101,7 @@ fb_err_t notary_keycert(notary_t *self, const store_key_t *key, uint8_t **out, s
     kc.public_key.len = FB_SIGN_PK_BYTES;
     kc.valid_from_ms = key->valid_from_ms;
     kc.valid_until_ms = key->valid_until_ms;
+    kc.purpose = (Fluxbus__V1__KeyPurpose)purpose;
     return s_sign(self, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_KEY_CERT, NULL, NULL, &kc.base, out,
                   out_len);
 }

@@ -26,7 +26,14 @@ fb_err_t notary_receipt(notary_t *self, const char *sender, const uint8_t *id, u
 fb_err_t notary_nack(notary_t *self, const char *to, const uint8_t *id, fb_err_t reason,
                      const char *detail, uint8_t **out, size_t *out_len);
 
-/* KeyCert binding key->key_id to key->actor. */
+/* KeyCert binding signing key key->key_id to key->actor (sent beside each
+ * delivery). Caller frees *out. */
 fb_err_t notary_keycert(notary_t *self, const store_key_t *key, uint8_t **out, size_t *out_len);
+
+/* KeyCert binding key->key_id to key->actor for `purpose`, a
+ * Fluxbus__V1__KeyPurpose value (KEY_PURPOSE_ENCRYPTION in a KEYANSWER).
+ * Caller frees *out. */
+fb_err_t notary_keycert_for(notary_t *self, const store_key_t *key, int purpose, uint8_t **out,
+                            size_t *out_len);
 
 #endif

@@ -33,6 +33,11 @@ static const char *const s_schema_v1 =
     "  public_key BLOB NOT NULL, valid_from_ms INTEGER NOT NULL,"
     "  valid_until_ms INTEGER NOT NULL DEFAULT 0, revoked_at_ms INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX signing_keys_actor ON signing_keys(actor);"
+    "CREATE TABLE encryption_keys ("
+    "  key_id TEXT PRIMARY KEY, actor TEXT NOT NULL REFERENCES actors(id),"
+    "  public_key BLOB NOT NULL, valid_from_ms INTEGER NOT NULL,"
+    "  valid_until_ms INTEGER NOT NULL DEFAULT 0, revoked_at_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX encryption_keys_actor ON encryption_keys(actor);"
     "CREATE TABLE mandates ("
     "  reservataire TEXT NOT NULL, bailleur TEXT NOT NULL, created_at_ms INTEGER NOT NULL,"
     "  PRIMARY KEY (reservataire, bailleur));"
@@ -70,6 +75,12 @@ typedef enum {
     Q_KEY_GET,
     Q_KEY_REVOKE,
     Q_KEY_EACH,
+    Q_KEY_END_OTHERS,
+    Q_ENC_KEY_END_OTHERS,
+    Q_ENC_KEY_ADD,
+    Q_ENC_KEY_GET,
+    Q_ENC_KEY_REVOKE,
+    Q_ENC_KEY_EACH,
     Q_MANDATE_ADD,
     Q_MANDATE_GET,
     Q_SUBSCRIBE,
@@ -88,6 +99,7 @@ typedef enum {
     Q_PENDING,
     Q_ACK,
     Q_BACKLOG,
+    Q_SENDER_BACKLOG,
     Q_EXPORT,
     Q_PURGE_CANDIDATES,
     Q_PURGE,
@@ -117,6 +129,22 @@ static const char *const s_sql[Q__COUNT] = {
                      " AND revoked_at_ms = 0",
     [Q_KEY_EACH] = "SELECT actor, key_id, public_key, valid_from_ms, valid_until_ms, revoked_at_ms"
                    " FROM signing_keys WHERE actor = ?1 ORDER BY valid_from_ms",
+    [Q_KEY_END_OTHERS] =
+        "UPDATE signing_keys SET valid_until_ms = ?3 WHERE actor = ?1 AND key_id <> ?2"
+        " AND revoked_at_ms = 0 AND (valid_until_ms = 0 OR valid_until_ms > ?3)",
+    [Q_ENC_KEY_END_OTHERS] =
+        "UPDATE encryption_keys SET valid_until_ms = ?3 WHERE actor = ?1 AND key_id <> ?2"
+        " AND revoked_at_ms = 0 AND (valid_until_ms = 0 OR valid_until_ms > ?3)",
+    [Q_ENC_KEY_ADD] =
+        "INSERT INTO encryption_keys(key_id, actor, public_key, valid_from_ms, valid_until_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_ENC_KEY_GET] = "SELECT actor, key_id, public_key, valid_from_ms, valid_until_ms,"
+                      " revoked_at_ms FROM encryption_keys WHERE key_id = ?1",
+    [Q_ENC_KEY_REVOKE] = "UPDATE encryption_keys SET revoked_at_ms = ?2 WHERE key_id = ?1"
+                         " AND revoked_at_ms = 0",
+    [Q_ENC_KEY_EACH] = "SELECT actor, key_id, public_key, valid_from_ms, valid_until_ms,"
+                       " revoked_at_ms FROM encryption_keys WHERE actor = ?1"
+                       " ORDER BY valid_from_ms",
     [Q_MANDATE_ADD] =
         "INSERT INTO mandates(reservataire, bailleur, created_at_ms) VALUES (?1, ?2, ?3)",
     [Q_MANDATE_GET] = "SELECT 1 FROM mandates WHERE reservataire = ?1 AND bailleur = ?2",
@@ -147,6 +175,10 @@ static const char *const s_sql[Q__COUNT] = {
               " AND acked_at_ms = 0",
     [Q_BACKLOG] = "SELECT recipient, count(*), min(seq) FROM deliveries WHERE acked_at_ms = 0"
                   " GROUP BY recipient ORDER BY recipient",
+    /* A revoked recipient receives nothing more: its queue no longer counts. */
+    [Q_SENDER_BACKLOG] = "SELECT count(*) FROM deliveries d JOIN messages m ON m.seq = d.seq"
+                         " JOIN actors a ON a.id = d.recipient"
+                         " WHERE d.acked_at_ms = 0 AND m.sender = ?1 AND a.revoked_at_ms = 0",
     [Q_EXPORT] = "SELECT m.seq, m.sender, m.envelope, m.receipt, m.accepted_at_ms,"
                  " k.actor, k.key_id, k.public_key, k.valid_from_ms, k.valid_until_ms,"
                  " k.revoked_at_ms, m.key_id, m.envelope_sha256, m.chain_link, m.purged_at_ms"
@@ -409,18 +441,58 @@ fb_err_t store_actor_each(store_t *self, store_actor_fn fn, void *ctx)
     return s_done(st, rc);
 }
 
-fb_err_t store_key_add(store_t *self, const store_key_t *k, const char *by)
+/* The signing and the encryption keys are two tables of the same shape; the
+ * functions below take the statement of the table and the log action. */
+
+/* Binds k to a key insertion statement; writes the log detail. */
+static sqlite3_stmt *s_key_bind(store_t *self, s_query_t q, const store_key_t *k, char *detail,
+                                size_t dlen)
 {
-    sqlite3_stmt *st = self->q[Q_KEY_ADD];
-    char detail[128];
-    snprintf(detail, sizeof detail, "key_id=%s valid_from_ms=%lld valid_until_ms=%lld", k->key_id,
+    sqlite3_stmt *st = self->q[q];
+    snprintf(detail, dlen, "key_id=%s valid_from_ms=%lld valid_until_ms=%lld", k->key_id,
              (long long)k->valid_from_ms, (long long)k->valid_until_ms);
     sqlite3_bind_text(st, 1, k->key_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, k->actor, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 3, k->public_key, FB_SIGN_PK_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, k->valid_from_ms);
     sqlite3_bind_int64(st, 5, k->valid_until_ms);
-    return s_registry_change(self, st, by, "key.add", k->actor, detail);
+    return st;
+}
+
+static fb_err_t s_key_add(store_t *self, s_query_t q, const char *action, const store_key_t *k,
+                          const char *by)
+{
+    char detail[128];
+    sqlite3_stmt *st = s_key_bind(self, q, k, detail, sizeof detail);
+    return s_registry_change(self, st, by, action, k->actor, detail);
+}
+
+/* Rotation in one transaction: insert k (statement q_add, logged as
+ * `action`), then end the actor's other live keys (q_end) at until_ms. */
+static fb_err_t s_key_rotate(store_t *self, s_query_t q_add, s_query_t q_end, const char *action,
+                             const store_key_t *k, int64_t until_ms, const char *by)
+{
+    fb_err_t rc = store_begin(self);
+    if (rc != FB_OK)
+        return rc;
+    char detail[160];
+    sqlite3_stmt *add = s_key_bind(self, q_add, k, detail, sizeof detail);
+    rc = s_done(add, sqlite3_step(add));
+    if (rc == FB_OK)
+        rc = s_log(self, by, action, k->actor, detail);
+    sqlite3_stmt *end = self->q[q_end];
+    sqlite3_bind_text(end, 1, k->actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(end, 2, k->key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(end, 3, until_ms);
+    rc = rc == FB_OK ? s_done(end, sqlite3_step(end)) : (s_done(end, SQLITE_DONE), rc);
+    snprintf(detail, sizeof detail, "other keys valid until %lld (overlap with %s)",
+             (long long)until_ms, k->key_id);
+    if (rc == FB_OK)
+        rc = s_log(self, by, "key.rotate", k->actor, detail);
+    if (rc == FB_OK)
+        return store_commit(self);
+    store_rollback(self);
+    return rc;
 }
 
 static void s_key_row(sqlite3_stmt *st, store_key_t *out)
@@ -433,9 +505,9 @@ static void s_key_row(sqlite3_stmt *st, store_key_t *out)
     out->revoked_at_ms = sqlite3_column_int64(st, 5);
 }
 
-fb_err_t store_key_get(store_t *self, const char *key_id, store_key_t *out)
+static fb_err_t s_key_get(store_t *self, s_query_t q, const char *key_id, store_key_t *out)
 {
-    sqlite3_stmt *st = self->q[Q_KEY_GET];
+    sqlite3_stmt *st = self->q[q];
     sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
@@ -444,17 +516,19 @@ fb_err_t store_key_get(store_t *self, const char *key_id, store_key_t *out)
     return err == FB_OK && rc == SQLITE_DONE ? FB_ERR_NOT_FOUND : err;
 }
 
-fb_err_t store_key_revoke(store_t *self, const char *key_id, int64_t at_ms, const char *by)
+static fb_err_t s_key_revoke(store_t *self, s_query_t q, const char *action, const char *key_id,
+                             int64_t at_ms, const char *by)
 {
-    sqlite3_stmt *st = self->q[Q_KEY_REVOKE];
+    sqlite3_stmt *st = self->q[q];
     sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, at_ms);
-    return s_registry_change(self, st, by, "key.revoke", key_id, "");
+    return s_registry_change(self, st, by, action, key_id, "");
 }
 
-fb_err_t store_key_each(store_t *self, const char *actor, store_key_fn fn, void *ctx)
+static fb_err_t s_key_each(store_t *self, s_query_t q, const char *actor, store_key_fn fn,
+                           void *ctx)
 {
-    sqlite3_stmt *st = self->q[Q_KEY_EACH];
+    sqlite3_stmt *st = self->q[q];
     sqlite3_bind_text(st, 1, actor, -1, SQLITE_STATIC);
     int rc;
     store_key_t k;
@@ -463,6 +537,89 @@ fb_err_t store_key_each(store_t *self, const char *actor, store_key_fn fn, void 
         fn(ctx, &k);
     }
     return s_done(st, rc);
+}
+
+fb_err_t store_key_add(store_t *self, const store_key_t *k, const char *by)
+{
+    return s_key_add(self, Q_KEY_ADD, "key.add", k, by);
+}
+
+fb_err_t store_key_rotate(store_t *self, const store_key_t *k, int64_t others_until_ms,
+                          const char *by)
+{
+    return s_key_rotate(self, Q_KEY_ADD, Q_KEY_END_OTHERS, "key.add", k, others_until_ms, by);
+}
+
+fb_err_t store_key_get(store_t *self, const char *key_id, store_key_t *out)
+{
+    return s_key_get(self, Q_KEY_GET, key_id, out);
+}
+
+fb_err_t store_key_revoke(store_t *self, const char *key_id, int64_t at_ms, const char *by)
+{
+    return s_key_revoke(self, Q_KEY_REVOKE, "key.revoke", key_id, at_ms, by);
+}
+
+fb_err_t store_key_each(store_t *self, const char *actor, store_key_fn fn, void *ctx)
+{
+    return s_key_each(self, Q_KEY_EACH, actor, fn, ctx);
+}
+
+bool store_key_valid_at(const store_key_t *k, int64_t now_ms)
+{
+    bool revoked = k->revoked_at_ms && now_ms >= k->revoked_at_ms;
+    bool expired = k->valid_until_ms && now_ms > k->valid_until_ms;
+    return !revoked && !expired && now_ms >= k->valid_from_ms;
+}
+
+fb_err_t store_enc_key_add(store_t *self, const store_key_t *k, const char *by)
+{
+    return s_key_add(self, Q_ENC_KEY_ADD, "enc_key.add", k, by);
+}
+
+fb_err_t store_enc_key_rotate(store_t *self, const store_key_t *k, int64_t others_until_ms,
+                              const char *by)
+{
+    return s_key_rotate(self, Q_ENC_KEY_ADD, Q_ENC_KEY_END_OTHERS, "enc_key.add", k,
+                        others_until_ms, by);
+}
+
+fb_err_t store_enc_key_get(store_t *self, const char *key_id, store_key_t *out)
+{
+    return s_key_get(self, Q_ENC_KEY_GET, key_id, out);
+}
+
+fb_err_t store_enc_key_revoke(store_t *self, const char *key_id, int64_t at_ms, const char *by)
+{
+    return s_key_revoke(self, Q_ENC_KEY_REVOKE, "enc_key.revoke", key_id, at_ms, by);
+}
+
+fb_err_t store_enc_key_each(store_t *self, const char *actor, store_key_fn fn, void *ctx)
+{
+    return s_key_each(self, Q_ENC_KEY_EACH, actor, fn, ctx);
+}
+
+typedef struct {
+    int64_t now_ms;
+    store_key_t *out;
+    bool found;
+} s_current_t;
+
+/* Keys come in valid_from order: the last valid one seen is the latest. */
+static void s_on_enc_key(void *ctx, const store_key_t *k)
+{
+    s_current_t *c = ctx;
+    if (store_key_valid_at(k, c->now_ms)) {
+        *c->out = *k;
+        c->found = true;
+    }
+}
+
+fb_err_t store_enc_key_current(store_t *self, const char *actor, int64_t now_ms, store_key_t *out)
+{
+    s_current_t c = {now_ms, out, false};
+    fb_err_t rc = store_enc_key_each(self, actor, s_on_enc_key, &c);
+    return rc == FB_OK && !c.found ? FB_ERR_NOT_FOUND : rc;
 }
 
 fb_err_t store_mandate_add(store_t *self, const char *reservataire, const char *bailleur,
@@ -669,6 +826,15 @@ fb_err_t store_backlog(store_t *self, store_backlog_fn fn, void *ctx)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         fn(ctx, (const char *)sqlite3_column_text(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
            (uint64_t)sqlite3_column_int64(st, 2));
+    return s_done(st, rc);
+}
+
+fb_err_t store_sender_backlog(store_t *self, const char *sender, uint64_t *out)
+{
+    sqlite3_stmt *st = self->q[Q_SENDER_BACKLOG];
+    sqlite3_bind_text(st, 1, sender, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
     return s_done(st, rc);
 }
 

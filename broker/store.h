@@ -1,7 +1,8 @@
 /* store.h - the broker's durable state in one SQLite file (WAL,
- * synchronous=FULL): the actor registry, accepted messages with their
- * receipts and audit chain links, per-recipient delivery queues, durable
- * subscriptions, and the retention purge with its log.
+ * synchronous=FULL): the actor registry (actors, signing and encryption
+ * keys, mandates), accepted messages with their receipts and audit chain
+ * links, per-recipient delivery queues, durable subscriptions, and the
+ * retention purge with its log.
  *
  * This module is the only one that knows SQL. Functions are named for what
  * they mean to the bus; all return fb_err_t (FB_ERR_STORE on a database
@@ -31,6 +32,8 @@ typedef struct {
     int64_t revoked_at_ms; /* 0 = active */
 } store_actor_t;
 
+/* A registered key: a signing key (Ed25519) or an encryption key (X25519);
+ * both are 32 bytes and named by fb_key_id() of the public key. */
 typedef struct {
     char actor[FB_ACTOR_MAX];
     char key_id[FB_KEY_ID_CHARS + 1];
@@ -39,6 +42,7 @@ typedef struct {
     int64_t valid_until_ms; /* 0 = no end */
     int64_t revoked_at_ms;  /* 0 = not revoked */
 } store_key_t;
+_Static_assert(FB_ENC_KEY_BYTES == FB_SIGN_PK_BYTES, "store_key_t holds both kinds of keys");
 
 /* A message as accepted, to be written by store_put. */
 typedef struct {
@@ -79,10 +83,35 @@ typedef void (*store_actor_fn)(void *ctx, const store_actor_t *actor);
 fb_err_t store_actor_each(store_t *self, store_actor_fn fn, void *ctx);
 
 fb_err_t store_key_add(store_t *self, const store_key_t *key, const char *by);
+/* Rotation in one transaction: adds key, and ends the actor's other live
+ * signing keys at others_until_ms (the overlap during which both verify),
+ * unless they already end sooner. */
+fb_err_t store_key_rotate(store_t *self, const store_key_t *key, int64_t others_until_ms,
+                          const char *by);
 fb_err_t store_key_get(store_t *self, const char *key_id, store_key_t *out);
 fb_err_t store_key_revoke(store_t *self, const char *key_id, int64_t at_ms, const char *by);
 typedef void (*store_key_fn)(void *ctx, const store_key_t *key);
 fb_err_t store_key_each(store_t *self, const char *actor, store_key_fn fn, void *ctx);
+
+/* True when `key` may be used at now_ms: not revoked by then, now_ms within
+ * [valid_from_ms, valid_until_ms] (no end when valid_until_ms is 0). */
+bool store_key_valid_at(const store_key_t *key, int64_t now_ms);
+
+/* Encryption keys (X25519: others seal household data for the actor), in a
+ * table of their own; each change is logged like the signing keys'
+ * ("enc_key.add", "enc_key.revoke"). store_enc_key_each lists an actor's
+ * keys in valid_from order. */
+fb_err_t store_enc_key_add(store_t *self, const store_key_t *key, const char *by);
+/* As store_key_rotate, for the actor's encryption keys. */
+fb_err_t store_enc_key_rotate(store_t *self, const store_key_t *key, int64_t others_until_ms,
+                              const char *by);
+fb_err_t store_enc_key_get(store_t *self, const char *key_id, store_key_t *out);
+fb_err_t store_enc_key_revoke(store_t *self, const char *key_id, int64_t at_ms, const char *by);
+fb_err_t store_enc_key_each(store_t *self, const char *actor, store_key_fn fn, void *ctx);
+
+/* The actor's current encryption key: valid at now_ms (store_key_valid_at),
+ * the latest valid_from among those. FB_ERR_NOT_FOUND when it has none. */
+fb_err_t store_enc_key_current(store_t *self, const char *actor, int64_t now_ms, store_key_t *out);
 
 /* Réservataire `reservataire` delegates designation on its contingent to
  * bailleur `bailleur` (gestion déléguée). */
@@ -134,6 +163,10 @@ fb_err_t store_mark_acked(store_t *self, const char *recipient, uint64_t seq, in
 typedef void (*store_backlog_fn)(void *ctx, const char *recipient, uint64_t pending,
                                  uint64_t oldest_seq);
 fb_err_t store_backlog(store_t *self, store_backlog_fn fn, void *ctx);
+
+/* Deliveries of sender's messages not yet acknowledged by their (still
+ * active) recipients. */
+fb_err_t store_sender_backlog(store_t *self, const char *sender, uint64_t *out);
 
 /* One stored message as the audit sees it. Pointers are valid during the
  * callback only; a blob missing from the row is NULL with length 0. */

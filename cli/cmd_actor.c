@@ -5,8 +5,9 @@
  * Owns: the accepted forms of actor ids, role names and INSEE codes on the
  * command line, and the checks made before a change (the key file belongs to
  * the actor, nothing is registered twice, mandate parties hold the right
- * roles). Does not own: SQL and the registry_log rows (store.c), who may send
- * what (router.c).
+ * roles). A key file gives an actor's signing key and, when it has one, its
+ * encryption key; both are registered, listed and revoked together. Does not own: SQL and the
+ * registry_log rows (store.c), who may send what (router.c).
  *
  * Each subcommand is a row of s_subs: its options, a check step run before
  * the store is opened (so a bad command line never creates a store file) and
@@ -21,13 +22,14 @@
 
 /* The option values, then what the check step derives from them. */
 typedef struct {
-    const char *store, *id, *roles, *territories, *key_file, *valid_until, *key_id;
+    const char *store, *id, *roles, *territories, *key_file, *valid_until, *key_id, *overlap;
     const char *reservataire, *bailleur;
     bool json;
     char by[64];
     char role_list[STORE_LIST_MAX];
     char territory_list[STORE_LIST_MAX];
     int64_t valid_until_ms; /* 0 = no end */
+    int64_t overlap_ms;     /* key-add --overlap: how long the other keys still verify */
     fb_keys_t key;          /* from --key, public halves only */
 } s_args_t;
 
@@ -51,6 +53,7 @@ typedef struct {
 #define O_RESERVATAIRE {"reservataire", required_argument, NULL, 'R'}
 #define O_BAILLEUR {"bailleur", required_argument, NULL, 'B'}
 #define O_JSON {"json", no_argument, NULL, 'j'}
+#define O_OVERLAP {"overlap", required_argument, NULL, 'o'}
 /* clang-format on */
 
 /* ---- what an actor id, a role, an INSEE code look like ------------------- */
@@ -221,8 +224,32 @@ static const char *s_format_time(int64_t ms, char *buf, size_t len)
 /* ---- checks before the store is opened ----------------------------------- */
 
 /* Parses --valid-until and loads the public key file of actor a->id. */
+/* A duration: digits and a unit s, m, h or d ("7d", "12h", "90s"). */
+static bool s_parse_duration(const char *text, int64_t *out_ms)
+{
+    char *end = NULL;
+    long long n = strtoll(text, &end, 10);
+    static const struct {
+        char unit;
+        int64_t ms;
+    } units[] = {{'s', 1000}, {'m', 60000}, {'h', 3600000}, {'d', 86400000}};
+    if (end == text || n < 0 || n > 3650LL * 24 * 3600 || !end[0] || end[1])
+        return false;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (*end == units[i].unit) {
+            *out_ms = n * units[i].ms;
+            return true;
+        }
+    return false;
+}
+
 static int s_check_key(const char *cmd, s_args_t *a)
 {
+    if (a->overlap && !s_parse_duration(a->overlap, &a->overlap_ms))
+        return common_fail(cmd, EXIT_USAGE,
+                           "--overlap: \"%s\" is not a duration (a number and s, m, h or d: "
+                           "7d, 12h)",
+                           a->overlap);
     if (a->valid_until && !s_parse_time(a->valid_until, &a->valid_until_ms))
         return common_fail(cmd, EXIT_USAGE,
                            "--valid-until: \"%s\" is neither ms since the epoch nor an ISO 8601 "
@@ -270,25 +297,88 @@ static int s_store_failed(const char *cmd, const char *subject, fb_err_t err)
     return common_fail(cmd, common_exit_code(err), "%s: %s", subject, fb_err_str(err));
 }
 
-/* Fails unless a->key's signing key is new to the registry. */
-static int s_check_key_is_new(const char *cmd, store_t *store, const s_args_t *a)
+/* Looks key_id up among the signing keys, then the encryption keys; *kind
+ * says where it was found ("signing" or "encryption"). */
+static fb_err_t s_find_key(store_t *store, const char *key_id, store_key_t *out, const char **kind)
 {
-    store_key_t old;
-    fb_err_t err = store_key_get(store, a->key.key_id, &old);
-    if (err == FB_OK)
-        return common_fail(cmd, EXIT_INPUT, "%s: key %s is already registered to %s", a->key_file,
-                           old.key_id, old.actor);
-    return err == FB_ERR_NOT_FOUND ? EXIT_OK : s_store_failed(cmd, a->key.key_id, err);
+    *kind = "signing";
+    fb_err_t err = store_key_get(store, key_id, out);
+    if (err == FB_ERR_NOT_FOUND) {
+        *kind = "encryption";
+        err = store_enc_key_get(store, key_id, out);
+    }
+    return err;
 }
 
-/* Registers a->key's signing key, valid from now. */
+/* Fails unless a->key's signing key, and its encryption key if it has one,
+ * are new to the registry (a key id names one key, whatever its kind). */
+static int s_check_key_is_new(const char *cmd, store_t *store, const s_args_t *a)
+{
+    const char *ids[2] = {a->key.key_id, a->key.has_enc ? a->key.enc_key_id : NULL};
+    for (size_t i = 0; i < 2 && ids[i]; i++) {
+        store_key_t old;
+        const char *kind = NULL;
+        fb_err_t err = s_find_key(store, ids[i], &old, &kind);
+        if (err == FB_OK)
+            return common_fail(cmd, EXIT_INPUT, "%s: %s key %s is already registered to %s",
+                               a->key_file, kind, old.key_id, old.actor);
+        if (err != FB_ERR_NOT_FOUND)
+            return s_store_failed(cmd, ids[i], err);
+    }
+    return EXIT_OK;
+}
+
+/* Registers a->key's signing key, valid from now; with --overlap, the
+ * actor's other keys end when the overlap does. */
 static fb_err_t s_add_signing_key(store_t *store, const s_args_t *a)
 {
-    store_key_t key = {.valid_from_ms = fb_now_ms(), .valid_until_ms = a->valid_until_ms};
+    int64_t now = fb_now_ms();
+    store_key_t key = {.valid_from_ms = now, .valid_until_ms = a->valid_until_ms};
     snprintf(key.actor, sizeof key.actor, "%s", a->key.actor);
     snprintf(key.key_id, sizeof key.key_id, "%s", a->key.key_id);
     memcpy(key.public_key, a->key.sign_pk, sizeof key.public_key);
+    if (a->overlap)
+        return store_key_rotate(store, &key, now + a->overlap_ms, a->by);
     return store_key_add(store, &key, a->by);
+}
+
+/* Registers a->key's encryption key, valid from now (with --overlap, as for
+ * signing keys); nothing to do for a key file without one. */
+static fb_err_t s_add_encryption_key(store_t *store, const s_args_t *a)
+{
+    if (!a->key.has_enc)
+        return FB_OK;
+    int64_t now = fb_now_ms();
+    store_key_t key = {.valid_from_ms = now, .valid_until_ms = a->valid_until_ms};
+    snprintf(key.actor, sizeof key.actor, "%s", a->key.actor);
+    snprintf(key.key_id, sizeof key.key_id, "%s", a->key.enc_key_id);
+    memcpy(key.public_key, a->key.enc_pk, sizeof key.public_key);
+    if (a->overlap)
+        return store_enc_key_rotate(store, &key, now + a->overlap_ms, a->by);
+    return store_enc_key_add(store, &key, a->by);
+}
+
+/* Both keys of a->key (see s_add_signing_key, s_add_encryption_key), in two
+ * transactions. `added` says what was done before (NULL: nothing); on
+ * failure the message says precisely what is missing. */
+static int s_add_keys(const char *cmd, store_t *store, const s_args_t *a, const char *added)
+{
+    const char *enc = a->key.has_enc ? a->key.enc_key_id : "-";
+    fb_err_t err = s_add_signing_key(store, a);
+    if (err != FB_OK && !added)
+        return s_store_failed(cmd, a->key.key_id, err);
+    if (err != FB_OK)
+        return common_fail(cmd, common_exit_code(err),
+                           "%s, but not its signing key %s nor its encryption key %s: %s (add "
+                           "them with fluxbus actor key-add)",
+                           added, a->key.key_id, enc, fb_err_str(err));
+    err = s_add_encryption_key(store, a);
+    if (err != FB_OK)
+        return common_fail(cmd, common_exit_code(err),
+                           "signing key %s of %s was added, but not its encryption key %s: %s "
+                           "(make a new key file with fluxbus keygen --rotate and key-add it)",
+                           a->key.key_id, a->id, enc, fb_err_str(err));
+    return EXIT_OK;
 }
 
 /* Gets an active actor that holds `role`. */
@@ -312,9 +402,10 @@ static const char s_add_help[] =
     "usage: fluxbus actor add --store DB --id ACTOR --role R[,R...] --key FILE.pub\n"
     "                         [--territory INSEE[,INSEE...]] [--valid-until TIME]\n"
     "\n"
-    "Registers an actor: its roles, territories and transport (CURVE) key, and its\n"
-    "signing key, valid from now. Both come from the actor's public key file, whose\n"
-    "actor must be ACTOR.\n"
+    "Registers an actor: its roles, territories and transport (CURVE) key, its\n"
+    "signing key and, when the key file has one, its encryption key (X25519, for\n"
+    "household data sealed for it), both valid from now. All come from the\n"
+    "actor's public key file, whose actor must be ACTOR.\n"
     "\n"
     "options:\n"
     "  --id ACTOR        bailleur:<SIREN>, reservataire:<slug>, commune:<INSEE>, sne,\n"
@@ -325,9 +416,9 @@ static const char s_add_help[] =
     "  --key FILE.pub    the actor's public key file (from fluxbus keygen)\n"
     "  --territory LIST  INSEE codes of its territory (default for commune:<INSEE>:\n"
     "                    that INSEE code)\n"
-    "  --valid-until T   end of the signing key's validity: ms since the epoch, or\n"
-    "                    ISO 8601, UTC unless an offset is given (2026-12-31 is\n"
-    "                    00:00 UTC; 2026-12-31T18:00:00+01:00)\n"
+    "  --valid-until T   end of the keys' validity: ms since the epoch, or ISO 8601,\n"
+    "                    UTC unless an offset is given (2026-12-31 is 00:00 UTC;\n"
+    "                    2026-12-31T18:00:00+01:00)\n"
     "  -h, --help        this help\n";
 
 static int s_add(const char *cmd, store_t *store, s_args_t *a)
@@ -356,16 +447,17 @@ static int s_add(const char *cmd, store_t *store, s_args_t *a)
     err = store_actor_add(store, &actor, a->by);
     if (err != FB_OK)
         return s_store_failed(cmd, a->id, err);
-    /* Two store transactions: say precisely what is left if the second fails. */
-    err = s_add_signing_key(store, a);
-    if (err != FB_OK)
-        return common_fail(cmd, common_exit_code(err),
-                           "%s was added, but not its signing key %s: %s (add it with fluxbus "
-                           "actor key-add)",
-                           a->id, a->key.key_id, fb_err_str(err));
+    /* Separate store transactions: say precisely what is left if one fails. */
+    char done[FB_ACTOR_MAX + 32];
+    snprintf(done, sizeof done, "%s was added", a->id);
+    rc = s_add_keys(cmd, store, a, done);
+    if (rc != EXIT_OK)
+        return rc;
     char until[32];
-    common_note(cmd, "added %s roles=%s territories=%s key_id=%s valid_until=%s by=%s", a->id,
-                a->role_list, a->territory_list[0] ? a->territory_list : "-", a->key.key_id,
+    common_note(cmd,
+                "added %s roles=%s territories=%s key_id=%s encrypt_key_id=%s valid_until=%s by=%s",
+                a->id, a->role_list, a->territory_list[0] ? a->territory_list : "-", a->key.key_id,
+                a->key.has_enc ? a->key.enc_key_id : "-",
                 s_format_time(a->valid_until_ms, until, sizeof until), a->by);
     return EXIT_OK;
 }
@@ -375,18 +467,23 @@ static int s_add(const char *cmd, store_t *store, s_args_t *a)
 static const char s_list_help[] =
     "usage: fluxbus actor list --store DB [--json]\n"
     "\n"
-    "Lists the registered actors: id, roles, territories, state (active or revoked)\n"
-    "and signing key ids, each followed by its state when it is not active\n"
-    "(revoked, expired, or future).\n"
+    "Lists the registered actors: id, roles, territories, state (active or revoked),\n"
+    "signing key ids and encryption key ids, each followed by its state when it is\n"
+    "not active (revoked, expired, or future).\n"
     "\n"
     "options:\n"
     "  --json            one JSON object per actor and line instead of the table\n"
     "  -h, --help        this help\n";
 
+/* The signing or the encryption keys of one actor, as listed. */
+typedef struct {
+    char text[1024]; /* "kid,kid(revoked)" */
+    json_t *json;
+} s_key_col_t;
+
 typedef struct {
     store_actor_t actor;
-    char keys[1024]; /* "kid,kid(revoked)" */
-    json_t *keys_json;
+    s_key_col_t keys, enc_keys;
 } s_row_t;
 
 typedef struct {
@@ -410,8 +507,9 @@ static void s_on_actor(void *ctx, const store_actor_t *actor)
     }
     s_row_t *row = &t->rows[t->n++];
     row->actor = *actor;
-    row->keys[0] = '\0';
-    row->keys_json = json_array();
+    row->keys.text[0] = row->enc_keys.text[0] = '\0';
+    row->keys.json = json_array();
+    row->enc_keys.json = json_array();
 }
 
 static const char *s_key_state(const store_key_t *k, int64_t now)
@@ -425,15 +523,15 @@ static const char *s_key_state(const store_key_t *k, int64_t now)
 
 static void s_on_key(void *ctx, const store_key_t *k)
 {
-    s_row_t *row = ctx;
+    s_key_col_t *col = ctx;
     const char *state = s_key_state(k, fb_now_ms());
     bool active = strcmp(state, "active") == 0;
-    size_t n = strlen(row->keys);
-    snprintf(row->keys + n, sizeof row->keys - n, "%s%s%s%s%s", n ? "," : "", k->key_id,
+    size_t n = strlen(col->text);
+    snprintf(col->text + n, sizeof col->text - n, "%s%s%s%s%s", n ? "," : "", k->key_id,
              active ? "" : "(", active ? "" : state, active ? "" : ")");
     json_t *json = common_json_key(k);
     json_object_set_new(json, "state", json_string(state));
-    json_array_append_new(row->keys_json, json);
+    json_array_append_new(col->json, json);
 }
 
 /* JSON array of the items of a comma-separated list. */
@@ -453,12 +551,13 @@ static bool s_print_row_json(const s_row_t *row)
 {
     const store_actor_t *ac = &row->actor;
     return common_print_json(
-        stdout, json_pack("{s:s, s:o, s:o, s:s, s:o, s:I, s:I, s:O}", "id", ac->id, "roles",
-                          s_json_list(ac->roles), "territories", s_json_list(ac->territories),
-                          "state", ac->revoked_at_ms ? "revoked" : "active", "transport_key_hex",
-                          common_json_hex(ac->transport_key, sizeof ac->transport_key),
-                          "created_at_ms", (json_int_t)ac->created_at_ms, "revoked_at_ms",
-                          (json_int_t)ac->revoked_at_ms, "keys", row->keys_json));
+        stdout,
+        json_pack("{s:s, s:o, s:o, s:s, s:o, s:I, s:I, s:O, s:O}", "id", ac->id, "roles",
+                  s_json_list(ac->roles), "territories", s_json_list(ac->territories), "state",
+                  ac->revoked_at_ms ? "revoked" : "active", "transport_key_hex",
+                  common_json_hex(ac->transport_key, sizeof ac->transport_key), "created_at_ms",
+                  (json_int_t)ac->created_at_ms, "revoked_at_ms", (json_int_t)ac->revoked_at_ms,
+                  "keys", row->keys.json, "encryption_keys", row->enc_keys.json));
 }
 
 static void s_print_table(const s_rows_t *t)
@@ -470,13 +569,19 @@ static void s_print_table(const s_rows_t *t)
         w_roles = (int)strlen(ac->roles) > w_roles ? (int)strlen(ac->roles) : w_roles;
         w_terr = (int)strlen(ac->territories) > w_terr ? (int)strlen(ac->territories) : w_terr;
     }
-    printf("%-*s  %-*s  %-*s  %-7s  %s\n", w_id, "ID", w_roles, "ROLES", w_terr, "TERRITORIES",
-           "STATE", "KEYS");
+    int w_keys = 4;
+    for (size_t i = 0; i < t->n; i++)
+        if ((int)strlen(t->rows[i].keys.text) > w_keys)
+            w_keys = (int)strlen(t->rows[i].keys.text);
+    printf("%-*s  %-*s  %-*s  %-7s  %-*s  %s\n", w_id, "ID", w_roles, "ROLES", w_terr,
+           "TERRITORIES", "STATE", w_keys, "KEYS", "ENCRYPTION KEYS");
     for (size_t i = 0; i < t->n; i++) {
         const s_row_t *row = &t->rows[i];
-        printf("%-*s  %-*s  %-*s  %-7s  %s\n", w_id, row->actor.id, w_roles, row->actor.roles,
+        printf("%-*s  %-*s  %-*s  %-7s  %-*s  %s\n", w_id, row->actor.id, w_roles, row->actor.roles,
                w_terr, row->actor.territories[0] ? row->actor.territories : "-",
-               row->actor.revoked_at_ms ? "revoked" : "active", row->keys[0] ? row->keys : "-");
+               row->actor.revoked_at_ms ? "revoked" : "active", w_keys,
+               row->keys.text[0] ? row->keys.text : "-",
+               row->enc_keys.text[0] ? row->enc_keys.text : "-");
     }
 }
 
@@ -484,8 +589,11 @@ static int s_list(const char *cmd, store_t *store, s_args_t *a)
 {
     s_rows_t t = {0};
     fb_err_t err = store_actor_each(store, s_on_actor, &t);
-    for (size_t i = 0; err == FB_OK && i < t.n; i++)
-        err = store_key_each(store, t.rows[i].actor.id, s_on_key, &t.rows[i]);
+    for (size_t i = 0; err == FB_OK && i < t.n; i++) {
+        err = store_key_each(store, t.rows[i].actor.id, s_on_key, &t.rows[i].keys);
+        if (err == FB_OK)
+            err = store_enc_key_each(store, t.rows[i].actor.id, s_on_key, &t.rows[i].enc_keys);
+    }
     if (err == FB_OK && t.nomem)
         err = FB_ERR_NOMEM;
     int rc = err == FB_OK ? EXIT_OK : s_store_failed(cmd, a->store, err);
@@ -494,7 +602,8 @@ static int s_list(const char *cmd, store_t *store, s_args_t *a)
     for (size_t i = 0; i < t.n; i++) {
         if (rc == EXIT_OK && a->json && !s_print_row_json(&t.rows[i]))
             rc = common_fail(cmd, EXIT_INPUT, "cannot write the output");
-        json_decref(t.rows[i].keys_json);
+        json_decref(t.rows[i].keys.json);
+        json_decref(t.rows[i].enc_keys.json);
     }
     free(t.rows);
     return rc;
@@ -505,8 +614,9 @@ static int s_list(const char *cmd, store_t *store, s_args_t *a)
 static const char s_revoke_help[] =
     "usage: fluxbus actor revoke --store DB --id ACTOR\n"
     "\n"
-    "Revokes an actor and every signing key it holds: the broker refuses its\n"
-    "connections and its messages from then on. Already revoked: nothing changes.\n"
+    "Revokes an actor and every signing and encryption key it holds: the broker\n"
+    "refuses its connections and its messages from then on, and nothing can be\n"
+    "sealed for it any more. Already revoked: nothing changes.\n"
     "\n"
     "options:\n"
     "  --id ACTOR        the actor to revoke\n"
@@ -515,6 +625,7 @@ static const char s_revoke_help[] =
 typedef struct {
     char (*ids)[FB_KEY_ID_CHARS + 1];
     size_t n, cap;
+    size_t n_signing; /* ids[0..n_signing) are signing keys, the rest encryption keys */
     bool nomem;
 } s_key_ids_t;
 
@@ -546,13 +657,17 @@ static int s_revoke(const char *cmd, store_t *store, s_args_t *a)
     /* Keys are listed before any change: no write under an open read. */
     if (err == FB_OK)
         err = store_key_each(store, a->id, s_on_live_key, &keys);
+    keys.n_signing = keys.n;
+    if (err == FB_OK)
+        err = store_enc_key_each(store, a->id, s_on_live_key, &keys);
     if (err == FB_OK && keys.nomem)
         err = FB_ERR_NOMEM;
     if (err == FB_OK && !actor.revoked_at_ms)
         err = store_actor_revoke(store, a->id, now, a->by);
     char done[1024] = "";
     for (size_t i = 0; err == FB_OK && i < keys.n; i++) {
-        err = store_key_revoke(store, keys.ids[i], now, a->by);
+        err = i < keys.n_signing ? store_key_revoke(store, keys.ids[i], now, a->by)
+                                 : store_enc_key_revoke(store, keys.ids[i], now, a->by);
         size_t n = strlen(done);
         snprintf(done + n, sizeof done - n, "%s%s", n ? "," : "", keys.ids[i]);
     }
@@ -570,20 +685,26 @@ static int s_revoke(const char *cmd, store_t *store, s_args_t *a)
 
 static const char s_key_add_help[] =
     "usage: fluxbus actor key-add --store DB --id ACTOR --key FILE.pub\n"
-    "                             [--valid-until TIME]\n"
+    "                             [--valid-until TIME] [--overlap DURATION]\n"
     "\n"
-    "Adds another signing key to an active actor, valid from now. Key rotation:\n"
+    "Adds the signing key and, when the file has one, the encryption key of\n"
+    "FILE.pub to an active actor, valid from now. Key rotation:\n"
     "  fluxbus keygen --actor ACTOR --out new.key --rotate old.key   (actor's host)\n"
-    "  fluxbus actor key-add --id ACTOR --key new.key.pub            (broker host)\n"
-    "then switch the actor to new.key and key-revoke the old key id. Only the\n"
-    "signing key is taken from FILE.pub: the registered transport (CURVE) key does\n"
-    "not change, which is why --rotate keeps it in the new file.\n"
+    "  fluxbus actor key-add --id ACTOR --key new.key.pub --overlap 7d (broker host)\n"
+    "then switch the actor to new.key within the overlap: both keys verify during\n"
+    "it, after it the old keys (signing and encryption) are refused. Without\n"
+    "--overlap the old keys stay valid until you key-revoke them. From then on\n"
+    "the broker hands out the newest encryption key to those who seal for ACTOR.\n"
+    "The registered transport (CURVE) key does not change, which is why --rotate\n"
+    "keeps it in the new file.\n"
     "\n"
     "options:\n"
     "  --id ACTOR        the actor the key is for (the key file's actor)\n"
-    "  --key FILE.pub    public key file holding the new signing key\n"
+    "  --key FILE.pub    public key file holding the new keys\n"
     "  --valid-until T   end of validity: ms since the epoch, or ISO 8601 (UTC\n"
     "                    unless an offset is given)\n"
+    "  --overlap D       end the actor's other signing and encryption keys after D\n"
+    "                    (s, m, h, d: 7d, 12h); keys that end sooner keep their end\n"
     "  -h, --help        this help\n";
 
 static int s_key_add(const char *cmd, store_t *store, s_args_t *a)
@@ -594,12 +715,16 @@ static int s_key_add(const char *cmd, store_t *store, s_args_t *a)
         rc = s_check_key_is_new(cmd, store, a);
     if (rc != EXIT_OK)
         return rc;
-    fb_err_t err = s_add_signing_key(store, a);
-    if (err != FB_OK)
-        return s_store_failed(cmd, a->key.key_id, err);
+    rc = s_add_keys(cmd, store, a, NULL);
+    if (rc != EXIT_OK)
+        return rc;
     char until[32];
-    common_note(cmd, "added key_id=%s to %s valid_until=%s by=%s", a->key.key_id, a->id,
+    common_note(cmd, "added key_id=%s encrypt_key_id=%s to %s valid_until=%s by=%s", a->key.key_id,
+                a->key.has_enc ? a->key.enc_key_id : "-", a->id,
                 s_format_time(a->valid_until_ms, until, sizeof until), a->by);
+    if (a->overlap)
+        common_note(cmd, "%s's other keys are valid until %s, then are refused", a->id,
+                    s_format_time(fb_now_ms() + a->overlap_ms, until, sizeof until));
     if (memcmp(actor.transport_key, a->key.curve_pk, sizeof actor.transport_key) != 0)
         common_note(cmd,
                     "note: %s has another transport key than the registered one, so %s "
@@ -611,8 +736,10 @@ static int s_key_add(const char *cmd, store_t *store, s_args_t *a)
 static const char s_key_revoke_help[] =
     "usage: fluxbus actor key-revoke --store DB --key-id KID\n"
     "\n"
-    "Revokes one signing key: messages signed with it are refused from now on.\n"
-    "Already revoked: nothing changes.\n"
+    "Revokes one key, signing or encryption: messages signed with a revoked\n"
+    "signing key are refused from now on; a revoked encryption key is no longer\n"
+    "handed out, and Designations sealed for it are refused. Already revoked:\n"
+    "nothing changes.\n"
     "\n"
     "options:\n"
     "  --key-id KID      the key id (16 hex digits, see fluxbus actor list)\n"
@@ -621,16 +748,19 @@ static const char s_key_revoke_help[] =
 static int s_key_revoke(const char *cmd, store_t *store, s_args_t *a)
 {
     store_key_t key;
-    fb_err_t err = store_key_get(store, a->key_id, &key);
+    const char *kind = NULL;
+    fb_err_t err = s_find_key(store, a->key_id, &key, &kind);
     if (err == FB_OK && key.revoked_at_ms) {
-        common_note(cmd, "key %s of %s was already revoked", key.key_id, key.actor);
+        common_note(cmd, "%s key %s of %s was already revoked", kind, key.key_id, key.actor);
         return EXIT_OK;
     }
     if (err == FB_OK)
-        err = store_key_revoke(store, a->key_id, fb_now_ms(), a->by);
+        err = strcmp(kind, "signing") == 0
+                  ? store_key_revoke(store, a->key_id, fb_now_ms(), a->by)
+                  : store_enc_key_revoke(store, a->key_id, fb_now_ms(), a->by);
     if (err != FB_OK)
         return s_store_failed(cmd, a->key_id, err);
-    common_note(cmd, "revoked key_id=%s of %s by=%s", key.key_id, key.actor, a->by);
+    common_note(cmd, "revoked %s key_id=%s of %s by=%s", kind, key.key_id, key.actor, a->by);
     return EXIT_OK;
 }
 
@@ -672,8 +802,8 @@ static const struct option s_add_opts[] = {
     COMMON_OPTION_STORE, O_ID, O_ROLE, O_KEY, O_TERRITORY, O_VALID_UNTIL, COMMON_OPTION_HELP, {0}};
 static const struct option s_list_opts[] = {COMMON_OPTION_STORE, O_JSON, COMMON_OPTION_HELP, {0}};
 static const struct option s_revoke_opts[] = {COMMON_OPTION_STORE, O_ID, COMMON_OPTION_HELP, {0}};
-static const struct option s_key_add_opts[] = {COMMON_OPTION_STORE, O_ID, O_KEY, O_VALID_UNTIL,
-                                               COMMON_OPTION_HELP,  {0}};
+static const struct option s_key_add_opts[] = {
+    COMMON_OPTION_STORE, O_ID, O_KEY, O_VALID_UNTIL, O_OVERLAP, COMMON_OPTION_HELP, {0}};
 static const struct option s_key_revoke_opts[] = {
     COMMON_OPTION_STORE, O_KEY_ID, COMMON_OPTION_HELP, {0}};
 static const struct option s_mandate_opts[] = {
@@ -706,6 +836,8 @@ static const char **s_slot(s_args_t *a, int opt)
         return &a->valid_until;
     case 'K':
         return &a->key_id;
+    case 'o':
+        return &a->overlap;
     case 'R':
         return &a->reservataire;
     case 'B':
@@ -768,11 +900,11 @@ static int s_run_named(int argc, char **argv)
 }
 
 static const common_command_t s_commands[] = {
-    {"add", s_run_named, "register an actor and its first signing key"},
+    {"add", s_run_named, "register an actor and its first signing and encryption keys"},
     {"list", s_run_named, "list actors, roles, territories, state and keys"},
     {"revoke", s_run_named, "revoke an actor and all its keys"},
-    {"key-add", s_run_named, "add a signing key to an actor (rotation)"},
-    {"key-revoke", s_run_named, "revoke one signing key"},
+    {"key-add", s_run_named, "add signing and encryption keys to an actor (rotation)"},
+    {"key-revoke", s_run_named, "revoke one signing or encryption key"},
     {"mandate", s_run_named, "record a gestion deleguee mandate (reservataire -> bailleur)"},
     {NULL, NULL, NULL},
 };

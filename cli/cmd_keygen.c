@@ -1,10 +1,11 @@
 /* cmd_keygen.c - `fluxbus keygen`: creates an actor's key pairs (Ed25519
- * signing, CURVE transport) in FILE (secret, mode 0600) and FILE.pub.
+ * signing, CURVE transport, X25519 encryption) in FILE (secret, mode 0600)
+ * and FILE.pub.
  *
  * Owns only the command line and the rotation rule: with --rotate the new
- * file gets a fresh signing pair but keeps the transport pair of the old
- * file, because the registry binds an actor to one transport key and a
- * client connects with the keys of one file. The key format and the file
+ * file gets fresh signing and encryption pairs but keeps the transport pair
+ * of the old file, because the registry binds an actor to one transport key
+ * and a client connects with the keys of one file. The key format and the file
  * modes belong to libfluxbus (fb_keys_save). Never overwrites a file. */
 #include <string.h>
 
@@ -13,16 +14,17 @@
 static const char s_help[] =
     "usage: fluxbus keygen --actor ID --out FILE [--rotate OLD]\n"
     "\n"
-    "Generates fresh key pairs for actor ID and writes FILE (secrets, mode 0600)\n"
-    "and FILE.pub (public halves, to give to the registry administrator).\n"
-    "Refuses to overwrite either file. Prints the key id and the paths.\n"
+    "Generates fresh key pairs for actor ID (Ed25519 signing, CURVE transport,\n"
+    "X25519 encryption for sealed household data) and writes FILE (secrets, mode\n"
+    "0600) and FILE.pub (public halves, to give to the registry administrator).\n"
+    "Refuses to overwrite either file. Prints the key ids and the paths.\n"
     "\n"
     "options:\n"
     "  --actor ID        actor id, e.g. bailleur:552046955 (the broker's: any name)\n"
     "  --out FILE        secret key file to create; FILE.pub is created beside it\n"
-    "  --rotate OLD      signing key rotation: keep the transport key pair of the\n"
-    "                    secret key file OLD (same actor), new signing pair only;\n"
-    "                    then register it with fluxbus actor key-add\n"
+    "  --rotate OLD      key rotation: keep the transport key pair of the secret\n"
+    "                    key file OLD (same actor), new signing and encryption\n"
+    "                    pairs; then register them with fluxbus actor key-add\n"
     "  -h, --help        this help\n";
 
 /* Replaces the transport pair of *keys with the one of the file `old`. */
@@ -88,8 +90,8 @@ int cmd_keygen(int argc, char **argv)
     else if (err != FB_OK)
         rc = common_fail("keygen", EXIT_INPUT, "%s: cannot write: %s", out, fb_err_str(err));
     if (rc == EXIT_OK)
-        printf("generated actor=%s key_id=%s secret=%s public=%s.pub%s\n", keys.actor, keys.key_id,
-               out, out, old ? " transport=kept" : "");
+        printf("generated actor=%s key_id=%s encrypt_key_id=%s secret=%s public=%s.pub%s\n",
+               keys.actor, keys.key_id, keys.enc_key_id, out, out, old ? " transport=kept" : "");
     fb_keys_wipe(&keys);
     return rc;
 }

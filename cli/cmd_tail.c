@@ -2,9 +2,11 @@
  * actor, prints each as one JSON line and acknowledges it.
  *
  * Owns: the receive loop, its stop conditions (--count, --idle, SIGINT and
- * SIGTERM) and the JSON line of a delivery. Does not own: verification
- * (fb_client_recv only returns deliveries verified end to end), the payload
- * mapping (fb_json_from_message).
+ * SIGTERM) and the JSON line of a delivery, with the opened household of a
+ * Designation sealed for the actor's encryption key. Does not own:
+ * verification (fb_client_recv only returns deliveries verified end to end),
+ * opening the household (fb_seal_open_delivery), the payload mapping
+ * (fb_json_from_message).
  *
  * Invariant: a delivery is acknowledged only after its line was written and
  * flushed, so a delivery is never lost between the broker and stdout; it may
@@ -28,8 +30,11 @@ static const char s_help[] =
     "   \"recipients\":[...], \"topics\":[...], \"correlation_id\":...,\n"
     "   \"created_at_ms\":..., \"payload\":{...}}\n"
     "with \"in_reply_to\" when set. A payload this tool cannot decode is given as\n"
-    "\"payload\":null, \"payload_b64\" and \"payload_error\". Each message is\n"
-    "acknowledged once printed. Runs until SIGINT or SIGTERM unless told otherwise.\n"
+    "\"payload\":null, \"payload_b64\" and \"payload_error\". A Designation whose\n"
+    "household is sealed for the --key file's encryption key gets \"household\":{...}\n"
+    "(opened with its secret), or \"household_error\" if it does not open. Each\n"
+    "message is acknowledged once printed. Runs until SIGINT or SIGTERM unless told\n"
+    "otherwise.\n"
     "\n"
     "options:\n"
     "  --count N         stop after N messages\n"
@@ -88,8 +93,24 @@ static void s_add_payload(json_t *line, const Fluxbus__V1__SignedBody *body)
     json_object_set_new(line, "payload_error", json_string(fb_err_name(err ? err : FB_ERR_NOMEM)));
 }
 
+/* Adds "household" when the delivery is a Designation sealed for keys'
+ * encryption key and it opens, "household_error" when it does not open;
+ * nothing for anything else (another type, no household, another key). */
+static void s_add_household(json_t *line, const fb_delivery_t *d, const fb_keys_t *keys)
+{
+    if (!keys->has_enc || !keys->has_secret)
+        return;
+    Fluxbus__V1__HouseholdDetails *household = NULL;
+    fb_err_t err = fb_seal_open_delivery(d->envelope, d->envelope_len, keys, &household);
+    if (err == FB_OK)
+        json_object_set_new(line, "household", fb_json_from_message(&household->base));
+    else if (err != FB_ERR_NOT_FOUND && err != FB_ERR_UNKNOWN_KEY)
+        json_object_set_new(line, "household_error", json_string(fb_err_name(err)));
+    fb_seal_household_free(household);
+}
+
 /* The JSON line of a delivery; NULL if a string in it is not UTF-8. */
-static json_t *s_delivery_json(const fb_delivery_t *d, bool raw)
+static json_t *s_delivery_json(const fb_delivery_t *d, bool raw, const fb_keys_t *keys)
 {
     const Fluxbus__V1__SignedBody *b = d->body;
     const fb_catalog_entry_t *entry = fb_catalog_by_type((int)b->type);
@@ -105,6 +126,7 @@ static json_t *s_delivery_json(const fb_delivery_t *d, bool raw)
         json_object_set_new(line, "in_reply_to",
                             common_json_hex(b->in_reply_to.data, b->in_reply_to.len));
     s_add_payload(line, b);
+    s_add_household(line, d, keys);
     if (raw)
         json_object_set_new(line, "envelope_b64", common_json_base64(d->envelope, d->envelope_len));
     return line;
@@ -127,19 +149,26 @@ static int s_print_brief(const fb_delivery_t *d)
     return fflush(stdout) == 0;
 }
 
+/* How to print and acknowledge deliveries. */
+typedef struct {
+    s_format_t format;
+    bool no_ack;
+    fb_keys_t keys; /* own keys, to open households sealed for them */
+} s_output_t;
+
 /* Prints a delivery, then acknowledges it unless no_ack. Returns EXIT_OK or
  * the exit code to stop with. */
-static int s_handle(fb_client_t *client, const fb_delivery_t *d, s_format_t format, bool no_ack)
+static int s_handle(fb_client_t *client, const fb_delivery_t *d, const s_output_t *o)
 {
-    if (format == S_BRIEF) {
+    if (o->format == S_BRIEF) {
         if (!s_print_brief(d))
             return common_fail("tail", EXIT_INPUT, "cannot write the output; stopping");
-        fb_err_t err = no_ack ? FB_OK : fb_client_ack(client, d);
+        fb_err_t err = o->no_ack ? FB_OK : fb_client_ack(client, d);
         return err == FB_OK ? EXIT_OK
                             : common_fail("tail", EXIT_UNREACHABLE, "cannot acknowledge: %s",
                                           fb_err_str(err));
     }
-    json_t *line = s_delivery_json(d, format == S_JSON_RAW);
+    json_t *line = s_delivery_json(d, o->format == S_JSON_RAW, &o->keys);
     if (!line) {
         common_note("tail", "store_seq=%llu: not printable as JSON (bad UTF-8?); not acknowledged",
                     (unsigned long long)d->store_seq);
@@ -147,7 +176,7 @@ static int s_handle(fb_client_t *client, const fb_delivery_t *d, s_format_t form
     }
     if (!common_print_json(stdout, line))
         return common_fail("tail", EXIT_INPUT, "cannot write the output; stopping");
-    fb_err_t err = no_ack ? FB_OK : fb_client_ack(client, d);
+    fb_err_t err = o->no_ack ? FB_OK : fb_client_ack(client, d);
     if (err != FB_OK)
         return common_fail("tail", EXIT_UNREACHABLE, "store_seq=%llu: cannot acknowledge: %s",
                            (unsigned long long)d->store_seq, fb_err_str(err));
@@ -156,8 +185,7 @@ static int s_handle(fb_client_t *client, const fb_delivery_t *d, s_format_t form
 
 /* Receives until `count` deliveries (0: no limit), `idle` ms without one
  * (0: no limit) or a signal. */
-static int s_loop(fb_client_t *client, long long count, long long idle, s_format_t format,
-                  bool no_ack)
+static int s_loop(fb_client_t *client, long long count, long long idle, const s_output_t *o)
 {
     long long got = 0;
     int64_t last = fb_now_ms();
@@ -172,7 +200,7 @@ static int s_loop(fb_client_t *client, long long count, long long idle, s_format
         fb_delivery_t *d = NULL;
         fb_err_t err = fb_client_recv(client, &d, (int)wait);
         if (err == FB_OK) {
-            int rc = s_handle(client, d, format, no_ack);
+            int rc = s_handle(client, d, o);
             fb_delivery_destroy(&d);
             if (rc != EXIT_OK)
                 return rc;
@@ -205,8 +233,7 @@ int cmd_tail(int argc, char **argv)
     common_bus_t bus;
     common_bus_init(&bus);
     long long count = 0, idle = 0;
-    bool no_ack = false;
-    s_format_t format = S_JSON;
+    s_output_t out = {.format = S_JSON};
     int c;
     while ((c = common_getopt("tail", argc, argv, opts)) != -1) {
         switch (c) {
@@ -219,13 +246,13 @@ int cmd_tail(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case 'A':
-            no_ack = true;
+            out.no_ack = true;
             break;
         case 'r':
-            format = S_JSON_RAW;
+            out.format = S_JSON_RAW;
             break;
         case 'b':
-            format = S_BRIEF;
+            out.format = S_BRIEF;
             break;
         case 'h':
             return common_help(s_help, COMMON_HELP_BUS);
@@ -239,11 +266,14 @@ int cmd_tail(int argc, char **argv)
 
     fb_client_t *client = NULL;
     int rc = common_connect("tail", &bus, &client);
-    if (rc != EXIT_OK)
-        return rc;
-    s_catch_signals();
-    rc = s_loop(client, count, idle, format, no_ack);
+    if (rc == EXIT_OK) /* read again: the client keeps its copy to itself */
+        rc = common_load_keys("tail", bus.key, &out.keys, true);
+    if (rc == EXIT_OK) {
+        s_catch_signals();
+        rc = s_loop(client, count, idle, &out);
+    }
     /* Closing lingers until the acknowledgements are sent. */
     fb_client_destroy(&client);
+    fb_keys_wipe(&out.keys);
     return rc;
 }

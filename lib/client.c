@@ -2,8 +2,9 @@
  *
  * Owns: the client side of the frame protocol (docs/PROTOCOL.md), the wait
  * for signed receipts, end-to-end verification of deliveries with the
- * broker-certified sender key, and the bookkeeping that hides redeliveries
- * after a reconnect from the application.
+ * broker-certified sender key, fetching broker-certified encryption keys,
+ * and the bookkeeping that hides redeliveries after a reconnect from the
+ * application.
  *
  * Invariants: nothing reaches the caller unverified; a delivery is acked only
  * when the caller says so; deliveries that arrive while a send waits for its
@@ -204,6 +205,38 @@ static fb_err_t s_open_from_broker(fb_client_t *self, const uint8_t *data, size_
     return rc;
 }
 
+/* Checks a KeyCert's form: the purpose expected, a 32-byte key, a sane
+ * actor id, and a key id that is the one derived from the key. */
+static fb_err_t s_check_keycert(const Fluxbus__V1__KeyCert *kc, Fluxbus__V1__KeyPurpose purpose)
+{
+    if (kc->purpose != purpose)
+        return FB_ERR_PROTOCOL;
+    if (kc->public_key.len != FB_SIGN_PK_BYTES || strlen(kc->actor_id) >= FB_ACTOR_MAX ||
+        strlen(kc->key_id) != FB_KEY_ID_CHARS)
+        return FB_ERR_MALFORMED;
+    char derived[FB_KEY_ID_CHARS + 1];
+    fb_key_id(kc->public_key.data, derived);
+    return strcmp(derived, kc->key_id) == 0 ? FB_OK : FB_ERR_UNKNOWN_KEY;
+}
+
+/* Opens a broker-signed KeyCert envelope: FB_OK with *out (fb_codec_free it). */
+static fb_err_t s_open_keycert(fb_client_t *self, const uint8_t *cert, size_t len,
+                               Fluxbus__V1__KeyCert **out)
+{
+    Fluxbus__V1__SignedBody *body = NULL;
+    ProtobufCMessage *msg = NULL;
+    *out = NULL;
+    fb_err_t rc = s_open_from_broker(self, cert, len, &body);
+    if (rc == FB_OK && body->type != FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_KEY_CERT)
+        rc = FB_ERR_PROTOCOL;
+    if (rc == FB_OK)
+        rc = fb_codec_unpack(&fluxbus__v1__key_cert__descriptor, body->payload.data,
+                             body->payload.len, self->max_envelope, &msg);
+    fb_body_free(body);
+    *out = (Fluxbus__V1__KeyCert *)msg;
+    return rc;
+}
+
 /* Finds or verifies the KeyCert in `cert`, returning the cache slot. */
 static fb_err_t s_keycert(fb_client_t *self, const uint8_t *cert, size_t len, s_keycert_t **out)
 {
@@ -214,27 +247,10 @@ static fb_err_t s_keycert(fb_client_t *self, const uint8_t *cert, size_t len, s_
             return FB_OK;
         }
     }
-    Fluxbus__V1__SignedBody *body = NULL;
-    fb_err_t rc = s_open_from_broker(self, cert, len, &body);
-    if (rc != FB_OK)
-        return rc;
-    ProtobufCMessage *msg = NULL;
-    if (body->type != FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_KEY_CERT)
-        rc = FB_ERR_PROTOCOL;
-    else
-        rc = fb_codec_unpack(&fluxbus__v1__key_cert__descriptor, body->payload.data,
-                             body->payload.len, self->max_envelope, &msg);
-    Fluxbus__V1__KeyCert *kc = (Fluxbus__V1__KeyCert *)msg;
-    if (rc == FB_OK &&
-        (kc->public_key.len != FB_SIGN_PK_BYTES || strlen(kc->actor_id) >= FB_ACTOR_MAX ||
-         strlen(kc->key_id) != FB_KEY_ID_CHARS))
-        rc = FB_ERR_MALFORMED;
-    if (rc == FB_OK) { /* the key id must be the one derived from the key */
-        char derived[FB_KEY_ID_CHARS + 1];
-        fb_key_id(kc->public_key.data, derived);
-        if (strcmp(derived, kc->key_id) != 0)
-            rc = FB_ERR_UNKNOWN_KEY;
-    }
+    Fluxbus__V1__KeyCert *kc = NULL;
+    fb_err_t rc = s_open_keycert(self, cert, len, &kc);
+    if (rc == FB_OK)
+        rc = s_check_keycert(kc, FLUXBUS__V1__KEY_PURPOSE__KEY_PURPOSE_SIGNING);
     if (rc == FB_OK) {
         s_keycert_t *c = &self->certs[self->next_cert];
         self->next_cert = (self->next_cert + 1) % S_KEYCERT_CACHE;
@@ -248,8 +264,7 @@ static fb_err_t s_keycert(fb_client_t *self, const uint8_t *cert, size_t len, s_
         memcpy(c->pk, kc->public_key.data, FB_SIGN_PK_BYTES);
         *out = c;
     }
-    fb_codec_free(msg);
-    fb_body_free(body);
+    fb_codec_free(kc ? &kc->base : NULL);
     return rc;
 }
 
@@ -471,7 +486,8 @@ fb_err_t fb_client_seal(fb_client_t *self, const fb_outgoing_t *msg, uint8_t **o
     body.payload.len = msg->payload_len;
     if (id_out)
         memcpy(id_out, id, sizeof id);
-    return fb_envelope_seal(&body, &self->keys, out, out_len);
+    return fb_envelope_seal_attached(&body, msg->attachments, msg->n_attachments, &self->keys, out,
+                                     out_len);
 }
 
 typedef struct {
@@ -631,6 +647,71 @@ fb_err_t fb_client_subscribe(fb_client_t *self, const char *topic)
         return rc;
     s_sub_wait_t w = {topic, FB_OK};
     rc = s_wait(self, self->timeout_ms, s_on_suback, &w);
+    return rc == FB_OK ? w.result : rc;
+}
+
+/* ---- encryption keys ---------------------------------------------------- */
+
+typedef struct {
+    const char *actor;
+    uint8_t *pk;
+    char *key_id;
+    fb_err_t result;
+} s_key_wait_t;
+
+/* Reads a KEYANSWER; 1 when it is about the actor asked for. */
+static int s_on_keyanswer(fb_client_t *self, s_frames_t *f, void *arg)
+{
+    s_key_wait_t *w = arg;
+    if (!s_frame_is(f, "KEYANSWER") || f->n < 2)
+        return 0;
+    ProtobufCMessage *msg = NULL;
+    if (fb_codec_unpack(&fluxbus__v1__key_answer__descriptor, zmq_msg_data(&f->part[1]),
+                        zmq_msg_size(&f->part[1]), self->max_envelope, &msg) != FB_OK)
+        return -1;
+    Fluxbus__V1__KeyAnswer *a = (Fluxbus__V1__KeyAnswer *)msg;
+    if (strcmp(a->actor_id, w->actor) != 0) { /* an answer to an earlier, timed-out query */
+        fb_codec_free(msg);
+        return 0;
+    }
+    Fluxbus__V1__KeyCert *kc = NULL;
+    fb_err_t rc = fb_err_from_reason((int)a->reason);
+    if (rc != FB_OK)
+        fb_logf(self->log, self->log_ctx, FB_LOG_WARN,
+                "client keyquery-refused actor=%s reason=%s detail=\"%s\"", a->actor_id,
+                fb_err_name(rc), a->detail);
+    if (rc == FB_OK)
+        rc = s_open_keycert(self, a->key_cert.data, a->key_cert.len, &kc);
+    if (rc == FB_OK)
+        rc = s_check_keycert(kc, FLUXBUS__V1__KEY_PURPOSE__KEY_PURPOSE_ENCRYPTION);
+    if (rc == FB_OK && strcmp(kc->actor_id, w->actor) != 0)
+        rc = FB_ERR_SENDER_MISMATCH; /* certifies someone else's key */
+    if (rc == FB_OK) {
+        if (w->pk)
+            memcpy(w->pk, kc->public_key.data, FB_ENC_KEY_BYTES);
+        if (w->key_id)
+            snprintf(w->key_id, FB_KEY_ID_CHARS + 1, "%s", kc->key_id);
+    }
+    w->result = rc;
+    fb_codec_free(kc ? &kc->base : NULL);
+    fb_codec_free(msg);
+    return 1;
+}
+
+fb_err_t fb_client_encryption_key(fb_client_t *self, const char *actor,
+                                  uint8_t out_pk[FB_ENC_KEY_BYTES],
+                                  char out_key_id[FB_KEY_ID_CHARS + 1], int timeout_ms)
+{
+    if (!actor || !*actor)
+        return FB_ERR_INVALID;
+    Fluxbus__V1__KeyQuery q = FLUXBUS__V1__KEY_QUERY__INIT;
+    q.actor_id = (char *)actor;
+    q.purpose = FLUXBUS__V1__KEY_PURPOSE__KEY_PURPOSE_ENCRYPTION;
+    fb_err_t rc = s_send1(self, "KEYQUERY", &q.base);
+    if (rc != FB_OK)
+        return rc;
+    s_key_wait_t w = {actor, out_pk, out_key_id, FB_OK};
+    rc = s_wait(self, timeout_ms > 0 ? timeout_ms : self->timeout_ms, s_on_keyanswer, &w);
     return rc == FB_OK ? w.result : rc;
 }
 

@@ -1,13 +1,17 @@
 /* keys.c - key pairs of an actor and their text files.
  *
- * Owns: generation (libsodium), key ids, the key file format, and the rule
- * that a file holding secrets is private (mode 0600, refused otherwise).
+ * Owns: generation (libsodium), key ids, the key file format (signing,
+ * transport and, optional for files of older versions, encryption pairs),
+ * and the rule that a file holding secrets is private (mode 0600, refused
+ * otherwise) and holds the secret half of every pair it names.
  * Invariant: secrets never outlive an error path: buffers that held them are
  * wiped with sodium_memzero before returning. */
 #include "fluxbus/keys.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -63,8 +67,11 @@ fb_err_t fb_keys_generate(fb_keys_t *keys, const char *actor)
         return rc;
     crypto_sign_keypair(keys->sign_pk, keys->sign_sk);
     crypto_box_keypair(keys->curve_pk, keys->curve_sk);
+    crypto_box_keypair(keys->enc_pk, keys->enc_sk);
     fb_key_id(keys->sign_pk, keys->key_id);
+    fb_key_id(keys->enc_pk, keys->enc_key_id);
     keys->has_secret = true;
+    keys->has_enc = true;
     return FB_OK;
 }
 
@@ -80,11 +87,20 @@ static void s_write_lines(FILE *f, const fb_keys_t *keys, int with_secret)
     fprintf(f, "sign_public = %s\n", hex);
     fb_hex_encode(keys->curve_pk, FB_CURVE_KEY_BYTES, hex);
     fprintf(f, "curve_public = %s\n", hex);
+    if (keys->has_enc) {
+        fprintf(f, "encrypt_key_id = %s\n", keys->enc_key_id);
+        fb_hex_encode(keys->enc_pk, FB_ENC_KEY_BYTES, hex);
+        fprintf(f, "encrypt_public = %s\n", hex);
+    }
     if (with_secret) {
         fb_hex_encode(keys->sign_sk, FB_SIGN_SK_BYTES, hex);
         fprintf(f, "sign_secret = %s\n", hex);
         fb_hex_encode(keys->curve_sk, FB_CURVE_KEY_BYTES, hex);
         fprintf(f, "curve_secret = %s\n", hex);
+    }
+    if (with_secret && keys->has_enc) {
+        fb_hex_encode(keys->enc_sk, FB_ENC_KEY_BYTES, hex);
+        fprintf(f, "encrypt_secret = %s\n", hex);
     }
     sodium_memzero(hex, sizeof hex);
 }
@@ -143,6 +159,17 @@ static char *s_trim(char *s)
     return s;
 }
 
+/* The lines of a key file, as bits of the set of lines seen. */
+enum {
+    S_ACTOR = 1,
+    S_SIGN_PK = 2,
+    S_CURVE_PK = 4,
+    S_SIGN_SK = 8,
+    S_CURVE_SK = 16,
+    S_ENC_PK = 32,
+    S_ENC_SK = 64,
+};
+
 /* Applies one "name = value" line to keys; tracks which fields were seen. */
 static fb_err_t s_parse_line(fb_keys_t *keys, char *line, unsigned *seen)
 {
@@ -152,38 +179,64 @@ static fb_err_t s_parse_line(fb_keys_t *keys, char *line, unsigned *seen)
     *eq = '\0';
     char *name = s_trim(line), *value = s_trim(eq + 1);
     if (strcmp(name, "actor") == 0) {
-        *seen |= 1;
+        *seen |= S_ACTOR;
         return s_set_actor(keys, value) == FB_OK ? FB_OK : FB_ERR_PARSE;
     }
-    if (strcmp(name, "key_id") == 0)
-        return FB_OK; /* derived from sign_public; kept in the file for people */
-    if (strcmp(name, "sign_public") == 0) {
-        *seen |= 2;
-        return fb_hex_decode(value, keys->sign_pk, FB_SIGN_PK_BYTES);
-    }
-    if (strcmp(name, "curve_public") == 0) {
-        *seen |= 4;
-        return fb_hex_decode(value, keys->curve_pk, FB_CURVE_KEY_BYTES);
-    }
-    if (strcmp(name, "sign_secret") == 0) {
-        *seen |= 8;
-        return fb_hex_decode(value, keys->sign_sk, FB_SIGN_SK_BYTES);
-    }
-    if (strcmp(name, "curve_secret") == 0) {
-        *seen |= 16;
-        return fb_hex_decode(value, keys->curve_sk, FB_CURVE_KEY_BYTES);
-    }
+    if (strcmp(name, "key_id") == 0 || strcmp(name, "encrypt_key_id") == 0)
+        return FB_OK; /* derived from the public keys; kept in the file for people */
+    static const struct {
+        const char *name;
+        unsigned bit;
+        size_t offset, len;
+    } hex_lines[] = {
+        {"sign_public", S_SIGN_PK, offsetof(fb_keys_t, sign_pk), FB_SIGN_PK_BYTES},
+        {"curve_public", S_CURVE_PK, offsetof(fb_keys_t, curve_pk), FB_CURVE_KEY_BYTES},
+        {"encrypt_public", S_ENC_PK, offsetof(fb_keys_t, enc_pk), FB_ENC_KEY_BYTES},
+        {"sign_secret", S_SIGN_SK, offsetof(fb_keys_t, sign_sk), FB_SIGN_SK_BYTES},
+        {"curve_secret", S_CURVE_SK, offsetof(fb_keys_t, curve_sk), FB_CURVE_KEY_BYTES},
+        {"encrypt_secret", S_ENC_SK, offsetof(fb_keys_t, enc_sk), FB_ENC_KEY_BYTES},
+    };
+    for (size_t i = 0; i < sizeof hex_lines / sizeof hex_lines[0]; i++)
+        if (strcmp(name, hex_lines[i].name) == 0) {
+            *seen |= hex_lines[i].bit;
+            return fb_hex_decode(value, (uint8_t *)keys + hex_lines[i].offset, hex_lines[i].len);
+        }
     return FB_ERR_PARSE;
 }
 
-/* Checks that the secret halves match the public ones. */
-static fb_err_t s_check_pairs(const fb_keys_t *keys)
+/* True when X25519(sk, base point) is pk. */
+static bool s_x25519_pair(const uint8_t sk[32], const uint8_t pk[32])
 {
-    uint8_t pk[FB_CURVE_KEY_BYTES];
-    if (memcmp(keys->sign_sk + 32, keys->sign_pk, FB_SIGN_PK_BYTES) != 0)
+    uint8_t derived[32];
+    crypto_scalarmult_base(derived, sk);
+    return memcmp(derived, pk, sizeof derived) == 0;
+}
+
+/* Checks that the secret halves match the public ones. */
+static fb_err_t s_check_pairs(const fb_keys_t *keys, bool with_enc)
+{
+    if (memcmp(keys->sign_sk + 32, keys->sign_pk, FB_SIGN_PK_BYTES) != 0 ||
+        !s_x25519_pair(keys->curve_sk, keys->curve_pk) ||
+        (with_enc && !s_x25519_pair(keys->enc_sk, keys->enc_pk)))
         return FB_ERR_PARSE;
-    crypto_scalarmult_base(pk, keys->curve_sk);
-    return memcmp(pk, keys->curve_pk, sizeof pk) == 0 ? FB_OK : FB_ERR_PARSE;
+    return FB_OK;
+}
+
+/* The rules on which lines a file must hold, once all are read: actor and
+ * the public keys of the two mandatory pairs; an encryption secret only
+ * beside its public key; and secrets all or nothing, for every pair named. */
+static fb_err_t s_check_lines(unsigned seen, const struct stat *st)
+{
+    const unsigned required = S_ACTOR | S_SIGN_PK | S_CURVE_PK;
+    unsigned secrets = seen & (S_SIGN_SK | S_CURVE_SK | S_ENC_SK);
+    unsigned all = S_SIGN_SK | S_CURVE_SK | (seen & S_ENC_PK ? S_ENC_SK : 0);
+    if ((seen & required) != required || ((seen & S_ENC_SK) && !(seen & S_ENC_PK)))
+        return FB_ERR_PARSE;
+    if (secrets && secrets != all)
+        return FB_ERR_PARSE;
+    if (secrets && (st->st_mode & 077))
+        return FB_ERR_PERM;
+    return FB_OK;
 }
 
 fb_err_t fb_keys_load(fb_keys_t *keys, const char *path)
@@ -209,21 +262,18 @@ fb_err_t fb_keys_load(fb_keys_t *keys, const char *path)
     }
     sodium_memzero(line, sizeof line);
     fclose(f);
-    if (rc == FB_OK && (seen & 7) != 7)
-        rc = FB_ERR_PARSE; /* actor and both public keys are required */
-    if (rc == FB_OK && (seen & 24)) {
-        if ((seen & 24) != 24)
-            rc = FB_ERR_PARSE;
-        else if (st.st_mode & 077)
-            rc = FB_ERR_PERM;
-        else
-            rc = s_check_pairs(keys);
-        keys->has_secret = true;
-    }
+    if (rc == FB_OK)
+        rc = s_check_lines(seen, &st);
+    keys->has_secret = (seen & S_SIGN_SK) != 0;
+    keys->has_enc = (seen & S_ENC_PK) != 0;
+    if (rc == FB_OK && keys->has_secret)
+        rc = s_check_pairs(keys, keys->has_enc);
     if (rc != FB_OK) {
         fb_keys_wipe(keys);
         return rc;
     }
     fb_key_id(keys->sign_pk, keys->key_id);
+    if (keys->has_enc)
+        fb_key_id(keys->enc_pk, keys->enc_key_id);
     return FB_OK;
 }

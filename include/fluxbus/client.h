@@ -49,6 +49,11 @@ typedef struct {
     size_t payload_len;
     const uint8_t *message_id; /* 16 bytes, or NULL for a random id */
     int64_t created_at_ms;     /* 0 = now */
+    /* Detachable attachments (e.g. a sealed household, fb_seal_household):
+     * their BLAKE2b-256 digests are signed in the body, the bytes travel in
+     * Envelope.attachments. May be NULL / 0. */
+    const ProtobufCBinaryData *attachments;
+    size_t n_attachments;
 } fb_outgoing_t;
 
 /* The broker's answer to a send. */
@@ -112,6 +117,21 @@ void fb_receipt_clear(fb_receipt_t *receipt);
 /* Asks the broker for a durable subscription to `topic` ("caleol/74010").
  * FB_OK, or the refusal reason (FB_ERR_BAD_TOPIC, FB_ERR_NOT_AUTHORIZED). */
 fb_err_t fb_client_subscribe(fb_client_t *self, const char *topic)
+    __attribute__((warn_unused_result));
+
+/* Asks the broker for the current encryption key of `actor` (KEYQUERY) and
+ * checks the broker-signed KeyCert of the answer: the broker's key and
+ * signature, type KEY_CERT, purpose KEY_PURPOSE_ENCRYPTION, the actor asked
+ * about, a 32-byte key whose fb_key_id() is the certified key id. FB_OK with
+ * the X25519 public key in out_pk and its id in out_key_id (either may be
+ * NULL); the broker's refusal (FB_ERR_UNKNOWN_RECIPIENT: no such active
+ * actor, FB_ERR_UNKNOWN_KEY: it has no valid encryption key); a verification
+ * error (FB_ERR_BAD_SIGNATURE, FB_ERR_PROTOCOL, ...); FB_ERR_TIMEOUT after
+ * timeout_ms (0 = the client's timeout). Deliveries arriving meanwhile are
+ * kept for fb_client_recv(). */
+fb_err_t fb_client_encryption_key(fb_client_t *self, const char *actor,
+                                  uint8_t out_pk[FB_ENC_KEY_BYTES],
+                                  char out_key_id[FB_KEY_ID_CHARS + 1], int timeout_ms)
     __attribute__((warn_unused_result));
 
 /* Waits up to timeout_ms (-1 = forever) for the next delivery. The first call

@@ -8,6 +8,7 @@
 #include "fluxbus/codec.h"
 #include "fluxbus/envelope.h"
 #include "fluxbus/audit_chain.h"
+#include "fluxbus/seal.h"
 #include "fluxbus/catalog.h"
 #include "fluxbus/json.h"
 #include "fluxbus/client.h"

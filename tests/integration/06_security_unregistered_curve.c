@@ -71,16 +71,6 @@ static void test_unregistered_transport_key_is_refused_with_auth(void **state)
     fbt_pair_close(&w);
 }
 
-/* Revokes actor `id` in the registry while the broker runs, as the CLI does. */
-static void s_revoke(fbt_broker_t *b, const char *id)
-{
-    char why[256];
-    store_t *store = store_open(b->store, why, sizeof why);
-    assert_non_null(store);
-    assert_int_equal(store_actor_revoke(store, id, fb_now_ms(), "test"), FB_OK);
-    store_destroy(&store);
-}
-
 static void test_revoked_actor_can_no_longer_connect(void **state)
 {
     (void)state;
@@ -90,7 +80,7 @@ static void test_revoked_actor_can_no_longer_connect(void **state)
     fbt_actor(&w.b, "reservataire:prefet-74", "reservataire", NULL, &other);
     fb_client_t *co = fbt_client(&w.b, &other); /* admitted before revocation */
 
-    s_revoke(&w.b, other.actor);
+    fbt_revoke_actor(&w.b, other.actor);
     s_expect_refused(&w, &other, "revoked");
 
     /* Its connection from before may no longer send... */
@@ -136,7 +126,7 @@ static void test_revoked_actor_open_connection_receives_nothing_more(void **stat
     assert_int_equal(fbt_send(w.cb, T(LOGEMENT_LIBERE), other.actor, NULL, payload, len, &rec),
                      FB_OK);
     fb_receipt_clear(&rec);
-    s_revoke(&w.b, other.actor);
+    fbt_revoke_actor(&w.b, other.actor);
     /* The broker has seen the registry change (this send is refused for it). */
     assert_int_equal(fbt_send(w.cb, T(LOGEMENT_LIBERE), other.actor, NULL, payload, len, &rec),
                      FB_ERR_UNKNOWN_RECIPIENT);

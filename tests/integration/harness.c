@@ -77,8 +77,13 @@ void fbt_start(fbt_broker_t *b)
         dup2(out[1], 1);
         dup2(log, 2);
         close(out[0]);
-        execl(FB_BROKER_BIN, "fluxbus-broker", "--endpoint", b->endpoint, "--store", b->store,
-              "--key", b->key, "--log-level", "debug", (char *)NULL);
+        const char *argv[32] = {"fluxbus-broker", "--endpoint", b->endpoint,   "--store", b->store,
+                                "--key",          b->key,       "--log-level", "debug"};
+        size_t argc = 9;
+        for (size_t i = 0; b->args[i] && argc < 31; i++)
+            argv[argc++] = b->args[i];
+        argv[argc] = NULL;
+        execv(FB_BROKER_BIN, (char *const *)argv);
         _exit(127);
     }
     close(out[1]);
@@ -138,13 +143,21 @@ void fbt_teardown(fbt_broker_t *b)
         fprintf(stderr, "could not remove %s\n", b->dir);
 }
 
+/* The registry of b's store, opened as the CLI opens it. */
+static store_t *s_registry(fbt_broker_t *b)
+{
+    char why[256];
+    store_t *store = store_open(b->store, why, sizeof why);
+    if (!store)
+        fail_msg("cannot open %s: %s", b->store, why);
+    return store;
+}
+
 void fbt_actor(fbt_broker_t *b, const char *id, const char *roles, const char *territories,
                fb_keys_t *out)
 {
-    char why[256];
     assert_int_equal(fb_keys_generate(out, id), FB_OK);
-    store_t *store = store_open(b->store, why, sizeof why);
-    assert_non_null(store);
+    store_t *store = s_registry(b);
     store_actor_t a;
     memset(&a, 0, sizeof a);
     snprintf(a.id, sizeof a.id, "%s", id);
@@ -152,14 +165,20 @@ void fbt_actor(fbt_broker_t *b, const char *id, const char *roles, const char *t
     snprintf(a.territories, sizeof a.territories, "%s", territories ? territories : "");
     memcpy(a.transport_key, out->curve_pk, sizeof a.transport_key);
     assert_int_equal(store_actor_add(store, &a, "test"), FB_OK);
-    store_key_t k;
-    memset(&k, 0, sizeof k);
-    snprintf(k.actor, sizeof k.actor, "%s", id);
-    snprintf(k.key_id, sizeof k.key_id, "%s", out->key_id);
-    memcpy(k.public_key, out->sign_pk, sizeof k.public_key);
-    k.valid_from_ms = fb_now_ms() - 1000;
-    assert_int_equal(store_key_add(store, &k, "test"), FB_OK);
     store_destroy(&store);
+    fbt_add_key(b, out, 0);
+}
+
+int fbt_run(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    assert_true(n > 0 && (size_t)n < sizeof cmd);
+    int status = system(cmd);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 fb_client_t *fbt_try_client(fbt_broker_t *b, const fb_keys_t *keys, int timeout_ms, fb_err_t *err)
@@ -221,7 +240,7 @@ uint8_t *fbt_seance(const char *seance, const char *insee, size_t *len)
     return s_pack(&s.base, len);
 }
 
-uint8_t *fbt_designation(const char *vacancy, const char *nur, const uint8_t *household_digest,
+uint8_t *fbt_designation(const char *vacancy, const char *nur, const fb_sealed_t *sealed,
                          size_t *len)
 {
     Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
@@ -230,11 +249,8 @@ uint8_t *fbt_designation(const char *vacancy, const char *nur, const uint8_t *ho
     d.candidate_count = 1;
     d.nur = (char *)nur;
     d.household_size = 3;
-    if (household_digest) {
-        d.sealed_household_digest.data = (uint8_t *)household_digest;
-        d.sealed_household_digest.len = FB_DIGEST_BYTES;
-        d.sealed_for_key_id = "bailleur-x25519-test";
-    }
+    if (sealed)
+        fb_sealed_bind(sealed, &d);
     return s_pack(&d.base, len);
 }
 
@@ -292,12 +308,10 @@ void fbt_expect_nothing(fb_client_t *c, int quiet_ms)
     assert_null(d);
 }
 
-/* Seals a body built from the arguments (sender and key_id as given, so
- * that it may lie) with `keys`. */
-static uint8_t *s_seal(const fb_keys_t *keys, const char *sender, const char *key_id, int type,
-                       const char *to, const char *correlation, const uint8_t *payload, size_t len,
-                       const ProtobufCBinaryData *att, size_t n_att, size_t *env_len,
-                       uint8_t id[FB_MESSAGE_ID_BYTES])
+uint8_t *fbt_forge_attached(const fb_keys_t *keys, const char *to, const uint8_t *payload,
+                            size_t len, const ProtobufCBinaryData *att, size_t n_att,
+                            fbt_body_fn edit, void *ctx, size_t *env_len,
+                            uint8_t id[FB_MESSAGE_ID_BYTES])
 {
     char *to_list[1] = {(char *)to};
     fb_message_id_new(id);
@@ -305,35 +319,81 @@ static uint8_t *s_seal(const fb_keys_t *keys, const char *sender, const char *ke
     body.version = FB_PROTOCOL_VERSION;
     body.message_id.data = id;
     body.message_id.len = FB_MESSAGE_ID_BYTES;
-    body.sender = (char *)sender;
-    body.key_id = (char *)key_id;
+    body.sender = (char *)keys->actor;
+    body.key_id = (char *)keys->key_id;
     body.recipients = to_list;
     body.n_recipients = 1;
     body.sequence = 1;
     body.created_at_ms = fb_now_ms();
-    body.type = (Fluxbus__V1__MessageType)type;
-    body.correlation_id = (char *)correlation;
+    body.type = FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_LOGEMENT_LIBERE;
+    body.correlation_id = "vac-forged";
     body.payload.data = (uint8_t *)payload;
     body.payload.len = len;
+    if (edit)
+        edit(&body, ctx);
     uint8_t *env = NULL;
     assert_int_equal(fb_envelope_seal_attached(&body, att, n_att, keys, &env, env_len), FB_OK);
     return env;
+}
+
+uint8_t *fbt_forge_with(const fb_keys_t *keys, const char *to, const uint8_t *payload, size_t len,
+                        fbt_body_fn edit, void *ctx, size_t *env_len,
+                        uint8_t id[FB_MESSAGE_ID_BYTES])
+{
+    return fbt_forge_attached(keys, to, payload, len, NULL, 0, edit, ctx, env_len, id);
+}
+
+typedef struct {
+    const char *sender, *key_id, *correlation;
+} s_forge_t;
+
+static void s_forge_edit(Fluxbus__V1__SignedBody *body, void *ctx)
+{
+    const s_forge_t *f = ctx;
+    body->sender = (char *)f->sender;
+    body->key_id = (char *)f->key_id;
+    body->correlation_id = (char *)f->correlation;
 }
 
 uint8_t *fbt_forge(const fb_keys_t *keys, const char *sender, const char *key_id, const char *to,
                    const char *correlation, const uint8_t *payload, size_t len, size_t *env_len,
                    uint8_t id[FB_MESSAGE_ID_BYTES])
 {
-    return s_seal(keys, sender, key_id, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_LOGEMENT_LIBERE, to,
-                  correlation, payload, len, NULL, 0, env_len, id);
+    s_forge_t f = {sender, key_id, correlation};
+    return fbt_forge_with(keys, to, payload, len, s_forge_edit, &f, env_len, id);
 }
 
-uint8_t *fbt_seal(const fb_keys_t *keys, int type, const char *to, const char *correlation,
-                  const uint8_t *payload, size_t len, const ProtobufCBinaryData *att, size_t n_att,
-                  size_t *env_len, uint8_t id[FB_MESSAGE_ID_BYTES])
+void fbt_revoke_actor(fbt_broker_t *b, const char *id)
 {
-    return s_seal(keys, keys->actor, keys->key_id, type, to, correlation, payload, len, att, n_att,
-                  env_len, id);
+    store_t *store = s_registry(b);
+    assert_int_equal(store_actor_revoke(store, id, fb_now_ms(), "test"), FB_OK);
+    store_destroy(&store);
+}
+
+void fbt_revoke_key(fbt_broker_t *b, const char *key_id)
+{
+    store_t *store = s_registry(b);
+    assert_int_equal(store_key_revoke(store, key_id, fb_now_ms(), "test"), FB_OK);
+    store_destroy(&store);
+}
+
+void fbt_add_key(fbt_broker_t *b, const fb_keys_t *keys, int64_t valid_until_ms)
+{
+    store_key_t k;
+    memset(&k, 0, sizeof k);
+    snprintf(k.actor, sizeof k.actor, "%s", keys->actor);
+    snprintf(k.key_id, sizeof k.key_id, "%s", keys->key_id);
+    memcpy(k.public_key, keys->sign_pk, sizeof k.public_key);
+    k.valid_from_ms = fb_now_ms() - 1000;
+    k.valid_until_ms = valid_until_ms;
+    store_t *store = s_registry(b);
+    assert_int_equal(store_key_add(store, &k, "test"), FB_OK);
+    if (keys->has_enc) {
+        snprintf(k.key_id, sizeof k.key_id, "%s", keys->enc_key_id);
+        memcpy(k.public_key, keys->enc_pk, sizeof k.public_key);
+        assert_int_equal(store_enc_key_add(store, &k, "test"), FB_OK);
+    }
+    store_destroy(&store);
 }
 
 int fbt_log_contains(const fbt_broker_t *b, const char *needle)
@@ -399,9 +459,12 @@ int fbt_sh(char *out, size_t cap, const char *fmt, ...)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-void fbt_pair_open_offline(fbt_pair_t *w)
+/* Both actors registered on a broker started with `args`; the bailleur connected. */
+static void s_pair_start(fbt_pair_t *w, const char *const *args)
 {
     fbt_setup(&w->b);
+    for (size_t i = 0; args && args[i] && i + 1 < sizeof w->b.args / sizeof w->b.args[0]; i++)
+        w->b.args[i] = args[i];
     fbt_actor(&w->b, FBT_BAILLEUR, "bailleur", NULL, &w->bailleur);
     fbt_actor(&w->b, FBT_RESA, "reservataire", NULL, &w->resa);
     fbt_start(&w->b);
@@ -409,10 +472,20 @@ void fbt_pair_open_offline(fbt_pair_t *w)
     w->cr = NULL;
 }
 
+void fbt_pair_open_offline(fbt_pair_t *w)
+{
+    s_pair_start(w, NULL);
+}
+
+void fbt_pair_open_with(fbt_pair_t *w, const char *const *args)
+{
+    s_pair_start(w, args);
+    w->cr = fbt_client(&w->b, &w->resa);
+}
+
 void fbt_pair_open(fbt_pair_t *w)
 {
-    fbt_pair_open_offline(w);
-    w->cr = fbt_client(&w->b, &w->resa);
+    fbt_pair_open_with(w, NULL);
 }
 
 /* Destroys the clients still connected and stops the broker cleanly. */

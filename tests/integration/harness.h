@@ -25,7 +25,8 @@ typedef struct {
     char endpoint[128];
     fb_keys_t keys; /* broker keys */
     pid_t pid;
-    int fail_fsync; /* start the broker with the failing-fsync shim (see fbt_fail_fsync) */
+    int fail_fsync;       /* start the broker with the failing-fsync shim (see fbt_fail_fsync) */
+    const char *args[16]; /* extra broker flags, e.g. "--rate", "20"; NULL-terminated */
 } fbt_broker_t;
 
 /* Creates the temp dir and broker key. Asserts on failure. */
@@ -48,9 +49,14 @@ void fbt_fail_fsync(fbt_broker_t *b, int on);
 /* Stops a running broker and removes the temp dir. */
 void fbt_teardown(fbt_broker_t *b);
 
-/* Generates keys for `id` and registers the actor with roles/territories. */
+/* Generates keys for `id` and registers the actor with roles/territories,
+ * its signing key and its encryption key. */
 void fbt_actor(fbt_broker_t *b, const char *id, const char *roles, const char *territories,
                fb_keys_t *out);
+
+/* Runs a shell command made with printf-style `fmt` (e.g. FB_CLI_BIN and its
+ * arguments); returns its exit status, -1 if it did not exit normally. */
+int fbt_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Connects a client for `keys`; asserts it works. */
 fb_client_t *fbt_client(fbt_broker_t *b, const fb_keys_t *keys);
@@ -64,10 +70,10 @@ uint8_t *fbt_logement(const char *vacancy, const char *insee, size_t *len);
 /* A packed CaleolSeance for `seance` in commune `insee` (caller frees). */
 uint8_t *fbt_seance(const char *seance, const char *insee, size_t *len);
 
-/* A packed Designation (rank 1 of 1) of demande `nur` for vacancy `vacancy`;
- * household_digest, if not NULL, is its sealed_household_digest (32 bytes)
- * (caller frees). */
-uint8_t *fbt_designation(const char *vacancy, const char *nur, const uint8_t *household_digest,
+/* A packed Designation (rank 1 of 1) of demande `nur` for vacancy `vacancy`
+ * naming the household `sealed` (fb_sealed_bind; NULL: none) (caller
+ * frees). */
+uint8_t *fbt_designation(const char *vacancy, const char *nur, const fb_sealed_t *sealed,
                          size_t *len);
 
 /* A packed BailSigne of demande `nur` for vacancy `vacancy` (caller frees). */
@@ -92,14 +98,28 @@ uint8_t *fbt_forge(const fb_keys_t *keys, const char *sender, const char *key_id
                    const char *correlation, const uint8_t *payload, size_t len, size_t *env_len,
                    uint8_t id[FB_MESSAGE_ID_BYTES]);
 
-/* An honest envelope built by hand: from keys->actor with keys->key_id, of
- * `type`, addressed to `to` about vacancy `correlation`, carrying `payload`
- * and the n attachments `att` (their BLAKE2b-256 signed in the body, as
- * fb_envelope_seal_attached does), with a fresh message id (copied to id).
- * Send it with fb_client_send_raw. Caller frees. */
-uint8_t *fbt_seal(const fb_keys_t *keys, int type, const char *to, const char *correlation,
-                  const uint8_t *payload, size_t len, const ProtobufCBinaryData *att, size_t n_att,
-                  size_t *env_len, uint8_t id[FB_MESSAGE_ID_BYTES]);
+/* Lets a test change a well-formed body before it is signed. */
+typedef void (*fbt_body_fn)(Fluxbus__V1__SignedBody *body, void *ctx);
+
+/* A LogementLibere envelope from keys->actor signed with `keys`, addressed
+ * to `to`, after `edit` (may be NULL) changed its body as it likes; a fresh
+ * message id is copied to id. Caller frees. */
+uint8_t *fbt_forge_with(const fb_keys_t *keys, const char *to, const uint8_t *payload, size_t len,
+                        fbt_body_fn edit, void *ctx, size_t *env_len,
+                        uint8_t id[FB_MESSAGE_ID_BYTES]);
+
+/* As fbt_forge_with, with n_att attachments bound by their digests. */
+uint8_t *fbt_forge_attached(const fb_keys_t *keys, const char *to, const uint8_t *payload,
+                            size_t len, const ProtobufCBinaryData *att, size_t n_att,
+                            fbt_body_fn edit, void *ctx, size_t *env_len,
+                            uint8_t id[FB_MESSAGE_ID_BYTES]);
+
+/* Registry changes while the broker runs, made as the CLI makes them. */
+void fbt_revoke_actor(fbt_broker_t *b, const char *id);
+void fbt_revoke_key(fbt_broker_t *b, const char *key_id);
+/* Registers keys' signing key (and encryption key, if it has one) for
+ * keys->actor, valid from now - 1 s until valid_until_ms (0 = no end). */
+void fbt_add_key(fbt_broker_t *b, const fb_keys_t *keys, int64_t valid_until_ms);
 
 /* True when the broker's log contains `needle`. */
 int fbt_log_contains(const fbt_broker_t *b, const char *needle);
@@ -130,6 +150,10 @@ typedef struct {
 /* Sets up and starts the broker with both actors registered and connects
  * both (cb, cr). Asserts on failure. */
 void fbt_pair_open(fbt_pair_t *w);
+
+/* As fbt_pair_open, the broker started with extra flags (NULL-terminated,
+ * e.g. {"--rate", "20", NULL}). */
+void fbt_pair_open_with(fbt_pair_t *w, const char *const *args);
 
 /* As fbt_pair_open, but only the bailleur connects: the réservataire has
  * never connected (cr is NULL). */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // verify_audit.mjs - independent verifier of a `fluxbus audit export` file.
 //
-// Written from docs/PROTOCOL.md alone (sections 2.4, 4, 6, 14 and 15), not
+// Written from docs/PROTOCOL.md alone (sections 2.4, 4, 6, 14 and 17), not
 // from the C sources, to prove the document is enough to check an audit
 // trail in another language. Node.js 18+, no npm packages (node:crypto does
 // Ed25519 and SHA-256; BLAKE2b-256 is in blake2b.mjs beside this file).
@@ -196,7 +196,7 @@ function verifyEnvelope(bytes, publicKey, expectKeyId, what) {
   return { env, body };
 }
 
-// ---- PROTOCOL.md 15: the audit chain -----------------------------------------
+// ---- PROTOCOL.md 17: the audit chain -----------------------------------------
 
 const CHAIN_DOMAIN = Buffer.from('fluxbus-audit-v1', 'ascii');
 const GENESIS = Buffer.alloc(32); // the link message 1 follows
@@ -210,7 +210,7 @@ function chainLink(prev, seq, body, signature, receipt) {
                                    blake2b256(signature), blake2b256(receipt)]));
 }
 
-// PROTOCOL.md 4.1 / 15: attachments[i] must hash to attachment_digests[i]; a
+// PROTOCOL.md 4.6 / 17.3: attachments[i] must hash to attachment_digests[i]; a
 // purged line carries none, and only a message that had some can be purged.
 function checkAttachments(env, body, purged) {
   if (purged) {
@@ -304,7 +304,7 @@ function verifyLine(rec, broker, chain) {
     check(String(receipt.storeSeq) === String(rec.seq),
           `Receipt.store_seq ${receipt.storeSeq} is not the line's seq ${rec.seq}`);
     // A purged envelope is the skeleton of the one the receipt hashed: that
-    // SHA-256 can no longer be recomputed (PROTOCOL.md 15.3).
+    // SHA-256 can no longer be recomputed (PROTOCOL.md 17.3).
     const sha = createHash('sha256').update(envelope).digest();
     check(rec.purged || receipt.envelopeSha256.equals(sha),
           'Receipt.envelope_sha256 is not SHA-256 of the envelope');

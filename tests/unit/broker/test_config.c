@@ -75,6 +75,11 @@ static void test_config_file_sets_every_setting(void **state)
                                 "max_envelope = 1048576\n"
                                 "window = 16\n"
                                 "batch_max = 1000\n"
+                                "freshness_s = 60\n"
+                                "max_recipients = 8\n"
+                                "rate = 20\n"
+                                "rate_burst = 40\n"
+                                "max_backlog = 1000\n"
                                 "log_level = debug\n"),
                      FB_OK);
     assert_string_equal(fx->cfg.endpoint, "tcp://0.0.0.0:6000");
@@ -83,6 +88,11 @@ static void test_config_file_sets_every_setting(void **state)
     assert_int_equal(fx->cfg.max_envelope, 1048576);
     assert_int_equal(fx->cfg.window, 16);
     assert_int_equal(fx->cfg.batch_max, 1000);
+    assert_int_equal(fx->cfg.freshness_s, 60);
+    assert_int_equal(fx->cfg.max_recipients, 8);
+    assert_int_equal(fx->cfg.rate, 20);
+    assert_int_equal(fx->cfg.rate_burst, 40);
+    assert_int_equal(fx->cfg.max_backlog, 1000);
     assert_int_equal(fx->cfg.log_level, FB_LOG_DEBUG);
 }
 
@@ -97,6 +107,11 @@ static void test_config_defaults(void **state)
     assert_int_equal(cfg.max_envelope, 262144);
     assert_int_equal(cfg.window, 64);
     assert_int_equal(cfg.batch_max, 256);
+    assert_int_equal(cfg.freshness_s, 300);
+    assert_int_equal(cfg.max_recipients, 64);
+    assert_int_equal(cfg.rate, 100);
+    assert_int_equal(cfg.rate_burst, 500);
+    assert_int_equal(cfg.max_backlog, 100000);
     assert_int_equal(cfg.log_level, FB_LOG_INFO);
 }
 
@@ -161,6 +176,12 @@ static void test_config_bad_number_names_its_line(void **state)
         "max_envelope = 67108865\n",
         "max_envelope = 99999999999999999999999\n",
         "max_envelope = 0x1000\n",
+        "freshness_s = 0\n",
+        "freshness_s = 604801\n",
+        "max_recipients = 0\n",
+        "rate = 0\n",
+        "rate_burst = 0\n",
+        "max_backlog = 0\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char text[256];

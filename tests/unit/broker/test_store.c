@@ -1,9 +1,10 @@
-/* test_store.c - the broker's SQLite store (broker/store.c): registry,
- * accepted messages with dedup, per-recipient queues in seq order,
- * acknowledgements, backlog, export, the audit chain head, retention purge
- * candidates and purges, and subscriptions; and that all of it is still
- * there after the store is closed and reopened. Each test opens a fresh
- * store in its own mkdtemp directory. */
+/* test_store.c - the broker's SQLite store (broker/store.c): registry
+ * (signing and encryption keys included), accepted messages with dedup,
+ * per-recipient queues in seq order, acknowledgements, backlog, export, the
+ * audit chain head, retention purge candidates and purges, and
+ * subscriptions; and that all of it is still there after the store is
+ * closed and reopened. Each test opens a fresh store in its own mkdtemp
+ * directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "tmpdir.h"
 
@@ -422,6 +424,72 @@ static void test_store_backlog_counts_pending_per_recipient(void **state)
     assert_int_equal(b.oldest[0], seq[1]);
 }
 
+/* A sender's backlog: its deliveries not yet acked, not counting recipients
+ * revoked since (they will receive nothing more). */
+static void test_store_sender_backlog_skips_acked_and_revoked(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_add_actor(fx->store, S_RESA, "reservataire", "", 1);
+    s_add_actor(fx->store, S_RESA2, "reservataire", "", 2);
+    uint64_t seq[3];
+    for (int i = 0; i < 3; i++) {
+        seq[i] = s_put(fx->store, S_BAILLEUR, S_KEY_BAILLEUR, (uint8_t)i);
+        assert_int_equal(store_enqueue(fx->store, seq[i], S_RESA), FB_OK);
+        assert_int_equal(store_enqueue(fx->store, seq[i], S_RESA2), FB_OK);
+    }
+    uint64_t n = 99;
+    assert_int_equal(store_sender_backlog(fx->store, S_BAILLEUR, &n), FB_OK);
+    assert_int_equal(n, 6);
+    assert_int_equal(store_mark_acked(fx->store, S_RESA, seq[0], 1), FB_OK);
+    assert_int_equal(store_sender_backlog(fx->store, S_BAILLEUR, &n), FB_OK);
+    assert_int_equal(n, 5);
+    assert_int_equal(store_actor_revoke(fx->store, S_RESA2, 2, "test"), FB_OK);
+    assert_int_equal(store_sender_backlog(fx->store, S_BAILLEUR, &n), FB_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(store_sender_backlog(fx->store, S_RESA, &n), FB_OK);
+    assert_int_equal(n, 0);
+}
+
+/* Rotation: the new key is added and the others end at the overlap, unless
+ * they already end sooner or are revoked. */
+static void test_store_key_rotate_ends_other_keys_at_the_overlap(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_add_actor(fx->store, S_BAILLEUR, "bailleur", "", 1);
+    s_add_key(fx->store, S_BAILLEUR, "1111111111111111", 0x11);
+    s_add_key(fx->store, S_BAILLEUR, "2222222222222222", 0x22);
+    s_add_key(fx->store, S_BAILLEUR, "3333333333333333", 0x33);
+    assert_int_equal(store_key_revoke(fx->store, "3333333333333333", 1500, "test"), FB_OK);
+    s_add_actor(fx->store, S_RESA, "reservataire", "", 2);
+    s_add_key(fx->store, S_RESA, S_KEY_RESA, 0x44);
+    store_key_t k;
+    assert_int_equal(store_key_get(fx->store, "2222222222222222", &k), FB_OK);
+    k.valid_until_ms = 4000; /* ends before the overlap would */
+    snprintf(k.key_id, sizeof k.key_id, "2222222222222223");
+    assert_int_equal(store_key_add(fx->store, &k, "test"), FB_OK);
+
+    store_key_t next = {.valid_from_ms = 2000};
+    snprintf(next.actor, sizeof next.actor, S_BAILLEUR);
+    snprintf(next.key_id, sizeof next.key_id, "9999999999999999");
+    assert_int_equal(store_key_rotate(fx->store, &next, 5000, "test"), FB_OK);
+
+    const struct {
+        const char *key_id;
+        int64_t until;
+    } want[] = {{"1111111111111111", 5000}, {"2222222222222222", 5000}, {"2222222222222223", 4000},
+                {"3333333333333333", 0},    {"9999999999999999", 0},    {S_KEY_RESA, 0}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        assert_int_equal(store_key_get(fx->store, want[i].key_id, &k), FB_OK);
+        if (k.valid_until_ms != want[i].until)
+            fail_msg("%s: valid_until %lld, want %lld", want[i].key_id, (long long)k.valid_until_ms,
+                     (long long)want[i].until);
+    }
+    /* A key id already taken: nothing changes. */
+    assert_int_equal(store_key_rotate(fx->store, &next, 9000, "test"), FB_ERR_EXISTS);
+    assert_int_equal(store_key_get(fx->store, "1111111111111111", &k), FB_OK);
+    assert_int_equal(k.valid_until_ms, 5000);
+}
+
 static void test_store_actor_revoke_marks_the_actor_once(void **state)
 {
     s_fixture_t *fx = *state;
@@ -493,6 +561,128 @@ static void test_store_keys_are_looked_up_and_revoked(void **state)
     assert_int_equal(store_key_get(fx->store, S_KEY_BAILLEUR, &k), FB_OK);
     assert_int_equal(k.revoked_at_ms, 5000);
     assert_int_equal(store_key_revoke(fx->store, S_KEY_BAILLEUR, 6000, "test"), FB_ERR_NOT_FOUND);
+}
+
+static void s_add_enc_key(store_t *store, const char *actor, const char *key_id, uint8_t tag,
+                          int64_t valid_from_ms, int64_t valid_until_ms)
+{
+    store_key_t k;
+    memset(&k, 0, sizeof k);
+    snprintf(k.actor, sizeof k.actor, "%s", actor);
+    snprintf(k.key_id, sizeof k.key_id, "%s", key_id);
+    memset(k.public_key, tag, sizeof k.public_key);
+    k.valid_from_ms = valid_from_ms;
+    k.valid_until_ms = valid_until_ms;
+    assert_int_equal(store_enc_key_add(store, &k, "test"), FB_OK);
+}
+
+/* Rows of registry_log with `action` (read beside the store, as an auditor would). */
+static int s_log_rows(const char *path, const char *action)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM registry_log WHERE action = ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, action, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+typedef struct {
+    size_t n;
+    char key_id[4][FB_KEY_ID_CHARS + 1];
+} s_key_list_t;
+
+static void s_on_key(void *ctx, const store_key_t *k)
+{
+    s_key_list_t *l = ctx;
+    assert_true(l->n < 4);
+    snprintf(l->key_id[l->n++], FB_KEY_ID_CHARS + 1, "%s", k->key_id);
+}
+
+static void test_store_encryption_keys_are_kept_apart_and_logged(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_add_actor(fx->store, S_BAILLEUR, "bailleur", "", 1);
+    s_add_key(fx->store, S_BAILLEUR, S_KEY_BAILLEUR, 0xB0);
+    s_add_enc_key(fx->store, S_BAILLEUR, S_KEY_RESA, 0xE0, 1000, 0);
+    store_key_t k;
+    assert_int_equal(store_enc_key_get(fx->store, S_KEY_RESA, &k), FB_OK);
+    assert_string_equal(k.actor, S_BAILLEUR);
+    assert_int_equal(k.public_key[31], 0xE0);
+    /* An encryption key is no signing key, and the other way round. */
+    assert_int_equal(store_key_get(fx->store, S_KEY_RESA, &k), FB_ERR_NOT_FOUND);
+    assert_int_equal(store_enc_key_get(fx->store, S_KEY_BAILLEUR, &k), FB_ERR_NOT_FOUND);
+    assert_int_equal(store_key_revoke(fx->store, S_KEY_RESA, 5000, "test"), FB_ERR_NOT_FOUND);
+
+    s_key_list_t l = {0};
+    assert_int_equal(store_enc_key_each(fx->store, S_BAILLEUR, s_on_key, &l), FB_OK);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.key_id[0], S_KEY_RESA);
+
+    assert_int_equal(store_enc_key_revoke(fx->store, S_KEY_RESA, 5000, "test"), FB_OK);
+    assert_int_equal(store_enc_key_get(fx->store, S_KEY_RESA, &k), FB_OK);
+    assert_int_equal(k.revoked_at_ms, 5000);
+    assert_int_equal(store_enc_key_revoke(fx->store, S_KEY_RESA, 6000, "test"), FB_ERR_NOT_FOUND);
+    /* The same id twice is refused. */
+    store_key_t dup = k;
+    assert_int_equal(store_enc_key_add(fx->store, &dup, "test"), FB_ERR_EXISTS);
+
+    /* Each change is in registry_log, and survives a reopen. */
+    s_reopen(fx);
+    assert_int_equal(store_enc_key_get(fx->store, S_KEY_RESA, &k), FB_OK);
+    assert_int_equal(s_log_rows(fx->path, "enc_key.add"), 1);
+    assert_int_equal(s_log_rows(fx->path, "enc_key.revoke"), 1);
+    assert_int_equal(s_log_rows(fx->path, "key.add"), 1);
+}
+
+static void test_store_current_encryption_key_is_the_latest_valid_one(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_add_actor(fx->store, S_BAILLEUR, "bailleur", "", 1);
+    s_add_actor(fx->store, S_RESA, "reservataire", "", 2);
+    s_add_enc_key(fx->store, S_BAILLEUR, "aaaaaaaaaaaaaaa1", 0xA1, 1000, 0);
+    s_add_enc_key(fx->store, S_BAILLEUR, "aaaaaaaaaaaaaaa2", 0xA2, 2000, 0);
+    s_add_enc_key(fx->store, S_BAILLEUR, "aaaaaaaaaaaaaaa3", 0xA3, 9000, 0);    /* future */
+    s_add_enc_key(fx->store, S_BAILLEUR, "aaaaaaaaaaaaaaa4", 0xA4, 2500, 3000); /* expires */
+    store_key_t k;
+    assert_int_equal(store_enc_key_current(fx->store, S_BAILLEUR, 1500, &k), FB_OK);
+    assert_string_equal(k.key_id, "aaaaaaaaaaaaaaa1");
+    assert_int_equal(store_enc_key_current(fx->store, S_BAILLEUR, 2700, &k), FB_OK);
+    assert_string_equal(k.key_id, "aaaaaaaaaaaaaaa4");
+    assert_int_equal(store_enc_key_current(fx->store, S_BAILLEUR, 5000, &k), FB_OK);
+    assert_string_equal(k.key_id, "aaaaaaaaaaaaaaa2");
+    assert_int_equal(store_enc_key_current(fx->store, S_BAILLEUR, 9000, &k), FB_OK);
+    assert_string_equal(k.key_id, "aaaaaaaaaaaaaaa3");
+
+    /* Revoked from 4000 on: still current before, the older key after. */
+    assert_int_equal(store_enc_key_revoke(fx->store, "aaaaaaaaaaaaaaa2", 4000, "test"), FB_OK);
+    assert_int_equal(store_enc_key_current(fx->store, S_BAILLEUR, 3999, &k), FB_OK);
+    assert_string_equal(k.key_id, "aaaaaaaaaaaaaaa2");
+    assert_int_equal(store_enc_key_current(fx->store, S_BAILLEUR, 5000, &k), FB_OK);
+    assert_string_equal(k.key_id, "aaaaaaaaaaaaaaa1");
+    assert_int_equal(store_enc_key_current(fx->store, S_BAILLEUR, 500, &k), FB_ERR_NOT_FOUND);
+    assert_int_equal(store_enc_key_current(fx->store, S_RESA, 5000, &k), FB_ERR_NOT_FOUND);
+}
+
+static void test_store_key_valid_at_bounds(void **state)
+{
+    (void)state;
+    store_key_t k = {.valid_from_ms = 1000, .valid_until_ms = 2000};
+    assert_false(store_key_valid_at(&k, 999));
+    assert_true(store_key_valid_at(&k, 1000));
+    assert_true(store_key_valid_at(&k, 2000));
+    assert_false(store_key_valid_at(&k, 2001));
+    k.valid_until_ms = 0; /* no end */
+    assert_true(store_key_valid_at(&k, 1000000));
+    k.revoked_at_ms = 1500;
+    assert_true(store_key_valid_at(&k, 1499));
+    assert_false(store_key_valid_at(&k, 1500));
 }
 
 typedef struct {
@@ -831,10 +1021,15 @@ int main(void)
         S_TEST(test_store_pending_is_in_seq_order_after_seq_and_limited),
         S_TEST(test_store_mark_acked_twice_is_not_found),
         S_TEST(test_store_backlog_counts_pending_per_recipient),
+        S_TEST(test_store_sender_backlog_skips_acked_and_revoked),
+        S_TEST(test_store_key_rotate_ends_other_keys_at_the_overlap),
         S_TEST(test_store_actor_revoke_marks_the_actor_once),
         S_TEST(test_store_actor_add_refuses_duplicate_id_or_transport_key),
         S_TEST(test_store_finds_actor_by_transport_key),
         S_TEST(test_store_keys_are_looked_up_and_revoked),
+        S_TEST(test_store_encryption_keys_are_kept_apart_and_logged),
+        S_TEST(test_store_current_encryption_key_is_the_latest_valid_one),
+        S_TEST(test_store_key_valid_at_bounds),
         S_TEST(test_store_export_yields_every_message_with_its_key),
         S_TEST(test_store_chain_head_is_the_link_of_the_last_message),
         S_TEST(test_store_purge_candidates_are_messages_of_vacancies_closed_before),

@@ -1,7 +1,8 @@
 /* test_keys.c - an actor's key pairs and their files (lib/keys.c): a
  * generated key survives save and load, the secret file is private and a
- * public twin carries no secret, and every damaged or unsafe file is refused
- * with the struct left zeroed. Each test works in its own mkdtemp directory. */
+ * public twin carries no secret, a file of the older format (no encryption
+ * pair) still loads, and every damaged or unsafe file is refused with the
+ * struct left zeroed. Each test works in its own mkdtemp directory. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -102,6 +103,21 @@ static void s_key_text(char *out, size_t cap, const fb_keys_t *pub, const fb_key
              pub->actor, sp, cp, ss, cs);
 }
 
+/* Appends the encryption lines: the public key of `pub`, and, unless
+ * enc_secret is NULL, the secret key of `enc_secret`. */
+static void s_enc_text(char *out, size_t cap, const fb_keys_t *pub, const fb_keys_t *enc_secret)
+{
+    char ep[2 * FB_ENC_KEY_BYTES + 1], es[2 * FB_ENC_KEY_BYTES + 1];
+    fb_hex_encode(pub->enc_pk, FB_ENC_KEY_BYTES, ep);
+    size_t n = strlen(out);
+    snprintf(out + n, cap - n, "encrypt_public = %s\n", ep);
+    if (enc_secret) {
+        fb_hex_encode(enc_secret->enc_sk, FB_ENC_KEY_BYTES, es);
+        n = strlen(out);
+        snprintf(out + n, cap - n, "encrypt_secret = %s\n", es);
+    }
+}
+
 static void s_assert_zeroed(const fb_keys_t *keys)
 {
     static const fb_keys_t zero;
@@ -130,6 +146,11 @@ static void test_keys_generate_save_load_round_trips(void **state)
     assert_memory_equal(loaded.sign_sk, keys.sign_sk, FB_SIGN_SK_BYTES);
     assert_memory_equal(loaded.curve_pk, keys.curve_pk, FB_CURVE_KEY_BYTES);
     assert_memory_equal(loaded.curve_sk, keys.curve_sk, FB_CURVE_KEY_BYTES);
+    assert_true(keys.has_enc);
+    assert_true(loaded.has_enc);
+    assert_string_equal(loaded.enc_key_id, keys.enc_key_id);
+    assert_memory_equal(loaded.enc_pk, keys.enc_pk, FB_ENC_KEY_BYTES);
+    assert_memory_equal(loaded.enc_sk, keys.enc_sk, FB_ENC_KEY_BYTES);
 
     /* The loaded secret key signs what the public key verifies. */
     uint8_t sig[FB_SIGNATURE_BYTES];
@@ -152,17 +173,24 @@ static void test_keys_public_file_holds_no_secret(void **state)
     assert_null(strstr(text, "secret ="));
     assert_null(strstr(text, "sign_secret"));
     assert_null(strstr(text, "curve_secret"));
+    assert_null(strstr(text, "encrypt_secret"));
     char sk_hex[2 * FB_SIGN_SK_BYTES + 1], ck_hex[2 * FB_CURVE_KEY_BYTES + 1];
+    char ek_hex[2 * FB_ENC_KEY_BYTES + 1], ep_hex[2 * FB_ENC_KEY_BYTES + 1];
     fb_hex_encode(keys.sign_sk, 32, sk_hex); /* the seed half of the Ed25519 secret */
     fb_hex_encode(keys.curve_sk, FB_CURVE_KEY_BYTES, ck_hex);
+    fb_hex_encode(keys.enc_sk, FB_ENC_KEY_BYTES, ek_hex);
+    fb_hex_encode(keys.enc_pk, FB_ENC_KEY_BYTES, ep_hex);
     assert_null(strstr(text, sk_hex));
     assert_null(strstr(text, ck_hex));
+    assert_null(strstr(text, ek_hex));
+    assert_non_null(strstr(text, ep_hex)); /* the encryption public key is published */
     free(text);
 
     /* The secret file does hold them. */
     text = s_read(fx->path);
     assert_non_null(strstr(text, sk_hex));
     assert_non_null(strstr(text, ck_hex));
+    assert_non_null(strstr(text, ek_hex));
     free(text);
     fb_keys_wipe(&keys);
 }
@@ -179,10 +207,126 @@ static void test_keys_load_public_file_has_no_secret(void **state)
     assert_string_equal(pub.key_id, keys.key_id);
     assert_memory_equal(pub.sign_pk, keys.sign_pk, FB_SIGN_PK_BYTES);
     assert_memory_equal(pub.curve_pk, keys.curve_pk, FB_CURVE_KEY_BYTES);
+    assert_true(pub.has_enc);
+    assert_string_equal(pub.enc_key_id, keys.enc_key_id);
+    assert_memory_equal(pub.enc_pk, keys.enc_pk, FB_ENC_KEY_BYTES);
     static const uint8_t zero[FB_SIGN_SK_BYTES];
     assert_memory_equal(pub.sign_sk, zero, FB_SIGN_SK_BYTES);
     assert_memory_equal(pub.curve_sk, zero, FB_CURVE_KEY_BYTES);
+    assert_memory_equal(pub.enc_sk, zero, FB_ENC_KEY_BYTES);
     fb_keys_wipe(&keys);
+}
+
+/* Files written before the encryption pair existed still load, secret or
+ * public, without one. */
+static void test_keys_load_older_file_without_encryption_pair(void **state)
+{
+    s_fixture_t *fx = *state;
+    fb_keys_t keys, loaded;
+    assert_int_equal(fb_keys_generate(&keys, S_ACTOR), FB_OK);
+    char text[1024];
+    s_key_text(text, sizeof text, &keys, &keys, &keys);
+    s_write(fx->path, 0600, text);
+    assert_int_equal(fb_keys_load(&loaded, fx->path), FB_OK);
+    assert_true(loaded.has_secret);
+    assert_false(loaded.has_enc);
+    assert_string_equal(loaded.enc_key_id, "");
+    assert_string_equal(loaded.key_id, keys.key_id);
+    assert_memory_equal(loaded.sign_sk, keys.sign_sk, FB_SIGN_SK_BYTES);
+
+    *strstr(text, "sign_secret") = '\0'; /* the public twin of the older format */
+    s_write(fx->pub, 0644, text);
+    assert_int_equal(fb_keys_load(&loaded, fx->pub), FB_OK);
+    assert_false(loaded.has_secret);
+    assert_false(loaded.has_enc);
+    fb_keys_wipe(&loaded);
+    fb_keys_wipe(&keys);
+}
+
+static void test_keys_encryption_key_id_is_derived_from_its_public_key(void **state)
+{
+    s_fixture_t *fx = *state;
+    fb_keys_t keys, loaded;
+    assert_int_equal(fb_keys_generate(&keys, S_ACTOR), FB_OK);
+    char id[FB_KEY_ID_CHARS + 1];
+    fb_key_id(keys.enc_pk, id);
+    assert_string_equal(keys.enc_key_id, id);
+    assert_string_not_equal(keys.enc_key_id, keys.key_id);
+
+    /* The file's encrypt_key_id line is for people: a wrong one is ignored. */
+    char text[1024];
+    s_key_text(text, sizeof text, &keys, &keys, &keys);
+    s_enc_text(text, sizeof text, &keys, &keys);
+    strcat(text, "encrypt_key_id = 0000000000000000\n");
+    s_write(fx->path, 0600, text);
+    assert_int_equal(fb_keys_load(&loaded, fx->path), FB_OK);
+    assert_true(loaded.has_enc);
+    assert_string_equal(loaded.enc_key_id, id);
+
+    /* The loaded pair opens what is sealed for its public key. */
+    uint8_t box[crypto_box_SEALBYTES + 1], plain[1];
+    assert_int_equal(crypto_box_seal(box, (const uint8_t *)"x", 1, keys.enc_pk), 0);
+    assert_int_equal(crypto_box_seal_open(plain, box, sizeof box, loaded.enc_pk, loaded.enc_sk), 0);
+    assert_int_equal(plain[0], 'x');
+    fb_keys_wipe(&loaded);
+    fb_keys_wipe(&keys);
+}
+
+static void test_keys_load_rejects_inconsistent_encryption_lines(void **state)
+{
+    s_fixture_t *fx = *state;
+    fb_keys_t a, b, loaded;
+    assert_int_equal(fb_keys_generate(&a, S_ACTOR), FB_OK);
+    assert_int_equal(fb_keys_generate(&b, S_ACTOR), FB_OK);
+    char text[1024];
+
+    /* A secret file naming an encryption key must hold its secret. */
+    s_key_text(text, sizeof text, &a, &a, &a);
+    s_enc_text(text, sizeof text, &a, NULL);
+    s_write(fx->path, 0600, text);
+    memset(&loaded, 0xAA, sizeof loaded);
+    assert_int_equal(fb_keys_load(&loaded, fx->path), FB_ERR_PARSE);
+    s_assert_zeroed(&loaded);
+
+    /* Someone else's encryption secret. */
+    s_key_text(text, sizeof text, &a, &a, &a);
+    s_enc_text(text, sizeof text, &a, &b);
+    s_write(fx->path, 0600, text);
+    assert_int_equal(fb_keys_load(&loaded, fx->path), FB_ERR_PARSE);
+    s_assert_zeroed(&loaded);
+
+    /* An encryption secret without its public key. */
+    s_key_text(text, sizeof text, &a, &a, &a);
+    s_enc_text(text, sizeof text, &a, &a);
+    char *pub_line = strstr(text, "encrypt_public");
+    char *next = strchr(pub_line, '\n') + 1;
+    memmove(pub_line, next, strlen(next) + 1);
+    s_write(fx->path, 0600, text);
+    assert_int_equal(fb_keys_load(&loaded, fx->path), FB_ERR_PARSE);
+
+    /* An encryption secret in a file without the other secrets. */
+    s_key_text(text, sizeof text, &a, &a, &a);
+    *strstr(text, "sign_secret") = '\0';
+    s_enc_text(text, sizeof text, &a, &a);
+    s_write(fx->path, 0600, text);
+    assert_int_equal(fb_keys_load(&loaded, fx->path), FB_ERR_PARSE);
+
+    /* Readable by others, the encryption secret makes it a refused secret file. */
+    s_write(fx->path, 0644, text);
+    assert_int_equal(fb_keys_load(&loaded, fx->path), FB_ERR_PARSE);
+    s_key_text(text, sizeof text, &a, &a, &a);
+    s_enc_text(text, sizeof text, &a, &a);
+    s_write(fx->path, 0644, text);
+    assert_int_equal(fb_keys_load(&loaded, fx->path), FB_ERR_PERM);
+    s_assert_zeroed(&loaded);
+
+    /* The consistent file loads: the failures came from the damage alone. */
+    s_write(fx->path, 0600, text);
+    assert_int_equal(fb_keys_load(&loaded, fx->path), FB_OK);
+    assert_true(loaded.has_enc);
+    fb_keys_wipe(&loaded);
+    fb_keys_wipe(&a);
+    fb_keys_wipe(&b);
 }
 
 static void test_keys_load_refuses_secret_file_readable_by_others(void **state)
@@ -244,11 +388,13 @@ static void test_keys_load_rejects_corrupt_hex(void **state)
     fb_keys_t keys, loaded;
     assert_int_equal(fb_keys_generate(&keys, S_ACTOR), FB_OK);
     static const char *const fields[] = {
-        "sign_public = ", "curve_public = ", "sign_secret = ", "curve_secret = "};
+        "sign_public = ",  "curve_public = ",   "sign_secret = ",
+        "curve_secret = ", "encrypt_public = ", "encrypt_secret = "};
     char text[1024];
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         /* A non-hex digit in the middle of the value. */
         s_key_text(text, sizeof text, &keys, &keys, &keys);
+        s_enc_text(text, sizeof text, &keys, &keys);
         char *v = strstr(text, fields[i]);
         assert_non_null(v);
         v[strlen(fields[i]) + 5] = 'g';
@@ -259,6 +405,7 @@ static void test_keys_load_rejects_corrupt_hex(void **state)
 
         /* One hex digit missing. */
         s_key_text(text, sizeof text, &keys, &keys, &keys);
+        s_enc_text(text, sizeof text, &keys, &keys);
         v = strstr(text, fields[i]) + strlen(fields[i]);
         memmove(v, v + 1, strlen(v + 1) + 1);
         s_write(fx->path, 0600, text);
@@ -267,6 +414,7 @@ static void test_keys_load_rejects_corrupt_hex(void **state)
     }
     /* The untouched text loads: the failures came from the damage alone. */
     s_key_text(text, sizeof text, &keys, &keys, &keys);
+    s_enc_text(text, sizeof text, &keys, &keys);
     s_write(fx->path, 0600, text);
     assert_int_equal(fb_keys_load(&loaded, fx->path), FB_OK);
     fb_keys_wipe(&loaded);
@@ -415,6 +563,9 @@ int main(void)
         S_TEST(test_keys_generate_save_load_round_trips),
         S_TEST(test_keys_public_file_holds_no_secret),
         S_TEST(test_keys_load_public_file_has_no_secret),
+        S_TEST(test_keys_load_older_file_without_encryption_pair),
+        S_TEST(test_keys_encryption_key_id_is_derived_from_its_public_key),
+        S_TEST(test_keys_load_rejects_inconsistent_encryption_lines),
         S_TEST(test_keys_load_refuses_secret_file_readable_by_others),
         S_TEST(test_keys_save_refuses_to_overwrite),
         S_TEST(test_keys_save_refuses_existing_pub_and_leaves_no_secret_file),

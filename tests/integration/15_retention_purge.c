@@ -1,6 +1,7 @@
-/* 11_retention_purge - `fluxbus retention purge` on the store of a running
- * broker. A réservataire designates three candidates, each with a sealed
- * household attached: two for a vacancy whose lease the bailleur then signs
+/* 15_retention_purge - `fluxbus retention purge` on the store of a running
+ * broker. A réservataire designates three candidates, each with a household
+ * sealed for the bailleur's encryption key attached: two for a vacancy whose
+ * lease the bailleur then signs
  * (BailSigne), one for a vacancy still open; the bailleur acknowledges all
  * but one. A year and a day after the lease, the purge drops the attachment
  * of the acknowledged designation of the closed vacancy - its bytes are gone
@@ -21,40 +22,47 @@
 #define S_DAY_MS 86400000LL
 #define S_OUT 16384
 
-/* Each sealed household: a marker repeated over several SQLite pages, so
- * that overflow pages are purged too. */
-#define S_HOUSEHOLD_BYTES 9000
-static const char *const s_marker[3] = {"HOUSEHOLD-ACKED-CLOSED", "HOUSEHOLD-UNACKED-CLOSED",
-                                        "HOUSEHOLD-ACKED-OPEN"};
+/* Each household carries long notes, so that its sealed box spans several
+ * SQLite pages and overflow pages are purged too. */
+#define S_NOTES_BYTES 9000
 
 typedef struct {
     fbt_pair_t p;
     char wal[600];
-    int64_t closed_at_ms; /* about when the lease was signed */
+    int64_t closed_at_ms;  /* about when the lease was signed */
+    fb_sealed_t sealed[3]; /* the three sealed households */
     char out[S_OUT];
 } s_world_t;
 
-/* The réservataire designates one candidate for `vacancy` with household
- * number `n` attached; returns its store seq. */
+/* The réservataire designates one candidate for `vacancy`, household n
+ * sealed for the bailleur and attached; returns its store seq. */
 static uint64_t s_designate(s_world_t *w, const char *vacancy, int n)
 {
-    uint8_t household[S_HOUSEHOLD_BYTES];
-    size_t m = strlen(s_marker[n]);
-    for (size_t i = 0; i < sizeof household; i++)
-        household[i] = (uint8_t)s_marker[n][i % m];
-    uint8_t digest[FB_DIGEST_BYTES];
-    fb_blake2b256(household, sizeof household, digest);
-    size_t len = 0, env_len = 0;
-    uint8_t *payload = fbt_designation(vacancy, "074012600000X", digest, &len);
-    ProtobufCBinaryData att = {sizeof household, household};
-    uint8_t id[FB_MESSAGE_ID_BYTES];
-    uint8_t *env = fbt_seal(&w->p.resa, T(DESIGNATION), FBT_BAILLEUR, vacancy, payload, len, &att,
-                            1, &env_len, id);
+    static char notes[S_NOTES_BYTES + 1];
+    memset(notes, 'a' + n, S_NOTES_BYTES);
+    Fluxbus__V1__HouseholdDetails hh = FLUXBUS__V1__HOUSEHOLD_DETAILS__INIT;
+    hh.nur = "074012600000X";
+    hh.email = "menage@example.invalid";
+    hh.notes = notes;
+    assert_int_equal(fb_seal_household(&hh, w->p.bailleur.enc_pk, &w->sealed[n]), FB_OK);
+    size_t len = 0;
+    uint8_t *payload = fbt_designation(vacancy, "074012600000X", &w->sealed[n], &len);
+    const ProtobufCBinaryData box = {w->sealed[n].box_len, w->sealed[n].box};
+    const char *const to[1] = {FBT_BAILLEUR};
+    fb_outgoing_t m = {
+        .type = T(DESIGNATION),
+        .recipients = to,
+        .n_recipients = 1,
+        .correlation_id = vacancy,
+        .payload = payload,
+        .payload_len = len,
+        .attachments = &box,
+        .n_attachments = 1,
+    };
     fb_receipt_t rec;
-    assert_int_equal(fb_client_send_raw(w->p.cr, env, env_len, id, &rec), FB_OK);
+    assert_int_equal(fb_client_send(w->p.cr, &m, &rec), FB_OK);
     uint64_t seq = rec.store_seq;
     fb_receipt_clear(&rec);
-    free(env);
     free(payload);
     return seq;
 }
@@ -67,7 +75,7 @@ static void s_receive(s_world_t *w, int n, int ack)
     assert_int_equal(fb_client_recv(w->p.cb, &d, 5000), FB_OK);
     assert_int_equal(d->body->type, T(DESIGNATION));
     assert_int_equal(d->body->n_attachment_digests, 1);
-    assert_non_null(memmem(d->envelope, d->envelope_len, s_marker[n], strlen(s_marker[n])));
+    assert_non_null(memmem(d->envelope, d->envelope_len, w->sealed[n].box, w->sealed[n].box_len));
     if (ack)
         assert_int_equal(fb_client_ack(w->p.cb, d), FB_OK);
     fb_delivery_destroy(&d);
@@ -77,28 +85,37 @@ static void s_receive(s_world_t *w, int n, int ack)
  * bailleur's acks sent before it are committed (one connection, in order). */
 static void s_bail_signe(s_world_t *w, const char *vacancy)
 {
-    size_t len = 0, env_len = 0;
+    size_t len = 0;
     uint8_t *payload = fbt_bail_signe(vacancy, "074012600000X", &len);
-    uint8_t id[FB_MESSAGE_ID_BYTES];
-    uint8_t *env = fbt_seal(&w->p.bailleur, T(BAIL_SIGNE), FBT_RESA, vacancy, payload, len, NULL, 0,
-                            &env_len, id);
+    const char *const to[1] = {FBT_RESA};
+    fb_outgoing_t m = {
+        .type = T(BAIL_SIGNE),
+        .recipients = to,
+        .n_recipients = 1,
+        .correlation_id = vacancy,
+        .payload = payload,
+        .payload_len = len,
+    };
     fb_receipt_t rec;
-    assert_int_equal(fb_client_send_raw(w->p.cb, env, env_len, id, &rec), FB_OK);
+    assert_int_equal(fb_client_send(w->p.cb, &m, &rec), FB_OK);
     w->closed_at_ms = rec.accepted_at_ms;
     fb_receipt_clear(&rec);
-    free(env);
     free(payload);
     fb_delivery_t *d = fbt_recv_ack(w->p.cr, 5000);
     assert_non_null(d);
     fb_delivery_destroy(&d);
 }
 
-/* Household n is somewhere in the store's files (database or WAL). */
+/* Sealed household n, or a 64-byte piece of it, is somewhere in the store's
+ * files (database or WAL). */
 static int s_on_disk(s_world_t *w, int n)
 {
-    size_t m = strlen(s_marker[n]);
-    return fbt_file_contains(w->p.b.store, s_marker[n], m) ||
-           fbt_file_contains(w->wal, s_marker[n], m);
+    const fb_sealed_t *s = &w->sealed[n];
+    for (size_t at = 0; at + 64 <= s->box_len; at += s->box_len / 8)
+        if (fbt_file_contains(w->p.b.store, s->box + at, 64) ||
+            fbt_file_contains(w->wal, s->box + at, 64))
+            return 1;
+    return 0;
 }
 
 /* Runs `fluxbus retention purge` as if `days_after` days after the lease;
@@ -139,6 +156,8 @@ static int s_teardown(void **state)
 {
     s_world_t *w = *state;
     fbt_pair_close(&w->p);
+    for (int n = 0; n < 3; n++)
+        fb_sealed_clear(&w->sealed[n]);
     free(w);
     return 0;
 }
