@@ -3,7 +3,8 @@
  *
  * Owns: the rule that a sealed household names an attachment of its own
  * envelope and a current encryption key of one of the message's direct
- * recipients. Does not own: the digests themselves (envelope.c checked them
+ * recipients, and that no message carries an attachment its payload does
+ * not name. Does not own: the digests themselves (envelope.c checked them
  * against the attachments before this runs), the key table (store.c), who
  * may send a Designation to whom (router.c). It reads, never writes. */
 #include "sealcheck.h"
@@ -79,17 +80,28 @@ static fb_err_t s_check(store_t *store, const Fluxbus__V1__SignedBody *body,
 fb_err_t sealcheck_designation(store_t *store, const Fluxbus__V1__SignedBody *body, int64_t now_ms,
                                char *detail, size_t dlen)
 {
-    if (body->type != FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_DESIGNATION)
-        return FB_OK;
-    ProtobufCMessage *msg = NULL;
-    if (fb_codec_unpack(&fluxbus__v1__designation__descriptor, body->payload.data,
-                        body->payload.len, body->payload.len, &msg) != FB_OK) {
-        snprintf(detail, dlen, "payload is not a valid Designation");
-        return FB_ERR_MALFORMED;
+    /* The broker keeps only attachments a payload names: nothing can ride
+     * along unseen (and escape the retention purge). */
+    size_t named = 0;
+    fb_err_t rc = FB_OK;
+    if (body->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_DESIGNATION) {
+        ProtobufCMessage *msg = NULL;
+        if (fb_codec_unpack(&fluxbus__v1__designation__descriptor, body->payload.data,
+                            body->payload.len, body->payload.len, &msg) != FB_OK) {
+            snprintf(detail, dlen, "payload is not a valid Designation");
+            return FB_ERR_MALFORMED;
+        }
+        const Fluxbus__V1__Designation *d = (const Fluxbus__V1__Designation *)msg;
+        if (d->sealed_household_digest.len) {
+            named = 1;
+            rc = s_check(store, body, d, now_ms, detail, dlen);
+        }
+        fb_codec_free(msg);
     }
-    const Fluxbus__V1__Designation *d = (const Fluxbus__V1__Designation *)msg;
-    fb_err_t rc =
-        d->sealed_household_digest.len ? s_check(store, body, d, now_ms, detail, dlen) : FB_OK;
-    fb_codec_free(msg);
+    if (rc == FB_OK && body->n_attachment_digests > named) {
+        snprintf(detail, dlen, "%zu attachment(s) that the payload does not name",
+                 body->n_attachment_digests - named);
+        rc = FB_ERR_NOT_AUTHORIZED;
+    }
     return rc;
 }

@@ -215,6 +215,19 @@ static void s_case_unknown_key(s_world_t *w)
     fb_keys_wipe(&stranger);
 }
 
+/* A LogementLibere names no attachment: one riding along is refused, so that
+ * nothing is stored that the retention rules do not know about. */
+static void s_case_unnamed_attachment(s_world_t *w)
+{
+    uint8_t id[FB_MESSAGE_ID_BYTES];
+    size_t len = 0;
+    uint8_t extra[] = "Nom: Dupont, ne le 01/02/1980";
+    ProtobufCBinaryData att = {sizeof extra, extra};
+    uint8_t *env = fbt_forge_attached(&w->mallory, FBT_RESA, w->payload, w->len, &att, 1, NULL,
+                                      NULL, &len, id);
+    s_expect(w, "attachment the payload does not name", w->cm, env, len, id, FB_ERR_NOT_AUTHORIZED);
+}
+
 static void s_case_conflict(s_world_t *w)
 {
     const char *const to[1] = {OFFLINE};
@@ -322,6 +335,7 @@ static void test_every_reason_code_while_good_traffic_flows(void **state)
                     FB_ERR_NOT_AUTHORIZED);
     s_expect_forged(&w, "unregistered recipient", &w.mallory, s_to_nobody,
                     FB_ERR_UNKNOWN_RECIPIENT);
+    s_case_unnamed_attachment(&w);
     s_case_conflict(&w);
     s_expect_forged(&w, "created 10 min ago", &w.mallory, s_created_10_min_ago, FB_ERR_STALE);
     s_expect_forged(&w, "version 2", &w.mallory, s_version_2, FB_ERR_UNSUPPORTED_VERSION);

@@ -1,16 +1,24 @@
-/* 14_security_bit_flips - for one valid envelope (a LogementLibere with an
- * attachment, so that every part of the format is present: body, signature,
- * key id hint, attachment), each of its single-bit flips is sent to the real
- * broker. Every one is refused with a signed Nack, none is delivered, the
+/* 14_security_bit_flips - for one valid envelope (a Designation with its
+ * sealed household attached, so that every part of the format is present:
+ * body, signature, key id hint, attachment), each of its single-bit flips is
+ * sent to the real broker. Every one is refused with a signed Nack, none is delivered, the
  * broker never stops, and the original envelope is then accepted and
  * delivered. Prints how many flips were tried and the reasons they got. */
 #include "harness.h"
+
+#include "fluxbus/seal.h"
+#include "fluxbus/v1/designation.pb-c.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define N_REASONS 32
+
+static void s_designation(Fluxbus__V1__SignedBody *body, void *ctx)
+{
+    body->type = FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_DESIGNATION;
+}
 
 static void test_every_single_bit_flip_is_refused(void **state)
 {
@@ -19,14 +27,20 @@ static void test_every_single_bit_flip_is_refused(void **state)
     const char *const args[] = {"--rate", "10000000", "--rate-burst", "10000000", NULL};
     fbt_pair_open_with(&w, args);
 
+    /* The réservataire designates a household, sealed for the bailleur. */
+    Fluxbus__V1__HouseholdDetails hh = FLUXBUS__V1__HOUSEHOLD_DETAILS__INIT;
+    hh.nur = "074012600000X";
+    hh.email = "menage@example.invalid";
+    fb_sealed_t sealed;
+    assert_int_equal(fb_seal_household(&hh, w.bailleur.enc_pk, &sealed), FB_OK);
     size_t plen = 0, len = 0;
-    uint8_t *payload = fbt_logement("vac-flips", "74010", &plen);
-    uint8_t note[] = "piece jointe";
-    ProtobufCBinaryData att = {sizeof note, note};
+    uint8_t *payload = fbt_designation("vac-flips", hh.nur, &sealed, &plen);
+    ProtobufCBinaryData att = {sealed.box_len, sealed.box};
     uint8_t id[FB_MESSAGE_ID_BYTES];
-    uint8_t *env =
-        fbt_forge_attached(&w.bailleur, FBT_RESA, payload, plen, &att, 1, NULL, NULL, &len, id);
+    uint8_t *env = fbt_forge_attached(&w.resa, FBT_BAILLEUR, payload, plen, &att, 1, s_designation,
+                                      NULL, &len, id);
     free(payload);
+    fb_sealed_clear(&sealed);
 
     int by_reason[N_REASONS] = {0};
     size_t tried = 0;
@@ -36,7 +50,7 @@ static void test_every_single_bit_flip_is_refused(void **state)
         memcpy(flipped, env, len);
         flipped[bit / 8] ^= (uint8_t)(1u << (bit % 8));
         fb_receipt_t rec;
-        fb_err_t rc = fb_client_send_raw(w.cb, flipped, len, id, &rec);
+        fb_err_t rc = fb_client_send_raw(w.cr, flipped, len, id, &rec);
         if (rc == FB_OK)
             fail_msg("flip of bit %zu was accepted", bit);
         if (rc == FB_ERR_TIMEOUT || rc == FB_ERR_TRANSPORT)
@@ -49,7 +63,7 @@ static void test_every_single_bit_flip_is_refused(void **state)
         tried++;
     }
     free(flipped);
-    fbt_expect_nothing(w.cr, 300);
+    fbt_expect_nothing(w.cb, 300);
 
     fprintf(stderr, "bit flips tried: %zu on a %zu-byte envelope, all refused:", tried, len);
     for (int r = 0; r < N_REASONS; r++)
@@ -60,10 +74,10 @@ static void test_every_single_bit_flip_is_refused(void **state)
 
     /* The broker is still there and the original goes through. */
     fb_receipt_t rec;
-    assert_int_equal(fb_client_send_raw(w.cb, env, len, id, &rec), FB_OK);
+    assert_int_equal(fb_client_send_raw(w.cr, env, len, id, &rec), FB_OK);
     assert_false(rec.duplicate);
     fb_receipt_clear(&rec);
-    fb_delivery_t *d = fbt_recv_ack(w.cr, 5000);
+    fb_delivery_t *d = fbt_recv_ack(w.cb, 5000);
     assert_non_null(d);
     assert_memory_equal(d->body->message_id.data, id, FB_MESSAGE_ID_BYTES);
     fb_delivery_destroy(&d);
