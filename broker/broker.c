@@ -491,11 +491,12 @@ static fb_err_t s_count_backlog(void *ctx, const char *actor, uint64_t *out)
 static fb_err_t s_check_new(broker_t *self, const Fluxbus__V1__SignedBody *body, char *detail,
                             size_t dlen)
 {
-    int64_t skew = body->created_at_ms - fb_now_ms();
+    /* now +- window cannot overflow; created_at (any int64) is not subtracted. */
+    int64_t now = fb_now_ms();
     int64_t window = (int64_t)self->cfg.freshness_s * 1000;
-    if (skew > window || skew < -window) {
-        snprintf(detail, dlen, "created_at is %+lld s from the broker clock, window is +-%u s",
-                 (long long)(skew / 1000), self->cfg.freshness_s);
+    if (body->created_at_ms > now + window || body->created_at_ms < now - window) {
+        snprintf(detail, dlen, "created_at %lld ms is outside the broker clock %lld +-%u s",
+                 (long long)body->created_at_ms, (long long)now, self->cfg.freshness_s);
         return FB_ERR_STALE;
     }
     fb_err_t rc =

@@ -58,7 +58,7 @@ static unsigned *s_unsigned_slot(broker_config_t *cfg, const char *name, unsigne
         {"window", offsetof(broker_config_t, window), 1, 1024},
         {"batch_max", offsetof(broker_config_t, batch_max), 1, 65536},
         {"freshness_s", offsetof(broker_config_t, freshness_s), 1, 7 * 86400},
-        {"max_recipients", offsetof(broker_config_t, max_recipients), 1, 100000},
+        {"max_recipients", offsetof(broker_config_t, max_recipients), 1, 1024},
         {"rate", offsetof(broker_config_t, rate), 1, 10000000},
         {"rate_burst", offsetof(broker_config_t, rate_burst), 1, 10000000},
         {"max_backlog", offsetof(broker_config_t, max_backlog), 1, 1000000000},

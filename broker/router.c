@@ -102,7 +102,7 @@ static fb_err_t s_add_target(router_targets_t *t, const char *actor)
         if (strcmp(t->actor[i], actor) == 0)
             return FB_OK;
     if (t->n == ROUTER_MAX_TARGETS)
-        return FB_ERR_TOO_LARGE;
+        return FB_ERR_TOO_MANY_RECIPIENTS;
     if (t->n == t->cap) {
         size_t cap = t->cap ? 2 * t->cap : 8;
         void *p = realloc(t->actor, cap * sizeof *t->actor);
@@ -173,7 +173,7 @@ fb_err_t router_route(store_t *store, const store_actor_t *sender,
     }
     if (body->n_recipients + body->n_topics > ROUTER_MAX_TARGETS) {
         snprintf(detail, dlen, "more than %d recipients and topics", ROUTER_MAX_TARGETS);
-        return FB_ERR_TOO_LARGE;
+        return FB_ERR_TOO_MANY_RECIPIENTS;
     }
     fb_err_t rc = FB_OK;
     for (size_t i = 0; rc == FB_OK && i < body->n_recipients; i++)

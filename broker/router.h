@@ -24,7 +24,7 @@ typedef struct {
 /* Checks that `sender` may send `body` and fills `out` with its recipients
  * plus the subscribers of its topics. On refusal returns the reason
  * (FB_ERR_UNKNOWN_TYPE, FB_ERR_NOT_AUTHORIZED, FB_ERR_UNKNOWN_RECIPIENT,
- * FB_ERR_NO_RECIPIENT, FB_ERR_BAD_TOPIC, FB_ERR_TOO_LARGE) and writes a
+ * FB_ERR_NO_RECIPIENT, FB_ERR_BAD_TOPIC, FB_ERR_TOO_MANY_RECIPIENTS) and writes a
  * one-line detail. `out` must be zeroed before the first call; free it with
  * router_targets_free(). */
 fb_err_t router_route(store_t *store, const store_actor_t *sender,

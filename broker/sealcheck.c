@@ -51,8 +51,32 @@ static fb_err_t s_check(store_t *store, const Fluxbus__V1__SignedBody *body,
         snprintf(detail, dlen, "sealed household: no attachment has its digest");
         return FB_ERR_NOT_AUTHORIZED;
     }
+    /* One examining bailleur: a household sealed for it goes to it alone. */
+    if (body->n_recipients != 1 || body->n_topics != 0) {
+        snprintf(detail, dlen,
+                 "a sealed household goes to exactly one recipient, not %zu + %zu "
+                 "topic(s)",
+                 body->n_recipients, body->n_topics);
+        return FB_ERR_NOT_AUTHORIZED;
+    }
+    /* Retention finds the household by the vacancy it designates for. */
+    if (!d->vacancy_id[0] || strcmp(body->correlation_id, d->vacancy_id) != 0) {
+        snprintf(detail, dlen, "correlation_id must be the designation's vacancy_id (%.64s)",
+                 d->vacancy_id);
+        return FB_ERR_MALFORMED;
+    }
+    store_actor_t examiner;
+    fb_err_t rc = store_actor_get(store, body->recipients[0], &examiner);
+    if (rc != FB_OK && rc != FB_ERR_NOT_FOUND)
+        return rc;
+    if (rc == FB_ERR_NOT_FOUND || !store_list_has(examiner.roles, "bailleur")) {
+        snprintf(detail, dlen,
+                 "a sealed household is for the examining bailleur; %.127s is not one",
+                 body->recipients[0]);
+        return FB_ERR_NOT_AUTHORIZED;
+    }
     store_key_t key;
-    fb_err_t rc = store_enc_key_get(store, d->sealed_for_key_id, &key);
+    rc = store_enc_key_get(store, d->sealed_for_key_id, &key);
     if (rc == FB_ERR_NOT_FOUND) {
         snprintf(detail, dlen, "sealed household: %.32s is not a registered encryption key",
                  d->sealed_for_key_id);

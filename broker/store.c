@@ -185,18 +185,24 @@ static const char *const s_sql[Q__COUNT] = {
                  " FROM messages m LEFT JOIN signing_keys k ON k.key_id = m.key_id"
                  " ORDER BY m.seq",
     /* Not yet purged messages of a vacancy (correlation id) closed by a
-     * message of type ?1 stored at or after them and accepted before ?2;
-     * closed_at is the earliest such closing. */
+     * message of type ?1 stored at or after them, accepted before ?2 and
+     * sent by one of their recipients (the bailleur who signed the lease,
+     * not another bailleur reusing the vacancy id); closed_at is the
+     * earliest such closing. Pending deliveries to revoked recipients do not
+     * hold a purge back: nothing more is delivered to them. */
     [Q_PURGE_CANDIDATES] =
         "SELECT m.seq, m.correlation_id, m.type, m.envelope, min(b.accepted_at_ms),"
-        " (SELECT count(*) FROM deliveries d WHERE d.seq = m.seq AND d.acked_at_ms = 0)"
+        " (SELECT count(*) FROM deliveries d JOIN actors a ON a.id = d.recipient"
+        "  WHERE d.seq = m.seq AND d.acked_at_ms = 0 AND a.revoked_at_ms = 0)"
         " FROM messages m JOIN messages b ON b.correlation_id = m.correlation_id"
         "  AND b.type = ?1 AND b.seq >= m.seq AND b.accepted_at_ms < ?2"
+        "  AND EXISTS (SELECT 1 FROM deliveries x WHERE x.seq = m.seq AND x.recipient = b.sender)"
         " WHERE m.purged_at_ms = 0 AND m.correlation_id != '' AND m.seq > ?3"
         " GROUP BY m.seq ORDER BY m.seq LIMIT ?4",
     [Q_PURGE] = "UPDATE messages SET envelope = ?2, purged_at_ms = ?3"
                 " WHERE seq = ?1 AND purged_at_ms = 0 AND NOT EXISTS"
-                " (SELECT 1 FROM deliveries d WHERE d.seq = ?1 AND d.acked_at_ms = 0)",
+                " (SELECT 1 FROM deliveries d JOIN actors a ON a.id = d.recipient"
+                "  WHERE d.seq = ?1 AND d.acked_at_ms = 0 AND a.revoked_at_ms = 0)",
     [Q_PURGE_LOG] = "INSERT INTO purge_log(at_ms, by, seq, vacancy, type, closed_at_ms, detail)"
                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [Q_COUNT] = "SELECT count(*) FROM messages",

@@ -93,24 +93,28 @@ static void s_add_payload(json_t *line, const Fluxbus__V1__SignedBody *body)
     json_object_set_new(line, "payload_error", json_string(fb_err_name(err ? err : FB_ERR_NOMEM)));
 }
 
-/* Adds "household" when the delivery is a Designation sealed for keys'
- * encryption key and it opens, "household_error" when it does not open;
- * nothing for anything else (another type, no household, another key). */
-static void s_add_household(json_t *line, const fb_delivery_t *d, const fb_keys_t *keys)
+/* Adds "household" when the delivery is a Designation whose sealed household
+ * opens with keys, "household_error" when it carries one that does not (not
+ * sealed for this key file's encryption key, or altered); nothing for a
+ * message without a household. Returns true when a household was left
+ * unopened: the delivery must then not be acknowledged, so that it comes
+ * back to the key file that can open it instead of being lost. */
+static bool s_add_household(json_t *line, const fb_delivery_t *d, const fb_keys_t *keys)
 {
-    if (!keys->has_enc || !keys->has_secret)
-        return;
     Fluxbus__V1__HouseholdDetails *household = NULL;
     fb_err_t err = fb_seal_open_delivery(d->envelope, d->envelope_len, keys, &household);
     if (err == FB_OK)
         json_object_set_new(line, "household", fb_json_from_message(&household->base));
-    else if (err != FB_ERR_NOT_FOUND && err != FB_ERR_UNKNOWN_KEY)
+    else if (err != FB_ERR_NOT_FOUND)
         json_object_set_new(line, "household_error", json_string(fb_err_name(err)));
     fb_seal_household_free(household);
+    return err != FB_OK && err != FB_ERR_NOT_FOUND;
 }
 
-/* The JSON line of a delivery; NULL if a string in it is not UTF-8. */
-static json_t *s_delivery_json(const fb_delivery_t *d, bool raw, const fb_keys_t *keys)
+/* The JSON line of a delivery; NULL if a string in it is not UTF-8.
+ * *unopened tells whether it carries a household this key file cannot open. */
+static json_t *s_delivery_json(const fb_delivery_t *d, bool raw, const fb_keys_t *keys,
+                               bool *unopened)
 {
     const Fluxbus__V1__SignedBody *b = d->body;
     const fb_catalog_entry_t *entry = fb_catalog_by_type((int)b->type);
@@ -126,7 +130,7 @@ static json_t *s_delivery_json(const fb_delivery_t *d, bool raw, const fb_keys_t
         json_object_set_new(line, "in_reply_to",
                             common_json_hex(b->in_reply_to.data, b->in_reply_to.len));
     s_add_payload(line, b);
-    s_add_household(line, d, keys);
+    *unopened = s_add_household(line, d, keys);
     if (raw)
         json_object_set_new(line, "envelope_b64", common_json_base64(d->envelope, d->envelope_len));
     return line;
@@ -168,7 +172,8 @@ static int s_handle(fb_client_t *client, const fb_delivery_t *d, const s_output_
                             : common_fail("tail", EXIT_UNREACHABLE, "cannot acknowledge: %s",
                                           fb_err_str(err));
     }
-    json_t *line = s_delivery_json(d, o->format == S_JSON_RAW, &o->keys);
+    bool unopened = false;
+    json_t *line = s_delivery_json(d, o->format == S_JSON_RAW, &o->keys, &unopened);
     if (!line) {
         common_note("tail", "store_seq=%llu: not printable as JSON (bad UTF-8?); not acknowledged",
                     (unsigned long long)d->store_seq);
@@ -176,6 +181,13 @@ static int s_handle(fb_client_t *client, const fb_delivery_t *d, const s_output_
     }
     if (!common_print_json(stdout, line))
         return common_fail("tail", EXIT_INPUT, "cannot write the output; stopping");
+    if (unopened) {
+        common_note("tail",
+                    "store_seq=%llu: its sealed household does not open with %s's encryption "
+                    "key; not acknowledged (run tail with the key file it was sealed for)",
+                    (unsigned long long)d->store_seq, o->keys.actor);
+        return EXIT_OK;
+    }
     fb_err_t err = o->no_ack ? FB_OK : fb_client_ack(client, d);
     if (err != FB_OK)
         return common_fail("tail", EXIT_UNREACHABLE, "store_seq=%llu: cannot acknowledge: %s",

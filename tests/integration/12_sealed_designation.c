@@ -98,10 +98,11 @@ static void s_household(s_household_t *h)
 }
 
 /* Seals the household for `pk` into *sealed (fb_sealed_clear it) and sends a
- * Designation naming it from c to `to`, the box attached unless `detach`.
+ * Designation naming it from c to `to` (and `also`, if not NULL), the box
+ * attached unless `detach`.
  * Returns fb_client_send's result, *rec filled in (fb_receipt_clear it). */
 static fb_err_t s_send_designation(fb_client_t *c, const char *from, const char *to,
-                                   const uint8_t pk[FB_ENC_KEY_BYTES], int detach,
+                                   const char *also, const uint8_t pk[FB_ENC_KEY_BYTES], int detach,
                                    fb_sealed_t *sealed, fb_receipt_t *rec)
 {
     s_household_t h;
@@ -124,11 +125,11 @@ static fb_err_t s_send_designation(fb_client_t *c, const char *from, const char 
     size_t len = 0;
     assert_int_equal(fb_codec_pack(&d.base, &payload, &len), FB_OK);
     const ProtobufCBinaryData box = {sealed->box_len, sealed->box};
-    const char *const to_list[1] = {to};
+    const char *const to_list[2] = {to, also};
     fb_outgoing_t m = {
         .type = T(DESIGNATION),
         .recipients = to_list,
-        .n_recipients = 1,
+        .n_recipients = also ? 2 : 1,
         .correlation_id = "vac-2026-0042",
         .payload = payload,
         .payload_len = len,
@@ -262,7 +263,8 @@ static void test_only_the_bailleur_receives_and_opens_the_household(void **state
     s_expect_key(w.cr, FBT_BAILLEUR, &w.bailleur, pk);
     fb_sealed_t sealed;
     fb_receipt_t rec;
-    assert_int_equal(s_send_designation(w.cr, FBT_RESA, FBT_BAILLEUR, pk, 0, &sealed, &rec), FB_OK);
+    assert_int_equal(s_send_designation(w.cr, FBT_RESA, FBT_BAILLEUR, NULL, pk, 0, &sealed, &rec),
+                     FB_OK);
     assert_true(rec.accepted);
     s_expect_opened(w.cb, &rec, &w.bailleur);
 
@@ -326,7 +328,7 @@ static void test_household_sealed_for_a_key_not_the_recipients_is_refused(void *
     /* Sealed for the other réservataire's registered, valid key. */
     uint8_t pk2[FB_ENC_KEY_BYTES];
     s_expect_key(w.cr, S_RESA2, &w.resa2, pk2);
-    assert_int_equal(s_send_designation(w.cr, FBT_RESA, FBT_BAILLEUR, pk2, 0, &sealed, &rec),
+    assert_int_equal(s_send_designation(w.cr, FBT_RESA, FBT_BAILLEUR, NULL, pk2, 0, &sealed, &rec),
                      FB_ERR_NOT_AUTHORIZED);
     assert_false(rec.accepted);
     assert_non_null(strstr(rec.detail, "not of a recipient"));
@@ -337,7 +339,7 @@ static void test_household_sealed_for_a_key_not_the_recipients_is_refused(void *
     fb_keys_t stranger;
     assert_int_equal(fb_keys_generate(&stranger, FBT_BAILLEUR), FB_OK);
     assert_int_equal(
-        s_send_designation(w.cr, FBT_RESA, FBT_BAILLEUR, stranger.enc_pk, 0, &sealed, &rec),
+        s_send_designation(w.cr, FBT_RESA, FBT_BAILLEUR, NULL, stranger.enc_pk, 0, &sealed, &rec),
         FB_ERR_NOT_AUTHORIZED);
     assert_non_null(strstr(rec.detail, "not a registered encryption key"));
     fb_receipt_clear(&rec);
@@ -345,7 +347,7 @@ static void test_household_sealed_for_a_key_not_the_recipients_is_refused(void *
 
     /* Naming the bailleur's key, but without the box attached. */
     assert_int_equal(
-        s_send_designation(w.cr, FBT_RESA, FBT_BAILLEUR, w.bailleur.enc_pk, 1, &sealed, &rec),
+        s_send_designation(w.cr, FBT_RESA, FBT_BAILLEUR, NULL, w.bailleur.enc_pk, 1, &sealed, &rec),
         FB_ERR_NOT_AUTHORIZED);
     assert_non_null(strstr(rec.detail, "no attachment"));
     fb_receipt_clear(&rec);
@@ -355,7 +357,7 @@ static void test_household_sealed_for_a_key_not_the_recipients_is_refused(void *
     /* Sealed for the bailleur's key, it goes through: the refusals came from
      * the key alone. */
     assert_int_equal(
-        s_send_designation(w.cr, FBT_RESA, FBT_BAILLEUR, w.bailleur.enc_pk, 0, &sealed, &rec),
+        s_send_designation(w.cr, FBT_RESA, FBT_BAILLEUR, NULL, w.bailleur.enc_pk, 0, &sealed, &rec),
         FB_OK);
     s_expect_opened(w.cb, &rec, &w.bailleur);
     fb_receipt_clear(&rec);
@@ -371,6 +373,41 @@ static void test_household_sealed_for_a_key_not_the_recipients_is_refused(void *
                      0);
     assert_int_equal(fb_client_encryption_key(w.cr, S_RESA2, pk, NULL, 0), FB_ERR_UNKNOWN_KEY);
     fb_keys_wipe(&stranger);
+    s_world_close(&w);
+}
+
+/* A household is for the examining bailleur alone: also addressed to another
+ * réservataire (even sealed for it), or sent to a réservataire, it is
+ * refused, and nobody receives anything. */
+static void test_household_goes_to_one_bailleur_only(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_world_open(&w);
+    fb_sealed_t sealed;
+    fb_receipt_t rec;
+    assert_int_equal(s_send_designation(w.cr, FBT_RESA, FBT_BAILLEUR, S_RESA2, w.bailleur.enc_pk, 0,
+                                        &sealed, &rec),
+                     FB_ERR_NOT_AUTHORIZED);
+    assert_non_null(strstr(rec.detail, "exactly one recipient"));
+    fb_receipt_clear(&rec);
+    fb_sealed_clear(&sealed);
+    assert_int_equal(
+        s_send_designation(w.cr, FBT_RESA, FBT_BAILLEUR, S_RESA2, w.resa2.enc_pk, 0, &sealed, &rec),
+        FB_ERR_NOT_AUTHORIZED);
+    fb_receipt_clear(&rec);
+    fb_sealed_clear(&sealed);
+    /* Bailleur to réservataire (gestion déléguée), sealed for the réservataire. */
+    fbt_run("'%s' actor mandate --store '%s' --reservataire %s --bailleur %s", FB_CLI_BIN,
+            w.b.store, S_RESA2, FBT_BAILLEUR);
+    assert_int_equal(
+        s_send_designation(w.cb, FBT_BAILLEUR, S_RESA2, NULL, w.resa2.enc_pk, 0, &sealed, &rec),
+        FB_ERR_NOT_AUTHORIZED);
+    assert_non_null(strstr(rec.detail, "examining bailleur"));
+    fb_receipt_clear(&rec);
+    fb_sealed_clear(&sealed);
+    fbt_expect_nothing(w.cb, QUIET_MS);
+    fbt_expect_nothing(w.cr2, 50);
     s_world_close(&w);
 }
 
@@ -409,15 +446,17 @@ static void test_rotated_encryption_key_replaces_the_revoked_one(void **state)
     /* A réservataire still holding the old key is refused... */
     fb_sealed_t sealed;
     fb_receipt_t rec;
-    assert_int_equal(s_send_designation(w.cr, FBT_RESA, FBT_BAILLEUR, old_pk, 0, &sealed, &rec),
-                     FB_ERR_NOT_AUTHORIZED);
+    assert_int_equal(
+        s_send_designation(w.cr, FBT_RESA, FBT_BAILLEUR, NULL, old_pk, 0, &sealed, &rec),
+        FB_ERR_NOT_AUTHORIZED);
     assert_non_null(strstr(rec.detail, "revoked or not valid"));
     fb_receipt_clear(&rec);
     fb_sealed_clear(&sealed);
 
     /* ...and with the new key it goes through. The bailleur, switched to its
      * new key file, opens it; its old key file does not. */
-    assert_int_equal(s_send_designation(w.cr, FBT_RESA, FBT_BAILLEUR, pk, 0, &sealed, &rec), FB_OK);
+    assert_int_equal(s_send_designation(w.cr, FBT_RESA, FBT_BAILLEUR, NULL, pk, 0, &sealed, &rec),
+                     FB_OK);
     fb_client_destroy(&w.cb);
     w.cb = fbt_client(&w.b, &rotated);
     fb_delivery_t *d = fbt_recv_ack(w.cb, 5000);
@@ -441,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_only_the_bailleur_receives_and_opens_the_household),
         cmocka_unit_test(test_household_sealed_for_a_key_not_the_recipients_is_refused),
         cmocka_unit_test(test_rotated_encryption_key_replaces_the_revoked_one),
+        cmocka_unit_test(test_household_goes_to_one_bailleur_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

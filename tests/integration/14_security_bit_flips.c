@@ -18,6 +18,7 @@
 static void s_designation(Fluxbus__V1__SignedBody *body, void *ctx)
 {
     body->type = FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_DESIGNATION;
+    body->correlation_id = "vac-flips"; /* the Designation's vacancy */
 }
 
 static void test_every_single_bit_flip_is_refused(void **state)

@@ -29,8 +29,9 @@ typedef struct {
     char dir[64];
     char path[128];
     store_t *store;
-    fb_keys_t keys;
-    uint8_t n; /* messages made so far: message ids */
+    fb_keys_t keys;     /* the réservataire's: designations */
+    fb_keys_t bailleur; /* the bailleur's: the closing BailSigne */
+    uint8_t n;          /* messages made so far: message ids */
     char log[65536];
 } s_fixture_t;
 
@@ -41,8 +42,19 @@ static int s_setup(void **state)
         return -1;
     snprintf(fx->path, sizeof fx->path, "%s/store.db", fx->dir);
     fx->store = store_open(fx->path, NULL, 0);
-    if (!fx->store || fb_keys_generate(&fx->keys, S_RESA) != FB_OK)
+    if (!fx->store || fb_keys_generate(&fx->keys, S_RESA) != FB_OK ||
+        fb_keys_generate(&fx->bailleur, S_BAILLEUR) != FB_OK)
         return -1;
+    /* Both registered: a delivery to a revoked actor does not hold a purge back. */
+    const fb_keys_t *who[] = {&fx->keys, &fx->bailleur};
+    for (int i = 0; i < 2; i++) {
+        store_actor_t a = {0};
+        snprintf(a.id, sizeof a.id, "%s", who[i]->actor);
+        snprintf(a.roles, sizeof a.roles, "%s", i ? "bailleur" : "reservataire");
+        memcpy(a.transport_key, who[i]->curve_pk, sizeof a.transport_key);
+        if (store_actor_add(fx->store, &a, "test") != FB_OK)
+            return -1;
+    }
     *state = fx;
     return 0;
 }
@@ -53,6 +65,7 @@ static int s_teardown(void **state)
     store_destroy(&fx->store);
     tmpdir_remove(fx->dir);
     fb_keys_wipe(&fx->keys);
+    fb_keys_wipe(&fx->bailleur);
     free(fx);
     return 0;
 }
@@ -66,19 +79,22 @@ static void s_log(void *ctx, fb_log_level_t level, const char *line)
 }
 
 /* Stores a sealed message of `type` about `vacancy` accepted at `at_ms`,
- * with one attachment if `attached`, queued for S_BAILLEUR and acked if
- * `acked`. Returns its seq. */
+ * with one attachment if `attached`, and acked if `acked`: a BailSigne from
+ * the bailleur to the réservataire, anything else the other way. Returns
+ * its seq. */
 static uint64_t s_store(s_fixture_t *fx, int type, const char *vacancy, int64_t at_ms, int attached,
                         int acked)
 {
+    const fb_keys_t *from = type == T(BAIL_SIGNE) ? &fx->bailleur : &fx->keys;
+    const char *to = type == T(BAIL_SIGNE) ? S_RESA : S_BAILLEUR;
     uint8_t id[FB_MESSAGE_ID_BYTES];
     memset(id, ++fx->n, sizeof id);
     Fluxbus__V1__SignedBody body = FLUXBUS__V1__SIGNED_BODY__INIT;
     body.version = FB_PROTOCOL_VERSION;
     body.message_id.data = id;
     body.message_id.len = sizeof id;
-    body.sender = fx->keys.actor;
-    body.key_id = fx->keys.key_id;
+    body.sender = (char *)from->actor;
+    body.key_id = (char *)from->key_id;
     body.type = (Fluxbus__V1__MessageType)type;
     body.correlation_id = (char *)vacancy;
     uint8_t household[] = "SEALED-HOUSEHOLD";
@@ -86,15 +102,15 @@ static uint64_t s_store(s_fixture_t *fx, int type, const char *vacancy, int64_t 
     uint8_t *env = NULL, sha[32];
     size_t len = 0;
     assert_int_equal(fb_envelope_seal_attached(&body, attached ? &att : NULL, attached ? 1 : 0,
-                                               &fx->keys, &env, &len),
+                                               from, &env, &len),
                      FB_OK);
     fb_sha256(env, len, sha);
     store_message_t m = {
-        .sender = fx->keys.actor,
+        .sender = from->actor,
         .message_id = id,
         .type = type,
         .correlation_id = vacancy,
-        .key_id = fx->keys.key_id,
+        .key_id = from->key_id,
         .envelope = env,
         .envelope_len = len,
         .envelope_sha256 = sha,
@@ -102,9 +118,9 @@ static uint64_t s_store(s_fixture_t *fx, int type, const char *vacancy, int64_t 
     };
     uint64_t seq = 0;
     assert_int_equal(store_put(fx->store, &m, &seq), FB_OK);
-    assert_int_equal(store_enqueue(fx->store, seq, S_BAILLEUR), FB_OK);
+    assert_int_equal(store_enqueue(fx->store, seq, to), FB_OK);
     if (acked)
-        assert_int_equal(store_mark_acked(fx->store, S_BAILLEUR, seq, at_ms + 1), FB_OK);
+        assert_int_equal(store_mark_acked(fx->store, to, seq, at_ms + 1), FB_OK);
     free(env);
     return seq;
 }
@@ -241,6 +257,8 @@ static void test_retention_skips_pending_and_undecodable_messages(void **state)
                          .accepted_at_ms = S_CLOSED_AT - 10};
     uint64_t bad = 0;
     assert_int_equal(store_put(fx->store, &m, &bad), FB_OK);
+    assert_int_equal(store_enqueue(fx->store, bad, S_BAILLEUR), FB_OK);
+    assert_int_equal(store_mark_acked(fx->store, S_BAILLEUR, bad, S_CLOSED_AT), FB_OK);
     s_store(fx, T(BAIL_SIGNE), "vac-\"a\"\n", S_CLOSED_AT + 1, 0, 1);
 
     retention_stats_t st = s_purge(fx, S_YEAR_LATER + 10, false);
