@@ -9,6 +9,7 @@
  *    receipt marked duplicate and is not delivered twice. */
 #include "harness.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,9 @@ static void test_freshness_window_and_replay(void **state)
     assert_int_equal(s_send_created_at(&w, now - 1000), FB_OK);
     assert_int_equal(s_send_created_at(&w, now - 5000), FB_ERR_STALE);
     assert_int_equal(s_send_created_at(&w, now + 5000), FB_ERR_STALE);
+    /* Extremes must not overflow the broker's arithmetic (UBSan would stop it). */
+    assert_int_equal(s_send_created_at(&w, INT64_MIN), FB_ERR_STALE);
+    assert_int_equal(s_send_created_at(&w, INT64_MAX), FB_ERR_STALE);
     assert_true(fbt_log_contains(&w.b, "reason=STALE"));
 
     /* A message accepted, then replayed byte for byte once it is old. */
