@@ -176,14 +176,71 @@ static fb_err_t s_parse_line(fb_keys_t *keys, char *line, unsigned *seen)
     return FB_ERR_PARSE;
 }
 
-/* Checks that the secret halves match the public ones. */
+/* Checks that the secret halves match the public ones. An Ed25519 secret
+ * key is seed || public key and signing uses both: the seed must give that
+ * public key, not merely be followed by it, or every signature made with the
+ * file would fail to verify (found by tests/fuzz/fuzz_keyfile). */
 static fb_err_t s_check_pairs(const fb_keys_t *keys)
 {
-    uint8_t pk[FB_CURVE_KEY_BYTES];
-    if (memcmp(keys->sign_sk + 32, keys->sign_pk, FB_SIGN_PK_BYTES) != 0)
+    uint8_t sign_pk[FB_SIGN_PK_BYTES], sign_sk[FB_SIGN_SK_BYTES], curve_pk[FB_CURVE_KEY_BYTES];
+    crypto_sign_seed_keypair(sign_pk, sign_sk, keys->sign_sk); /* the first 32 bytes: the seed */
+    int ok = sodium_memcmp(sign_sk, keys->sign_sk, FB_SIGN_SK_BYTES) == 0 &&
+             memcmp(sign_pk, keys->sign_pk, FB_SIGN_PK_BYTES) == 0;
+    sodium_memzero(sign_sk, sizeof sign_sk);
+    crypto_scalarmult_base(curve_pk, keys->curve_sk);
+    ok = ok && memcmp(curve_pk, keys->curve_pk, sizeof curve_pk) == 0;
+    return ok ? FB_OK : FB_ERR_PARSE;
+}
+
+/* Reads the lines of a key file from f into keys (zeroed by the caller).
+ * `private_file` says whether the file may hold secrets (its mode is the
+ * caller's business): a file with secrets that is not private gives
+ * FB_ERR_PERM. On error keys is wiped. */
+static fb_err_t s_read(fb_keys_t *keys, FILE *f, bool private_file)
+{
+    char line[512];
+    unsigned seen = 0;
+    fb_err_t rc = FB_OK;
+    while (rc == FB_OK && fgets(line, sizeof line, f)) {
+        char *s = s_trim(line);
+        if (*s && *s != '#')
+            rc = s_parse_line(keys, s, &seen);
+    }
+    sodium_memzero(line, sizeof line);
+    if (rc == FB_OK && (seen & 7) != 7)
+        rc = FB_ERR_PARSE; /* actor and both public keys are required */
+    if (rc == FB_OK && (seen & 24)) {
+        if ((seen & 24) != 24)
+            rc = FB_ERR_PARSE;
+        else if (!private_file)
+            rc = FB_ERR_PERM;
+        else
+            rc = s_check_pairs(keys);
+        keys->has_secret = true;
+    }
+    if (rc != FB_OK) {
+        fb_keys_wipe(keys);
+        return rc;
+    }
+    fb_key_id(keys->sign_pk, keys->key_id);
+    return FB_OK;
+}
+
+fb_err_t fb_keys_parse(fb_keys_t *keys, const char *text, size_t len)
+{
+    memset(keys, 0, sizeof *keys);
+    if (sodium_init() < 0)
+        return FB_ERR_IO;
+    if (!text || len == 0)
         return FB_ERR_PARSE;
-    crypto_scalarmult_base(pk, keys->curve_sk);
-    return memcmp(pk, keys->curve_pk, sizeof pk) == 0 ? FB_OK : FB_ERR_PARSE;
+    /* A read-only stream over the caller's bytes: the same line reader as
+     * for a file, so both parse alike. */
+    FILE *f = fmemopen((void *)text, len, "r");
+    if (!f)
+        return FB_ERR_NOMEM;
+    fb_err_t rc = s_read(keys, f, true);
+    fclose(f);
+    return rc;
 }
 
 fb_err_t fb_keys_load(fb_keys_t *keys, const char *path)
@@ -199,31 +256,7 @@ fb_err_t fb_keys_load(fb_keys_t *keys, const char *path)
         fclose(f);
         return FB_ERR_IO;
     }
-    char line[512];
-    unsigned seen = 0;
-    fb_err_t rc = FB_OK;
-    while (rc == FB_OK && fgets(line, sizeof line, f)) {
-        char *s = s_trim(line);
-        if (*s && *s != '#')
-            rc = s_parse_line(keys, s, &seen);
-    }
-    sodium_memzero(line, sizeof line);
+    fb_err_t rc = s_read(keys, f, (st.st_mode & 077) == 0);
     fclose(f);
-    if (rc == FB_OK && (seen & 7) != 7)
-        rc = FB_ERR_PARSE; /* actor and both public keys are required */
-    if (rc == FB_OK && (seen & 24)) {
-        if ((seen & 24) != 24)
-            rc = FB_ERR_PARSE;
-        else if (st.st_mode & 077)
-            rc = FB_ERR_PERM;
-        else
-            rc = s_check_pairs(keys);
-        keys->has_secret = true;
-    }
-    if (rc != FB_OK) {
-        fb_keys_wipe(keys);
-        return rc;
-    }
-    fb_key_id(keys->sign_pk, keys->key_id);
-    return FB_OK;
+    return rc;
 }
