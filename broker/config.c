@@ -115,13 +115,10 @@ static char *s_trim(char *s)
     return s;
 }
 
-fb_err_t broker_config_load(broker_config_t *cfg, const char *path, char *errbuf, size_t errlen)
+/* Applies the lines read from f; `origin` names the source in errors. */
+static fb_err_t s_read(broker_config_t *cfg, FILE *f, const char *origin, char *errbuf,
+                       size_t errlen)
 {
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        snprintf(errbuf, errlen, "cannot open config %s: %s", path, strerror(errno));
-        return FB_ERR_IO;
-    }
     char line[2048];
     int lineno = 0;
     fb_err_t rc = FB_OK;
@@ -135,7 +132,7 @@ fb_err_t broker_config_load(broker_config_t *cfg, const char *path, char *errbuf
             continue;
         char *eq = strchr(s, '=');
         if (!eq) {
-            snprintf(errbuf, errlen, "%s:%d: expected name = value", path, lineno);
+            snprintf(errbuf, errlen, "%s:%d: expected name = value", origin, lineno);
             rc = FB_ERR_PARSE;
             break;
         }
@@ -143,12 +140,41 @@ fb_err_t broker_config_load(broker_config_t *cfg, const char *path, char *errbuf
         char *name = s_trim(s), *value = s_trim(eq + 1);
         rc = broker_config_set(cfg, name, value);
         if (rc == FB_ERR_INVALID)
-            snprintf(errbuf, errlen, "%s:%d: unknown setting \"%s\"", path, lineno, name);
+            snprintf(errbuf, errlen, "%s:%d: unknown setting \"%s\"", origin, lineno, name);
         else if (rc != FB_OK)
-            snprintf(errbuf, errlen, "%s:%d: bad value for %s: \"%s\"", path, lineno, name, value);
+            snprintf(errbuf, errlen, "%s:%d: bad value for %s: \"%s\"", origin, lineno, name,
+                     value);
         if (rc != FB_OK)
             rc = FB_ERR_PARSE;
     }
+    return rc;
+}
+
+fb_err_t broker_config_load(broker_config_t *cfg, const char *path, char *errbuf, size_t errlen)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        snprintf(errbuf, errlen, "cannot open config %s: %s", path, strerror(errno));
+        return FB_ERR_IO;
+    }
+    fb_err_t rc = s_read(cfg, f, path, errbuf, errlen);
+    fclose(f);
+    return rc;
+}
+
+fb_err_t broker_config_parse(broker_config_t *cfg, const char *text, size_t len, const char *origin,
+                             char *errbuf, size_t errlen)
+{
+    if (len == 0)
+        return FB_OK; /* like an empty file */
+    /* A read-only stream over the caller's bytes: the same line reader as
+     * for a file, so both parse alike. */
+    FILE *f = fmemopen((void *)text, len, "r");
+    if (!f) {
+        snprintf(errbuf, errlen, "%s: out of memory", origin);
+        return FB_ERR_NOMEM;
+    }
+    fb_err_t rc = s_read(cfg, f, origin, errbuf, errlen);
     fclose(f);
     return rc;
 }

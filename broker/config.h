@@ -33,6 +33,11 @@ void broker_config_defaults(broker_config_t *cfg);
  * reason naming the line in errbuf. */
 fb_err_t broker_config_load(broker_config_t *cfg, const char *path, char *errbuf, size_t errlen);
 
+/* Applies the text of a config file (len bytes, not NUL-terminated), as
+ * broker_config_load() does; `origin` stands for the path in error reasons. */
+fb_err_t broker_config_parse(broker_config_t *cfg, const char *text, size_t len, const char *origin,
+                             char *errbuf, size_t errlen);
+
 /* Applies one setting by name (used by the file reader and by flags). */
 fb_err_t broker_config_set(broker_config_t *cfg, const char *name, const char *value);
 

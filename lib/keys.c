@@ -212,20 +212,27 @@ static bool s_x25519_pair(const uint8_t sk[32], const uint8_t pk[32])
     return memcmp(derived, pk, sizeof derived) == 0;
 }
 
-/* Checks that the secret halves match the public ones. */
+/* Checks that the secret halves match the public ones. An Ed25519 secret
+ * key is seed || public key and signing uses both: the seed must give that
+ * public key, not merely be followed by it, or every signature made with the
+ * file would fail to verify (found by tests/fuzz/fuzz_keyfile). */
 static fb_err_t s_check_pairs(const fb_keys_t *keys, bool with_enc)
 {
-    if (memcmp(keys->sign_sk + 32, keys->sign_pk, FB_SIGN_PK_BYTES) != 0 ||
-        !s_x25519_pair(keys->curve_sk, keys->curve_pk) ||
-        (with_enc && !s_x25519_pair(keys->enc_sk, keys->enc_pk)))
-        return FB_ERR_PARSE;
-    return FB_OK;
+    uint8_t sign_pk[FB_SIGN_PK_BYTES], sign_sk[FB_SIGN_SK_BYTES];
+    crypto_sign_seed_keypair(sign_pk, sign_sk, keys->sign_sk); /* the first 32 bytes: the seed */
+    bool ok = sodium_memcmp(sign_sk, keys->sign_sk, FB_SIGN_SK_BYTES) == 0 &&
+              memcmp(sign_pk, keys->sign_pk, FB_SIGN_PK_BYTES) == 0;
+    sodium_memzero(sign_sk, sizeof sign_sk);
+    ok = ok && s_x25519_pair(keys->curve_sk, keys->curve_pk) &&
+         (!with_enc || s_x25519_pair(keys->enc_sk, keys->enc_pk));
+    return ok ? FB_OK : FB_ERR_PARSE;
 }
 
 /* The rules on which lines a file must hold, once all are read: actor and
  * the public keys of the two mandatory pairs; an encryption secret only
- * beside its public key; and secrets all or nothing, for every pair named. */
-static fb_err_t s_check_lines(unsigned seen, const struct stat *st)
+ * beside its public key; secrets all or nothing, for every pair named, and
+ * only in a private file (FB_ERR_PERM otherwise). */
+static fb_err_t s_check_lines(unsigned seen, bool private_file)
 {
     const unsigned required = S_ACTOR | S_SIGN_PK | S_CURVE_PK;
     unsigned secrets = seen & (S_SIGN_SK | S_CURVE_SK | S_ENC_SK);
@@ -234,9 +241,56 @@ static fb_err_t s_check_lines(unsigned seen, const struct stat *st)
         return FB_ERR_PARSE;
     if (secrets && secrets != all)
         return FB_ERR_PARSE;
-    if (secrets && (st->st_mode & 077))
+    if (secrets && !private_file)
         return FB_ERR_PERM;
     return FB_OK;
+}
+
+/* Reads the lines of a key file from f into keys (zeroed by the caller).
+ * `private_file` says whether the file may hold secrets (its mode is the
+ * caller's business). On error keys is wiped. */
+static fb_err_t s_read(fb_keys_t *keys, FILE *f, bool private_file)
+{
+    char line[512];
+    unsigned seen = 0;
+    fb_err_t rc = FB_OK;
+    while (rc == FB_OK && fgets(line, sizeof line, f)) {
+        char *s = s_trim(line);
+        if (*s && *s != '#')
+            rc = s_parse_line(keys, s, &seen);
+    }
+    sodium_memzero(line, sizeof line);
+    if (rc == FB_OK)
+        rc = s_check_lines(seen, private_file);
+    keys->has_secret = (seen & S_SIGN_SK) != 0;
+    keys->has_enc = (seen & S_ENC_PK) != 0;
+    if (rc == FB_OK && keys->has_secret)
+        rc = s_check_pairs(keys, keys->has_enc);
+    if (rc != FB_OK) {
+        fb_keys_wipe(keys);
+        return rc;
+    }
+    fb_key_id(keys->sign_pk, keys->key_id);
+    if (keys->has_enc)
+        fb_key_id(keys->enc_pk, keys->enc_key_id);
+    return FB_OK;
+}
+
+fb_err_t fb_keys_parse(fb_keys_t *keys, const char *text, size_t len)
+{
+    memset(keys, 0, sizeof *keys);
+    if (sodium_init() < 0)
+        return FB_ERR_IO;
+    if (!text || len == 0)
+        return FB_ERR_PARSE;
+    /* A read-only stream over the caller's bytes: the same line reader as
+     * for a file, so both parse alike. */
+    FILE *f = fmemopen((void *)text, len, "r");
+    if (!f)
+        return FB_ERR_NOMEM;
+    fb_err_t rc = s_read(keys, f, true);
+    fclose(f);
+    return rc;
 }
 
 fb_err_t fb_keys_load(fb_keys_t *keys, const char *path)
@@ -252,28 +306,7 @@ fb_err_t fb_keys_load(fb_keys_t *keys, const char *path)
         fclose(f);
         return FB_ERR_IO;
     }
-    char line[512];
-    unsigned seen = 0;
-    fb_err_t rc = FB_OK;
-    while (rc == FB_OK && fgets(line, sizeof line, f)) {
-        char *s = s_trim(line);
-        if (*s && *s != '#')
-            rc = s_parse_line(keys, s, &seen);
-    }
-    sodium_memzero(line, sizeof line);
+    fb_err_t rc = s_read(keys, f, (st.st_mode & 077) == 0);
     fclose(f);
-    if (rc == FB_OK)
-        rc = s_check_lines(seen, &st);
-    keys->has_secret = (seen & S_SIGN_SK) != 0;
-    keys->has_enc = (seen & S_ENC_PK) != 0;
-    if (rc == FB_OK && keys->has_secret)
-        rc = s_check_pairs(keys, keys->has_enc);
-    if (rc != FB_OK) {
-        fb_keys_wipe(keys);
-        return rc;
-    }
-    fb_key_id(keys->sign_pk, keys->key_id);
-    if (keys->has_enc)
-        fb_key_id(keys->enc_pk, keys->enc_key_id);
-    return FB_OK;
+    return rc;
 }

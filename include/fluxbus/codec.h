@@ -20,7 +20,9 @@ extern "C" {
 
 /* Unpacks `len` bytes as a message of `desc`. Returns FB_ERR_TOO_LARGE when
  * len > cap (nothing is parsed), FB_ERR_MALFORMED when protobuf-c refuses the
- * bytes, FB_OK with *out set otherwise (caller frees with fb_codec_free). */
+ * bytes or they hold a field numbered 0 (which protobuf-c would read but not
+ * write back), FB_OK with *out set otherwise (caller frees with
+ * fb_codec_free). Unknown fields are kept and packed again. */
 fb_err_t fb_codec_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
                          size_t cap, ProtobufCMessage **out) __attribute__((warn_unused_result));
 

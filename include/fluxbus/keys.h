@@ -59,6 +59,12 @@ fb_err_t fb_keys_save(const fb_keys_t *keys, const char *path) __attribute__((wa
  * readable by group or others (FB_ERR_PERM). On error *keys is zeroed. */
 fb_err_t fb_keys_load(fb_keys_t *keys, const char *path) __attribute__((warn_unused_result));
 
+/* Parses the text of a key file (len bytes, not NUL-terminated), as
+ * fb_keys_load() does but with no file mode to check: secrets are accepted.
+ * FB_OK, FB_ERR_PARSE, or FB_ERR_NOMEM; on error *keys is zeroed. */
+fb_err_t fb_keys_parse(fb_keys_t *keys, const char *text, size_t len)
+    __attribute__((warn_unused_result));
+
 /* Key id of a 32-byte public key (Ed25519 signing or X25519 encryption):
  * lowercase hex of the first 8 bytes of its SHA-256, written to out
  * (FB_KEY_ID_CHARS + 1 bytes). */

@@ -22,7 +22,7 @@ typedef struct {
     fb_keys_t *keys;
     atomic_int stop;
     uint8_t got[N_MESSAGES][FB_MESSAGE_ID_BYTES];
-    size_t n_got;
+    atomic_size_t n_got; /* read by the sender while the receiver counts */
 } s_receiver_t;
 
 /* Receives and acks until told to stop; keeps message ids in arrival order. */

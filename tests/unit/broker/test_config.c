@@ -227,6 +227,25 @@ static void test_config_missing_file_is_io_error(void **state)
     assert_non_null(strstr(fx->err, fx->path));
 }
 
+/* broker_config_parse reads text as broker_config_load reads a file, naming
+ * the given origin in its errors, and reads only len bytes. */
+static void test_config_parse_reads_text_like_a_file(void **state)
+{
+    static const char text[] = "# from memory\nwindow = 8\nlog_level = warn\nbatch_max = 7x";
+    broker_config_t cfg;
+    char err[256] = "";
+    broker_config_defaults(&cfg);
+    size_t before_last = (size_t)(strstr(text, "batch_max") - text);
+    assert_int_equal(broker_config_parse(&cfg, text, before_last, "mem", err, sizeof err), FB_OK);
+    assert_int_equal(cfg.window, 8);
+    assert_int_equal(cfg.log_level, FB_LOG_WARN);
+    assert_int_equal(cfg.batch_max, 256);
+    assert_int_equal(broker_config_parse(&cfg, text, sizeof text - 1, "mem", err, sizeof err),
+                     FB_ERR_PARSE);
+    assert_string_equal(err, "mem:4: bad value for batch_max: \"7x\"");
+    assert_int_equal(broker_config_parse(&cfg, "", 0, "mem", err, sizeof err), FB_OK);
+}
+
 static void test_config_set_by_name(void **state)
 {
     broker_config_t cfg;
@@ -254,6 +273,7 @@ int main(void)
         S_TEST(test_config_bad_log_level_or_empty_string_is_parse_error),
         S_TEST(test_config_line_without_equals_names_its_line),
         S_TEST(test_config_missing_file_is_io_error),
+        cmocka_unit_test(test_config_parse_reads_text_like_a_file),
         cmocka_unit_test(test_config_set_by_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

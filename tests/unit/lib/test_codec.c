@@ -15,6 +15,7 @@
 #include "fluxbus/codec.h"
 #include "fluxbus/err.h"
 #include "fluxbus/v1/envelope.pb-c.h"
+#include "fluxbus/v1/ledger.pb-c.h"
 
 static const uint8_t s_id[16] = {0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
 
@@ -182,6 +183,47 @@ static void test_codec_unpack_rejects_null_data_with_length(void **state)
     fb_codec_free(NULL); /* safe on NULL */
 }
 
+/* A field this schema does not know (a newer sender's) survives unpack and
+ * pack unchanged. */
+static void test_codec_unknown_fields_are_kept_and_packed_again(void **state)
+{
+    /* Nack: reason = 1, then field 15 (varint 5), unknown to Nack. */
+    static const uint8_t bytes[] = {0x10, 0x01, 0x78, 0x05};
+    ProtobufCMessage *msg = NULL;
+    assert_int_equal(fb_codec_unpack(&fluxbus__v1__nack__descriptor, bytes, sizeof bytes, 16, &msg),
+                     FB_OK);
+    uint8_t *again = NULL;
+    size_t again_len = 0;
+    assert_int_equal(fb_codec_pack(msg, &again, &again_len), FB_OK);
+    assert_int_equal(again_len, sizeof bytes);
+    assert_memory_equal(again, bytes, sizeof bytes);
+    free(again);
+    fb_codec_free(msg);
+}
+
+/* Field number 0 in an overlong tag (0x80 0x00): protobuf-c reads it as an
+ * unknown field but would pack it as the tag byte 0x00, which it refuses,
+ * so a re-encoded message would no longer decode. Refused at any depth
+ * (regression: tests/fuzz/corpus/payloads/regress_field_zero_bilan.bin). */
+static void test_codec_refuses_field_number_zero(void **state)
+{
+    static const uint8_t top[] = {0x10, 0x01, 0x80, 0x00, 0x05};      /* Nack */
+    static const uint8_t nested[] = {0x42, 0x03, 0x80, 0x00, 0x05};   /* BilanAnnuel.q1_hors_qpv */
+    static const uint8_t repeated[] = {0x3a, 0x03, 0x80, 0x00, 0x05}; /* BilanAnnuel.lines[0] */
+    static const uint8_t fine[] = {0x42, 0x02, 0x08, 0x01};           /* numerator = 1 */
+    const ProtobufCMessageDescriptor *bilan = &fluxbus__v1__bilan_annuel__descriptor;
+    ProtobufCMessage *msg = (ProtobufCMessage *)1;
+    assert_int_equal(fb_codec_unpack(&fluxbus__v1__nack__descriptor, top, sizeof top, 16, &msg),
+                     FB_ERR_MALFORMED);
+    assert_null(msg);
+    assert_int_equal(fb_codec_unpack(bilan, nested, sizeof nested, 16, &msg), FB_ERR_MALFORMED);
+    assert_null(msg);
+    assert_int_equal(fb_codec_unpack(bilan, repeated, sizeof repeated, 16, &msg), FB_ERR_MALFORMED);
+    assert_null(msg);
+    assert_int_equal(fb_codec_unpack(bilan, fine, sizeof fine, 16, &msg), FB_OK);
+    fb_codec_free(msg);
+}
+
 static void test_err_str_and_name_are_never_null(void **state)
 {
     for (int e = S_ERR_LAST - 10; e <= 10; e++) {
@@ -272,6 +314,8 @@ int main(void)
         cmocka_unit_test(test_codec_unpack_garbage_is_malformed),
         cmocka_unit_test(test_codec_empty_input_is_a_default_message),
         cmocka_unit_test(test_codec_unpack_rejects_null_data_with_length),
+        cmocka_unit_test(test_codec_unknown_fields_are_kept_and_packed_again),
+        cmocka_unit_test(test_codec_refuses_field_number_zero),
         cmocka_unit_test(test_err_str_and_name_are_never_null),
         cmocka_unit_test(test_err_names_are_distinct),
         cmocka_unit_test(test_err_every_reason_code_maps_to_a_distinct_error_and_back),

@@ -445,6 +445,54 @@ static void test_keys_load_rejects_mismatched_secret_and_public(void **state)
     fb_keys_wipe(&b);
 }
 
+/* An Ed25519 secret key is seed || public key: a file whose seed belongs to
+ * another key, though followed by the right public key, would sign with
+ * signatures nobody can verify (found by tests/fuzz/fuzz_keyfile). */
+static void test_keys_load_rejects_signing_seed_of_another_key(void **state)
+{
+    s_fixture_t *fx = *state;
+    fb_keys_t a, b, loaded;
+    assert_int_equal(fb_keys_generate(&a, S_ACTOR), FB_OK);
+    assert_int_equal(fb_keys_generate(&b, S_ACTOR), FB_OK);
+    memcpy(a.sign_sk, b.sign_sk, 32); /* b's seed, still followed by a's public key */
+    char text[1024];
+    s_key_text(text, sizeof text, &a, &a, &a);
+    s_write(fx->path, 0600, text);
+    memset(&loaded, 0xAA, sizeof loaded);
+    assert_int_equal(fb_keys_load(&loaded, fx->path), FB_ERR_PARSE);
+    s_assert_zeroed(&loaded);
+    assert_int_equal(fb_keys_parse(&loaded, text, strlen(text)), FB_ERR_PARSE);
+    fb_keys_wipe(&a);
+    fb_keys_wipe(&b);
+}
+
+/* fb_keys_parse reads the text of a key file as fb_keys_load reads the file,
+ * without a file mode to check. */
+static void test_keys_parse_reads_the_text_of_a_key_file(void **state)
+{
+    s_fixture_t *fx = *state;
+    fb_keys_t keys, from_file, from_text;
+    assert_int_equal(fb_keys_generate(&keys, S_ACTOR), FB_OK);
+    assert_int_equal(fb_keys_save(&keys, fx->path), FB_OK);
+    char *secret = s_read(fx->path), *pub = s_read(fx->pub);
+    assert_int_equal(fb_keys_load(&from_file, fx->path), FB_OK);
+    assert_int_equal(fb_keys_parse(&from_text, secret, strlen(secret)), FB_OK);
+    assert_memory_equal(&from_file, &from_text, sizeof from_file);
+    assert_true(from_text.has_secret);
+    assert_int_equal(fb_keys_parse(&from_text, pub, strlen(pub)), FB_OK);
+    assert_false(from_text.has_secret);
+    assert_memory_equal(from_text.sign_pk, keys.sign_pk, FB_SIGN_PK_BYTES);
+    /* Not NUL-terminated: only len bytes are read. */
+    assert_int_equal(fb_keys_parse(&from_text, pub, strlen(pub) / 2), FB_ERR_PARSE);
+    s_assert_zeroed(&from_text);
+    assert_int_equal(fb_keys_parse(&from_text, "", 0), FB_ERR_PARSE);
+    free(secret);
+    free(pub);
+    fb_keys_wipe(&keys);
+    fb_keys_wipe(&from_file);
+    fb_keys_wipe(&from_text);
+}
+
 static void test_keys_load_rejects_incomplete_or_unknown_lines(void **state)
 {
     s_fixture_t *fx = *state;
@@ -571,6 +619,8 @@ int main(void)
         S_TEST(test_keys_save_refuses_existing_pub_and_leaves_no_secret_file),
         S_TEST(test_keys_load_rejects_corrupt_hex),
         S_TEST(test_keys_load_rejects_mismatched_secret_and_public),
+        S_TEST(test_keys_load_rejects_signing_seed_of_another_key),
+        S_TEST(test_keys_parse_reads_the_text_of_a_key_file),
         S_TEST(test_keys_load_rejects_incomplete_or_unknown_lines),
         S_TEST(test_keys_id_is_hex_of_sha256_prefix),
         S_TEST(test_keys_hex_decode_rejects_wrong_length_or_digit),
