@@ -167,6 +167,14 @@ static int s_handle(fb_client_t *client, const fb_delivery_t *d, const s_output_
     if (o->format == S_BRIEF) {
         if (!s_print_brief(d))
             return common_fail("tail", EXIT_INPUT, "cannot write the output; stopping");
+        json_t *scratch = json_object();
+        bool unopened = scratch && s_add_household(scratch, d, &o->keys);
+        json_decref(scratch);
+        if (unopened) {
+            common_note("tail", "store_seq=%llu: sealed household not opened; not acknowledged",
+                        (unsigned long long)d->store_seq);
+            return EXIT_OK;
+        }
         fb_err_t err = o->no_ack ? FB_OK : fb_client_ack(client, d);
         return err == FB_OK ? EXIT_OK
                             : common_fail("tail", EXIT_UNREACHABLE, "cannot acknowledge: %s",
