@@ -195,6 +195,9 @@ static int s_verify(int argc, char **argv)
         char head[2 * FB_AUDIT_LINK_BYTES + 1];
         fb_hex_encode(result.head, sizeof result.head, head);
         printf("ok: %llu messages, chain head %s\n", (unsigned long long)result.messages, head);
+        if (!broker_file)
+            common_note("audit verify", "receipts' broker signatures not checked: give --broker "
+                                        "broker.key.pub to check them too");
     }
     store_destroy(&store);
     fb_keys_wipe(&broker);
