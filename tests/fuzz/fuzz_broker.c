@@ -78,7 +78,7 @@ static void s_expected_id(const uint8_t *env, size_t len, uint8_t id[FB_MESSAGE_
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fuzz_bus_t *bus = fuzz_bus();
+    const fb_keys_t *sender = fuzz_bus_sender();
     if (size == 0)
         return 0;
     int mode = data[0] % 3;
@@ -86,18 +86,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t env_len = size - 1, body_len = size - 1;
     uint8_t *sealed = NULL, *rewritten = NULL;
     if (mode == FUZZ_BROKER_AS_SENDER)
-        rewritten = s_as_sender(&bus->sender, body, body_len, &body_len);
+        rewritten = s_as_sender(sender, body, body_len, &body_len);
     if (rewritten)
         body = rewritten;
     if (mode != FUZZ_BROKER_RAW) {
-        s_seal_bytes(&bus->sender, body, body_len, &sealed, &env_len);
+        s_seal_bytes(sender, body, body_len, &sealed, &env_len);
         env = sealed;
     }
 
     uint8_t id[FB_MESSAGE_ID_BYTES];
     fb_receipt_t r;
     s_expected_id(env, env_len, id);
-    fb_err_t rc = fb_client_send_raw(bus->client, env, env_len, id, &r);
+    fb_err_t rc = fuzz_bus_send(env, env_len, id, &r);
     if (rc == FB_ERR_TIMEOUT || rc == FB_ERR_TRANSPORT || rc == FB_ERR_PROTOCOL)
         fuzz_fail("no answer from the broker (mode %d, %zu bytes): %s", mode, env_len,
                   fb_err_name(rc));
