@@ -14,7 +14,7 @@
 #include "fuzz_support.h"
 #include "store.h"
 
-static fb_keys_t s_sender;
+static fb_keys_t s_sender, s_revoked;
 static fb_client_t *s_client;
 static broker_t *s_broker;
 static pthread_t s_thread;
@@ -58,6 +58,21 @@ static void s_register(store_t *store, const fb_keys_t *keys, const char *roles)
         fuzz_fail("cannot register %s", keys->actor);
 }
 
+/* A second, revoked signing key of the sender. */
+static void s_register_revoked(store_t *store)
+{
+    store_key_t k;
+    memset(&k, 0, sizeof k);
+    fuzz_keys_fixed(&s_revoked, FUZZ_SENDER " revoked");
+    snprintf(s_revoked.actor, sizeof s_revoked.actor, "%s", FUZZ_SENDER);
+    snprintf(k.actor, sizeof k.actor, "%s", FUZZ_SENDER);
+    snprintf(k.key_id, sizeof k.key_id, "%s", s_revoked.key_id);
+    memcpy(k.public_key, s_revoked.sign_pk, sizeof k.public_key);
+    if (store_key_add(store, &k, "fuzz") != FB_OK ||
+        store_key_revoke(store, k.key_id, 1, "fuzz") != FB_OK)
+        fuzz_fail("cannot register the revoked key");
+}
+
 /* The store: both actors, and the recipient subscribed to both topics. */
 static void s_make_store(const char *path)
 {
@@ -69,6 +84,7 @@ static void s_make_store(const char *path)
     fuzz_keys_fixed(&recipient, FUZZ_RECIPIENT);
     s_register(store, &s_sender, "bailleur");
     s_register(store, &recipient, "reservataire");
+    s_register_revoked(store);
     if (store_subscribe(store, FUZZ_RECIPIENT, "logements/" FUZZ_INSEE) != FB_OK ||
         store_subscribe(store, FUZZ_RECIPIENT, "caleol/" FUZZ_INSEE) != FB_OK)
         fuzz_fail("cannot subscribe %s", FUZZ_RECIPIENT);
@@ -83,6 +99,7 @@ static void s_stop_bus(void)
     pthread_join(s_thread, NULL);
     broker_destroy(&s_broker);
     fb_keys_wipe(&s_sender);
+    fb_keys_wipe(&s_revoked);
 }
 
 static void s_start(void)
@@ -135,6 +152,13 @@ const fb_keys_t *fuzz_bus_sender(void)
     if (!s_client)
         s_start();
     return &s_sender;
+}
+
+const fb_keys_t *fuzz_bus_sender_revoked(void)
+{
+    if (!s_client)
+        s_start();
+    return &s_revoked;
 }
 
 fb_err_t fuzz_bus_send(const uint8_t *env, size_t len, const uint8_t id[FB_MESSAGE_ID_BYTES],
