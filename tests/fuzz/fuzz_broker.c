@@ -2,14 +2,14 @@
  * decode, key and signature, body, sender, catalog, payload, dedup, routing,
  * store, signed answer) over a real connection, on the bus of fuzz_bus.h.
  *
- * The first byte picks a mode (FUZZ_BROKER_* in fuzz_support.h, mod 3):
- * the rest is sent as the envelope itself, or signed with FUZZ_SENDER's
- * fixed key as a SignedBody (as it is, or with version, sender and key_id
- * set to the sender's) so that inputs get past the signature into routing,
- * dedup and the store. The invariant: every SEND gets a signed answer (a
- * Receipt or a Nack the client verified with the broker's key), about this
- * message, within the client's timeout. The store keeps what earlier inputs
- * stored, so a repeated input meets dedup (duplicate or CONFLICT). */
+ * The first byte picks a mode (FUZZ_BROKER_* in fuzz_support.h): the rest
+ * is sent as the envelope itself, or signed with FUZZ_SENDER's fixed key as
+ * a SignedBody (as it is, or with version, sender and key_id set to the
+ * sender's) so that inputs get past the signature into routing, dedup and
+ * the store, or signed with the sender's revoked key. The invariant: every
+ * SEND gets a signed answer (a Receipt or a Nack the client verified with
+ * the broker's key), about this message, within the client's timeout. The store keeps what earlier
+ * inputs stored, so a repeated input meets dedup (duplicate or CONFLICT). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,26 +78,27 @@ static void s_expected_id(const uint8_t *env, size_t len, uint8_t id[FB_MESSAGE_
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fuzz_bus_t *bus = fuzz_bus();
+    const fb_keys_t *sender = fuzz_bus_sender();
     if (size == 0)
         return 0;
-    int mode = data[0] % 3;
+    int mode = data[0] % FUZZ_BROKER_MODES;
+    const fb_keys_t *key = mode == FUZZ_BROKER_OLD_KEY ? fuzz_bus_sender_revoked() : sender;
     const uint8_t *env = data + 1, *body = data + 1;
     size_t env_len = size - 1, body_len = size - 1;
     uint8_t *sealed = NULL, *rewritten = NULL;
-    if (mode == FUZZ_BROKER_AS_SENDER)
-        rewritten = s_as_sender(&bus->sender, body, body_len, &body_len);
+    if (mode == FUZZ_BROKER_AS_SENDER || mode == FUZZ_BROKER_OLD_KEY)
+        rewritten = s_as_sender(key, body, body_len, &body_len);
     if (rewritten)
         body = rewritten;
     if (mode != FUZZ_BROKER_RAW) {
-        s_seal_bytes(&bus->sender, body, body_len, &sealed, &env_len);
+        s_seal_bytes(key, body, body_len, &sealed, &env_len);
         env = sealed;
     }
 
     uint8_t id[FB_MESSAGE_ID_BYTES];
     fb_receipt_t r;
     s_expected_id(env, env_len, id);
-    fb_err_t rc = fb_client_send_raw(bus->client, env, env_len, id, &r);
+    fb_err_t rc = fuzz_bus_send(env, env_len, id, &r);
     if (rc == FB_ERR_TIMEOUT || rc == FB_ERR_TRANSPORT || rc == FB_ERR_PROTOCOL)
         fuzz_fail("no answer from the broker (mode %d, %zu bytes): %s", mode, env_len,
                   fb_err_name(rc));

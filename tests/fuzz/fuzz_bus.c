@@ -14,10 +14,23 @@
 #include "fuzz_support.h"
 #include "store.h"
 
-static fuzz_bus_t s_bus;
+static fb_keys_t s_sender, s_revoked;
+static fb_client_t *s_client;
 static broker_t *s_broker;
 static pthread_t s_thread;
 static volatile sig_atomic_t s_stop;
+
+/* Blocks libFuzzer's signals in the calling thread; *old gets the mask to
+ * restore. */
+static void s_block_signals(sigset_t *old)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGALRM);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &set, old);
+}
 
 static void *s_run(void *arg)
 {
@@ -45,6 +58,21 @@ static void s_register(store_t *store, const fb_keys_t *keys, const char *roles)
         fuzz_fail("cannot register %s", keys->actor);
 }
 
+/* A second, revoked signing key of the sender. */
+static void s_register_revoked(store_t *store)
+{
+    store_key_t k;
+    memset(&k, 0, sizeof k);
+    fuzz_keys_fixed(&s_revoked, FUZZ_SENDER " revoked");
+    snprintf(s_revoked.actor, sizeof s_revoked.actor, "%s", FUZZ_SENDER);
+    snprintf(k.actor, sizeof k.actor, "%s", FUZZ_SENDER);
+    snprintf(k.key_id, sizeof k.key_id, "%s", s_revoked.key_id);
+    memcpy(k.public_key, s_revoked.sign_pk, sizeof k.public_key);
+    if (store_key_add(store, &k, "fuzz") != FB_OK ||
+        store_key_revoke(store, k.key_id, 1, "fuzz") != FB_OK)
+        fuzz_fail("cannot register the revoked key");
+}
+
 /* The store: both actors, and the recipient subscribed to both topics. */
 static void s_make_store(const char *path)
 {
@@ -54,8 +82,9 @@ static void s_make_store(const char *path)
     if (!store)
         fuzz_fail("store: %s", why);
     fuzz_keys_fixed(&recipient, FUZZ_RECIPIENT);
-    s_register(store, &s_bus.sender, "bailleur");
+    s_register(store, &s_sender, "bailleur");
     s_register(store, &recipient, "reservataire");
+    s_register_revoked(store);
     if (store_subscribe(store, FUZZ_RECIPIENT, "logements/" FUZZ_INSEE) != FB_OK ||
         store_subscribe(store, FUZZ_RECIPIENT, "caleol/" FUZZ_INSEE) != FB_OK)
         fuzz_fail("cannot subscribe %s", FUZZ_RECIPIENT);
@@ -65,11 +94,12 @@ static void s_make_store(const char *path)
 
 static void s_stop_bus(void)
 {
-    fb_client_destroy(&s_bus.client);
+    fb_client_destroy(&s_client);
     s_stop = 1; /* broker_run sees it within its 1 s poll */
     pthread_join(s_thread, NULL);
     broker_destroy(&s_broker);
-    fb_keys_wipe(&s_bus.sender);
+    fb_keys_wipe(&s_sender);
+    fb_keys_wipe(&s_revoked);
 }
 
 static void s_start(void)
@@ -87,7 +117,7 @@ static void s_start(void)
     if (broker_config_set(&cfg, "log_level", level ? level : "error") != FB_OK)
         fuzz_fail("FLUXBUS_FUZZ_LOG must be debug, info, warn or error");
     fuzz_keys_fixed(&broker_keys, FUZZ_BROKER);
-    fuzz_keys_fixed(&s_bus.sender, FUZZ_SENDER);
+    fuzz_keys_fixed(&s_sender, FUZZ_SENDER);
     if (fb_keys_save(&broker_keys, cfg.key) != FB_OK)
         fuzz_fail("cannot write %s", cfg.key);
     s_make_store(cfg.store);
@@ -95,25 +125,50 @@ static void s_start(void)
     s_broker = broker_new(&cfg, &err);
     if (!s_broker)
         fuzz_fail("broker_new: %s", fb_err_name(err));
-    if (pthread_create(&s_thread, NULL, s_run, s_broker) != 0)
+    /* The broker thread never takes libFuzzer's signals: they must reach the
+     * fuzzing thread (libFuzzer checks timeouts only there). */
+    sigset_t old;
+    s_block_signals(&old);
+    int started = pthread_create(&s_thread, NULL, s_run, s_broker) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!started)
         fuzz_fail("cannot start the broker thread");
     atexit(s_stop_bus); /* runs before the scratch directory's removal */
 
     fb_client_config_t ccfg = {
         .endpoint = broker_endpoint(s_broker),
-        .keys = &s_bus.sender,
+        .keys = &s_sender,
         .broker = &broker_keys,
         .timeout_ms = 10000,
     };
-    s_bus.client = fb_client_new(&ccfg, &err);
-    if (!s_bus.client)
+    s_client = fb_client_new(&ccfg, &err);
+    if (!s_client)
         fuzz_fail("cannot connect as %s: %s", FUZZ_SENDER, fb_err_name(err));
     fb_keys_wipe(&broker_keys);
 }
 
-fuzz_bus_t *fuzz_bus(void)
+const fb_keys_t *fuzz_bus_sender(void)
 {
-    if (!s_bus.client)
+    if (!s_client)
         s_start();
-    return &s_bus;
+    return &s_sender;
+}
+
+const fb_keys_t *fuzz_bus_sender_revoked(void)
+{
+    if (!s_client)
+        s_start();
+    return &s_revoked;
+}
+
+fb_err_t fuzz_bus_send(const uint8_t *env, size_t len, const uint8_t id[FB_MESSAGE_ID_BYTES],
+                       fb_receipt_t *receipt)
+{
+    sigset_t old;
+    if (!s_client)
+        s_start();
+    s_block_signals(&old);
+    fb_err_t rc = fb_client_send_raw(s_client, env, len, id, receipt);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
 }

@@ -8,7 +8,9 @@
  *              each demo message as its type
  *   json/      the demo messages and the sample of every message as JSON
  *   broker/    mode byte + a demo message as a sealed envelope (RAW), as a
- *              body to sign (SIGN) and as a body from someone else (AS_SENDER)
+ *              body to sign (SIGN) and as a body from someone else
+ *              (AS_SENDER); inputs at the broker's limits (size, recipients,
+ *              revoked key)
  *   keyfile/   FUZZ_SENDER's key files and registry lines (roles, territories,
  *              topic, items)
  *   config/    the example config and a short one
@@ -235,6 +237,40 @@ static void s_attached_seed(const s_demo_t *d, const fb_keys_t *sender)
     free(env);
 }
 
+/* The broker's limits, from a demo message: an envelope over
+ * FUZZ_MAX_ENVELOPE, more recipients than the router takes (its
+ * ROUTER_MAX_TARGETS, 1024), and a body for the revoked key. */
+static void s_limit_seeds(const s_demo_t *d, const fb_keys_t *sender)
+{
+    static uint8_t s_big[FUZZ_MAX_ENVELOPE + 1000];
+    static char *s_many[1025];
+    ProtobufCBinaryData att = {sizeof s_big, s_big};
+    uint8_t id[FB_MESSAGE_ID_BYTES], *bytes = NULL;
+    size_t len = 0;
+    Fluxbus__V1__SignedBody body;
+    s_body(d, sender, &body, id);
+    /* Ids of their own, so that the broker's dedup lets each reach its limit. */
+    id[0] ^= 1;
+    if (fb_envelope_seal_attached(&body, &att, 1, sender, &bytes, &len) != FB_OK)
+        fuzz_fail("cannot seal %s with a big attachment", d->stem);
+    s_write("broker", "raw_too_large.bin", FUZZ_BROKER_RAW, bytes, len);
+    free(bytes);
+
+    id[0] ^= 2;
+    bytes = s_pack(&body.base, &len);
+    s_write("broker", "old_key.bin", FUZZ_BROKER_OLD_KEY, bytes, len);
+    free(bytes);
+
+    for (size_t i = 0; i < sizeof s_many / sizeof s_many[0]; i++)
+        s_many[i] = "x";
+    id[0] ^= 4;
+    body.recipients = s_many;
+    body.n_recipients = sizeof s_many / sizeof s_many[0];
+    bytes = s_pack(&body.base, &len);
+    s_write("broker", "sign_too_many_recipients.bin", FUZZ_BROKER_SIGN, bytes, len);
+    free(bytes);
+}
+
 static int s_by_stem(const void *a, const void *b)
 {
     return strcmp(((const s_demo_t *)a)->stem, ((const s_demo_t *)b)->stem);
@@ -347,8 +383,10 @@ int main(int argc, char **argv)
             attached = 1;
         }
         printf("%s: %s\n", demo[i].stem, demo[i].t->name);
-        free(demo[i].payload);
     }
+    s_limit_seeds(&demo[0], &sender);
+    for (size_t i = 0; i < n; i++)
+        free(demo[i].payload);
     s_keyfile_seeds(&sender);
     s_config_seeds(argv[1]);
     fb_keys_wipe(&sender);

@@ -21,13 +21,16 @@
 /* fuzz_broker's largest envelope: small, so that inputs can go over it. */
 #define FUZZ_MAX_ENVELOPE 8192
 
-/* What fuzz_broker does with the rest of an input, by its first byte (mod 3). */
+/* What fuzz_broker does with the rest of an input, by its first byte
+ * (modulo FUZZ_BROKER_MODES). */
 enum {
-    FUZZ_BROKER_RAW = 0,      /* send the bytes as the SEND frame's envelope */
-    FUZZ_BROKER_SIGN = 1,     /* sign the bytes as a SignedBody with the sender's key */
-    FUZZ_BROKER_AS_SENDER = 2 /* decode as a SignedBody, set version, sender and key_id
-                                  to the sender's, re-pack, sign (bytes as they are if
-                                  they do not decode) */
+    FUZZ_BROKER_RAW = 0,       /* send the bytes as the SEND frame's envelope */
+    FUZZ_BROKER_SIGN = 1,      /* sign the bytes as a SignedBody with the sender's key */
+    FUZZ_BROKER_AS_SENDER = 2, /* decode as a SignedBody, set version, sender and key_id to
+                                  the sender's, re-pack and sign (bytes as they are if they
+                                  do not decode) */
+    FUZZ_BROKER_OLD_KEY = 3,   /* as AS_SENDER, with the sender's revoked key */
+    FUZZ_BROKER_MODES = 4
 };
 
 /* Key pairs of `actor` derived from fixed seeds (BLAKE2b-256 of
