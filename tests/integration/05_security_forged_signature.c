@@ -284,7 +284,7 @@ static void test_envelope_far_over_the_cap_gets_no_answer_and_client_recovers(vo
     (void)state;
     s_world_t w;
     s_world_open(&w);
-    s_reconnect_with_timeout(&w, 2000); /* the same bailleur, a short wait for answers */
+    s_reconnect_with_timeout(&w, 4000); /* the same bailleur, a shorter wait for answers */
 
     /* Far over the broker's transport cap: the frame is not even read, the
      * connection is dropped, no Nack comes. */
@@ -311,7 +311,9 @@ static void test_late_nack_of_a_timed_out_send_is_not_the_next_answer(void **sta
     (void)state;
     s_world_t w;
     s_world_open(&w);
-    s_reconnect_with_timeout(&w, 500);
+    /* Long enough for a loaded machine (sanitizer builds, -j2) to answer the
+     * next message after SIGCONT; the frozen broker times out anyway. */
+    s_reconnect_with_timeout(&w, 3000);
 
     /* The broker is frozen: the garbage gets no answer in time. */
     assert_int_equal(kill(w.p.b.pid, SIGSTOP), 0);
