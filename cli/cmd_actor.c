@@ -328,34 +328,34 @@ static int s_check_key_is_new(const char *cmd, store_t *store, const s_args_t *a
     return EXIT_OK;
 }
 
-/* Registers a->key's signing key, valid from now; with --overlap, the
- * actor's other keys end when the overlap does. */
-static fb_err_t s_add_signing_key(store_t *store, const s_args_t *a)
+/* Registers one public key of a->key (key_id, pk) with `add`, valid from
+ * now; with --overlap through `rotate`, which ends the actor's other keys of
+ * that kind when the overlap does. */
+static fb_err_t
+s_register_key(store_t *store, const s_args_t *a, const char *key_id, const uint8_t pk[32],
+               fb_err_t (*add)(store_t *, const store_key_t *, const char *),
+               fb_err_t (*rotate)(store_t *, const store_key_t *, int64_t, const char *))
 {
     int64_t now = fb_now_ms();
     store_key_t key = {.valid_from_ms = now, .valid_until_ms = a->valid_until_ms};
     snprintf(key.actor, sizeof key.actor, "%s", a->key.actor);
-    snprintf(key.key_id, sizeof key.key_id, "%s", a->key.key_id);
-    memcpy(key.public_key, a->key.sign_pk, sizeof key.public_key);
-    if (a->overlap)
-        return store_key_rotate(store, &key, now + a->overlap_ms, a->by);
-    return store_key_add(store, &key, a->by);
+    snprintf(key.key_id, sizeof key.key_id, "%s", key_id);
+    memcpy(key.public_key, pk, sizeof key.public_key);
+    return a->overlap ? rotate(store, &key, now + a->overlap_ms, a->by) : add(store, &key, a->by);
 }
 
-/* Registers a->key's encryption key, valid from now (with --overlap, as for
- * signing keys); nothing to do for a key file without one. */
+static fb_err_t s_add_signing_key(store_t *store, const s_args_t *a)
+{
+    return s_register_key(store, a, a->key.key_id, a->key.sign_pk, store_key_add, store_key_rotate);
+}
+
+/* Nothing to do for a key file without an encryption pair. */
 static fb_err_t s_add_encryption_key(store_t *store, const s_args_t *a)
 {
     if (!a->key.has_enc)
         return FB_OK;
-    int64_t now = fb_now_ms();
-    store_key_t key = {.valid_from_ms = now, .valid_until_ms = a->valid_until_ms};
-    snprintf(key.actor, sizeof key.actor, "%s", a->key.actor);
-    snprintf(key.key_id, sizeof key.key_id, "%s", a->key.enc_key_id);
-    memcpy(key.public_key, a->key.enc_pk, sizeof key.public_key);
-    if (a->overlap)
-        return store_enc_key_rotate(store, &key, now + a->overlap_ms, a->by);
-    return store_enc_key_add(store, &key, a->by);
+    return s_register_key(store, a, a->key.enc_key_id, a->key.enc_pk, store_enc_key_add,
+                          store_enc_key_rotate);
 }
 
 /* Both keys of a->key (see s_add_signing_key, s_add_encryption_key), in two
