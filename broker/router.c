@@ -48,6 +48,7 @@ static const s_rule_t s_rules[] = {
     {T(CONVENTION), "bailleur,reservataire", "bailleur,reservataire,observer", NULL, 0},
     {T(DECOMPTE_DROITS), "bailleur", "reservataire,observer", NULL, 0},
     {T(BILAN_ANNUEL), "bailleur", "reservataire,observer,commune", NULL, 0},
+    {T(LOGEMENT_ISSUE), "bailleur", "commune,observer", "logements", 0},
 };
 #undef T
 

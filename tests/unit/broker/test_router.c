@@ -167,6 +167,18 @@ static void test_router_refuses_sender_role_not_allowed(void **state)
     assert_int_equal(s_route(fx, S_SNE, T(SNE_RADIATION_ACK), S_LIST(S_BAILLEUR), NULL), FB_OK);
 }
 
+/* LogementIssue is what a mayor may see: communes and observers only, never
+ * a réservataire (it would learn other contingents' outcomes). */
+static void test_router_logement_issue_goes_to_communes_only(void **state)
+{
+    s_fixture_t *fx = *state;
+    assert_int_equal(s_route(fx, S_BAILLEUR, T(LOGEMENT_ISSUE), S_LIST(S_COMMUNE), NULL), FB_OK);
+    assert_int_equal(s_route(fx, S_BAILLEUR, T(LOGEMENT_ISSUE), S_LIST(S_RESA), NULL),
+                     FB_ERR_NOT_AUTHORIZED);
+    assert_int_equal(s_route(fx, S_RESA, T(LOGEMENT_ISSUE), S_LIST(S_COMMUNE), NULL),
+                     FB_ERR_NOT_AUTHORIZED);
+}
+
 static void test_router_refuses_unknown_recipient(void **state)
 {
     s_fixture_t *fx = *state;
@@ -209,7 +221,7 @@ static void test_router_refuses_message_without_recipient_or_topic(void **state)
 static void test_router_refuses_types_outside_the_domain_catalog(void **state)
 {
     s_fixture_t *fx = *state;
-    const int types[] = {T(UNSPECIFIED),  18,          99, T(RECEIPT), T(NACK),
+    const int types[] = {T(UNSPECIFIED),  19,          99, T(RECEIPT), T(NACK),
                          T(DELIVERY_ACK), T(KEY_CERT), -1};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         assert_int_equal(s_route(fx, S_BAILLEUR, types[i], S_LIST(S_RESA), NULL),
@@ -392,6 +404,7 @@ int main(void)
         S_TEST(test_router_refuses_recipient_with_wrong_role),
         S_TEST(test_router_refuses_message_without_recipient_or_topic),
         S_TEST(test_router_refuses_types_outside_the_domain_catalog),
+        S_TEST(test_router_logement_issue_goes_to_communes_only),
         S_TEST(test_router_topic_fans_out_to_subscribers_once),
         S_TEST(test_router_refuses_malformed_topic),
         S_TEST(test_router_refuses_letters_in_insee_outside_corsica),

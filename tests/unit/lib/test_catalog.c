@@ -72,7 +72,7 @@ static void test_catalog_covers_every_message_type(void **state)
     size_t count = 0;
     fb_catalog_all(&count);
     assert_int_equal(count, covered);
-    assert_int_equal(count, 21);
+    assert_int_equal(count, 22);
 }
 
 static void test_catalog_all_lists_domain_types_first(void **state)
@@ -84,7 +84,8 @@ static void test_catalog_all_lists_domain_types_first(void **state)
     for (size_t i = 1; i < count; i++)
         assert_true(all[i - 1].type < all[i].type);
     assert_int_equal(all[16].type, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_BILAN_ANNUEL);
-    assert_int_equal(all[17].type, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT);
+    assert_int_equal(all[17].type, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_LOGEMENT_ISSUE);
+    assert_int_equal(all[18].type, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT);
 }
 
 static void test_catalog_by_name_accepts_both_spellings_any_case(void **state)
@@ -115,7 +116,7 @@ static void test_catalog_by_name_accepts_both_spellings_any_case(void **state)
 static void test_catalog_unknown_gives_null(void **state)
 {
     assert_null(fb_catalog_by_type(0));
-    assert_null(fb_catalog_by_type(18));
+    assert_null(fb_catalog_by_type(19));
     assert_null(fb_catalog_by_type(99));
     assert_null(fb_catalog_by_type(104));
     assert_null(fb_catalog_by_type(-1));
