@@ -1,0 +1,2 @@
+/* adapter.c - see adapter.h (being written). */
+#include "adapter.h"

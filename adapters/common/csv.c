@@ -1,0 +1,2 @@
+/* csv.c - see csv.h (being written). */
+#include "csv.h"

@@ -1,0 +1,2 @@
+/* http.c - see http.h (being written). */
+#include "http.h"

@@ -1,0 +1,2 @@
+/* spool.c - see spool.h (being written). */
+#include "spool.h"
