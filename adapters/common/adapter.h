@@ -92,7 +92,9 @@ typedef struct {
 
 /* Sends durably (see above). FB_OK when the broker answered (res->accepted
  * tells which way); FB_ERR_TIMEOUT / FB_ERR_TRANSPORT when it could not be
- * reached: the message is kept and adapter_flush sends it later; another
+ * reached, FB_ERR_RATE_LIMITED / FB_ERR_BACKLOG_FULL when the broker asked
+ * to slow down (adapter_retry_later() tells these apart): the message is
+ * kept and adapter_flush sends it later (offering it again is safe); another
  * error (FB_ERR_INVALID, FB_ERR_UNKNOWN_KEY for a household with no
  * recipient key, FB_ERR_STORE...) when it could not be built or recorded,
  * with a reason in res->detail. Clear res with adapter_result_clear. */
@@ -103,6 +105,9 @@ fb_err_t adapter_message_id(const adapter_t *self, const adapter_msg_t *msg,
                             uint8_t id[FB_MESSAGE_ID_BYTES]);
 
 void adapter_result_clear(adapter_result_t *res);
+
+/* True for the adapter_send results that mean "not now, try again later". */
+bool adapter_retry_later(fb_err_t rc);
 
 /* Sends again the messages whose answer never came. Returns how many are
  * still waiting. */
@@ -147,9 +152,9 @@ void adapter_ready(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A message in JSON: {"type": "Orientation", "to": [...], "topics": [...],
  * "correlation_id": "...", "payload": {...}, "household": {...}}; "type" and
  * "payload" required, the others optional. Fills *out with pointers into
- * `json` and new messages (free with adapter_json_msg_free). FB_ERR_PARSE
- * with the field path and reason in why. The to/topics arrays are owned by
- * *out. */
+ * `json` and new messages (free with adapter_json_msg_free, after an error
+ * too). FB_ERR_PARSE with the field path and reason in why ("payload.typologie:
+ * unknown enum value ..."). The to/topics arrays are owned by *out. */
 typedef struct {
     adapter_msg_t msg;
     const fb_catalog_entry_t *entry;
