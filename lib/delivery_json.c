@@ -94,7 +94,8 @@ json_t *fb_delivery_json(const fb_delivery_t *d, const fb_keys_t *keys, bool raw
     if (!obj)
         return NULL;
     if (b->in_reply_to.len)
-        json_object_set_new(obj, "in_reply_to", fb_json_hex(b->in_reply_to.data, b->in_reply_to.len));
+        json_object_set_new(obj, "in_reply_to",
+                            fb_json_hex(b->in_reply_to.data, b->in_reply_to.len));
     s_add_payload(obj, b);
     *unopened = fb_delivery_json_household(obj, d, keys);
     if (raw)

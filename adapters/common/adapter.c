@@ -67,18 +67,17 @@ static void s_lib_log(void *ctx, fb_log_level_t level, const char *line)
     adapter_log(ctx, level, "%s", line);
 }
 
-static const char s_schema[] =
-    "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=FULL;"
-    "CREATE TABLE IF NOT EXISTS outbound ("
-    "  message_id BLOB PRIMARY KEY,"
-    "  type INTEGER NOT NULL,"
-    "  envelope BLOB NOT NULL,"
-    "  sealed_at_ms INTEGER NOT NULL,"
-    "  answered INTEGER NOT NULL DEFAULT 0," /* 1: the broker holds it */
-    "  receipt BLOB,"                        /* broker-signed receipt envelope */
-    "  store_seq INTEGER,"
-    "  accepted_at_ms INTEGER);";
+static const char s_schema[] = "PRAGMA journal_mode=WAL;"
+                               "PRAGMA synchronous=FULL;"
+                               "CREATE TABLE IF NOT EXISTS outbound ("
+                               "  message_id BLOB PRIMARY KEY,"
+                               "  type INTEGER NOT NULL,"
+                               "  envelope BLOB NOT NULL,"
+                               "  sealed_at_ms INTEGER NOT NULL,"
+                               "  answered INTEGER NOT NULL DEFAULT 0," /* 1: the broker holds it */
+                               "  receipt BLOB," /* broker-signed receipt envelope */
+                               "  store_seq INTEGER,"
+                               "  accepted_at_ms INTEGER);";
 
 static fb_log_level_t s_level(const char *name)
 {
@@ -123,10 +122,9 @@ adapter_t *adapter_open(const char *kind, const conf_t *conf, char *err, size_t 
         goto fail;
     }
     char *state = conf_path(conf, "state");
-    int rc = state ? sqlite3_open_v2(state, &self->db,
-                                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                         SQLITE_OPEN_FULLMUTEX,
-                                     NULL)
+    int rc = state ? sqlite3_open_v2(
+                         state, &self->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL)
                    : SQLITE_NOMEM;
     if (rc == SQLITE_OK) {
         sqlite3_busy_timeout(self->db, 5000);
@@ -333,8 +331,7 @@ static fb_err_t s_row_get(adapter_t *self, const uint8_t id[FB_MESSAGE_ID_BYTES]
             int rn = sqlite3_column_bytes(st, 3);
             res->receipt = json_pack("{s:s, s:I, s:I, s:b, s:o}", "message_id", res->message_id_hex,
                                      "store_seq", (json_int_t)res->store_seq, "accepted_at_ms",
-                                     (json_int_t)res->accepted_at_ms, "duplicate", 1,
-                                     "receipt_b64",
+                                     (json_int_t)res->accepted_at_ms, "duplicate", 1, "receipt_b64",
                                      r ? fb_json_base64(r, (size_t)rn) : json_null());
         }
     }
@@ -394,8 +391,8 @@ static fb_err_t s_row_answered(adapter_t *self, const uint8_t *id, const fb_rece
 /* ---- sending ---- */
 
 /* Seals msg (household included) with id into a new envelope. */
-static fb_err_t s_seal(adapter_t *self, const adapter_msg_t *msg, const uint8_t *id,
-                       uint8_t **env, size_t *env_len, adapter_result_t *res)
+static fb_err_t s_seal(adapter_t *self, const adapter_msg_t *msg, const uint8_t *id, uint8_t **env,
+                       size_t *env_len, adapter_result_t *res)
 {
     fb_client_t *client = adapter_client(self);
     if (!client)
@@ -454,8 +451,8 @@ static fb_err_t s_seal(adapter_t *self, const adapter_msg_t *msg, const uint8_t 
 static json_t *s_receipt_json(const adapter_result_t *res, const fb_receipt_t *r)
 {
     return json_pack("{s:s, s:I, s:I, s:b, s:o}", "message_id", res->message_id_hex, "store_seq",
-                     (json_int_t)res->store_seq, "accepted_at_ms",
-                     (json_int_t)res->accepted_at_ms, "duplicate", res->duplicate, "receipt_b64",
+                     (json_int_t)res->store_seq, "accepted_at_ms", (json_int_t)res->accepted_at_ms,
+                     "duplicate", res->duplicate, "receipt_b64",
                      r && r->receipt ? fb_json_base64(r->receipt, r->receipt_len) : json_null());
 }
 
@@ -519,8 +516,7 @@ fb_err_t adapter_send(adapter_t *self, const adapter_msg_t *msg, adapter_result_
         if (!row.found) {
             rc = s_seal(self, msg, res->message_id, &row.envelope, &row.envelope_len, res);
             if (rc == FB_OK)
-                rc = s_row_insert(self, res->message_id, msg->type, row.envelope,
-                                  row.envelope_len);
+                rc = s_row_insert(self, res->message_id, msg->type, row.envelope, row.envelope_len);
         }
         if (rc == FB_OK)
             rc = s_transmit(self, res->message_id, row.envelope, row.envelope_len, res);
@@ -620,8 +616,10 @@ fb_err_t adapter_receive(adapter_t *self, int timeout_ms, adapter_on_delivery_fn
     const char *sender = d->body->sender;
     unsigned long long seq = (unsigned long long)d->store_seq;
     if (!event) {
-        adapter_log(self, FB_LOG_ERROR, "store_seq=%llu from %s: not representable as JSON; "
-                    "not acknowledged", seq, sender);
+        adapter_log(self, FB_LOG_ERROR,
+                    "store_seq=%llu from %s: not representable as JSON; "
+                    "not acknowledged",
+                    seq, sender);
     } else if (unopened) {
         adapter_log(self, FB_LOG_ERROR,
                     "store_seq=%llu from %s: its sealed household does not open with our "
@@ -634,8 +632,10 @@ fb_err_t adapter_receive(adapter_t *self, int timeout_ms, adapter_on_delivery_fn
             if (ack != FB_OK)
                 s_drop_client(self, ack);
         } else {
-            adapter_log(self, FB_LOG_ERROR, "store_seq=%llu from %s: not handled (%s); not "
-                        "acknowledged", seq, sender, fb_err_str(handled));
+            adapter_log(self, FB_LOG_ERROR,
+                        "store_seq=%llu from %s: not handled (%s); not "
+                        "acknowledged",
+                        seq, sender, fb_err_str(handled));
         }
     }
     json_decref(event);
@@ -791,8 +791,10 @@ fb_err_t adapter_json_msg(const json_t *json, adapter_json_msg_t *out, char *why
         for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
             ok = ok || strcmp(key, known[i]) == 0;
         if (!ok) {
-            snprintf(why, whylen, "%s: unknown member (expected type, to, topics, "
-                     "correlation_id, payload, household)", key);
+            snprintf(why, whylen,
+                     "%s: unknown member (expected type, to, topics, "
+                     "correlation_id, payload, household)",
+                     key);
             return FB_ERR_PARSE;
         }
     }

@@ -80,14 +80,14 @@ typedef struct {
 typedef struct {
     uint8_t message_id[FB_MESSAGE_ID_BYTES];
     char message_id_hex[2 * FB_MESSAGE_ID_BYTES + 1];
-    bool accepted;     /* receipt (true) or Nack (false) */
-    bool duplicate;    /* this content had been accepted before */
-    fb_err_t reason;   /* Nack reason */
-    char detail[256];  /* Nack detail */
+    bool accepted;    /* receipt (true) or Nack (false) */
+    bool duplicate;   /* this content had been accepted before */
+    fb_err_t reason;  /* Nack reason */
+    char detail[256]; /* Nack detail */
     uint64_t store_seq;
     int64_t accepted_at_ms;
-    json_t *receipt;   /* {"message_id", "store_seq", "accepted_at_ms",
-                          "duplicate", "receipt_b64"}: the signed receipt */
+    json_t *receipt; /* {"message_id", "store_seq", "accepted_at_ms",
+                        "duplicate", "receipt_b64"}: the signed receipt */
 } adapter_result_t;
 
 /* Sends durably (see above). FB_OK when the broker answered (res->accepted
@@ -129,8 +129,8 @@ fb_err_t adapter_receive(adapter_t *self, int timeout_ms, adapter_on_delivery_fn
  * call tick(ctx) every tick_ms (spool scans, HTTP, timers) - also while the
  * broker is unreachable -, and flush unanswered messages. Returns 0 on a
  * clean stop. */
-int adapter_run(adapter_t *self, int tick_ms, adapter_on_delivery_fn fn,
-                void (*tick)(void *ctx), void *ctx);
+int adapter_run(adapter_t *self, int tick_ms, adapter_on_delivery_fn fn, void (*tick)(void *ctx),
+                void *ctx);
 
 /* True once SIGINT or SIGTERM was received (adapter_run installs the
  * handlers). */

@@ -223,7 +223,9 @@ void conf_print_keys(const conf_key_t *keys)
     for (const conf_key_t *k = keys; k->name; k++) {
         char left[64];
         snprintf(left, sizeof left, "%s = %s", k->name,
-                 k->dflt ? k->dflt : k->required ? "(required)" : "(unset)");
+                 k->dflt       ? k->dflt
+                 : k->required ? "(required)"
+                               : "(unset)");
         printf("  %-38s %s%s\n", left, k->help, k->repeat ? " (repeatable)" : "");
     }
 }

@@ -32,8 +32,8 @@ typedef struct {
 
 static enum MHD_Result s_send(struct MHD_Connection *conn, http_response_t *res)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(res->body_len, res->body,
-                                                             MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(res->body_len, res->body, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(res->body);
         return MHD_NO;
@@ -132,11 +132,10 @@ http_server_t *http_start(const char *address, unsigned port, size_t max_body,
     self->handler = handler;
     self->ctx = ctx;
     self->max_body = max_body;
-    self->daemon = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, s_on_request, self,
-                                    MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_NOTIFY_COMPLETED,
-                                    s_on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-                                    (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-                                    MHD_OPTION_END);
+    self->daemon = MHD_start_daemon(
+        flags, (uint16_t)port, NULL, NULL, s_on_request, self, MHD_OPTION_SOCK_ADDR, sa,
+        MHD_OPTION_NOTIFY_COMPLETED, s_on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
     if (!self->daemon) {
         snprintf(err, errlen, "cannot listen on %s:%u (in use, or not allowed)", address, port);
         free(self);
