@@ -1,0 +1,115 @@
+/* track.c - the state changes of sent and received messages (see track.h).
+ *
+ * Owns the mapping from message fields to state rows; holds no SQL (state.c
+ * does) and makes no decision about when to record (the callers do). */
+#include "track.h"
+
+#include "fluxbus/v1/caleol.pb-c.h"
+#include "fluxbus/v1/designation.pb-c.h"
+#include "fluxbus/v1/envelope.pb-c.h"
+#include "fluxbus/v1/logement.pb-c.h"
+#include "fluxbus/v1/orientation.pb-c.h"
+
+#define T(x) FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_##x
+
+static fb_err_t s_sent_logement(state_t *state, const Fluxbus__V1__LogementLibere *m)
+{
+    if (!*m->vacancy_id)
+        return FB_OK;
+    return state_vacancy_put(state, m->vacancy_id, m->commune_insee, m->rpls_id);
+}
+
+static fb_err_t s_sent_orientation(state_t *state, const Fluxbus__V1__Orientation *m)
+{
+    if (!*m->vacancy_id || !*m->reservataire_actor_id)
+        return FB_OK;
+    state_orientation_t o = {.vacancy_id = m->vacancy_id,
+                             .reservataire = m->reservataire_actor_id,
+                             .convention_id = m->convention_id,
+                             .deadline_ms = m->deadline_ms,
+                             .candidates_expected = m->candidates_expected,
+                             .contingent = m->contingent};
+    return state_orientation_put(state, &o);
+}
+
+/* Gestion déléguée: the bailleur designated for the credited réservataire,
+ * whose orientation is thereby answered. */
+static fb_err_t s_sent_designation(state_t *state, const Fluxbus__V1__Designation *m)
+{
+    const char *who = m->credited_reservataire_actor_id;
+    if (!*m->vacancy_id || !*who)
+        return FB_OK;
+    fb_err_t rc = *m->nur ? state_designation_put(state, m->vacancy_id, m->nur, who, m->rank,
+                                                  STATE_SOURCE_SENT)
+                          : FB_OK;
+    return rc == FB_OK ? state_orientation_close(state, m->vacancy_id, who, m->convention_id) : rc;
+}
+
+static fb_err_t s_sent_decision(state_t *state, const Fluxbus__V1__CaleolDecision *m)
+{
+    bool attribution =
+        m->decision == FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION ||
+        m->decision ==
+            FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION_PAR_RANG ||
+        m->decision ==
+            FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_SOUS_CONDITION_SUSPENSIVE;
+    if (!attribution || !*m->vacancy_id || !*m->nur || !*m->designataire_actor_id)
+        return FB_OK;
+    return state_designation_put(state, m->vacancy_id, m->nur, m->designataire_actor_id, m->rank,
+                                 STATE_SOURCE_DECISION);
+}
+
+fb_err_t track_sent(state_t *state, int type, const ProtobufCMessage *payload)
+{
+    if (!payload)
+        return FB_OK;
+    switch (type) {
+    case T(LOGEMENT_LIBERE):
+        return s_sent_logement(state, (const Fluxbus__V1__LogementLibere *)payload);
+    case T(ORIENTATION):
+        return s_sent_orientation(state, (const Fluxbus__V1__Orientation *)payload);
+    case T(DESIGNATION):
+        return s_sent_designation(state, (const Fluxbus__V1__Designation *)payload);
+    case T(CALEOL_DECISION):
+        return s_sent_decision(state, (const Fluxbus__V1__CaleolDecision *)payload);
+    default:
+        return FB_OK;
+    }
+}
+
+static fb_err_t s_received_designation(state_t *state, const char *sender,
+                                       const Fluxbus__V1__Designation *m)
+{
+    if (!*m->vacancy_id)
+        return FB_OK;
+    fb_err_t rc = *m->nur ? state_designation_put(state, m->vacancy_id, m->nur, sender, m->rank,
+                                                  STATE_SOURCE_RECEIVED)
+                          : FB_OK;
+    return rc == FB_OK ? state_orientation_close(state, m->vacancy_id, sender, m->convention_id)
+                       : rc;
+}
+
+fb_err_t track_received(state_t *state, const char *sender, int type,
+                        const ProtobufCMessage *payload)
+{
+    if (!payload || !sender || !*sender)
+        return FB_OK;
+    switch (type) {
+    case T(DESIGNATION):
+        return s_received_designation(state, sender, (const Fluxbus__V1__Designation *)payload);
+    case T(REMISE_A_DISPOSITION): {
+        const Fluxbus__V1__RemiseADisposition *m = (const Fluxbus__V1__RemiseADisposition *)payload;
+        return *m->vacancy_id
+                   ? state_orientation_close(state, m->vacancy_id, sender, m->convention_id)
+                   : FB_OK;
+    }
+    case T(ORIENTATION_DECLINE): {
+        const Fluxbus__V1__OrientationDecline *m = (const Fluxbus__V1__OrientationDecline *)payload;
+        return *m->vacancy_id
+                   ? state_orientation_close(state, m->vacancy_id, sender, m->convention_id)
+                   : FB_OK;
+    }
+    default:
+        return FB_OK;
+    }
+}
