@@ -201,6 +201,24 @@ static const fb_catalog_entry_t *s_type_of_name(const char *name)
     return adapter_domain_type(prefix);
 }
 
+/* The columns left out of a row's payload: the routing ones and, in a file
+ * of several types (a "type" column), the row's empty cells, since the
+ * other types' columns are empty in it. NULL-terminated; free() it. */
+static const char **s_skip_for(const csv_t *csv, const csv_row_t *row, bool mixed)
+{
+    const csv_row_t *header = csv_header(csv);
+    size_t n_fixed = sizeof s_skip / sizeof s_skip[0] - 1;
+    const char **skip = calloc(n_fixed + (mixed ? header->n : 0) + 1, sizeof *skip);
+    if (!skip)
+        return NULL;
+    memcpy(skip, s_skip, n_fixed * sizeof *skip);
+    size_t n = n_fixed;
+    for (size_t i = 0; mixed && i < header->n && i < row->n; i++)
+        if (row->cells[i][0] == '\0')
+            skip[n++] = header->cells[i];
+    return skip;
+}
+
 /* Reads one data row into a message (routed in the trial); an error is
  * added to out->errors instead when it does not fit. */
 static fb_err_t s_load_row(const items_conf_t *conf, const csv_t *csv, const csv_row_t *row,
@@ -226,7 +244,11 @@ static fb_err_t s_load_row(const items_conf_t *conf, const csv_t *csv, const csv
     json_t *json = NULL;
     csv_error_t cerr;
     memset(&cerr, 0, sizeof cerr);
-    fb_err_t rc = csv_row_to_json(csv, row, entry->desc, s_skip, conf->tz, &json, &cerr);
+    const char **skip = s_skip_for(csv, row, type_cell != NULL);
+    if (!skip)
+        return FB_ERR_NOMEM;
+    fb_err_t rc = csv_row_to_json(csv, row, entry->desc, skip, conf->tz, &json, &cerr);
+    free(skip);
     if (rc != FB_OK) {
         s_error(out, cerr.line ? cerr.line : row->line, "column",
                 cerr.column[0] ? cerr.column : NULL, cerr.reason[0] ? cerr.reason : fb_err_str(rc));

@@ -8,7 +8,9 @@
  * - NAME.csv: one message per data row (csv.h), its type from a "type"
  *   column or else from the file name's start, up to the first '-' or '.'
  *   ("LogementLibere-2026-11-30.csv", "logement_libere.csv"); columns "to"
- *   and "topics" ('|' between items) and "correlation_id" route the row.
+ *   and "topics" ('|' between items) and "correlation_id" route the row;
+ *   in a file with a "type" column, a row's empty cells are left out (they
+ *   are the other types' columns).
  * A message that names neither recipients nor topics gets its default route
  * (routing.h), worked out against the state as the file's earlier rows
  * would leave it (a trial: nothing is kept).

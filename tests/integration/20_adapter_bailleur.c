@@ -1,0 +1,612 @@
+/* 20_adapter_bailleur - the bailleur adapter (fluxbus-adapter-bailleur) as a
+ * landlord's system uses it, against the real broker: files dropped in its
+ * spool inbox reach the réservataire, the commune subscribed to the
+ * dwelling's INSEE code and the SNE actor, and move to done/ with their
+ * signed receipts; a file dropped again is answered "duplicate" and
+ * delivers nothing new; bad files move to rejected/ with an error file
+ * naming line, column and reason, and deliver nothing; an orientation whose
+ * deadline passes unanswered gives exactly one DeadlineExpired, also across
+ * a restart; a designation's sealed household lands opened in the outbox
+ * before the delivery is acknowledged, once, through kill -9; an
+ * attribution gives the commune a LogementIssue without NUR; files wait in
+ * the inbox while the broker is down. */
+#define _GNU_SOURCE /* memmem */
+#include "adapter_harness.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "fluxbus/v1/bail.pb-c.h"
+#include "fluxbus/v1/caleol.pb-c.h"
+#include "fluxbus/v1/designation.pb-c.h"
+#include "fluxbus/v1/logement.pb-c.h"
+#include "fluxbus/v1/orientation.pb-c.h"
+
+#define T(x) FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_##x
+#define QUIET_MS 1000 /* "receives nothing": ten scans of the adapter */
+#define WAIT_MS 20000 /* files and deliveries: generous for a loaded machine */
+
+#define S_COMMUNE "commune:74010"
+#define S_SNE "sne:gip-sne"
+#define S_NUR "074011926000042"
+#define S_FAMILY "Quintal-Abernathy"
+#define S_EMAIL "zephyrine.quintal@example.invalid"
+
+/* Two freed dwellings as a spreadsheet exports them: French decimals and
+ * dates, an address of two lines. */
+static const char s_logements_csv[] =
+    "vacancy_id;rpls_id;bailleur_siren;commune_insee;address.lines;address.postal_code;"
+    "address.city;qpv;typologie;surface_m2;loyer;charges;financement;floor;lift;available_on\r\n"
+    "vac-2026-0101;0740123456789;552046955;74010;12 rue des Fauvettes|Bâtiment B;74000;Annecy;"
+    "outside_qpv;T3;65,40;412,30;98,50;PLUS;3;oui;30/11/2026\r\n"
+    "vac-2026-0102;;552046955;74010;3 allée des Lilas;74960;Annecy;in_qpv;T2;45,5;350;60;PLAI;0;"
+    "non;15/12/2026\r\n";
+
+typedef struct {
+    fbt_broker_t b;
+    fb_keys_t bailleur, resa, commune, sne;
+    fb_client_t *cr, *cc, *cs;
+    fbt_proc_t ad;
+    char spool[600], inbox[700], done[700], rejected[700], outbox[700];
+} s_world_t;
+
+/* Broker, the four actors (the commune subscribed to logements/74010), the
+ * three clients, and the adapter's config (not started). */
+static void s_open(s_world_t *w)
+{
+    memset(w, 0, sizeof *w);
+    fbt_setup(&w->b);
+    fbt_actor(&w->b, FBT_BAILLEUR, "bailleur", NULL, &w->bailleur);
+    fbt_actor(&w->b, FBT_RESA, "reservataire", NULL, &w->resa);
+    fbt_actor(&w->b, S_COMMUNE, "commune", "74010", &w->commune);
+    fbt_actor(&w->b, S_SNE, "sne", NULL, &w->sne);
+    fbt_start(&w->b);
+    w->cr = fbt_client(&w->b, &w->resa);
+    w->cc = fbt_client(&w->b, &w->commune);
+    w->cs = fbt_client(&w->b, &w->sne);
+    assert_int_equal(fb_client_subscribe(w->cc, "logements/74010"), FB_OK);
+    snprintf(w->spool, sizeof w->spool, "%s/spool", w->b.dir);
+    snprintf(w->inbox, sizeof w->inbox, "%s/inbox", w->spool);
+    snprintf(w->done, sizeof w->done, "%s/done", w->spool);
+    snprintf(w->rejected, sizeof w->rejected, "%s/rejected", w->spool);
+    snprintf(w->outbox, sizeof w->outbox, "%s/outbox", w->spool);
+    fbt_adapter_config(&w->b, &w->ad, "bailleur", &w->bailleur,
+                       "spool = %s\nsne_actor = %s\nlogements_to = %s\n"
+                       "inbox_settle_ms = 50\nscan_ms = 100\n",
+                       w->spool, S_SNE, FBT_RESA);
+}
+
+static void s_start_adapter(s_world_t *w)
+{
+    fbt_proc_start(&w->ad, FB_ADAPTER_BAILLEUR_BIN, NULL);
+    char want[700];
+    snprintf(want, sizeof want, "spool=%s", w->spool);
+    assert_string_equal(w->ad.ready, want);
+}
+
+static void s_close(s_world_t *w)
+{
+    if (w->ad.pid > 0)
+        assert_int_equal(fbt_proc_stop(&w->ad, SIGTERM), 0);
+    fb_client_destroy(&w->cr);
+    fb_client_destroy(&w->cc);
+    fb_client_destroy(&w->cs);
+    if (w->b.pid > 0)
+        assert_int_equal(fbt_stop(&w->b, SIGTERM), 0);
+    fbt_teardown(&w->b);
+}
+
+static void s_drop(const s_world_t *w, const char *name, const char *text)
+{
+    char path[900];
+    snprintf(path, sizeof path, "%s/%s", w->inbox, name);
+    fbt_write_file(path, text);
+}
+
+/* Waits for <dir>/<name> and returns it parsed (json_decref it). */
+static json_t *s_wait_json(const s_world_t *w, const char *dir, const char *name)
+{
+    char path[900];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (!fbt_wait_path(path, WAIT_MS)) {
+        char *log = fbt_read_file(w->ad.log, NULL);
+        fprintf(stderr, "---- adapter log ----\n%s\n", log ? log : "");
+        free(log);
+        fail_msg("%s did not appear", path);
+    }
+    json_error_t err;
+    json_t *json = json_load_file(path, 0, &err);
+    if (!json)
+        fail_msg("%s: %s", path, err.text);
+    return json;
+}
+
+/* The next delivery of c: of `type`, its payload decoded (fb_codec_free
+ * it); the delivery goes to *out when out is not NULL (else destroyed). */
+static ProtobufCMessage *s_expect(fb_client_t *c, int type, fb_delivery_t **out)
+{
+    fb_delivery_t *d = fbt_recv_ack(c, WAIT_MS);
+    assert_non_null(d);
+    if ((int)d->body->type != type)
+        fail_msg("expected type %d, got %d from %s", type, (int)d->body->type, d->body->sender);
+    assert_string_equal(d->body->sender, FBT_BAILLEUR);
+    const fb_catalog_entry_t *e = fb_catalog_by_type(type);
+    ProtobufCMessage *m = NULL;
+    assert_int_equal(fb_codec_unpack(e->desc, d->body->payload.data, d->body->payload.len,
+                                     FB_DEFAULT_MAX_ENVELOPE, &m),
+                     FB_OK);
+    if (out)
+        *out = d;
+    else
+        fb_delivery_destroy(&d);
+    return m;
+}
+
+/* The first file of dir whose name contains `part` (NULL: none). */
+static int s_count_named(const char *dir, const char *part)
+{
+    char cmd[900], out[64];
+    snprintf(cmd, sizeof cmd, "ls '%s' | grep -c -- '%s'", dir, part);
+    fbt_sh(out, sizeof out, "%s", cmd);
+    return atoi(out);
+}
+
+static void test_csv_dwellings_reach_reservataire_commune_and_sne_once(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_open(&w);
+    s_start_adapter(&w);
+    s_drop(&w, "LogementLibere-2026-11-30.csv", s_logements_csv);
+    json_t *receipts = s_wait_json(&w, w.done, "LogementLibere-2026-11-30.csv.receipt.json");
+    assert_int_equal(json_array_size(receipts), 2);
+    for (size_t i = 0; i < 2; i++) {
+        const json_t *r = json_array_get(receipts, i);
+        assert_int_equal(json_integer_value(json_object_get(r, "line")), (json_int_t)(i + 2));
+        const json_t *receipt = json_object_get(r, "receipt");
+        assert_false(json_is_true(json_object_get(receipt, "duplicate")));
+        assert_true(json_is_string(json_object_get(receipt, "receipt_b64")));
+        assert_true(json_integer_value(json_object_get(receipt, "store_seq")) > 0);
+    }
+    char path[900];
+    snprintf(path, sizeof path, "%s/LogementLibere-2026-11-30.csv", w.done);
+    assert_true(fbt_wait_path(path, WAIT_MS));
+    assert_int_equal(fbt_count_files(w.inbox, ""), 0);
+
+    /* Each of the réservataire, the commune and SNE gets both dwellings,
+     * French numbers and dates read as such. */
+    fb_client_t *who[3] = {w.cr, w.cc, w.cs};
+    for (int k = 0; k < 3; k++) {
+        Fluxbus__V1__LogementLibere *l =
+            (Fluxbus__V1__LogementLibere *)s_expect(who[k], T(LOGEMENT_LIBERE), NULL);
+        assert_string_equal(l->vacancy_id, "vac-2026-0101");
+        assert_int_equal(l->surface_m2_x100, 6540);
+        assert_int_equal(l->loyer_cents, 41230);
+        assert_int_equal(l->charges_cents, 9850);
+        assert_int_equal(l->typologie, FLUXBUS__V1__TYPOLOGIE__TYPOLOGIE_T3);
+        assert_int_equal(l->available_on->year, 2026);
+        assert_int_equal(l->available_on->month, 11);
+        assert_int_equal(l->available_on->day, 30);
+        assert_int_equal(l->address->n_lines, 2);
+        fb_codec_free(&l->base);
+        l = (Fluxbus__V1__LogementLibere *)s_expect(who[k], T(LOGEMENT_LIBERE), NULL);
+        assert_string_equal(l->vacancy_id, "vac-2026-0102");
+        assert_int_equal(l->surface_m2_x100, 4550);
+        assert_int_equal(l->qpv, FLUXBUS__V1__QPV_STATUS__QPV_STATUS_IN_QPV);
+        fb_codec_free(&l->base);
+    }
+
+    /* The same export dropped again, under another name and under the same
+     * one: duplicates, nothing delivered, no earlier file replaced. */
+    s_drop(&w, "LogementLibere-2026-11-30-bis.csv", s_logements_csv);
+    json_t *again = s_wait_json(&w, w.done, "LogementLibere-2026-11-30-bis.csv.receipt.json");
+    assert_int_equal(json_array_size(again), 2);
+    for (size_t i = 0; i < 2; i++) {
+        const json_t *r = json_object_get(json_array_get(again, i), "receipt");
+        const json_t *first = json_object_get(json_array_get(receipts, i), "receipt");
+        assert_true(json_is_true(json_object_get(r, "duplicate")));
+        assert_string_equal(json_string_value(json_object_get(r, "message_id")),
+                            json_string_value(json_object_get(first, "message_id")));
+    }
+    s_drop(&w, "LogementLibere-2026-11-30.csv", s_logements_csv);
+    json_t *third = s_wait_json(&w, w.done, "LogementLibere-2026-11-30-2.csv.receipt.json");
+    assert_true(fbt_wait_path(path, WAIT_MS));
+    for (int k = 0; k < 3; k++)
+        fbt_expect_nothing(who[k], k == 0 ? QUIET_MS : 100);
+    assert_true(fbt_proc_log_contains(&w.ad, "2 messages accepted (2 duplicate)"));
+    json_decref(receipts);
+    json_decref(again);
+    json_decref(third);
+    s_close(&w);
+}
+
+/* The error objects of rejected/<name>.error.json, after checking "file". */
+static json_t *s_wait_rejected(const s_world_t *w, const char *name)
+{
+    char side[300];
+    snprintf(side, sizeof side, "%s.error.json", name);
+    json_t *doc = s_wait_json(w, w->rejected, side);
+    assert_string_equal(json_string_value(json_object_get(doc, "file")), name);
+    char path[900];
+    snprintf(path, sizeof path, "%s/%s", w->rejected, name);
+    assert_true(fbt_wait_path(path, WAIT_MS));
+    return doc;
+}
+
+static void s_expect_error(const json_t *doc, size_t i, int line, const char *key,
+                           const char *value, const char *reason)
+{
+    const json_t *e = json_array_get(json_object_get(doc, "errors"), i);
+    char *dump = json_dumps(doc, JSON_COMPACT);
+    if (!e)
+        fail_msg("no error %zu in %s", i, dump);
+    if (line && json_integer_value(json_object_get(e, "line")) != line)
+        fail_msg("error %zu is not about line %d: %s", i, line, dump);
+    if (key && (!json_is_string(json_object_get(e, key)) ||
+                strcmp(json_string_value(json_object_get(e, key)), value) != 0))
+        fail_msg("error %zu: %s is not \"%s\": %s", i, key, value, dump);
+    const char *why = json_string_value(json_object_get(e, "reason"));
+    if (!why || !strstr(why, reason))
+        fail_msg("error %zu: reason without \"%s\": %s", i, reason, dump);
+    free(dump);
+}
+
+static void test_bad_files_are_rejected_naming_line_column_and_reason(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_open(&w);
+    s_start_adapter(&w);
+    /* A good line, a bad enum, a bad date: the whole file is refused. */
+    s_drop(&w, "LogementLibere-bad.csv",
+           "vacancy_id;commune_insee;typologie;loyer;available_on\n"
+           "vac-2026-0201;74010;T3;412,30;30/11/2026\n"
+           "vac-2026-0202;74010;T9;380;30/11/2026\n"
+           "vac-2026-0203;74010;T2;380;31/02/2026\n");
+    json_t *doc = s_wait_rejected(&w, "LogementLibere-bad.csv");
+    assert_int_equal(json_array_size(json_object_get(doc, "errors")), 2);
+    s_expect_error(doc, 0, 3, "column", "typologie", "T9");
+    s_expect_error(doc, 1, 4, "column", "available_on", "");
+    json_decref(doc);
+
+    s_drop(&w, "broken.json", "{\"type\": \"LogementLibere\",\n \"payload\": {\"vacancy_id\": \n");
+    doc = s_wait_rejected(&w, "broken.json");
+    s_expect_error(doc, 0, 3, NULL, NULL, "not valid JSON");
+    json_decref(doc);
+
+    s_drop(&w, "field.json",
+           "{\"type\": \"LogementLibere\", \"payload\": {\"vacancy_id\": \"v\", \"floors\": 2}}");
+    doc = s_wait_rejected(&w, "field.json");
+    s_expect_error(doc, 0, 0, "field", "payload", "unknown field \"floors\"");
+    json_decref(doc);
+
+    s_drop(&w, "notes.txt", "hello");
+    doc = s_wait_rejected(&w, "notes.txt");
+    s_expect_error(doc, 0, 0, NULL, NULL, "unsupported file");
+    json_decref(doc);
+
+    /* Well-formed, but the broker refuses it: its reason code and detail. */
+    s_drop(&w, "stranger.json",
+           "{\"type\": \"Orientation\", \"payload\": {\"vacancy_id\": \"vac-2026-0204\", "
+           "\"reservataire_actor_id\": \"reservataire:nobody\"}}");
+    doc = s_wait_rejected(&w, "stranger.json");
+    s_expect_error(doc, 0, 0, NULL, NULL, "UNKNOWN_RECIPIENT");
+    const json_t *e = json_array_get(json_object_get(doc, "errors"), 0);
+    assert_non_null(strstr(json_string_value(json_object_get(e, "detail")), "reservataire:nobody"));
+    json_decref(doc);
+
+    fbt_expect_nothing(w.cr, QUIET_MS);
+    fbt_expect_nothing(w.cc, 100);
+    fbt_expect_nothing(w.cs, 100);
+    assert_int_equal(fbt_count_files(w.inbox, ""), 0);
+    assert_int_equal(fbt_count_files(w.done, ""), 0);
+    assert_true(fbt_proc_log_contains(&w.ad, "LogementLibere-bad.csv: rejected (2 errors"));
+    s_close(&w);
+}
+
+static void s_orientation_file(s_world_t *w, const char *name, const char *vacancy,
+                               const char *convention, int64_t deadline_ms)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "{\"type\": \"Orientation\", \"payload\": {\"vacancy_id\": \"%s\", "
+             "\"convention_id\": \"%s\", \"reservataire_actor_id\": \"%s\", \"deadline_ms\": %lld, "
+             "\"candidates_expected\": 3, \"contingent\": \"CONTINGENT_TYPE_ACTION_LOGEMENT\"}}",
+             vacancy, convention, FBT_RESA, (long long)deadline_ms);
+    s_drop(w, name, text);
+}
+
+static void test_deadline_expired_reaches_the_reservataire_exactly_once(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_open(&w);
+    s_start_adapter(&w);
+    /* Two orientations: one given back in time, one left unanswered. */
+    int64_t now = fb_now_ms();
+    s_orientation_file(&w, "orientation-a.json", "vac-2026-0301", "conv-74-al", now + 1500);
+    s_orientation_file(&w, "orientation-b.json", "vac-2026-0302", "conv-74-al", now + 2500);
+    Fluxbus__V1__Orientation *o = (Fluxbus__V1__Orientation *)s_expect(w.cr, T(ORIENTATION), NULL);
+    assert_string_equal(o->vacancy_id, "vac-2026-0301");
+    fb_codec_free(&o->base);
+    o = (Fluxbus__V1__Orientation *)s_expect(w.cr, T(ORIENTATION), NULL);
+    assert_string_equal(o->vacancy_id, "vac-2026-0302");
+    fb_codec_free(&o->base);
+
+    Fluxbus__V1__RemiseADisposition r = FLUXBUS__V1__REMISE_ADISPOSITION__INIT;
+    r.vacancy_id = "vac-2026-0302";
+    r.convention_id = "conv-74-al";
+    r.reason = FLUXBUS__V1__REMISE_REASON__REMISE_REASON_NO_CANDIDATE;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(fb_codec_pack(&r.base, &bytes, &len), FB_OK);
+    fb_receipt_t rec;
+    assert_int_equal(fbt_send(w.cr, T(REMISE_A_DISPOSITION), FBT_BAILLEUR, NULL, bytes, len, &rec),
+                     FB_OK);
+    fb_receipt_clear(&rec);
+    free(bytes);
+
+    Fluxbus__V1__DeadlineExpired *d =
+        (Fluxbus__V1__DeadlineExpired *)s_expect(w.cr, T(DEADLINE_EXPIRED), NULL);
+    assert_true(fb_now_ms() >= now + 1500);
+    assert_string_equal(d->vacancy_id, "vac-2026-0301");
+    assert_string_equal(d->convention_id, "conv-74-al");
+    assert_int_equal(d->deadline_ms, now + 1500);
+    assert_int_equal(d->counting, FLUXBUS__V1__DEADLINE_COUNTING__DEADLINE_COUNTING_COUNTED);
+    assert_true(d->taken_back_by_bailleur);
+    assert_int_equal(d->candidates_received, 0);
+    fb_codec_free(&d->base);
+    /* The bailleur's system learns it has the vacancy back; the remise is
+     * in its outbox too. */
+    assert_int_equal(fbt_wait_files(w.outbox, ".json", 2, WAIT_MS), 2);
+    assert_int_equal(s_count_named(w.outbox, "-DeadlineExpired-"), 1);
+    assert_int_equal(s_count_named(w.outbox, "-RemiseADisposition-"), 1);
+
+    /* Past the second deadline, nothing for the vacancy given back; after a
+     * kill -9 and a restart, nothing again. */
+    while (fb_now_ms() < now + 2500)
+        fbt_expect_nothing(w.cr, 200);
+    fbt_expect_nothing(w.cr, QUIET_MS);
+    assert_int_equal(fbt_proc_stop(&w.ad, SIGKILL), 128 + SIGKILL);
+    s_start_adapter(&w);
+    fbt_expect_nothing(w.cr, QUIET_MS);
+    assert_int_equal(s_count_named(w.outbox, "-DeadlineExpired-"), 1);
+    s_close(&w);
+}
+
+/* The réservataire designates a candidate with a sealed household. */
+static void s_designate(s_world_t *w, const char *vacancy)
+{
+    uint8_t pk[FB_ENC_KEY_BYTES];
+    assert_int_equal(fb_client_encryption_key(w->cr, FBT_BAILLEUR, pk, NULL, 0), FB_OK);
+    Fluxbus__V1__HouseholdDetails hh = FLUXBUS__V1__HOUSEHOLD_DETAILS__INIT;
+    Fluxbus__V1__HouseholdMember m = FLUXBUS__V1__HOUSEHOLD_MEMBER__INIT;
+    Fluxbus__V1__HouseholdMember *members[1] = {&m};
+    m.role = FLUXBUS__V1__HOUSEHOLD_ROLE__HOUSEHOLD_ROLE_DEMANDEUR;
+    m.given_name = "Zephyrine";
+    m.family_name = S_FAMILY;
+    hh.nur = S_NUR;
+    hh.members = members;
+    hh.n_members = 1;
+    hh.email = S_EMAIL;
+    fb_sealed_t sealed;
+    assert_int_equal(fb_seal_household(&hh, pk, &sealed), FB_OK);
+    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
+    d.vacancy_id = (char *)vacancy;
+    d.convention_id = "conv-74-al";
+    d.rank = 1;
+    d.candidate_count = 1;
+    d.nur = S_NUR;
+    d.household_size = 1;
+    d.designating_actor_id = FBT_RESA;
+    d.credited_reservataire_actor_id = FBT_RESA;
+    fb_sealed_bind(&sealed, &d);
+    uint8_t *payload = NULL;
+    size_t len = 0;
+    assert_int_equal(fb_codec_pack(&d.base, &payload, &len), FB_OK);
+    const ProtobufCBinaryData box = {sealed.box_len, sealed.box};
+    const char *const to[1] = {FBT_BAILLEUR};
+    fb_outgoing_t out = {.type = T(DESIGNATION),
+                         .recipients = to,
+                         .n_recipients = 1,
+                         .correlation_id = vacancy,
+                         .payload = payload,
+                         .payload_len = len,
+                         .attachments = &box,
+                         .n_attachments = 1};
+    fb_receipt_t rec;
+    assert_int_equal(fb_client_send(w->cr, &out, &rec), FB_OK);
+    fb_receipt_clear(&rec);
+    free(payload);
+    fb_sealed_clear(&sealed);
+}
+
+static void test_designation_lands_opened_in_the_outbox_before_its_ack(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_open(&w);
+    /* The outbox cannot be written (a file stands in its place): the
+     * delivery is not acknowledged... */
+    char away[800];
+    snprintf(away, sizeof away, "%s.away", w.outbox);
+    s_start_adapter(&w);
+    assert_int_equal(rename(w.outbox, away), 0);
+    fbt_write_file(w.outbox, "not a directory\n");
+    s_designate(&w, "vac-2026-0401");
+    for (int waited = 0; waited < WAIT_MS && !fbt_proc_log_contains(&w.ad, "cannot write it");
+         waited += 100)
+        fbt_expect_nothing(w.cr, 100);
+    assert_true(fbt_proc_log_contains(&w.ad, "not acknowledged"));
+
+    /* ...so once the outbox is back and the adapter restarted, the broker
+     * delivers it again, and the household is there, opened. */
+    assert_int_equal(fbt_proc_stop(&w.ad, SIGKILL), 128 + SIGKILL);
+    assert_int_equal(unlink(w.outbox), 0);
+    assert_int_equal(rename(away, w.outbox), 0);
+    s_start_adapter(&w);
+    assert_int_equal(fbt_wait_files(w.outbox, "", 1, WAIT_MS), 1);
+    /* kill -9 right away: whatever the ack's fate, one file after a restart. */
+    assert_int_equal(fbt_proc_stop(&w.ad, SIGKILL), 128 + SIGKILL);
+    char name[300] = "";
+    assert_int_equal(fbt_sh(name, sizeof name, "ls '%s'", w.outbox), 0);
+    name[strcspn(name, "\n")] = '\0';
+    assert_non_null(strstr(name, "-Designation-"));
+    json_t *event = s_wait_json(&w, w.outbox, name);
+    assert_string_equal(json_string_value(json_object_get(event, "type")), "Designation");
+    assert_string_equal(json_string_value(json_object_get(event, "sender")), FBT_RESA);
+    const json_t *hh = json_object_get(event, "household");
+    assert_non_null(hh);
+    assert_string_equal(json_string_value(json_object_get(hh, "email")), S_EMAIL);
+    const json_t *member = json_array_get(json_object_get(hh, "members"), 0);
+    assert_string_equal(json_string_value(json_object_get(member, "family_name")), S_FAMILY);
+    char seq[16];
+    snprintf(seq, sizeof seq, "%012lld",
+             (long long)json_integer_value(json_object_get(event, "store_seq")));
+    assert_memory_equal(name, seq, 12);
+    json_decref(event);
+
+    s_start_adapter(&w);
+    /* A second delivery, if the ack was lost, has had time to land. */
+    s_designate(&w, "vac-2026-0402");
+    assert_int_equal(fbt_wait_files(w.outbox, "", 2, WAIT_MS), 2);
+    fbt_expect_nothing(w.cr, QUIET_MS);
+    assert_int_equal(fbt_count_files(w.outbox, ""), 2);
+    assert_int_equal(s_count_named(w.outbox, "-Designation-"), 2);
+    s_close(&w);
+}
+
+static void test_attribution_gives_the_commune_a_logement_issue_without_nur(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_open(&w);
+    s_start_adapter(&w);
+    s_drop(&w, "01-logement.json",
+           "{\"type\": \"LogementLibere\", \"payload\": {\"vacancy_id\": \"vac-2026-0501\", "
+           "\"rpls_id\": \"0740123456790\", \"commune_insee\": \"74010\"}}");
+    s_orientation_file(&w, "02-orientation.json", "vac-2026-0501", "conv-74-al",
+                       fb_now_ms() + 3600000);
+    static const char decision[] =
+        "{\"type\": \"CaleolDecision\", \"payload\": {\"seance_id\": \"caleol-2026-12\", "
+        "\"vacancy_id\": \"vac-2026-0501\", \"nur\": \"" S_NUR "\", \"rank\": 1, "
+        "\"designataire_actor_id\": \"" FBT_RESA "\", \"decision\": "
+        "\"CALEOL_DECISION_CODE_ATTRIBUTION\", \"decided_ms\": 1796079600000, "
+        "\"revision\": 1, \"q1\": true}}";
+    s_drop(&w, "03-decision.json", decision);
+    json_t *receipt = s_wait_json(&w, w.done, "03-decision.json.receipt.json");
+    assert_true(json_is_string(json_object_get(receipt, "message_id")));
+    json_decref(receipt);
+
+    fb_codec_free(s_expect(w.cr, T(LOGEMENT_LIBERE), NULL));
+    fb_codec_free(s_expect(w.cr, T(ORIENTATION), NULL));
+    Fluxbus__V1__CaleolDecision *cd =
+        (Fluxbus__V1__CaleolDecision *)s_expect(w.cr, T(CALEOL_DECISION), NULL);
+    assert_string_equal(cd->nur, S_NUR);
+    fb_codec_free(&cd->base);
+    fb_codec_free(s_expect(w.cs, T(LOGEMENT_LIBERE), NULL));
+    fb_codec_free(s_expect(w.cs, T(CALEOL_DECISION), NULL));
+
+    fb_codec_free(s_expect(w.cc, T(LOGEMENT_LIBERE), NULL));
+    fb_delivery_t *d = NULL;
+    Fluxbus__V1__LogementIssue *issue =
+        (Fluxbus__V1__LogementIssue *)s_expect(w.cc, T(LOGEMENT_ISSUE), &d);
+    assert_string_equal(issue->vacancy_id, "vac-2026-0501");
+    assert_string_equal(issue->commune_insee, "74010");
+    assert_string_equal(issue->rpls_id, "0740123456790");
+    assert_int_equal(issue->issue, FLUXBUS__V1__LOGEMENT_ISSUE_KIND__LOGEMENT_ISSUE_KIND_ATTRIBUE);
+    assert_int_equal(issue->contingent,
+                     FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT);
+    assert_int_equal(issue->date->year, 2026);
+    assert_int_equal(issue->date->month, 12);
+    assert_int_equal(issue->date->day, 1); /* 23:00 UTC on 30 Nov is 1 Dec in Paris */
+    assert_null(memmem(d->envelope, d->envelope_len, S_NUR, strlen(S_NUR)));
+    assert_int_equal(d->body->n_topics, 1);
+    assert_string_equal(d->body->topics[0], "logements/74010");
+    assert_int_equal(d->body->n_recipients, 0);
+    fb_codec_free(&issue->base);
+    fb_delivery_destroy(&d);
+
+    /* The decision again: a duplicate, and no second issue. */
+    s_drop(&w, "04-decision-again.json", decision);
+    json_decref(s_wait_json(&w, w.done, "04-decision-again.json.receipt.json"));
+    fbt_expect_nothing(w.cc, QUIET_MS);
+    fbt_expect_nothing(w.cr, 100);
+    s_close(&w);
+}
+
+static void s_logement_file(s_world_t *w, const char *name, const char *vacancy)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "{\"type\": \"LogementLibere\", \"payload\": {\"vacancy_id\": \"%s\", "
+             "\"commune_insee\": \"74010\", \"typologie\": \"TYPOLOGIE_T4\"}}",
+             vacancy);
+    s_drop(w, name, text);
+}
+
+static void test_files_wait_in_the_inbox_while_the_broker_is_down(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_open(&w);
+    /* The adapter starts while the broker is down. */
+    fb_client_destroy(&w.cr);
+    fb_client_destroy(&w.cc);
+    fb_client_destroy(&w.cs);
+    assert_int_equal(fbt_stop(&w.b, SIGTERM), 0);
+    s_start_adapter(&w);
+    s_logement_file(&w, "logement-0601.json", "vac-2026-0601");
+    for (int waited = 0; waited < WAIT_MS && !fbt_proc_log_contains(&w.ad, "kept in the inbox");
+         waited += 50)
+        usleep(50 * 1000); /* polling a file another process writes */
+    assert_true(fbt_proc_log_contains(&w.ad, "logement-0601.json: kept in the inbox"));
+    assert_int_equal(fbt_count_files(w.inbox, ""), 1);
+    assert_int_equal(fbt_count_files(w.done, ""), 0);
+
+    /* Once it is back, the file goes, and the réservataire gets it. */
+    fbt_start(&w.b);
+    json_decref(s_wait_json(&w, w.done, "logement-0601.json.receipt.json"));
+    w.cr = fbt_client(&w.b, &w.resa);
+    Fluxbus__V1__LogementLibere *l =
+        (Fluxbus__V1__LogementLibere *)s_expect(w.cr, T(LOGEMENT_LIBERE), NULL);
+    assert_string_equal(l->vacancy_id, "vac-2026-0601");
+    fb_codec_free(&l->base);
+
+    /* A broker restart under a running adapter: the same again. */
+    fb_client_destroy(&w.cr);
+    assert_int_equal(fbt_stop(&w.b, SIGTERM), 0);
+    s_logement_file(&w, "logement-0602.json", "vac-2026-0602");
+    for (int waited = 0;
+         waited < WAIT_MS && !fbt_proc_log_contains(&w.ad, "logement-0602.json: kept in the inbox");
+         waited += 50)
+        usleep(50 * 1000);
+    assert_int_equal(fbt_count_files(w.done, ".receipt.json"), 1);
+    fbt_start(&w.b);
+    json_decref(s_wait_json(&w, w.done, "logement-0602.json.receipt.json"));
+    w.cr = fbt_client(&w.b, &w.resa);
+    l = (Fluxbus__V1__LogementLibere *)s_expect(w.cr, T(LOGEMENT_LIBERE), NULL);
+    assert_string_equal(l->vacancy_id, "vac-2026-0602");
+    fb_codec_free(&l->base);
+    fbt_expect_nothing(w.cr, QUIET_MS);
+    s_close(&w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_csv_dwellings_reach_reservataire_commune_and_sne_once),
+        cmocka_unit_test(test_bad_files_are_rejected_naming_line_column_and_reason),
+        cmocka_unit_test(test_deadline_expired_reaches_the_reservataire_exactly_once),
+        cmocka_unit_test(test_designation_lands_opened_in_the_outbox_before_its_ack),
+        cmocka_unit_test(test_attribution_gives_the_commune_a_logement_issue_without_nur),
+        cmocka_unit_test(test_files_wait_in_the_inbox_while_the_broker_is_down),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
