@@ -54,8 +54,7 @@ static void s_message(const sne_answer_t *a, char *out, size_t cap)
 
 /* Sends the SneRadiationAck of a radiation answer. FB_OK when it is with
  * the broker or queued by adapter_send; final answers mark the record. */
-static fb_err_t s_send_ack(sne_adapter_t *self, const sne_record_row_t *row,
-                           const sne_answer_t *a)
+static fb_err_t s_send_ack(sne_adapter_t *self, const sne_record_row_t *row, const sne_answer_t *a)
 {
     char text[sizeof a->message + 96];
     s_message(a, text, sizeof text);
@@ -83,7 +82,7 @@ static fb_err_t s_send_ack(sne_adapter_t *self, const sne_record_row_t *row,
     memset(&res, 0, sizeof res);
     fb_err_t rc = adapter_send(self->ad, &msg, &res);
     bool final = a->status != SNE_STATUS_RETRY_LATER;
-    bool queued = rc == FB_ERR_TIMEOUT || rc == FB_ERR_TRANSPORT;
+    bool queued = adapter_retry_later(rc); /* kept by adapter_send, sent by its flush */
     if (rc == FB_OK && res.accepted) {
         adapter_log(self->ad, FB_LOG_INFO,
                     "radiation ack sent record=%s status=%s nur=%s vacancy=%s to=%s msg_id=%s%s",
@@ -97,9 +96,11 @@ static fb_err_t s_send_ack(sne_adapter_t *self, const sne_record_row_t *row,
                     row->record_id, row->bailleur_actor_id, res.message_id_hex,
                     fb_err_name(res.reason), res.detail);
     } else if (queued) {
-        adapter_log(self->ad, FB_LOG_WARN,
-                    "radiation ack queued (broker unreachable) record=%s to=%s msg_id=%s",
-                    row->record_id, row->bailleur_actor_id, res.message_id_hex);
+        adapter_log(
+            self->ad, FB_LOG_WARN,
+            "radiation ack queued record=%s to=%s msg_id=%s reason=%s (sent when the broker "
+            "takes it)",
+            row->record_id, row->bailleur_actor_id, res.message_id_hex, fb_err_name(rc));
     } else {
         adapter_log(self->ad, FB_LOG_ERROR,
                     "radiation ack not sent record=%s reason=%s detail=\"%s\" (tried again "
@@ -126,16 +127,20 @@ static void s_log_record_answer(sne_adapter_t *self, const sne_record_row_t *row
 {
     bool ok = a->status == SNE_STATUS_RECORDED;
     bool later = a->status == SNE_STATUS_RETRY_LATER;
-    adapter_log(self->ad, ok ? FB_LOG_INFO : later ? FB_LOG_WARN : FB_LOG_ERROR,
+    adapter_log(self->ad,
+                ok      ? FB_LOG_INFO
+                : later ? FB_LOG_WARN
+                        : FB_LOG_ERROR,
                 "%s record=%s kind=%s status=%s nur=%s vacancy=%s peer=%s field=%s "
                 "message=\"%s\"",
-                ok ? "SNE recorded" : later ? "SNE will answer later" : "SNE REFUSED",
+                ok      ? "SNE recorded"
+                : later ? "SNE will answer later"
+                        : "SNE REFUSED",
                 row->record_id, sne_kind_name(row->kind), sne_status_name(a->status), row->nur,
                 row->vacancy_id, row->bailleur_actor_id, *a->field ? a->field : "-", a->message);
 }
 
-static fb_err_t s_problem(sne_problem_t *why, const char *field, const char *message,
-                          fb_err_t rc)
+static fb_err_t s_problem(sne_problem_t *why, const char *field, const char *message, fb_err_t rc)
 {
     snprintf(why->field, sizeof why->field, "%s", field);
     snprintf(why->message, sizeof why->message, "%s", message);
@@ -167,8 +172,8 @@ fb_err_t sne_answer(void *ctx, const sne_answer_t *a, sne_problem_t *why)
     bool final = a->status != SNE_STATUS_RETRY_LATER;
     rc = sne_state_put_answer(self->state, a, final ? SNE_REC_ANSWERED : SNE_REC_SENT);
     if (rc != FB_OK)
-        adapter_log(self->ad, FB_LOG_ERROR, "answer not stored record=%s reason=%s",
-                    row.record_id, fb_err_name(rc));
+        adapter_log(self->ad, FB_LOG_ERROR, "answer not stored record=%s reason=%s", row.record_id,
+                    fb_err_name(rc));
     else if (radiation)
         rc = s_send_ack(self, &row, a);
     else

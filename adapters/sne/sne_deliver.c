@@ -18,18 +18,6 @@
 #include "fluxbus/v1/envelope.pb-c.h"
 #include "sne_adapter.h"
 
-/* The message id as hex (32 digits). */
-static void s_hex(const ProtobufCBinaryData *id, char *out, size_t cap)
-{
-    static const char digits[] = "0123456789abcdef";
-    size_t n = 0;
-    for (size_t i = 0; i < id->len && n + 2 < cap; i++) {
-        out[n++] = digits[id->data[i] >> 4];
-        out[n++] = digits[id->data[i] & 15];
-    }
-    out[n] = '\0';
-}
-
 /* Submits a built record unless it already was (see the invariant). */
 static fb_err_t s_submit(sne_adapter_t *self, const sne_record_t *rec)
 {
@@ -45,8 +33,8 @@ static fb_err_t s_submit(sne_adapter_t *self, const sne_record_t *rec)
             return FB_OK;
         }
     } else if (rc != FB_ERR_NOT_FOUND) {
-        adapter_log(self->ad, FB_LOG_ERROR, "state read failed record=%s reason=%s",
-                    rec->record_id, fb_err_name(rc));
+        adapter_log(self->ad, FB_LOG_ERROR, "state read failed record=%s reason=%s", rec->record_id,
+                    fb_err_name(rc));
         return rc;
     }
     json_t *json = sne_record_to_json(rec);
@@ -136,9 +124,9 @@ static fb_err_t s_on_decision(sne_adapter_t *self, const sne_source_t *src,
         sne_state_vacancy_clear(&row);
     if (built == SNE_BUILT) {
         /* A later AttributionNonSuivieDeBail needs what only this says. */
-        fb_err_t rc = sne_state_put_attribution(self->state, src->sender, d->vacancy_id, d->nur,
-                                                d->designataire_actor_id, d->q1,
-                                                d->relogement_anru);
+        fb_err_t rc =
+            sne_state_put_attribution(self->state, src->sender, d->vacancy_id, d->nur,
+                                      d->designataire_actor_id, d->q1, d->relogement_anru);
         if (rc != FB_OK) {
             sne_record_clear(&rec);
             adapter_log(self->ad, FB_LOG_ERROR, "attribution not remembered msg_id=%s reason=%s",
@@ -165,8 +153,8 @@ static fb_err_t s_on_non_suivie(sne_adapter_t *self, const sne_source_t *src,
                     "no attribution known vacancy=%s nur=%s msg_id=%s reason=%s (the record "
                     "goes without designataire, Q1 and ANRU)",
                     m->vacancy_id, m->nur, src->message_id, fb_err_name(rc));
-    sne_build_t built = sne_record_from_non_suivie(m, src, known ? &dw : NULL,
-                                                   rc == FB_OK ? &att : NULL, &rec, why, sizeof why);
+    sne_build_t built = sne_record_from_non_suivie(
+        m, src, known ? &dw : NULL, rc == FB_OK ? &att : NULL, &rec, why, sizeof why);
     if (known)
         sne_state_vacancy_clear(&row);
     if (rc == FB_OK)
@@ -198,14 +186,16 @@ fb_err_t sne_deliver(void *ctx, const fb_delivery_t *delivery, const json_t *eve
 {
     sne_adapter_t *self = ctx;
     const Fluxbus__V1__SignedBody *b = delivery->body;
-    char id[2 * FB_MESSAGE_ID_BYTES + 1];
-    s_hex(&b->message_id, id, sizeof id);
+    char id[2 * FB_MESSAGE_ID_BYTES + 1] = "";
+    if (b->message_id.len == FB_MESSAGE_ID_BYTES)
+        fb_hex_encode(b->message_id.data, FB_MESSAGE_ID_BYTES, id);
     sne_source_t src = {b->sender, id};
     const fb_catalog_entry_t *entry = fb_catalog_by_type(b->type);
-    bool wanted = b->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_LOGEMENT_LIBERE ||
-                  b->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_CALEOL_DECISION ||
-                  b->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_ATTRIBUTION_NON_SUIVIE_DE_BAIL ||
-                  b->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_BAIL_SIGNE;
+    bool wanted =
+        b->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_LOGEMENT_LIBERE ||
+        b->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_CALEOL_DECISION ||
+        b->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_ATTRIBUTION_NON_SUIVIE_DE_BAIL ||
+        b->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_BAIL_SIGNE;
     if (!entry || !wanted) {
         adapter_log(self->ad, FB_LOG_INFO, "ignored type=%s msg_id=%s peer=%s (no SNE record)",
                     entry ? entry->name : "?", id, b->sender);

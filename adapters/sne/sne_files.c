@@ -23,8 +23,8 @@ typedef struct {
     void *log_ctx;
 } s_files_t;
 
-static const char *const s_subdirs[] = {"requests",         "requests/done", "requests/rejected",
-                                        "answers",          "answers/done",  "answers/rejected"};
+static const char *const s_subdirs[] = {"requests", "requests/done", "requests/rejected",
+                                        "answers",  "answers/done",  "answers/rejected"};
 
 static fb_err_t s_mkdir(const char *path, char *err, size_t errlen)
 {
@@ -84,8 +84,8 @@ static void s_reject(s_files_t *self, const char *name, const sne_problem_t *p)
             *p->field ? p->field : "-", p->message);
     char err_name[600];
     snprintf(err_name, sizeof err_name, "%s.error.json", name);
-    json_t *why = json_pack("{s:s, s:s, s:s}", "file", name, "field", p->field, "reason",
-                            p->message);
+    json_t *why =
+        json_pack("{s:s, s:s, s:s}", "file", name, "field", p->field, "reason", p->message);
     fb_err_t rc = why ? spool_write_json(self->answers_rejected, err_name, why) : FB_ERR_NOMEM;
     json_decref(why);
     if (rc == FB_OK)
@@ -175,8 +175,7 @@ static void s_close(void *impl)
 
 static const sne_iface_ops_t s_ops = {"files", s_submit, s_collect, s_close};
 
-sne_iface_t *sne_files_open(const char *dir, fb_log_fn log, void *log_ctx, char *err,
-                            size_t errlen)
+sne_iface_t *sne_files_open(const char *dir, fb_log_fn log, void *log_ctx, char *err, size_t errlen)
 {
     if (sne_files_prepare(dir, err, errlen) != FB_OK)
         return NULL;

@@ -9,9 +9,12 @@
 #include <string.h>
 
 static const char *const s_status_names[] = {
-    [SNE_STATUS_RECORDED] = "RECORDED",       [SNE_STATUS_RADIEE] = "RADIEE",
-    [SNE_STATUS_ALREADY_RADIEE] = "ALREADY_RADIEE", [SNE_STATUS_UNKNOWN_NUR] = "UNKNOWN_NUR",
-    [SNE_STATUS_INVALID_NUR] = "INVALID_NUR", [SNE_STATUS_REJECTED] = "REJECTED",
+    [SNE_STATUS_RECORDED] = "RECORDED",
+    [SNE_STATUS_RADIEE] = "RADIEE",
+    [SNE_STATUS_ALREADY_RADIEE] = "ALREADY_RADIEE",
+    [SNE_STATUS_UNKNOWN_NUR] = "UNKNOWN_NUR",
+    [SNE_STATUS_INVALID_NUR] = "INVALID_NUR",
+    [SNE_STATUS_REJECTED] = "REJECTED",
     [SNE_STATUS_RETRY_LATER] = "RETRY_LATER",
 };
 
@@ -184,8 +187,7 @@ static fb_err_t s_get_bool(const json_t *obj, const char *path, bool *out, bool 
 static fb_err_t s_get_uint(const json_t *obj, const char *path, unsigned *out, sne_problem_t *p)
 {
     const json_t *v = s_member(obj, path);
-    if (v && (!json_is_integer(v) || json_integer_value(v) < 0 ||
-              json_integer_value(v) > 1000000))
+    if (v && (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000000))
         return s_problem(p, path, "must be a whole number from 0 to 1000000");
     *out = v ? (unsigned)json_integer_value(v) : 0;
     return FB_OK;

@@ -39,13 +39,13 @@ typedef struct {
 /* An answer of the SNE side. */
 typedef struct {
     char record_id[SNE_RECORD_ID_MAX];
-    sne_kind_t kind;          /* SNE_KIND_NONE when the record could not be read */
+    sne_kind_t kind; /* SNE_KIND_NONE when the record could not be read */
     char nur[64];
     sne_status_t status;
-    sne_date_t radiated_on;   /* RADIEE and ALREADY_RADIEE */
-    char field[64];           /* REJECTED / INVALID_NUR: the field at fault */
-    char message[512];        /* the SNE's message (cut to fit) */
-    char answered_at[32];     /* "YYYY-MM-DDTHH:MM:SSZ", informative */
+    sne_date_t radiated_on; /* RADIEE and ALREADY_RADIEE */
+    char field[64];         /* REJECTED / INVALID_NUR: the field at fault */
+    char message[512];      /* the SNE's message (cut to fit) */
+    char answered_at[32];   /* "YYYY-MM-DDTHH:MM:SSZ", informative */
 } sne_answer_t;
 
 /* "RECORDED", "RADIEE", ...; NULL for SNE_STATUS_NONE. */

@@ -57,8 +57,8 @@ sne_date_t sne_date_paris(int64_t ms)
     if (ms <= 0)
         return none;
     sne_date_t utc = s_civil_from_days(ms / S_MS_PER_DAY);
-    bool summer = ms >= s_last_sunday_1h_utc(utc.year, 3) &&
-                  ms < s_last_sunday_1h_utc(utc.year, 10);
+    bool summer =
+        ms >= s_last_sunday_1h_utc(utc.year, 3) && ms < s_last_sunday_1h_utc(utc.year, 10);
     int64_t local = ms + (summer ? 2 : 1) * 3600000LL;
     return s_civil_from_days(local / S_MS_PER_DAY);
 }
@@ -240,8 +240,8 @@ static const char *s_enum_name(const ProtobufCEnumDescriptor *desc, const char *
 
 /* Fills the parts every record has; false when out of memory. */
 static bool s_common(sne_record_t *r, sne_kind_t kind, const char *vacancy, const char *nur,
-                     const sne_source_t *src, const char *type, const char *siren,
-                     const char *rpls, const char *insee)
+                     const sne_source_t *src, const char *type, const char *siren, const char *rpls,
+                     const char *insee)
 {
     r->kind = kind;
     r->nur = s_dup(nur);
@@ -256,10 +256,16 @@ static bool s_common(sne_record_t *r, sne_kind_t kind, const char *vacancy, cons
            r->commune_insee && r->source_type && r->source_message_id;
 }
 
-static sne_build_t s_not_needed(char *why, size_t whylen, const char *fmt, const char *a)
+/* SNE_NOT_NEEDED, saying why: "decision <code> ...". */
+static sne_build_t s_not_needed(char *why, size_t whylen, const char *code, bool lapsed)
 {
-    if (why && whylen)
-        snprintf(why, whylen, fmt, a);
+    if (why && whylen && lapsed)
+        snprintf(why, whylen,
+                 "decision %s whose condition lapsed: no attribution to record (the "
+                 "AttributionNonSuivieDeBail records the lapse)",
+                 code);
+    else if (why && whylen)
+        snprintf(why, whylen, "decision %s needs no SNE record", *code ? code : "(unknown code)");
     return SNE_NOT_NEEDED;
 }
 
@@ -286,14 +292,10 @@ sne_build_t sne_record_from_decision(const Fluxbus__V1__CaleolDecision *d, const
         break;
     case FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_SOUS_CONDITION_SUSPENSIVE:
         if (d->condition_state == FLUXBUS__V1__CONDITION_STATE__CONDITION_STATE_LAPSED)
-            return s_not_needed(why, whylen,
-                                "decision %s whose condition lapsed: no attribution to record "
-                                "(the AttributionNonSuivieDeBail records the lapse)",
-                                code);
+            return s_not_needed(why, whylen, code, true);
         break;
     default:
-        return s_not_needed(why, whylen, "decision %s needs no SNE record",
-                            *code ? code : "(unknown code)");
+        return s_not_needed(why, whylen, code, false);
     }
     sne_dwelling_t none = {NULL, NULL, NULL};
     if (!dw)
@@ -311,10 +313,10 @@ sne_build_t sne_record_from_decision(const Fluxbus__V1__CaleolDecision *d, const
     bool conditional =
         d->decision ==
         FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_SOUS_CONDITION_SUSPENSIVE;
-    out->condition_state = s_dup(conditional ? s_enum_name(&fluxbus__v1__condition_state__descriptor,
-                                                           "CONDITION_STATE_",
-                                                           (int)d->condition_state)
-                                             : "");
+    out->condition_state =
+        s_dup(conditional ? s_enum_name(&fluxbus__v1__condition_state__descriptor,
+                                        "CONDITION_STATE_", (int)d->condition_state)
+                          : "");
     out->missing_document = s_dup(conditional ? d->missing_document : "");
     ok = ok && out->designataire_actor_id && out->decision && out->condition_state &&
          out->missing_document;
@@ -330,9 +332,9 @@ sne_build_t sne_record_from_non_suivie(const Fluxbus__V1__AttributionNonSuivieDe
     sne_dwelling_t none = {NULL, NULL, NULL};
     if (!dw)
         dw = &none;
-    bool ok = s_common(out, SNE_KIND_NON_SUIVIE, m->vacancy_id, m->nur, src,
-                       "AttributionNonSuivieDeBail", dw->bailleur_siren, dw->rpls_id,
-                       dw->commune_insee);
+    bool ok =
+        s_common(out, SNE_KIND_NON_SUIVIE, m->vacancy_id, m->nur, src, "AttributionNonSuivieDeBail",
+                 dw->bailleur_siren, dw->rpls_id, dw->commune_insee);
     out->date = s_date_of(m->date);
     out->designataire_actor_id = s_dup(att ? att->designataire_actor_id : "");
     out->q1 = att && att->q1;
@@ -353,10 +355,10 @@ sne_build_t sne_record_from_bail(const Fluxbus__V1__BailSigne *m, const sne_sour
     sne_dwelling_t none = {NULL, NULL, NULL};
     if (!dw)
         dw = &none;
-    bool ok = s_common(out, SNE_KIND_RADIATION, m->vacancy_id, m->nur, src, "BailSigne",
-                       s_first(m->bailleur_siren, dw->bailleur_siren),
-                       s_first(m->rpls_id, dw->rpls_id),
-                       s_first(m->commune_insee, dw->commune_insee));
+    bool ok =
+        s_common(out, SNE_KIND_RADIATION, m->vacancy_id, m->nur, src, "BailSigne",
+                 s_first(m->bailleur_siren, dw->bailleur_siren), s_first(m->rpls_id, dw->rpls_id),
+                 s_first(m->commune_insee, dw->commune_insee));
     out->date = s_date_of(m->signed_on);
     out->effective_on = s_date_of(m->effective_on);
     out->designataire_actor_id = s_dup(m->designataire_actor_id);

@@ -82,8 +82,7 @@ struct sne_state {
 
 const char *sne_rec_state_name(sne_rec_state_t state)
 {
-    static const char *const names[] = {"SUBMITTING", "SENT", "ANSWERED", "ACKED",
-                                        "ACK_REFUSED"};
+    static const char *const names[] = {"SUBMITTING", "SENT", "ANSWERED", "ACKED", "ACK_REFUSED"};
     return state >= SNE_REC_SUBMITTING && state <= SNE_REC_ACK_REFUSED ? names[state] : "?";
 }
 
@@ -195,8 +194,8 @@ fb_err_t sne_state_put_vacancy(sne_state_t *self, const char *bailleur_actor_id,
     return s_run(st);
 }
 
-fb_err_t sne_state_vacancy(sne_state_t *self, const char *bailleur_actor_id,
-                           const char *vacancy_id, sne_vacancy_row_t *out)
+fb_err_t sne_state_vacancy(sne_state_t *self, const char *bailleur_actor_id, const char *vacancy_id,
+                           sne_vacancy_row_t *out)
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st = self->stmt[S_GET_VACANCY];
@@ -226,8 +225,7 @@ void sne_state_vacancy_clear(sne_vacancy_row_t *row)
 
 fb_err_t sne_state_put_attribution(sne_state_t *self, const char *bailleur_actor_id,
                                    const char *vacancy_id, const char *nur,
-                                   const char *designataire_actor_id, bool q1,
-                                   bool relogement_anru)
+                                   const char *designataire_actor_id, bool q1, bool relogement_anru)
 {
     sqlite3_stmt *st = self->stmt[S_PUT_ATTRIBUTION];
     s_bind_text(st, 1, bailleur_actor_id);
@@ -241,8 +239,7 @@ fb_err_t sne_state_put_attribution(sne_state_t *self, const char *bailleur_actor
 }
 
 fb_err_t sne_state_attribution(sne_state_t *self, const char *bailleur_actor_id,
-                               const char *vacancy_id, const char *nur,
-                               sne_attribution_row_t *out)
+                               const char *vacancy_id, const char *nur, sne_attribution_row_t *out)
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st = self->stmt[S_GET_ATTRIBUTION];

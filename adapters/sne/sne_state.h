@@ -71,8 +71,8 @@ fb_err_t sne_state_put_vacancy(sne_state_t *self, const char *bailleur_actor_id,
 
 /* FB_OK with *out (sne_state_vacancy_clear it), FB_ERR_NOT_FOUND, or
  * FB_ERR_STORE. */
-fb_err_t sne_state_vacancy(sne_state_t *self, const char *bailleur_actor_id,
-                           const char *vacancy_id, sne_vacancy_row_t *out);
+fb_err_t sne_state_vacancy(sne_state_t *self, const char *bailleur_actor_id, const char *vacancy_id,
+                           sne_vacancy_row_t *out);
 void sne_state_vacancy_clear(sne_vacancy_row_t *row);
 
 /* Remembers (or replaces) the attribution of demande `nur` on a vacancy. */
@@ -84,8 +84,7 @@ fb_err_t sne_state_put_attribution(sne_state_t *self, const char *bailleur_actor
 /* FB_OK with *out (sne_state_attribution_clear it), FB_ERR_NOT_FOUND, or
  * FB_ERR_STORE. */
 fb_err_t sne_state_attribution(sne_state_t *self, const char *bailleur_actor_id,
-                               const char *vacancy_id, const char *nur,
-                               sne_attribution_row_t *out);
+                               const char *vacancy_id, const char *nur, sne_attribution_row_t *out);
 void sne_state_attribution_clear(sne_attribution_row_t *row);
 
 /* The record `record_id`: FB_OK with *out (sne_state_record_clear it),
@@ -102,8 +101,7 @@ fb_err_t sne_state_mark_sent(sne_state_t *self, const char *record_id);
 
 /* Stores the answer and moves the record to `state` (SENT for a
  * RETRY_LATER, ANSWERED for a final answer). */
-fb_err_t sne_state_put_answer(sne_state_t *self, const sne_answer_t *answer,
-                              sne_rec_state_t state);
+fb_err_t sne_state_put_answer(sne_state_t *self, const sne_answer_t *answer, sne_rec_state_t state);
 
 /* Records the acknowledgement sent back to the bailleur: ACKED with the
  * message id, or ACK_REFUSED with the broker's reason. */
