@@ -63,6 +63,7 @@ typedef struct {
     sim_policy_t policy;
     sim_db_t *db;
     char *requests, *requests_done, *requests_rejected, *answers;
+    fb_err_t last_scan; /* to log a failing scan once, not at every poll */
 } s_sim_t;
 
 static void s_log(const s_sim_t *sim, fb_log_level_t level, const char *fmt, ...)
@@ -375,10 +376,13 @@ static size_t s_scan(s_sim_t *sim)
 {
     char **names = NULL;
     size_t n = 0, answered = 0;
-    if (spool_list(sim->requests, 0, &names, &n) != FB_OK) {
-        s_log(sim, FB_LOG_ERROR, "cannot list %s", sim->requests);
+    fb_err_t rc = spool_list(sim->requests, 0, &names, &n);
+    if (rc != sim->last_scan)
+        s_log(sim, rc == FB_OK ? FB_LOG_INFO : FB_LOG_ERROR, "%s %s", sim->requests,
+              rc == FB_OK ? "readable again" : "cannot be listed (tried again at each poll)");
+    sim->last_scan = rc;
+    if (rc != FB_OK)
         return 0;
-    }
     for (size_t i = 0; i < n && !s_stop; i++)
         answered += s_process(sim, names[i]);
     spool_names_free(names, n);
