@@ -2,6 +2,7 @@
  * opens the adapter link, its state tables and the SNE file exchange, then
  * runs the adapter loop with the two actions of sne_adapter.h. Nothing
  * else lives here. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -60,8 +61,11 @@ int main(int argc, char **argv)
         rc = 3;
         goto done;
     }
-    adapter_log(ad, FB_LOG_INFO, "started actor=%s exchange=%s dir=%s", adapter_actor(ad),
-                sne_iface_name(sne.iface), dir);
+    int64_t waiting = 0;
+    if (sne_state_count(sne.state, SNE_REC_SENT, &waiting) != FB_OK)
+        waiting = -1;
+    adapter_log(ad, FB_LOG_INFO, "started actor=%s exchange=%s dir=%s awaiting_answers=%lld",
+                adapter_actor(ad), sne_iface_name(sne.iface), dir, (long long)waiting);
     adapter_ready("sne actor=%s dir=%s", adapter_actor(ad), dir);
     rc = adapter_run(ad, (int)tick_ms, sne_deliver, sne_collect, &sne);
 done:

@@ -48,7 +48,23 @@ static bool s_insee_ok(const char *s)
     return strspn(s + (corsica ? 2 : 0), "0123456789") == (size_t)(corsica ? 3 : 5);
 }
 
-/* The date of the record: present, real, not after today. */
+/* The day after d (d a calendar date). */
+static sne_date_t s_next_day(sne_date_t d)
+{
+    sne_date_t next = {d.year, d.month, d.day + 1};
+    if (sne_date_valid(next))
+        return next;
+    next.month++;
+    next.day = 1;
+    if (next.month <= 12)
+        return next;
+    next.year++;
+    next.month = 1;
+    return next;
+}
+
+/* The date of the record: present, real, not after tomorrow (a day of
+ * leeway: overseas bailleurs live ahead of Paris). */
 static bool s_check_date(const sne_record_t *rec, sne_date_t today, sne_answer_t *out)
 {
     static const char *const what[] = {"", "the CALEOL decision", "the finding",
@@ -60,7 +76,7 @@ static bool s_check_date(const sne_record_t *rec, sne_date_t today, sne_answer_t
                         what[rec->kind]);
     if (!sne_date_valid(rec->date))
         return s_answer(out, SNE_STATUS_REJECTED, "date", "%s is not a calendar date", buf);
-    if (s_date_cmp(rec->date, today) > 0)
+    if (s_date_cmp(rec->date, s_next_day(today)) > 0)
         return s_answer(out, SNE_STATUS_REJECTED, "date", "%s is in the future (%s): %s",
                         what[rec->kind], buf, "an SNE record states what happened");
     return true;

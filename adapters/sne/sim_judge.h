@@ -2,7 +2,7 @@
  *
  * 1. the NUR must be well-formed (sne_nur.h), else INVALID_NUR;
  * 2. the record must be complete and consistent, else REJECTED naming the
- *    field (date present, a calendar date, not in the future; bailleur
+ *    field (date present, a calendar date, not after tomorrow; bailleur
  *    SIREN of 9 digits; vacancy id; commune INSEE code; réservataire
  *    désignataire for attribution and radiation; suivie_de_bail true for a
  *    radiation, false for a non_suivie, absent for an attribution; a
@@ -29,7 +29,8 @@ typedef struct {
 
 /* Steps 1 and 2, pure: true when the record may be judged on the
  * demande; false with out's status (INVALID_NUR or REJECTED), field and
- * message set. `today` is the civil date the "future" check uses. out's
+ * message set. `today` is the SNE's civil date (a record may be dated up to
+ * the day after: overseas time zones). out's
  * record_id, kind and nur are filled in either case. */
 bool sim_judge_check(const sne_record_t *rec, sne_date_t today, sne_answer_t *out);
 

@@ -458,6 +458,13 @@ static void test_judge_check_accepts_a_complete_record(void **state)
     sne_record_t r = s_radiation();
     sne_answer_t a;
     assert_true(sim_judge_check(&r, s_date(2026, 3, 2), &a));
+    /* Dated tomorrow (overseas), even across a year's end. */
+    assert_true(sim_judge_check(&r, s_date(2026, 3, 1), &a));
+    r.date = s_date(2027, 1, 1);
+    assert_true(sim_judge_check(&r, s_date(2026, 12, 31), &a));
+    r.date = s_date(2027, 1, 2);
+    assert_false(sim_judge_check(&r, s_date(2026, 12, 31), &a));
+    r.date = s_date(2026, 3, 2);
     assert_string_equal(a.record_id, r.record_id);
     assert_string_equal(a.nur, S_NUR);
     sne_record_clear(&r);
@@ -499,7 +506,7 @@ static void s_not_a_day(sne_record_t *r)
 }
 static void s_future(sne_record_t *r)
 {
-    r->date = s_date(2026, 6, 2);
+    r->date = s_date(2026, 6, 3); /* today is 2026-06-01; the 2nd is leeway */
 }
 static void s_bad_siren(sne_record_t *r)
 {
