@@ -116,6 +116,27 @@ static bool s_move_with(bailleur_t *b, const char *name, const char *dest_dir, c
     return rc == FB_OK;
 }
 
+/* "line 3, column typologie: reason: detail" for the log. */
+static void s_describe(const json_t *e, char *out, size_t cap)
+{
+    const json_t *line = json_object_get(e, "line");
+    const char *column = json_string_value(json_object_get(e, "column"));
+    const char *field = json_string_value(json_object_get(e, "field"));
+    const char *reason = json_string_value(json_object_get(e, "reason"));
+    const char *detail = json_string_value(json_object_get(e, "detail"));
+    size_t n = 0;
+    if (line)
+        n += (size_t)snprintf(out + n, cap - n, "line %lld, ", (long long)json_integer_value(line));
+    if (n < cap && (column || field))
+        n += (size_t)snprintf(out + n, cap - n, "%s %s, ", column ? "column" : "field",
+                              column ? column : field);
+    if (n >= 2 && n < cap)
+        n -= 2; /* the last ", " */
+    if (n < cap)
+        snprintf(out + n, cap - n, "%s%s%s%s", n ? ": " : "", reason ? reason : "",
+                 detail ? ": " : "", detail ? detail : "");
+}
+
 /* Moves the file to rejected/ with its error file. */
 static void s_reject(bailleur_t *b, const char *name, json_t *errors, json_t *receipts)
 {
@@ -124,17 +145,12 @@ static void s_reject(bailleur_t *b, const char *name, json_t *errors, json_t *re
     json_object_set(doc, "errors", errors);
     if (receipts && json_array_size(receipts) > 0)
         json_object_set(doc, "receipts", receipts);
-    char final[1024];
+    char final[1024], first[600];
     if (s_move_with(b, name, b->rejected, "error.json", doc, final, sizeof final)) {
-        const json_t *first = json_array_get(errors, 0);
-        const json_t *line = json_object_get(first, "line");
-        const char *reason = json_string_value(json_object_get(first, "reason"));
-        const char *detail = json_string_value(json_object_get(first, "detail"));
-        adapter_log(b->adapter, FB_LOG_WARN,
-                    "%s: rejected (%zu error%s; first: line %lld: %s%s%s) -> rejected/%s", name,
-                    json_array_size(errors), json_array_size(errors) > 1 ? "s" : "",
-                    line ? (long long)json_integer_value(line) : 0LL, reason ? reason : "",
-                    detail ? ": " : "", detail ? detail : "", final);
+        s_describe(json_array_get(errors, 0), first, sizeof first);
+        size_t n = json_array_size(errors);
+        adapter_log(b->adapter, FB_LOG_WARN, "%s: rejected (%zu error%s; first: %s) -> rejected/%s",
+                    name, n, n > 1 ? "s" : "", first, final);
     }
     json_decref(doc);
 }

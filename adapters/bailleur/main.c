@@ -25,7 +25,7 @@ static const conf_key_t s_keys[] = {
     {"sne_actor", NULL, false, false,
      "actor id of the SNE adapter (decisions, leases, vacancies go to it by default)"},
     {"logements_to", NULL, false, true,
-     "extra recipient of every LogementLibere by default, e.g. a réservataire (repeat)"},
+     "extra recipient of every LogementLibere by default, e.g. a réservataire"},
     {"timezone", "Europe/Paris", false, false, "time zone of local dates and times"},
     {"csv_separator", ";", false, false, "CSV field separator: one character, or \"tab\""},
     {"inbox_settle_ms", "500", false, false, "an inbox file is taken once unchanged this long"},
@@ -158,23 +158,27 @@ int main(int argc, char **argv)
     const char **logements_to = NULL;
     char err[512] = "";
     long long scan_ms = 500;
-    bool ok = s_settings(&b, conf, err, sizeof err) &&
-              conf_get_int(conf, "scan_ms", 10, 3600000, &scan_ms, err, sizeof err) &&
-              s_spool(&b, conf, err, sizeof err) &&
-              (b.adapter = adapter_open(S_KIND, conf, err, sizeof err)) != NULL &&
-              (b.state = state_new(adapter_db(b.adapter), err, sizeof err)) != NULL &&
-              s_routing(&b, conf, &logements_to);
-    if (!ok) {
-        fprintf(stderr, "fluxbus-adapter-%s: %s\n", S_KIND, err[0] ? err : "out of memory");
-        s_free(&b);
-        free(logements_to);
-        conf_free(&conf);
-        return 2;
+    /* Exit 2: the config or a key file is wrong; 3: the spool or the state
+     * file cannot be used (OPERATIONS.md). */
+    if (!s_settings(&b, conf, err, sizeof err) ||
+        !conf_get_int(conf, "scan_ms", 10, 3600000, &scan_ms, err, sizeof err) ||
+        !(b.adapter = adapter_open(S_KIND, conf, err, sizeof err)) ||
+        !s_routing(&b, conf, &logements_to)) {
+        rc = 2;
+        goto done;
     }
-    adapter_log(b.adapter, FB_LOG_INFO, "%s: spool %s, deadline watch %s", adapter_actor(b.adapter),
-                b.spool, b.deadline_watch ? "on" : "off");
+    if (!s_spool(&b, conf, err, sizeof err) ||
+        !(b.state = state_new(adapter_db(b.adapter), err, sizeof err))) {
+        rc = 3;
+        goto done;
+    }
+    adapter_log(b.adapter, FB_LOG_INFO, "started actor=%s spool=%s deadline_watch=%s",
+                adapter_actor(b.adapter), b.spool, b.deadline_watch ? "on" : "off");
     adapter_ready("spool=%s", b.spool);
     rc = adapter_run(b.adapter, (int)scan_ms, outbox_on_delivery, s_tick, &b);
+done:
+    if (rc)
+        fprintf(stderr, "fluxbus-adapter-%s: %s\n", S_KIND, err[0] ? err : "out of memory");
     s_free(&b);
     free(logements_to);
     conf_free(&conf);
