@@ -148,7 +148,7 @@ static ProtobufCMessage *s_expect(fb_client_t *c, int type, fb_delivery_t **out)
     return m;
 }
 
-/* The first file of dir whose name contains `part` (NULL: none). */
+/* How many files of dir have `part` in their name. */
 static int s_count_named(const char *dir, const char *part)
 {
     char cmd[900], out[64];
@@ -307,6 +307,24 @@ static void test_bad_files_are_rejected_naming_line_column_and_reason(void **sta
     assert_int_equal(fbt_count_files(w.inbox, ""), 0);
     assert_int_equal(fbt_count_files(w.done, ""), 0);
     assert_true(fbt_proc_log_contains(&w.ad, "LogementLibere-bad.csv: rejected (2 errors"));
+
+    /* A row the broker refuses beside one it accepts: rejected, naming the
+     * refused line, with the receipt of the other, which is delivered. */
+    s_drop(&w, "Orientation-mixed.csv",
+           "vacancy_id;convention_id;reservataire_actor_id;deadline_ms\n"
+           "vac-2026-0205;conv-74-al;" FBT_RESA ";31/12/2099 12:00\n"
+           "vac-2026-0206;conv-74-al;reservataire:nobody;31/12/2099 12:00\n");
+    doc = s_wait_rejected(&w, "Orientation-mixed.csv");
+    assert_int_equal(json_array_size(json_object_get(doc, "errors")), 1);
+    s_expect_error(doc, 0, 3, NULL, NULL, "UNKNOWN_RECIPIENT");
+    const json_t *accepted = json_object_get(doc, "receipts");
+    assert_int_equal(json_array_size(accepted), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(accepted, 0), "line")), 2);
+    json_decref(doc);
+    Fluxbus__V1__Orientation *o = (Fluxbus__V1__Orientation *)s_expect(w.cr, T(ORIENTATION), NULL);
+    assert_string_equal(o->vacancy_id, "vac-2026-0205");
+    fb_codec_free(&o->base);
+    fbt_expect_nothing(w.cr, QUIET_MS);
     s_close(&w);
 }
 
@@ -377,6 +395,10 @@ static void test_deadline_expired_reaches_the_reservataire_exactly_once(void **s
     s_start_adapter(&w);
     fbt_expect_nothing(w.cr, QUIET_MS);
     assert_int_equal(s_count_named(w.outbox, "-DeadlineExpired-"), 1);
+    /* Told once: not even offered again as a duplicate. */
+    char out[64];
+    fbt_sh(out, sizeof out, "grep -c 'deadline passed: vacancy vac-2026-0301' '%s'", w.ad.log);
+    assert_int_equal(atoi(out), 1);
     s_close(&w);
 }
 

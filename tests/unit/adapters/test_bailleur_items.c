@@ -76,13 +76,18 @@ static int s_teardown(void **state)
     return 0;
 }
 
-/* Loads `text` as file `name`; asserts items_load itself worked. */
-static items_t *s_load(s_fix_t *f, const char *name, const char *text)
+/* Loads the len bytes of data (NUL-terminated) as file `name`; asserts
+ * items_load itself worked. */
+static items_t *s_load_n(s_fix_t *f, const char *name, const char *data, size_t len)
 {
     items_free(&f->items);
-    assert_int_equal(items_load(&f->conf, name, (const uint8_t *)text, strlen(text), &f->items),
-                     FB_OK);
+    assert_int_equal(items_load(&f->conf, name, (const uint8_t *)data, len, &f->items), FB_OK);
     return &f->items;
+}
+
+static items_t *s_load(s_fix_t *f, const char *name, const char *text)
+{
+    return s_load_n(f, name, text, strlen(text));
 }
 
 /* Asserts error i is {line, key: name, reason containing `reason`}. */
@@ -258,6 +263,45 @@ static void test_rows_are_routed_on_the_state_earlier_rows_leave(void **state)
     s_expect_error(items, 0, 2, "column", "vacancy_id", "not oriented");
 }
 
+/* Whatever the bytes, a file is read into messages or errors, never a crash:
+ * cuts of good files at every length, and pseudo-random bytes. */
+static void test_any_bytes_give_messages_or_errors(void **state)
+{
+    s_fix_t *f = *state;
+    const char *json = "{\"type\": \"LogementLibere\", \"payload\": {\"vacancy_id\": \"v\", "
+                       "\"commune_insee\": \"74010\", \"address\": {\"lines\": [\"a\"]}}}";
+    const char *goods[2] = {s_logements, json};
+    const char *names[2] = {"LogementLibere-cut.csv", "cut.json"};
+    char buf[sizeof s_logements];
+    for (int g = 0; g < 2; g++) {
+        size_t len = strlen(goods[g]);
+        for (size_t cut = 0; cut <= len; cut++) {
+            memcpy(buf, goods[g], cut);
+            buf[cut] = '\0';
+            items_t *items = s_load(f, names[g], buf);
+            assert_true((items->n > 0) != (json_array_size(items->errors) > 0));
+        }
+    }
+    unsigned seed = 20261130;
+    for (int round = 0; round < 400; round++) {
+        size_t len = (size_t)(rand_r(&seed) % 200);
+        for (size_t i = 0; i < len; i++) {
+            /* Mostly the characters that matter to the two formats. */
+            static const char alphabet[] = ";|\"\n\r{}[]:,.-0123456789aT\xc3\xa9\xff";
+            int r = rand_r(&seed);
+            buf[i] = r % 4 ? alphabet[(size_t)r % (sizeof alphabet - 1)] : (char)(r >> 8);
+        }
+        buf[len] = '\0';
+        items_t *items = s_load_n(f, round % 2 ? "LogementLibere-x.csv" : "x.json", buf, len);
+        assert_true((items->n > 0) != (json_array_size(items->errors) > 0));
+        for (size_t i = 0; i < json_array_size(items->errors); i++) {
+            char *dump = json_dumps(json_array_get(items->errors, i), 0);
+            assert_non_null(dump); /* valid UTF-8 JSON, whatever the input */
+            free(dump);
+        }
+    }
+}
+
 int main(void)
 {
 #define S_TEST(fn) cmocka_unit_test_setup_teardown(fn, s_setup, s_teardown)
@@ -269,6 +313,7 @@ int main(void)
         S_TEST(test_json_file_is_one_message),
         S_TEST(test_bad_json_files_say_why),
         S_TEST(test_rows_are_routed_on_the_state_earlier_rows_leave),
+        S_TEST(test_any_bytes_give_messages_or_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
