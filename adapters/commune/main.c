@@ -26,10 +26,9 @@
 #include "logements_feed.h"
 
 #define S_KIND "commune"
-#define S_TICK_MS 50      /* loop tick: subscriptions and HTTP */
-#define S_HTTP_WAIT_MS 20 /* HTTP wait inside a tick */
+#define S_TICK_MS 25      /* loop tick: subscriptions and HTTP */
+#define S_HTTP_WAIT_MS 10 /* HTTP wait inside a tick */
 #define S_MAX_BODY 1024   /* the feeds take no request body */
-#define S_RETRY_REFUSED_MS 60000
 
 static const char s_usage[] =
     "usage: fluxbus-adapter-commune --config FILE\n"
@@ -160,15 +159,25 @@ static uint64_t s_fnv1a(const char *data, size_t len)
     return h;
 }
 
-/* Answers 200 with `body` (taken) and its ETag. */
-static void s_answer(http_response_t *res, const char *type, char *body, size_t len)
+/* Answers 200 with `body` (taken), its ETag and when the feed last
+ * changed; 304 without a body when the client already holds this ETag
+ * (If-None-Match), so polling calendar clients download only changes. */
+static void s_answer(s_commune_t *c, const http_request_t *req, http_response_t *res,
+                     const char *type, char *body, size_t len)
 {
     res->status = 200;
     snprintf(res->content_type, sizeof res->content_type, "%s", type);
-    res->body = body;
-    res->body_len = len;
     snprintf(res->header_name, sizeof res->header_name, "ETag");
     snprintf(res->header_value, sizeof res->header_value, "\"%016" PRIx64 "\"", s_fnv1a(body, len));
+    res->last_modified_ms = feed_store_last_change_ms(c->store);
+    const char *held = http_header(req, "If-None-Match");
+    if (held && (strstr(held, res->header_value) || strcmp(held, "*") == 0)) {
+        free(body);
+        res->status = 304;
+        return;
+    }
+    res->body = body;
+    res->body_len = len;
 }
 
 static char *s_build_ics(s_commune_t *c, size_t *len, fb_err_t *err)
@@ -243,7 +252,7 @@ static void s_on_http(void *ctx, const http_request_t *req, http_response_t *res
                    fb_err_str(err));
         return;
     }
-    s_answer(res, route->content_type, body, len);
+    s_answer(c, req, res, route->content_type, body, len);
 }
 
 static void s_tick(void *ctx)
