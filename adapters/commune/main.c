@@ -29,6 +29,10 @@
 #define S_TICK_MS 25      /* loop tick: subscriptions and HTTP */
 #define S_HTTP_WAIT_MS 10 /* HTTP wait inside a tick */
 #define S_MAX_BODY 1024   /* the feeds take no request body */
+/* Exit codes (docs/OPERATIONS.md): 2 bad configuration (also: the broker
+ * refuses a commune's topics) or key file, 3 cannot start (state, port). */
+#define S_EXIT_CONFIG 2
+#define S_EXIT_START 3
 
 static const char s_usage[] =
     "usage: fluxbus-adapter-commune --config FILE\n"
@@ -325,21 +329,16 @@ static char *s_ics_url(const s_commune_t *c)
     return url;
 }
 
-static bool s_open(s_commune_t *c, const conf_t *conf, char *err, size_t errlen)
+/* Opens everything the config names. 0, or the exit code with the reason
+ * in err. */
+static int s_open(s_commune_t *c, const conf_t *conf, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
     c->conf = conf;
-    if (!s_load_communes(c, err, errlen))
-        return false;
     long long port = 0;
-    if (!conf_get_int(conf, "http_port", 0, 65535, &port, err, errlen))
-        return false;
-    c->adapter = adapter_open(S_KIND, conf, err, errlen);
-    if (!c->adapter)
-        return false;
-    c->store = feed_store_new(adapter_db(c->adapter), err, errlen);
-    if (!c->store)
-        return false;
+    if (!s_load_communes(c, err, errlen) ||
+        !conf_get_int(conf, "http_port", 0, 65535, &port, err, errlen))
+        return S_EXIT_CONFIG;
     char *name = s_calendar_name(c);
     char *url = s_ics_url(c);
     ics_options_t opt = {
@@ -351,17 +350,25 @@ static bool s_open(s_commune_t *c, const conf_t *conf, char *err, size_t errlen)
     free(name);
     free(url);
     if (!c->ics)
-        return false;
+        return S_EXIT_CONFIG;
+    c->adapter = adapter_open(S_KIND, conf, err, errlen);
+    if (!c->adapter)
+        return S_EXIT_CONFIG;
+    c->store = feed_store_new(adapter_db(c->adapter), err, errlen);
+    if (!c->store)
+        return S_EXIT_START;
     const char *address = conf_get(conf, "http_address");
     c->http = http_start(address, (unsigned)port, S_MAX_BODY, s_on_http, c, err, errlen);
     if (!c->http)
-        return false;
-    snprintf(c->url, sizeof c->url, "http://%s:%u/", address, http_port(c->http));
+        return S_EXIT_START;
+    /* An IPv6 address goes in brackets in a URL. */
+    bool v6 = strchr(address, ':') != NULL;
+    snprintf(c->url, sizeof c->url, "http://%s%s%s:%u/", v6 ? "[" : "", address, v6 ? "]" : "",
+             http_port(c->http));
     adapter_log(c->adapter, FB_LOG_INFO,
-                "serving %s (caleol.ics, logements.json, logements.csv)"
-                " communes=%zu",
-                c->url, c->territory.n);
-    return true;
+                "serving %s (caleol.ics, logements.json, logements.csv) communes=%zu", c->url,
+                c->territory.n);
+    return 0;
 }
 
 static void s_close(s_commune_t *c)
@@ -382,13 +389,13 @@ int main(int argc, char **argv)
         return rc;
     s_commune_t c;
     char err[512] = "";
-    if (s_open(&c, conf, err, sizeof err)) {
+    rc = s_open(&c, conf, err, sizeof err);
+    if (rc == 0) {
         rc = adapter_run(c.adapter, S_TICK_MS, s_on_delivery, s_tick, &c);
         if (c.fatal)
-            rc = 1;
+            rc = S_EXIT_CONFIG;
     } else {
         fprintf(stderr, "fluxbus-adapter-commune: error: %s\n", err);
-        rc = 1;
     }
     s_close(&c);
     conf_free(&conf);
