@@ -196,10 +196,8 @@ static void s_add_dwelling(s_text_t *t, const Fluxbus__V1__LogementLibere *l)
 }
 
 /* The DESCRIPTION of a session; NULL on OOM or store error (*err). */
-static char *s_description(ics_t *self, feed_store_t *store, const Fluxbus__V1__CaleolSeance *s,
-                           fb_err_t *err)
+static char *s_description(feed_store_t *store, const Fluxbus__V1__CaleolSeance *s, fb_err_t *err)
 {
-    (void)self;
     s_text_t t = {strdup(""), 0};
     s_add(&t, "Commission d'attribution des logements (CALEOL)");
     if (*s->commission_name)
@@ -287,7 +285,7 @@ static void s_add_event(void *ctx, const feed_seance_t *row)
         return;
     const Fluxbus__V1__CaleolSeance *s = row->seance;
     bool cancelled = s->status == FLUXBUS__V1__CALEOL_SEANCE_STATUS__CALEOL_SEANCE_STATUS_CANCELLED;
-    char *description = s_description(b->self, b->store, s, &b->err);
+    char *description = s_description(b->store, s, &b->err);
     char *summary = s_summary(s, cancelled);
     char *location = s_location(s);
     size_t uid_len = strlen(s->seance_id) + sizeof "@fluxbus";

@@ -197,15 +197,23 @@ static char *s_build_json(s_commune_t *c, size_t *len, fb_err_t *err)
     json_t *communes = json_array();
     for (size_t i = 0; i < c->territory.n; i++)
         json_array_append_new(communes, json_string(c->territory.communes[i]));
-    json_object_set_new(feed, "communes", communes);
-    char *text = json_dumps(feed, JSON_INDENT(2) | JSON_SORT_KEYS);
+    /* {"communes": [...], "logements": [...]}, in that order. */
+    json_t *out = json_pack("{s:o, s:O}", "communes", communes, "logements",
+                            json_object_get(feed, "logements"));
     json_decref(feed);
-    if (!text) {
+    char *text = out ? json_dumps(out, JSON_INDENT(2)) : NULL;
+    json_decref(out);
+    size_t n = text ? strlen(text) : 0;
+    char *body = text ? realloc(text, n + 2) : NULL;
+    if (!body) {
+        free(text);
         *err = FB_ERR_NOMEM;
         return NULL;
     }
-    *len = strlen(text);
-    return text;
+    body[n] = '\n';
+    body[n + 1] = '\0';
+    *len = n + 1;
+    return body;
 }
 
 static char *s_build_csv(s_commune_t *c, size_t *len, fb_err_t *err)

@@ -264,6 +264,7 @@ static void s_request(const s_world_t *w, const char *method, const char *path, 
     }
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_NOBODY, strcmp(method, "HEAD") == 0 ? 1L : 0L);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -453,6 +454,11 @@ static void test_commune_feeds_follow_the_bus_and_survive_sigkill(void **state)
     s_resp_free(&r);
     s_request(&w, "GET", "/caleol.ics", etag, &r);
     assert_int_equal(r.status, 304);
+    assert_int_equal(r.len, 0);
+    s_resp_free(&r);
+    s_request(&w, "HEAD", "/caleol.ics", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.etag, etag);
     assert_int_equal(r.len, 0);
     s_resp_free(&r);
 
