@@ -253,6 +253,8 @@ static int s_nomem(csv_reader_t *self)
 
 static int s_append(csv_reader_t *self, const unsigned char *bytes, size_t n)
 {
+    if (n == 0)
+        return 0;
     if (n > SIZE_MAX - self->text_len - 1 ||
         s_grow((void **)&self->text, &self->text_cap, self->text_len + n, 1) != 0)
         return s_nomem(self);
