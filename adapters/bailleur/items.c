@@ -78,6 +78,17 @@ static void s_error(items_t *out, unsigned line, const char *key, const char *na
  * adapter_json_msg errors) into its two parts. */
 static void s_split(const char *why, char *path, size_t pathlen, const char **reason)
 {
+    /* adapter_json_msg gives an error at the payload's (or household's) root
+     * as "payload.<reason>": the field is the payload itself. */
+    static const char *const roots[] = {"payload.", "household."};
+    for (size_t i = 0; i < 2; i++) {
+        size_t n = strlen(roots[i]);
+        if (strncmp(why, roots[i], n) == 0 && !strstr(why, ": ") && n - 1 < pathlen) {
+            snprintf(path, pathlen, "%.*s", (int)(n - 1), roots[i]);
+            *reason = why + n;
+            return;
+        }
+    }
     const char *colon = strstr(why, ": ");
     if (!colon || (size_t)(colon - why) >= pathlen || memchr(why, ' ', (size_t)(colon - why))) {
         path[0] = '\0';

@@ -812,8 +812,7 @@ fb_err_t adapter_json_msg(const json_t *json, adapter_json_msg_t *out, char *why
     char inner[384];
     fb_err_t rc = fb_json_to_message(out->entry->desc, payload, &out->payload, inner, sizeof inner);
     if (rc == FB_ERR_PARSE)
-        /* An error at the payload's root has no path of its own. */
-        snprintf(why, whylen, strstr(inner, ": ") ? "payload.%s" : "payload: %s", inner);
+        snprintf(why, whylen, "payload.%s", inner);
     const json_t *household = json_object_get(json, "household");
     if (rc == FB_OK && household) {
         if (out->entry->type != FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_DESIGNATION) {
@@ -823,8 +822,7 @@ fb_err_t adapter_json_msg(const json_t *json, adapter_json_msg_t *out, char *why
         rc = fb_json_to_message(&fluxbus__v1__household_details__descriptor, household,
                                 &out->household, inner, sizeof inner);
         if (rc == FB_ERR_PARSE)
-            snprintf(why, whylen, strstr(inner, ": ") ? "household.%s" : "household: %s",
-                     inner);
+            snprintf(why, whylen, "household.%s", inner);
     }
     const char *correlation = json_string_value(json_object_get(json, "correlation_id"));
     if (rc == FB_OK)
