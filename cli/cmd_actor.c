@@ -555,7 +555,7 @@ static bool s_print_row_json(const s_row_t *row)
         json_pack("{s:s, s:o, s:o, s:s, s:o, s:I, s:I, s:O, s:O}", "id", ac->id, "roles",
                   s_json_list(ac->roles), "territories", s_json_list(ac->territories), "state",
                   ac->revoked_at_ms ? "revoked" : "active", "transport_key_hex",
-                  common_json_hex(ac->transport_key, sizeof ac->transport_key), "created_at_ms",
+                  fb_json_hex(ac->transport_key, sizeof ac->transport_key), "created_at_ms",
                   (json_int_t)ac->created_at_ms, "revoked_at_ms", (json_int_t)ac->revoked_at_ms,
                   "keys", row->keys.json, "encryption_keys", row->enc_keys.json));
 }

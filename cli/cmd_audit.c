@@ -48,9 +48,9 @@ static bool s_on_message(void *ctx, const store_record_t *r)
     json_t *line =
         json_pack("{s:I, s:s, s:I, s:o, s:o, s:o, s:b, s:o}", "seq", (json_int_t)r->seq, "sender",
                   r->sender, "accepted_at_ms", (json_int_t)r->accepted_at_ms, "envelope_b64",
-                  common_json_base64(r->envelope, r->envelope_len), "receipt_b64",
-                  common_json_base64(r->receipt, r->receipt_len), "chain_link_hex",
-                  common_json_hex(r->chain_link, r->chain_link_len), "purged", r->purged_at_ms != 0,
+                  fb_json_base64(r->envelope, r->envelope_len), "receipt_b64",
+                  fb_json_base64(r->receipt, r->receipt_len), "chain_link_hex",
+                  fb_json_hex(r->chain_link, r->chain_link_len), "purged", r->purged_at_ms != 0,
                   "sender_key", common_json_key(r->sender_key));
     x->failed = !common_print_json(x->out, line);
     return !x->failed;
@@ -65,8 +65,8 @@ static int s_write_header(FILE *out, const char *broker_file)
         return rc;
     json_t *header = json_pack("{s:i, s:{s:s, s:s, s:o, s:o}}", "fluxbus_audit", 1, "broker_key",
                                "actor", keys.actor, "key_id", keys.key_id, "public_key_hex",
-                               common_json_hex(keys.sign_pk, FB_SIGN_PK_BYTES), "curve_public_hex",
-                               common_json_hex(keys.curve_pk, FB_CURVE_KEY_BYTES));
+                               fb_json_hex(keys.sign_pk, FB_SIGN_PK_BYTES), "curve_public_hex",
+                               fb_json_hex(keys.curve_pk, FB_CURVE_KEY_BYTES));
     fb_keys_wipe(&keys);
     return common_print_json(out, header) ? EXIT_OK
                                           : common_fail("audit export", EXIT_INPUT, "cannot write");

@@ -5,8 +5,7 @@
  * SIGTERM) and the JSON line of a delivery, with the opened household of a
  * Designation sealed for the actor's encryption key. Does not own:
  * verification (fb_client_recv only returns deliveries verified end to end),
- * opening the household (fb_seal_open_delivery), the payload mapping
- * (fb_json_from_message).
+ * the JSON of a delivery with its household opened (fb_delivery_json).
  *
  * Invariant: a delivery is acknowledged only after its line was written and
  * flushed, so a delivery is never lost between the broker and stdout; it may
@@ -65,77 +64,6 @@ static void s_catch_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-static json_t *s_strings(char **items, size_t n)
-{
-    json_t *array = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(array, json_string(items[i]));
-    return array;
-}
-
-/* Adds "payload" (decoded) or, failing that, the raw bytes and why. */
-static void s_add_payload(json_t *line, const Fluxbus__V1__SignedBody *body)
-{
-    const fb_catalog_entry_t *entry = fb_catalog_by_type((int)body->type);
-    ProtobufCMessage *msg = NULL;
-    fb_err_t err = entry ? fb_codec_unpack(entry->desc, body->payload.data, body->payload.len,
-                                           FB_DEFAULT_MAX_ENVELOPE, &msg)
-                         : FB_ERR_UNKNOWN_TYPE;
-    json_t *payload = err == FB_OK ? fb_json_from_message(msg) : NULL;
-    fb_codec_free(msg);
-    if (payload) {
-        json_object_set_new(line, "payload", payload);
-        return;
-    }
-    json_object_set_new(line, "payload", json_null());
-    json_object_set_new(line, "payload_b64",
-                        common_json_base64(body->payload.data, body->payload.len));
-    json_object_set_new(line, "payload_error", json_string(fb_err_name(err ? err : FB_ERR_NOMEM)));
-}
-
-/* Adds "household" when the delivery is a Designation whose sealed household
- * opens with keys, "household_error" when it carries one that does not (not
- * sealed for this key file's encryption key, or altered); nothing for a
- * message without a household. Returns true when a household was left
- * unopened: the delivery must then not be acknowledged, so that it comes
- * back to the key file that can open it instead of being lost. */
-static bool s_add_household(json_t *line, const fb_delivery_t *d, const fb_keys_t *keys)
-{
-    Fluxbus__V1__HouseholdDetails *household = NULL;
-    fb_err_t err = fb_seal_open_delivery(d->envelope, d->envelope_len, keys, &household);
-    if (err == FB_OK)
-        json_object_set_new(line, "household", fb_json_from_message(&household->base));
-    else if (err != FB_ERR_NOT_FOUND)
-        json_object_set_new(line, "household_error", json_string(fb_err_name(err)));
-    fb_seal_household_free(household);
-    return err != FB_OK && err != FB_ERR_NOT_FOUND;
-}
-
-/* The JSON line of a delivery; NULL if a string in it is not UTF-8.
- * *unopened tells whether it carries a household this key file cannot open. */
-static json_t *s_delivery_json(const fb_delivery_t *d, bool raw, const fb_keys_t *keys,
-                               bool *unopened)
-{
-    const Fluxbus__V1__SignedBody *b = d->body;
-    const fb_catalog_entry_t *entry = fb_catalog_by_type((int)b->type);
-    json_t *line = json_pack(
-        "{s:I, s:o, s:s, s:o, s:o, s:o, s:s, s:I}", "store_seq", (json_int_t)d->store_seq,
-        "message_id", common_json_hex(b->message_id.data, b->message_id.len), "sender", b->sender,
-        "type", entry ? json_string(entry->name) : json_integer(b->type), "recipients",
-        s_strings(b->recipients, b->n_recipients), "topics", s_strings(b->topics, b->n_topics),
-        "correlation_id", b->correlation_id, "created_at_ms", (json_int_t)b->created_at_ms);
-    if (!line)
-        return NULL;
-    if (b->in_reply_to.len)
-        json_object_set_new(line, "in_reply_to",
-                            common_json_hex(b->in_reply_to.data, b->in_reply_to.len));
-    s_add_payload(line, b);
-    *unopened = s_add_household(line, d, keys);
-    if (raw)
-        json_object_set_new(line, "envelope_b64", common_json_base64(d->envelope, d->envelope_len));
-    return line;
-}
-
 typedef enum { S_JSON, S_JSON_RAW, S_BRIEF } s_format_t;
 
 /* "#12 LogementLibere from bailleur:552046955 on topic logements/74010 about vac-1" */
@@ -168,7 +96,7 @@ static int s_handle(fb_client_t *client, const fb_delivery_t *d, const s_output_
         if (!s_print_brief(d))
             return common_fail("tail", EXIT_INPUT, "cannot write the output; stopping");
         json_t *scratch = json_object();
-        bool unopened = scratch && s_add_household(scratch, d, &o->keys);
+        bool unopened = scratch && fb_delivery_json_household(scratch, d, &o->keys);
         json_decref(scratch);
         if (unopened) {
             common_note("tail", "store_seq=%llu: sealed household not opened; not acknowledged",
@@ -181,7 +109,7 @@ static int s_handle(fb_client_t *client, const fb_delivery_t *d, const s_output_
                                           fb_err_str(err));
     }
     bool unopened = false;
-    json_t *line = s_delivery_json(d, o->format == S_JSON_RAW, &o->keys, &unopened);
+    json_t *line = fb_delivery_json(d, &o->keys, o->format == S_JSON_RAW, &unopened);
     if (!line) {
         common_note("tail", "store_seq=%llu: not printable as JSON (bad UTF-8?); not acknowledged",
                     (unsigned long long)d->store_seq);

@@ -320,39 +320,12 @@ int common_connect(const char *cmd, const common_bus_t *bus, fb_client_t **out)
 
 /* ---- output -------------------------------------------------------------- */
 
-json_t *common_json_base64(const uint8_t *data, size_t len)
-{
-    if (!data)
-        return json_null();
-    size_t cap = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
-    char *text = malloc(cap);
-    if (!text)
-        return NULL;
-    sodium_bin2base64(text, cap, data, len, sodium_base64_VARIANT_ORIGINAL);
-    json_t *json = json_string(text);
-    free(text);
-    return json;
-}
-
-json_t *common_json_hex(const uint8_t *data, size_t len)
-{
-    if (!data)
-        return json_null();
-    char *text = malloc(2 * len + 1);
-    if (!text)
-        return NULL;
-    fb_hex_encode(data, len, text);
-    json_t *json = json_string(text);
-    free(text);
-    return json;
-}
-
 json_t *common_json_key(const store_key_t *key)
 {
     if (!key)
         return json_null();
     return json_pack("{s:s, s:s, s:o, s:I, s:I, s:I}", "actor", key->actor, "key_id", key->key_id,
-                     "public_key_hex", common_json_hex(key->public_key, sizeof key->public_key),
+                     "public_key_hex", fb_json_hex(key->public_key, sizeof key->public_key),
                      "valid_from_ms", (json_int_t)key->valid_from_ms, "valid_until_ms",
                      (json_int_t)key->valid_until_ms, "revoked_at_ms",
                      (json_int_t)key->revoked_at_ms);

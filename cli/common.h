@@ -156,12 +156,6 @@ int common_connect(const char *cmd, const common_bus_t *bus, fb_client_t **out);
 
 /* ---- output ---- */
 
-/* JSON string of `len` bytes in standard base64 (json_null() for NULL). */
-json_t *common_json_base64(const uint8_t *data, size_t len);
-
-/* JSON string of `len` bytes in lowercase hex (json_null() for NULL). */
-json_t *common_json_hex(const uint8_t *data, size_t len);
-
 /* JSON object of a registered signing key: actor, key_id, public_key_hex,
  * valid_from_ms, valid_until_ms, revoked_at_ms (json_null() for NULL). */
 json_t *common_json_key(const store_key_t *key);

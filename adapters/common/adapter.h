@@ -80,19 +80,21 @@ typedef struct {
 typedef struct {
     uint8_t message_id[FB_MESSAGE_ID_BYTES];
     char message_id_hex[2 * FB_MESSAGE_ID_BYTES + 1];
-    bool accepted;     /* receipt (true) or Nack (false) */
-    bool duplicate;    /* this content had been accepted before */
-    fb_err_t reason;   /* Nack reason */
-    char detail[256];  /* Nack detail */
+    bool accepted;    /* receipt (true) or Nack (false) */
+    bool duplicate;   /* this content had been accepted before */
+    fb_err_t reason;  /* Nack reason */
+    char detail[256]; /* Nack detail */
     uint64_t store_seq;
     int64_t accepted_at_ms;
-    json_t *receipt;   /* {"message_id", "store_seq", "accepted_at_ms",
-                          "duplicate", "receipt_b64"}: the signed receipt */
+    json_t *receipt; /* {"message_id", "store_seq", "accepted_at_ms",
+                        "duplicate", "receipt_b64"}: the signed receipt */
 } adapter_result_t;
 
 /* Sends durably (see above). FB_OK when the broker answered (res->accepted
  * tells which way); FB_ERR_TIMEOUT / FB_ERR_TRANSPORT when it could not be
- * reached: the message is kept and adapter_flush sends it later; another
+ * reached, FB_ERR_RATE_LIMITED / FB_ERR_BACKLOG_FULL when the broker asked
+ * to slow down (adapter_retry_later() tells these apart): the message is
+ * kept and adapter_flush sends it later (offering it again is safe); another
  * error (FB_ERR_INVALID, FB_ERR_UNKNOWN_KEY for a household with no
  * recipient key, FB_ERR_STORE...) when it could not be built or recorded,
  * with a reason in res->detail. Clear res with adapter_result_clear. */
@@ -103,6 +105,9 @@ fb_err_t adapter_message_id(const adapter_t *self, const adapter_msg_t *msg,
                             uint8_t id[FB_MESSAGE_ID_BYTES]);
 
 void adapter_result_clear(adapter_result_t *res);
+
+/* True for the adapter_send results that mean "not now, try again later". */
+bool adapter_retry_later(fb_err_t rc);
 
 /* Sends again the messages whose answer never came. Returns how many are
  * still waiting. */
@@ -124,8 +129,8 @@ fb_err_t adapter_receive(adapter_t *self, int timeout_ms, adapter_on_delivery_fn
  * call tick(ctx) every tick_ms (spool scans, HTTP, timers) - also while the
  * broker is unreachable -, and flush unanswered messages. Returns 0 on a
  * clean stop. */
-int adapter_run(adapter_t *self, int tick_ms, adapter_on_delivery_fn fn,
-                void (*tick)(void *ctx), void *ctx);
+int adapter_run(adapter_t *self, int tick_ms, adapter_on_delivery_fn fn, void (*tick)(void *ctx),
+                void *ctx);
 
 /* True once SIGINT or SIGTERM was received (adapter_run installs the
  * handlers). */
@@ -147,9 +152,9 @@ void adapter_ready(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A message in JSON: {"type": "Orientation", "to": [...], "topics": [...],
  * "correlation_id": "...", "payload": {...}, "household": {...}}; "type" and
  * "payload" required, the others optional. Fills *out with pointers into
- * `json` and new messages (free with adapter_json_msg_free). FB_ERR_PARSE
- * with the field path and reason in why. The to/topics arrays are owned by
- * *out. */
+ * `json` and new messages (free with adapter_json_msg_free, after an error
+ * too). FB_ERR_PARSE with the field path and reason in why ("payload.typologie:
+ * unknown enum value ..."). The to/topics arrays are owned by *out. */
 typedef struct {
     adapter_msg_t msg;
     const fb_catalog_entry_t *entry;

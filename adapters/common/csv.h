@@ -41,7 +41,7 @@
 #include "fluxbus/err.h"
 
 typedef struct {
-    char **cells;  /* n cells, NUL-terminated UTF-8 */
+    char **cells; /* n cells, NUL-terminated UTF-8 */
     size_t n;
     unsigned line; /* 1-based line of the file where the row starts */
 } csv_row_t;
@@ -50,8 +50,8 @@ typedef struct csv csv_t;
 
 /* Where and why a file or a row did not fit. */
 typedef struct {
-    unsigned line;      /* 0 when not about a line */
-    char column[128];   /* header name, "" when not about a cell */
+    unsigned line;    /* 0 when not about a line */
+    char column[128]; /* header name, "" when not about a cell */
     char reason[256];
 } csv_error_t;
 

@@ -26,11 +26,11 @@ typedef struct {
 } http_request_t;
 
 typedef struct {
-    int status;               /* default 200 */
-    char content_type[64];    /* default "application/json" */
-    char *body;               /* malloc'd, taken by the server */
+    int status;            /* default 200 */
+    char content_type[64]; /* default "application/json" */
+    char *body;            /* malloc'd, taken by the server */
     size_t body_len;
-    char header_name[64];     /* one extra header, e.g. "ETag"; "" for none */
+    char header_name[64]; /* one extra header, e.g. "ETag"; "" for none */
     char header_value[256];
 } http_response_t;
 

@@ -12,5 +12,6 @@
 #include "fluxbus/catalog.h"
 #include "fluxbus/json.h"
 #include "fluxbus/client.h"
+#include "fluxbus/delivery_json.h"
 
 #endif

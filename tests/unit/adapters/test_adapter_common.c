@@ -1,0 +1,250 @@
+/* test_adapter_common.c - the adapters' shared plumbing without a broker:
+ * config files, spool directories, the JSON message form and the local HTTP
+ * server (a real socket on 127.0.0.1). */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "adapter.h"
+#include "conf.h"
+#include "http.h"
+#include "spool.h"
+#include "tmpdir.h"
+
+static const conf_key_t s_keys[] = {
+    CONF_KEYS_BUS,
+    {"commune", NULL, false, true, "INSEE code"},
+    {"port", "8080", false, false, "port"},
+    {NULL},
+};
+
+static const char s_base[] = "key = a.key\nbroker_key = /etc/b.pub\nstate = s.db\n";
+
+static conf_t *s_parse(const char *extra, char *err)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "%s%s", s_base, extra);
+    return conf_parse(text, strlen(text), "t.conf", "/srv/fx", s_keys, err, 256);
+}
+
+static void test_conf_reads_values_defaults_lists_and_paths(void **state)
+{
+    char err[256] = "";
+    conf_t *c = s_parse("# a comment\n\n  commune = 74010  \ncommune=74011\r\n", err);
+    assert_non_null(c);
+    assert_string_equal(conf_get(c, "endpoint"), "tcp://127.0.0.1:5770");
+    assert_int_equal(conf_count(c, "commune"), 2);
+    assert_string_equal(conf_get_at(c, "commune", 1), "74011");
+    long long port = 0;
+    assert_true(conf_get_int(c, "port", 1, 65535, &port, err, sizeof err));
+    assert_int_equal(port, 8080);
+    char *key = conf_path(c, "key"), *broker = conf_path(c, "broker_key");
+    assert_string_equal(key, "/srv/fx/a.key");
+    assert_string_equal(broker, "/etc/b.pub");
+    free(key);
+    free(broker);
+    conf_free(&c);
+    assert_null(c);
+}
+
+static void test_conf_errors_name_the_line(void **state)
+{
+    char err[256];
+    assert_null(s_parse("colour = blue\n", err));
+    assert_string_equal(err, "t.conf:4: unknown setting \"colour\"");
+    assert_null(s_parse("port = 1\nport = 2\n", err));
+    assert_string_equal(err, "t.conf:5: port is set twice");
+    assert_null(s_parse("no equals sign\n", err));
+    assert_string_equal(err, "t.conf:4: expected \"name = value\"");
+    assert_null(s_parse("port =\n", err));
+    assert_string_equal(err, "t.conf:4: port: empty value");
+    assert_null(conf_parse("key = k\n", 8, "t.conf", NULL, s_keys, err, sizeof err));
+    assert_non_null(strstr(err, "missing setting \"broker_key\""));
+    conf_t *c = s_parse("port = 80x\n", err);
+    long long v;
+    assert_false(conf_get_int(c, "port", 1, 65535, &v, err, sizeof err));
+    assert_non_null(strstr(err, "port: \"80x\""));
+    conf_free(&c);
+}
+
+static void test_spool_writes_atomically_lists_and_moves(void **state)
+{
+    char root[256], err[256];
+    assert_int_equal(tmpdir_make(root, sizeof root, "spool"), 0);
+    char *inbox = spool_path(root, "inbox"), *done = spool_path(root, "done");
+    assert_int_equal(spool_init(root, err, sizeof err), FB_OK);
+    assert_int_equal(spool_write(inbox, "b.csv", "x;y\n", 4), FB_OK);
+    assert_int_equal(spool_write(inbox, "a.json", "{}", 2), FB_OK);
+    assert_int_equal(spool_write(inbox, ".hidden", "", 0), FB_OK);
+    assert_int_equal(spool_write(inbox, "c.tmp", "", 0), FB_OK);
+    char **names = NULL;
+    size_t n = 0;
+    assert_int_equal(spool_list(inbox, 0, &names, &n), FB_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(names[0], "a.json");
+    assert_string_equal(names[1], "b.csv");
+    spool_names_free(names, n);
+    /* Just written: not settled yet. */
+    assert_int_equal(spool_list(inbox, 60000, &names, &n), FB_OK);
+    assert_int_equal(n, 0);
+    spool_names_free(names, n);
+    assert_int_equal(spool_move(inbox, "b.csv", done), FB_OK);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    char *moved = spool_path(done, "b.csv");
+    assert_int_equal(spool_read(moved, 100, &data, &len), FB_OK);
+    assert_int_equal(len, 4);
+    assert_memory_equal(data, "x;y\n", 4);
+    free(data);
+    assert_int_equal(spool_read(moved, 3, &data, &len), FB_ERR_TOO_LARGE);
+    assert_null(data);
+    struct stat st;
+    assert_int_equal(stat(inbox, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    /* Nothing left behind by the atomic writes. */
+    assert_int_equal(spool_list(inbox, 0, &names, &n), FB_OK);
+    assert_int_equal(n, 1);
+    spool_names_free(names, n);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
+    free(moved);
+    free(inbox);
+    free(done);
+}
+
+static void s_expect_json_error(const char *text, const char *why_prefix)
+{
+    json_error_t jerr;
+    json_t *j = json_loads(text, 0, &jerr);
+    assert_non_null(j);
+    adapter_json_msg_t m;
+    char why[512] = "";
+    assert_int_equal(adapter_json_msg(j, &m, why, sizeof why), FB_ERR_PARSE);
+    if (strncmp(why, why_prefix, strlen(why_prefix)) != 0)
+        fail_msg("reason \"%s\" does not start with \"%s\"", why, why_prefix);
+    adapter_json_msg_free(&m);
+    json_decref(j);
+}
+
+static void test_json_message_form(void **state)
+{
+    json_error_t jerr;
+    json_t *j = json_loads("{\"type\":\"Orientation\",\"to\":[\"reservataire:x\"],"
+                           "\"payload\":{\"vacancy_id\":\"vac-1\",\"candidates_expected\":3}}",
+                           0, &jerr);
+    adapter_json_msg_t m;
+    char why[512];
+    assert_int_equal(adapter_json_msg(j, &m, why, sizeof why), FB_OK);
+    assert_int_equal(m.msg.type, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_ORIENTATION);
+    assert_int_equal(m.msg.n_to, 1);
+    assert_string_equal(m.msg.to[0], "reservataire:x");
+    assert_int_equal(m.msg.n_topics, 0);
+    assert_non_null(m.msg.payload);
+    adapter_json_msg_free(&m);
+    json_decref(j);
+    s_expect_json_error("[1]", "expected a JSON object");
+    s_expect_json_error("{\"type\":\"Nope\",\"payload\":{}}", "type: unknown message type");
+    s_expect_json_error("{\"type\":\"Receipt\",\"payload\":{}}", "type: unknown message type");
+    s_expect_json_error("{\"payload\":{}}", "type: missing");
+    s_expect_json_error("{\"type\":\"Orientation\"}", "payload: missing");
+    s_expect_json_error("{\"type\":\"Orientation\",\"payload\":{},\"colour\":1}", "colour:");
+    s_expect_json_error("{\"type\":\"Orientation\",\"payload\":{\"round\":\"x\"}}",
+                        "payload.round");
+    s_expect_json_error("{\"type\":\"Orientation\",\"payload\":{},\"to\":\"a\"}", "to:");
+    s_expect_json_error("{\"type\":\"Orientation\",\"payload\":{},\"topics\":[\"\"]}", "topics[0]");
+    s_expect_json_error("{\"type\":\"Orientation\",\"payload\":{},\"household\":{}}",
+                        "household: only a Designation");
+    s_expect_json_error("{\"type\":\"Designation\",\"payload\":{},\"household\":{\"x\":1}}",
+                        "household.");
+}
+
+/* ---- HTTP ---- */
+
+static void s_handler(void *ctx, const http_request_t *req, http_response_t *res)
+{
+    if (!http_bearer_ok(req, "s3cret")) {
+        http_error(res, 401, "unauthorized", NULL, "bearer token required");
+        return;
+    }
+    const char *who = http_query(req, "who");
+    http_json(res, 200,
+              json_pack("{s:s, s:s, s:s, s:i}", "method", req->method, "path", req->path, "who",
+                        who ? who : "", "body_len", (int)req->body_len));
+}
+
+/* One request over a plain socket; returns the whole response text. */
+static char *s_request(http_server_t *server, const char *text)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)http_port(server))};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    static char buf[8192];
+    size_t used = 0;
+    for (int i = 0; i < 200 && used < sizeof buf - 1; i++) {
+        http_poll(server, 10);
+        ssize_t n = recv(fd, buf + used, sizeof buf - 1 - used, MSG_DONTWAIT);
+        if (n > 0)
+            used += (size_t)n;
+        else if (n == 0)
+            break;
+    }
+    buf[used] = '\0';
+    close(fd);
+    return buf;
+}
+
+static void test_http_routes_auth_query_body_and_cap(void **state)
+{
+    char err[256];
+    http_server_t *server = http_start("127.0.0.1", 0, 64, s_handler, NULL, err, sizeof err);
+    assert_non_null(server);
+    assert_true(http_port(server) > 0);
+    char *r = s_request(server, "GET /offers HTTP/1.0\r\n\r\n");
+    assert_non_null(strstr(r, "401"));
+    assert_non_null(strstr(r, "\"unauthorized\""));
+    r = s_request(server, "GET /offers HTTP/1.0\r\nAuthorization: Bearer s3cre\r\n\r\n");
+    assert_non_null(strstr(r, "401"));
+    r = s_request(server,
+                  "GET /offers/vac-1?who=me HTTP/1.0\r\nAuthorization: Bearer s3cret\r\n\r\n");
+    assert_non_null(strstr(r, "200 OK"));
+    assert_non_null(strstr(r, "\"path\": \"/offers/vac-1\""));
+    assert_non_null(strstr(r, "\"who\": \"me\""));
+    r = s_request(server, "POST /x HTTP/1.0\r\nAuthorization: Bearer s3cret\r\n"
+                          "Content-Length: 5\r\n\r\nhello");
+    assert_non_null(strstr(r, "\"body_len\": 5"));
+    char big[400];
+    snprintf(big, sizeof big,
+             "POST /x HTTP/1.0\r\nAuthorization: Bearer s3cret\r\nContent-Length: 100\r\n\r\n"
+             "%0100d",
+             0);
+    r = s_request(server, big);
+    assert_non_null(strstr(r, "413"));
+    http_stop(&server);
+    assert_null(server);
+    assert_null(http_start("not-an-address", 0, 64, s_handler, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "not an IPv4 or IPv6 address"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conf_reads_values_defaults_lists_and_paths),
+        cmocka_unit_test(test_conf_errors_name_the_line),
+        cmocka_unit_test(test_spool_writes_atomically_lists_and_moves),
+        cmocka_unit_test(test_json_message_form),
+        cmocka_unit_test(test_http_routes_auth_query_body_and_cap),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
