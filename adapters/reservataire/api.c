@@ -7,10 +7,17 @@
  * messages (400/422), compute their content-addressed ids; if every one was
  * sent before, send again (adapter_send answers with the first receipts)
  * and say "duplicate"; else check the offer is in a state the action
- * accepts (409), send each message (stopping at the first refusal), record
- * what went (or is queued) with the offer's new state, and answer 201 (all
- * accepted), 202 (queued: the broker is unreachable, adapter_flush sends
- * later) or the refusal. */
+ * accepts and has no other request queued (409), send each message
+ * (stopping at the first refusal), and:
+ * - all accepted: record them with the offer's new state, answer 201;
+ * - some wait for the broker (unreachable, or asking to slow down): queue
+ *   the request (resa_pending) and answer 202; api_retry_queued makes it
+ *   again from the loop until all are accepted (then recorded as above) or
+ *   one is refused (then an "ActionFailed" event tells the platform);
+ * - one refused: answer with the refusal (the messages before it are
+ *   recorded as sent, without a change of state).
+ * Queuing the request itself, not only the sealed envelopes, is what makes
+ * 202 hold even when the bailleur's encryption key could not be fetched. */
 #include "api.h"
 
 #include <inttypes.h>
@@ -259,23 +266,29 @@ static adapter_msg_t s_msg(const s_action_t *a, const offers_offer_t *offer, con
 static json_t *s_sent_json(const api_t *self, const s_action_t *a, const offers_offer_t *offer,
                            const s_out_t *m)
 {
-    json_t *j = json_pack("{s:s, s:s, s:s, s:[s], s:s, s:o, s:b, s:b}", "message_id", m->id_hex,
-                          "type", a->type_name, "sender", adapter_actor(self->adapter),
-                          "recipients", offer->bailleur, "correlation_id", offer->vacancy_id,
-                          "payload", fb_json_from_message(m->payload), "household_sealed",
-                          m->household != NULL, "queued", !m->res.accepted);
+    json_t *j =
+        json_pack("{s:s, s:s, s:s, s:[s], s:s, s:o, s:b}", "message_id", m->id_hex, "type",
+                  a->type_name, "sender", adapter_actor(self->adapter), "recipients",
+                  offer->bailleur, "correlation_id", offer->vacancy_id, "payload",
+                  fb_json_from_message(m->payload), "household_sealed", m->household != NULL);
     if (j && m->res.receipt)
         json_object_set(j, "receipt", m->res.receipt);
     return j;
 }
 
+/* True when m waits for the broker (adapter_flush or a queued request
+ * will send it). */
+static bool s_queued(const s_out_t *m)
+{
+    return m->sent && adapter_retry_later(m->rc);
+}
+
 /* The per-message part of an answer. */
 static json_t *s_outcome_json(const s_out_t *m)
 {
-    bool queued = m->rc == FB_ERR_TIMEOUT || m->rc == FB_ERR_TRANSPORT;
     json_t *j = json_pack("{s:s, s:b, s:b, s:b}", "message_id", m->id_hex, "accepted",
                           m->sent && m->rc == FB_OK && m->res.accepted, "duplicate",
-                          m->sent && m->res.duplicate, "queued", queued);
+                          m->sent && m->res.duplicate, "queued", s_queued(m));
     if (!j)
         return NULL;
     if (m->nur) {
@@ -291,8 +304,16 @@ static json_t *s_outcome_json(const s_out_t *m)
     return j;
 }
 
+static json_t *s_outcomes_json(const s_batch_t *b)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < b->n; i++)
+        json_array_append_new(list, s_outcome_json(&b->m[i]));
+    return list;
+}
+
 /* Sends the batch in order; stops at the first message that is refused or
- * cannot be built. Returns the index of that message, or b->n. */
+ * cannot be sent. Returns the index of that message, or b->n. */
 static size_t s_send_all(api_t *self, const s_action_t *a, const offers_offer_t *offer,
                          s_batch_t *b)
 {
@@ -302,81 +323,130 @@ static size_t s_send_all(api_t *self, const s_action_t *a, const offers_offer_t 
         adapter_msg_t msg = s_msg(a, offer, m, to);
         m->rc = adapter_send(self->adapter, &msg, &m->res);
         m->sent = true;
-        bool queued = m->rc == FB_ERR_TIMEOUT || m->rc == FB_ERR_TRANSPORT;
-        if (!queued && (m->rc != FB_OK || !m->res.accepted))
+        if (!s_queued(m) && (m->rc != FB_OK || !m->res.accepted))
             return i;
     }
     return b->n;
 }
 
-/* Records the messages that went (or are queued) before `stop`; the offer
- * moves to the action's state only when all went and they are new. */
+/* Records the first `count` messages of the batch as sent, moves the offer
+ * to `state` (NULL: stays) and ends its queued request. */
 static fb_err_t s_record(api_t *self, const s_action_t *a, const offers_offer_t *offer,
-                         const s_batch_t *b, size_t stop, bool known, int64_t now_ms)
+                         const s_batch_t *b, size_t count, const char *state, int64_t now_ms)
 {
-    offers_sent_t sent[VALIDATE_MAX_CANDIDATES];
+    offers_sent_t sent[VALIDATE_MAX_CANDIDATES] = {{0}};
     json_t *msgs[VALIDATE_MAX_CANDIDATES] = {NULL};
     fb_err_t rc = FB_OK;
-    for (size_t i = 0; i < stop; i++) {
+    for (size_t i = 0; i < count; i++) {
         msgs[i] = s_sent_json(self, a, offer, &b->m[i]);
         if (!msgs[i])
             rc = FB_ERR_NOMEM;
         sent[i] = (offers_sent_t){b->m[i].id_hex, a->type_name, b->m[i].rank, b->m[i].nur, msgs[i]};
     }
-    const char *state = stop == b->n && !known ? a->to : NULL;
-    if (rc == FB_OK && stop > 0)
-        rc = offers_record_sent(self->offers, offer->vacancy_id, sent, stop, state, now_ms);
-    for (size_t i = 0; i < stop; i++)
+    if (rc == FB_OK)
+        rc = offers_record_sent(self->offers, offer->vacancy_id, sent, count, state, now_ms);
+    for (size_t i = 0; i < count; i++)
         json_decref(msgs[i]);
     return rc;
 }
 
-/* The answer once sent: 200 (the same request again, or messages the
- * broker had accepted before), 201, 202 (queued), or the refusal of message
- * `stop`. */
-static void s_answer(api_t *self, const s_action_t *a, const offers_offer_t *offer,
-                     const s_batch_t *b, size_t stop, bool known, api_result_t *out)
+/* The refusal of message `stop` of the batch. */
+static void s_answer_refused(const s_batch_t *b, size_t stop, api_result_t *out)
 {
-    json_t *list = json_array();
+    const s_out_t *m = &b->m[stop];
+    if (m->rc != FB_OK)
+        s_result_set(out, m->rc == FB_ERR_UNKNOWN_KEY ? 502 : 500,
+                     m->rc == FB_ERR_UNKNOWN_KEY ? "no_encryption_key" : "send_failed", NULL,
+                     "message %zu of %zu could not be sent: %s%s%s", stop + 1, b->n,
+                     fb_err_str(m->rc), *m->res.detail ? ": " : "", m->res.detail);
+    else
+        s_result_set(out, 422, "refused_by_bus", NULL,
+                     "message %zu of %zu refused by the broker: %s %s", stop + 1, b->n,
+                     fb_err_name(m->res.reason), m->res.detail);
+    json_object_set_new(out->json, "messages", s_outcomes_json(b));
+}
+
+/* The answer once every message was accepted or queued: 200 (the same
+ * request again, or messages the broker had accepted before), 201, or 202
+ * (queued). */
+static void s_answer_sent(api_t *self, const s_action_t *a, const offers_offer_t *offer,
+                          const s_batch_t *b, bool repeat, api_result_t *out)
+{
     bool queued = false, duplicate = true; /* every message accepted before */
     for (size_t i = 0; i < b->n; i++) {
-        json_array_append_new(list, s_outcome_json(&b->m[i]));
-        queued |= b->m[i].rc == FB_ERR_TIMEOUT || b->m[i].rc == FB_ERR_TRANSPORT;
-        duplicate &= b->m[i].sent && b->m[i].res.duplicate;
+        queued |= s_queued(&b->m[i]);
+        duplicate &= b->m[i].res.duplicate;
     }
-    if (stop < b->n) {
-        const s_out_t *m = &b->m[stop];
-        if (m->rc != FB_OK)
-            s_result_set(out, m->rc == FB_ERR_UNKNOWN_KEY ? 502 : 500,
-                         m->rc == FB_ERR_UNKNOWN_KEY ? "no_encryption_key" : "send_failed", NULL,
-                         "message %zu of %zu could not be sent: %s%s%s", stop + 1, b->n,
-                         fb_err_str(m->rc), *m->res.detail ? ": " : "", m->res.detail);
-        else
-            s_result_set(
-                out,
-                m->res.reason == FB_ERR_RATE_LIMITED || m->res.reason == FB_ERR_BACKLOG_FULL ? 503
-                                                                                             : 422,
-                "refused_by_bus", NULL, "message %zu of %zu refused by the broker: %s %s", stop + 1,
-                b->n, fb_err_name(m->res.reason), m->res.detail);
-        json_object_set_new(out->json, "messages", list);
-        return;
-    }
-    duplicate |= known; /* the same request, made again */
+    duplicate |= repeat;
     offers_offer_t now;
     if (offers_find(self->offers, offer->vacancy_id, &now) != FB_OK)
         now = *offer;
     out->status = queued ? 202 : duplicate ? 200 : 201;
     out->json = json_pack("{s:s, s:s, s:s, s:b, s:b, s:o}", "vacancy_id", offer->vacancy_id,
                           "action", a->name, "state", now.state, "duplicate", duplicate, "queued",
-                          queued, "messages", list);
+                          queued, "messages", s_outcomes_json(b));
 }
 
-/* The content-addressed ids of the batch; whether all were sent before. */
+/* A queued request ended in a refusal: the platform learns it from an
+ * "ActionFailed" event. */
+static fb_err_t s_record_failure(api_t *self, const s_action_t *a, const offers_offer_t *offer,
+                                 const s_batch_t *b, const api_result_t *out, int64_t now_ms)
+{
+    char key[80];
+    snprintf(key, sizeof key, "failed:%s:%lld", b->m[0].id_hex, (long long)now_ms);
+    json_t *ids = json_array();
+    for (size_t i = 0; i < b->n; i++)
+        json_array_append_new(ids, json_string(b->m[i].id_hex));
+    json_t *msg = json_pack("{s:s, s:s, s:i, s:s, s:s, s:o}", "action", a->name, "vacancy_id",
+                            offer->vacancy_id, "status", out->status, "error", out->code, "message",
+                            out->message, "message_ids", ids);
+    fb_err_t rc = msg ? offers_record_failure(self->offers, offer->vacancy_id, key, msg, now_ms)
+                      : FB_ERR_NOMEM;
+    json_decref(msg);
+    return rc;
+}
+
+/* Sends a checked batch and records and answers what came of it. `repeat`:
+ * the same request was made before; `from_queue`: this is the retry of a
+ * queued request. */
+static void s_execute(api_t *self, const s_action_t *a, const offers_offer_t *offer, s_batch_t *b,
+                      const json_t *body, const char *ids, bool repeat, bool from_queue,
+                      api_result_t *out)
+{
+    int64_t now_ms = fb_now_ms();
+    size_t stop = s_send_all(self, a, offer, b);
+    bool queued = false;
+    for (size_t i = 0; i < stop; i++)
+        queued |= s_queued(&b->m[i]);
+    fb_err_t rc;
+    if (stop < b->n) {
+        s_answer_refused(b, stop, out);
+        /* The messages before it went: they are facts. */
+        rc = queued ? offers_pending_drop(self->offers, offer->vacancy_id)
+                    : s_record(self, a, offer, b, stop, NULL, now_ms);
+        if (rc == FB_OK && from_queue)
+            rc = s_record_failure(self, a, offer, b, out, now_ms);
+    } else if (queued) {
+        /* Kept until every message is accepted: retried from the loop. */
+        rc = offers_pending_put(self->offers, offer->vacancy_id, a->name, ids, body, now_ms);
+        s_answer_sent(self, a, offer, b, repeat, out);
+    } else {
+        rc = s_record(self, a, offer, b, b->n, repeat ? NULL : a->to, now_ms);
+        s_answer_sent(self, a, offer, b, repeat, out);
+    }
+    if (rc != FB_OK)
+        s_result_set(out, 500, "internal", NULL, "sent, but not recorded: %s", fb_err_str(rc));
+}
+
+/* The content-addressed ids of the batch (also comma-separated in csv);
+ * whether all were sent before. */
 static fb_err_t s_ids(api_t *self, const s_action_t *a, const offers_offer_t *offer, s_batch_t *b,
-                      bool *known)
+                      char *csv, size_t csvlen, bool *known)
 {
     const char *const to[1] = {offer->bailleur};
     const char *ids[VALIDATE_MAX_CANDIDATES];
+    size_t used = 0;
+    csv[0] = '\0';
     for (size_t i = 0; i < b->n; i++) {
         adapter_msg_t msg = s_msg(a, offer, &b->m[i], to);
         uint8_t id[FB_MESSAGE_ID_BYTES];
@@ -385,6 +455,7 @@ static fb_err_t s_ids(api_t *self, const s_action_t *a, const offers_offer_t *of
             return rc;
         fb_hex_encode(id, sizeof id, b->m[i].id_hex);
         ids[i] = b->m[i].id_hex;
+        used += (size_t)snprintf(csv + used, csvlen - used, "%s%s", i ? "," : "", ids[i]);
     }
     return offers_sent_known(self->offers, ids, b->n, known);
 }
@@ -401,44 +472,88 @@ static void s_log(api_t *self, const char *action, const char *vacancy, const ap
                 *out->field ? " field=" : "", out->field);
 }
 
-void api_action(api_t *self, const char *action, const char *vacancy_id, const json_t *body,
-                api_result_t *out)
+/* Sends the checked batch unless the offer says no: a request queued
+ * before for it with other content, or a state the action does not
+ * accept (409). */
+static void s_dispatch(api_t *self, const s_action_t *a, const offers_offer_t *offer, s_batch_t *b,
+                       const json_t *body, bool from_queue, api_result_t *out)
+{
+    char ids[VALIDATE_MAX_CANDIDATES * (2 * FB_MESSAGE_ID_BYTES + 1) + 1];
+    char queued_action[32], queued_ids[sizeof ids];
+    bool known = false;
+    fb_err_t rc = s_ids(self, a, offer, b, ids, sizeof ids, &known);
+    if (rc == FB_OK && !known)
+        rc = offers_pending_ids(self->offers, offer->vacancy_id, queued_action,
+                                sizeof queued_action, queued_ids, sizeof queued_ids);
+    bool queued_same = rc == FB_OK && !known && strcmp(queued_action, a->name) == 0 &&
+                       strcmp(queued_ids, ids) == 0;
+    if (rc != FB_OK && rc != FB_ERR_NOT_FOUND)
+        s_result_set(out, 500, "internal", NULL, "state file: %s", fb_err_str(rc));
+    else if (rc == FB_OK && !known && !queued_same)
+        s_result_set(out, 409, "request_queued", "vacancy_id",
+                     "a %s request for offer %s waits for the broker; only the same request may "
+                     "be made again",
+                     queued_action, offer->vacancy_id);
+    else if (known || queued_same || s_allowed(a, offer, fb_now_ms(), out))
+        s_execute(self, a, offer, b, body, ids, known || queued_same, from_queue, out);
+}
+
+/* api_action, for a request made now or one queued before (from_queue). */
+static void s_run(api_t *self, const char *action, const char *vacancy_id, const json_t *body,
+                  bool from_queue, api_result_t *out)
 {
     memset(out, 0, sizeof *out);
     const s_action_t *a = s_action_by_name(action);
-    int64_t now_ms = fb_now_ms();
     offers_offer_t offer;
     fb_err_t rc = a ? offers_find(self->offers, vacancy_id, &offer) : FB_ERR_INVALID;
     json_t *empty = body ? NULL : json_object();
+    body = body ? body : empty;
     validate_error_t verr;
     s_batch_t batch;
     memset(&batch, 0, sizeof batch);
-    bool known = false;
     if (!a)
         s_result_set(out, 404, "not_found", "action", "no action \"%s\"", action);
     else if (rc == FB_ERR_NOT_FOUND)
         s_result_set(out, 404, "not_found", "vacancy_id", "no offer %s", vacancy_id);
     else if (rc != FB_OK)
         s_result_set(out, 500, "internal", NULL, "state file: %s", fb_err_str(rc));
-    else if ((rc = a->build(self, &offer, body ? body : empty, &batch, &verr)) != FB_OK)
+    else if ((rc = a->build(self, &offer, body, &batch, &verr)) != FB_OK)
         s_result_set(out, rc == FB_ERR_PARSE ? verr.status : 500,
                      rc == FB_ERR_PARSE ? (verr.status == 400 ? "bad_json" : "invalid")
                                         : "internal",
                      rc == FB_ERR_PARSE && *verr.field ? verr.field : NULL, "%s",
                      rc == FB_ERR_PARSE ? verr.reason : fb_err_str(rc));
-    else if ((rc = s_ids(self, a, &offer, &batch, &known)) != FB_OK)
-        s_result_set(out, 500, "internal", NULL, "message ids: %s", fb_err_str(rc));
-    else if (known || s_allowed(a, &offer, now_ms, out)) {
-        size_t stop = s_send_all(self, a, &offer, &batch);
-        rc = s_record(self, a, &offer, &batch, stop, known, now_ms);
-        if (rc != FB_OK)
-            s_result_set(out, 500, "internal", NULL, "sent, but not recorded: %s", fb_err_str(rc));
-        else
-            s_answer(self, a, &offer, &batch, stop, known, out);
-    }
+    else
+        s_dispatch(self, a, &offer, &batch, body, from_queue, out);
     s_batch_clear(&batch);
     json_decref(empty);
     s_log(self, action, vacancy_id, out);
+}
+
+void api_action(api_t *self, const char *action, const char *vacancy_id, const json_t *body,
+                api_result_t *out)
+{
+    s_run(self, action, vacancy_id, body, false, out);
+}
+
+size_t api_retry_queued(api_t *self)
+{
+    if (!adapter_client(self->adapter))
+        return 0; /* still unreachable: nothing to try */
+    json_t *list = offers_pending_all(self->offers);
+    size_t left = 0, i;
+    json_t *q;
+    json_array_foreach(list, i, q)
+    {
+        api_result_t out;
+        s_run(self, json_string_value(json_object_get(q, "action")),
+              json_string_value(json_object_get(q, "vacancy_id")), json_object_get(q, "body"), true,
+              &out);
+        left += out.status == 202 || out.status >= 500;
+        api_result_clear(&out);
+    }
+    json_decref(list);
+    return left;
 }
 
 /* ---------------------------------------------------------------- routes */

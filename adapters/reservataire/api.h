@@ -8,9 +8,12 @@
  * named), offer no longer open (409). Its messages go to the bailleur that
  * oriented the offer through adapter_send, content-addressed: the same
  * request made again is the same messages (200, "duplicate": true), never
- * new ones. */
+ * new ones. While the broker is unreachable a request is queued in the
+ * state file (202, "queued": true) and made again from the loop. */
 #ifndef FLUXBUS_RESA_API_H
 #define FLUXBUS_RESA_API_H
+
+#include <stddef.h>
 
 #include <jansson.h>
 
@@ -48,6 +51,10 @@ void api_action(api_t *self, const char *action, const char *vacancy_id, const j
                 api_result_t *out);
 
 void api_result_clear(api_result_t *r);
+
+/* Makes the queued requests again (those answered 202), if the broker is
+ * reachable. Returns how many are still queued. */
+size_t api_retry_queued(api_t *self);
 
 /* True for the names api_action knows. */
 bool api_action_known(const char *action);

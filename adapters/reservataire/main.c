@@ -5,8 +5,8 @@
  * Owns the config keys, the wiring of the modules and the loop's two
  * callbacks: each delivery is recorded as an event and applied to the
  * offers before it is acknowledged (offers.c), and each tick serves HTTP
- * (api.c), pushes the webhook (webhook.c) and runs the spool mode
- * (batch.c). Prints "ready http://ADDRESS:PORT/" once serving. */
+ * (api.c), makes queued requests again, pushes the webhook (webhook.c) and
+ * runs the spool mode (batch.c). Prints "ready http://ADDRESS:PORT/" once serving. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +24,9 @@
 #include "webhook.h"
 
 #define S_KIND "reservataire"
-#define S_TICK_MS 50
+#define S_TICK_MS 20
+#define S_HTTP_RUNS 3   /* accept, read, answer: a request in one tick */
+#define S_RETRY_MS 2000 /* queued requests are made again this often */
 #define S_MAX_BODY (1 << 20)
 #define S_TOKEN_MAX 4096
 #define S_TOKEN_WEAK 16 /* shorter tokens are accepted with a warning */
@@ -58,6 +60,7 @@ typedef struct {
     http_server_t *http;
     webhook_t *webhook;
     batch_t *batch;
+    int64_t next_retry_ms;
 } s_app_t;
 
 /* ---------------------------------------------------------------- config */
@@ -134,7 +137,12 @@ static fb_err_t s_on_delivery(void *ctx, const fb_delivery_t *delivery, const js
 static void s_tick(void *ctx)
 {
     s_app_t *app = ctx;
-    http_poll(app->http, 0);
+    for (int i = 0; i < S_HTTP_RUNS; i++)
+        http_poll(app->http, 0);
+    if (fb_now_ms() >= app->next_retry_ms) {
+        api_retry_queued(app->api);
+        app->next_retry_ms = fb_now_ms() + S_RETRY_MS;
+    }
     if (app->webhook)
         webhook_tick(app->webhook);
     if (app->batch)

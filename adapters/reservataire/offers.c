@@ -11,6 +11,9 @@
  *   resa_event     the event log: AUTOINCREMENT ids (never reused), one row
  *                  per message id
  *   resa_cursor    named positions in the event log (webhook, outbox)
+ *   resa_pending   per offer, the request whose messages wait for the broker
+ *                  (its body, household included, until they are sent; the
+ *                  connection deletes securely)
  * Changes made by one call happen in one SAVEPOINT: all or nothing. */
 #include "offers.h"
 
@@ -39,7 +42,10 @@ static const char s_schema[] =
     "  type TEXT NOT NULL, direction TEXT NOT NULL, vacancy_id TEXT,"
     "  at_ms INTEGER NOT NULL, body TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS resa_event_vacancy ON resa_event (vacancy_id, id);"
-    "CREATE TABLE IF NOT EXISTS resa_cursor (name TEXT PRIMARY KEY, value INTEGER NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS resa_cursor (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS resa_pending ("
+    "  vacancy_id TEXT PRIMARY KEY, action TEXT NOT NULL, ids TEXT NOT NULL,"
+    "  body TEXT NOT NULL, queued_ms INTEGER NOT NULL);";
 
 /* The statements, by index into s_sql. */
 enum {
@@ -57,12 +63,21 @@ enum {
     S_EVENTS_OF,
     S_CURSOR_GET,
     S_CURSOR_SET,
+    S_PENDING_GET,
+    S_PENDING_PUT,
+    S_PENDING_DROP,
+    S_PENDING_ALL,
     S_COUNT
 };
 
 #define S_OFFER_COLUMNS                                                                            \
     "o.vacancy_id, o.bailleur, o.convention_id, o.contingent, o.round, o.deadline_ms,"             \
-    " o.candidates_expected, o.state, o.oriented_ms, o.updated_ms, o.orientation, l.payload"
+    " o.candidates_expected, o.state, o.oriented_ms, o.updated_ms, o.orientation, l.payload,"      \
+    " p.action"
+
+#define S_OFFER_JOIN                                                                               \
+    "resa_offer o LEFT JOIN resa_logement l ON l.vacancy_id = o.vacancy_id"                        \
+    " LEFT JOIN resa_pending p ON p.vacancy_id = o.vacancy_id"
 
 static const char *const s_sql[S_COUNT] = {
     [S_INS_EVENT] = "INSERT OR IGNORE INTO resa_event (message_id, type, direction, vacancy_id,"
@@ -90,10 +105,9 @@ static const char *const s_sql[S_COUNT] = {
                           " received_ms = excluded.received_ms",
     [S_FIND] = "SELECT bailleur, convention_id, state, deadline_ms, candidates_expected, round"
                " FROM resa_offer WHERE vacancy_id = ?1",
-    [S_LIST] = "SELECT " S_OFFER_COLUMNS " FROM resa_offer o LEFT JOIN resa_logement l"
-               " ON l.vacancy_id = o.vacancy_id ORDER BY o.oriented_ms, o.vacancy_id",
-    [S_GET] = "SELECT " S_OFFER_COLUMNS " FROM resa_offer o LEFT JOIN resa_logement l"
-              " ON l.vacancy_id = o.vacancy_id WHERE o.vacancy_id = ?1",
+    [S_LIST] =
+        "SELECT " S_OFFER_COLUMNS " FROM " S_OFFER_JOIN " ORDER BY o.oriented_ms, o.vacancy_id",
+    [S_GET] = "SELECT " S_OFFER_COLUMNS " FROM " S_OFFER_JOIN " WHERE o.vacancy_id = ?1",
     [S_SENT_KNOWN] = "SELECT 1 FROM resa_sent WHERE message_id = ?1",
     [S_INS_SENT] = "INSERT OR IGNORE INTO resa_sent (message_id, vacancy_id, type, rank, nur,"
                    " sent_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -106,6 +120,11 @@ static const char *const s_sql[S_COUNT] = {
     [S_CURSOR_GET] = "SELECT value FROM resa_cursor WHERE name = ?1",
     [S_CURSOR_SET] = "INSERT INTO resa_cursor (name, value) VALUES (?1, ?2)"
                      " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    [S_PENDING_GET] = "SELECT action, ids FROM resa_pending WHERE vacancy_id = ?1",
+    [S_PENDING_PUT] = "INSERT OR REPLACE INTO resa_pending (vacancy_id, action, ids, body,"
+                      " queued_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_PENDING_DROP] = "DELETE FROM resa_pending WHERE vacancy_id = ?1",
+    [S_PENDING_ALL] = "SELECT vacancy_id, action, body FROM resa_pending ORDER BY queued_ms",
 };
 
 struct offers {
@@ -252,6 +271,12 @@ offers_t *offers_new(sqlite3 *db, const char *self_actor, char *err, size_t errl
     snprintf(self->self, sizeof self->self, "%s", self_actor);
     if (s_migrate(self, err, errlen) != FB_OK)
         goto fail;
+    /* A queued request holds a household in clear until it is sent: its
+     * row's bytes are overwritten when deleted. */
+    if (sqlite3_exec(db, "PRAGMA secure_delete = ON", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot turn secure_delete on: %s", sqlite3_errmsg(db));
+        goto fail;
+    }
     for (int i = 0; i < S_COUNT; i++) {
         if (sqlite3_prepare_v3(db, s_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &self->st[i], NULL) !=
             SQLITE_OK) {
@@ -451,6 +476,8 @@ fb_err_t offers_record_sent(offers_t *self, const char *vacancy_id, const offers
     }
     if (rc == FB_OK && new_state)
         rc = s_set_state(self, vacancy_id, new_state, now_ms);
+    if (rc == FB_OK)
+        rc = offers_pending_drop(self, vacancy_id);
     return s_end(self, rc);
 }
 
@@ -522,6 +549,10 @@ static json_t *s_offer_json(sqlite3_stmt *st, int64_t now_ms, offers_offer_t *fa
     json_object_set_new(o, "updated_at_ms", json_integer(sqlite3_column_int64(st, 9)));
     json_object_set_new(o, "orientation", s_column_json(st, 10));
     json_object_set_new(o, "logement", s_column_json(st, 11));
+    json_object_set_new(o, "queued_action",
+                        sqlite3_column_type(st, 12) == SQLITE_NULL
+                            ? json_null()
+                            : json_string(s_column_text(st, 12)));
     return o;
 }
 
@@ -681,4 +712,71 @@ fb_err_t offers_set_cursor(offers_t *self, const char *name, int64_t value)
     s_bind_text(st, 1, name);
     sqlite3_bind_int64(st, 2, value);
     return s_step_done(st);
+}
+
+/* ---------------------------------------------------------------- queued requests */
+
+fb_err_t offers_pending_ids(offers_t *self, const char *vacancy_id, char *action, size_t actlen,
+                            char *ids, size_t idslen)
+{
+    sqlite3_stmt *st = s_stmt(self, S_PENDING_GET);
+    s_bind_text(st, 1, vacancy_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        snprintf(action, actlen, "%s", s_column_text(st, 0));
+        snprintf(ids, idslen, "%s", s_column_text(st, 1));
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? FB_OK : rc == SQLITE_DONE ? FB_ERR_NOT_FOUND : FB_ERR_STORE;
+}
+
+fb_err_t offers_pending_put(offers_t *self, const char *vacancy_id, const char *action,
+                            const char *ids, const json_t *body, int64_t now_ms)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    if (!text)
+        return FB_ERR_NOMEM;
+    sqlite3_stmt *st = s_stmt(self, S_PENDING_PUT);
+    s_bind_text(st, 1, vacancy_id);
+    s_bind_text(st, 2, action);
+    s_bind_text(st, 3, ids);
+    sqlite3_bind_text(st, 4, text, -1, free);
+    sqlite3_bind_int64(st, 5, now_ms);
+    return s_step_done(st);
+}
+
+fb_err_t offers_pending_drop(offers_t *self, const char *vacancy_id)
+{
+    sqlite3_stmt *st = s_stmt(self, S_PENDING_DROP);
+    s_bind_text(st, 1, vacancy_id);
+    return s_step_done(st);
+}
+
+json_t *offers_pending_all(offers_t *self)
+{
+    json_t *list = json_array();
+    sqlite3_stmt *st = s_stmt(self, S_PENDING_ALL);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_append_new(list, json_pack("{s:s, s:s, s:o}", "vacancy_id", s_column_text(st, 0),
+                                              "action", s_column_text(st, 1), "body",
+                                              s_column_json(st, 2)));
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(list);
+        return NULL;
+    }
+    return list;
+}
+
+fb_err_t offers_record_failure(offers_t *self, const char *vacancy_id, const char *key,
+                               const json_t *message, int64_t now_ms)
+{
+    int64_t id = 0;
+    fb_err_t rc = s_begin(self);
+    if (rc == FB_OK)
+        rc = s_insert_event(self, key, "ActionFailed", "local", vacancy_id, now_ms, message, &id);
+    if (rc == FB_OK)
+        rc = offers_pending_drop(self, vacancy_id);
+    return s_end(self, rc);
 }

@@ -87,8 +87,8 @@ typedef struct {
 fb_err_t offers_sent_known(offers_t *self, const char *const *ids, size_t n, bool *all_known);
 
 /* Records n sent messages about vacancy_id (one event each, unless known)
- * and, when new_state is not NULL, moves the offer to it, in one
- * transaction. */
+ * and, when new_state is not NULL, moves the offer to it, and ends the
+ * request queued for the offer, if any, in one transaction. */
 fb_err_t offers_record_sent(offers_t *self, const char *vacancy_id, const offers_sent_t *msgs,
                             size_t n, const char *new_state, int64_t now_ms);
 
@@ -104,6 +104,30 @@ fb_err_t offers_next_event(offers_t *self, int64_t after, json_t **event, int64_
 /* A persisted cursor (webhook, outbox): 0 until first set. */
 fb_err_t offers_cursor(offers_t *self, const char *name, int64_t *value);
 fb_err_t offers_set_cursor(offers_t *self, const char *name, int64_t value);
+
+/* ---- requests queued while the broker is unreachable (one per offer) ---- */
+
+/* The action and the message ids (comma-separated hex) of the request
+ * queued for vacancy_id: FB_OK, FB_ERR_NOT_FOUND, FB_ERR_STORE. */
+fb_err_t offers_pending_ids(offers_t *self, const char *vacancy_id, char *action, size_t actlen,
+                            char *ids, size_t idslen);
+
+/* Queues (or replaces) the request of vacancy_id: its action, message ids
+ * and body (kept until offers_pending_drop, household included). */
+fb_err_t offers_pending_put(offers_t *self, const char *vacancy_id, const char *action,
+                            const char *ids, const json_t *body, int64_t now_ms);
+
+fb_err_t offers_pending_drop(offers_t *self, const char *vacancy_id);
+
+/* The queued requests, oldest first: [{"vacancy_id", "action", "body"}]
+ * (new reference; NULL on a store error). */
+json_t *offers_pending_all(offers_t *self);
+
+/* A queued request ended in a refusal: drops it and records an
+ * "ActionFailed" event (direction "local", keyed by `key`, with `message`),
+ * so that the platform learns it. */
+fb_err_t offers_record_failure(offers_t *self, const char *vacancy_id, const char *key,
+                               const json_t *message, int64_t now_ms);
 
 /* "2026-03-01T12:00:00.000Z" for ms since the epoch (out: 32 bytes). */
 void offers_iso_time(int64_t ms, char out[32]);

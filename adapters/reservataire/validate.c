@@ -183,14 +183,22 @@ static fb_err_t s_read(const ProtobufCMessageDescriptor *desc, const json_t *obj
         return FB_OK;
     *out = NULL;
     const char *colon = strstr(why, ": ");
-    char field[192];
+    char path[160] = "", field[192];
+    const char *reason = why;
     if (colon && s_is_path(why, (size_t)(colon - why))) {
-        char path[160];
         snprintf(path, sizeof path, "%.*s", (int)(colon - why), why);
-        s_join(field, sizeof field, prefix, path);
-        return s_fail(err, 422, field, "%s", colon + 2);
+        reason = colon + 2;
     }
-    return s_fail(err, 422, prefix, "%s", *why ? why : fb_err_str(rc));
+    /* 'unknown field "x"' is about x itself: name it. */
+    char unknown[64];
+    if (sscanf(reason, "unknown field \"%63[^\"]\"", unknown) == 1) {
+        char sub[160];
+        s_join(sub, sizeof sub, path, unknown);
+        snprintf(path, sizeof path, "%s", sub);
+        reason = "unknown field";
+    }
+    s_join(field, sizeof field, prefix, path);
+    return s_fail(err, 422, field, "%s", *reason ? reason : fb_err_str(rc));
 }
 
 /* Refuses a member of obj not in `allowed` (NULL-terminated). */
