@@ -208,6 +208,11 @@ fb_client_t *adapter_client(adapter_t *self)
     return self->client;
 }
 
+bool adapter_connected(const adapter_t *self)
+{
+    return self->client != NULL;
+}
+
 /* Forgets a connection that failed; the next adapter_client() makes a new one. */
 static void s_drop_client(adapter_t *self, fb_err_t why)
 {

@@ -62,6 +62,10 @@ void adapter_log(const adapter_t *self, fb_log_level_t level, const char *fmt, .
  * second: NULL meanwhile, and while the broker is unreachable). */
 fb_client_t *adapter_client(adapter_t *self);
 
+/* True while the adapter holds a connection to the broker; unlike
+ * adapter_client, never tries to connect (so never waits). */
+bool adapter_connected(const adapter_t *self);
+
 /* A message to send. The payload is a message of the type's descriptor; a
  * household (Designation only) is sealed for the one recipient's encryption
  * key, fetched from the broker. */

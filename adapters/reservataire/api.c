@@ -313,17 +313,26 @@ static json_t *s_outcomes_json(const s_batch_t *b)
 }
 
 /* Sends the batch in order; stops at the first message that is refused or
- * cannot be sent. Returns the index of that message, or b->n. */
+ * cannot be sent. Once one waits for the broker (or when there is no
+ * connection and the messages are new), the rest wait too without trying:
+ * a request must not hold the loop for one connection timeout per
+ * message. Returns the index of the message that stopped it, or b->n. */
 static size_t s_send_all(api_t *self, const s_action_t *a, const offers_offer_t *offer,
-                         s_batch_t *b)
+                         s_batch_t *b, bool known)
 {
     const char *const to[1] = {offer->bailleur};
+    bool waiting = !known && !adapter_connected(self->adapter);
     for (size_t i = 0; i < b->n; i++) {
         s_out_t *m = &b->m[i];
+        m->sent = true;
+        if (waiting) {
+            m->rc = FB_ERR_TRANSPORT;
+            continue;
+        }
         adapter_msg_t msg = s_msg(a, offer, m, to);
         m->rc = adapter_send(self->adapter, &msg, &m->res);
-        m->sent = true;
-        if (!s_queued(m) && (m->rc != FB_OK || !m->res.accepted))
+        waiting = s_queued(m);
+        if (!waiting && (m->rc != FB_OK || !m->res.accepted))
             return i;
     }
     return b->n;
@@ -406,15 +415,20 @@ static fb_err_t s_record_failure(api_t *self, const s_action_t *a, const offers_
     return rc;
 }
 
-/* Sends a checked batch and records and answers what came of it. `repeat`:
- * the same request was made before; `from_queue`: this is the retry of a
- * queued request. */
+/* How a request stands before it is sent. */
+typedef struct {
+    bool known;      /* all its messages were sent and recorded before */
+    bool repeat;     /* the same request was made before (known, or queued) */
+    bool from_queue; /* this is the retry of a queued request */
+} s_how_t;
+
+/* Sends a checked batch and records and answers what came of it. */
 static void s_execute(api_t *self, const s_action_t *a, const offers_offer_t *offer, s_batch_t *b,
-                      const json_t *body, const char *ids, bool repeat, bool from_queue,
-                      api_result_t *out)
+                      const json_t *body, const char *ids, s_how_t how, api_result_t *out)
 {
+    bool repeat = how.repeat, from_queue = how.from_queue;
     int64_t now_ms = fb_now_ms();
-    size_t stop = s_send_all(self, a, offer, b);
+    size_t stop = s_send_all(self, a, offer, b, how.known);
     bool queued = false;
     for (size_t i = 0; i < stop; i++)
         queued |= s_queued(&b->m[i]);
@@ -431,7 +445,7 @@ static void s_execute(api_t *self, const s_action_t *a, const offers_offer_t *of
         rc = offers_pending_put(self->offers, offer->vacancy_id, a->name, ids, body, now_ms);
         s_answer_sent(self, a, offer, b, repeat, out);
     } else {
-        rc = s_record(self, a, offer, b, b->n, repeat ? NULL : a->to, now_ms);
+        rc = s_record(self, a, offer, b, b->n, how.known ? NULL : a->to, now_ms);
         s_answer_sent(self, a, offer, b, repeat, out);
     }
     if (rc != FB_OK)
@@ -495,7 +509,10 @@ static void s_dispatch(api_t *self, const s_action_t *a, const offers_offer_t *o
                      "be made again",
                      queued_action, offer->vacancy_id);
     else if (known || queued_same || s_allowed(a, offer, fb_now_ms(), out))
-        s_execute(self, a, offer, b, body, ids, known || queued_same, from_queue, out);
+        s_execute(
+            self, a, offer, b, body, ids,
+            (s_how_t){.known = known, .repeat = known || queued_same, .from_queue = from_queue},
+            out);
 }
 
 /* api_action, for a request made now or one queued before (from_queue). */
@@ -538,8 +555,8 @@ void api_action(api_t *self, const char *action, const char *vacancy_id, const j
 
 size_t api_retry_queued(api_t *self)
 {
-    if (!adapter_client(self->adapter))
-        return 0; /* still unreachable: nothing to try */
+    if (!adapter_connected(self->adapter))
+        return 0; /* the loop reconnects; until then there is nothing to try */
     json_t *list = offers_pending_all(self->offers);
     size_t left = 0, i;
     json_t *q;
