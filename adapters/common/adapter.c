@@ -286,6 +286,8 @@ fb_err_t adapter_message_id(const adapter_t *self, const adapter_msg_t *msg,
         s_hash_str(&h, msg->topics[i]);
     s_hash_str(&h, "\x01");
     s_hash_str(&h, s_correlation(msg));
+    if (msg->in_reply_to) /* only when set: the ids of other messages stay as they were */
+        crypto_generichash_update(&h, msg->in_reply_to, FB_MESSAGE_ID_BYTES);
     fb_err_t rc = s_hash_msg(&h, msg->payload);
     if (rc == FB_OK)
         rc = s_hash_msg(&h, msg->household);
@@ -441,6 +443,7 @@ static fb_err_t s_seal(adapter_t *self, const adapter_msg_t *msg, const uint8_t 
                              .topics = msg->topics,
                              .n_topics = msg->n_topics,
                              .correlation_id = s_correlation(msg),
+                             .in_reply_to = msg->in_reply_to,
                              .payload = bytes,
                              .payload_len = len,
                              .message_id = id,

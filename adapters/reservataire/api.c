@@ -246,10 +246,13 @@ static bool s_allowed(const s_action_t *a, const offers_offer_t *offer, int64_t 
     return true;
 }
 
-/* The adapter message of m, to the offer's bailleur. */
+/* The adapter message of m, to the offer's bailleur, in reply to its
+ * latest Orientation (so the same answer to a later orientation round is
+ * a new message, not a duplicate). reply: 16 bytes of storage. */
 static adapter_msg_t s_msg(const s_action_t *a, const offers_offer_t *offer, const s_out_t *m,
-                           const char *const *to)
+                           const char *const *to, uint8_t *reply)
 {
+    bool has_reply = fb_hex_decode(offer->orientation_id, reply, FB_MESSAGE_ID_BYTES) == FB_OK;
     adapter_msg_t msg = {
         .type = a->type,
         .to = to,
@@ -257,6 +260,7 @@ static adapter_msg_t s_msg(const s_action_t *a, const offers_offer_t *offer, con
         .correlation_id = offer->vacancy_id,
         .payload = m->payload,
         .household = m->household,
+        .in_reply_to = has_reply ? reply : NULL,
     };
     return msg;
 }
@@ -271,6 +275,8 @@ static json_t *s_sent_json(const api_t *self, const s_action_t *a, const offers_
                   a->type_name, "sender", adapter_actor(self->adapter), "recipients",
                   offer->bailleur, "correlation_id", offer->vacancy_id, "payload",
                   fb_json_from_message(m->payload), "household_sealed", m->household != NULL);
+    if (j && *offer->orientation_id)
+        json_object_set_new(j, "in_reply_to", json_string(offer->orientation_id));
     if (j && m->res.receipt)
         json_object_set(j, "receipt", m->res.receipt);
     return j;
@@ -329,7 +335,8 @@ static size_t s_send_all(api_t *self, const s_action_t *a, const offers_offer_t 
             m->rc = FB_ERR_TRANSPORT;
             continue;
         }
-        adapter_msg_t msg = s_msg(a, offer, m, to);
+        uint8_t reply[FB_MESSAGE_ID_BYTES];
+        adapter_msg_t msg = s_msg(a, offer, m, to, reply);
         m->rc = adapter_send(self->adapter, &msg, &m->res);
         waiting = s_queued(m);
         if (!waiting && (m->rc != FB_OK || !m->res.accepted))
@@ -462,7 +469,8 @@ static fb_err_t s_ids(api_t *self, const s_action_t *a, const offers_offer_t *of
     size_t used = 0;
     csv[0] = '\0';
     for (size_t i = 0; i < b->n; i++) {
-        adapter_msg_t msg = s_msg(a, offer, &b->m[i], to);
+        uint8_t reply[FB_MESSAGE_ID_BYTES];
+        adapter_msg_t msg = s_msg(a, offer, &b->m[i], to, reply);
         uint8_t id[FB_MESSAGE_ID_BYTES];
         fb_err_t rc = adapter_message_id(self->adapter, &msg, id);
         if (rc != FB_OK)
@@ -499,8 +507,10 @@ static void s_dispatch(api_t *self, const s_action_t *a, const offers_offer_t *o
     if (rc == FB_OK && !known)
         rc = offers_pending_ids(self->offers, offer->vacancy_id, queued_action,
                                 sizeof queued_action, queued_ids, sizeof queued_ids);
+    /* A queued request made again from the queue is itself, even when a new
+     * Orientation changed its ids meanwhile. */
     bool queued_same = rc == FB_OK && !known && strcmp(queued_action, a->name) == 0 &&
-                       strcmp(queued_ids, ids) == 0;
+                       (from_queue || strcmp(queued_ids, ids) == 0);
     if (rc != FB_OK && rc != FB_ERR_NOT_FOUND)
         s_result_set(out, 500, "internal", NULL, "state file: %s", fb_err_str(rc));
     else if (rc == FB_OK && !known && !queued_same)

@@ -21,6 +21,7 @@ struct batch {
     offers_t *offers;
     char *inbox, *done, *rejected, *outbox;
     int64_t next_scan_ms;
+    int64_t next_outbox_ms; /* after a failed write, not before */
     int64_t outbox_cursor;
 };
 
@@ -210,8 +211,10 @@ static void s_scan_inbox(batch_t *self, int64_t now)
 
 /* ---------------------------------------------------------------- outbox */
 
-static void s_write_outbox(batch_t *self)
+static void s_write_outbox(batch_t *self, int64_t now)
 {
+    if (now < self->next_outbox_ms)
+        return;
     for (int i = 0; i < S_OUTBOX_PER_TICK; i++) {
         json_t *event = NULL;
         int64_t id = 0;
@@ -226,9 +229,11 @@ static void s_write_outbox(batch_t *self)
         if (rc == FB_OK)
             rc = offers_set_cursor(self->offers, "outbox", id);
         if (rc != FB_OK) {
-            adapter_log(self->adapter, FB_LOG_ERROR, "spool outbox event=%lld not written: %s",
-                        (long long)id, fb_err_str(rc));
-            return; /* tried again next tick */
+            adapter_log(self->adapter, FB_LOG_ERROR,
+                        "spool outbox event=%lld not written: %s (trying again in %d ms)",
+                        (long long)id, fb_err_str(rc), S_RETRY_MS);
+            self->next_outbox_ms = now + S_RETRY_MS;
+            return;
         }
         self->outbox_cursor = id;
     }
@@ -239,5 +244,5 @@ void batch_tick(batch_t *self)
     int64_t now = fb_now_ms();
     if (now >= self->next_scan_ms)
         s_scan_inbox(self, now);
-    s_write_outbox(self);
+    s_write_outbox(self, now);
 }

@@ -30,7 +30,8 @@ static const char s_schema[] =
     "  vacancy_id TEXT PRIMARY KEY, bailleur TEXT NOT NULL, convention_id TEXT NOT NULL,"
     "  contingent TEXT, round INTEGER NOT NULL, deadline_ms INTEGER NOT NULL,"
     "  candidates_expected INTEGER NOT NULL, state TEXT NOT NULL,"
-    "  oriented_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, orientation TEXT NOT NULL);"
+    "  oriented_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, orientation TEXT NOT NULL,"
+    "  orientation_id TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS resa_logement ("
     "  vacancy_id TEXT PRIMARY KEY, bailleur TEXT NOT NULL, payload TEXT NOT NULL,"
     "  received_ms INTEGER NOT NULL);"
@@ -85,13 +86,14 @@ static const char *const s_sql[S_COUNT] = {
     /* A new round, or an offer we had let go of, opens again. */
     [S_UPSERT_OFFER] =
         "INSERT INTO resa_offer (vacancy_id, bailleur, convention_id, contingent, round,"
-        " deadline_ms, candidates_expected, state, oriented_ms, updated_ms, orientation)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'oriente', ?8, ?8, ?9)"
+        " deadline_ms, candidates_expected, state, oriented_ms, updated_ms, orientation,"
+        " orientation_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'oriente', ?8, ?8, ?9, ?10)"
         " ON CONFLICT (vacancy_id) DO UPDATE SET bailleur = excluded.bailleur,"
         " convention_id = excluded.convention_id, contingent = excluded.contingent,"
         " deadline_ms = excluded.deadline_ms,"
         " candidates_expected = excluded.candidates_expected,"
-        " orientation = excluded.orientation, updated_ms = excluded.updated_ms,"
+        " orientation = excluded.orientation, orientation_id = excluded.orientation_id,"
+        " updated_ms = excluded.updated_ms,"
         " state = CASE WHEN excluded.round <> resa_offer.round"
         "   OR resa_offer.state IN ('decline', 'remis', 'expire') THEN 'oriente'"
         "   ELSE resa_offer.state END,"
@@ -103,8 +105,8 @@ static const char *const s_sql[S_COUNT] = {
                           " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (vacancy_id) DO UPDATE SET"
                           " bailleur = excluded.bailleur, payload = excluded.payload,"
                           " received_ms = excluded.received_ms",
-    [S_FIND] = "SELECT bailleur, convention_id, state, deadline_ms, candidates_expected, round"
-               " FROM resa_offer WHERE vacancy_id = ?1",
+    [S_FIND] = "SELECT bailleur, convention_id, state, deadline_ms, candidates_expected, round,"
+               " orientation_id FROM resa_offer WHERE vacancy_id = ?1",
     [S_LIST] =
         "SELECT " S_OFFER_COLUMNS " FROM " S_OFFER_JOIN " ORDER BY o.oriented_ms, o.vacancy_id",
     [S_GET] = "SELECT " S_OFFER_COLUMNS " FROM " S_OFFER_JOIN " WHERE o.vacancy_id = ?1",
@@ -368,6 +370,7 @@ static fb_err_t s_apply_orientation(offers_t *self, const json_t *delivery, cons
     sqlite3_bind_int64(st, 7, json_integer_value(json_object_get(payload, "candidates_expected")));
     sqlite3_bind_int64(st, 8, now_ms);
     sqlite3_bind_text(st, 9, text, -1, free);
+    s_bind_text(st, 10, s_str(delivery, "message_id"));
     return s_step_done(st);
 }
 
@@ -497,6 +500,7 @@ fb_err_t offers_find(offers_t *self, const char *vacancy_id, offers_offer_t *out
         out->deadline_ms = sqlite3_column_int64(st, 3);
         out->candidates_expected = (uint32_t)sqlite3_column_int64(st, 4);
         out->round = (uint32_t)sqlite3_column_int64(st, 5);
+        snprintf(out->orientation_id, sizeof out->orientation_id, "%s", s_column_text(st, 6));
     }
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? FB_OK : rc == SQLITE_DONE ? FB_ERR_NOT_FOUND : FB_ERR_STORE;

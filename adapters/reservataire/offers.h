@@ -27,6 +27,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "fluxbus/envelope.h"
 #include "fluxbus/err.h"
 #include "fluxbus/keys.h"
 
@@ -48,6 +49,7 @@ typedef struct {
     int64_t deadline_ms;          /* 0: none */
     uint32_t candidates_expected; /* 0: not said */
     uint32_t round;
+    char orientation_id[2 * FB_MESSAGE_ID_BYTES + 1]; /* hex id of the latest Orientation */
 } offers_offer_t;
 
 /* Records one delivery, given as the JSON of `fluxbus tail`, as an event

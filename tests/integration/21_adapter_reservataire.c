@@ -270,6 +270,8 @@ static void s_bailleur_sends(s_world_t *w, int type, const ProtobufCMessage *m, 
     free(payload);
 }
 
+static int64_t s_orient(s_world_t *w, const char *vacancy, uint32_t round);
+
 /* A freed dwelling and its orientation to the réservataire. */
 static int64_t s_offer(s_world_t *w, const char *vacancy)
 {
@@ -282,7 +284,12 @@ static int64_t s_offer(s_world_t *w, const char *vacancy)
     s_bailleur_sends(w, T(LOGEMENT_LIBERE), &l->base, vacancy);
     fb_codec_free(&l->base);
     free(logement);
+    return s_orient(w, vacancy, 1);
+}
 
+/* An orientation (round 1, or again after a decline or refusals). */
+static int64_t s_orient(s_world_t *w, const char *vacancy, uint32_t round)
+{
     Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
     o.vacancy_id = (char *)vacancy;
     o.convention_id = S_CONV;
@@ -290,7 +297,7 @@ static int64_t s_offer(s_world_t *w, const char *vacancy)
     o.deadline_ms = (fb_now_ms() / 1000 + 7 * 86400) * 1000;
     o.candidates_expected = 3;
     o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
-    o.round = 1;
+    o.round = round;
     s_bailleur_sends(w, T(ORIENTATION), &o.base, vacancy);
     return o.deadline_ms;
 }
@@ -439,6 +446,7 @@ static void s_expect_designations(s_world_t *w, const char *vacancy, const json_
         assert_int_equal(des->dalo, r == 0);
         assert_int_equal(des->household_size, 3 - r);
         assert_string_equal(d->body->correlation_id, vacancy);
+        assert_int_equal(d->body->in_reply_to.len, FB_MESSAGE_ID_BYTES); /* the Orientation */
         char hex[2 * FB_MESSAGE_ID_BYTES + 1];
         fb_hex_encode(d->body->message_id.data, FB_MESSAGE_ID_BYTES, hex);
         assert_string_equal(hex, s_str(json_array_get(msgs, (size_t)r), "message_id"));
@@ -789,6 +797,20 @@ static void test_spool_mode_ack_decline_and_requests_queued_while_the_broker_is_
     fb_codec_free(m);
     fb_delivery_destroy(&d);
     s_wait_state(&w, VAC_E, "decline");
+    /* Oriented again (round 2), the same decline is a new answer: sent. */
+    s_orient(&w, VAC_E, 2);
+    s_wait_state(&w, VAC_E, "oriente");
+    assert_int_equal(s_call(&w, "POST", "/offers/" VAC_E "/decline", S_TOKEN,
+                            "{\"reason\": \"NOT_IN_CONVENTION\", \"reason_text\": \"hors "
+                            "territoire\"}",
+                            &answer),
+                     201);
+    assert_false(json_is_true(json_object_get(answer, "duplicate")));
+    json_decref(answer);
+    d = s_bailleur_receives(&w, T(ORIENTATION_DECLINE), &m);
+    assert_int_equal(d->body->in_reply_to.len, FB_MESSAGE_ID_BYTES);
+    fb_codec_free(m);
+    fb_delivery_destroy(&d);
 
     /* Broker down: the designation (its household needs the bailleur's key)
      * is queued, 202; another request for the offer waits its turn. */
@@ -825,7 +847,7 @@ static void test_spool_mode_ack_decline_and_requests_queued_while_the_broker_is_
     /* Every event is in outbox/, one file each. */
     json_t *events = s_get(&w, "/events?limit=1000");
     size_t n = json_array_size(events);
-    assert_true(n >= 6 + 1 + 1 + 1 + 3); /* offers, C, ack, decline, D's three */
+    assert_true(n >= 6 + 1 + 1 + 1 + 2 + 3); /* offers, C, ack, declines, D's three */
     snprintf(path, sizeof path, "%s/outbox", w.spool);
     assert_int_equal(fbt_wait_files(path, ".json", (int)n, WAIT_MS), (int)n);
     snprintf(path, sizeof path, "%s/outbox/event-%012lld.json", w.spool,
