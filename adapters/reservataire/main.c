@@ -6,7 +6,10 @@
  * callbacks: each delivery is recorded as an event and applied to the
  * offers before it is acknowledged (offers.c), and each tick serves HTTP
  * (api.c), makes queued requests again, pushes the webhook (webhook.c) and
- * runs the spool mode (batch.c). Prints "ready http://ADDRESS:PORT/" once serving. */
+ * runs the spool mode (batch.c). Once serving it prints
+ *   ready reservataire actor=ID http=http://ADDRESS:PORT/
+ * Exit codes: 0 clean stop, 1 command line, 2 configuration, 3 cannot
+ * start. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,35 +175,42 @@ static bool s_start_extras(s_app_t *app, const conf_t *conf, char *err, size_t e
     return true;
 }
 
-static bool s_start(s_app_t *app, const conf_t *conf, char *err, size_t errlen)
+/* Opens everything. 0, or the exit code: 2 for the configuration (settings,
+ * key files), 3 when the adapter cannot start (state file, spool, port). */
+static int s_start(s_app_t *app, const conf_t *conf, char *err, size_t errlen)
 {
     long long port = 0;
     if (!conf_get_int(conf, "http_port", 0, 65535, &port, err, errlen))
-        return false;
+        return 2;
+    const char *url = conf_get(conf, "webhook_url");
+    if (url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+        snprintf(err, errlen, "webhook_url: \"%s\" is not an http:// or https:// URL", url);
+        return 2;
+    }
     char *token = s_api_token(conf, err, errlen);
     if (!token)
-        return false;
+        return 2;
     if (strlen(token) < S_TOKEN_WEAK)
         fprintf(stderr,
-                "fluxbus-adapter-" S_KIND ": warn: the API token is shorter than %d "
-                "characters\n",
+                "fluxbus-adapter-" S_KIND ": warn: the API token is shorter than %d characters\n",
                 S_TOKEN_WEAK);
+    int rc = 0;
     app->adapter = adapter_open(S_KIND, conf, err, errlen);
-    if (app->adapter)
-        app->offers =
-            offers_new(adapter_db(app->adapter), adapter_actor(app->adapter), err, errlen);
-    if (app->offers) {
-        app->api = api_new(app->adapter, app->offers, token);
-        if (!app->api)
-            snprintf(err, errlen, "out of memory");
-    }
+    if (!app->adapter)
+        rc = 2;
+    else if (!(app->offers =
+                   offers_new(adapter_db(app->adapter), adapter_actor(app->adapter), err, errlen)))
+        rc = 3;
+    else if (!(app->api = api_new(app->adapter, app->offers, token)))
+        rc = 3, snprintf(err, errlen, "out of memory");
     memset(token, 0, strlen(token));
     free(token);
-    if (!app->api || !s_start_extras(app, conf, err, errlen))
-        return false;
-    app->http = http_start(conf_get(conf, "http_address"), (unsigned)port, S_MAX_BODY, api_handle,
-                           app->api, err, errlen);
-    return app->http != NULL;
+    if (rc == 0 && !s_start_extras(app, conf, err, errlen))
+        rc = 3;
+    if (rc == 0 && !(app->http = http_start(conf_get(conf, "http_address"), (unsigned)port,
+                                            S_MAX_BODY, api_handle, app->api, err, errlen)))
+        rc = 3;
+    return rc;
 }
 
 static void s_stop(s_app_t *app)
@@ -227,14 +237,15 @@ int main(int argc, char **argv)
     s_app_t app;
     memset(&app, 0, sizeof app);
     char err[512] = "";
-    if (!s_start(&app, conf, err, sizeof err)) {
+    rc = s_start(&app, conf, err, sizeof err);
+    if (rc != 0) {
         fprintf(stderr, "fluxbus-adapter-" S_KIND ": error: %s\n", err);
-        rc = 1;
     } else {
         adapter_log(app.adapter, FB_LOG_INFO, "serving actor=%s http=%s:%u webhook=%s spool=%s",
                     adapter_actor(app.adapter), conf_get(conf, "http_address"), http_port(app.http),
                     app.webhook ? "on" : "off", app.batch ? "on" : "off");
-        adapter_ready("http://%s:%u/", conf_get(conf, "http_address"), http_port(app.http));
+        adapter_ready(S_KIND " actor=%s http=http://%s:%u/", adapter_actor(app.adapter),
+                      conf_get(conf, "http_address"), http_port(app.http));
         rc = adapter_run(app.adapter, S_TICK_MS, s_on_delivery, s_tick, &app);
     }
     s_stop(&app);
