@@ -14,6 +14,8 @@
  *   keyfile/   FUZZ_SENDER's key files and registry lines (roles, territories,
  *              topic, items)
  *   config/    the example config and a short one
+ *   csv/       CSV exports as the adapters read them: dwellings, CALEOL
+ *              sessions, quoting and blank lines, and cells that do not fit
  * Run it with `cmake --build <build dir> --target fuzz_seeds_update`. */
 #include <dirent.h>
 #include <errno.h>
@@ -299,6 +301,8 @@ static size_t s_read_demo(const char *src, s_demo_t *demo)
             fuzz_fail("%s: %s", path, jerr.text);
         s_write("json", e->d_name, -1, text, text_len);
         free(text);
+        /* A Designation's "household" is sealed by fluxbus send, not a field. */
+        json_object_del(json, "household");
         s_demo_t *m = &demo[n];
         memset(m, 0, sizeof *m);
         snprintf(m->stem, sizeof m->stem, "%.*s", (int)(len - 5), e->d_name);
@@ -360,6 +364,49 @@ static void s_config_seeds(const char *src)
     s_write("config", "short.conf", -1, s_short, sizeof s_short - 1);
 }
 
+/* ---- CSV files of the adapters ------------------------------------------- */
+
+static void s_csv_seeds(void)
+{
+    static const char *const s_csv[][2] = {
+        {"logements.csv",
+         "\xEF\xBB\xBFtype;to;vacancy_id;rpls_id;bailleur_siren;commune_insee;address.lines;"
+         "address.postal_code;address.city;qpv;qpv_map_year;typologie;surface_m2;loyer;"
+         "charges_cents;financement;floor;lift;accessibility;construction_period;available_on;"
+         "mode_gestion;hors_flux_motif\r\n"
+         "LogementLibere;reservataire:action-logement;vac-2026-0042;0740123456789;552046955;"
+         "74010;\"12 rue des Fauvettes|B\xC3\xA2timent B; 3e \xC3\xA9tage\";74000;Annecy;in_qpv;"
+         "2024;T3;45,5;412,30;9 800;PLUS;3;oui;Adaptable;1975_1999;15/12/2026;flux;\r\n"
+         "\r\n"
+         "LogementLibere;;vac-2026-0043;;552046955;74011;3 all\xC3\xA9"
+         "e des Lilas;74960;Annecy;OUTSIDE_QPV;2024;TYPOLOGIE_T7_PLUS;112.40;1\xC2\xA0"
+         "020;0;2;-1;non;;;2026-01-05;HORS_FLUX;relogement_anru\r\n"},
+        {"caleol.csv",
+         "seance_id;revision;status;bailleur_siren;commission_name;start_ms;end_ms;timezone;"
+         "place.lines;place.postal_code;place.city;video_url;communes_insee;vacancy_ids\n"
+         "cal-2026-12;1;scheduled;552046955;CALEOL Annecy;2026-12-08 14:00;08/12/2026 16:30:15;"
+         "Europe/Paris;1 place de l'H\xC3\xB4tel de Ville;74000;Annecy;;74010|74011;"
+         "vac-2026-0042|vac-2026-0043\n"
+         "cal-2026-07;2;MODIFIED;552046955;CALEOL Annecy;2026-07-08T14:00;1783519200000;"
+         "Europe/Paris;;;;https://visio.example/caleol;74010;vac-2026-0044\n"
+         "cal-2026-10;1;3;552046955;;2026-10-25 02:30;2026-03-29 02:30;;;;;;;\n"},
+        {"quoting.csv", "vacancy_id;address.lines;address.city\n\n"
+                        "\"v;1\";\"say \"\"oui\"\"\";\"line 1\nline 2\"\n"
+                        ";;\n"
+                        " \t; ;\n"
+                        "\"\"\"\";\"crlf\r\ninside\"  ;plain \"quote\"\r\n"
+                        "v3;a||b;\n"},
+        {"cells.csv", "typologie;available_on;lift;floor;loyer;surface_m2_x100;Type;address\n"
+                      "T9;31/02/2026;peut-\xC3\xAAtre;3000000000;412,305;-1;x;y\n"
+                      "t3;29/02/2024;X;-2147483648;92233720368547758,07;4294967295;;\n"},
+        {"ragged.csv", "a;b;c\n1;2;3\n4;5\n"},
+        {"unterminated.csv", "a;b\n1;\"opened\n2;3\n"},
+        {"bad_utf8.csv", "a;b\n1;\xC3\x28\n"},
+    };
+    for (size_t i = 0; i < sizeof s_csv / sizeof s_csv[0]; i++)
+        s_write("csv", s_csv[i][0], -1, s_csv[i][1], strlen(s_csv[i][1]));
+}
+
 int main(int argc, char **argv)
 {
     static s_demo_t demo[S_MAX_DEMO];
@@ -373,6 +420,7 @@ int main(int argc, char **argv)
         fuzz_fail("cannot make %s", s_out);
     fuzz_keys_fixed(&sender, FUZZ_SENDER);
     fuzz_keys_fixed(&other, FUZZ_RECIPIENT);
+    s_csv_seeds();
     s_samples();
     size_t n = s_read_demo(argv[1], demo);
     int attached = 0;
