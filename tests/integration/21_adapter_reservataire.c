@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,7 @@ typedef struct {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int stop;
+    atomic_int stop;
     int fail_first;
     int attempts;
     json_t *delivered;
@@ -128,7 +129,7 @@ static void s_hook_serve(s_hook_t *h, int conn)
 static void *s_hook_main(void *arg)
 {
     s_hook_t *h = arg;
-    while (!h->stop) {
+    while (!atomic_load(&h->stop)) {
         struct pollfd p = {h->fd, POLLIN, 0};
         if (poll(&p, 1, 100) <= 0)
             continue;
@@ -162,7 +163,7 @@ static void s_hook_start(s_hook_t *h, int fail_first)
 
 static void s_hook_stop(s_hook_t *h)
 {
-    h->stop = 1;
+    atomic_store(&h->stop, 1);
     pthread_join(h->thread, NULL);
     close(h->fd);
     json_decref(h->delivered);
