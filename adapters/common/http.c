@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
+#include <time.h>
 
 #include <microhttpd.h>
 #include <sodium.h>
@@ -43,6 +44,13 @@ static enum MHD_Result s_send(struct MHD_Connection *conn, http_response_t *res)
     MHD_add_response_header(r, "Cache-Control", "no-store");
     if (res->header_name[0])
         MHD_add_response_header(r, res->header_name, res->header_value);
+    if (res->last_modified_ms > 0) {
+        char date[64];
+        time_t t = (time_t)(res->last_modified_ms / 1000);
+        struct tm tm;
+        if (gmtime_r(&t, &tm) && strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm))
+            MHD_add_response_header(r, MHD_HTTP_HEADER_LAST_MODIFIED, date);
+    }
     enum MHD_Result rc = MHD_queue_response(conn, (unsigned)res->status, r);
     MHD_destroy_response(r);
     return rc;
@@ -178,6 +186,11 @@ void http_stop(http_server_t **self_p)
     MHD_stop_daemon(self->daemon);
     free(self);
     *self_p = NULL;
+}
+
+const char *http_header(const http_request_t *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
 const char *http_query(const http_request_t *req, const char *name)

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -32,6 +33,7 @@ typedef struct {
     size_t body_len;
     char header_name[64]; /* one extra header, e.g. "ETag"; "" for none */
     char header_value[256];
+    int64_t last_modified_ms; /* > 0: a Last-Modified header (HTTP date) */
 } http_response_t;
 
 typedef void (*http_handler_fn)(void *ctx, const http_request_t *req, http_response_t *res);
@@ -52,6 +54,9 @@ void http_stop(http_server_t **self_p);
 
 /* The value of query parameter `name` of the request, or NULL. */
 const char *http_query(const http_request_t *req, const char *name);
+
+/* The value of request header `name` (any case), or NULL. */
+const char *http_header(const http_request_t *req, const char *name);
 
 /* True when the request carries "Authorization: Bearer <token>" (compared in
  * constant time). */
