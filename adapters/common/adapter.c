@@ -189,6 +189,8 @@ fb_client_t *adapter_client(adapter_t *self)
                               .keys = &self->keys,
                               .broker = &self->broker,
                               .timeout_ms = 5000,
+                              /* Short: the loop (HTTP, spool, timers) waits meanwhile. */
+                              .connect_timeout_ms = 1500,
                               .log = s_lib_log,
                               .log_ctx = self};
     fb_err_t err = FB_OK;
