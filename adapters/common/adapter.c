@@ -611,8 +611,8 @@ fb_err_t adapter_receive(adapter_t *self, int timeout_ms, adapter_on_delivery_fn
         return FB_ERR_TRANSPORT;
     fb_delivery_t *d = NULL;
     fb_err_t rc = fb_client_recv(client, &d, timeout_ms);
-    if (rc == FB_ERR_TIMEOUT)
-        return rc;
+    if (rc == FB_ERR_TIMEOUT || (rc == FB_ERR_TRANSPORT && s_stop))
+        return FB_ERR_TIMEOUT; /* nothing, or a stop signal interrupted the wait */
     if (rc != FB_OK) {
         if (s_is_transport(rc) || rc == FB_ERR_PROTOCOL)
             s_drop_client(self, rc);
