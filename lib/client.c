@@ -362,16 +362,17 @@ fb_client_t *fb_client_new(const fb_client_config_t *cfg, fb_err_t *err)
     self->log = cfg->log;
     self->log_ctx = cfg->log_ctx;
     self->sequence = (uint64_t)fb_now_ms() * 1000; /* increases across restarts too */
+    int connect_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : self->timeout_ms;
     *err = s_connect(self, cfg->endpoint);
     if (*err == FB_OK)
-        *err = s_wait_handshake(self, self->timeout_ms);
+        *err = s_wait_handshake(self, connect_ms);
     if (*err == FB_OK) {
         *err = s_send_frames(self, "PING", NULL, NULL, 0);
         if (*err == FB_ERR_TRANSPORT)
             *err = FB_ERR_TIMEOUT;
     }
     if (*err == FB_OK)
-        *err = s_wait(self, self->timeout_ms, s_on_welcome, NULL);
+        *err = s_wait(self, connect_ms, s_on_welcome, NULL);
     if (*err == FB_ERR_TIMEOUT) {
         s_drain_monitor(self);
         if (self->auth_failed)

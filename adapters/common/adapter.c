@@ -189,6 +189,8 @@ fb_client_t *adapter_client(adapter_t *self)
                               .keys = &self->keys,
                               .broker = &self->broker,
                               .timeout_ms = 5000,
+                              /* Short: the loop (HTTP, spool, timers) waits meanwhile. */
+                              .connect_timeout_ms = 1500,
                               .log = s_lib_log,
                               .log_ctx = self};
     fb_err_t err = FB_OK;
@@ -206,6 +208,11 @@ fb_client_t *adapter_client(adapter_t *self)
     self->said_unreachable = false;
     self->was_connected = true;
     return self->client;
+}
+
+bool adapter_connected(const adapter_t *self)
+{
+    return self->client != NULL;
 }
 
 /* Forgets a connection that failed; the next adapter_client() makes a new one. */
@@ -281,6 +288,8 @@ fb_err_t adapter_message_id(const adapter_t *self, const adapter_msg_t *msg,
         s_hash_str(&h, msg->topics[i]);
     s_hash_str(&h, "\x01");
     s_hash_str(&h, s_correlation(msg));
+    if (msg->in_reply_to) /* only when set: the ids of other messages stay as they were */
+        crypto_generichash_update(&h, msg->in_reply_to, FB_MESSAGE_ID_BYTES);
     fb_err_t rc = s_hash_msg(&h, msg->payload);
     if (rc == FB_OK)
         rc = s_hash_msg(&h, msg->household);
@@ -436,6 +445,7 @@ static fb_err_t s_seal(adapter_t *self, const adapter_msg_t *msg, const uint8_t 
                              .topics = msg->topics,
                              .n_topics = msg->n_topics,
                              .correlation_id = s_correlation(msg),
+                             .in_reply_to = msg->in_reply_to,
                              .payload = bytes,
                              .payload_len = len,
                              .message_id = id,
@@ -601,8 +611,8 @@ fb_err_t adapter_receive(adapter_t *self, int timeout_ms, adapter_on_delivery_fn
         return FB_ERR_TRANSPORT;
     fb_delivery_t *d = NULL;
     fb_err_t rc = fb_client_recv(client, &d, timeout_ms);
-    if (rc == FB_ERR_TIMEOUT)
-        return rc;
+    if (rc == FB_ERR_TIMEOUT || (rc == FB_ERR_TRANSPORT && s_stop))
+        return FB_ERR_TIMEOUT; /* nothing, or a stop signal interrupted the wait */
     if (rc != FB_OK) {
         if (s_is_transport(rc) || rc == FB_ERR_PROTOCOL)
             s_drop_client(self, rc);

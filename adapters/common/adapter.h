@@ -62,9 +62,14 @@ void adapter_log(const adapter_t *self, fb_log_level_t level, const char *fmt, .
  * second: NULL meanwhile, and while the broker is unreachable). */
 fb_client_t *adapter_client(adapter_t *self);
 
+/* True while the adapter holds a connection to the broker; unlike
+ * adapter_client, never tries to connect (so never waits). */
+bool adapter_connected(const adapter_t *self);
+
 /* A message to send. The payload is a message of the type's descriptor; a
  * household (Designation only) is sealed for the one recipient's encryption
- * key, fetched from the broker. */
+ * key, fetched from the broker. in_reply_to is part of the content: the same
+ * answer to another message is another message. */
 typedef struct {
     int type;
     const char *const *to;
@@ -74,6 +79,7 @@ typedef struct {
     const char *correlation_id; /* NULL: the payload's vacancy_id, if any */
     const ProtobufCMessage *payload;
     const ProtobufCMessage *household; /* HouseholdDetails or NULL */
+    const uint8_t *in_reply_to;        /* FB_MESSAGE_ID_BYTES: the message this answers, or NULL */
 } adapter_msg_t;
 
 /* The outcome of a send. */

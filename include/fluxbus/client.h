@@ -30,6 +30,7 @@ typedef struct {
     const fb_keys_t *keys;   /* own keys, secrets included (copied) */
     const fb_keys_t *broker; /* broker's public keys (copied) */
     int timeout_ms;          /* connect / receipt wait; 0 = 5000 */
+    int connect_timeout_ms;  /* connect wait alone; 0 = timeout_ms */
     unsigned window;         /* deliveries in flight; 0 = broker default */
     size_t max_envelope;     /* size cap on received envelopes; 0 = 256 KiB */
     fb_log_fn log;           /* may be NULL */
