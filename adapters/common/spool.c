@@ -23,7 +23,7 @@ char *spool_path(const char *root, const char *sub)
     return p;
 }
 
-static fb_err_t s_mkdir(const char *path, char *err, size_t errlen)
+fb_err_t spool_mkdir(const char *path, char *err, size_t errlen)
 {
     if (mkdir(path, 0700) == 0 || errno == EEXIST) {
         struct stat st;
@@ -38,10 +38,10 @@ static fb_err_t s_mkdir(const char *path, char *err, size_t errlen)
 fb_err_t spool_init(const char *root, char *err, size_t errlen)
 {
     static const char *const subs[] = {"inbox", "done", "rejected", "outbox"};
-    fb_err_t rc = s_mkdir(root, err, errlen);
+    fb_err_t rc = spool_mkdir(root, err, errlen);
     for (size_t i = 0; rc == FB_OK && i < sizeof subs / sizeof subs[0]; i++) {
         char *p = spool_path(root, subs[i]);
-        rc = p ? s_mkdir(p, err, errlen) : FB_ERR_NOMEM;
+        rc = p ? spool_mkdir(p, err, errlen) : FB_ERR_NOMEM;
         free(p);
     }
     return rc;

@@ -24,6 +24,10 @@
  * new directories). FB_ERR_IO with the path and errno text in err. */
 fb_err_t spool_init(const char *root, char *err, size_t errlen);
 
+/* Makes directory `path` (mode 0700) unless it exists as a directory.
+ * FB_ERR_IO with the path and errno text in err. */
+fb_err_t spool_mkdir(const char *path, char *err, size_t errlen);
+
 /* The names of the files ready in `dir` (regular files, not dot-files, not
  * *.tmp, unchanged for settle_ms), sorted by name. Free with
  * spool_names_free. */

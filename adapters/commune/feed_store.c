@@ -14,6 +14,7 @@
  * the same row needs no transaction; every statement is reset before a
  * callback runs, so callbacks may query the store (not iterate it again). */
 #include "feed_store.h"
+#include "statedb.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,14 +193,6 @@ static sqlite3_stmt *s_stmt(feed_store_t *self, int which)
     return st;
 }
 
-/* Runs a statement that returns no row; resets it. */
-static fb_err_t s_exec(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? FB_OK : FB_ERR_STORE;
-}
-
 /* Decodes the blob in column `col` of the current row as a `desc`. */
 static fb_err_t s_column_message(sqlite3_stmt *st, int col, const ProtobufCMessageDescriptor *desc,
                                  ProtobufCMessage **out)
@@ -258,7 +251,7 @@ fb_err_t feed_store_put_seance(feed_store_t *self, const Fluxbus__V1__CaleolSean
         sqlite3_bind_int64(st, 3, seance->start_ms);
         sqlite3_bind_blob(st, 4, bytes, (int)len, SQLITE_STATIC);
         sqlite3_bind_int64(st, 5, now_ms);
-        err = s_exec(st);
+        err = statedb_run(st);
         if (err == FB_OK && *put == FEED_PUT_CHANGED)
             seq++;
     }
@@ -305,7 +298,7 @@ fb_err_t feed_store_put_logement(feed_store_t *self, const Fluxbus__V1__Logement
         sqlite3_bind_text(st, 2, logement->commune_insee, -1, SQLITE_STATIC);
         sqlite3_bind_blob(st, 3, bytes, (int)len, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, now_ms);
-        err = s_exec(st);
+        err = statedb_run(st);
     }
     free(bytes);
     return err;
@@ -328,7 +321,7 @@ fb_err_t feed_store_put_issue(feed_store_t *self, const char *message_id,
     sqlite3_bind_text(st, 3, issue->commune_insee, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 4, bytes, (int)len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, now_ms);
-    err = s_exec(st);
+    err = statedb_run(st);
     /* INSERT OR IGNORE: no row added means this message was stored before. */
     if (err == FB_OK)
         *put = sqlite3_changes(self->db) ? FEED_PUT_NEW : FEED_PUT_SAME;

@@ -16,6 +16,7 @@
  *                  connection deletes securely)
  * Changes made by one call happen in one SAVEPOINT: all or nothing. */
 #include "offers.h"
+#include "statedb.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,22 +164,6 @@ static sqlite3_stmt *s_stmt(offers_t *self, int which)
     return st;
 }
 
-static void s_bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-/* Runs a statement that returns no row. */
-static fb_err_t s_step_done(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? FB_OK : FB_ERR_STORE;
-}
-
 static fb_err_t s_exec(offers_t *self, const char *sql)
 {
     return sqlite3_exec(self->db, sql, NULL, NULL, NULL) == SQLITE_OK ? FB_OK : FB_ERR_STORE;
@@ -314,13 +299,13 @@ static fb_err_t s_insert_event(offers_t *self, const char *message_id, const cha
     if (!text)
         return FB_ERR_NOMEM;
     sqlite3_stmt *st = s_stmt(self, S_INS_EVENT);
-    s_bind_text(st, 1, message_id);
-    s_bind_text(st, 2, type);
-    s_bind_text(st, 3, direction);
-    s_bind_text(st, 4, vacancy);
+    statedb_bind_text_or_null(st, 1, message_id);
+    statedb_bind_text_or_null(st, 2, type);
+    statedb_bind_text_or_null(st, 3, direction);
+    statedb_bind_text_or_null(st, 4, vacancy);
     sqlite3_bind_int64(st, 5, at_ms);
     sqlite3_bind_text(st, 6, text, -1, free);
-    fb_err_t rc = s_step_done(st);
+    fb_err_t rc = statedb_run(st);
     *id = rc == FB_OK && sqlite3_changes(self->db) > 0 ? sqlite3_last_insert_rowid(self->db) : 0;
     return rc;
 }
@@ -328,10 +313,10 @@ static fb_err_t s_insert_event(offers_t *self, const char *message_id, const cha
 static fb_err_t s_set_state(offers_t *self, const char *vacancy, const char *state, int64_t now_ms)
 {
     sqlite3_stmt *st = s_stmt(self, S_SET_STATE);
-    s_bind_text(st, 1, vacancy);
-    s_bind_text(st, 2, state);
+    statedb_bind_text_or_null(st, 1, vacancy);
+    statedb_bind_text_or_null(st, 2, state);
     sqlite3_bind_int64(st, 3, now_ms);
-    return s_step_done(st);
+    return statedb_run(st);
 }
 
 static const char *s_str(const json_t *obj, const char *name)
@@ -361,17 +346,17 @@ static fb_err_t s_apply_orientation(offers_t *self, const json_t *delivery, cons
         return FB_ERR_NOMEM;
     const char *contingent = s_str(payload, "contingent");
     sqlite3_stmt *st = s_stmt(self, S_UPSERT_OFFER);
-    s_bind_text(st, 1, s_str(payload, "vacancy_id"));
-    s_bind_text(st, 2, s_str(delivery, "sender"));
-    s_bind_text(st, 3, s_str(payload, "convention_id"));
-    s_bind_text(st, 4, *contingent ? contingent : NULL);
+    statedb_bind_text_or_null(st, 1, s_str(payload, "vacancy_id"));
+    statedb_bind_text_or_null(st, 2, s_str(delivery, "sender"));
+    statedb_bind_text_or_null(st, 3, s_str(payload, "convention_id"));
+    statedb_bind_text_or_null(st, 4, *contingent ? contingent : NULL);
     sqlite3_bind_int64(st, 5, json_integer_value(json_object_get(payload, "round")));
     sqlite3_bind_int64(st, 6, json_integer_value(json_object_get(payload, "deadline_ms")));
     sqlite3_bind_int64(st, 7, json_integer_value(json_object_get(payload, "candidates_expected")));
     sqlite3_bind_int64(st, 8, now_ms);
     sqlite3_bind_text(st, 9, text, -1, free);
-    s_bind_text(st, 10, s_str(delivery, "message_id"));
-    return s_step_done(st);
+    statedb_bind_text_or_null(st, 10, s_str(delivery, "message_id"));
+    return statedb_run(st);
 }
 
 static fb_err_t s_apply_logement(offers_t *self, const json_t *delivery, const json_t *payload,
@@ -381,11 +366,11 @@ static fb_err_t s_apply_logement(offers_t *self, const json_t *delivery, const j
     if (!text)
         return FB_ERR_NOMEM;
     sqlite3_stmt *st = s_stmt(self, S_UPSERT_LOGEMENT);
-    s_bind_text(st, 1, s_str(payload, "vacancy_id"));
-    s_bind_text(st, 2, s_str(delivery, "sender"));
+    statedb_bind_text_or_null(st, 1, s_str(payload, "vacancy_id"));
+    statedb_bind_text_or_null(st, 2, s_str(delivery, "sender"));
     sqlite3_bind_text(st, 3, text, -1, free);
     sqlite3_bind_int64(st, 4, now_ms);
-    return s_step_done(st);
+    return statedb_run(st);
 }
 
 /* What a delivery does to the offers beside its event. */
@@ -447,7 +432,7 @@ fb_err_t offers_sent_known(offers_t *self, const char *const *ids, size_t n, boo
     *all_known = n > 0;
     for (size_t i = 0; i < n && *all_known; i++) {
         sqlite3_stmt *st = s_stmt(self, S_SENT_KNOWN);
-        s_bind_text(st, 1, ids[i]);
+        statedb_bind_text_or_null(st, 1, ids[i]);
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -465,13 +450,13 @@ fb_err_t offers_record_sent(offers_t *self, const char *vacancy_id, const offers
         return rc;
     for (size_t i = 0; i < n && rc == FB_OK; i++) {
         sqlite3_stmt *st = s_stmt(self, S_INS_SENT);
-        s_bind_text(st, 1, msgs[i].message_id_hex);
-        s_bind_text(st, 2, vacancy_id);
-        s_bind_text(st, 3, msgs[i].type);
+        statedb_bind_text_or_null(st, 1, msgs[i].message_id_hex);
+        statedb_bind_text_or_null(st, 2, vacancy_id);
+        statedb_bind_text_or_null(st, 3, msgs[i].type);
         sqlite3_bind_int64(st, 4, msgs[i].rank);
-        s_bind_text(st, 5, msgs[i].nur);
+        statedb_bind_text_or_null(st, 5, msgs[i].nur);
         sqlite3_bind_int64(st, 6, now_ms);
-        rc = s_step_done(st);
+        rc = statedb_run(st);
         int64_t id = 0;
         if (rc == FB_OK)
             rc = s_insert_event(self, msgs[i].message_id_hex, msgs[i].type, "sent", vacancy_id,
@@ -490,7 +475,7 @@ fb_err_t offers_find(offers_t *self, const char *vacancy_id, offers_offer_t *out
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st = s_stmt(self, S_FIND);
-    s_bind_text(st, 1, vacancy_id);
+    statedb_bind_text_or_null(st, 1, vacancy_id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         snprintf(out->vacancy_id, sizeof out->vacancy_id, "%s", vacancy_id);
@@ -629,7 +614,7 @@ static json_t *s_designations(offers_t *self, const char *vacancy_id)
 {
     json_t *list = json_array();
     sqlite3_stmt *st = s_stmt(self, S_DESIGNATIONS);
-    s_bind_text(st, 1, vacancy_id);
+    statedb_bind_text_or_null(st, 1, vacancy_id);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         char at[32];
@@ -650,7 +635,7 @@ static json_t *s_designations(offers_t *self, const char *vacancy_id)
 json_t *offers_get_json(offers_t *self, const char *vacancy_id, int64_t now_ms, fb_err_t *err)
 {
     sqlite3_stmt *st = s_stmt(self, S_GET);
-    s_bind_text(st, 1, vacancy_id);
+    statedb_bind_text_or_null(st, 1, vacancy_id);
     int rc = sqlite3_step(st);
     offers_offer_t facts;
     json_t *o = rc == SQLITE_ROW ? s_offer_json(st, now_ms, &facts) : NULL;
@@ -661,7 +646,7 @@ json_t *offers_get_json(offers_t *self, const char *vacancy_id, int64_t now_ms, 
     }
     json_t *designations = s_designations(self, vacancy_id);
     st = s_stmt(self, S_EVENTS_OF);
-    s_bind_text(st, 1, vacancy_id);
+    statedb_bind_text_or_null(st, 1, vacancy_id);
     json_t *events = s_events(st);
     if (!designations || !events) {
         json_decref(designations);
@@ -703,7 +688,7 @@ fb_err_t offers_next_event(offers_t *self, int64_t after, json_t **event, int64_
 fb_err_t offers_cursor(offers_t *self, const char *name, int64_t *value)
 {
     sqlite3_stmt *st = s_stmt(self, S_CURSOR_GET);
-    s_bind_text(st, 1, name);
+    statedb_bind_text_or_null(st, 1, name);
     int rc = sqlite3_step(st);
     *value = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
@@ -713,9 +698,9 @@ fb_err_t offers_cursor(offers_t *self, const char *name, int64_t *value)
 fb_err_t offers_set_cursor(offers_t *self, const char *name, int64_t value)
 {
     sqlite3_stmt *st = s_stmt(self, S_CURSOR_SET);
-    s_bind_text(st, 1, name);
+    statedb_bind_text_or_null(st, 1, name);
     sqlite3_bind_int64(st, 2, value);
-    return s_step_done(st);
+    return statedb_run(st);
 }
 
 /* ---------------------------------------------------------------- queued requests */
@@ -724,7 +709,7 @@ fb_err_t offers_pending_ids(offers_t *self, const char *vacancy_id, char *action
                             char *ids, size_t idslen)
 {
     sqlite3_stmt *st = s_stmt(self, S_PENDING_GET);
-    s_bind_text(st, 1, vacancy_id);
+    statedb_bind_text_or_null(st, 1, vacancy_id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         snprintf(action, actlen, "%s", s_column_text(st, 0));
@@ -741,19 +726,19 @@ fb_err_t offers_pending_put(offers_t *self, const char *vacancy_id, const char *
     if (!text)
         return FB_ERR_NOMEM;
     sqlite3_stmt *st = s_stmt(self, S_PENDING_PUT);
-    s_bind_text(st, 1, vacancy_id);
-    s_bind_text(st, 2, action);
-    s_bind_text(st, 3, ids);
+    statedb_bind_text_or_null(st, 1, vacancy_id);
+    statedb_bind_text_or_null(st, 2, action);
+    statedb_bind_text_or_null(st, 3, ids);
     sqlite3_bind_text(st, 4, text, -1, free);
     sqlite3_bind_int64(st, 5, now_ms);
-    return s_step_done(st);
+    return statedb_run(st);
 }
 
 fb_err_t offers_pending_drop(offers_t *self, const char *vacancy_id)
 {
     sqlite3_stmt *st = s_stmt(self, S_PENDING_DROP);
-    s_bind_text(st, 1, vacancy_id);
-    return s_step_done(st);
+    statedb_bind_text_or_null(st, 1, vacancy_id);
+    return statedb_run(st);
 }
 
 json_t *offers_pending_all(offers_t *self)

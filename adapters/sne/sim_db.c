@@ -6,6 +6,8 @@
 #include "sim_db.h"
 
 #include <sqlite3.h>
+
+#include "statedb.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,62 +119,32 @@ fail:
     return NULL;
 }
 
-static void s_text(sqlite3_stmt *st, int i, const char *s)
-{
-    sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_TRANSIENT);
-}
-
-static fb_err_t s_run(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? FB_OK : FB_ERR_STORE;
-}
-
-/* First row of a read: FB_OK (caller calls s_done), NOT_FOUND or STORE. */
-static fb_err_t s_row(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        return FB_OK;
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? FB_ERR_NOT_FOUND : FB_ERR_STORE;
-}
-
-static void s_done(sqlite3_stmt *st)
-{
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-}
-
 fb_err_t sim_db_begin(sim_db_t *self)
 {
-    return s_run(self->stmt[S_BEGIN]);
+    return statedb_run(self->stmt[S_BEGIN]);
 }
 
 fb_err_t sim_db_commit(sim_db_t *self)
 {
-    return s_run(self->stmt[S_COMMIT]);
+    return statedb_run(self->stmt[S_COMMIT]);
 }
 
 void sim_db_rollback(sim_db_t *self)
 {
     if (!sqlite3_get_autocommit(self->db))
-        s_run(self->stmt[S_ROLLBACK]);
+        statedb_run(self->stmt[S_ROLLBACK]);
 }
 
 fb_err_t sim_db_answer_of(sim_db_t *self, const char *record_id, char **answer)
 {
     sqlite3_stmt *st = self->stmt[S_ANSWER_OF];
-    s_text(st, 1, record_id);
-    fb_err_t rc = s_row(st);
+    statedb_bind_text(st, 1, record_id);
+    fb_err_t rc = statedb_row(st);
     if (rc != FB_OK)
         return rc;
     const unsigned char *text = sqlite3_column_text(st, 0);
     *answer = strdup(text ? (const char *)text : "");
-    s_done(st);
+    statedb_done(st);
     return *answer ? FB_OK : FB_ERR_NOMEM;
 }
 
@@ -180,20 +152,20 @@ fb_err_t sim_db_put_answer(sim_db_t *self, const char *record_id, const char *nu
                            sne_status_t status, const char *answer)
 {
     sqlite3_stmt *st = self->stmt[S_PUT_ANSWER];
-    s_text(st, 1, record_id);
-    s_text(st, 2, nur);
-    s_text(st, 3, sne_status_name(status));
-    s_text(st, 4, answer);
+    statedb_bind_text(st, 1, record_id);
+    statedb_bind_text(st, 2, nur);
+    statedb_bind_text(st, 3, sne_status_name(status));
+    statedb_bind_text(st, 4, answer);
     sqlite3_bind_int64(st, 5, fb_now_ms());
-    return s_run(st);
+    return statedb_run(st);
 }
 
 fb_err_t sim_db_demande(sim_db_t *self, const char *nur, sim_demande_t *out)
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st = self->stmt[S_DEMANDE];
-    s_text(st, 1, nur);
-    fb_err_t rc = s_row(st);
+    statedb_bind_text(st, 1, nur);
+    fb_err_t rc = statedb_row(st);
     if (rc != FB_OK)
         return rc;
     const unsigned char *on = sqlite3_column_text(st, 0);
@@ -202,17 +174,17 @@ fb_err_t sim_db_demande(sim_db_t *self, const char *nur, sim_demande_t *out)
     if (on)
         sne_date_parse((const char *)on, &out->radiated_on);
     snprintf(out->radiated_by, sizeof out->radiated_by, "%s", by ? (const char *)by : "");
-    s_done(st);
+    statedb_done(st);
     return FB_OK;
 }
 
 fb_err_t sim_db_add_demande(sim_db_t *self, const char *nur, const char *origin)
 {
     sqlite3_stmt *st = self->stmt[S_ADD_DEMANDE];
-    s_text(st, 1, nur);
-    s_text(st, 2, origin);
+    statedb_bind_text(st, 1, nur);
+    statedb_bind_text(st, 2, origin);
     sqlite3_bind_int64(st, 3, fb_now_ms());
-    return s_run(st);
+    return statedb_run(st);
 }
 
 fb_err_t sim_db_radiate(sim_db_t *self, const char *nur, sne_date_t date, const char *record_id)
@@ -220,10 +192,10 @@ fb_err_t sim_db_radiate(sim_db_t *self, const char *nur, sne_date_t date, const 
     char on[11];
     sne_date_format(date, on);
     sqlite3_stmt *st = self->stmt[S_RADIATE];
-    s_text(st, 1, nur);
-    s_text(st, 2, on);
-    s_text(st, 3, record_id);
-    return s_run(st);
+    statedb_bind_text(st, 1, nur);
+    statedb_bind_text(st, 2, on);
+    statedb_bind_text(st, 3, record_id);
+    return statedb_run(st);
 }
 
 fb_err_t sim_db_put_attribution(sim_db_t *self, const sne_record_t *rec)
@@ -231,38 +203,38 @@ fb_err_t sim_db_put_attribution(sim_db_t *self, const sne_record_t *rec)
     char date[11];
     sne_date_format(rec->date, date);
     sqlite3_stmt *st = self->stmt[S_PUT_ATTRIBUTION];
-    s_text(st, 1, rec->record_id);
-    s_text(st, 2, rec->nur);
-    s_text(st, 3, rec->vacancy_id);
-    s_text(st, 4, sne_kind_name(rec->kind));
-    s_text(st, 5, date);
-    s_text(st, 6, rec->designataire_actor_id);
-    s_text(st, 7, rec->bailleur_siren);
+    statedb_bind_text(st, 1, rec->record_id);
+    statedb_bind_text(st, 2, rec->nur);
+    statedb_bind_text(st, 3, rec->vacancy_id);
+    statedb_bind_text(st, 4, sne_kind_name(rec->kind));
+    statedb_bind_text(st, 5, date);
+    statedb_bind_text(st, 6, rec->designataire_actor_id);
+    statedb_bind_text(st, 7, rec->bailleur_siren);
     sqlite3_bind_int(st, 8, rec->q1);
     sqlite3_bind_int(st, 9, rec->relogement_anru);
-    return s_run(st);
+    return statedb_run(st);
 }
 
 fb_err_t sim_db_has_attribution(sim_db_t *self, const char *nur, const char *vacancy_id, bool *yes)
 {
     sqlite3_stmt *st = self->stmt[S_HAS_ATTRIBUTION];
-    s_text(st, 1, nur);
-    s_text(st, 2, vacancy_id);
-    fb_err_t rc = s_row(st);
+    statedb_bind_text(st, 1, nur);
+    statedb_bind_text(st, 2, vacancy_id);
+    fb_err_t rc = statedb_row(st);
     *yes = rc == FB_OK;
     if (rc == FB_OK)
-        s_done(st);
+        statedb_done(st);
     return rc == FB_ERR_NOT_FOUND ? FB_OK : rc;
 }
 
 fb_err_t sim_db_counts(sim_db_t *self, int64_t *demandes, int64_t *radiees)
 {
     sqlite3_stmt *st = self->stmt[S_COUNTS];
-    fb_err_t rc = s_row(st);
+    fb_err_t rc = statedb_row(st);
     if (rc != FB_OK)
         return rc == FB_ERR_NOT_FOUND ? FB_ERR_STORE : rc;
     *demandes = sqlite3_column_int64(st, 0);
     *radiees = sqlite3_column_int64(st, 1);
-    s_done(st);
+    statedb_done(st);
     return FB_OK;
 }

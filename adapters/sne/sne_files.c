@@ -26,28 +26,16 @@ typedef struct {
 static const char *const s_subdirs[] = {"requests", "requests/done", "requests/rejected",
                                         "answers",  "answers/done",  "answers/rejected"};
 
-static fb_err_t s_mkdir(const char *path, char *err, size_t errlen)
-{
-    if (mkdir(path, 0700) == 0 || errno == EEXIST) {
-        struct stat st;
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-            return FB_OK;
-        errno = ENOTDIR;
-    }
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    return FB_ERR_IO;
-}
-
 fb_err_t sne_files_prepare(const char *dir, char *err, size_t errlen)
 {
-    fb_err_t rc = s_mkdir(dir, err, errlen);
+    fb_err_t rc = spool_mkdir(dir, err, errlen);
     for (size_t i = 0; rc == FB_OK && i < sizeof s_subdirs / sizeof *s_subdirs; i++) {
         char *path = spool_path(dir, s_subdirs[i]);
         if (!path) {
             snprintf(err, errlen, "out of memory");
             return FB_ERR_NOMEM;
         }
-        rc = s_mkdir(path, err, errlen);
+        rc = spool_mkdir(path, err, errlen);
         free(path);
     }
     return rc;

@@ -4,6 +4,7 @@
  * Each write is a single statement, so each is its own committed
  * transaction (the state file is in WAL mode, set by adapter.c). */
 #include "sne_state.h"
+#include "statedb.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,45 +140,6 @@ fail:
 
 /* ---- statement helpers ---- */
 
-static void s_bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_TRANSIENT);
-}
-
-/* Runs a write statement to its end and resets it. */
-static fb_err_t s_run(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? FB_OK : FB_ERR_STORE;
-}
-
-/* Steps a read statement to its first row: FB_OK (the caller resets),
- * FB_ERR_NOT_FOUND or FB_ERR_STORE (reset done). */
-static fb_err_t s_row(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        return FB_OK;
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? FB_ERR_NOT_FOUND : FB_ERR_STORE;
-}
-
-static void s_done(sqlite3_stmt *st)
-{
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-}
-
-/* A copy of column i (never NULL unless out of memory). */
-static char *s_col(sqlite3_stmt *st, int i)
-{
-    const unsigned char *s = sqlite3_column_text(st, i);
-    return strdup(s ? (const char *)s : "");
-}
-
 /* ---- vacancies and attributions ---- */
 
 fb_err_t sne_state_put_vacancy(sne_state_t *self, const char *bailleur_actor_id,
@@ -185,13 +147,13 @@ fb_err_t sne_state_put_vacancy(sne_state_t *self, const char *bailleur_actor_id,
                                const char *commune_insee, const char *bailleur_siren)
 {
     sqlite3_stmt *st = self->stmt[S_PUT_VACANCY];
-    s_bind_text(st, 1, bailleur_actor_id);
-    s_bind_text(st, 2, vacancy_id);
-    s_bind_text(st, 3, rpls_id);
-    s_bind_text(st, 4, commune_insee);
-    s_bind_text(st, 5, bailleur_siren);
+    statedb_bind_text(st, 1, bailleur_actor_id);
+    statedb_bind_text(st, 2, vacancy_id);
+    statedb_bind_text(st, 3, rpls_id);
+    statedb_bind_text(st, 4, commune_insee);
+    statedb_bind_text(st, 5, bailleur_siren);
     sqlite3_bind_int64(st, 6, fb_now_ms());
-    return s_run(st);
+    return statedb_run(st);
 }
 
 fb_err_t sne_state_vacancy(sne_state_t *self, const char *bailleur_actor_id, const char *vacancy_id,
@@ -199,15 +161,15 @@ fb_err_t sne_state_vacancy(sne_state_t *self, const char *bailleur_actor_id, con
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st = self->stmt[S_GET_VACANCY];
-    s_bind_text(st, 1, bailleur_actor_id);
-    s_bind_text(st, 2, vacancy_id);
-    fb_err_t rc = s_row(st);
+    statedb_bind_text(st, 1, bailleur_actor_id);
+    statedb_bind_text(st, 2, vacancy_id);
+    fb_err_t rc = statedb_row(st);
     if (rc != FB_OK)
         return rc;
-    out->rpls_id = s_col(st, 0);
-    out->commune_insee = s_col(st, 1);
-    out->bailleur_siren = s_col(st, 2);
-    s_done(st);
+    out->rpls_id = statedb_col_dup(st, 0);
+    out->commune_insee = statedb_col_dup(st, 1);
+    out->bailleur_siren = statedb_col_dup(st, 2);
+    statedb_done(st);
     if (!out->rpls_id || !out->commune_insee || !out->bailleur_siren) {
         sne_state_vacancy_clear(out);
         return FB_ERR_NOMEM;
@@ -228,14 +190,14 @@ fb_err_t sne_state_put_attribution(sne_state_t *self, const char *bailleur_actor
                                    const char *designataire_actor_id, bool q1, bool relogement_anru)
 {
     sqlite3_stmt *st = self->stmt[S_PUT_ATTRIBUTION];
-    s_bind_text(st, 1, bailleur_actor_id);
-    s_bind_text(st, 2, vacancy_id);
-    s_bind_text(st, 3, nur);
-    s_bind_text(st, 4, designataire_actor_id);
+    statedb_bind_text(st, 1, bailleur_actor_id);
+    statedb_bind_text(st, 2, vacancy_id);
+    statedb_bind_text(st, 3, nur);
+    statedb_bind_text(st, 4, designataire_actor_id);
     sqlite3_bind_int(st, 5, q1);
     sqlite3_bind_int(st, 6, relogement_anru);
     sqlite3_bind_int64(st, 7, fb_now_ms());
-    return s_run(st);
+    return statedb_run(st);
 }
 
 fb_err_t sne_state_attribution(sne_state_t *self, const char *bailleur_actor_id,
@@ -243,16 +205,16 @@ fb_err_t sne_state_attribution(sne_state_t *self, const char *bailleur_actor_id,
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st = self->stmt[S_GET_ATTRIBUTION];
-    s_bind_text(st, 1, bailleur_actor_id);
-    s_bind_text(st, 2, vacancy_id);
-    s_bind_text(st, 3, nur);
-    fb_err_t rc = s_row(st);
+    statedb_bind_text(st, 1, bailleur_actor_id);
+    statedb_bind_text(st, 2, vacancy_id);
+    statedb_bind_text(st, 3, nur);
+    fb_err_t rc = statedb_row(st);
     if (rc != FB_OK)
         return rc;
-    out->designataire_actor_id = s_col(st, 0);
+    out->designataire_actor_id = statedb_col_dup(st, 0);
     out->q1 = sqlite3_column_int(st, 1) != 0;
     out->relogement_anru = sqlite3_column_int(st, 2) != 0;
-    s_done(st);
+    statedb_done(st);
     return out->designataire_actor_id ? FB_OK : FB_ERR_NOMEM;
 }
 
@@ -268,24 +230,24 @@ fb_err_t sne_state_record(sne_state_t *self, const char *record_id, sne_record_r
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st = self->stmt[S_GET_RECORD];
-    s_bind_text(st, 1, record_id);
-    fb_err_t rc = s_row(st);
+    statedb_bind_text(st, 1, record_id);
+    fb_err_t rc = statedb_row(st);
     if (rc != FB_OK)
         return rc;
-    out->record_id = s_col(st, 0);
+    out->record_id = statedb_col_dup(st, 0);
     out->kind = (sne_kind_t)sqlite3_column_int(st, 1);
-    out->nur = s_col(st, 2);
-    out->vacancy_id = s_col(st, 3);
-    out->bailleur_actor_id = s_col(st, 4);
-    out->source_message_id = s_col(st, 5);
+    out->nur = statedb_col_dup(st, 2);
+    out->vacancy_id = statedb_col_dup(st, 3);
+    out->bailleur_actor_id = statedb_col_dup(st, 4);
+    out->source_message_id = statedb_col_dup(st, 5);
     out->state = (sne_rec_state_t)sqlite3_column_int(st, 6);
     out->answer_status = (sne_status_t)sqlite3_column_int(st, 7);
-    out->answer_message = s_col(st, 8);
+    out->answer_message = statedb_col_dup(st, 8);
     const unsigned char *radiated = sqlite3_column_text(st, 9);
     if (!sne_date_parse((const char *)radiated, &out->radiated_on))
         memset(&out->radiated_on, 0, sizeof out->radiated_on);
-    out->ack_message_id = s_col(st, 10);
-    s_done(st);
+    out->ack_message_id = statedb_col_dup(st, 10);
+    statedb_done(st);
     if (!out->record_id || !out->nur || !out->vacancy_id || !out->bailleur_actor_id ||
         !out->source_message_id || !out->answer_message || !out->ack_message_id) {
         sne_state_record_clear(out);
@@ -309,23 +271,23 @@ void sne_state_record_clear(sne_record_row_t *row)
 fb_err_t sne_state_begin_record(sne_state_t *self, const sne_record_t *rec, const char *request)
 {
     sqlite3_stmt *st = self->stmt[S_BEGIN_RECORD];
-    s_bind_text(st, 1, rec->record_id);
+    statedb_bind_text(st, 1, rec->record_id);
     sqlite3_bind_int(st, 2, (int)rec->kind);
-    s_bind_text(st, 3, rec->nur);
-    s_bind_text(st, 4, rec->vacancy_id);
-    s_bind_text(st, 5, rec->bailleur_actor_id);
-    s_bind_text(st, 6, rec->source_message_id);
-    s_bind_text(st, 7, request);
+    statedb_bind_text(st, 3, rec->nur);
+    statedb_bind_text(st, 4, rec->vacancy_id);
+    statedb_bind_text(st, 5, rec->bailleur_actor_id);
+    statedb_bind_text(st, 6, rec->source_message_id);
+    statedb_bind_text(st, 7, request);
     sqlite3_bind_int64(st, 8, fb_now_ms());
-    return s_run(st);
+    return statedb_run(st);
 }
 
 fb_err_t sne_state_mark_sent(sne_state_t *self, const char *record_id)
 {
     sqlite3_stmt *st = self->stmt[S_MARK_SENT];
-    s_bind_text(st, 1, record_id);
+    statedb_bind_text(st, 1, record_id);
     sqlite3_bind_int64(st, 2, fb_now_ms());
-    return s_run(st);
+    return statedb_run(st);
 }
 
 fb_err_t sne_state_put_answer(sne_state_t *self, const sne_answer_t *a, sne_rec_state_t state)
@@ -333,36 +295,36 @@ fb_err_t sne_state_put_answer(sne_state_t *self, const sne_answer_t *a, sne_rec_
     char radiated[11];
     sne_date_format(a->radiated_on, radiated);
     sqlite3_stmt *st = self->stmt[S_PUT_ANSWER];
-    s_bind_text(st, 1, a->record_id);
+    statedb_bind_text(st, 1, a->record_id);
     sqlite3_bind_int(st, 2, (int)state);
     sqlite3_bind_int(st, 3, (int)a->status);
-    s_bind_text(st, 4, a->message);
-    s_bind_text(st, 5, a->field);
-    s_bind_text(st, 6, radiated);
+    statedb_bind_text(st, 4, a->message);
+    statedb_bind_text(st, 5, a->field);
+    statedb_bind_text(st, 6, radiated);
     sqlite3_bind_int64(st, 7, fb_now_ms());
-    return s_run(st);
+    return statedb_run(st);
 }
 
 fb_err_t sne_state_mark_acked(sne_state_t *self, const char *record_id, bool refused,
                               const char *ack_message_id, const char *detail)
 {
     sqlite3_stmt *st = self->stmt[S_MARK_ACKED];
-    s_bind_text(st, 1, record_id);
+    statedb_bind_text(st, 1, record_id);
     sqlite3_bind_int(st, 2, refused ? SNE_REC_ACK_REFUSED : SNE_REC_ACKED);
-    s_bind_text(st, 3, ack_message_id);
-    s_bind_text(st, 4, detail);
+    statedb_bind_text(st, 3, ack_message_id);
+    statedb_bind_text(st, 4, detail);
     sqlite3_bind_int64(st, 5, fb_now_ms());
-    return s_run(st);
+    return statedb_run(st);
 }
 
 fb_err_t sne_state_count(sne_state_t *self, sne_rec_state_t state, int64_t *count)
 {
     sqlite3_stmt *st = self->stmt[S_COUNT];
     sqlite3_bind_int(st, 1, (int)state);
-    fb_err_t rc = s_row(st);
+    fb_err_t rc = statedb_row(st);
     if (rc != FB_OK)
         return rc == FB_ERR_NOT_FOUND ? FB_ERR_STORE : rc;
     *count = sqlite3_column_int64(st, 0);
-    s_done(st);
+    statedb_done(st);
     return FB_OK;
 }
