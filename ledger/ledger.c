@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "facts.h"
+#include "lifecycle.h"
 
 struct ledger {
     sqlite3 *db;
@@ -35,11 +36,7 @@ sqlite3 *ledger_db(ledger_t *self)
 
 fb_err_t ledger_check(ledger_t *self, const ledger_msg_t *msg, char *detail, size_t dlen)
 {
-    (void)self;
-    (void)msg;
-    if (dlen)
-        detail[0] = '\0';
-    return FB_OK; /* the lifecycle table comes next (lifecycle.c) */
+    return lifecycle_check(self->db, msg, detail, dlen);
 }
 
 fb_err_t ledger_record(ledger_t *self, const ledger_msg_t *msg)

@@ -428,6 +428,9 @@ static void s_designate(s_world_t *w, const char *vacancy)
     d.household_size = 1;
     d.designating_actor_id = FBT_RESA;
     d.credited_reservataire_actor_id = FBT_RESA;
+    /* One candidate where the orientation may expect three. */
+    d.fewer_candidates_reason =
+        FLUXBUS__V1__FEWER_CANDIDATES_REASON__FEWER_CANDIDATES_REASON_INSUFFISANCE_DEMANDES;
     fb_sealed_bind(&sealed, &d);
     uint8_t *payload = NULL;
     size_t len = 0;
@@ -454,6 +457,13 @@ static void test_designation_lands_opened_in_the_outbox_before_its_ack(void **st
     (void)state;
     s_world_t w;
     s_open(&w);
+    /* The two vacancies, freed and oriented to the réservataire by the
+     * bailleur before its adapter runs: the ledger wants them before a
+     * Designation. */
+    fb_client_t *cb = fbt_client(&w.b, &w.bailleur);
+    fbt_orient(cb, FBT_RESA, "vac-2026-0401", 1, w.cr);
+    fbt_orient(cb, FBT_RESA, "vac-2026-0402", 1, w.cr);
+    fb_client_destroy(&cb);
     /* The outbox cannot be written (a file stands in its place): the
      * delivery is not acknowledged... */
     char away[800];
@@ -515,6 +525,8 @@ static void test_attribution_gives_the_commune_a_logement_issue_without_nur(void
            "\"rpls_id\": \"0740123456790\", \"commune_insee\": \"74010\"}}");
     s_orientation_file(&w, "02-orientation.json", "vac-2026-0501", "conv-74-al",
                        fb_now_ms() + 3600000);
+    json_decref(s_wait_json(&w, w.done, "02-orientation.json.receipt.json"));
+    s_designate(&w, "vac-2026-0501"); /* the candidate the CALEOL decides on */
     static const char decision[] =
         "{\"type\": \"CaleolDecision\", \"payload\": {\"seance_id\": \"caleol-2026-12\", "
         "\"vacancy_id\": \"vac-2026-0501\", \"nur\": \"" S_NUR "\", \"rank\": 1, "
