@@ -202,14 +202,13 @@ static const lifecycle_row_t s_rows[] = {
     {EV(LOGEMENT_LIBERE), V_LET, DO(REFUSE), SAME,
      "LogementLibere for {vac}, which is {state}: a new letting takes a new vacancy id"},
 
-    {EV(ORIENTATION), V(NONE) | V(LIBERE) | V(ORIENTE) | V(REMIS) | V(EXPIRE), DO(ORIENT),
-     TO_V(ORIENTE), NULL},
-    {EV(ORIENTATION), V(DECIDE) | V(REFUSE) | V(NON_SUIVI), DO(ORIENT), TO_V(ORIENTE), NULL},
+    {EV(ORIENTATION),
+     V(NONE) | V(LIBERE) | V(ORIENTE) | V(REMIS) | V(EXPIRE) | V(DECIDE) | V(REFUSE) | V(NON_SUIVI),
+     DO(ORIENT), TO_V(ORIENTE), NULL},
     {EV(ORIENTATION), V(DESIGNE) | V(VISITE) | V(EN_CALEOL), DO(REFUSE), SAME,
      "Orientation of {vac} to {resa}, which is {state}: its candidates go to the CALEOL first"},
-    {EV(ORIENTATION), V(ACCEPTE), DO(REFUSE), SAME,
+    {EV(ORIENTATION), V(ACCEPTE) | V_LET, DO(REFUSE), SAME,
      "Orientation of {vac} to {resa}, which is {state}"},
-    {EV(ORIENTATION), V_LET, DO(REFUSE), SAME, "Orientation of {vac} to {resa}, which is {state}"},
 
     {EV(CALEOL_SEANCE), V(NONE), DO(REFUSE), SAME,
      "CaleolSeance lists {vac}, which the ledger has never seen (no LogementLibere nor "
@@ -430,6 +429,11 @@ static const s_state_t *s_state(lifecycle_scope_t scope, int state)
 const char *lifecycle_state_name(lifecycle_scope_t scope, int state)
 {
     return s_state(scope, state)->name;
+}
+
+const char *lifecycle_state_phrase(lifecycle_scope_t scope, int state)
+{
+    return s_state(scope, state)->phrase;
 }
 
 /* ---- the subject's state ---------------------------------------------------------- */
@@ -810,7 +814,7 @@ static fb_err_t s_check_round(s_ctx_t *cx, int round, int expected, const char *
                         cx->vacancy, cx->candidate->credited, s_c_phrase(cx, cx->candidate));
     const snapshot_candidate_t *taken = s_other_in(cx, C_TAKEN);
     if (taken)
-        return s_refuse(cx, "Designation on %s, which NUR %s is %s", cx->vacancy, taken->nur,
+        return s_refuse(cx, "Designation on %s, taken by NUR %s (%s)", cx->vacancy, taken->nur,
                         s_c_phrase(cx, taken));
     unsigned count = d->candidate_count;
     if (count == 0)
@@ -974,7 +978,7 @@ static fb_err_t s_check_turn(s_ctx_t *cx)
     const char *what = s_events[cx->event].name;
     const snapshot_candidate_t *taken = s_other_in(cx, C_TAKEN);
     if (taken)
-        return s_refuse(cx, "%s for NUR %s on %s, which NUR %s is %s", what, cx->nur, cx->vacancy,
+        return s_refuse(cx, "%s for NUR %s on %s, taken by NUR %s (%s)", what, cx->nur, cx->vacancy,
                         taken->nur, s_c_phrase(cx, taken));
     if (cx->candidate->decision != DECISION(ATTRIBUTION_PAR_RANG))
         return FB_OK;

@@ -171,6 +171,9 @@ const char *lifecycle_action_name(lifecycle_action_t action);
 const char *lifecycle_scope_name(lifecycle_scope_t scope);
 const char *lifecycle_state_name(lifecycle_scope_t scope, int state);
 
+/* A state as a refusal's detail says it ({state}: "given back"). */
+const char *lifecycle_state_phrase(lifecycle_scope_t scope, int state);
+
 /* How many states a scope has. */
 int lifecycle_state_count(lifecycle_scope_t scope);
 
