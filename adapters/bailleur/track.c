@@ -89,12 +89,28 @@ static fb_err_t s_received_designation(state_t *state, const char *sender,
                        : rc;
 }
 
-fb_err_t track_received(state_t *state, const char *sender, int type,
-                        const ProtobufCMessage *payload)
+/* The deadline passed (the broker says so, to the bailleur and the
+ * réservataire): the orientation to the réservataire among the recipients
+ * is closed, so the adapter's own watcher never tells it again. */
+static fb_err_t s_received_expiry(state_t *state, const char *const *recipients,
+                                  size_t n_recipients, const Fluxbus__V1__DeadlineExpired *m)
+{
+    fb_err_t rc = FB_OK;
+    for (size_t i = 0; rc == FB_OK && *m->vacancy_id && i < n_recipients; i++)
+        if (recipients[i] && *recipients[i])
+            rc = state_orientation_close(state, m->vacancy_id, recipients[i], m->convention_id);
+    return rc;
+}
+
+fb_err_t track_received(state_t *state, const char *sender, const char *const *recipients,
+                        size_t n_recipients, int type, const ProtobufCMessage *payload)
 {
     if (!payload || !sender || !*sender)
         return FB_OK;
     switch (type) {
+    case T(DEADLINE_EXPIRED):
+        return s_received_expiry(state, recipients, n_recipients,
+                                 (const Fluxbus__V1__DeadlineExpired *)payload);
     case T(DESIGNATION):
         return s_received_designation(state, sender, (const Fluxbus__V1__Designation *)payload);
     case T(REMISE_A_DISPOSITION): {

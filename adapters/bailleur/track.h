@@ -12,11 +12,16 @@
  *                                closes the sender's orientation
  *   received RemiseADisposition, OrientationDecline
  *                             -> closes the sender's orientation
+ *   received DeadlineExpired  -> (from the broker, to the bailleur and the
+ *                                réservataire) closes the orientation to
+ *                                the réservataire among its recipients
  *
  * Recording twice is harmless: a message handled again (a file re-sent, a
  * delivery redelivered) leaves the same state. */
 #ifndef FLUXBUS_ADAPTER_BAILLEUR_TRACK_H
 #define FLUXBUS_ADAPTER_BAILLEUR_TRACK_H
+
+#include <stddef.h>
 
 #include <protobuf-c/protobuf-c.h>
 
@@ -27,8 +32,9 @@
  * types that change nothing) or FB_ERR_STORE. */
 fb_err_t track_sent(state_t *state, int type, const ProtobufCMessage *payload);
 
-/* Records a message of `type` received from `sender`. */
-fb_err_t track_received(state_t *state, const char *sender, int type,
-                        const ProtobufCMessage *payload);
+/* Records a message of `type` received from `sender`, addressed to the
+ * n_recipients actors of `recipients` (may be NULL when 0). */
+fb_err_t track_received(state_t *state, const char *sender, const char *const *recipients,
+                        size_t n_recipients, int type, const ProtobufCMessage *payload);
 
 #endif

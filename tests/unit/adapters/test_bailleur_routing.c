@@ -132,7 +132,7 @@ static void s_receive_designation(s_fix_t *f, const char *from, const char *nur)
     d.convention_id = "conv-al";
     d.nur = (char *)nur;
     d.rank = 1;
-    assert_int_equal(track_received(f->state, from, T(DESIGNATION), &d.base), FB_OK);
+    assert_int_equal(track_received(f->state, from, NULL, 0, T(DESIGNATION), &d.base), FB_OK);
 }
 
 static void test_logement_libere_goes_to_its_commune_logements_to_and_sne(void **state)
@@ -384,7 +384,8 @@ static void test_remise_and_decline_close_the_senders_orientation_only(void **st
     Fluxbus__V1__RemiseADisposition r = FLUXBUS__V1__REMISE_ADISPOSITION__INIT;
     r.vacancy_id = S_VAC;
     r.convention_id = "conv-al";
-    assert_int_equal(track_received(f->state, S_AL, T(REMISE_A_DISPOSITION), &r.base), FB_OK);
+    assert_int_equal(track_received(f->state, S_AL, NULL, 0, T(REMISE_A_DISPOSITION), &r.base),
+                     FB_OK);
     state_orientation_t *due = NULL;
     size_t n = 0;
     assert_int_equal(state_orientations_due(f->state, 5000, &due, &n), FB_OK);
@@ -395,7 +396,8 @@ static void test_remise_and_decline_close_the_senders_orientation_only(void **st
     Fluxbus__V1__OrientationDecline d = FLUXBUS__V1__ORIENTATION_DECLINE__INIT;
     d.vacancy_id = S_VAC;
     d.convention_id = "conv-etat";
-    assert_int_equal(track_received(f->state, S_ETAT, T(ORIENTATION_DECLINE), &d.base), FB_OK);
+    assert_int_equal(track_received(f->state, S_ETAT, NULL, 0, T(ORIENTATION_DECLINE), &d.base),
+                     FB_OK);
     assert_int_equal(state_orientations_due(f->state, 5000, &due, &n), FB_OK);
     assert_int_equal(n, 0);
     state_orientations_free(due, n);
