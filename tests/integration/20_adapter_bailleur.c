@@ -4,10 +4,11 @@
  * dwelling's INSEE code and the SNE actor, and move to done/ with their
  * signed receipts; a file dropped again is answered "duplicate" and
  * delivers nothing new; bad files move to rejected/ with an error file
- * naming line, column and reason, and deliver nothing; an orientation whose
- * deadline passes unanswered gives exactly one DeadlineExpired, also across
- * a restart; a designation's sealed household lands opened in the outbox
- * before the delivery is acknowledged, once, through kill -9; an
+ * naming line, column and reason, and deliver nothing; the broker's
+ * DeadlineExpired for an orientation whose deadline passed unanswered lands
+ * in the outbox and closes the orientation, so that the adapter's own
+ * watcher, turned on after a kill -9, does not tell it again; a designation's sealed household
+ * lands opened in the outbox before the delivery is acknowledged, once, through kill -9; an
  * attribution gives the commune a LogementIssue without NUR; files wait in
  * the inbox while the broker is down; a household's answer goes to the
  * réservataire that designated it and to no other oriented on the vacancy
@@ -348,12 +349,18 @@ static void s_orientation_file(s_world_t *w, const char *name, const char *vacan
     s_drop(w, name, text);
 }
 
-static void test_deadline_expired_reaches_the_reservataire_exactly_once(void **state)
+/* The broker tells the réservataire and the bailleur when a deadline
+ * passes unanswered (tests/integration/32_ledger_deadlines.c); the adapter
+ * writes the broker's DeadlineExpired to its outbox and closes the
+ * orientation, so that even with its own watcher turned on it never tells
+ * the réservataire a second time. */
+static void test_broker_deadline_expired_lands_in_the_outbox_and_closes_it(void **state)
 {
     (void)state;
     s_world_t w;
     s_open(&w);
     s_start_adapter(&w);
+    assert_true(fbt_proc_log_contains(&w.ad, "deadline_watch=off"));
     /* Two orientations: one given back in time, one left unanswered. */
     int64_t now = fb_now_ms();
     s_orientation_file(&w, "orientation-a.json", "vac-2026-0301", "conv-74-al", now + 1500);
@@ -378,8 +385,17 @@ static void test_deadline_expired_reaches_the_reservataire_exactly_once(void **s
     fb_receipt_clear(&rec);
     free(bytes);
 
-    Fluxbus__V1__DeadlineExpired *d =
-        (Fluxbus__V1__DeadlineExpired *)s_expect(w.cr, T(DEADLINE_EXPIRED), NULL);
+    /* The réservataire hears it from the broker. */
+    fb_delivery_t *dv = fbt_recv_ack(w.cr, WAIT_MS);
+    assert_non_null(dv);
+    assert_int_equal(dv->body->type, T(DEADLINE_EXPIRED));
+    assert_string_equal(dv->body->sender, w.b.keys.actor);
+    ProtobufCMessage *m = NULL;
+    assert_int_equal(fb_codec_unpack(&fluxbus__v1__deadline_expired__descriptor,
+                                     dv->body->payload.data, dv->body->payload.len,
+                                     FB_DEFAULT_MAX_ENVELOPE, &m),
+                     FB_OK);
+    Fluxbus__V1__DeadlineExpired *d = (Fluxbus__V1__DeadlineExpired *)m;
     assert_true(fb_now_ms() >= now + 1500);
     assert_string_equal(d->vacancy_id, "vac-2026-0301");
     assert_string_equal(d->convention_id, "conv-74-al");
@@ -387,26 +403,36 @@ static void test_deadline_expired_reaches_the_reservataire_exactly_once(void **s
     assert_int_equal(d->counting, FLUXBUS__V1__DEADLINE_COUNTING__DEADLINE_COUNTING_COUNTED);
     assert_true(d->taken_back_by_bailleur);
     assert_int_equal(d->candidates_received, 0);
-    fb_codec_free(&d->base);
-    /* The bailleur's system learns it has the vacancy back; the remise is
-     * in its outbox too. */
+    fb_codec_free(m);
+    fb_delivery_destroy(&dv);
+    /* The bailleur's system learns it has the vacancy back, from the
+     * broker; the remise is in its outbox too. */
     assert_int_equal(fbt_wait_files(w.outbox, ".json", 2, WAIT_MS), 2);
     assert_int_equal(s_count_named(w.outbox, "-DeadlineExpired-"), 1);
     assert_int_equal(s_count_named(w.outbox, "-RemiseADisposition-"), 1);
+    char out[1024];
+    fbt_sh(out, sizeof out, "cat '%s'/*-DeadlineExpired-*.json", w.outbox);
+    json_t *doc = json_loads(out, 0, NULL);
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "sender")), w.b.keys.actor);
+    json_decref(doc);
 
-    /* Past the second deadline, nothing for the vacancy given back; after a
-     * kill -9 and a restart, nothing again. */
+    /* Past the second deadline, nothing for the vacancy given back. After a
+     * kill -9 and a restart with the adapter's own watcher on, nothing
+     * again: the broker's DeadlineExpired closed the orientation. */
     while (fb_now_ms() < now + 2500)
         fbt_expect_nothing(w.cr, 200);
     fbt_expect_nothing(w.cr, QUIET_MS);
     assert_int_equal(fbt_proc_stop(&w.ad, SIGKILL), 128 + SIGKILL);
+    FILE *conf = fopen(w.ad.config, "a");
+    assert_non_null(conf);
+    fputs("deadline_watch = on\n", conf);
+    assert_int_equal(fclose(conf), 0);
     s_start_adapter(&w);
+    assert_true(fbt_proc_log_contains(&w.ad, "deadline_watch=on"));
     fbt_expect_nothing(w.cr, QUIET_MS);
     assert_int_equal(s_count_named(w.outbox, "-DeadlineExpired-"), 1);
-    /* Told once: not even offered again as a duplicate. */
-    char out[64];
-    fbt_sh(out, sizeof out, "grep -c 'deadline passed: vacancy vac-2026-0301' '%s'", w.ad.log);
-    assert_int_equal(atoi(out), 1);
+    assert_false(fbt_proc_log_contains(&w.ad, "deadline passed"));
     s_close(&w);
 }
 
@@ -861,7 +887,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_dwellings_reach_reservataire_commune_and_sne_once),
         cmocka_unit_test(test_bad_files_are_rejected_naming_line_column_and_reason),
-        cmocka_unit_test(test_deadline_expired_reaches_the_reservataire_exactly_once),
+        cmocka_unit_test(test_broker_deadline_expired_lands_in_the_outbox_and_closes_it),
         cmocka_unit_test(test_designation_lands_opened_in_the_outbox_before_its_ack),
         cmocka_unit_test(test_attribution_gives_the_commune_a_logement_issue_without_nur),
         cmocka_unit_test(test_files_wait_in_the_inbox_while_the_broker_is_down),
