@@ -220,14 +220,13 @@ static void s_reject_file(s_sim_t *sim, const char *name, const sne_problem_t *p
 {
     s_log(sim, FB_LOG_ERROR, "request set aside file=%s field=%s reason=\"%s\"", name,
           *p->field ? p->field : "-", p->message);
-    char err_name[600];
-    snprintf(err_name, sizeof err_name, "%s.error.json", name);
     json_t *why =
         json_pack("{s:s, s:s, s:s}", "file", name, "field", p->field, "reason", p->message);
-    fb_err_t rc = why ? spool_write_json(sim->requests_rejected, err_name, why) : FB_ERR_NOMEM;
+    char final[600];
+    fb_err_t rc = why ? spool_set_aside(sim->requests, name, sim->requests_rejected, ".error.json",
+                                        why, final, sizeof final)
+                      : FB_ERR_NOMEM;
     json_decref(why);
-    if (rc == FB_OK)
-        rc = spool_move(sim->requests, name, sim->requests_rejected);
     if (rc != FB_OK)
         s_log(sim, FB_LOG_ERROR, "cannot set aside file=%s reason=%s", name, fb_err_name(rc));
 }

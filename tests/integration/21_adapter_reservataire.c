@@ -760,6 +760,21 @@ static void test_spool_mode_ack_decline_and_requests_queued_while_the_broker_is_
     fb_seal_household_free(hh);
     fb_codec_free(m);
     fb_delivery_destroy(&d);
+    /* The same request dropped again under the same name: both proofs kept. */
+    s_drop(&w, "c.json",
+           "{\"action\": \"designations\", \"vacancy_id\": \"" VAC_C "\", \"body\": "
+           "{\"candidates\": [{\"rank\": 1, \"nur\": \"" NUR1 "\", \"household_size\": 2,"
+           " \"household\": {\"members\": [{\"family_name\": \"Marchetti\"}]}}]}}");
+    snprintf(path, sizeof path, "%s/done/c-2.json.receipt.json", w.spool);
+    receipt = s_load(path);
+    assert_true(json_is_true(json_object_get(receipt, "duplicate")));
+    json_decref(receipt);
+    snprintf(path, sizeof path, "%s/done/c-2.json", w.spool);
+    assert_true(fbt_wait_path(path, WAIT_MS));
+    snprintf(path, sizeof path, "%s/done/c.json.receipt.json", w.spool);
+    receipt = s_load(path);
+    assert_false(json_is_true(json_object_get(receipt, "duplicate")));
+    json_decref(receipt);
 
     /* Bad files: rejected/ with an error naming the field in the file. */
     s_drop(&w, "bad.json",

@@ -122,6 +122,84 @@ static void test_spool_writes_atomically_lists_and_moves(void **state)
     free(done);
 }
 
+/* The text of dir/name, or fails the test. */
+static char *s_slurp(const char *dir, const char *name)
+{
+    char *path = spool_path(dir, name);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (spool_read(path, 4096, &data, &len) != FB_OK)
+        fail_msg("%s cannot be read", path);
+    free(path);
+    return (char *)data;
+}
+
+static void test_spool_set_aside_never_replaces_and_keeps_the_sidecar_beside(void **state)
+{
+    char root[256], err[256], final[64];
+    assert_int_equal(tmpdir_make(root, sizeof root, "aside"), 0);
+    assert_int_equal(spool_init(root, err, sizeof err), FB_OK);
+    char *inbox = spool_path(root, "inbox"), *done = spool_path(root, "done");
+    json_t *first = json_pack("{s:i}", "try", 1), *second = json_pack("{s:i}", "try", 2);
+
+    /* The same name twice: both files and both sidecars are kept. */
+    assert_int_equal(spool_write(inbox, "req.json", "one", 3), FB_OK);
+    assert_int_equal(
+        spool_set_aside(inbox, "req.json", done, ".receipt.json", first, final, sizeof final),
+        FB_OK);
+    assert_string_equal(final, "req.json");
+    assert_int_equal(spool_write(inbox, "req.json", "two", 3), FB_OK);
+    assert_int_equal(
+        spool_set_aside(inbox, "req.json", done, ".receipt.json", second, final, sizeof final),
+        FB_OK);
+    assert_string_equal(final, "req-2.json");
+    char *text = s_slurp(done, "req.json");
+    assert_string_equal(text, "one");
+    free(text);
+    text = s_slurp(done, "req-2.json");
+    assert_string_equal(text, "two");
+    free(text);
+    text = s_slurp(done, "req.json.receipt.json");
+    assert_non_null(strstr(text, "\"try\": 1"));
+    free(text);
+    text = s_slurp(done, "req-2.json.receipt.json");
+    assert_non_null(strstr(text, "\"try\": 2"));
+    free(text);
+
+    /* A left-over sidecar (a crash before the move) takes its name too; a
+     * name without an extension gets the number at its end. */
+    assert_int_equal(spool_write(done, "raw.receipt.json", "{}", 2), FB_OK);
+    assert_int_equal(spool_write(inbox, "raw", "three", 5), FB_OK);
+    assert_int_equal(
+        spool_set_aside(inbox, "raw", done, ".receipt.json", first, final, sizeof final), FB_OK);
+    assert_string_equal(final, "raw-2");
+    char **names = NULL;
+    size_t n = 0;
+    assert_int_equal(spool_list(inbox, 0, &names, &n), FB_OK);
+    assert_int_equal(n, 0);
+    spool_names_free(names, n);
+
+    /* A file that is not there: an error, and no sidecar left behind. */
+    assert_int_equal(
+        spool_set_aside(inbox, "gone.json", done, ".error.json", first, final, sizeof final),
+        FB_ERR_IO);
+    char *orphan = spool_path(done, "gone.json.error.json");
+    assert_int_equal(access(orphan, F_OK), -1);
+    free(orphan);
+    /* A final name that does not fit. */
+    assert_int_equal(spool_write(inbox, "req.json", "four", 4), FB_OK);
+    assert_int_equal(spool_set_aside(inbox, "req.json", done, ".receipt.json", first, final, 9),
+                     FB_ERR_TOO_LARGE);
+
+    json_decref(first);
+    json_decref(second);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
+    free(inbox);
+    free(done);
+}
+
 static void s_expect_json_error(const char *text, const char *why_prefix)
 {
     json_error_t jerr;
@@ -243,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_conf_reads_values_defaults_lists_and_paths),
         cmocka_unit_test(test_conf_errors_name_the_line),
         cmocka_unit_test(test_spool_writes_atomically_lists_and_moves),
+        cmocka_unit_test(test_spool_set_aside_never_replaces_and_keeps_the_sidecar_beside),
         cmocka_unit_test(test_json_message_form),
         cmocka_unit_test(test_http_routes_auth_query_body_and_cap),
     };
