@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "fluxbus/envelope.h"
+#include "localdate.h"
 #include "sim_db.h"
 #include "sim_judge.h"
 #include "sne_files.h"
@@ -45,6 +46,8 @@ static const char s_usage[] =
     "                    --demandes)\n"
     "  --db FILE         the simulator's SQLite file (default DIR/sne-sim.db)\n"
     "  --poll-ms N       how often DIR/requests/ is looked at (default 100)\n"
+    "  --timezone ZONE   the zone of \"today\" for the date checks (default\n"
+    "                    Europe/Paris)\n"
     "  --once            answer what is waiting, then exit\n"
     "  --log-level L     error, warn, info (default) or debug\n";
 
@@ -52,6 +55,7 @@ typedef struct {
     const char *dir;
     const char *demandes;
     const char *db_path;
+    const char *tz; /* of "today" */
     int poll_ms;
     bool once;
     int accept; /* -1 strict, 0 default, 1 accept any */
@@ -103,14 +107,21 @@ static bool s_level(const char *name, fb_log_level_t *out)
 static int s_parse_args(int argc, char **argv, s_opts_t *o)
 {
     static const struct option opts[] = {
-        {"dir", required_argument, NULL, 'd'}, {"demandes", required_argument, NULL, 'n'},
-        {"db", required_argument, NULL, 'b'},  {"poll-ms", required_argument, NULL, 'p'},
-        {"once", no_argument, NULL, 'o'},      {"accept-any", no_argument, NULL, 'a'},
-        {"strict", no_argument, NULL, 's'},    {"log-level", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},      {0},
+        {"dir", required_argument, NULL, 'd'},
+        {"demandes", required_argument, NULL, 'n'},
+        {"db", required_argument, NULL, 'b'},
+        {"poll-ms", required_argument, NULL, 'p'},
+        {"once", no_argument, NULL, 'o'},
+        {"accept-any", no_argument, NULL, 'a'},
+        {"strict", no_argument, NULL, 's'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"timezone", required_argument, NULL, 'z'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
     };
     memset(o, 0, sizeof *o);
     o->poll_ms = 100;
+    o->tz = "Europe/Paris";
     o->level = FB_LOG_INFO;
     opterr = 0;
     int c;
@@ -150,6 +161,14 @@ static int s_parse_args(int argc, char **argv, s_opts_t *o)
                         optarg);
                 return 1;
             }
+            break;
+        case 'z':
+            if (!localdate_zone_known(optarg)) {
+                fprintf(stderr, "fluxbus-sne-sim: --timezone: \"%s\" is not a known time zone\n",
+                        optarg);
+                return 1;
+            }
+            o->tz = optarg;
             break;
         case 'h':
             fputs(s_usage, stdout);
@@ -251,7 +270,8 @@ static fb_err_t s_answer_text(s_sim_t *sim, const sne_record_t *rec, const sne_a
     if (rc == FB_ERR_NOT_FOUND) {
         sne_answer_t a = early ? *early : (sne_answer_t){0};
         if (!early)
-            rc = sim_judge(sim->db, &sim->policy, rec, sne_date_paris(fb_now_ms()), &a);
+            rc = sim_judge(sim->db, &sim->policy, rec, sne_date_local(fb_now_ms(), sim->opts.tz),
+                           &a);
         else
             rc = FB_OK;
         s_now_iso(a.answered_at, sizeof a.answered_at);

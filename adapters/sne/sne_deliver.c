@@ -119,7 +119,8 @@ static fb_err_t s_on_decision(sne_adapter_t *self, const sne_source_t *src,
     sne_record_t rec;
     char why[256] = "";
     bool known = s_dwelling(self, src, d->vacancy_id, &row, &dw);
-    sne_build_t built = sne_record_from_decision(d, src, known ? &dw : NULL, &rec, why, sizeof why);
+    sne_build_t built =
+        sne_record_from_decision(d, src, known ? &dw : NULL, self->tz, &rec, why, sizeof why);
     if (known)
         sne_state_vacancy_clear(&row);
     if (built == SNE_BUILT) {

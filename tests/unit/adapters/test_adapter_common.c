@@ -1,6 +1,6 @@
 /* test_adapter_common.c - the adapters' shared plumbing without a broker:
- * config files, spool directories, the JSON message form and the local HTTP
- * server (a real socket on 127.0.0.1). */
+ * config files, spool directories, local dates, the JSON message form and
+ * the local HTTP server (a real socket on 127.0.0.1). */
 #include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -17,6 +18,7 @@
 #include "adapter.h"
 #include "conf.h"
 #include "http.h"
+#include "localdate.h"
 #include "spool.h"
 #include "tmpdir.h"
 
@@ -200,6 +202,78 @@ static void test_spool_set_aside_never_replaces_and_keeps_the_sidecar_beside(voi
     free(done);
 }
 
+static void s_expect_local(int64_t ms, const char *tz, localdate_t want)
+{
+    localdate_t got;
+    assert_int_equal(localdate_from_ms(ms, tz, &got), FB_OK);
+    if (memcmp(&got, &want, sizeof got) != 0)
+        fail_msg("%lld in %s: %04d-%02d-%02d %02d:%02d:%02d", (long long)ms, tz, got.year,
+                 got.month, got.day, got.hour, got.minute, got.second);
+}
+
+static void test_localdate_follows_the_zone_and_its_summer_time(void **state)
+{
+    /* 2026-01-15 12:00 UTC: 13:00 in Paris (winter, UTC+1). */
+    s_expect_local(1768478400000LL, "Europe/Paris", (localdate_t){2026, 1, 15, 13, 0, 0});
+    /* 2026-07-15 12:00 UTC: 14:00 in Paris (summer, UTC+2), 16:00 in La
+     * Réunion (UTC+4 all year), 08:00 in Martinique (UTC-4 all year). */
+    s_expect_local(1784116800000LL, "Europe/Paris", (localdate_t){2026, 7, 15, 14, 0, 0});
+    s_expect_local(1784116800000LL, "Indian/Reunion", (localdate_t){2026, 7, 15, 16, 0, 0});
+    s_expect_local(1784116800000LL, "America/Martinique", (localdate_t){2026, 7, 15, 8, 0, 0});
+    /* 20:30 UTC is already the next day in La Réunion. */
+    s_expect_local(1784147400000LL, "Indian/Reunion", (localdate_t){2026, 7, 16, 0, 30, 0});
+    /* Before 1970, seconds round down. */
+    s_expect_local(-500, "UTC", (localdate_t){1969, 12, 31, 23, 59, 59});
+
+    int64_t ms = 0;
+    localdate_t winter = {2026, 1, 15, 13, 0, 0};
+    assert_int_equal(localdate_to_ms(&winter, "Europe/Paris", &ms), FB_OK);
+    assert_int_equal(ms, 1768478400000LL);
+    localdate_t reunion = {2026, 7, 15, 16, 0, 0};
+    assert_int_equal(localdate_to_ms(&reunion, "Indian/Reunion", &ms), FB_OK);
+    assert_int_equal(ms, 1784116800000LL);
+    /* 2026-03-29 02:30 does not exist in Paris (02:00 -> 03:00). */
+    localdate_t gap = {2026, 3, 29, 2, 30, 0};
+    assert_int_equal(localdate_to_ms(&gap, "Europe/Paris", &ms), FB_ERR_NOT_FOUND);
+    gap.hour = 3;
+    assert_int_equal(localdate_to_ms(&gap, "Europe/Paris", &ms), FB_OK);
+    assert_int_equal(ms, 1774747800000LL); /* 01:30 UTC */
+    /* 2026-10-25 02:30 comes twice in Paris: the first (00:30 UTC). */
+    localdate_t twice = {2026, 10, 25, 2, 30, 0};
+    assert_int_equal(localdate_to_ms(&twice, "Europe/Paris", &ms), FB_OK);
+    assert_int_equal(ms, 1792888200000LL);
+
+    localdate_t out = {0};
+    assert_int_equal(localdate_from_ms(0, "Europe/Nowhere", &out), FB_ERR_INVALID);
+    assert_int_equal(localdate_to_ms(&winter, "../etc/passwd", &ms), FB_ERR_INVALID);
+    assert_int_equal(localdate_from_ms(0, NULL, &out), FB_ERR_INVALID);
+    assert_false(localdate_zone_known(""));
+    assert_true(localdate_zone_known("UTC"));
+}
+
+/* The process's TZ is the same after a conversion as before, set or not. */
+static void test_localdate_puts_the_process_tz_back(void **state)
+{
+    char *saved = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+    localdate_t out;
+    assert_int_equal(setenv("TZ", "Asia/Tokyo", 1), 0);
+    tzset();
+    assert_int_equal(localdate_from_ms(0, "Europe/Paris", &out), FB_OK);
+    assert_string_equal(getenv("TZ"), "Asia/Tokyo");
+    time_t t = 0;
+    struct tm tm;
+    localtime_r(&t, &tm);
+    assert_int_equal(tm.tm_hour, 9); /* tzset() was called again: Tokyo, UTC+9 */
+    assert_int_equal(unsetenv("TZ"), 0);
+    tzset();
+    assert_int_equal(localdate_from_ms(0, "Europe/Paris", &out), FB_OK);
+    assert_null(getenv("TZ"));
+    if (saved)
+        setenv("TZ", saved, 1);
+    tzset();
+    free(saved);
+}
+
 static void s_expect_json_error(const char *text, const char *why_prefix)
 {
     json_error_t jerr;
@@ -322,6 +396,8 @@ int main(void)
         cmocka_unit_test(test_conf_errors_name_the_line),
         cmocka_unit_test(test_spool_writes_atomically_lists_and_moves),
         cmocka_unit_test(test_spool_set_aside_never_replaces_and_keeps_the_sidecar_beside),
+        cmocka_unit_test(test_localdate_follows_the_zone_and_its_summer_time),
+        cmocka_unit_test(test_localdate_puts_the_process_tz_back),
         cmocka_unit_test(test_json_message_form),
         cmocka_unit_test(test_http_routes_auth_query_body_and_cap),
     };
