@@ -25,7 +25,7 @@
 #include "sim_db.h"
 #include "sim_judge.h"
 #include "sne_files.h"
-#include "sne_nur.h"
+#include "nur.h"
 #include "spool.h"
 
 static volatile sig_atomic_t s_stop;
@@ -209,7 +209,7 @@ static int s_load_demandes(s_sim_t *sim, const char *path, int64_t *loaded)
         if (!*s || *s == '#')
             continue;
         char why[160];
-        if (!sne_nur_check(s, why, sizeof why)) {
+        if (!nur_check(s, why, sizeof why)) {
             fprintf(stderr, "fluxbus-sne-sim: %s:%u: \"%s\" is not a NUR: %s\n", path, no, s, why);
             rc = 2;
         } else if (sim_db_add_demande(sim->db, s, "preloaded") != FB_OK) {

@@ -48,9 +48,9 @@
 #define VAC_C "vac-2026-0103"
 #define VAC_D "vac-2026-0104"
 #define VAC_E "vac-2026-0105"
-#define NUR1 "0740122000123456781"
-#define NUR2 "0740122000123456782"
-#define NUR3 "0740122000123456783"
+#define NUR1 "074011925000001"
+#define NUR2 "074011925000002"
+#define NUR3 "074011925000003"
 
 /* ---------------------------------------------------------------- webhook receiver */
 
@@ -533,6 +533,17 @@ static void test_platform_designates_and_follows_events_through_http(void **stat
                    "{\"candidates\": [{\"rank\": 1, \"nur\": \"" NUR1
                    "\", \"household_size\": 1}, {\"rank\": 2, \"household_size\": 2}]}",
                    422, "candidates[1].nur");
+    /* A NUR the SNE would refuse is refused here, with the SNE's reason. */
+    json_t *refusal = NULL;
+    assert_int_equal(s_call(&w, "POST", des, S_TOKEN,
+                            "{\"candidates\": [{\"rank\": 1, \"nur\": \"" NUR1
+                            "\", \"household_size\": 1}, {\"rank\": 2, \"nur\": "
+                            "\"0740122000123456782\", \"household_size\": 1}]}",
+                            &refusal),
+                     422);
+    assert_string_equal(s_str(refusal, "field"), "candidates[1].nur");
+    assert_non_null(strstr(s_str(refusal, "message"), "19 characters, a NUR has 15"));
+    json_decref(refusal);
     s_expect_error(&w, "POST", des, S_TOKEN,
                    "{\"candidates\": [{\"rank\": 1, \"nur\": \"" NUR1
                    "\", \"household_size\": 1}, {\"rank\": 1, \"nur\": \"" NUR2
@@ -543,7 +554,7 @@ static void test_platform_designates_and_follows_events_through_http(void **stat
                    "{\"rank\": 1, \"nur\": \"" NUR1 "\", \"household_size\": 1},"
                    "{\"rank\": 2, \"nur\": \"" NUR2 "\", \"household_size\": 1},"
                    "{\"rank\": 3, \"nur\": \"" NUR3 "\", \"household_size\": 1},"
-                   "{\"rank\": 4, \"nur\": \"0740122000123456784\", \"household_size\": 1}]}",
+                   "{\"rank\": 4, \"nur\": \"074011925000004\", \"household_size\": 1}]}",
                    422, "candidates");
     s_expect_error(&w, "POST", des, S_TOKEN,
                    "{\"candidates\": [{\"rank\": 1, \"nur\": \"" NUR1

@@ -1,6 +1,6 @@
 /* test_adapter_common.c - the adapters' shared plumbing without a broker:
- * config files, spool directories, local dates, the JSON message form and
- * the local HTTP server (a real socket on 127.0.0.1). */
+ * config files, spool directories, local dates, the NUR check, the JSON
+ * message form and the local HTTP server (a real socket on 127.0.0.1). */
 #include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "http.h"
 #include "localdate.h"
+#include "nur.h"
 #include "spool.h"
 #include "tmpdir.h"
 
@@ -274,6 +275,51 @@ static void test_localdate_puts_the_process_tz_back(void **state)
     free(saved);
 }
 
+static void test_nur_check_accepts_well_formed_numbers(void **state)
+{
+    const char *good[] = {"074011925000001", "075121800012345", "02A061999999999",
+                          "02B011000000001", "971120512345678", "976010100000001",
+                          "001010000000001"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        char why[160] = "";
+        if (!nur_check(good[i], why, sizeof why))
+            fail_msg("%s refused: %s", good[i], why);
+    }
+}
+
+static void test_nur_check_names_what_is_wrong(void **state)
+{
+    struct {
+        const char *nur, *reason;
+    } bad[] = {
+        {NULL, "empty"},
+        {"", "empty"},
+        {"07401192500000", "14 characters, a NUR has 15"},
+        {"0740119250000011", "16 characters"},
+        {"074 01 19 25000001", "separators are not allowed"},
+        {"074-011925000001", "separators are not allowed"},
+        {"0740119250000X1", "character 14 'X' is not a digit"},
+        {"074011925\n00001", "byte 0x0a"},
+        {"02C011925000001", "department"},
+        {"7A0011925000001", "department"},
+        {"020011925000001", "department 020 does not exist"},
+        {"099011925000001", "department 099 does not exist"},
+        {"975011925000001", "department 975 does not exist"},
+        {"000011925000001", "department 000 does not exist"},
+        {"074001925000001", "month of filing 00"},
+        {"074131925000001", "month of filing 13"},
+        {"074011900000000", "sequence number 00000000 is all zeros"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char why[160] = "";
+        assert_false(nur_check(bad[i].nur, why, sizeof why));
+        if (!strstr(why, bad[i].reason))
+            fail_msg("%s: \"%s\" does not say \"%s\"", bad[i].nur ? bad[i].nur : "(null)", why,
+                     bad[i].reason);
+    }
+    assert_false(nur_check("bad", NULL, 0)); /* no reason wanted */
+}
+
 static void s_expect_json_error(const char *text, const char *why_prefix)
 {
     json_error_t jerr;
@@ -398,6 +444,8 @@ int main(void)
         cmocka_unit_test(test_spool_set_aside_never_replaces_and_keeps_the_sidecar_beside),
         cmocka_unit_test(test_localdate_follows_the_zone_and_its_summer_time),
         cmocka_unit_test(test_localdate_puts_the_process_tz_back),
+        cmocka_unit_test(test_nur_check_accepts_well_formed_numbers),
+        cmocka_unit_test(test_nur_check_names_what_is_wrong),
         cmocka_unit_test(test_json_message_form),
         cmocka_unit_test(test_http_routes_auth_query_body_and_cap),
     };

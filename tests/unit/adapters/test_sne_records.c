@@ -1,5 +1,5 @@
 /* test_sne_records.c - the SNE adapter's pure parts: bus messages to SNE
- * records (adapters/sne/sne_records.c), the NUR check (sne_nur.c), the JSON
+ * records (adapters/sne/sne_records.c), the JSON
  * of the file exchange (sne_format.c), and the simulator's judgement
  * (sim_judge.c, its checks pure, its demandes in a scratch SQLite file). */
 #include <setjmp.h>
@@ -15,7 +15,6 @@
 #include "sne/sim_db.h"
 #include "sne/sim_judge.h"
 #include "sne/sne_format.h"
-#include "sne/sne_nur.h"
 #include "sne/sne_records.h"
 #include "tmpdir.h"
 
@@ -268,57 +267,6 @@ static void test_dates_parse_and_check_the_calendar(void **state)
     assert_string_equal(buf, "2026-03-02");
     sne_date_format(s_date(0, 0, 0), buf);
     assert_string_equal(buf, "");
-}
-
-/* ---- the NUR ---- */
-
-static void test_nur_check_accepts_well_formed_numbers(void **state)
-{
-    const char *good[] = {S_NUR,
-                          "075121800012345",
-                          "02A061999999999",
-                          "02B011000000001",
-                          "971120512345678",
-                          "976010100000001",
-                          "001010000000001"};
-    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
-        char why[160] = "";
-        if (!sne_nur_check(good[i], why, sizeof why))
-            fail_msg("%s refused: %s", good[i], why);
-    }
-}
-
-static void test_nur_check_names_what_is_wrong(void **state)
-{
-    struct {
-        const char *nur, *reason;
-    } bad[] = {
-        {NULL, "empty"},
-        {"", "empty"},
-        {"07401192500000", "14 characters, a NUR has 15"},
-        {"0740119250000011", "16 characters"},
-        {"074 01 19 25000001", "separators are not allowed"},
-        {"074-011925000001", "separators are not allowed"},
-        {"0740119250000X1", "character 14 'X' is not a digit"},
-        {"074011925\n00001", "byte 0x0a"},
-        {"02C011925000001", "department"},
-        {"7A0011925000001", "department"},
-        {"020011925000001", "department 020 does not exist"},
-        {"099011925000001", "department 099 does not exist"},
-        {"975011925000001", "department 975 does not exist"},
-        {"000011925000001", "department 000 does not exist"},
-        {"074001925000001", "month of filing 00"},
-        {"074131925000001", "month of filing 13"},
-        {"074011900000000", "sequence number 00000000 is all zeros"},
-    };
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        char why[160] = "";
-        assert_false(sne_nur_check(bad[i].nur, why, sizeof why));
-        if (!strstr(why, bad[i].reason))
-            fail_msg("%s: \"%s\" does not say \"%s\"", bad[i].nur ? bad[i].nur : "(null)", why,
-                     bad[i].reason);
-    }
-    assert_false(sne_nur_check("bad", NULL, 0)); /* no reason wanted */
 }
 
 /* ---- the exchange's JSON ---- */
@@ -612,8 +560,6 @@ int main(void)
         cmocka_unit_test(test_record_ids_are_distinct_safe_file_names),
         cmocka_unit_test(test_record_dates_are_days_of_the_configured_zone),
         cmocka_unit_test(test_dates_parse_and_check_the_calendar),
-        cmocka_unit_test(test_nur_check_accepts_well_formed_numbers),
-        cmocka_unit_test(test_nur_check_names_what_is_wrong),
         cmocka_unit_test(test_record_json_round_trips),
         cmocka_unit_test(test_record_json_errors_name_the_member),
         cmocka_unit_test(test_answer_json_round_trips_and_checks_its_status),
