@@ -83,9 +83,11 @@ static void s_reject(batch_t *self, const char *name, int status, const char *co
                                       sizeof final)
                     : FB_ERR_NOMEM;
     json_decref(e);
+    /* The reason may quote the file's values (a NUR...): it goes in the
+     * error file, which the platform reads, and not in the log. */
     adapter_log(self->adapter, rc == FB_OK ? FB_LOG_WARN : FB_LOG_ERROR,
-                "spool file=%s rejected status=%d reason=%s%s%s: %s%s%s", name, status, code,
-                field && *field ? " field=" : "", field ? field : "", reason,
+                "spool file=%s rejected status=%d reason=%s%s%s%s%s", name, status, code,
+                field && *field ? " field=" : "", field ? field : "",
                 rc == FB_OK ? " -> rejected/" : " (could not be moved to rejected/)",
                 rc == FB_OK ? final : "");
 }

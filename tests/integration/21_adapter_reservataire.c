@@ -801,6 +801,23 @@ static void test_spool_mode_ack_decline_and_requests_queued_while_the_broker_is_
     error = s_load(path);
     assert_string_equal(s_str(error, "error"), "bad_json");
     json_decref(error);
+    /* A malformed NUR: its reason is in the error file, the log names the
+     * field and the file only. */
+    s_drop(&w, "badnur.json",
+           "{\"action\": \"designations\", \"vacancy_id\": \"" VAC_D "\", \"body\": "
+           "{\"candidates\": [{\"rank\": 1, \"nur\": \"0740122000123456782\","
+           " \"household_size\": 1}]}}");
+    snprintf(path, sizeof path, "%s/rejected/badnur.json.error.json", w.spool);
+    error = s_load(path);
+    assert_string_equal(s_str(error, "field"), "body.candidates[0].nur");
+    assert_non_null(strstr(s_str(error, "reason"), "19 characters, a NUR has 15"));
+    json_decref(error);
+    const char *logged = "spool file=badnur.json rejected status=422 reason=invalid "
+                         "field=body.candidates[0].nur -> rejected/badnur.json";
+    for (int waited = 0; !fbt_proc_log_contains(&w.ad, logged) && waited < WAIT_MS; waited += 20)
+        usleep(20000); /* the log line follows the move */
+    assert_true(fbt_proc_log_contains(&w.ad, logged));
+    assert_false(fbt_proc_log_contains(&w.ad, "0740122000123456782"));
     fbt_expect_nothing(w.cb, QUIET_MS);
 
     /* Ack (HTTP) and decline (spool). */
