@@ -332,6 +332,12 @@ static fb_err_t s_read_request(s_sim_t *sim, const char *name, sne_record_t *rec
     return rc;
 }
 
+/* s, or "-" for a string not there. */
+static const char *s_or(const char *s)
+{
+    return s && *s ? s : "-";
+}
+
 /* Answers one request file; false when it must be tried again later. */
 static bool s_process(s_sim_t *sim, const char *name)
 {
@@ -374,12 +380,16 @@ static bool s_process(s_sim_t *sim, const char *name)
     if (rc == FB_OK)
         rc = spool_move(sim->requests, name, sim->requests_done);
     if (rc == FB_OK) {
+        /* The NUR (also in the record id and in some messages) at debug only. */
         json_t *j = json_loads(text, 0, NULL);
-        s_log(sim, FB_LOG_INFO, "%s record=%s kind=%s nur=%s status=%s message=\"%s\"",
-              replay ? "answered again (replay)" : "answered", rec.record_id,
-              sne_kind_name(rec.kind) ? sne_kind_name(rec.kind) : "?", rec.nur ? rec.nur : "",
-              json_string_value(json_object_get(j, "status")),
-              json_string_value(json_object_get(j, "message")));
+        const char *field = json_string_value(json_object_get(j, "field"));
+        s_log(sim, FB_LOG_INFO, "%s kind=%s vacancy=%s msg_id=%s status=%s field=%s",
+              replay ? "answered again (replay)" : "answered", s_or(sne_kind_name(rec.kind)),
+              s_or(rec.vacancy_id), s_or(rec.source_message_id),
+              json_string_value(json_object_get(j, "status")), field && *field ? field : "-");
+        s_log(sim, FB_LOG_DEBUG, "record ids msg_id=%s record=%s nur=%s message=\"%s\"",
+              s_or(rec.source_message_id), rec.record_id, s_or(rec.nur),
+              s_or(json_string_value(json_object_get(j, "message"))));
         json_decref(j);
     } else {
         s_log(sim, FB_LOG_ERROR, "request not answered file=%s reason=%s (tried again)", name,

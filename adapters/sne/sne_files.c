@@ -54,7 +54,8 @@ static fb_err_t s_submit(void *impl, const sne_record_t *rec, char *err, size_t 
     fb_err_t rc = spool_write_json(self->requests, name, json);
     json_decref(json);
     if (rc != FB_OK)
-        snprintf(err, errlen, "cannot write %s/%s: %s", self->requests, name, fb_err_str(rc));
+        snprintf(err, errlen, "cannot write a request in %s: %s", self->requests,
+                 fb_err_str(rc)); /* its name (the record id) holds the NUR */
     return rc;
 }
 
