@@ -30,6 +30,7 @@
 #include "fluxbus/keys.h"
 #include "admission.h"
 #include "keyquery.h"
+#include "ledger.h"
 #include "notary.h"
 #include "router.h"
 #include "sealcheck.h"
@@ -70,6 +71,7 @@ struct broker {
     fb_keys_t keys;
     notary_t notary;
     store_t *store;
+    ledger_t *ledger; /* on the store's connection */
     void *ctx;
     void *router;
     zap_t *zap;
@@ -420,10 +422,11 @@ static fb_err_t s_check_key(broker_t *self, const s_input_t *in, const Fluxbus__
     return FB_OK;
 }
 
-/* Checks the body against the connection and the catalog; decodes the payload. */
+/* Checks the body against the connection and the catalog; decodes the
+ * payload into *payload (the caller frees it with fb_codec_free). */
 static fb_err_t s_check_body(broker_t *self, const s_input_t *in,
                              const Fluxbus__V1__SignedBody *body, store_actor_t *sender,
-                             char *detail, size_t dlen)
+                             ProtobufCMessage **payload, char *detail, size_t dlen)
 {
     if (strcmp(body->sender, in->actor) != 0) {
         snprintf(detail, dlen, "body sender %.64s is not the connection's actor", body->sender);
@@ -446,10 +449,8 @@ static fb_err_t s_check_body(broker_t *self, const s_input_t *in,
         snprintf(detail, dlen, "type %d is not a domain message type", (int)body->type);
         return FB_ERR_UNKNOWN_TYPE;
     }
-    ProtobufCMessage *payload = NULL;
     rc = fb_codec_unpack(entry->desc, body->payload.data, body->payload.len, self->cfg.max_envelope,
-                         &payload);
-    fb_codec_free(payload);
+                         payload);
     if (rc != FB_OK) {
         snprintf(detail, dlen, "payload is not a valid %s", entry->name);
         return FB_ERR_MALFORMED;
@@ -511,9 +512,24 @@ static fb_err_t s_check_new(broker_t *self, const Fluxbus__V1__SignedBody *body,
  * and extends the audit chain, all in the turn's transaction. Any error
  * rolls the turn back and ends the broker (s_turn), so the in-memory chain
  * head never runs ahead of the committed store. */
+/* The ledger's view of a message (seq 0 until stored). */
+static ledger_msg_t s_ledger_msg(const Fluxbus__V1__SignedBody *body,
+                                 const ProtobufCMessage *payload, uint64_t seq, int64_t now)
+{
+    ledger_msg_t m = {.seq = seq,
+                      .sender = body->sender,
+                      .type = (int)body->type,
+                      .correlation_id = body->correlation_id,
+                      .recipients = (const char *const *)body->recipients,
+                      .n_recipients = body->n_recipients,
+                      .at_ms = now,
+                      .payload = payload};
+    return m;
+}
+
 static fb_err_t s_accept(broker_t *self, const s_input_t *in, const Fluxbus__V1__SignedBody *body,
-                         const uint8_t *data, size_t len, const uint8_t sha[32],
-                         const router_targets_t *targets)
+                         const ProtobufCMessage *payload, const uint8_t *data, size_t len,
+                         const uint8_t sha[32], const router_targets_t *targets)
 {
     int64_t now = fb_now_ms();
     store_message_t m = {
@@ -531,6 +547,10 @@ static fb_err_t s_accept(broker_t *self, const s_input_t *in, const Fluxbus__V1_
     };
     uint64_t seq = 0;
     fb_err_t rc = store_put(self->store, &m, &seq);
+    if (rc == FB_OK) {
+        ledger_msg_t lm = s_ledger_msg(body, payload, seq, now);
+        rc = ledger_record(self->ledger, &lm);
+    }
     for (size_t i = 0; rc == FB_OK && i < targets->n; i++) {
         rc = store_enqueue(self->store, seq, targets->actor[i]);
         s_session_mark_dirty(self, targets->actor[i]);
@@ -603,9 +623,10 @@ static fb_err_t s_handle_send(broker_t *self, const s_input_t *in)
     const uint8_t *id = body->message_id.data;
     store_actor_t sender;
     router_targets_t targets = {0};
+    ProtobufCMessage *payload = NULL;
     uint8_t sha[32];
     fb_sha256(data, len, sha);
-    rc = s_check_body(self, in, body, &sender, detail, sizeof detail);
+    rc = s_check_body(self, in, body, &sender, &payload, detail, sizeof detail);
     if (rc == FB_OK) {
         rc = s_dedup(self, in, body, sha);
         if (rc == FB_ERR_NOT_FOUND) {
@@ -614,8 +635,12 @@ static fb_err_t s_handle_send(broker_t *self, const s_input_t *in)
                 rc = router_route(self->store, &sender, body, &targets, detail, sizeof detail);
             if (rc == FB_OK)
                 rc = sealcheck_designation(self->store, body, fb_now_ms(), detail, sizeof detail);
+            if (rc == FB_OK) {
+                ledger_msg_t lm = s_ledger_msg(body, payload, 0, fb_now_ms());
+                rc = ledger_check(self->ledger, &lm, detail, sizeof detail);
+            }
             if (rc == FB_OK)
-                rc = s_accept(self, in, body, data, len, sha, &targets);
+                rc = s_accept(self, in, body, payload, data, len, sha, &targets);
             else if (rc != FB_ERR_STORE)
                 rc = s_nack(self, in, id, rc, detail);
         }
@@ -623,6 +648,7 @@ static fb_err_t s_handle_send(broker_t *self, const s_input_t *in)
         rc = s_nack(self, in, id, rc, detail);
     }
     router_targets_free(&targets);
+    fb_codec_free(payload);
     fb_body_free(body);
     return rc;
 }
@@ -908,6 +934,13 @@ broker_t *broker_new(const broker_config_t *cfg, fb_err_t *err)
         broker_destroy(&self);
         return NULL;
     }
+    self->ledger = ledger_open(store_db(self->store), why, sizeof why);
+    if (!self->ledger) {
+        s_log(self, FB_LOG_ERROR, "broker ledger-open-failed detail=\"%s\"", why);
+        *err = FB_ERR_STORE;
+        broker_destroy(&self);
+        return NULL;
+    }
     self->data_version = store_data_version(self->store);
     uint64_t head_seq = 0;
     if (store_chain_head(self->store, self->chain_head, &head_seq) != FB_OK) {
@@ -961,6 +994,7 @@ void broker_destroy(broker_t **self_p)
     free(self->replies);
     s_certs_clear(self);
     admission_destroy(&self->admission);
+    ledger_close(&self->ledger);
     store_destroy(&self->store);
     fb_keys_wipe(&self->keys);
     free(self);

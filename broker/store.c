@@ -939,6 +939,11 @@ fb_err_t store_count(store_t *self, uint64_t *out)
     return s_done(st, rc);
 }
 
+sqlite3 *store_db(store_t *self)
+{
+    return self->db;
+}
+
 const char *store_errmsg(store_t *self)
 {
     return sqlite3_errmsg(self->db);

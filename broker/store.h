@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sqlite3.h>
+
 #include "fluxbus/envelope.h"
 #include "fluxbus/err.h"
 #include "fluxbus/keys.h"
@@ -240,6 +242,10 @@ fb_err_t store_count(store_t *self, uint64_t *out);
 
 /* SQLite's text for the last error on this handle ("disk I/O error"). */
 const char *store_errmsg(store_t *self);
+
+/* The store's SQLite connection, for the flux ledger's tables (ledger/),
+ * written in the store's transactions. */
+sqlite3 *store_db(store_t *self);
 
 /* Changes when another connection (the CLI) commits; used to drop caches. */
 int64_t store_data_version(store_t *self);

@@ -158,9 +158,15 @@ int main(int argc, char **argv)
     /* Exit 2: the config or a key file is wrong; 3: the spool or the state
      * file cannot be used (OPERATIONS.md). */
     if (!s_settings(&b, conf, err, sizeof err) ||
-        !conf_get_int(conf, "scan_ms", 10, 3600000, &scan_ms, err, sizeof err) ||
-        !(b.adapter = adapter_open(S_KIND, conf, err, sizeof err)) ||
-        !s_routing(&b, conf, &logements_to)) {
+        !conf_get_int(conf, "scan_ms", 10, 3600000, &scan_ms, err, sizeof err)) {
+        rc = 2;
+        goto done;
+    }
+    if (!(b.adapter = adapter_open(S_KIND, conf, err, sizeof err))) {
+        rc = adapter_open_exit_code();
+        goto done;
+    }
+    if (!s_routing(&b, conf, &logements_to)) {
         rc = 2;
         goto done;
     }

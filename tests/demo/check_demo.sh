@@ -108,6 +108,8 @@ check "no NUR nor name in the commune's feeds" 0 \
   "$(grep -c -e 074112500004217 -e 074032600000881 -e Marchetti -e Ouedraogo logements.json logements.csv caleol.ics | awk -F: '{s+=$2} END {print s}')"
 
 echo "-- confidentiality and audit"
+check "no NUR nor household name in the bailleur adapter's log" 0 \
+  "$(grep -a -c -e 074112500004217 -e 074032600000881 -e 074092400012345 -e Marchetti -e Ouedraogo -e Delorme-Vidal bailleur.log || true)"
 check "no household name in the broker's files" 0 \
   "$(cat bus.db* broker.log | grep -a -c -e Marchetti -e Ouedraogo -e Delorme-Vidal || true)"
 check "audit chain verified by fluxbus and by the independent implementation" 2 \

@@ -1,0 +1,399 @@
+/* facts.c - the ledger's tables and what each accepted message writes in
+ * them (see facts.h). Owns the SQL of those tables; knows the payload of
+ * every domain message type, nothing of who may send it (the router) or
+ * whether it fits (lifecycle.c). */
+#include "facts.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fluxbus/v1/bail.pb-c.h"
+#include "fluxbus/v1/caleol.pb-c.h"
+#include "fluxbus/v1/designation.pb-c.h"
+#include "fluxbus/v1/envelope.pb-c.h"
+#include "fluxbus/v1/ledger.pb-c.h"
+#include "fluxbus/v1/logement.pb-c.h"
+#include "fluxbus/v1/orientation.pb-c.h"
+#include "fluxbus/v1/sne.pb-c.h"
+
+static const char s_schema[] =
+    "CREATE TABLE IF NOT EXISTS ledger_vacancies ("
+    "  vacancy_id TEXT PRIMARY KEY, bailleur TEXT NOT NULL, bailleur_siren TEXT,"
+    "  rpls_id TEXT, residence_id TEXT, commune_insee TEXT, epci_siren TEXT,"
+    "  qpv INTEGER, qpv_map_year INTEGER, typologie INTEGER, financement INTEGER,"
+    "  construction_period INTEGER, mode_gestion INTEGER, hors_flux_motif INTEGER,"
+    "  freed_ms INTEGER, state TEXT NOT NULL, state_ms INTEGER NOT NULL,"
+    "  refusals INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS ledger_orientations ("
+    "  vacancy_id TEXT NOT NULL, reservataire TEXT NOT NULL, round INTEGER NOT NULL,"
+    "  bailleur TEXT NOT NULL, convention_id TEXT, contingent INTEGER, deadline_ms INTEGER,"
+    "  candidates_expected INTEGER, oriented_ms INTEGER NOT NULL, seq INTEGER,"
+    "  status TEXT NOT NULL, status_ms INTEGER NOT NULL,"
+    "  candidates INTEGER NOT NULL DEFAULT 0, expired_ms INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (vacancy_id, reservataire, round));"
+    "CREATE INDEX IF NOT EXISTS ledger_orientations_deadline"
+    "  ON ledger_orientations(deadline_ms) WHERE status IN ('oriente', 'acquitte');"
+    "CREATE TABLE IF NOT EXISTS ledger_candidates ("
+    "  vacancy_id TEXT NOT NULL, nur TEXT NOT NULL, designating TEXT, credited TEXT,"
+    "  convention_id TEXT, rank INTEGER, candidate_count INTEGER, dalo INTEGER,"
+    "  pdalhpd INTEGER, quartile INTEGER, gestion_deleguee INTEGER, designated_ms INTEGER,"
+    "  visit_outcome INTEGER, visit_ms INTEGER,"
+    "  decision INTEGER, decision_rank INTEGER, decided_ms INTEGER, condition_state INTEGER,"
+    "  seance_id TEXT, answer INTEGER, refus_motif INTEGER, answered_ms INTEGER,"
+    "  non_suite INTEGER, non_suite_ms INTEGER, lease_ms INTEGER, lease_contingent INTEGER,"
+    "  q1 INTEGER, relogement_anru INTEGER, radiated_ms INTEGER,"
+    "  PRIMARY KEY (vacancy_id, nur));"
+    "CREATE TABLE IF NOT EXISTS ledger_conventions ("
+    "  convention_id TEXT NOT NULL, revision INTEGER NOT NULL, sender TEXT NOT NULL,"
+    "  bailleur TEXT, reservataire TEXT, year INTEGER, accepted_ms INTEGER NOT NULL,"
+    "  seq INTEGER, payload BLOB NOT NULL, PRIMARY KEY (convention_id, revision));"
+    "CREATE TABLE IF NOT EXISTS ledger_seances ("
+    "  seance_id TEXT PRIMARY KEY, revision INTEGER, status INTEGER, start_ms INTEGER,"
+    "  bailleur TEXT);"
+    "CREATE TABLE IF NOT EXISTS ledger_events ("
+    "  seq INTEGER PRIMARY KEY, vacancy_id TEXT, type INTEGER NOT NULL, sender TEXT NOT NULL,"
+    "  at_ms INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS ledger_events_vacancy ON ledger_events(vacancy_id, seq);";
+
+fb_err_t facts_create(sqlite3 *db, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, s_schema, NULL, NULL, &msg) == SQLITE_OK)
+        return FB_OK;
+    snprintf(err, errlen, "ledger tables: %s", msg ? msg : sqlite3_errmsg(db));
+    sqlite3_free(msg);
+    return FB_ERR_STORE;
+}
+
+/* Runs one statement; `fmt` says how to bind the arguments that follow, one
+ * character each: 't' text (const char *, NULL binds NULL), 'i' integer
+ * (int64_t). */
+static fb_err_t s_run(sqlite3 *db, const char *sql, const char *fmt, ...)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return FB_ERR_STORE;
+    va_list ap;
+    va_start(ap, fmt);
+    for (int i = 0; fmt[i]; i++) {
+        if (fmt[i] == 't') {
+            const char *s = va_arg(ap, const char *);
+            if (s)
+                sqlite3_bind_text(st, i + 1, s, -1, SQLITE_TRANSIENT);
+        } else {
+            sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+        }
+    }
+    va_end(ap);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? FB_OK : FB_ERR_STORE;
+}
+
+static fb_err_t s_vacancy_state(sqlite3 *db, const char *vacancy, const char *state, int64_t at)
+{
+    return s_run(db, "UPDATE ledger_vacancies SET state = ?, state_ms = ? WHERE vacancy_id = ?",
+                 "tit", state, at, vacancy);
+}
+
+/* A vacancy known only from a later message (its LogementLibere went
+ * elsewhere) still gets a row. */
+static fb_err_t s_vacancy_seen(sqlite3 *db, const char *vacancy, const char *bailleur, int64_t at)
+{
+    return s_run(db,
+                 "INSERT OR IGNORE INTO ledger_vacancies (vacancy_id, bailleur, state, state_ms)"
+                 " VALUES (?, ?, 'libere', ?)",
+                 "tti", vacancy, bailleur, at);
+}
+
+static fb_err_t s_logement(sqlite3 *db, const ledger_msg_t *m)
+{
+    const Fluxbus__V1__LogementLibere *l = (const void *)m->payload;
+    return s_run(
+        db,
+        "INSERT INTO ledger_vacancies (vacancy_id, bailleur, bailleur_siren, rpls_id, residence_id,"
+        " commune_insee, epci_siren, qpv, qpv_map_year, typologie, financement,"
+        " construction_period, mode_gestion, hors_flux_motif, freed_ms, state, state_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 'libere', ?15)"
+        " ON CONFLICT (vacancy_id) DO UPDATE SET bailleur_siren = ?3, rpls_id = ?4,"
+        " residence_id = ?5, commune_insee = ?6, epci_siren = ?7, qpv = ?8, qpv_map_year = ?9,"
+        " typologie = ?10, financement = ?11, construction_period = ?12, mode_gestion = ?13,"
+        " hors_flux_motif = ?14, freed_ms = COALESCE(freed_ms, ?15)",
+        "tttttttiiiiiiii", l->vacancy_id, m->sender, l->bailleur_siren, l->rpls_id, l->residence_id,
+        l->commune_insee, l->epci_siren, (int64_t)l->qpv, (int64_t)l->qpv_map_year,
+        (int64_t)l->typologie, (int64_t)l->financement, (int64_t)l->construction_period,
+        (int64_t)l->mode_gestion, (int64_t)l->hors_flux_motif, m->at_ms);
+}
+
+static fb_err_t s_orientation(sqlite3 *db, const ledger_msg_t *m)
+{
+    const Fluxbus__V1__Orientation *o = (const void *)m->payload;
+    fb_err_t rc = s_vacancy_seen(db, o->vacancy_id, m->sender, m->at_ms);
+    if (rc == FB_OK)
+        rc = s_run(db,
+                   "INSERT OR REPLACE INTO ledger_orientations (vacancy_id, reservataire, round,"
+                   " bailleur, convention_id, contingent, deadline_ms, candidates_expected,"
+                   " oriented_ms, seq, status, status_ms)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'oriente', ?)",
+                   "ttittiiiiii", o->vacancy_id, o->reservataire_actor_id,
+                   (int64_t)(o->round ? o->round : 1), m->sender, o->convention_id,
+                   (int64_t)o->contingent, o->deadline_ms,
+                   (int64_t)(o->candidates_expected ? o->candidates_expected : 3), m->at_ms,
+                   (int64_t)m->seq, m->at_ms);
+    return rc == FB_OK ? s_vacancy_state(db, o->vacancy_id, "oriente", m->at_ms) : rc;
+}
+
+/* Sets the status of `reservataire`'s latest orientation round on vacancy. */
+static fb_err_t s_orientation_status(sqlite3 *db, const char *vacancy, const char *reservataire,
+                                     const char *status, int64_t at)
+{
+    return s_run(db,
+                 "UPDATE ledger_orientations SET status = ?1, status_ms = ?2"
+                 " WHERE vacancy_id = ?3 AND reservataire = ?4 AND round = (SELECT max(round)"
+                 " FROM ledger_orientations WHERE vacancy_id = ?3 AND reservataire = ?4)",
+                 "titt", status, at, vacancy, reservataire);
+}
+
+static fb_err_t s_designation(sqlite3 *db, const ledger_msg_t *m)
+{
+    const Fluxbus__V1__Designation *d = (const void *)m->payload;
+    const char *credited =
+        *d->credited_reservataire_actor_id ? d->credited_reservataire_actor_id : m->sender;
+    fb_err_t rc = s_run(
+        db,
+        "INSERT INTO ledger_candidates (vacancy_id, nur, designating, credited, convention_id,"
+        " rank, candidate_count, dalo, pdalhpd, quartile, gestion_deleguee, designated_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+        " ON CONFLICT (vacancy_id, nur) DO UPDATE SET designating = ?3, credited = ?4,"
+        " convention_id = ?5, rank = ?6, candidate_count = ?7, dalo = ?8, pdalhpd = ?9,"
+        " quartile = ?10, gestion_deleguee = ?11, designated_ms = ?12",
+        "tttttiiiiiii", d->vacancy_id, d->nur, m->sender, credited, d->convention_id,
+        (int64_t)d->rank, (int64_t)d->candidate_count, (int64_t)d->dalo, (int64_t)d->pdalhpd,
+        (int64_t)d->quartile, (int64_t)d->gestion_deleguee, m->at_ms);
+    if (rc == FB_OK)
+        rc = s_run(db,
+                   "UPDATE ledger_orientations SET status = 'designe', status_ms = ?1,"
+                   " candidates = candidates + 1 WHERE vacancy_id = ?2 AND reservataire = ?3"
+                   " AND round = (SELECT max(round) FROM ledger_orientations"
+                   " WHERE vacancy_id = ?2 AND reservataire = ?3)",
+                   "itt", m->at_ms, d->vacancy_id, credited);
+    return rc == FB_OK ? s_vacancy_state(db, d->vacancy_id, "designe", m->at_ms) : rc;
+}
+
+/* The réservataire a bailleur's message is addressed to (first recipient
+ * that is not a topic), or "" when none. */
+static const char *s_first_recipient(const ledger_msg_t *m)
+{
+    return m->n_recipients ? m->recipients[0] : "";
+}
+
+static fb_err_t s_caleol_decision(sqlite3 *db, const ledger_msg_t *m)
+{
+    const Fluxbus__V1__CaleolDecision *c = (const void *)m->payload;
+    fb_err_t rc = s_run(
+        db,
+        "INSERT INTO ledger_candidates (vacancy_id, nur, credited, decision, decision_rank,"
+        " decided_ms, condition_state, seance_id, q1, relogement_anru)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        " ON CONFLICT (vacancy_id, nur) DO UPDATE SET decision = ?4, decision_rank = ?5,"
+        " decided_ms = ?6, condition_state = ?7, seance_id = ?8, q1 = ?9, relogement_anru = ?10,"
+        " credited = COALESCE(credited, ?3)",
+        "tttiiiitii", c->vacancy_id, c->nur, c->designataire_actor_id, (int64_t)c->decision,
+        (int64_t)c->rank, c->decided_ms ? c->decided_ms : m->at_ms, (int64_t)c->condition_state,
+        c->seance_id, (int64_t)c->q1, (int64_t)c->relogement_anru);
+    return rc == FB_OK ? s_vacancy_state(db, c->vacancy_id, "decide", m->at_ms) : rc;
+}
+
+static fb_err_t s_reponse(sqlite3 *db, const ledger_msg_t *m)
+{
+    const Fluxbus__V1__PropositionReponse *p = (const void *)m->payload;
+    int refused = p->answer == FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_REFUSEE;
+    fb_err_t rc = s_run(db,
+                        "UPDATE ledger_candidates SET answer = ?, refus_motif = ?, answered_ms = ?"
+                        " WHERE vacancy_id = ? AND nur = ?",
+                        "iiitt", (int64_t)p->answer, (int64_t)p->refus_motif,
+                        p->answered_ms ? p->answered_ms : m->at_ms, p->vacancy_id, p->nur);
+    if (rc == FB_OK && refused)
+        rc = s_run(db, "UPDATE ledger_vacancies SET refusals = refusals + 1 WHERE vacancy_id = ?",
+                   "t", p->vacancy_id);
+    return rc == FB_OK
+               ? s_vacancy_state(db, p->vacancy_id, refused ? "refuse" : "accepte", m->at_ms)
+               : rc;
+}
+
+static fb_err_t s_non_suite(sqlite3 *db, const ledger_msg_t *m)
+{
+    const Fluxbus__V1__AttributionNonSuivieDeBail *a = (const void *)m->payload;
+    fb_err_t rc = s_run(db,
+                        "UPDATE ledger_candidates SET non_suite = ?, non_suite_ms = ?"
+                        " WHERE vacancy_id = ? AND nur = ?",
+                        "iitt", (int64_t)a->reason, m->at_ms, a->vacancy_id, a->nur);
+    return rc == FB_OK ? s_vacancy_state(db, a->vacancy_id, "non_suivi", m->at_ms) : rc;
+}
+
+static fb_err_t s_bail(sqlite3 *db, const ledger_msg_t *m)
+{
+    const Fluxbus__V1__BailSigne *b = (const void *)m->payload;
+    fb_err_t rc =
+        s_run(db,
+              "INSERT INTO ledger_candidates (vacancy_id, nur, credited, convention_id, lease_ms,"
+              " lease_contingent, q1, relogement_anru) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+              " ON CONFLICT (vacancy_id, nur) DO UPDATE SET lease_ms = ?5, lease_contingent = ?6,"
+              " q1 = ?7, relogement_anru = ?8, credited = COALESCE(credited, ?3),"
+              " convention_id = COALESCE(convention_id, ?4)",
+              "ttttiiii", b->vacancy_id, b->nur,
+              *b->designataire_actor_id ? b->designataire_actor_id : NULL,
+              *b->convention_id ? b->convention_id : NULL, m->at_ms, (int64_t)b->contingent,
+              (int64_t)b->q1, (int64_t)b->relogement_anru);
+    return rc == FB_OK ? s_vacancy_state(db, b->vacancy_id, "bail_signe", m->at_ms) : rc;
+}
+
+static fb_err_t s_radiation(sqlite3 *db, const ledger_msg_t *m)
+{
+    const Fluxbus__V1__SneRadiationAck *r = (const void *)m->payload;
+    if (r->status != FLUXBUS__V1__SNE_RADIATION_STATUS__SNE_RADIATION_STATUS_RADIEE &&
+        r->status != FLUXBUS__V1__SNE_RADIATION_STATUS__SNE_RADIATION_STATUS_ALREADY_RADIEE)
+        return FB_OK;
+    fb_err_t rc =
+        s_run(db, "UPDATE ledger_candidates SET radiated_ms = ? WHERE vacancy_id = ? AND nur = ?",
+              "itt", m->at_ms, r->vacancy_id, r->nur);
+    return rc == FB_OK ? s_vacancy_state(db, r->vacancy_id, "radie", m->at_ms) : rc;
+}
+
+static fb_err_t s_convention(sqlite3 *db, const ledger_msg_t *m)
+{
+    const Fluxbus__V1__Convention *c = (const void *)m->payload;
+    uint8_t buf[4096];
+    size_t len = protobuf_c_message_get_packed_size(m->payload);
+    if (len > sizeof buf)
+        return FB_ERR_STORE;
+    protobuf_c_message_pack(m->payload, buf);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "INSERT OR REPLACE INTO ledger_conventions (convention_id, revision,"
+                           " sender, bailleur, reservataire, year, accepted_ms, seq, payload)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return FB_ERR_STORE;
+    sqlite3_bind_text(st, 1, c->convention_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, c->revision);
+    sqlite3_bind_text(st, 3, m->sender, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, c->bailleur_actor_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, c->reservataire_actor_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 6, c->year);
+    sqlite3_bind_int64(st, 7, m->at_ms);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)m->seq);
+    sqlite3_bind_blob(st, 9, buf, (int)len, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? FB_OK : FB_ERR_STORE;
+}
+
+static fb_err_t s_seance(sqlite3 *db, const ledger_msg_t *m)
+{
+    const Fluxbus__V1__CaleolSeance *s = (const void *)m->payload;
+    fb_err_t rc = s_run(db,
+                        "INSERT OR REPLACE INTO ledger_seances (seance_id, revision, status,"
+                        " start_ms, bailleur) VALUES (?, ?, ?, ?, ?)",
+                        "tiiit", s->seance_id, (int64_t)s->revision, (int64_t)s->status,
+                        s->start_ms, m->sender);
+    int cancelled = s->status == FLUXBUS__V1__CALEOL_SEANCE_STATUS__CALEOL_SEANCE_STATUS_CANCELLED;
+    for (size_t i = 0; rc == FB_OK && !cancelled && i < s->n_vacancy_ids; i++)
+        rc = s_run(db,
+                   "UPDATE ledger_vacancies SET state = 'en_caleol', state_ms = ?"
+                   " WHERE vacancy_id = ? AND state IN ('designe', 'visite')",
+                   "it", m->at_ms, s->vacancy_ids[i]);
+    return rc;
+}
+
+#define T(x) FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_##x
+
+fb_err_t facts_record(sqlite3 *db, const ledger_msg_t *m)
+{
+    const char *vacancy = m->correlation_id && *m->correlation_id ? m->correlation_id : NULL;
+    fb_err_t rc = FB_OK;
+    switch (m->type) {
+    case T(LOGEMENT_LIBERE):
+        rc = s_logement(db, m);
+        break;
+    case T(ORIENTATION):
+        rc = s_orientation(db, m);
+        break;
+    case T(ORIENTATION_ACK):
+        rc = s_orientation_status(db, ((const Fluxbus__V1__OrientationAck *)m->payload)->vacancy_id,
+                                  m->sender, "acquitte", m->at_ms);
+        break;
+    case T(ORIENTATION_DECLINE):
+        rc = s_orientation_status(db,
+                                  ((const Fluxbus__V1__OrientationDecline *)m->payload)->vacancy_id,
+                                  m->sender, "decline", m->at_ms);
+        break;
+    case T(DESIGNATION):
+        rc = s_designation(db, m);
+        break;
+    case T(REMISE_A_DISPOSITION): {
+        const char *v = ((const Fluxbus__V1__RemiseADisposition *)m->payload)->vacancy_id;
+        rc = s_orientation_status(db, v, m->sender, "remis", m->at_ms);
+        if (rc == FB_OK)
+            rc = s_vacancy_state(db, v, "remis", m->at_ms);
+        break;
+    }
+    case T(DEADLINE_EXPIRED): {
+        const char *v = ((const Fluxbus__V1__DeadlineExpired *)m->payload)->vacancy_id;
+        rc = s_orientation_status(db, v, s_first_recipient(m), "expire", m->at_ms);
+        if (rc == FB_OK)
+            rc = s_run(db,
+                       "UPDATE ledger_orientations SET expired_ms = ? WHERE vacancy_id = ?"
+                       " AND reservataire = ? AND status = 'expire' AND expired_ms = 0",
+                       "itt", m->at_ms, v, s_first_recipient(m));
+        if (rc == FB_OK)
+            rc = s_vacancy_state(db, v, "expire", m->at_ms);
+        break;
+    }
+    case T(VISITE): {
+        const Fluxbus__V1__Visite *v = (const void *)m->payload;
+        rc = s_run(db,
+                   "UPDATE ledger_candidates SET visit_outcome = ?, visit_ms = ?"
+                   " WHERE vacancy_id = ? AND nur = ?",
+                   "iitt", (int64_t)v->outcome, v->visit_ms ? v->visit_ms : m->at_ms, v->vacancy_id,
+                   v->nur);
+        if (rc == FB_OK)
+            rc = s_run(db,
+                       "UPDATE ledger_vacancies SET state = 'visite', state_ms = ?"
+                       " WHERE vacancy_id = ? AND state = 'designe'",
+                       "it", m->at_ms, v->vacancy_id);
+        break;
+    }
+    case T(CALEOL_SEANCE):
+        rc = s_seance(db, m);
+        break;
+    case T(CALEOL_DECISION):
+        rc = s_caleol_decision(db, m);
+        break;
+    case T(PROPOSITION_REPONSE):
+        rc = s_reponse(db, m);
+        break;
+    case T(ATTRIBUTION_NON_SUIVIE_DE_BAIL):
+        rc = s_non_suite(db, m);
+        break;
+    case T(BAIL_SIGNE):
+        rc = s_bail(db, m);
+        break;
+    case T(SNE_RADIATION_ACK):
+        rc = s_radiation(db, m);
+        break;
+    case T(CONVENTION):
+        rc = s_convention(db, m);
+        vacancy = NULL;
+        break;
+    default:
+        break;
+    }
+    if (rc == FB_OK && vacancy)
+        rc = s_run(db,
+                   "INSERT OR IGNORE INTO ledger_events (seq, vacancy_id, type, sender, at_ms)"
+                   " VALUES (?, ?, ?, ?, ?)",
+                   "ititi", (int64_t)m->seq, vacancy, (int64_t)m->type, m->sender, m->at_ms);
+    return rc;
+}

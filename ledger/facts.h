@@ -1,0 +1,30 @@
+/* facts.h - the ledger's tables, written by facts.c from accepted messages
+ * and read by the lifecycle check, the deadlines, the décompte and the
+ * reports. Times are broker acceptance times (ms) unless a column says it is
+ * a date the message states.
+ *
+ * ledger_vacancies: one row per vacancy (correlation id): the dwelling's
+ *   facts from its LogementLibere, its lifecycle `state` (lifecycle.h names)
+ *   and `state_ms`, and how many proposals households refused (`refusals`).
+ * ledger_orientations: one row per (vacancy, réservataire, round): the
+ *   Orientation (convention, contingent, deadline, candidates expected) and
+ *   its `status`: oriente, acquitte, decline, designe, remis, expire;
+ *   `candidates` received; `expired_ms` once a DeadlineExpired was accepted.
+ * ledger_candidates: one row per (vacancy, NUR): who designated and who is
+ *   credited, rank and priority flags, the CALEOL decision, the household's
+ *   answer, a non-suite, the lease (q1, ANRU), the SNE radiation.
+ * ledger_conventions: every revision of every Convention, as sent.
+ * ledger_events: one row per message about a vacancy (seq, type, sender).
+ */
+#ifndef FLUXBUS_LEDGER_FACTS_H
+#define FLUXBUS_LEDGER_FACTS_H
+
+#include "ledger.h"
+
+/* Creates the tables (idempotent). FB_OK or FB_ERR_STORE (reason in err). */
+fb_err_t facts_create(sqlite3 *db, char *err, size_t errlen);
+
+/* Writes what msg says into the tables. FB_OK or FB_ERR_STORE. */
+fb_err_t facts_record(sqlite3 *db, const ledger_msg_t *msg);
+
+#endif
