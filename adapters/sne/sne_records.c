@@ -45,10 +45,13 @@ void sne_date_format(sne_date_t d, char buf[11])
     }
     /* Out-of-range parts are kept as given (so the SNE side can say which
      * date was wrong), clamped only to fit the buffer. */
-    int y = d.year < 0 ? 0 : d.year > 9999 ? 9999 : d.year;
-    int m = d.month < 0 ? 0 : d.month > 99 ? 99 : d.month;
-    int day = d.day < 0 ? 0 : d.day > 99 ? 99 : d.day;
-    snprintf(buf, 11, "%04d-%02d-%02d", y, m, day);
+    unsigned y = d.year < 0 ? 0 : d.year > 9999 ? 9999 : (unsigned)d.year;
+    unsigned m = d.month < 0 ? 0 : d.month > 99 ? 99 : (unsigned)d.month;
+    unsigned day = d.day < 0 ? 0 : d.day > 99 ? 99 : (unsigned)d.day;
+    /* Through a roomy buffer: -Wformat-truncation cannot see the clamps. */
+    char tmp[48];
+    snprintf(tmp, sizeof tmp, "%04u-%02u-%02u", y, m, day);
+    memcpy(buf, tmp, 11);
 }
 
 bool sne_date_parse(const char *s, sne_date_t *out)
