@@ -752,8 +752,11 @@ static fb_err_t s_refuse_not_oriented(s_ctx_t *cx)
     size_t len = 0;
     for (size_t i = 0; i < cx->snap.n_orientations && len < sizeof to; i++) {
         const char *r = cx->snap.orientations[i].reservataire;
-        if (i > 0 && strcmp(r, cx->snap.orientations[i - 1].reservataire) == 0)
-            continue; /* one name per réservataire, whatever its rounds */
+        bool named = false; /* one name per réservataire, whatever its rounds */
+        for (size_t j = 0; j < i && !named; j++)
+            named = strcmp(r, cx->snap.orientations[j].reservataire) == 0;
+        if (named)
+            continue;
         len += (size_t)snprintf(to + len, sizeof to - len, "%s%s", len ? ", " : "", r);
     }
     if (!len)

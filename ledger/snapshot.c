@@ -69,7 +69,7 @@ static fb_err_t s_orientations(sqlite3 *db, const char *vacancy, snapshot_t *out
     sqlite3_stmt *st = s_prepare(db,
                                  "SELECT reservataire, round, status, candidates_expected,"
                                  " candidates FROM ledger_orientations WHERE vacancy_id = ?"
-                                 " ORDER BY reservataire, round",
+                                 " ORDER BY seq, reservataire, round",
                                  vacancy);
     if (!st)
         return FB_ERR_STORE;

@@ -45,7 +45,7 @@ typedef struct {
     char *bailleur;
     char state[16];
     int mode_gestion;
-    snapshot_orientation_t *orientations; /* by réservataire, then round */
+    snapshot_orientation_t *orientations; /* in the order they were sent */
     size_t n_orientations;
     snapshot_candidate_t *candidates; /* in designation order */
     size_t n_candidates;

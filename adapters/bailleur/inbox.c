@@ -8,15 +8,12 @@
  * is durably written in its new directory; a file that could not be
  * handled for a local or transient reason stays in the inbox; the state
  * records a message only after the broker accepted it. */
-#define _GNU_SOURCE /* renameat2 */
 #include "inbox.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "items.h"
 #include "outcome.h"
@@ -46,69 +43,12 @@ static void s_say_waiting(bailleur_t *b, const char *name, const char *why)
 
 /* ---- moving files out of the inbox ---- */
 
-static bool s_exists(const char *dir, const char *name)
-{
-    char *p = spool_path(dir, name);
-    bool yes = p && access(p, F_OK) == 0;
-    free(p);
-    return yes;
-}
-
-/* Renames inbox/name to inbox/to, never over an existing file. */
-static int s_rename_noreplace(const char *dir, const char *name, const char *to)
-{
-    char *from = spool_path(dir, name), *dest = spool_path(dir, to);
-    int rc = from && dest ? renameat2(AT_FDCWD, from, AT_FDCWD, dest, RENAME_NOREPLACE) : -1;
-    if (rc < 0 && from && dest && (errno == EINVAL || errno == ENOSYS)) {
-        /* No RENAME_NOREPLACE on this file system: link then unlink. */
-        rc = link(from, dest);
-        if (rc == 0)
-            rc = unlink(from);
-    }
-    free(from);
-    free(dest);
-    return rc;
-}
-
-/* The name the file gets in dest_dir: its own, or "<stem>-N<ext>" when
- * that is taken there (the file is renamed in the inbox first). Writes the
- * name to out; false when no free name was found. */
-static bool s_free_name(bailleur_t *b, const char *name, const char *dest_dir, char *out,
-                        size_t cap)
-{
-    if (!s_exists(dest_dir, name)) {
-        snprintf(out, cap, "%s", name);
-        return true;
-    }
-    const char *dot = strrchr(name, '.');
-    int stem = dot && dot != name ? (int)(dot - name) : (int)strlen(name);
-    for (int n = 2; n < 10000; n++) {
-        snprintf(out, cap, "%.*s-%d%s", stem, name, n, name + stem);
-        if (s_exists(dest_dir, out) || s_exists(b->inbox, out))
-            continue;
-        if (s_rename_noreplace(b->inbox, name, out) == 0)
-            return true;
-        if (errno != EEXIST)
-            return false;
-    }
-    return false;
-}
-
-/* Writes <name>.<suffix> (the receipt or error file) in dest_dir, then
- * moves the file there. */
+/* Writes <final><suffix> (the receipt or error file) in dest_dir, then
+ * moves the file there as <final>, a name not taken (spool_set_aside). */
 static bool s_move_with(bailleur_t *b, const char *name, const char *dest_dir, const char *suffix,
                         json_t *side, char *final, size_t cap)
 {
-    if (!s_free_name(b, name, dest_dir, final, cap)) {
-        adapter_log(b->adapter, FB_LOG_ERROR, "%s: no free name in %s: %s; kept in the inbox", name,
-                    dest_dir, strerror(errno));
-        return false;
-    }
-    char side_name[1100];
-    snprintf(side_name, sizeof side_name, "%s.%s", final, suffix);
-    fb_err_t rc = spool_write_json(dest_dir, side_name, side);
-    if (rc == FB_OK)
-        rc = spool_move(b->inbox, final, dest_dir);
+    fb_err_t rc = spool_set_aside(b->inbox, name, dest_dir, suffix, side, final, cap);
     if (rc != FB_OK)
         adapter_log(b->adapter, FB_LOG_ERROR,
                     "%s: could not move it to %s (%s: %s); kept in the inbox", name, dest_dir,
@@ -116,25 +56,29 @@ static bool s_move_with(bailleur_t *b, const char *name, const char *dest_dir, c
     return rc == FB_OK;
 }
 
-/* "line 3, column typologie: reason: detail" for the log. */
+/* Where an error is, for the log: "line 3, column typologie", and for a
+ * message the broker refused its reason code and id ("line 3: UNKNOWN_
+ * RECIPIENT msg_id=..."). Never the reason in words: it may quote the
+ * file's values (a NUR, a household's details), which stay in the error
+ * file. */
 static void s_describe(const json_t *e, char *out, size_t cap)
 {
     const json_t *line = json_object_get(e, "line");
     const char *column = json_string_value(json_object_get(e, "column"));
     const char *field = json_string_value(json_object_get(e, "field"));
-    const char *reason = json_string_value(json_object_get(e, "reason"));
-    const char *detail = json_string_value(json_object_get(e, "detail"));
+    const char *msg_id = json_string_value(json_object_get(e, "message_id"));
+    const char *code = msg_id ? json_string_value(json_object_get(e, "reason")) : NULL;
     size_t n = 0;
+    out[0] = '\0';
     if (line)
-        n += (size_t)snprintf(out + n, cap - n, "line %lld, ", (long long)json_integer_value(line));
+        n += (size_t)snprintf(out + n, cap - n, "line %lld", (long long)json_integer_value(line));
     if (n < cap && (column || field))
-        n += (size_t)snprintf(out + n, cap - n, "%s %s, ", column ? "column" : "field",
-                              column ? column : field);
-    if (n >= 2 && n < cap)
-        n -= 2; /* the last ", " */
-    if (n < cap)
-        snprintf(out + n, cap - n, "%s%s%s%s", n ? ": " : "", reason ? reason : "",
-                 detail ? ": " : "", detail ? detail : "");
+        n += (size_t)snprintf(out + n, cap - n, "%s%s %s", n ? ", " : "",
+                              column ? "column" : "field", column ? column : field);
+    if (n < cap && code)
+        n += (size_t)snprintf(out + n, cap - n, "%s%s msg_id=%s", n ? ": " : "", code, msg_id);
+    if (n == 0)
+        snprintf(out, cap, "the file as a whole");
 }
 
 /* Moves the file to rejected/ with its error file. */
@@ -146,11 +90,13 @@ static void s_reject(bailleur_t *b, const char *name, json_t *errors, json_t *re
     if (receipts && json_array_size(receipts) > 0)
         json_object_set(doc, "receipts", receipts);
     char final[1024], first[600];
-    if (s_move_with(b, name, b->rejected, "error.json", doc, final, sizeof final)) {
+    if (s_move_with(b, name, b->rejected, ".error.json", doc, final, sizeof final)) {
         s_describe(json_array_get(errors, 0), first, sizeof first);
         size_t n = json_array_size(errors);
-        adapter_log(b->adapter, FB_LOG_WARN, "%s: rejected (%zu error%s; first: %s) -> rejected/%s",
-                    name, n, n > 1 ? "s" : "", first, final);
+        adapter_log(b->adapter, FB_LOG_WARN,
+                    "%s: rejected (%zu error%s; first: %s; reasons in rejected/%s.error.json) "
+                    "-> rejected/%s",
+                    name, n, n > 1 ? "s" : "", first, final, final);
     }
     json_decref(doc);
 }
@@ -240,8 +186,9 @@ static bool s_send_one(bailleur_t *b, s_outcome_t *out, const items_msg_t *m)
         s_accepted(b, out, m, &res);
     } else if (rc == FB_OK) {
         json_array_append_new(out->refusals, s_refusal(m, res.reason, &res));
-        adapter_log(b->adapter, FB_LOG_WARN, "%s: line %u: %s refused by the broker: %s %s",
-                    out->name, m->line, m->entry->name, fb_err_name(res.reason), res.detail);
+        adapter_log(b->adapter, FB_LOG_WARN,
+                    "%s: line %u: %s refused by the broker: %s %s msg_id=%s", out->name, m->line,
+                    m->entry->name, fb_err_name(res.reason), res.detail, res.message_id_hex);
     } else if (adapter_retry_later(rc) || rc == FB_ERR_STORE || rc == FB_ERR_NOMEM ||
                rc == FB_ERR_IO) {
         /* Not the file's fault: the broker is away or busy, or our disk. */
@@ -274,7 +221,7 @@ static bool s_send_file(bailleur_t *b, const char *name, const items_t *items)
         json_t *receipt =
             items->csv ? json_incref(out.receipts) : json_incref(json_array_get(out.receipts, 0));
         char final[1024];
-        if (s_move_with(b, name, b->done, "receipt.json", receipt, final, sizeof final))
+        if (s_move_with(b, name, b->done, ".receipt.json", receipt, final, sizeof final))
             adapter_log(b->adapter, FB_LOG_INFO,
                         "%s: %zu message%s accepted (%zu duplicate) -> done/%s", name, out.accepted,
                         out.accepted > 1 ? "s" : "", out.duplicates, final);
