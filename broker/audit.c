@@ -16,9 +16,11 @@
 #include "fluxbus/envelope.h"
 
 typedef struct {
+    store_t *store;
     const fb_keys_t *broker; /* may be NULL: receipts' signatures not checked */
     audit_result_t *out;
     uint64_t last_seq;
+    bool unchecked; /* the current message's signature could not be checked */
 } s_walk_t;
 
 /* A reason buffer: the first check that fails writes it and returns false. */
@@ -64,12 +66,75 @@ static bool s_check_chain(s_walk_t *w, const store_record_t *r, const Fluxbus__V
     return true;
 }
 
-/* Signed by the registered key of its sender; body and attachments accepted
- * (a purged row as a skeleton); SHA-256 as stored unless purged. */
-static bool s_check_sender(const store_record_t *r, const Fluxbus__V1__Envelope *env,
+static bool s_check_digest(const store_record_t *r, s_why_t *why);
+
+/* True when the receipt stored with r names `sender` and `key_id` as its
+ * own signer (read, not verified). */
+static bool s_receipt_signed_as(const store_record_t *r, const char *sender, const char *key_id)
+{
+    Fluxbus__V1__Envelope *env = NULL;
+    Fluxbus__V1__SignedBody *body = NULL;
+    bool same = r->receipt && r->receipt_len &&
+                fb_envelope_decode(r->receipt, r->receipt_len, r->receipt_len, &env) == FB_OK &&
+                env->key_id && strcmp(env->key_id, key_id) == 0 &&
+                fb_envelope_parse_body(env, &body) == FB_OK && strcmp(body->sender, sender) == 0;
+    fb_body_free(body);
+    fb_envelope_free(env);
+    return same;
+}
+
+/* Without the broker's key, a message the broker sent itself cannot be
+ * verified, any more than receipts: it is one whose sender is no registered
+ * actor, whose key is not in the registry, and whose sender and key are
+ * those that sign its receipt. Its body is parsed (attachments checked),
+ * its signature is not. */
+static bool s_check_unverifiable(s_walk_t *w, const store_record_t *r,
+                                 const Fluxbus__V1__Envelope *env, Fluxbus__V1__SignedBody **body,
+                                 s_why_t *why)
+{
+    store_actor_t actor;
+    if (!env->key_id || !r->key_id || strcmp(env->key_id, r->key_id) != 0 ||
+        store_actor_get(w->store, r->sender, &actor) != FB_ERR_NOT_FOUND ||
+        !s_receipt_signed_as(r, r->sender, r->key_id))
+        return s_fail(why, "signing key %.20s is not in the registry", r->key_id ? r->key_id : "");
+    bool purged = r->purged_at_ms != 0;
+    fb_err_t rc =
+        purged ? fb_envelope_parse_skeleton(env, body) : fb_envelope_parse_body(env, body);
+    if (rc != FB_OK)
+        return s_fail(why, "signed body refused: %s", fb_err_str(rc));
+    if (strcmp((*body)->sender, r->sender) != 0)
+        return s_fail(why, "body sender %.127s is not the stored sender", (*body)->sender);
+    w->unchecked = true;
+    return true;
+}
+
+/* The key a message must verify with: its sender's registered key, or the
+ * broker's own for a message the broker sent (when the broker's key is
+ * given). NULL when there is none. */
+static const store_key_t *s_sender_key(const s_walk_t *w, const store_record_t *r,
+                                       store_key_t *broker_key)
+{
+    if (r->sender_key)
+        return r->sender_key;
+    if (!w->broker || !r->key_id || strcmp(r->key_id, w->broker->key_id) != 0)
+        return NULL;
+    memset(broker_key, 0, sizeof *broker_key);
+    snprintf(broker_key->actor, sizeof broker_key->actor, "%s", w->broker->actor);
+    snprintf(broker_key->key_id, sizeof broker_key->key_id, "%s", w->broker->key_id);
+    memcpy(broker_key->public_key, w->broker->sign_pk, FB_SIGN_PK_BYTES);
+    return broker_key;
+}
+
+/* Signed by the registered key of its sender (or the broker's, see
+ * s_sender_key); body and attachments accepted (a purged row as a skeleton);
+ * SHA-256 as stored unless purged. */
+static bool s_check_sender(s_walk_t *w, const store_record_t *r, const Fluxbus__V1__Envelope *env,
                            Fluxbus__V1__SignedBody **body, s_why_t *why)
 {
-    const store_key_t *key = r->sender_key;
+    store_key_t broker_key;
+    const store_key_t *key = s_sender_key(w, r, &broker_key);
+    if (!key && !w->broker)
+        return s_check_unverifiable(w, r, env, body, why) && s_check_digest(r, why);
     if (!key)
         return s_fail(why, "signing key %.20s is not in the registry", r->key_id ? r->key_id : "");
     char key_id[FB_KEY_ID_CHARS + 1];
@@ -94,6 +159,13 @@ static bool s_check_sender(const store_record_t *r, const Fluxbus__V1__Envelope 
                       (*body)->sender);
     if (purged && (env->n_attachments != 0 || (*body)->n_attachment_digests == 0))
         return s_fail(why, "marked purged but is not a skeleton of an envelope with attachments");
+    return s_check_digest(r, why);
+}
+
+/* SHA-256 of the envelope is the one stored at acceptance, unless purged. */
+static bool s_check_digest(const store_record_t *r, s_why_t *why)
+{
+    bool purged = r->purged_at_ms != 0;
     uint8_t sha[32];
     fb_sha256(r->envelope, r->envelope_len, sha);
     if (!r->envelope_sha256 || r->envelope_sha256_len != sizeof sha)
@@ -175,6 +247,7 @@ static bool s_check_record(void *ctx, const store_record_t *r)
     Fluxbus__V1__SignedBody *body = NULL;
     uint8_t link[FB_AUDIT_LINK_BYTES];
     bool ok;
+    w->unchecked = false;
     if (r->seq != w->last_seq + 1)
         ok = r->seq == w->last_seq + 2
                  ? s_fail(&why, "follows seq %llu: message %llu is missing",
@@ -185,7 +258,7 @@ static bool s_check_record(void *ctx, const store_record_t *r)
     else if (fb_envelope_decode(r->envelope, r->envelope_len, r->envelope_len, &env) != FB_OK)
         ok = s_fail(&why, "stored envelope does not decode");
     else
-        ok = s_check_chain(w, r, env, link, &why) && s_check_sender(r, env, &body, &why) &&
+        ok = s_check_chain(w, r, env, link, &why) && s_check_sender(w, r, env, &body, &why) &&
              s_check_receipt(w->broker, r, body, &why);
     fb_body_free(body);
     fb_envelope_free(env);
@@ -198,12 +271,13 @@ static bool s_check_record(void *ctx, const store_record_t *r)
     w->last_seq = r->seq;
     w->out->messages++;
     w->out->purged += r->purged_at_ms != 0;
+    w->out->unchecked += w->unchecked;
     return true;
 }
 
 fb_err_t audit_verify(store_t *store, const fb_keys_t *broker, audit_result_t *out)
 {
     memset(out, 0, sizeof *out); /* head starts as link(0): 32 zero bytes */
-    s_walk_t w = {.broker = broker, .out = out, .last_seq = 0};
+    s_walk_t w = {.store = store, .broker = broker, .out = out, .last_seq = 0};
     return store_export(store, s_check_record, &w);
 }

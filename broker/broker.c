@@ -12,7 +12,10 @@
  *    of that batch;
  *  - the bytes stored and forwarded are exactly the bytes verified;
  *  - backlog lives in the store; the only per-receiver memory is its window
- *    of in-flight sequence numbers. */
+ *    of in-flight sequence numbers;
+ *  - only the broker signs as the broker's actor: a SEND claiming it is
+ *    refused; the broker's own messages (expiry.c) go through the same
+ *    store, ledger, audit chain and queues as accepted ones. */
 #include "broker.h"
 
 #include <errno.h>
@@ -29,6 +32,7 @@
 #include "fluxbus/envelope.h"
 #include "fluxbus/keys.h"
 #include "admission.h"
+#include "expiry.h"
 #include "keyquery.h"
 #include "ledger.h"
 #include "notary.h"
@@ -39,6 +43,8 @@
 
 #define S_RID_MAX 256
 #define S_KEYCERT_CACHE 256
+#define S_EXPIRY_PERIOD_MS 500 /* how often the deadlines are looked at */
+#define S_EXPIRY_BATCH 64      /* DeadlineExpired per transaction */
 
 typedef struct {
     uint8_t rid[S_RID_MAX];
@@ -72,6 +78,8 @@ struct broker {
     notary_t notary;
     store_t *store;
     ledger_t *ledger; /* on the store's connection */
+    expiry_t *expiry; /* the broker's DeadlineExpired */
+    int64_t next_expiry_ms;
     void *ctx;
     void *router;
     zap_t *zap;
@@ -116,6 +124,12 @@ static void s_zap_log(void *ctx, fb_log_level_t level, const char *line)
     broker_t *self = ctx;
     if (level >= self->cfg.log_level)
         fb_log_stderr(NULL, level, line);
+}
+
+/* expiry.c logs through the same level filter. */
+static void s_expiry_log(void *ctx, fb_log_level_t level, const char *line)
+{
+    s_zap_log(ctx, level, line);
 }
 
 static void s_id_hex(const uint8_t *id, char out[2 * FB_MESSAGE_ID_BYTES + 1])
@@ -294,7 +308,17 @@ static fb_err_t s_keycert(broker_t *self, const char *key_id, const s_cert_t **o
     if (self->n_certs == S_KEYCERT_CACHE)
         s_certs_clear(self);
     store_key_t key;
-    fb_err_t rc = store_key_get(self->store, key_id, &key);
+    fb_err_t rc = FB_OK;
+    if (strcmp(key_id, self->keys.key_id) == 0) {
+        /* A message the broker sent: its own key, certified by itself (the
+         * receiver verifies it with the broker key it holds anyway). */
+        memset(&key, 0, sizeof key);
+        snprintf(key.actor, sizeof key.actor, "%s", self->keys.actor);
+        snprintf(key.key_id, sizeof key.key_id, "%s", self->keys.key_id);
+        memcpy(key.public_key, self->keys.sign_pk, FB_SIGN_PK_BYTES);
+    } else {
+        rc = store_key_get(self->store, key_id, &key);
+    }
     s_cert_t *c = &self->certs[self->n_certs];
     if (rc == FB_OK)
         rc = notary_keycert(&self->notary, &key, &c->cert, &c->len);
@@ -432,6 +456,10 @@ static fb_err_t s_check_body(broker_t *self, const s_input_t *in,
         snprintf(detail, dlen, "body sender %.64s is not the connection's actor", body->sender);
         return FB_ERR_SENDER_MISMATCH;
     }
+    if (strcmp(body->sender, self->keys.actor) == 0) {
+        snprintf(detail, dlen, "only the broker sends as %.64s", body->sender);
+        return FB_ERR_NOT_AUTHORIZED;
+    }
     fb_err_t rc = store_actor_get(self->store, in->actor, sender);
     if (rc == FB_ERR_NOT_FOUND || (rc == FB_OK && sender->revoked_at_ms)) {
         snprintf(detail, dlen, "actor %s is revoked", in->actor);
@@ -508,10 +536,6 @@ static fb_err_t s_check_new(broker_t *self, const Fluxbus__V1__SignedBody *body,
     return rc;
 }
 
-/* Stores an accepted message, queues it for its targets, signs the receipt
- * and extends the audit chain, all in the turn's transaction. Any error
- * rolls the turn back and ends the broker (s_turn), so the in-memory chain
- * head never runs ahead of the committed store. */
 /* The ledger's view of a message (seq 0 until stored). */
 static ledger_msg_t s_ledger_msg(const Fluxbus__V1__SignedBody *body,
                                  const ProtobufCMessage *payload, uint64_t seq, int64_t now)
@@ -527,9 +551,15 @@ static ledger_msg_t s_ledger_msg(const Fluxbus__V1__SignedBody *body,
     return m;
 }
 
-static fb_err_t s_accept(broker_t *self, const s_input_t *in, const Fluxbus__V1__SignedBody *body,
-                         const ProtobufCMessage *payload, const uint8_t *data, size_t len,
-                         const uint8_t sha[32], const router_targets_t *targets)
+/* Stores a message (from a sender or from the broker itself), records it in
+ * the ledger, queues it for its targets, signs its receipt and extends the
+ * audit chain, all in the turn's transaction. *receipt is the caller's. Any
+ * error (FB_ERR_STORE, FB_ERR_NOMEM) rolls the turn back and ends the broker,
+ * so the in-memory chain head never runs ahead of the committed store. */
+static fb_err_t s_store_accepted(broker_t *self, const Fluxbus__V1__SignedBody *body,
+                                 const ProtobufCMessage *payload, const uint8_t *data, size_t len,
+                                 const uint8_t sha[32], const router_targets_t *targets,
+                                 uint64_t *seq_out, uint8_t **receipt, size_t *receipt_len)
 {
     int64_t now = fb_now_ms();
     store_message_t m = {
@@ -546,6 +576,8 @@ static fb_err_t s_accept(broker_t *self, const s_input_t *in, const Fluxbus__V1_
         .accepted_at_ms = now,
     };
     uint64_t seq = 0;
+    *receipt = NULL;
+    *receipt_len = 0;
     fb_err_t rc = store_put(self->store, &m, &seq);
     if (rc == FB_OK) {
         ledger_msg_t lm = s_ledger_msg(body, payload, seq, now);
@@ -556,31 +588,92 @@ static fb_err_t s_accept(broker_t *self, const s_input_t *in, const Fluxbus__V1_
         s_session_mark_dirty(self, targets->actor[i]);
     }
     if (rc == FB_OK)
-        admission_backlog_add(self->admission, body->sender, targets->n);
-    uint8_t *receipt = NULL;
-    size_t receipt_len = 0;
-    if (rc == FB_OK)
         rc = notary_receipt(&self->notary, body->sender, body->message_id.data, seq, now, false,
-                            sha, targets, &receipt, &receipt_len);
+                            sha, targets, receipt, receipt_len);
     if (rc == FB_OK)
-        rc = store_set_receipt(self->store, seq, receipt, receipt_len);
+        rc = store_set_receipt(self->store, seq, *receipt, *receipt_len);
     uint8_t link[FB_AUDIT_LINK_BYTES];
     if (rc == FB_OK)
-        rc = fb_audit_chain_link_envelope(self->chain_head, seq, data, len, receipt, receipt_len,
+        rc = fb_audit_chain_link_envelope(self->chain_head, seq, data, len, *receipt, *receipt_len,
                                           link);
     if (rc == FB_OK)
         rc = store_set_chain_link(self->store, seq, link);
     if (rc != FB_OK) {
-        free(receipt);
-        return rc;
+        free(*receipt);
+        *receipt = NULL;
+        return rc == FB_ERR_NOMEM ? rc : FB_ERR_STORE;
     }
     memcpy(self->chain_head, link, sizeof link);
+    *seq_out = seq;
+    return FB_OK;
+}
+
+static fb_err_t s_accept(broker_t *self, const s_input_t *in, const Fluxbus__V1__SignedBody *body,
+                         const ProtobufCMessage *payload, const uint8_t *data, size_t len,
+                         const uint8_t sha[32], const router_targets_t *targets)
+{
+    uint64_t seq = 0;
+    uint8_t *receipt = NULL;
+    size_t receipt_len = 0;
+    fb_err_t rc = s_store_accepted(self, body, payload, data, len, sha, targets, &seq, &receipt,
+                                   &receipt_len);
+    if (rc != FB_OK)
+        return rc;
+    admission_backlog_add(self->admission, body->sender, targets->n);
     char hex[2 * FB_MESSAGE_ID_BYTES + 1];
     s_id_hex(body->message_id.data, hex);
     const fb_catalog_entry_t *entry = fb_catalog_by_type((int)body->type);
     s_log(self, FB_LOG_INFO, "broker accept msg_id=%s peer=%s type=%s seq=%llu recipients=%zu", hex,
           in->actor, entry ? entry->name : "?", (unsigned long long)seq, targets->n);
     return s_queue_reply(self, in, "RECEIPT", receipt, receipt_len);
+}
+
+/* expiry_accept_fn: a message the broker signed itself (expiry.c), routed by
+ * the table of the broker's own messages and stored like any other; its
+ * receipt is kept in the store (the audit checks it) and sent to no one. */
+static fb_err_t s_accept_own(void *ctx, const uint8_t *data, size_t len,
+                             const ProtobufCMessage *payload)
+{
+    broker_t *self = ctx;
+    Fluxbus__V1__Envelope *env = NULL;
+    Fluxbus__V1__SignedBody *body = NULL;
+    router_targets_t targets = {0};
+    char detail[256] = "";
+    fb_err_t rc = fb_envelope_decode(data, len, len, &env);
+    if (rc == FB_OK)
+        rc = fb_envelope_verify(env, self->keys.sign_pk);
+    if (rc == FB_OK)
+        rc = fb_envelope_parse_body(env, &body);
+    fb_envelope_free(env);
+    store_seen_t seen;
+    if (rc == FB_OK) {
+        rc = store_find(self->store, body->sender, body->message_id.data, &seen);
+        rc = rc == FB_OK ? FB_ERR_EXISTS : rc == FB_ERR_NOT_FOUND ? FB_OK : rc;
+    }
+    if (rc == FB_OK)
+        rc = router_route_own(self->store, body, &targets, detail, sizeof detail);
+    uint64_t seq = 0;
+    uint8_t *receipt = NULL;
+    size_t receipt_len = 0;
+    uint8_t sha[32];
+    fb_sha256(data, len, sha);
+    if (rc == FB_OK)
+        rc = s_store_accepted(self, body, payload, data, len, sha, &targets, &seq, &receipt,
+                              &receipt_len);
+    free(receipt);
+    if (rc == FB_OK) {
+        char hex[2 * FB_MESSAGE_ID_BYTES + 1];
+        s_id_hex(body->message_id.data, hex);
+        const fb_catalog_entry_t *entry = fb_catalog_by_type((int)body->type);
+        s_log(self, FB_LOG_INFO, "broker emit msg_id=%s type=%s seq=%llu recipients=%zu", hex,
+              entry ? entry->name : "?", (unsigned long long)seq, targets.n);
+    } else if (detail[0]) {
+        s_log(self, FB_LOG_WARN, "broker emit-refused reason=%s detail=\"%s\"", fb_err_name(rc),
+              detail);
+    }
+    router_targets_free(&targets);
+    fb_body_free(body);
+    return rc;
 }
 
 /* size cap -> decode -> key + verify -> parse -> sender/type/payload ->
@@ -855,14 +948,56 @@ static fb_err_t s_turn(broker_t *self)
     return s_pump(self);
 }
 
+/* The deadlines that passed (expiry.c), in a transaction of their own when
+ * one is due; the first call after the start catches those that passed
+ * while the broker was down. A failed COMMIT is fatal, as in s_turn. */
+static fb_err_t s_expiry_turn(broker_t *self)
+{
+    int64_t now = fb_now_ms();
+    if (now < self->next_expiry_ms)
+        return FB_OK;
+    self->next_expiry_ms = now + S_EXPIRY_PERIOD_MS;
+    if (!expiry_due(self->expiry, now))
+        return FB_OK;
+    size_t emitted = 0;
+    fb_err_t rc = store_begin(self->store);
+    if (rc == FB_OK)
+        rc = expiry_scan(self->expiry, now, S_EXPIRY_BATCH, s_accept_own, self, &emitted);
+    if (rc == FB_OK)
+        rc = store_commit(self->store);
+    if (rc != FB_OK) {
+        s_log(self, FB_LOG_ERROR, "broker store-failed reason=%s sqlite=\"%s\"", fb_err_name(rc),
+              store_errmsg(self->store));
+        store_rollback(self->store);
+        return FB_ERR_STORE;
+    }
+    if (emitted == S_EXPIRY_BATCH)
+        self->next_expiry_ms = now; /* more are due: go on at the next turn */
+    return emitted ? s_pump(self) : FB_OK;
+}
+
+/* How long the loop may wait for input: until the next look at the
+ * deadlines, at most a second. */
+static long s_poll_ms(const broker_t *self)
+{
+    int64_t left = self->next_expiry_ms - fb_now_ms();
+    return left < 0 ? 0 : left > 1000 ? 1000 : (long)left;
+}
+
 fb_err_t broker_run(broker_t *self, volatile sig_atomic_t *stop)
 {
     printf("ready endpoint=%s\n", self->endpoint);
     fflush(stdout);
     s_log(self, FB_LOG_INFO, "broker ready endpoint=%s store=%s", self->endpoint, self->cfg.store);
     while (!*stop) {
+        if (s_expiry_turn(self) != FB_OK) {
+            s_log(self, FB_LOG_ERROR,
+                  "broker exiting code=3 detail=\"store failure while emitting the deadlines' "
+                  "DeadlineExpired: nothing of it was kept\"");
+            return FB_ERR_STORE;
+        }
         zmq_pollitem_t item = {self->router, 0, ZMQ_POLLIN, 0};
-        int n = zmq_poll(&item, 1, 1000);
+        int n = zmq_poll(&item, 1, s_poll_ms(self));
         if (n < 0 && errno != EINTR) {
             s_log(self, FB_LOG_ERROR, "broker poll-failed reason=\"%s\"", zmq_strerror(errno));
             return FB_ERR_TRANSPORT;
@@ -935,7 +1070,10 @@ broker_t *broker_new(const broker_config_t *cfg, fb_err_t *err)
         return NULL;
     }
     self->ledger = ledger_open(store_db(self->store), why, sizeof why);
-    if (!self->ledger) {
+    if (self->ledger)
+        self->expiry = expiry_new(store_db(self->store), &self->notary, self->ledger, s_expiry_log,
+                                  self, why, sizeof why);
+    if (!self->ledger || !self->expiry) {
         s_log(self, FB_LOG_ERROR, "broker ledger-open-failed detail=\"%s\"", why);
         *err = FB_ERR_STORE;
         broker_destroy(&self);
@@ -994,6 +1132,7 @@ void broker_destroy(broker_t **self_p)
     free(self->replies);
     s_certs_clear(self);
     admission_destroy(&self->admission);
+    expiry_destroy(&self->expiry);
     ledger_close(&self->ledger);
     store_destroy(&self->store);
     fb_keys_wipe(&self->keys);

@@ -1,36 +1,53 @@
 /* notary.c - builds and signs the broker's own messages (Receipt, Nack,
- * KeyCert). It owns nothing else: storing and sending them is the broker's
- * job. */
+ * KeyCert, and the domain messages the broker sends itself, such as
+ * DeadlineExpired). It owns nothing else: storing and sending them is the
+ * broker's job. */
 #include "notary.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "fluxbus/codec.h"
 #include "fluxbus/envelope.h"
 
+/* What a SignedBody from the broker says besides its payload. */
+typedef struct {
+    int type;
+    const char *const *to; /* recipients */
+    size_t n_to;
+    const uint8_t *in_reply_to;          /* NULL: none */
+    const char *correlation_id;          /* NULL: none */
+    const uint8_t *message_id;           /* NULL: a random one */
+    uint8_t id_out[FB_MESSAGE_ID_BYTES]; /* the id used */
+} s_head_t;
+
 /* Wraps a packed payload in a SignedBody from the broker and seals it. */
-static fb_err_t s_sign(notary_t *self, int type, const char *to, const uint8_t *in_reply_to,
-                       const ProtobufCMessage *payload, uint8_t **out, size_t *out_len)
+static fb_err_t s_sign_body(notary_t *self, s_head_t *head, const ProtobufCMessage *payload,
+                            uint8_t **out, size_t *out_len)
 {
-    uint8_t id[FB_MESSAGE_ID_BYTES];
     uint8_t *bytes = NULL;
     size_t len = 0;
     fb_err_t rc = fb_codec_pack(payload, &bytes, &len);
     if (rc != FB_OK)
         return rc;
-    fb_message_id_new(id);
+    if (head->message_id)
+        memcpy(head->id_out, head->message_id, FB_MESSAGE_ID_BYTES);
+    else
+        fb_message_id_new(head->id_out);
     Fluxbus__V1__SignedBody body = FLUXBUS__V1__SIGNED_BODY__INIT;
-    char *recipients[1] = {(char *)to};
     body.version = FB_PROTOCOL_VERSION;
-    body.message_id.data = id;
-    body.message_id.len = sizeof id;
+    body.message_id.data = head->id_out;
+    body.message_id.len = FB_MESSAGE_ID_BYTES;
     body.sender = (char *)self->keys->actor;
     body.key_id = (char *)self->keys->key_id;
-    body.recipients = to ? recipients : NULL;
-    body.n_recipients = to ? 1 : 0;
+    body.recipients = (char **)head->to;
+    body.n_recipients = head->n_to;
     body.sequence = ++self->sequence;
     body.created_at_ms = fb_now_ms();
-    body.type = (Fluxbus__V1__MessageType)type;
+    body.type = (Fluxbus__V1__MessageType)head->type;
+    if (head->correlation_id)
+        body.correlation_id = (char *)head->correlation_id;
+    const uint8_t *in_reply_to = head->in_reply_to;
     if (in_reply_to) {
         body.in_reply_to.data = (uint8_t *)in_reply_to;
         body.in_reply_to.len = FB_MESSAGE_ID_BYTES;
@@ -40,6 +57,16 @@ static fb_err_t s_sign(notary_t *self, int type, const char *to, const uint8_t *
     rc = fb_envelope_seal(&body, self->keys, out, out_len);
     free(bytes);
     return rc;
+}
+
+/* A broker answer or certificate: to one actor (or none), maybe in reply. */
+static fb_err_t s_sign(notary_t *self, int type, const char *to, const uint8_t *in_reply_to,
+                       const ProtobufCMessage *payload, uint8_t **out, size_t *out_len)
+{
+    const char *recipients[1] = {to};
+    s_head_t head = {
+        .type = type, .to = to ? recipients : NULL, .n_to = to ? 1 : 0, .in_reply_to = in_reply_to};
+    return s_sign_body(self, &head, payload, out, out_len);
 }
 
 fb_err_t notary_receipt(notary_t *self, const char *sender, const uint8_t *id, uint64_t seq,
@@ -104,4 +131,16 @@ fb_err_t notary_keycert_for(notary_t *self, const store_key_t *key, int purpose,
     kc.purpose = (Fluxbus__V1__KeyPurpose)purpose;
     return s_sign(self, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_KEY_CERT, NULL, NULL, &kc.base, out,
                   out_len);
+}
+
+fb_err_t notary_message(notary_t *self, int type, const char *const *to, size_t n_to,
+                        const char *correlation_id, const uint8_t *message_id,
+                        const ProtobufCMessage *payload, uint8_t **out, size_t *out_len)
+{
+    s_head_t head = {.type = type,
+                     .to = to,
+                     .n_to = n_to,
+                     .correlation_id = correlation_id,
+                     .message_id = message_id};
+    return s_sign_body(self, &head, payload, out, out_len);
 }

@@ -1,5 +1,6 @@
-/* notary.h - what the broker signs: receipts, nacks and key certificates.
- * Each is a SignedBody from the broker's actor, sealed with its key. */
+/* notary.h - what the broker signs: receipts, nacks, key certificates and
+ * the domain messages it sends itself. Each is a SignedBody from the
+ * broker's actor, sealed with its key. */
 #ifndef FLUXBUS_BROKER_NOTARY_H
 #define FLUXBUS_BROKER_NOTARY_H
 
@@ -35,5 +36,13 @@ fb_err_t notary_keycert(notary_t *self, const store_key_t *key, uint8_t **out, s
  * Caller frees *out. */
 fb_err_t notary_keycert_for(notary_t *self, const store_key_t *key, int purpose, uint8_t **out,
                             size_t *out_len);
+
+/* A domain message of `type` from the broker itself (e.g. DeadlineExpired),
+ * addressed to the n_to actors of `to`, about correlation_id, with the
+ * given 16-byte message_id (NULL: a random one). Sealed like any sender's
+ * message, with the broker's signing key. Caller frees *out. */
+fb_err_t notary_message(notary_t *self, int type, const char *const *to, size_t n_to,
+                        const char *correlation_id, const uint8_t *message_id,
+                        const ProtobufCMessage *payload, uint8_t **out, size_t *out_len);
 
 #endif

@@ -50,14 +50,27 @@ static const s_rule_t s_rules[] = {
     {T(BILAN_ANNUEL), "bailleur", "reservataire,observer,commune", NULL, 0},
     {T(LOGEMENT_ISSUE), "bailleur", "commune,observer", "logements", 0},
 };
+
+/* What the broker itself sends (router_route_own): its actor is not in the
+ * registry and holds no role, so no registered actor can match these rows,
+ * and these types from the broker are routed by this table only. */
+static const s_rule_t s_own_rules[] = {
+    /* The deadline of an orientation passed unanswered (broker/expiry.c). */
+    {T(DEADLINE_EXPIRED), "broker", "bailleur,reservataire", NULL, 0},
+};
 #undef T
+
+static const s_rule_t *s_rule_in(const s_rule_t *rules, size_t n, int type)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rules[i].type == type)
+            return &rules[i];
+    return NULL;
+}
 
 static const s_rule_t *s_rule_for(int type)
 {
-    for (size_t i = 0; i < sizeof s_rules / sizeof s_rules[0]; i++)
-        if (s_rules[i].type == type)
-            return &s_rules[i];
-    return NULL;
+    return s_rule_in(s_rules, sizeof s_rules / sizeof s_rules[0], type);
 }
 
 /* True when the two comma-separated role lists share a role. */
@@ -194,6 +207,35 @@ fb_err_t router_route(store_t *store, const store_actor_t *sender,
         rc = store_subscribers(store, body->topics[i], s_on_subscriber, &ctx);
         if (rc == FB_OK)
             rc = ctx.rc;
+    }
+    return rc;
+}
+
+fb_err_t router_route_own(store_t *store, const Fluxbus__V1__SignedBody *body,
+                          router_targets_t *out, char *detail, size_t dlen)
+{
+    detail[0] = '\0';
+    const s_rule_t *rule =
+        s_rule_in(s_own_rules, sizeof s_own_rules / sizeof s_own_rules[0], (int)body->type);
+    if (!rule) {
+        snprintf(detail, dlen, "the broker does not send type %d", (int)body->type);
+        return FB_ERR_NOT_AUTHORIZED;
+    }
+    if (body->n_topics) {
+        snprintf(detail, dlen, "the broker publishes on no topic");
+        return FB_ERR_NOT_AUTHORIZED;
+    }
+    store_actor_t broker;
+    memset(&broker, 0, sizeof broker);
+    snprintf(broker.id, sizeof broker.id, "%s", body->sender);
+    snprintf(broker.roles, sizeof broker.roles, "broker");
+    fb_err_t rc = FB_OK;
+    for (size_t i = 0; rc == FB_OK && i < body->n_recipients; i++) {
+        rc = s_route_recipient(store, &broker, rule, body->recipients[i], out, detail, dlen);
+        /* A recipient revoked since it took part in the vacancy is left out:
+         * the others still learn what happened. */
+        if (rc == FB_ERR_UNKNOWN_RECIPIENT)
+            rc = FB_OK;
     }
     return rc;
 }

@@ -31,6 +31,14 @@ fb_err_t router_route(store_t *store, const store_actor_t *sender,
                       const Fluxbus__V1__SignedBody *body, router_targets_t *out, char *detail,
                       size_t detail_len);
 
+/* Routes a message the broker itself signed (body->sender: the broker's
+ * actor) by the table of the broker's own messages: its recipients must
+ * hold a role the rule allows; those not registered or revoked are left
+ * out. FB_ERR_NOT_AUTHORIZED for a type the broker does not send or a
+ * recipient of the wrong role. Same `out` contract as router_route. */
+fb_err_t router_route_own(store_t *store, const Fluxbus__V1__SignedBody *body,
+                          router_targets_t *out, char *detail, size_t detail_len);
+
 /* May `actor` hold a durable subscription to `topic`? FB_OK,
  * FB_ERR_BAD_TOPIC (not "caleol/<INSEE>" or "logements/<INSEE>") or
  * FB_ERR_NOT_AUTHORIZED (role or territory does not allow it). */

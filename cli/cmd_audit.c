@@ -134,8 +134,9 @@ static const char s_verify_help[] =
     "Checks the whole store as an auditor would, message by message in seq order,\n"
     "and stops at the first broken link: no message missing, every audit chain\n"
     "link recomputed (docs/PROTOCOL.md, \"Audit chain\"), every sender signature\n"
-    "valid with the key the registry holds for it (purged messages as skeletons),\n"
-    "every receipt answering its message. Prints\n"
+    "valid with the key the registry holds for it (purged messages as skeletons;\n"
+    "a message the broker sent itself, such as DeadlineExpired, with the broker's\n"
+    "key given by --broker), every receipt answering its message. Prints\n"
     "  ok: N messages, chain head <hex>\n"
     "or\n"
     "  broken at seq N: <why>\n"
@@ -143,8 +144,9 @@ static const char s_verify_help[] =
     "pass through it means messages were removed or changed since.\n"
     "\n"
     "options:\n"
-    "  --broker FILE     the broker's public key file: also check that every receipt\n"
-    "                    is signed by that key (--broker-key is the same option)\n"
+    "  --broker FILE     the broker's public key file: also check that every receipt,\n"
+    "                    and every message the broker sent itself, is signed by that\n"
+    "                    key (--broker-key is the same option)\n"
     "  -h, --help        this help\n";
 
 static int s_verify(int argc, char **argv)
@@ -195,7 +197,13 @@ static int s_verify(int argc, char **argv)
         char head[2 * FB_AUDIT_LINK_BYTES + 1];
         fb_hex_encode(result.head, sizeof result.head, head);
         printf("ok: %llu messages, chain head %s\n", (unsigned long long)result.messages, head);
-        if (!broker_file)
+        if (!broker_file && result.unchecked)
+            common_note("audit verify",
+                        "receipts' broker signatures and the signatures of the %llu messages the "
+                        "broker sent itself not checked: give --broker broker.key.pub to check "
+                        "them too",
+                        (unsigned long long)result.unchecked);
+        else if (!broker_file)
             common_note("audit verify", "receipts' broker signatures not checked: give --broker "
                                         "broker.key.pub to check them too");
     }

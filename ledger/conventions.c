@@ -216,8 +216,10 @@ bool conventions_remise_counted(const conventions_rev_t *c)
 
 bool conventions_expiry_counted(const conventions_rev_t *c)
 {
-    return c->expired_deadline_counting ==
-           FLUXBUS__V1__DEADLINE_COUNTING__DEADLINE_COUNTING_COUNTED;
+    /* Unset reads as counted, as the broker's DeadlineExpired says it
+     * (deadlines.c): the réservataire had its délai. */
+    return c->expired_deadline_counting !=
+           FLUXBUS__V1__DEADLINE_COUNTING__DEADLINE_COUNTING_NOT_COUNTED;
 }
 
 bool conventions_excludes(const conventions_rev_t *c, int mode_gestion, int hors_flux_motif)
@@ -440,13 +442,13 @@ static bool s_still_held(const conventions_t *all, const conventions_t *one, con
     bool remis = strcmp(status, "remis") == 0, expire = strcmp(status, "expire") == 0;
     if (!remis && !expire)
         return true;
+    static const conventions_rev_t defaults = FLUXBUS__V1__CONVENTION__INIT;
     long i = conventions_find(all, conv);
     const conventions_t *set = i >= 0 ? all : one;
     if (i < 0)
         i = conventions_find(one, conv);
-    if (i < 0)
-        return false; /* unknown convention: the defaults do not count hand-backs */
-    const conventions_rev_t *rev = conventions_at(set, (size_t)i, status_ms);
+    /* An unknown convention: its defaults. */
+    const conventions_rev_t *rev = i < 0 ? &defaults : conventions_at(set, (size_t)i, status_ms);
     return remis ? conventions_remise_counted(rev) : conventions_expiry_counted(rev);
 }
 
@@ -594,7 +596,8 @@ static fb_err_t s_check_caps(sqlite3 *db, const conventions_t *one, const conven
                         "surréservation: convention %s would hold %u orientations in %d, over its"
                         " maximum of %u (%u dwellings freed in its scope)",
                         c->convention_id, held.convention + 1, year, cap, freed.convention);
-    bool en_flux = v->mode != MODE(STOCK) && v->mode != MODE(HORS_FLUX);
+    /* A vacancy never freed on the bus is the lifecycle's to refuse. */
+    bool en_flux = v->known && v->mode != MODE(STOCK) && v->mode != MODE(HORS_FLUX);
     if (en_flux && held.bailleur + 1 > freed.en_flux)
         return s_refuse(detail, dlen,
                         "surréservation: bailleur %s would hold %u orientations across its"

@@ -68,7 +68,8 @@ typedef struct {
 conventions_rule_t conventions_rule(const conventions_rev_t *c, int mode);
 
 /* Does a remise à disposition / an expired deadline count against the
- * réservataire (DeadlineCounting COUNTED)? UNSPECIFIED: no. */
+ * réservataire? UNSPECIFIED: a remise does not, an expired deadline does (as
+ * the broker's DeadlineExpired says, deadlines.h). */
 bool conventions_remise_counted(const conventions_rev_t *c);
 bool conventions_expiry_counted(const conventions_rev_t *c);
 
@@ -131,9 +132,9 @@ size_t conventions_objectives(const conventions_rev_t *c, const char *party, int
  * convention excludes the vacancy from its flux (hors flux), or when the
  * orientation would overbook (surréservation, docs/LEDGER.md): the
  * réservataire's or the whole convention's held orientations over the
- * maximum of its objective, or the bailleur's held orientations across all
- * its conventions over its dwellings freed en flux. FB_ERR_STORE on a
- * database error. */
+ * maximum of its objective, or (for a vacancy freed on the bus) the
+ * bailleur's held orientations across all its conventions over its
+ * dwellings freed en flux. FB_ERR_STORE on a database error. */
 fb_err_t conventions_check_orientation(sqlite3 *db, const ledger_msg_t *msg, char *detail,
                                        size_t dlen);
 

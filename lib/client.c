@@ -2,7 +2,8 @@
  *
  * Owns: the client side of the frame protocol (docs/PROTOCOL.md), the wait
  * for signed receipts, end-to-end verification of deliveries with the
- * broker-certified sender key, fetching broker-certified encryption keys,
+ * broker-certified sender key (the broker's own key for a message the
+ * broker sent itself), fetching broker-certified encryption keys,
  * and the bookkeeping that hides redeliveries after a reconnect from the
  * application.
  *
@@ -764,22 +765,48 @@ static fb_err_t s_send_ack(fb_client_t *self, uint64_t seq, const uint8_t *id, s
     return s_send1(self, "ACK", &ack.base);
 }
 
+/* The key that signed a delivery: the broker's own, which the client holds
+ * (a message the broker sent itself, e.g. DeadlineExpired: the KeyCert
+ * frame is not needed), or the one the broker certified in the KeyCert
+ * frame, which never stands for the broker's actor. *actor and *pk are
+ * borrowed from self. */
+static fb_err_t s_delivery_key(fb_client_t *self, const s_raw_t *r,
+                               const Fluxbus__V1__Envelope *env, const char **actor,
+                               const uint8_t **pk)
+{
+    if (strcmp(env->key_id, self->broker.key_id) == 0) {
+        *actor = self->broker.actor;
+        *pk = self->broker.sign_pk;
+        return FB_OK;
+    }
+    s_keycert_t *kc = NULL;
+    fb_err_t rc = s_keycert(self, r->cert, r->cert_len, &kc);
+    if (rc == FB_OK && strcmp(env->key_id, kc->key_id) != 0)
+        rc = FB_ERR_UNKNOWN_KEY;
+    if (rc == FB_OK && strcmp(kc->actor, self->broker.actor) == 0)
+        rc = FB_ERR_SENDER_MISMATCH; /* only the broker's key speaks for the broker */
+    if (rc == FB_OK) {
+        *actor = kc->actor;
+        *pk = kc->pk;
+    }
+    return rc;
+}
+
 /* Verifies a raw delivery end to end and builds the fb_delivery_t. */
 static fb_err_t s_verify_delivery(fb_client_t *self, s_raw_t *r, fb_delivery_t **out)
 {
-    s_keycert_t *kc = NULL;
     Fluxbus__V1__Envelope *env = NULL;
     Fluxbus__V1__SignedBody *body = NULL;
-    fb_err_t rc = s_keycert(self, r->cert, r->cert_len, &kc);
+    const char *actor = NULL;
+    const uint8_t *pk = NULL;
+    fb_err_t rc = fb_envelope_decode(r->env, r->env_len, self->max_envelope, &env);
     if (rc == FB_OK)
-        rc = fb_envelope_decode(r->env, r->env_len, self->max_envelope, &env);
-    if (rc == FB_OK && strcmp(env->key_id, kc->key_id) != 0)
-        rc = FB_ERR_UNKNOWN_KEY;
+        rc = s_delivery_key(self, r, env, &actor, &pk);
     if (rc == FB_OK)
-        rc = fb_envelope_verify(env, kc->pk);
+        rc = fb_envelope_verify(env, pk);
     if (rc == FB_OK)
         rc = fb_envelope_parse_body(env, &body);
-    if (rc == FB_OK && strcmp(body->sender, kc->actor) != 0)
+    if (rc == FB_OK && strcmp(body->sender, actor) != 0)
         rc = FB_ERR_SENDER_MISMATCH;
     fb_envelope_free(env);
     fb_delivery_t *d = NULL;
@@ -794,7 +821,7 @@ static fb_err_t s_verify_delivery(fb_client_t *self, s_raw_t *r, fb_delivery_t *
     d->envelope = r->env;
     d->envelope_len = r->env_len;
     r->env = NULL; /* moved */
-    memcpy(d->sender_pk, kc->pk, FB_SIGN_PK_BYTES);
+    memcpy(d->sender_pk, pk, FB_SIGN_PK_BYTES);
     *out = d;
     return FB_OK;
 }

@@ -116,25 +116,29 @@ static bool s_move_with(bailleur_t *b, const char *name, const char *dest_dir, c
     return rc == FB_OK;
 }
 
-/* "line 3, column typologie: reason: detail" for the log. */
+/* Where an error is, for the log: "line 3, column typologie", and for a
+ * message the broker refused its reason code and id ("line 3: UNKNOWN_
+ * RECIPIENT msg_id=..."). Never the reason in words: it may quote the
+ * file's values (a NUR, a household's details), which stay in the error
+ * file. */
 static void s_describe(const json_t *e, char *out, size_t cap)
 {
     const json_t *line = json_object_get(e, "line");
     const char *column = json_string_value(json_object_get(e, "column"));
     const char *field = json_string_value(json_object_get(e, "field"));
-    const char *reason = json_string_value(json_object_get(e, "reason"));
-    const char *detail = json_string_value(json_object_get(e, "detail"));
+    const char *msg_id = json_string_value(json_object_get(e, "message_id"));
+    const char *code = msg_id ? json_string_value(json_object_get(e, "reason")) : NULL;
     size_t n = 0;
+    out[0] = '\0';
     if (line)
-        n += (size_t)snprintf(out + n, cap - n, "line %lld, ", (long long)json_integer_value(line));
+        n += (size_t)snprintf(out + n, cap - n, "line %lld", (long long)json_integer_value(line));
     if (n < cap && (column || field))
-        n += (size_t)snprintf(out + n, cap - n, "%s %s, ", column ? "column" : "field",
-                              column ? column : field);
-    if (n >= 2 && n < cap)
-        n -= 2; /* the last ", " */
-    if (n < cap)
-        snprintf(out + n, cap - n, "%s%s%s%s", n ? ": " : "", reason ? reason : "",
-                 detail ? ": " : "", detail ? detail : "");
+        n += (size_t)snprintf(out + n, cap - n, "%s%s %s", n ? ", " : "",
+                              column ? "column" : "field", column ? column : field);
+    if (n < cap && code)
+        n += (size_t)snprintf(out + n, cap - n, "%s%s msg_id=%s", n ? ": " : "", code, msg_id);
+    if (n == 0)
+        snprintf(out, cap, "the file as a whole");
 }
 
 /* Moves the file to rejected/ with its error file. */
@@ -149,8 +153,10 @@ static void s_reject(bailleur_t *b, const char *name, json_t *errors, json_t *re
     if (s_move_with(b, name, b->rejected, "error.json", doc, final, sizeof final)) {
         s_describe(json_array_get(errors, 0), first, sizeof first);
         size_t n = json_array_size(errors);
-        adapter_log(b->adapter, FB_LOG_WARN, "%s: rejected (%zu error%s; first: %s) -> rejected/%s",
-                    name, n, n > 1 ? "s" : "", first, final);
+        adapter_log(b->adapter, FB_LOG_WARN,
+                    "%s: rejected (%zu error%s; first: %s; reasons in rejected/%s.error.json) "
+                    "-> rejected/%s",
+                    name, n, n > 1 ? "s" : "", first, final, final);
     }
     json_decref(doc);
 }
@@ -240,8 +246,9 @@ static bool s_send_one(bailleur_t *b, s_outcome_t *out, const items_msg_t *m)
         s_accepted(b, out, m, &res);
     } else if (rc == FB_OK) {
         json_array_append_new(out->refusals, s_refusal(m, res.reason, &res));
-        adapter_log(b->adapter, FB_LOG_WARN, "%s: line %u: %s refused by the broker: %s %s",
-                    out->name, m->line, m->entry->name, fb_err_name(res.reason), res.detail);
+        adapter_log(b->adapter, FB_LOG_WARN,
+                    "%s: line %u: %s refused by the broker: %s %s msg_id=%s", out->name, m->line,
+                    m->entry->name, fb_err_name(res.reason), res.detail, res.message_id_hex);
     } else if (adapter_retry_later(rc) || rc == FB_ERR_STORE || rc == FB_ERR_NOMEM ||
                rc == FB_ERR_IO) {
         /* Not the file's fault: the broker is away or busy, or our disk. */

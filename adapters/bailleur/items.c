@@ -129,25 +129,34 @@ static items_msg_t *s_push(items_t *out)
     return &p[out->n++];
 }
 
-/* Gives m its default route if the file gave none, then records it in the
- * trial so the next rows see it. FB_ERR_PARSE after adding an error. */
+/* An error about a payload field of m: a CSV row names columns, so there
+ * "payload.x" is column "x". */
+static void s_field_error(items_t *out, const items_msg_t *m, const char *field, const char *reason)
+{
+    if (out->csv && strncmp(field, "payload.", 8) == 0)
+        field += 8;
+    s_error(out, m->line, out->csv ? "column" : "field", *field ? field : NULL, reason);
+}
+
+/* Gives m its default route if the file gave none, checks it against what
+ * was sent before (track_check), then records it in the trial so the next
+ * rows see it. FB_ERR_PARSE after adding an error. */
 static fb_err_t s_route(const items_conf_t *conf, items_t *out, items_msg_t *m)
 {
-    fb_err_t rc = FB_OK;
     if (m->route.n_to == 0 && m->route.n_topics == 0) {
         routing_error_t why;
-        rc = routing_default(conf->state, conf->routing, m->entry->type, m->payload, &m->route,
-                             &why);
+        fb_err_t rc = routing_default(conf->state, conf->routing, m->entry->type, m->payload,
+                                      &m->route, &why);
         if (rc != FB_OK) {
-            /* A CSV row names columns: "payload.x" is column "x". */
-            const char *field = why.field;
-            if (out->csv && strncmp(field, "payload.", 8) == 0)
-                field += 8;
-            s_error(out, m->line, out->csv ? "column" : "field", *field ? field : NULL, why.reason);
+            s_field_error(out, m, why.field, why.reason);
             return rc;
         }
     }
-    return track_sent(conf->state, m->entry->type, m->payload);
+    track_error_t bad;
+    fb_err_t rc = track_check(conf->state, m->entry->type, m->payload, &bad);
+    if (rc == FB_ERR_PARSE)
+        s_field_error(out, m, bad.field, bad.reason);
+    return rc == FB_OK ? track_sent(conf->state, m->entry->type, m->payload) : rc;
 }
 
 /* ---- JSON files ---- */

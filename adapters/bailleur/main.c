@@ -30,8 +30,9 @@ static const conf_key_t s_keys[] = {
     {"csv_separator", ";", false, false, "CSV field separator: one character, or \"tab\""},
     {"inbox_settle_ms", "500", false, false, "an inbox file is taken once unchanged this long"},
     {"scan_ms", "500", false, false, "period of the inbox scan and of the deadline watcher"},
-    {"deadline_watch", "on", false, false,
-     "on: send DeadlineExpired when an orientation's deadline passed unanswered; off"},
+    {"deadline_watch", "off", false, false,
+     "on: send DeadlineExpired when an orientation's deadline passed unanswered, for a broker "
+     "that does not; off (the broker sends it)"},
     {"deadline_counting", "counted", false, false,
      "counted or not_counted: the counting a DeadlineExpired states"},
     {NULL, NULL, false, false, NULL},
@@ -42,8 +43,9 @@ static const char s_usage[] =
     "\n"
     "Sends the JSON and CSV files a landlord's system drops in <spool>/inbox/\n"
     "(moved to done/ with their signed receipts, or to rejected/ with an\n"
-    ".error.json), tells réservataires when an orientation's deadline passed,\n"
-    "and writes every message received to <spool>/outbox/ as JSON.\n";
+    ".error.json) and writes every message received to <spool>/outbox/ as\n"
+    "JSON, the broker's DeadlineExpired included; with deadline_watch = on, it\n"
+    "tells réservataires itself when an orientation's deadline passed.\n";
 
 /* The settings that are not paths nor lists, checked. */
 static bool s_settings(bailleur_t *b, const conf_t *conf, char *err, size_t errlen)
@@ -161,9 +163,15 @@ int main(int argc, char **argv)
     /* Exit 2: the config or a key file is wrong; 3: the spool or the state
      * file cannot be used (OPERATIONS.md). */
     if (!s_settings(&b, conf, err, sizeof err) ||
-        !conf_get_int(conf, "scan_ms", 10, 3600000, &scan_ms, err, sizeof err) ||
-        !(b.adapter = adapter_open(S_KIND, conf, err, sizeof err)) ||
-        !s_routing(&b, conf, &logements_to)) {
+        !conf_get_int(conf, "scan_ms", 10, 3600000, &scan_ms, err, sizeof err)) {
+        rc = 2;
+        goto done;
+    }
+    if (!(b.adapter = adapter_open(S_KIND, conf, err, sizeof err))) {
+        rc = adapter_open_exit_code();
+        goto done;
+    }
+    if (!s_routing(&b, conf, &logements_to)) {
         rc = 2;
         goto done;
     }

@@ -43,7 +43,9 @@ static fb_err_t s_record(bailleur_t *b, const fb_delivery_t *d)
     if (fb_codec_unpack(e->desc, d->body->payload.data, d->body->payload.len,
                         FB_DEFAULT_MAX_ENVELOPE, &payload) != FB_OK)
         return FB_OK; /* written as payload_error for a person to look at */
-    fb_err_t rc = track_received(b->state, d->body->sender, e->type, payload);
+    fb_err_t rc =
+        track_received(b->state, d->body->sender, (const char *const *)d->body->recipients,
+                       d->body->n_recipients, e->type, payload);
     fb_codec_free(payload);
     return rc;
 }

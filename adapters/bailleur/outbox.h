@@ -1,7 +1,8 @@
 /* outbox.h - what the bailleur's system finds in <spool>/outbox/: one JSON
  * file per message received (a delivery, as `fluxbus tail` prints it, the
- * household of a Designation opened) and one per DeadlineExpired the
- * adapter sent on its own, named
+ * household of a Designation opened, the DeadlineExpired the broker sends
+ * when an orientation's deadline passed) and one per DeadlineExpired the
+ * adapter sent on its own (deadline_watch = on), named
  *   <store_seq, 12 digits>-<Type>-<first 8 hex digits of the message id>.json
  * so that they sort in the broker's order and a message written twice
  * (redelivered after a crash) is the same file.

@@ -202,21 +202,26 @@ static fb_err_t s_bail_signe(s_ctx_t *c, const ProtobufCMessage *payload)
     return s_designataire(c, ((const Fluxbus__V1__BailSigne *)payload)->designataire_actor_id);
 }
 
-/* Who designated (vacancy, nur), else who was oriented on the vacancy. */
-static fb_err_t s_candidate_route(s_ctx_t *c, const char *vacancy_id, const char *nur, bool sne)
+/* Only the réservataire that designated (vacancy, nur), and SNE when `sne`.
+ * Never the others oriented on the vacancy: another household's demande
+ * number and answer are none of their business (one that gave the dwelling
+ * back must not learn who got it, nor why a candidate refused). The
+ * bailleur's own candidate has no réservataire: then only SNE, or no
+ * default route at all. */
+static fb_err_t s_designator_route(s_ctx_t *c, const char *vacancy_id, const char *nur, bool sne)
 {
     if (!*vacancy_id)
         return s_fail(c, "payload.vacancy_id", "missing: needed to find the réservataire");
-    fb_err_t rc = *nur ? state_designators(c->state, vacancy_id, nur, s_to, c) : FB_OK;
-    if (rc == FB_OK && s_empty(c))
-        rc = state_oriented(c->state, vacancy_id, NULL, s_to, c);
-    bool none = s_empty(c);
+    if (!*nur)
+        return s_fail(c, "payload.nur",
+                      "missing: needed to find the réservataire that designated it");
+    fb_err_t rc = state_designators(c->state, vacancy_id, nur, s_to, c);
     if (rc == FB_OK && sne)
         rc = s_to_sne(c);
-    if (rc == FB_OK && none && s_empty(c))
-        return s_fail(c, *nur ? "payload.nur" : "payload.vacancy_id",
-                      "no réservataire designated demande \"%s\" for vacancy \"%s\" nor was it "
-                      "oriented to one: give \"to\"",
+    if (rc == FB_OK && s_empty(c))
+        return s_fail(c, "to",
+                      "demande %s was not designated by a réservataire on %s: give \"to\" "
+                      "explicitly or do not send it",
                       nur, vacancy_id);
     return rc;
 }
@@ -225,19 +230,19 @@ static fb_err_t s_non_suivie(s_ctx_t *c, const ProtobufCMessage *payload)
 {
     const Fluxbus__V1__AttributionNonSuivieDeBail *m =
         (const Fluxbus__V1__AttributionNonSuivieDeBail *)payload;
-    return s_candidate_route(c, m->vacancy_id, m->nur, true);
+    return s_designator_route(c, m->vacancy_id, m->nur, true);
 }
 
 static fb_err_t s_proposition_reponse(s_ctx_t *c, const ProtobufCMessage *payload)
 {
     const Fluxbus__V1__PropositionReponse *m = (const Fluxbus__V1__PropositionReponse *)payload;
-    return s_candidate_route(c, m->vacancy_id, m->nur, false);
+    return s_designator_route(c, m->vacancy_id, m->nur, false);
 }
 
 static fb_err_t s_visite(s_ctx_t *c, const ProtobufCMessage *payload)
 {
     const Fluxbus__V1__Visite *m = (const Fluxbus__V1__Visite *)payload;
-    return s_candidate_route(c, m->vacancy_id, m->nur, false);
+    return s_designator_route(c, m->vacancy_id, m->nur, false);
 }
 
 static fb_err_t s_deadline_expired(s_ctx_t *c, const ProtobufCMessage *payload)

@@ -8,17 +8,21 @@
  *                        réservataires oriented on any of its vacancy_ids
  *   CaleolDecision       designataire_actor_id, sne_actor
  *   BailSigne            designataire_actor_id, sne_actor
- *   AttributionNonSuivieDeBail, PropositionReponse, Visite
- *                        the réservataire that designated (vacancy_id, nur),
- *                        else those oriented on vacancy_id
- *                        (+ sne_actor for AttributionNonSuivieDeBail)
+ *   PropositionReponse, Visite
+ *                        only the réservataire that designated (vacancy_id,
+ *                        nur); none for the bailleur's own candidate
+ *   AttributionNonSuivieDeBail
+ *                        the same, and sne_actor
  *   DeadlineExpired      the réservataires oriented on vacancy_id under
  *                        convention_id
  *   Designation          credited_reservataire_actor_id (gestion déléguée)
  *   LogementIssue        topic logements/<commune_insee>
  *   others               none: the file must give "to"
  *
- * The bailleur itself is never one of its recipients. */
+ * The bailleur itself is never one of its recipients. A message about one
+ * household (its NUR) never goes to a réservataire merely oriented on the
+ * vacancy: without a designator, the file must give "to" (AttributionNon-
+ * SuivieDeBail still goes to sne_actor). */
 #ifndef FLUXBUS_ADAPTER_BAILLEUR_ROUTING_H
 #define FLUXBUS_ADAPTER_BAILLEUR_ROUTING_H
 

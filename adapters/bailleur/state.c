@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_SCHEMA_VERSION 1
+#define S_SCHEMA_VERSION 2
 
 static const char s_schema[] =
     "CREATE TABLE IF NOT EXISTS bailleur_schema (version INTEGER NOT NULL);"
@@ -39,7 +39,12 @@ static const char s_schema[] =
     "  reservataire TEXT NOT NULL,"
     "  rank INTEGER NOT NULL,"
     "  source TEXT NOT NULL," /* received | sent | decision */
-    "  PRIMARY KEY (vacancy_id, nur, reservataire));";
+    "  PRIMARY KEY (vacancy_id, nur, reservataire));"
+    /* version 2 */
+    "CREATE TABLE IF NOT EXISTS seances ("
+    "  seance_id TEXT PRIMARY KEY,"
+    "  revision INTEGER NOT NULL,"
+    "  digest TEXT NOT NULL);"; /* hex SHA-256 of the packed CaleolSeance */
 
 /* The statements, in the order of s_sql. */
 enum {
@@ -54,6 +59,8 @@ enum {
     S_DESIGNATION_PUT,
     S_DESIGNATORS,
     S_CANDIDATES,
+    S_SEANCE_GET,
+    S_SEANCE_PUT,
     S_COUNT
 };
 
@@ -94,6 +101,11 @@ static const char *const s_sql[S_COUNT] = {
                       "ORDER BY reservataire",
     [S_CANDIDATES] = "SELECT count(*) FROM designations WHERE vacancy_id = ?1 AND "
                      "reservataire = ?2 AND source = 'received'",
+    [S_SEANCE_GET] = "SELECT revision, digest FROM seances WHERE seance_id = ?1",
+    /* A revision only grows. */
+    [S_SEANCE_PUT] = "INSERT INTO seances (seance_id, revision, digest) VALUES (?1, ?2, ?3) "
+                     "ON CONFLICT (seance_id) DO UPDATE SET revision = excluded.revision, "
+                     "digest = excluded.digest WHERE excluded.revision >= revision",
 };
 
 struct state {
@@ -116,7 +128,8 @@ static fb_err_t s_set_version(sqlite3 *db)
         return FB_ERR_UNSUPPORTED_VERSION;
     if (version == S_SCHEMA_VERSION)
         return FB_OK;
-    /* Version 1 is the first: nothing to migrate from. */
+    /* 0 -> 2 and 1 -> 2 (the table seances) are done by s_schema's
+     * CREATE ... IF NOT EXISTS: nothing else to migrate. */
     char sql[96];
     snprintf(sql, sizeof sql,
              "DELETE FROM bailleur_schema; INSERT INTO bailleur_schema VALUES (%d)",
@@ -390,4 +403,26 @@ uint32_t state_candidates_received(state_t *self, const char *vacancy_id, const 
     uint32_t n = sqlite3_step(st) == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
     return n;
+}
+
+fb_err_t state_seance_get(state_t *self, const char *seance_id, state_seance_t *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = s_stmt(self, S_SEANCE_GET, 1, &seance_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->revision = (uint32_t)sqlite3_column_int64(st, 0);
+        s_copy(out->digest, sizeof out->digest, sqlite3_column_text(st, 1));
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? FB_OK : rc == SQLITE_DONE ? FB_ERR_NOT_FOUND : FB_ERR_STORE;
+}
+
+fb_err_t state_seance_put(state_t *self, const char *seance_id, uint32_t revision,
+                          const char *digest)
+{
+    sqlite3_stmt *st = s_stmt(self, S_SEANCE_PUT, 1, &seance_id);
+    sqlite3_bind_int64(st, 2, revision);
+    sqlite3_bind_text(st, 3, digest, -1, SQLITE_TRANSIENT);
+    return s_done(st);
 }

@@ -11,7 +11,9 @@
  *   demande forward for a vacancy - received Designations ("received"),
  *   Designations the bailleur sent under gestion déléguée ("sent", with the
  *   credited réservataire) and attributions of accepted CaleolDecisions
- *   ("decision", with the désignataire).
+ *   ("decision", with the désignataire);
+ * - seances: (seance_id, revision, digest), the last revision of each
+ *   CaleolSeance the broker accepted and a digest of its content.
  *
  * This module is the only one holding SQL for these tables. It decides
  * nothing: the callers record a message only once the broker accepted it
@@ -125,5 +127,21 @@ fb_err_t state_designators(state_t *self, const char *vacancy_id, const char *nu
 /* How many designations were received for vacancy_id from reservataire
  * (0 on error). */
 uint32_t state_candidates_received(state_t *self, const char *vacancy_id, const char *reservataire);
+
+/* The last CaleolSeance sent of a session: its revision and the hex SHA-256
+ * of its packed payload. */
+typedef struct {
+    uint32_t revision;
+    char digest[65];
+} state_seance_t;
+
+/* FB_OK with *out filled, FB_ERR_NOT_FOUND when no revision of seance_id
+ * was recorded. */
+fb_err_t state_seance_get(state_t *self, const char *seance_id, state_seance_t *out);
+
+/* Records revision and digest of seance_id, unless a higher revision is
+ * recorded already. */
+fb_err_t state_seance_put(state_t *self, const char *seance_id, uint32_t revision,
+                          const char *digest);
 
 #endif

@@ -38,6 +38,14 @@ struct adapter {
 
 static volatile sig_atomic_t s_stop = 0;
 
+/* Why the last adapter_open() failed (startup, one thread). */
+static int s_open_exit = 2;
+
+int adapter_open_exit_code(void)
+{
+    return s_open_exit;
+}
+
 static void s_on_signal(int sig)
 {
     (void)sig;
@@ -106,6 +114,7 @@ adapter_t *adapter_open(const char *kind, const conf_t *conf, char *err, size_t 
         free(self);
         return NULL;
     }
+    s_open_exit = 2;
     snprintf(self->kind, sizeof self->kind, "%s", kind);
     snprintf(self->endpoint, sizeof self->endpoint, "%s", conf_get(conf, "endpoint"));
     self->level = s_level(conf_get(conf, "log_level"));
@@ -131,6 +140,7 @@ adapter_t *adapter_open(const char *kind, const conf_t *conf, char *err, size_t 
         rc = sqlite3_exec(self->db, s_schema, NULL, NULL, NULL);
     }
     if (rc != SQLITE_OK) {
+        s_open_exit = 3;
         snprintf(err, errlen, "state %s: %s", state ? state : "",
                  self->db ? sqlite3_errmsg(self->db) : "out of memory");
         free(state);

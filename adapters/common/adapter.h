@@ -45,6 +45,11 @@ adapter_t *adapter_open(const char *kind, const conf_t *conf, char *err, size_t 
 
 void adapter_close(adapter_t **self_p);
 
+/* After adapter_open() failed: the exit code the adapter's main() returns,
+ * as docs/OPERATIONS.md documents them: 2 for the configuration or a key
+ * file, 3 for the state file. */
+int adapter_open_exit_code(void);
+
 /* This adapter's actor id (from its key file), its keys, its state file
  * (for the adapter's own tables: create them with CREATE TABLE IF NOT
  * EXISTS), and the kind given to adapter_open. */

@@ -361,7 +361,7 @@ static int s_open(s_commune_t *c, const conf_t *conf, char *err, size_t errlen)
         return S_EXIT_CONFIG;
     c->adapter = adapter_open(S_KIND, conf, err, errlen);
     if (!c->adapter)
-        return S_EXIT_CONFIG;
+        return adapter_open_exit_code();
     c->store = feed_store_new(adapter_db(c->adapter), err, errlen);
     if (!c->store)
         return S_EXIT_START;

@@ -197,7 +197,7 @@ static int s_start(s_app_t *app, const conf_t *conf, char *err, size_t errlen)
     int rc = 0;
     app->adapter = adapter_open(S_KIND, conf, err, errlen);
     if (!app->adapter)
-        rc = 2;
+        rc = adapter_open_exit_code();
     else if (!(app->offers =
                    offers_new(adapter_db(app->adapter), adapter_actor(app->adapter), err, errlen)))
         rc = 3;

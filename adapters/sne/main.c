@@ -51,7 +51,7 @@ int main(int argc, char **argv)
     }
     ad = adapter_open("sne", conf, err, sizeof err);
     if (!ad) {
-        rc = 2;
+        rc = adapter_open_exit_code();
         goto done;
     }
     sne.ad = ad;

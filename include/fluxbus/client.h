@@ -6,7 +6,9 @@
  * the broker's signed receipt (or nack) arrives; deliveries that arrive
  * meanwhile are kept, in order, for fb_client_recv(). Every delivery is
  * verified end to end with the sender's key, certified by the broker's
- * KeyCert, before the caller sees it. */
+ * KeyCert, before the caller sees it; a message the broker sent itself
+ * (sender: the broker's actor, e.g. DeadlineExpired) is verified with the
+ * broker's own key, that of fb_client_config_t.broker. */
 #ifndef FLUXBUS_CLIENT_H
 #define FLUXBUS_CLIENT_H
 

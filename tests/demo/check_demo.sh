@@ -30,7 +30,8 @@ pending() { sqlite3 bus.db "SELECT count(*) FROM deliveries WHERE acked_at_ms=0"
 echo "-- the broker's store"
 check "bailleur sent 4 LogementLibere" 4 "$(sent $B 1)"
 check "bailleur sent 3 Orientation" 3 "$(sent $B 2)"
-check "bailleur sent 1 DeadlineExpired" 1 "$(sent $B 7)"
+check "the broker sent 1 DeadlineExpired (vac-2026-0103)" 1 "$(sent broker 7)"
+check "bailleur sent no DeadlineExpired (the broker tells deadlines)" 0 "$(sent $B 7)"
 check "bailleur sent 1 CaleolSeance" 1 "$(sent $B 9)"
 check "bailleur sent 3 CaleolDecision" 3 "$(sent $B 10)"
 check "bailleur sent 2 PropositionReponse" 2 "$(sent $B 11)"
@@ -43,6 +44,7 @@ check "SNE sent 1 SneRadiationAck" 1 "$(sent $S 14)"
 check "AL received 1 Orientation" 1 "$(got $AL 2)"
 check "State received 2 Orientation" 2 "$(got $ETAT 2)"
 check "State received the DeadlineExpired" 1 "$(got $ETAT 7)"
+check "bailleur received the DeadlineExpired" 1 "$(got $B 7)"
 check "AL received no DeadlineExpired" 0 "$(got $AL 7)"
 check "AL received 3 CaleolDecision" 3 "$(got $AL 10)"
 check "AL received the BailSigne" 1 "$(got $AL 13)"
@@ -67,6 +69,8 @@ check "the bad CSV in rejected/ with its error report" 2 "$(ls bailleur/rejected
 check "error report names line 2, column typologie" "2 typologie" \
   "$(node -e 'const d=require(process.argv[1]);const e=(d.errors||[d])[0];console.log(e.line+" "+(e.column||e.field))' "$work/bailleur/rejected/LogementLibere-bad.csv.error.json")"
 check "3 designations in the outbox" 3 "$(ls bailleur/outbox | grep -c -- -Designation-)"
+check "the broker's DeadlineExpired in the outbox, for vac-2026-0103" "broker vac-2026-0103" \
+  "$(node -e 'const d=require(process.argv[1]);console.log(d.sender+" "+d.payload.vacancy_id)' "$PWD/$(ls bailleur/outbox/*-DeadlineExpired-*.json | head -1)")"
 check "households opened in the outbox" "Marchetti Ouedraogo Delorme-Vidal" \
   "$(for f in bailleur/outbox/*-Designation-*.json; do node -e 'const d=require(process.argv[1]);console.log(d.payload.rank+" "+d.household.members[0].family_name)' "$PWD/$f"; done | sort | cut -d' ' -f2 | xargs)"
 check "SNE radiation acknowledged RADIEE" SNE_RADIATION_STATUS_RADIEE \
@@ -108,6 +112,8 @@ check "no NUR nor name in the commune's feeds" 0 \
   "$(grep -c -e 074112500004217 -e 074032600000881 -e Marchetti -e Ouedraogo logements.json logements.csv caleol.ics | awk -F: '{s+=$2} END {print s}')"
 
 echo "-- confidentiality and audit"
+check "no NUR nor household name in the bailleur adapter's log" 0 \
+  "$(grep -a -c -e 074112500004217 -e 074032600000881 -e 074092400012345 -e Marchetti -e Ouedraogo -e Delorme-Vidal bailleur.log || true)"
 check "no household name in the broker's files" 0 \
   "$(cat bus.db* broker.log | grep -a -c -e Marchetti -e Ouedraogo -e Delorme-Vidal || true)"
 check "audit chain verified by fluxbus and by the independent implementation" 2 \

@@ -4,12 +4,17 @@
  * dwelling's INSEE code and the SNE actor, and move to done/ with their
  * signed receipts; a file dropped again is answered "duplicate" and
  * delivers nothing new; bad files move to rejected/ with an error file
- * naming line, column and reason, and deliver nothing; an orientation whose
- * deadline passes unanswered gives exactly one DeadlineExpired, also across
- * a restart; a designation's sealed household lands opened in the outbox
- * before the delivery is acknowledged, once, through kill -9; an
+ * naming line, column and reason, and deliver nothing; the broker's
+ * DeadlineExpired for an orientation whose deadline passed unanswered lands
+ * in the outbox and closes the orientation, so that the adapter's own
+ * watcher, turned on after a kill -9, does not tell it again; a designation's sealed household
+ * lands opened in the outbox before the delivery is acknowledged, once, through kill -9; an
  * attribution gives the commune a LogementIssue without NUR; files wait in
- * the inbox while the broker is down. */
+ * the inbox while the broker is down; a household's answer goes to the
+ * réservataire that designated it and to no other oriented on the vacancy
+ * (and nowhere by default when none did); a CaleolSeance changes only with
+ * a higher revision; leases and decisions exported as CSV arrive with
+ * their values; no NUR ever appears in the adapter's log. */
 #define _GNU_SOURCE /* memmem */
 #include "adapter_harness.h"
 
@@ -33,6 +38,8 @@
 #define WAIT_MS 20000 /* files and deliveries: generous for a loaded machine */
 
 #define S_COMMUNE "commune:74010"
+#define S_ETAT "reservataire:prefet-74"
+#define S_OTHER_NUR "074011926000077"
 #define S_SNE "sne:gip-sne"
 #define S_NUR "074011926000042"
 #define S_FAMILY "Quintal-Abernathy"
@@ -50,14 +57,15 @@ static const char s_logements_csv[] =
 
 typedef struct {
     fbt_broker_t b;
-    fb_keys_t bailleur, resa, commune, sne;
+    fb_keys_t bailleur, resa, commune, sne, etat;
     fb_client_t *cr, *cc, *cs;
     fbt_proc_t ad;
     char spool[600], inbox[700], done[700], rejected[700], outbox[700];
 } s_world_t;
 
-/* Broker, the four actors (the commune subscribed to logements/74010), the
- * three clients, and the adapter's config (not started). */
+/* Broker, the five actors (the commune subscribed to logements/74010), the
+ * clients of three (the second réservataire, S_ETAT, has none until a test
+ * makes one), and the adapter's config (not started). */
 static void s_open(s_world_t *w)
 {
     memset(w, 0, sizeof *w);
@@ -66,6 +74,7 @@ static void s_open(s_world_t *w)
     fbt_actor(&w->b, FBT_RESA, "reservataire", NULL, &w->resa);
     fbt_actor(&w->b, S_COMMUNE, "commune", "74010", &w->commune);
     fbt_actor(&w->b, S_SNE, "sne", NULL, &w->sne);
+    fbt_actor(&w->b, S_ETAT, "reservataire", NULL, &w->etat);
     fbt_start(&w->b);
     w->cr = fbt_client(&w->b, &w->resa);
     w->cc = fbt_client(&w->b, &w->commune);
@@ -340,12 +349,18 @@ static void s_orientation_file(s_world_t *w, const char *name, const char *vacan
     s_drop(w, name, text);
 }
 
-static void test_deadline_expired_reaches_the_reservataire_exactly_once(void **state)
+/* The broker tells the réservataire and the bailleur when a deadline
+ * passes unanswered (tests/integration/32_ledger_deadlines.c); the adapter
+ * writes the broker's DeadlineExpired to its outbox and closes the
+ * orientation, so that even with its own watcher turned on it never tells
+ * the réservataire a second time. */
+static void test_broker_deadline_expired_lands_in_the_outbox_and_closes_it(void **state)
 {
     (void)state;
     s_world_t w;
     s_open(&w);
     s_start_adapter(&w);
+    assert_true(fbt_proc_log_contains(&w.ad, "deadline_watch=off"));
     /* Two orientations: one given back in time, one left unanswered. */
     int64_t now = fb_now_ms();
     s_orientation_file(&w, "orientation-a.json", "vac-2026-0301", "conv-74-al", now + 1500);
@@ -370,8 +385,17 @@ static void test_deadline_expired_reaches_the_reservataire_exactly_once(void **s
     fb_receipt_clear(&rec);
     free(bytes);
 
-    Fluxbus__V1__DeadlineExpired *d =
-        (Fluxbus__V1__DeadlineExpired *)s_expect(w.cr, T(DEADLINE_EXPIRED), NULL);
+    /* The réservataire hears it from the broker. */
+    fb_delivery_t *dv = fbt_recv_ack(w.cr, WAIT_MS);
+    assert_non_null(dv);
+    assert_int_equal(dv->body->type, T(DEADLINE_EXPIRED));
+    assert_string_equal(dv->body->sender, w.b.keys.actor);
+    ProtobufCMessage *m = NULL;
+    assert_int_equal(fb_codec_unpack(&fluxbus__v1__deadline_expired__descriptor,
+                                     dv->body->payload.data, dv->body->payload.len,
+                                     FB_DEFAULT_MAX_ENVELOPE, &m),
+                     FB_OK);
+    Fluxbus__V1__DeadlineExpired *d = (Fluxbus__V1__DeadlineExpired *)m;
     assert_true(fb_now_ms() >= now + 1500);
     assert_string_equal(d->vacancy_id, "vac-2026-0301");
     assert_string_equal(d->convention_id, "conv-74-al");
@@ -379,26 +403,36 @@ static void test_deadline_expired_reaches_the_reservataire_exactly_once(void **s
     assert_int_equal(d->counting, FLUXBUS__V1__DEADLINE_COUNTING__DEADLINE_COUNTING_COUNTED);
     assert_true(d->taken_back_by_bailleur);
     assert_int_equal(d->candidates_received, 0);
-    fb_codec_free(&d->base);
-    /* The bailleur's system learns it has the vacancy back; the remise is
-     * in its outbox too. */
+    fb_codec_free(m);
+    fb_delivery_destroy(&dv);
+    /* The bailleur's system learns it has the vacancy back, from the
+     * broker; the remise is in its outbox too. */
     assert_int_equal(fbt_wait_files(w.outbox, ".json", 2, WAIT_MS), 2);
     assert_int_equal(s_count_named(w.outbox, "-DeadlineExpired-"), 1);
     assert_int_equal(s_count_named(w.outbox, "-RemiseADisposition-"), 1);
+    char out[1024];
+    fbt_sh(out, sizeof out, "cat '%s'/*-DeadlineExpired-*.json", w.outbox);
+    json_t *doc = json_loads(out, 0, NULL);
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "sender")), w.b.keys.actor);
+    json_decref(doc);
 
-    /* Past the second deadline, nothing for the vacancy given back; after a
-     * kill -9 and a restart, nothing again. */
+    /* Past the second deadline, nothing for the vacancy given back. After a
+     * kill -9 and a restart with the adapter's own watcher on, nothing
+     * again: the broker's DeadlineExpired closed the orientation. */
     while (fb_now_ms() < now + 2500)
         fbt_expect_nothing(w.cr, 200);
     fbt_expect_nothing(w.cr, QUIET_MS);
     assert_int_equal(fbt_proc_stop(&w.ad, SIGKILL), 128 + SIGKILL);
+    FILE *conf = fopen(w.ad.config, "a");
+    assert_non_null(conf);
+    fputs("deadline_watch = on\n", conf);
+    assert_int_equal(fclose(conf), 0);
     s_start_adapter(&w);
+    assert_true(fbt_proc_log_contains(&w.ad, "deadline_watch=on"));
     fbt_expect_nothing(w.cr, QUIET_MS);
     assert_int_equal(s_count_named(w.outbox, "-DeadlineExpired-"), 1);
-    /* Told once: not even offered again as a duplicate. */
-    char out[64];
-    fbt_sh(out, sizeof out, "grep -c 'deadline passed: vacancy vac-2026-0301' '%s'", w.ad.log);
-    assert_int_equal(atoi(out), 1);
+    assert_false(fbt_proc_log_contains(&w.ad, "deadline passed"));
     s_close(&w);
 }
 
@@ -563,6 +597,234 @@ static void test_attribution_gives_the_commune_a_logement_issue_without_nur(void
     s_close(&w);
 }
 
+/* Orientation of `vacancy` to `resa` (a file of the bailleur's system). */
+static void s_orient_file(s_world_t *w, const char *name, const char *vacancy, const char *resa,
+                          const char *convention)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "{\"type\": \"Orientation\", \"payload\": {\"vacancy_id\": \"%s\", "
+             "\"convention_id\": \"%s\", \"reservataire_actor_id\": \"%s\", \"deadline_ms\": %lld, "
+             "\"candidates_expected\": 1, \"contingent\": \"CONTINGENT_TYPE_ACTION_LOGEMENT\"}}",
+             vacancy, convention, resa, (long long)(fb_now_ms() + 3600000));
+    s_drop(w, name, text);
+}
+
+static void test_an_answer_reaches_only_the_reservataire_that_designated(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_open(&w);
+    fb_client_t *ce = fbt_client(&w.b, &w.etat);
+    s_start_adapter(&w);
+    /* The vacancy is oriented to both réservataires; only the first
+     * designates a household (S_NUR); the State gives it back. */
+    s_orient_file(&w, "01-orientation-al.json", "vac-2026-0701", FBT_RESA, "conv-74-al");
+    s_orient_file(&w, "02-orientation-etat.json", "vac-2026-0701", S_ETAT, "conv-74-etat");
+    json_decref(s_wait_json(&w, w.done, "02-orientation-etat.json.receipt.json"));
+    fb_codec_free(s_expect(w.cr, T(ORIENTATION), NULL));
+    fb_codec_free(s_expect(ce, T(ORIENTATION), NULL));
+    s_designate(&w, "vac-2026-0701");
+    assert_int_equal(fbt_wait_files(w.outbox, "", 1, WAIT_MS), 1);
+
+    /* The household's refusal: to the designator, not to the State. */
+    s_drop(&w, "PropositionReponse-vac-2026-0701.csv",
+           "vacancy_id;nur;answer;refus_motif;refus_text;answered_ms\n"
+           "vac-2026-0701;" S_NUR ";REFUSEE;LOCALISATION;Trop loin de l'école;30/11/2026 18:00\n");
+    json_decref(s_wait_json(&w, w.done, "PropositionReponse-vac-2026-0701.csv.receipt.json"));
+    Fluxbus__V1__PropositionReponse *p =
+        (Fluxbus__V1__PropositionReponse *)s_expect(w.cr, T(PROPOSITION_REPONSE), NULL);
+    assert_string_equal(p->nur, S_NUR);
+    assert_int_equal(p->refus_motif, FLUXBUS__V1__REFUS_MOTIF__REFUS_MOTIF_LOCALISATION);
+    fb_codec_free(&p->base);
+
+    /* A NUR nobody designated (the bailleur's own candidate): no default
+     * recipient at all, the file says why. */
+    s_drop(&w, "04-reponse-own.json",
+           "{\"type\": \"PropositionReponse\", \"payload\": {\"vacancy_id\": \"vac-2026-0701\", "
+           "\"nur\": \"" S_OTHER_NUR "\", \"answer\": \"PROPOSITION_ANSWER_REFUSEE\", "
+           "\"refus_motif\": \"REFUS_MOTIF_LOYER_TROP_ELEVE\", \"refus_text\": \"Loyer\"}}");
+    json_t *doc = s_wait_rejected(&w, "04-reponse-own.json");
+    s_expect_error(doc, 0, 0, "field", "to",
+                   "demande " S_OTHER_NUR " was not designated by a réservataire on vac-2026-0701: "
+                   "give \"to\" explicitly or do not send it");
+    json_decref(doc);
+    /* Its lease not followed goes to SNE alone. */
+    s_drop(&w, "05-non-suite-own.json",
+           "{\"type\": \"AttributionNonSuivieDeBail\", \"payload\": {\"vacancy_id\": "
+           "\"vac-2026-0701\", \"nur\": \"" S_OTHER_NUR "\", \"reason\": "
+           "\"NON_SUITE_MOTIF_REFUS_MENAGE\"}}");
+    json_decref(s_wait_json(&w, w.done, "05-non-suite-own.json.receipt.json"));
+    Fluxbus__V1__AttributionNonSuivieDeBail *a =
+        (Fluxbus__V1__AttributionNonSuivieDeBail *)s_expect(w.cs, T(ATTRIBUTION_NON_SUIVIE_DE_BAIL),
+                                                            NULL);
+    assert_string_equal(a->nur, S_OTHER_NUR);
+    fb_codec_free(&a->base);
+
+    /* The State, only oriented, never saw a NUR; nor did the designator
+     * see the other household's. */
+    fbt_expect_nothing(ce, QUIET_MS);
+    fbt_expect_nothing(w.cr, 100);
+    fbt_expect_nothing(w.cs, 100);
+    /* Nor does the adapter's log show one. */
+    assert_false(fbt_proc_log_contains(&w.ad, S_NUR));
+    assert_false(fbt_proc_log_contains(&w.ad, S_OTHER_NUR));
+    fb_client_destroy(&ce);
+    s_close(&w);
+}
+
+/* A CaleolSeance file: session caleol-2026-12, `revision`, starting at
+ * 14:00 or 15:00 on 10 Dec 2026, to the commune's topic or (to_nobody) to
+ * an unknown actor the broker refuses. */
+static void s_seance_file(s_world_t *w, const char *name, unsigned revision, bool later,
+                          bool to_nobody)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "{\"type\": \"CaleolSeance\",%s \"payload\": {\"seance_id\": \"caleol-2026-12\", "
+             "\"revision\": %u, \"status\": \"CALEOL_SEANCE_STATUS_SCHEDULED\", "
+             "\"start_ms\": %lld, \"communes_insee\": [\"74010\"]}}",
+             to_nobody ? " \"to\": [\"reservataire:nobody\"]," : "", revision,
+             later ? 1797080400000LL : 1797076800000LL);
+    s_drop(w, name, text);
+}
+
+static Fluxbus__V1__CaleolSeance *s_expect_seance(s_world_t *w, unsigned revision)
+{
+    Fluxbus__V1__CaleolSeance *s =
+        (Fluxbus__V1__CaleolSeance *)s_expect(w->cc, T(CALEOL_SEANCE), NULL);
+    assert_string_equal(s->seance_id, "caleol-2026-12");
+    assert_int_equal(s->revision, revision);
+    return s;
+}
+
+static void test_a_seance_changes_only_under_a_new_revision(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_open(&w);
+    assert_int_equal(fb_client_subscribe(w.cc, "caleol/74010"), FB_OK);
+    s_start_adapter(&w);
+    s_seance_file(&w, "01-seance.json", 1, false, false);
+    json_decref(s_wait_json(&w, w.done, "01-seance.json.receipt.json"));
+    fb_codec_free(&s_expect_seance(&w, 1)->base);
+    /* The same again: a duplicate. */
+    s_seance_file(&w, "02-seance-again.json", 1, false, false);
+    json_t *r = s_wait_json(&w, w.done, "02-seance-again.json.receipt.json");
+    assert_true(json_is_true(json_object_get(r, "duplicate")));
+    json_decref(r);
+
+    /* Moved by an hour under the same revision: refused, also after a
+     * restart (the revision sent is in the state file). */
+    assert_int_equal(fbt_proc_stop(&w.ad, SIGKILL), 128 + SIGKILL);
+    s_start_adapter(&w);
+    s_seance_file(&w, "03-seance-moved.json", 1, true, false);
+    json_t *doc = s_wait_rejected(&w, "03-seance-moved.json");
+    s_expect_error(doc, 0, 0, "field", "payload.revision",
+                   "seance caleol-2026-12 was sent at revision 1 with other content; a change "
+                   "needs revision 2");
+    json_decref(doc);
+    /* Under revision 2 it goes; revision 1 is then too old. */
+    s_seance_file(&w, "04-seance-moved.json", 2, true, false);
+    json_decref(s_wait_json(&w, w.done, "04-seance-moved.json.receipt.json"));
+    Fluxbus__V1__CaleolSeance *s = s_expect_seance(&w, 2);
+    assert_int_equal(s->start_ms, 1797080400000LL);
+    fb_codec_free(&s->base);
+    s_seance_file(&w, "05-seance-old.json", 1, false, false);
+    doc = s_wait_rejected(&w, "05-seance-old.json");
+    s_expect_error(doc, 0, 0, "field", "payload.revision", "a change needs revision 3");
+    json_decref(doc);
+
+    /* A revision the broker refused is not remembered: revision 3 with
+     * other content goes after it. */
+    s_seance_file(&w, "06-seance-refused.json", 3, false, true);
+    doc = s_wait_rejected(&w, "06-seance-refused.json");
+    s_expect_error(doc, 0, 0, NULL, NULL, "UNKNOWN_RECIPIENT");
+    json_decref(doc);
+    s_seance_file(&w, "07-seance.json", 3, true, false);
+    json_decref(s_wait_json(&w, w.done, "07-seance.json.receipt.json"));
+    fb_codec_free(&s_expect_seance(&w, 3)->base);
+    fbt_expect_nothing(w.cc, QUIET_MS);
+    s_close(&w);
+}
+
+static void test_decisions_and_a_lease_exported_as_csv_arrive_with_their_values(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_open(&w);
+    s_start_adapter(&w);
+    /* Local date-times, oui/non, short enum names, a quoted cell holding
+     * the separator. */
+    s_drop(&w, "CaleolDecision-2026-11-30.csv",
+           "seance_id;vacancy_id;nur;rank;designataire_actor_id;decision;decided_ms;revision;q1;"
+           "relogement_anru;non_attribution_reason;reason_text\n"
+           "caleol-2026-11;vac-2026-0801;" S_NUR ";1;" FBT_RESA
+           ";ATTRIBUTION_PAR_RANG;30/11/2026 15:10;1;oui;non;;\n"
+           "caleol-2026-11;vac-2026-0801;" S_OTHER_NUR ";2;" FBT_RESA
+           ";non_attribution;30/11/2026 15:10;1;non;oui;TAUX_EFFORT;\"Taux d'effort; 41 %\"\n");
+    json_decref(s_wait_json(&w, w.done, "CaleolDecision-2026-11-30.csv.receipt.json"));
+    s_drop(&w, "BailSigne-vac-2026-0801.csv",
+           "vacancy_id;nur;signed_on;effective_on;designataire_actor_id;convention_id;contingent;"
+           "bailleur_siren;rpls_id;commune_insee;qpv;typologie;q1;relogement_anru\n"
+           "vac-2026-0801;" S_NUR ";15/01/2027;01/02/2027;" FBT_RESA
+           ";conv-74-al;ACTION_LOGEMENT;552046955;0740123456791;74010;in_qpv;T4;oui;non\n");
+    json_decref(s_wait_json(&w, w.done, "BailSigne-vac-2026-0801.csv.receipt.json"));
+
+    fb_client_t *who[2] = {w.cr, w.cs};
+    for (int k = 0; k < 2; k++) {
+        Fluxbus__V1__CaleolDecision *d =
+            (Fluxbus__V1__CaleolDecision *)s_expect(who[k], T(CALEOL_DECISION), NULL);
+        assert_string_equal(d->seance_id, "caleol-2026-11");
+        assert_string_equal(d->nur, S_NUR);
+        assert_int_equal(d->rank, 1);
+        assert_string_equal(d->designataire_actor_id, FBT_RESA);
+        assert_int_equal(
+            d->decision,
+            FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION_PAR_RANG);
+        assert_int_equal(d->decided_ms, 1796047800000LL); /* 15:10 in Paris is 14:10 UTC */
+        assert_int_equal(d->revision, 1);
+        assert_true(d->q1);
+        assert_false(d->relogement_anru);
+        fb_codec_free(&d->base);
+        d = (Fluxbus__V1__CaleolDecision *)s_expect(who[k], T(CALEOL_DECISION), NULL);
+        assert_string_equal(d->nur, S_OTHER_NUR);
+        assert_int_equal(d->rank, 2);
+        assert_int_equal(d->decision,
+                         FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_NON_ATTRIBUTION);
+        assert_int_equal(d->non_attribution_reason,
+                         FLUXBUS__V1__NON_ATTRIBUTION_REASON__NON_ATTRIBUTION_REASON_TAUX_EFFORT);
+        assert_string_equal(d->reason_text, "Taux d'effort; 41 %");
+        assert_false(d->q1);
+        assert_true(d->relogement_anru);
+        fb_codec_free(&d->base);
+
+        Fluxbus__V1__BailSigne *b = (Fluxbus__V1__BailSigne *)s_expect(who[k], T(BAIL_SIGNE), NULL);
+        assert_string_equal(b->vacancy_id, "vac-2026-0801");
+        assert_string_equal(b->nur, S_NUR);
+        assert_int_equal(b->signed_on->year, 2027);
+        assert_int_equal(b->signed_on->month, 1);
+        assert_int_equal(b->signed_on->day, 15);
+        assert_int_equal(b->effective_on->month, 2);
+        assert_int_equal(b->effective_on->day, 1);
+        assert_string_equal(b->designataire_actor_id, FBT_RESA);
+        assert_string_equal(b->convention_id, "conv-74-al");
+        assert_int_equal(b->contingent,
+                         FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT);
+        assert_string_equal(b->bailleur_siren, "552046955");
+        assert_string_equal(b->rpls_id, "0740123456791");
+        assert_string_equal(b->commune_insee, "74010");
+        assert_int_equal(b->qpv, FLUXBUS__V1__QPV_STATUS__QPV_STATUS_IN_QPV);
+        assert_int_equal(b->typologie, FLUXBUS__V1__TYPOLOGIE__TYPOLOGIE_T4);
+        assert_true(b->q1);
+        assert_false(b->relogement_anru);
+        fb_codec_free(&b->base);
+    }
+    fbt_expect_nothing(w.cr, QUIET_MS);
+    fbt_expect_nothing(w.cs, 100);
+    s_close(&w);
+}
+
 static void s_logement_file(s_world_t *w, const char *name, const char *vacancy)
 {
     char text[512];
@@ -625,10 +887,13 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_dwellings_reach_reservataire_commune_and_sne_once),
         cmocka_unit_test(test_bad_files_are_rejected_naming_line_column_and_reason),
-        cmocka_unit_test(test_deadline_expired_reaches_the_reservataire_exactly_once),
+        cmocka_unit_test(test_broker_deadline_expired_lands_in_the_outbox_and_closes_it),
         cmocka_unit_test(test_designation_lands_opened_in_the_outbox_before_its_ack),
         cmocka_unit_test(test_attribution_gives_the_commune_a_logement_issue_without_nur),
         cmocka_unit_test(test_files_wait_in_the_inbox_while_the_broker_is_down),
+        cmocka_unit_test(test_an_answer_reaches_only_the_reservataire_that_designated),
+        cmocka_unit_test(test_a_seance_changes_only_under_a_new_revision),
+        cmocka_unit_test(test_decisions_and_a_lease_exported_as_csv_arrive_with_their_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 
 #include "bailleur/items.h"
 #include "bailleur/state.h"
+#include "bailleur/track.h"
 #include "fluxbus/fluxbus.h"
 #include "fluxbus/v1/logement.pb-c.h"
 #include "fluxbus/v1/orientation.pb-c.h"
@@ -263,6 +264,69 @@ static void test_rows_are_routed_on_the_state_earlier_rows_leave(void **state)
     s_expect_error(items, 0, 2, "column", "vacancy_id", "not oriented");
 }
 
+/* A CaleolSeance JSON file: session S, revision rev, start start_ms; the
+ * keys in one order or the other (the same content either way). */
+static items_t *s_load_seance(s_fix_t *f, unsigned rev, long long start_ms, bool reordered)
+{
+    char text[512];
+    if (reordered)
+        snprintf(text, sizeof text,
+                 "{\"payload\": {\"start_ms\": %lld, \"communes_insee\": [\"74010\"], "
+                 "\"revision\": %u, \"seance_id\": \"caleol-2026-11\"}, \"type\": "
+                 "\"CaleolSeance\"}",
+                 start_ms, rev);
+    else
+        snprintf(text, sizeof text,
+                 "{\"type\": \"CaleolSeance\", \"payload\": {\"seance_id\": \"caleol-2026-11\", "
+                 "\"revision\": %u, \"start_ms\": %lld, \"communes_insee\": [\"74010\"]}}",
+                 rev, start_ms);
+    return s_load(f, "seance.json", text);
+}
+
+/* What the inbox does once the broker accepted the file's messages. */
+static void s_accept(s_fix_t *f)
+{
+    for (size_t i = 0; i < f->items.n; i++)
+        assert_int_equal(
+            track_sent(f->state, f->items.msgs[i].entry->type, f->items.msgs[i].payload), FB_OK);
+}
+
+static void test_a_seance_changes_only_with_a_higher_revision(void **state)
+{
+    s_fix_t *f = *state;
+    s_expect_no_error(s_load_seance(f, 1, 1000, false));
+    /* Only checked, not sent: another content at revision 1 is still fine. */
+    s_expect_no_error(s_load_seance(f, 1, 2000, false));
+    s_expect_no_error(s_load_seance(f, 1, 1000, false));
+    s_accept(f);
+
+    /* The same content again (in any key order) is a duplicate. */
+    s_expect_no_error(s_load_seance(f, 1, 1000, true));
+    /* A change at the same revision is refused: the commune would never see it. */
+    items_t *items = s_load_seance(f, 1, 2000, false);
+    assert_int_equal(items->n, 0);
+    s_expect_error(items, 0, 0, "field", "payload.revision",
+                   "seance caleol-2026-11 was sent at revision 1 with other content; a change "
+                   "needs revision 2");
+    /* With the next revision it goes. */
+    s_expect_no_error(s_load_seance(f, 2, 2000, false));
+    s_accept(f);
+    /* An older revision, whatever its content, is refused. */
+    s_expect_error(s_load_seance(f, 1, 1000, false), 0, 0, "field", "payload.revision",
+                   "a change needs revision 3");
+    s_expect_no_error(s_load_seance(f, 2, 2000, true));
+
+    /* In a CSV file: the column, and the rows above count. */
+    items = s_load(f, "CaleolSeance-x.csv",
+                   "seance_id;revision;start_ms;communes_insee\n"
+                   "caleol-2026-11;3;3000;74010\n"
+                   "caleol-2026-11;3;3000;74010\n"
+                   "caleol-2026-11;3;4000;74010\n");
+    assert_int_equal(items->n, 0);
+    assert_int_equal(json_array_size(items->errors), 1);
+    s_expect_error(items, 0, 4, "column", "revision", "was sent at revision 3 with other content");
+}
+
 /* Whatever the bytes, a file is read into messages or errors, never a crash:
  * cuts of good files at every length, and pseudo-random bytes. */
 static void test_any_bytes_give_messages_or_errors(void **state)
@@ -313,6 +377,7 @@ int main(void)
         S_TEST(test_json_file_is_one_message),
         S_TEST(test_bad_json_files_say_why),
         S_TEST(test_rows_are_routed_on_the_state_earlier_rows_leave),
+        S_TEST(test_a_seance_changes_only_with_a_higher_revision),
         S_TEST(test_any_bytes_give_messages_or_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -132,7 +132,7 @@ static void s_receive_designation(s_fix_t *f, const char *from, const char *nur)
     d.convention_id = "conv-al";
     d.nur = (char *)nur;
     d.rank = 1;
-    assert_int_equal(track_received(f->state, from, T(DESIGNATION), &d.base), FB_OK);
+    assert_int_equal(track_received(f->state, from, NULL, 0, T(DESIGNATION), &d.base), FB_OK);
 }
 
 static void test_logement_libere_goes_to_its_commune_logements_to_and_sne(void **state)
@@ -235,19 +235,15 @@ static void test_decision_and_lease_go_to_the_designataire_and_sne(void **state)
     s_expect_to(f, 1, S_ETAT);
 }
 
-static void test_answers_go_to_the_designator_else_to_the_oriented(void **state)
+static void test_answers_go_only_to_the_designator(void **state)
 {
     s_fix_t *f = *state;
     s_orient(f, S_AL, "conv-al", 1000, 3);
     s_orient(f, S_ETAT, "conv-etat", 1000, 1);
+    s_receive_designation(f, S_ETAT, S_NUR);
     Fluxbus__V1__PropositionReponse p = FLUXBUS__V1__PROPOSITION_REPONSE__INIT;
     p.vacancy_id = S_VAC;
     p.nur = S_NUR;
-    /* Nobody designated this NUR yet: every réservataire oriented on it. */
-    assert_int_equal(s_route(f, T(PROPOSITION_REPONSE), &p), FB_OK);
-    s_expect_to(f, 2, S_AL, S_ETAT);
-
-    s_receive_designation(f, S_ETAT, S_NUR);
     assert_int_equal(s_route(f, T(PROPOSITION_REPONSE), &p), FB_OK);
     s_expect_to(f, 1, S_ETAT);
 
@@ -262,12 +258,60 @@ static void test_answers_go_to_the_designator_else_to_the_oriented(void **state)
     a.nur = S_NUR;
     assert_int_equal(s_route(f, T(ATTRIBUTION_NON_SUIVIE_DE_BAIL), &a), FB_OK);
     s_expect_to(f, 2, S_ETAT, S_SNE);
+}
 
-    /* A vacancy nobody was oriented on, a NUR nobody designated. */
-    p.vacancy_id = "vac-other";
+/* The leak closed: a réservataire oriented on the vacancy (here S_AL, and
+ * S_ETAT too) never gets the NUR, answer or visit of a household it did
+ * not designate. */
+static void test_a_nur_nobody_designated_has_no_default_recipient(void **state)
+{
+    s_fix_t *f = *state;
+    s_orient(f, S_AL, "conv-al", 1000, 3);
+    s_orient(f, S_ETAT, "conv-etat", 1000, 1);
+    s_receive_designation(f, S_ETAT, "074011926000099"); /* another household */
+    Fluxbus__V1__PropositionReponse p = FLUXBUS__V1__PROPOSITION_REPONSE__INIT;
+    p.vacancy_id = S_VAC;
+    p.nur = S_NUR;
+    assert_int_equal(s_route(f, T(PROPOSITION_REPONSE), &p), FB_ERR_PARSE);
+    s_expect_to(f, 0);
+    assert_string_equal(f->error.field, "to");
+    char want[256];
+    snprintf(want, sizeof want,
+             "demande %s was not designated by a réservataire on %s: give \"to\" explicitly or "
+             "do not send it",
+             S_NUR, S_VAC);
+    assert_string_equal(f->error.reason, want);
+
+    Fluxbus__V1__Visite v = FLUXBUS__V1__VISITE__INIT;
+    v.vacancy_id = S_VAC;
+    v.nur = S_NUR;
+    assert_int_equal(s_route(f, T(VISITE), &v), FB_ERR_PARSE);
+    assert_string_equal(f->error.field, "to");
+
+    /* A lease not followed: to SNE alone, and without SNE, to nobody. */
+    Fluxbus__V1__AttributionNonSuivieDeBail a = FLUXBUS__V1__ATTRIBUTION_NON_SUIVIE_DE_BAIL__INIT;
+    a.vacancy_id = S_VAC;
+    a.nur = S_NUR;
+    assert_int_equal(s_route(f, T(ATTRIBUTION_NON_SUIVIE_DE_BAIL), &a), FB_OK);
+    s_expect_to(f, 1, S_SNE);
+    f->conf.sne_actor = NULL;
+    assert_int_equal(s_route(f, T(ATTRIBUTION_NON_SUIVIE_DE_BAIL), &a), FB_ERR_PARSE);
+    assert_string_equal(f->error.field, "to");
+
+    /* The bailleur's own candidate, attributed on its own contingent. */
+    Fluxbus__V1__CaleolDecision d = FLUXBUS__V1__CALEOL_DECISION__INIT;
+    d.vacancy_id = S_VAC;
+    d.nur = S_NUR;
+    d.designataire_actor_id = S_SELF;
+    d.decision = FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION;
+    assert_int_equal(track_sent(f->state, T(CALEOL_DECISION), &d.base), FB_OK);
+    assert_int_equal(s_route(f, T(PROPOSITION_REPONSE), &p), FB_ERR_PARSE);
+    assert_string_equal(f->error.field, "to");
+
+    /* Without a NUR there is nobody to find. */
+    p.nur = "";
     assert_int_equal(s_route(f, T(PROPOSITION_REPONSE), &p), FB_ERR_PARSE);
     assert_string_equal(f->error.field, "payload.nur");
-    assert_non_null(strstr(f->error.reason, "vac-other"));
 }
 
 static void test_a_decision_remembers_its_designataire_for_later_answers(void **state)
@@ -384,7 +428,8 @@ static void test_remise_and_decline_close_the_senders_orientation_only(void **st
     Fluxbus__V1__RemiseADisposition r = FLUXBUS__V1__REMISE_ADISPOSITION__INIT;
     r.vacancy_id = S_VAC;
     r.convention_id = "conv-al";
-    assert_int_equal(track_received(f->state, S_AL, T(REMISE_A_DISPOSITION), &r.base), FB_OK);
+    assert_int_equal(track_received(f->state, S_AL, NULL, 0, T(REMISE_A_DISPOSITION), &r.base),
+                     FB_OK);
     state_orientation_t *due = NULL;
     size_t n = 0;
     assert_int_equal(state_orientations_due(f->state, 5000, &due, &n), FB_OK);
@@ -395,7 +440,8 @@ static void test_remise_and_decline_close_the_senders_orientation_only(void **st
     Fluxbus__V1__OrientationDecline d = FLUXBUS__V1__ORIENTATION_DECLINE__INIT;
     d.vacancy_id = S_VAC;
     d.convention_id = "conv-etat";
-    assert_int_equal(track_received(f->state, S_ETAT, T(ORIENTATION_DECLINE), &d.base), FB_OK);
+    assert_int_equal(track_received(f->state, S_ETAT, NULL, 0, T(ORIENTATION_DECLINE), &d.base),
+                     FB_OK);
     assert_int_equal(state_orientations_due(f->state, 5000, &due, &n), FB_OK);
     assert_int_equal(n, 0);
     state_orientations_free(due, n);
@@ -512,7 +558,8 @@ int main(void)
         S_TEST(test_orientation_goes_to_its_reservataire),
         S_TEST(test_caleol_seance_goes_to_communes_and_oriented_reservataires),
         S_TEST(test_decision_and_lease_go_to_the_designataire_and_sne),
-        S_TEST(test_answers_go_to_the_designator_else_to_the_oriented),
+        S_TEST(test_answers_go_only_to_the_designator),
+        S_TEST(test_a_nur_nobody_designated_has_no_default_recipient),
         S_TEST(test_a_decision_remembers_its_designataire_for_later_answers),
         S_TEST(test_deadline_expired_goes_to_the_oriented_under_its_convention),
         S_TEST(test_designation_goes_to_the_credited_reservataire),

@@ -181,6 +181,9 @@ static void test_orientation_over_the_bailleurs_flux_is_refused(void **state)
     script_orient(&s, "V0", SC_AL, "C-AL", s_d(2, 2));
     script_ack(&s, "V0", SC_AL, s_d(2, 3));
     s_expect_refused(&s, "V0", SC_ETAT, "C-ETAT", s_d(2, 4), "across its conventions");
+    /* A vacancy never freed on the bus: its commune is unknown, so it is
+     * outside the département the convention is limited to. */
+    s_expect_refused(&s, "GHOST", SC_ETAT, "C-ETAT", s_d(2, 4), "commune of vacancy GHOST");
     /* Once AL declines, the State may have it. */
     script_decline(&s, "V0", SC_AL, s_d(2, 5));
     script_orient(&s, "V0", SC_ETAT, "C-ETAT", s_d(2, 6));
@@ -336,7 +339,7 @@ static void test_conventions_defaults(void **state)
     assert_int_equal(r.method, METHOD(BAIL_SIGNE));
     assert_false(r.requires_visit);
     assert_false(conventions_remise_counted(&c));
-    assert_false(conventions_expiry_counted(&c));
+    assert_true(conventions_expiry_counted(&c)); /* as DeadlineExpired says */
     assert_true(conventions_excludes(&c, MODE(HORS_FLUX), MOTIF(DEFENSE_SECURITE)));
     assert_false(conventions_excludes(&c, MODE(HORS_FLUX), MOTIF(OTHER)));
     assert_true(conventions_excludes(&c, MODE(STOCK), 0));
