@@ -40,6 +40,7 @@ int cmd_subscribe(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_retention(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* A named command of a dispatch table; tables end with a {NULL} entry. */
 typedef struct {

@@ -14,7 +14,8 @@ static const char s_help[] =
     "\n"
     "Command-line tool of fluxbus, the signed message bus for social-housing\n"
     "allocation en flux: keys, the actor registry (local, on the broker host),\n"
-    "sending and receiving messages, status, audit and retention.\n"
+    "sending and receiving messages, status, audit, retention and the ledger's\n"
+    "reports.\n"
     "\n"
     "environment:\n"
     "  FLUXBUS_STORE       default --store (else fluxbus.db)\n"
@@ -50,6 +51,7 @@ static const common_command_t s_commands[] = {
     {"status", cmd_status, "messages stored and delivery backlog, from the store"},
     {"audit", cmd_audit, "export or verify the stored messages, receipts and audit chain"},
     {"retention", cmd_retention, "purge sealed household payloads past their retention"},
+    {"report", cmd_report, "reports of the flux ledger (flux: décompte and fairness)"},
     {"version", s_version, "print the version"},
     {NULL, NULL, NULL},
 };

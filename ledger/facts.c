@@ -6,8 +6,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "fluxbus/codec.h"
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/caleol.pb-c.h"
 #include "fluxbus/v1/designation.pb-c.h"
@@ -34,6 +36,8 @@ static const char s_schema[] =
     "  PRIMARY KEY (vacancy_id, reservataire, round));"
     "CREATE INDEX IF NOT EXISTS ledger_orientations_deadline"
     "  ON ledger_orientations(deadline_ms) WHERE status IN ('oriente', 'acquitte');"
+    "CREATE INDEX IF NOT EXISTS ledger_orientations_bailleur"
+    "  ON ledger_orientations(bailleur, oriented_ms);"
     "CREATE TABLE IF NOT EXISTS ledger_candidates ("
     "  vacancy_id TEXT NOT NULL, nur TEXT NOT NULL, designating TEXT, credited TEXT,"
     "  convention_id TEXT, rank INTEGER, candidate_count INTEGER, dalo INTEGER,"
@@ -54,7 +58,9 @@ static const char s_schema[] =
     "CREATE TABLE IF NOT EXISTS ledger_events ("
     "  seq INTEGER PRIMARY KEY, vacancy_id TEXT, type INTEGER NOT NULL, sender TEXT NOT NULL,"
     "  at_ms INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS ledger_events_vacancy ON ledger_events(vacancy_id, seq);";
+    "CREATE INDEX IF NOT EXISTS ledger_events_vacancy ON ledger_events(vacancy_id, seq);"
+    "CREATE INDEX IF NOT EXISTS ledger_vacancies_bailleur ON ledger_vacancies(bailleur, freed_ms);"
+    "CREATE INDEX IF NOT EXISTS ledger_conventions_bailleur ON ledger_conventions(bailleur);";
 
 fb_err_t facts_create(sqlite3 *db, char *err, size_t errlen)
 {
@@ -264,18 +270,19 @@ static fb_err_t s_radiation(sqlite3 *db, const ledger_msg_t *m)
 static fb_err_t s_convention(sqlite3 *db, const ledger_msg_t *m)
 {
     const Fluxbus__V1__Convention *c = (const void *)m->payload;
-    uint8_t buf[4096];
-    size_t len = protobuf_c_message_get_packed_size(m->payload);
-    if (len > sizeof buf)
+    uint8_t *buf = NULL; /* a multipartite convention's sheets may be long */
+    size_t len = 0;
+    if (fb_codec_pack(m->payload, &buf, &len) != FB_OK)
         return FB_ERR_STORE;
-    protobuf_c_message_pack(m->payload, buf);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db,
                            "INSERT OR REPLACE INTO ledger_conventions (convention_id, revision,"
                            " sender, bailleur, reservataire, year, accepted_ms, seq, payload)"
                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           -1, &st, NULL) != SQLITE_OK)
+                           -1, &st, NULL) != SQLITE_OK) {
+        free(buf);
         return FB_ERR_STORE;
+    }
     sqlite3_bind_text(st, 1, c->convention_id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, c->revision);
     sqlite3_bind_text(st, 3, m->sender, -1, SQLITE_TRANSIENT);
@@ -287,6 +294,7 @@ static fb_err_t s_convention(sqlite3 *db, const ledger_msg_t *m)
     sqlite3_bind_blob(st, 9, buf, (int)len, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
+    free(buf);
     return rc == SQLITE_DONE ? FB_OK : FB_ERR_STORE;
 }
 

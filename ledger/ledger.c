@@ -2,13 +2,18 @@
  * tables, asks the lifecycle whether a message fits, records its facts. */
 #include "ledger.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "conventions.h"
 #include "facts.h"
+#include "fluxbus/v1/envelope.pb-c.h"
 #include "refdata.h"
 
 struct ledger {
     sqlite3 *db;
+    bool owns_db; /* opened by ledger_open_readonly */
 };
 
 ledger_t *ledger_open(sqlite3 *db, char *err, size_t errlen)
@@ -21,9 +26,42 @@ ledger_t *ledger_open(sqlite3 *db, char *err, size_t errlen)
     return self;
 }
 
+ledger_t *ledger_open_readonly(const char *path, char *err, size_t errlen)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    /* Reading the table proves the file is a store with a ledger. */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM ledger_vacancies", -1, &st, NULL) !=
+            SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        snprintf(err, errlen, "%s: no flux ledger in this store (%s)", path, sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_finalize(st);
+    ledger_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(err, errlen, "out of memory");
+        sqlite3_close(db);
+        return NULL;
+    }
+    self->db = db;
+    self->owns_db = true;
+    return self;
+}
+
 void ledger_close(ledger_t **self_p)
 {
     if (self_p && *self_p) {
+        if ((*self_p)->owns_db)
+            sqlite3_close((*self_p)->db);
         free(*self_p);
         *self_p = NULL;
     }
@@ -36,10 +74,11 @@ sqlite3 *ledger_db(ledger_t *self)
 
 fb_err_t ledger_check(ledger_t *self, const ledger_msg_t *msg, char *detail, size_t dlen)
 {
-    (void)self;
-    (void)msg;
     if (dlen)
         detail[0] = '\0';
+    /* An orientation must fit its convention (territory, hors flux, surréservation). */
+    if (msg->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_ORIENTATION)
+        return conventions_check_orientation(self->db, msg, detail, dlen);
     return FB_OK; /* the lifecycle table comes next (lifecycle.c) */
 }
 

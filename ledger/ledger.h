@@ -36,10 +36,19 @@ typedef struct {
  * with a reason in err. */
 ledger_t *ledger_open(sqlite3 *db, char *err, size_t errlen);
 
+/* Opens the ledger of the store file at `path` read-only, on a connection
+ * of its own (the reports: they never write, and may run beside the
+ * broker). NULL with a reason in err when the file cannot be opened or holds
+ * no ledger tables. */
+ledger_t *ledger_open_readonly(const char *path, char *err, size_t errlen);
+
+/* Closes the ledger (and its connection when it opened one); safe on NULL
+ * and twice. */
 void ledger_close(ledger_t **self_p);
 
-/* Does msg fit the state of its vacancy? FB_OK, or FB_ERR_INVALID_TRANSITION
- * with the reason in detail (nothing changes); FB_ERR_STORE. */
+/* Does msg fit the state of its vacancy and, for an Orientation, its
+ * convention (conventions.h)? FB_OK, or FB_ERR_INVALID_TRANSITION with the
+ * reason in detail (nothing changes); FB_ERR_STORE. */
 fb_err_t ledger_check(ledger_t *self, const ledger_msg_t *msg, char *detail, size_t dlen);
 
 /* Records the facts of an accepted message (inside the caller's

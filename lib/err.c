@@ -64,6 +64,9 @@ static const s_err_row_t s_rows[] = {
      FLUXBUS__V1__REASON_CODE__REASON_TOO_MANY_RECIPIENTS},
     {FB_ERR_BACKLOG_FULL, "BACKLOG_FULL", "sender's undelivered backlog is full",
      FLUXBUS__V1__REASON_CODE__REASON_BACKLOG_FULL},
+    {FB_ERR_INVALID_TRANSITION, "INVALID_TRANSITION",
+     "message does not fit the vacancy's state or its convention",
+     FLUXBUS__V1__REASON_CODE__REASON_INVALID_TRANSITION},
 };
 
 static const s_err_row_t *s_row_for(fb_err_t err)

@@ -8,15 +8,12 @@
  * is durably written in its new directory; a file that could not be
  * handled for a local or transient reason stays in the inbox; the state
  * records a message only after the broker accepted it. */
-#define _GNU_SOURCE /* renameat2 */
 #include "inbox.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "items.h"
 #include "outcome.h"
@@ -46,69 +43,12 @@ static void s_say_waiting(bailleur_t *b, const char *name, const char *why)
 
 /* ---- moving files out of the inbox ---- */
 
-static bool s_exists(const char *dir, const char *name)
-{
-    char *p = spool_path(dir, name);
-    bool yes = p && access(p, F_OK) == 0;
-    free(p);
-    return yes;
-}
-
-/* Renames inbox/name to inbox/to, never over an existing file. */
-static int s_rename_noreplace(const char *dir, const char *name, const char *to)
-{
-    char *from = spool_path(dir, name), *dest = spool_path(dir, to);
-    int rc = from && dest ? renameat2(AT_FDCWD, from, AT_FDCWD, dest, RENAME_NOREPLACE) : -1;
-    if (rc < 0 && from && dest && (errno == EINVAL || errno == ENOSYS)) {
-        /* No RENAME_NOREPLACE on this file system: link then unlink. */
-        rc = link(from, dest);
-        if (rc == 0)
-            rc = unlink(from);
-    }
-    free(from);
-    free(dest);
-    return rc;
-}
-
-/* The name the file gets in dest_dir: its own, or "<stem>-N<ext>" when
- * that is taken there (the file is renamed in the inbox first). Writes the
- * name to out; false when no free name was found. */
-static bool s_free_name(bailleur_t *b, const char *name, const char *dest_dir, char *out,
-                        size_t cap)
-{
-    if (!s_exists(dest_dir, name)) {
-        snprintf(out, cap, "%s", name);
-        return true;
-    }
-    const char *dot = strrchr(name, '.');
-    int stem = dot && dot != name ? (int)(dot - name) : (int)strlen(name);
-    for (int n = 2; n < 10000; n++) {
-        snprintf(out, cap, "%.*s-%d%s", stem, name, n, name + stem);
-        if (s_exists(dest_dir, out) || s_exists(b->inbox, out))
-            continue;
-        if (s_rename_noreplace(b->inbox, name, out) == 0)
-            return true;
-        if (errno != EEXIST)
-            return false;
-    }
-    return false;
-}
-
-/* Writes <name>.<suffix> (the receipt or error file) in dest_dir, then
- * moves the file there. */
+/* Writes <final><suffix> (the receipt or error file) in dest_dir, then
+ * moves the file there as <final>, a name not taken (spool_set_aside). */
 static bool s_move_with(bailleur_t *b, const char *name, const char *dest_dir, const char *suffix,
                         json_t *side, char *final, size_t cap)
 {
-    if (!s_free_name(b, name, dest_dir, final, cap)) {
-        adapter_log(b->adapter, FB_LOG_ERROR, "%s: no free name in %s: %s; kept in the inbox", name,
-                    dest_dir, strerror(errno));
-        return false;
-    }
-    char side_name[1100];
-    snprintf(side_name, sizeof side_name, "%s.%s", final, suffix);
-    fb_err_t rc = spool_write_json(dest_dir, side_name, side);
-    if (rc == FB_OK)
-        rc = spool_move(b->inbox, final, dest_dir);
+    fb_err_t rc = spool_set_aside(b->inbox, name, dest_dir, suffix, side, final, cap);
     if (rc != FB_OK)
         adapter_log(b->adapter, FB_LOG_ERROR,
                     "%s: could not move it to %s (%s: %s); kept in the inbox", name, dest_dir,
@@ -150,7 +90,7 @@ static void s_reject(bailleur_t *b, const char *name, json_t *errors, json_t *re
     if (receipts && json_array_size(receipts) > 0)
         json_object_set(doc, "receipts", receipts);
     char final[1024], first[600];
-    if (s_move_with(b, name, b->rejected, "error.json", doc, final, sizeof final)) {
+    if (s_move_with(b, name, b->rejected, ".error.json", doc, final, sizeof final)) {
         s_describe(json_array_get(errors, 0), first, sizeof first);
         size_t n = json_array_size(errors);
         adapter_log(b->adapter, FB_LOG_WARN,
@@ -281,7 +221,7 @@ static bool s_send_file(bailleur_t *b, const char *name, const items_t *items)
         json_t *receipt =
             items->csv ? json_incref(out.receipts) : json_incref(json_array_get(out.receipts, 0));
         char final[1024];
-        if (s_move_with(b, name, b->done, "receipt.json", receipt, final, sizeof final))
+        if (s_move_with(b, name, b->done, ".receipt.json", receipt, final, sizeof final))
             adapter_log(b->adapter, FB_LOG_INFO,
                         "%s: %zu message%s accepted (%zu duplicate) -> done/%s", name, out.accepted,
                         out.accepted > 1 ? "s" : "", out.duplicates, final);

@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "adapter.h"
 #include "bailleur.h"
 #include "deadlines.h"
 #include "inbox.h"
+#include "localdate.h"
 #include "outbox.h"
 #include "spool.h"
 
@@ -85,11 +85,8 @@ static bool s_settings(bailleur_t *b, const conf_t *conf, char *err, size_t errl
         return false;
     }
     b->tz = conf_get(conf, "timezone");
-    char zone[512];
-    snprintf(zone, sizeof zone, "/usr/share/zoneinfo/%s", b->tz);
-    if (strcmp(b->tz, "UTC") != 0 && (strstr(b->tz, "..") || access(zone, R_OK) != 0)) {
-        snprintf(err, errlen, "timezone: \"%.100s\" is not a known time zone (no %.300s)", b->tz,
-                 zone);
+    if (!localdate_zone_known(b->tz)) {
+        snprintf(err, errlen, "timezone: \"%.100s\" is not a known time zone", b->tz);
         return false;
     }
     return true;

@@ -7,39 +7,16 @@
 #include "outcome.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/caleol.pb-c.h"
 #include "fluxbus/v1/envelope.pb-c.h"
+#include "localdate.h"
 #include "routing.h"
 
 #define T(x) FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_##x
 #define S_BAILLEUR FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_BAILLEUR
-
-void outcome_local_date(int64_t ms, const char *tz, Fluxbus__V1__Date *date)
-{
-    /* localtime_r reads TZ: set it for the call, put the old one back. */
-    const char *old = getenv("TZ");
-    char *saved = old ? strdup(old) : NULL;
-    setenv("TZ", tz && *tz ? tz : "UTC", 1);
-    tzset();
-    time_t t = (time_t)(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    localtime_r(&t, &tm);
-    if (saved)
-        setenv("TZ", saved, 1);
-    else
-        unsetenv("TZ");
-    tzset();
-    free(saved);
-    date->year = tm.tm_year + 1900;
-    date->month = tm.tm_mon + 1;
-    date->day = tm.tm_mday;
-}
 
 /* A copy of a date of a payload, without its unknown fields. */
 static void s_set_date(outcome_t *out, const Fluxbus__V1__Date *date)
@@ -108,7 +85,13 @@ static fb_err_t s_from_decision(state_t *state, const char *tz,
     out->issue.issue = FLUXBUS__V1__LOGEMENT_ISSUE_KIND__LOGEMENT_ISSUE_KIND_ATTRIBUE;
     out->issue.contingent = (Fluxbus__V1__ContingentType)contingent;
     if (d->decided_ms) {
-        outcome_local_date(d->decided_ms, tz, &out->date);
+        localdate_t day;
+        rc = localdate_from_ms(d->decided_ms, tz, &day);
+        if (rc != FB_OK)
+            return rc;
+        out->date.year = day.year;
+        out->date.month = day.month;
+        out->date.day = day.day;
         out->issue.date = &out->date;
     }
     *has = true;

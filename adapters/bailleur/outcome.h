@@ -39,11 +39,8 @@ typedef struct {
 /* Derives the LogementIssue of an accepted message of `type`. FB_OK with
  * *has telling whether there is one (then *out is filled); FB_ERR_STORE
  * when the state could not be read. Calendar dates of instants are taken
- * in time zone tz ("Europe/Paris"). */
+ * in time zone tz ("Europe/Paris"; FB_ERR_INVALID if it is not known). */
 fb_err_t outcome_issue(state_t *state, const char *tz, int type, const ProtobufCMessage *payload,
                        outcome_t *out, bool *has);
-
-/* The calendar date of instant ms in time zone tz. */
-void outcome_local_date(int64_t ms, const char *tz, Fluxbus__V1__Date *date);
 
 #endif

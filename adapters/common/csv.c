@@ -31,7 +31,7 @@
  * error.
  *
  * Not thread-safe: reading a local date-time points the process's TZ at the
- * row's zone for the duration of csv_row_to_json, then restores it. */
+ * row's zone for the conversion, then restores it (localdate.c). */
 #include "csv.h"
 
 #include <inttypes.h>
@@ -44,8 +44,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
+
+#include "localdate.h"
 
 #define CSV_MAX_DEPTH 16    /* fields in a dotted column name */
 #define CSV_MAX_SEGMENT 120 /* bytes of one part of a column name */
@@ -561,9 +561,6 @@ typedef struct {
     const char *column; /* the column being read, trimmed */
     size_t column_len;
     const char *tz;
-    bool tz_entered; /* TZ points at tz; the old value is below */
-    bool tz_had_old;
-    char *tz_old;
 } csv_ctx_t;
 
 /* Records a cell error (line, column, reason); always -1. */
@@ -1001,10 +998,6 @@ static bool s_base64_ok(const char *s, size_t len)
 
 /* ---- dates and date-times */
 
-typedef struct {
-    int year, month, day, hour, minute, second;
-} csv_datetime_t;
-
 /* Reads 1 to max digits at s[*i] (at least min). */
 static bool s_digits(const char *s, size_t len, size_t *i, size_t min, size_t max, int *out)
 {
@@ -1027,7 +1020,7 @@ static bool s_char(const char *s, size_t len, size_t *i, char c)
 }
 
 /* "YYYY-MM-DD" or "DD/MM/YYYY" at s[*i]; *iso says which. */
-static bool s_parse_date(const char *s, size_t len, size_t *i, csv_datetime_t *dt, bool *iso)
+static bool s_parse_date(const char *s, size_t len, size_t *i, localdate_t *dt, bool *iso)
 {
     size_t start = *i;
     if (s_digits(s, len, i, 4, 4, &dt->year) && s_char(s, len, i, '-')) {
@@ -1042,7 +1035,7 @@ static bool s_parse_date(const char *s, size_t len, size_t *i, csv_datetime_t *d
            s_digits(s, len, i, 4, 4, &dt->year);
 }
 
-static bool s_date_exists(const csv_datetime_t *dt)
+static bool s_date_exists(const localdate_t *dt)
 {
     static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (dt->year < 1 || dt->month < 1 || dt->month > 12 || dt->day < 1)
@@ -1054,7 +1047,7 @@ static bool s_date_exists(const csv_datetime_t *dt)
 
 static json_t *s_date(csv_ctx_t *self, const char *s, size_t len)
 {
-    csv_datetime_t dt = {0};
+    localdate_t dt = {0};
     size_t i = 0;
     bool iso;
     if (!s_parse_date(s, len, &i, &dt, &iso) || i != len) {
@@ -1072,97 +1065,13 @@ static json_t *s_date(csv_ctx_t *self, const char *s, size_t len)
     return value;
 }
 
-/* True if `name` is a zone file of the system's time zone database. */
-static bool s_zone_exists(const char *name)
-{
-    if (name[0] == ':')
-        name++;
-    if (!*name || strstr(name, ".."))
-        return false;
-    const char *dir = getenv("TZDIR");
-    char path[PATH_MAX];
-    int n = name[0] == '/' ? snprintf(path, sizeof path, "%s", name)
-                           : snprintf(path, sizeof path, "%s/%s",
-                                      dir && *dir ? dir : "/usr/share/zoneinfo", name);
-    struct stat st;
-    return n > 0 && (size_t)n < sizeof path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* Points TZ at self->tz, once per call; s_tz_leave() restores it. */
-static int s_tz_enter(csv_ctx_t *self)
-{
-    if (self->tz_entered)
-        return 0;
-    if (!self->tz || !*self->tz)
-        return s_fail(self, FB_ERR_INVALID, "a local date-time needs a time zone (none given)");
-    if (!s_zone_exists(self->tz))
-        return s_fail(self, FB_ERR_INVALID, "unknown time zone \"%s\"",
-                      s_show(self->tz, strlen(self->tz)).text);
-    const char *old = getenv("TZ");
-    self->tz_had_old = old != NULL;
-    if (old && !(self->tz_old = strdup(old)))
-        return s_fail(self, FB_ERR_NOMEM, "out of memory");
-    if (setenv("TZ", self->tz, 1) != 0) {
-        free(self->tz_old);
-        self->tz_old = NULL;
-        return s_fail(self, FB_ERR_NOMEM, "cannot set TZ");
-    }
-    tzset();
-    self->tz_entered = true;
-    return 0;
-}
-
-static void s_tz_leave(csv_ctx_t *self)
-{
-    if (!self->tz_entered)
-        return;
-    if (self->tz_had_old)
-        setenv("TZ", self->tz_old, 1);
-    else
-        unsetenv("TZ");
-    tzset();
-    free(self->tz_old);
-    self->tz_old = NULL;
-    self->tz_entered = false;
-}
-
-/* Seconds since the epoch of a local date-time in the current TZ. Both
- * readings (standard and summer time) are tried and kept only if they give
- * the same wall clock back: none in the hour skipped in spring, two in the
- * hour repeated in autumn (the earlier is taken). */
-static bool s_local_to_epoch(const csv_datetime_t *dt, time_t *out)
-{
-    bool found = false;
-    for (int dst = 1; dst >= 0; dst--) {
-        struct tm tm = {.tm_year = dt->year - 1900,
-                        .tm_mon = dt->month - 1,
-                        .tm_mday = dt->day,
-                        .tm_hour = dt->hour,
-                        .tm_min = dt->minute,
-                        .tm_sec = dt->second,
-                        .tm_isdst = dst};
-        time_t t = mktime(&tm);
-        struct tm back;
-        if (!localtime_r(&t, &back))
-            continue;
-        if (back.tm_year != dt->year - 1900 || back.tm_mon != dt->month - 1 ||
-            back.tm_mday != dt->day || back.tm_hour != dt->hour || back.tm_min != dt->minute ||
-            back.tm_sec != dt->second)
-            continue;
-        if (!found || t < *out)
-            *out = t;
-        found = true;
-    }
-    return found;
-}
-
 /* An instant: milliseconds, or a local date-time in self->tz. */
 static json_t *s_instant(csv_ctx_t *self, ProtobufCType type, const char *s, size_t len)
 {
     csv_decimal_t d;
     if (s_parse_decimal(s, len, false, &d))
         return s_integer_json(self, type, d.neg, d.mag, d.overflow, s, len);
-    csv_datetime_t dt = {0};
+    localdate_t dt = {0};
     size_t i = 0;
     bool iso;
     bool ok = s_parse_date(s, len, &i, &dt, &iso);
@@ -1187,15 +1096,22 @@ static json_t *s_instant(csv_ctx_t *self, ProtobufCType type, const char *s, siz
         s_fail(self, FB_ERR_PARSE, "no such date-time: \"%s\"", s_show(s, len).text);
         return NULL;
     }
-    if (s_tz_enter(self) != 0)
-        return NULL;
-    time_t t = 0;
-    if (!s_local_to_epoch(&dt, &t)) {
-        s_fail(self, FB_ERR_PARSE, "\"%s\" does not exist in %s (clocks go forward then)",
-               s_show(s, len).text, self->tz);
+    if (!self->tz || !*self->tz) {
+        s_fail(self, FB_ERR_INVALID, "a local date-time needs a time zone (none given)");
         return NULL;
     }
-    json_t *value = json_integer((json_int_t)t * 1000);
+    int64_t ms = 0;
+    fb_err_t rc = localdate_to_ms(&dt, self->tz, &ms);
+    if (rc == FB_ERR_INVALID)
+        s_fail(self, rc, "unknown time zone \"%s\"", s_show(self->tz, strlen(self->tz)).text);
+    else if (rc == FB_ERR_NOT_FOUND)
+        s_fail(self, FB_ERR_PARSE, "\"%s\" does not exist in %s (clocks go forward then)",
+               s_show(s, len).text, self->tz);
+    else if (rc != FB_OK)
+        s_fail(self, rc, "out of memory");
+    if (rc != FB_OK)
+        return NULL;
+    json_t *value = json_integer((json_int_t)ms);
     if (!value)
         s_fail(self, FB_ERR_NOMEM, "out of memory");
     return value;
@@ -1379,7 +1295,6 @@ fb_err_t csv_row_to_json(const csv_t *self, const csv_row_t *row,
     }
     for (size_t i = 0; i < self->header.n && ctx.err == FB_OK; i++)
         s_column(&ctx, root, desc, skip, self->header.cells[i], row->cells[i]);
-    s_tz_leave(&ctx);
     if (ctx.err != FB_OK) {
         json_decref(root);
         return ctx.err;

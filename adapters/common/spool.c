@@ -1,12 +1,14 @@
 /* spool.c - spool directories (see spool.h). Owns the directory layout,
  * which files are ready to be taken, and the atomic, durable writes and
  * moves every adapter relies on to lose nothing across a crash. */
+#define _GNU_SOURCE /* renameat2 */
 #include "spool.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,4 +242,86 @@ fb_err_t spool_move(const char *from_dir, const char *name, const char *to_dir)
     free(from);
     free(to);
     return rc;
+}
+
+/* Renames `from` to `to`, never over an existing file: RENAME_NOREPLACE,
+ * or link then unlink where the file system lacks it. 0, or -1 (errno
+ * EEXIST when `to` exists). */
+static int s_rename_noreplace(const char *from, const char *to)
+{
+    int rc = renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+    if (rc < 0 && (errno == EINVAL || errno == ENOSYS)) {
+        rc = link(from, to);
+        if (rc == 0)
+            rc = unlink(from);
+    }
+    return rc;
+}
+
+/* True when dir/<name><suffix> exists (or cannot be looked at: writing it
+ * would fail too, with the reason in errno). */
+static bool s_exists(const char *dir, const char *name, const char *suffix)
+{
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof path, "%s/%s%s", dir, name, suffix);
+    struct stat st;
+    return n > 0 && (size_t)n < sizeof path && lstat(path, &st) == 0;
+}
+
+/* The n-th name tried for `name`: itself, then "<stem>-<n><ext>". */
+static bool s_candidate(const char *name, int n, char *out, size_t cap)
+{
+    const char *dot = strrchr(name, '.');
+    int stem = dot && dot != name ? (int)(dot - name) : (int)strlen(name);
+    int len = n == 1 ? snprintf(out, cap, "%s", name)
+                     : snprintf(out, cap, "%.*s-%d%s", stem, name, n, name + stem);
+    return len >= 0 && (size_t)len < cap;
+}
+
+/* Moves from_dir/name to to_dir/final, never over a file, and syncs both
+ * directories. When the move fails, the sidecar to_dir/side just written
+ * goes too, and errno says why (EEXIST: the name was taken meanwhile). */
+static fb_err_t s_move_beside(const char *from_dir, const char *name, const char *to_dir,
+                              const char *final, const char *side)
+{
+    char *from = spool_path(from_dir, name), *to = spool_path(to_dir, final);
+    char *side_path = spool_path(to_dir, side);
+    fb_err_t rc = from && to && side_path ? FB_OK : FB_ERR_NOMEM;
+    if (rc == FB_OK && s_rename_noreplace(from, to) != 0) {
+        int saved = errno;
+        unlink(side_path);
+        errno = saved;
+        rc = FB_ERR_IO;
+    } else if (rc == FB_OK) {
+        rc = s_fsync_dir(to_dir);
+        if (rc == FB_OK && strcmp(from_dir, to_dir) != 0)
+            rc = s_fsync_dir(from_dir);
+    }
+    free(from);
+    free(to);
+    free(side_path);
+    return rc;
+}
+
+fb_err_t spool_set_aside(const char *from_dir, const char *name, const char *to_dir,
+                         const char *suffix, const json_t *sidecar, char *final_name, size_t cap)
+{
+    char side[NAME_MAX + 1];
+    for (int n = 1; n < 10000; n++) {
+        if (!s_candidate(name, n, final_name, cap))
+            return FB_ERR_TOO_LARGE;
+        if (s_exists(to_dir, final_name, "") || s_exists(to_dir, final_name, suffix))
+            continue;
+        int len = snprintf(side, sizeof side, "%s%s", final_name, suffix);
+        if (len < 0 || (size_t)len >= sizeof side)
+            return FB_ERR_TOO_LARGE;
+        fb_err_t rc = spool_write_json(to_dir, side, sidecar);
+        if (rc == FB_OK)
+            rc = s_move_beside(from_dir, name, to_dir, final_name, side);
+        if (rc != FB_ERR_IO || errno != EEXIST)
+            return rc;
+        /* Someone took the name meanwhile: the next one is tried. */
+    }
+    errno = EEXIST;
+    return FB_ERR_IO;
 }

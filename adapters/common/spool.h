@@ -49,6 +49,18 @@ fb_err_t spool_write_json(const char *dir, const char *name, const json_t *json)
  * directories). An existing to_dir/name is replaced. */
 fb_err_t spool_move(const char *from_dir, const char *name, const char *to_dir);
 
+/* Sets from_dir/name aside in to_dir beside a sidecar JSON file (a
+ * receipt, an error file): writes `sidecar` as to_dir/<final><suffix>
+ * (spool_write_json), then moves the file to to_dir/<final>, both
+ * durably. Never replaces anything in to_dir: <final> is `name` when
+ * neither it nor its sidecar is there, else "<stem>-2<ext>", "-3"...
+ * ("a.csv" -> "a-2.csv"). The final name goes to final_name (cap bytes).
+ * When it cannot be moved, the file stays in from_dir and no sidecar is
+ * left. FB_ERR_IO (errno says why; a failed directory sync leaves the file
+ * moved), FB_ERR_NOMEM, FB_ERR_TOO_LARGE (name too long for cap). */
+fb_err_t spool_set_aside(const char *from_dir, const char *name, const char *to_dir,
+                         const char *suffix, const json_t *sidecar, char *final_name, size_t cap);
+
 /* "<root>/<sub>" in a new string (free()), or NULL on OOM. */
 char *spool_path(const char *root, const char *sub);
 

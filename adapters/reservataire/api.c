@@ -717,8 +717,12 @@ void api_handle(void *ctx, const http_request_t *req, http_response_t *res)
     if (!http_bearer_ok(req, self->token)) {
         adapter_log(self->adapter, FB_LOG_INFO, "api %s %s status=401 reason=%s", req->method,
                     req->path, req->authorization ? "bad_token" : "no_token");
-        http_error(res, 401, "unauthorized", "Authorization",
-                   "an \"Authorization: Bearer <api_token>\" header is required");
+        if (req->authorization)
+            http_error(res, 401, "unauthorized", "Authorization",
+                       "the bearer token is not this adapter's api_token");
+        else
+            http_error(res, 401, "unauthorized", "Authorization",
+                       "an \"Authorization: Bearer <api_token>\" header is required");
         snprintf(res->header_name, sizeof res->header_name, "WWW-Authenticate");
         snprintf(res->header_value, sizeof res->header_value, "Bearer realm=\"fluxbus\"");
         return;

@@ -70,35 +70,38 @@ void batch_destroy(batch_t **self_p)
 
 /* ---------------------------------------------------------------- inbox */
 
-/* Moves `name` to rejected/ beside its error file. */
+/* Moves `name` to rejected/ beside its error file (under a free name:
+ * a file refused twice keeps both refusals). */
 static void s_reject(batch_t *self, const char *name, int status, const char *code,
                      const char *field, const char *reason)
 {
-    char errname[600];
-    snprintf(errname, sizeof errname, "%s.error.json", name);
     json_t *e =
         json_pack("{s:s, s:i, s:s, s:o, s:s}", "file", name, "status", status, "error", code,
                   "field", field && *field ? json_string(field) : json_null(), "reason", reason);
-    fb_err_t rc = e ? spool_write_json(self->rejected, errname, e) : FB_ERR_NOMEM;
+    char final[600] = "";
+    fb_err_t rc = e ? spool_set_aside(self->inbox, name, self->rejected, ".error.json", e, final,
+                                      sizeof final)
+                    : FB_ERR_NOMEM;
     json_decref(e);
-    if (rc == FB_OK)
-        rc = spool_move(self->inbox, name, self->rejected);
+    /* The reason may quote the file's values (a NUR...): it goes in the
+     * error file, which the platform reads, and not in the log. */
     adapter_log(self->adapter, rc == FB_OK ? FB_LOG_WARN : FB_LOG_ERROR,
-                "spool file=%s rejected status=%d reason=%s%s%s: %s%s", name, status, code,
-                field && *field ? " field=" : "", field ? field : "", reason,
-                rc == FB_OK ? "" : " (could not be moved to rejected/)");
+                "spool file=%s rejected status=%d reason=%s%s%s%s%s", name, status, code,
+                field && *field ? " field=" : "", field ? field : "",
+                rc == FB_OK ? " -> rejected/" : " (could not be moved to rejected/)",
+                rc == FB_OK ? final : "");
 }
 
-/* Moves `name` to done/ beside its receipt (the action's answer). */
+/* Moves `name` to done/ beside its receipt (the action's answer), under a
+ * free name: the same request dropped twice keeps both receipts. */
 static void s_done(batch_t *self, const char *name, const json_t *answer)
 {
-    char receipt[600];
-    snprintf(receipt, sizeof receipt, "%s.receipt.json", name);
-    fb_err_t rc = spool_write_json(self->done, receipt, answer);
-    if (rc == FB_OK)
-        rc = spool_move(self->inbox, name, self->done);
-    adapter_log(self->adapter, rc == FB_OK ? FB_LOG_INFO : FB_LOG_ERROR, "spool file=%s %s", name,
-                rc == FB_OK ? "done" : "handled, but could not be moved to done/");
+    char final[600] = "";
+    fb_err_t rc = spool_set_aside(self->inbox, name, self->done, ".receipt.json", answer, final,
+                                  sizeof final);
+    adapter_log(self->adapter, rc == FB_OK ? FB_LOG_INFO : FB_LOG_ERROR, "spool file=%s %s%s", name,
+                rc == FB_OK ? "done -> done/" : "handled, but could not be moved to done/",
+                rc == FB_OK ? final : "");
 }
 
 /* The file's request, checked: action, vacancy_id and body. NULL body

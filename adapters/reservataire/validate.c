@@ -18,9 +18,8 @@
 
 #include "fluxbus/json.h"
 #include "fluxbus/v1/common.pb-c.h"
+#include "nur.h"
 
-#define S_NUR_MIN 8
-#define S_NUR_MAX 32
 #define S_HOUSEHOLD_MAX 30 /* persons: more is a typing mistake */
 
 /* Fills err and returns FB_ERR_PARSE. */
@@ -262,17 +261,6 @@ static fb_err_t s_read_body(const ProtobufCMessageDescriptor *desc, const json_t
 
 /* ---------------------------------------------------------------- field checks */
 
-static bool s_nur_ok(const char *nur)
-{
-    size_t len = strlen(nur);
-    if (len < S_NUR_MIN || len > S_NUR_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (!isdigit((unsigned char)nur[i]) && !isupper((unsigned char)nur[i]))
-            return false;
-    return true;
-}
-
 static int s_days_in_month(int year, int month)
 {
     static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -344,12 +332,11 @@ static fb_err_t s_check_household(const Fluxbus__V1__HouseholdDetails *hh,
 static fb_err_t s_check_designation(const Fluxbus__V1__Designation *des, size_t n,
                                     const char *prefix, validate_error_t *err)
 {
-    char field[192];
-    if (!s_nur_ok(des->nur)) {
+    char field[192], why[160];
+    if (!nur_check(des->nur, why, sizeof why)) {
+        /* The SNE's rule (nur.h): refused here rather than by the SNE later. */
         s_join(field, sizeof field, prefix, "nur");
-        return s_fail(err, 422, field,
-                      "\"%s\" is not a demande number (%d to %d digits or capital letters)",
-                      des->nur, S_NUR_MIN, S_NUR_MAX);
+        return s_fail(err, 422, field, "\"%s\" is not a NUR: %s", des->nur, why);
     }
     if (des->rank < 1 || des->rank > n) {
         s_join(field, sizeof field, prefix, "rank");

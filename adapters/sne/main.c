@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "adapter.h"
+#include "localdate.h"
 #include "sne_adapter.h"
 #include "sne_files.h"
 
@@ -24,6 +25,7 @@ static const conf_key_t s_keys[] = {
     CONF_KEYS_BUS,
     {"exchange_dir", NULL, true, false, "the SNE file exchange directory (docs/SNE-FILES.md)"},
     {"tick_ms", "200", false, false, "how often answers are looked for, in milliseconds"},
+    {"timezone", "Europe/Paris", false, false, "time zone of the records' dates"},
     {NULL, NULL, false, false, NULL},
 };
 /* clang-format on */
@@ -49,6 +51,12 @@ int main(int argc, char **argv)
         rc = 2;
         goto done;
     }
+    sne.tz = conf_get(conf, "timezone");
+    if (!localdate_zone_known(sne.tz)) {
+        snprintf(err, sizeof err, "timezone: \"%.100s\" is not a known time zone", sne.tz);
+        rc = 2;
+        goto done;
+    }
     ad = adapter_open("sne", conf, err, sizeof err);
     if (!ad) {
         rc = adapter_open_exit_code();
@@ -64,8 +72,9 @@ int main(int argc, char **argv)
     int64_t waiting = 0;
     if (sne_state_count(sne.state, SNE_REC_SENT, &waiting) != FB_OK)
         waiting = -1;
-    adapter_log(ad, FB_LOG_INFO, "started actor=%s exchange=%s dir=%s awaiting_answers=%lld",
-                adapter_actor(ad), sne_iface_name(sne.iface), dir, (long long)waiting);
+    adapter_log(ad, FB_LOG_INFO,
+                "started actor=%s exchange=%s dir=%s timezone=%s awaiting_answers=%lld",
+                adapter_actor(ad), sne_iface_name(sne.iface), dir, sne.tz, (long long)waiting);
     adapter_ready("sne actor=%s dir=%s", adapter_actor(ad), dir);
     rc = adapter_run(ad, (int)tick_ms, sne_deliver, sne_collect, &sne);
 done:

@@ -21,10 +21,11 @@
 #include <jansson.h>
 
 #include "fluxbus/envelope.h"
+#include "localdate.h"
 #include "sim_db.h"
 #include "sim_judge.h"
 #include "sne_files.h"
-#include "sne_nur.h"
+#include "nur.h"
 #include "spool.h"
 
 static volatile sig_atomic_t s_stop;
@@ -45,6 +46,8 @@ static const char s_usage[] =
     "                    --demandes)\n"
     "  --db FILE         the simulator's SQLite file (default DIR/sne-sim.db)\n"
     "  --poll-ms N       how often DIR/requests/ is looked at (default 100)\n"
+    "  --timezone ZONE   the zone of \"today\" for the date checks (default\n"
+    "                    Europe/Paris)\n"
     "  --once            answer what is waiting, then exit\n"
     "  --log-level L     error, warn, info (default) or debug\n";
 
@@ -52,6 +55,7 @@ typedef struct {
     const char *dir;
     const char *demandes;
     const char *db_path;
+    const char *tz; /* of "today" */
     int poll_ms;
     bool once;
     int accept; /* -1 strict, 0 default, 1 accept any */
@@ -103,14 +107,21 @@ static bool s_level(const char *name, fb_log_level_t *out)
 static int s_parse_args(int argc, char **argv, s_opts_t *o)
 {
     static const struct option opts[] = {
-        {"dir", required_argument, NULL, 'd'}, {"demandes", required_argument, NULL, 'n'},
-        {"db", required_argument, NULL, 'b'},  {"poll-ms", required_argument, NULL, 'p'},
-        {"once", no_argument, NULL, 'o'},      {"accept-any", no_argument, NULL, 'a'},
-        {"strict", no_argument, NULL, 's'},    {"log-level", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},      {0},
+        {"dir", required_argument, NULL, 'd'},
+        {"demandes", required_argument, NULL, 'n'},
+        {"db", required_argument, NULL, 'b'},
+        {"poll-ms", required_argument, NULL, 'p'},
+        {"once", no_argument, NULL, 'o'},
+        {"accept-any", no_argument, NULL, 'a'},
+        {"strict", no_argument, NULL, 's'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"timezone", required_argument, NULL, 'z'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
     };
     memset(o, 0, sizeof *o);
     o->poll_ms = 100;
+    o->tz = "Europe/Paris";
     o->level = FB_LOG_INFO;
     opterr = 0;
     int c;
@@ -151,6 +162,14 @@ static int s_parse_args(int argc, char **argv, s_opts_t *o)
                 return 1;
             }
             break;
+        case 'z':
+            if (!localdate_zone_known(optarg)) {
+                fprintf(stderr, "fluxbus-sne-sim: --timezone: \"%s\" is not a known time zone\n",
+                        optarg);
+                return 1;
+            }
+            o->tz = optarg;
+            break;
         case 'h':
             fputs(s_usage, stdout);
             return -1;
@@ -190,7 +209,7 @@ static int s_load_demandes(s_sim_t *sim, const char *path, int64_t *loaded)
         if (!*s || *s == '#')
             continue;
         char why[160];
-        if (!sne_nur_check(s, why, sizeof why)) {
+        if (!nur_check(s, why, sizeof why)) {
             fprintf(stderr, "fluxbus-sne-sim: %s:%u: \"%s\" is not a NUR: %s\n", path, no, s, why);
             rc = 2;
         } else if (sim_db_add_demande(sim->db, s, "preloaded") != FB_OK) {
@@ -220,14 +239,13 @@ static void s_reject_file(s_sim_t *sim, const char *name, const sne_problem_t *p
 {
     s_log(sim, FB_LOG_ERROR, "request set aside file=%s field=%s reason=\"%s\"", name,
           *p->field ? p->field : "-", p->message);
-    char err_name[600];
-    snprintf(err_name, sizeof err_name, "%s.error.json", name);
     json_t *why =
         json_pack("{s:s, s:s, s:s}", "file", name, "field", p->field, "reason", p->message);
-    fb_err_t rc = why ? spool_write_json(sim->requests_rejected, err_name, why) : FB_ERR_NOMEM;
+    char final[600];
+    fb_err_t rc = why ? spool_set_aside(sim->requests, name, sim->requests_rejected, ".error.json",
+                                        why, final, sizeof final)
+                      : FB_ERR_NOMEM;
     json_decref(why);
-    if (rc == FB_OK)
-        rc = spool_move(sim->requests, name, sim->requests_rejected);
     if (rc != FB_OK)
         s_log(sim, FB_LOG_ERROR, "cannot set aside file=%s reason=%s", name, fb_err_name(rc));
 }
@@ -252,7 +270,8 @@ static fb_err_t s_answer_text(s_sim_t *sim, const sne_record_t *rec, const sne_a
     if (rc == FB_ERR_NOT_FOUND) {
         sne_answer_t a = early ? *early : (sne_answer_t){0};
         if (!early)
-            rc = sim_judge(sim->db, &sim->policy, rec, sne_date_paris(fb_now_ms()), &a);
+            rc = sim_judge(sim->db, &sim->policy, rec, sne_date_local(fb_now_ms(), sim->opts.tz),
+                           &a);
         else
             rc = FB_OK;
         s_now_iso(a.answered_at, sizeof a.answered_at);
@@ -313,6 +332,12 @@ static fb_err_t s_read_request(s_sim_t *sim, const char *name, sne_record_t *rec
     return rc;
 }
 
+/* s, or "-" for a string not there. */
+static const char *s_or(const char *s)
+{
+    return s && *s ? s : "-";
+}
+
 /* Answers one request file; false when it must be tried again later. */
 static bool s_process(s_sim_t *sim, const char *name)
 {
@@ -355,12 +380,16 @@ static bool s_process(s_sim_t *sim, const char *name)
     if (rc == FB_OK)
         rc = spool_move(sim->requests, name, sim->requests_done);
     if (rc == FB_OK) {
+        /* The NUR (also in the record id and in some messages) at debug only. */
         json_t *j = json_loads(text, 0, NULL);
-        s_log(sim, FB_LOG_INFO, "%s record=%s kind=%s nur=%s status=%s message=\"%s\"",
-              replay ? "answered again (replay)" : "answered", rec.record_id,
-              sne_kind_name(rec.kind) ? sne_kind_name(rec.kind) : "?", rec.nur ? rec.nur : "",
-              json_string_value(json_object_get(j, "status")),
-              json_string_value(json_object_get(j, "message")));
+        const char *field = json_string_value(json_object_get(j, "field"));
+        s_log(sim, FB_LOG_INFO, "%s kind=%s vacancy=%s msg_id=%s status=%s field=%s",
+              replay ? "answered again (replay)" : "answered", s_or(sne_kind_name(rec.kind)),
+              s_or(rec.vacancy_id), s_or(rec.source_message_id),
+              json_string_value(json_object_get(j, "status")), field && *field ? field : "-");
+        s_log(sim, FB_LOG_DEBUG, "record ids msg_id=%s record=%s nur=%s message=\"%s\"",
+              s_or(rec.source_message_id), rec.record_id, s_or(rec.nur),
+              s_or(json_string_value(json_object_get(j, "message"))));
         json_decref(j);
     } else {
         s_log(sim, FB_LOG_ERROR, "request not answered file=%s reason=%s (tried again)", name,

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sne_nur.h"
+#include "nur.h"
 
 static bool s_answer(sne_answer_t *out, sne_status_t status, const char *field, const char *fmt,
                      ...) __attribute__((format(printf, 4, 5)));
@@ -156,7 +156,7 @@ bool sim_judge_check(const sne_record_t *rec, sne_date_t today, sne_answer_t *ou
     out->kind = rec->kind;
     snprintf(out->nur, sizeof out->nur, "%s", rec->nur ? rec->nur : "");
     char why[160];
-    if (!sne_nur_check(rec->nur, why, sizeof why))
+    if (!nur_check(rec->nur, why, sizeof why))
         return s_answer(out, SNE_STATUS_INVALID_NUR, "nur", "\"%.40s\" is not a NUR: %s",
                         rec->nur ? rec->nur : "", why);
     if (rec->kind < SNE_KIND_ATTRIBUTION || rec->kind > SNE_KIND_RADIATION)

@@ -1,6 +1,6 @@
 /* sim_judge.h - how fluxbus-sne-sim answers a record, as the SNE would:
  *
- * 1. the NUR must be well-formed (sne_nur.h), else INVALID_NUR;
+ * 1. the NUR must be well-formed (nur.h), else INVALID_NUR;
  * 2. the record must be complete and consistent, else REJECTED naming the
  *    field (date present, a calendar date, not after tomorrow; bailleur
  *    SIREN of 9 digits; vacancy id; commune INSEE code; réservataire

@@ -20,6 +20,7 @@ typedef struct {
     adapter_t *ad;
     sne_state_t *state;
     sne_iface_t *iface;
+    const char *tz;        /* time zone of the records' dates (config `timezone`) */
     fb_err_t last_collect; /* to log a failing collect once, not every tick */
 } sne_adapter_t;
 

@@ -52,6 +52,14 @@ static void s_message(const sne_answer_t *a, char *out, size_t cap)
         snprintf(out, cap, "%s", sne_status_name(a->status));
 }
 
+/* The record's id and NUR, at debug only (the lines above debug name the
+ * kind, vacancy and messages), joined to them by msg_id. */
+static void s_log_ids(sne_adapter_t *self, const sne_record_row_t *row, const char *msg_id)
+{
+    adapter_log(self->ad, FB_LOG_DEBUG, "record ids msg_id=%s record=%s nur=%s", msg_id,
+                row->record_id, row->nur);
+}
+
 /* Sends the SneRadiationAck of a radiation answer. FB_OK when it is with
  * the broker or queued by adapter_send; final answers mark the record. */
 static fb_err_t s_send_ack(sne_adapter_t *self, const sne_record_row_t *row, const sne_answer_t *a)
@@ -85,30 +93,33 @@ static fb_err_t s_send_ack(sne_adapter_t *self, const sne_record_row_t *row, con
     bool queued = adapter_retry_later(rc); /* kept by adapter_send, sent by its flush */
     if (rc == FB_OK && res.accepted) {
         adapter_log(self->ad, FB_LOG_INFO,
-                    "radiation ack sent record=%s status=%s nur=%s vacancy=%s to=%s msg_id=%s%s",
-                    row->record_id, sne_status_name(a->status), row->nur, row->vacancy_id,
-                    row->bailleur_actor_id, res.message_id_hex,
+                    "radiation ack sent status=%s vacancy=%s to=%s msg_id=%s source_msg_id=%s%s",
+                    sne_status_name(a->status), row->vacancy_id, row->bailleur_actor_id,
+                    res.message_id_hex, row->source_message_id,
                     res.duplicate ? " duplicate=yes" : "");
     } else if (rc == FB_OK) {
         adapter_log(self->ad, FB_LOG_ERROR,
-                    "radiation ack refused by the broker record=%s to=%s msg_id=%s reason=%s "
-                    "detail=\"%s\"",
-                    row->record_id, row->bailleur_actor_id, res.message_id_hex,
-                    fb_err_name(res.reason), res.detail);
+                    "radiation ack refused by the broker vacancy=%s to=%s msg_id=%s "
+                    "source_msg_id=%s reason=%s detail=\"%s\"",
+                    row->vacancy_id, row->bailleur_actor_id, res.message_id_hex,
+                    row->source_message_id, fb_err_name(res.reason), res.detail);
     } else if (queued) {
         adapter_log(
             self->ad, FB_LOG_WARN,
-            "radiation ack queued record=%s to=%s msg_id=%s reason=%s (sent when the broker "
-            "takes it)",
-            row->record_id, row->bailleur_actor_id, res.message_id_hex, fb_err_name(rc));
+            "radiation ack queued vacancy=%s to=%s msg_id=%s source_msg_id=%s reason=%s (sent "
+            "when the broker takes it)",
+            row->vacancy_id, row->bailleur_actor_id, res.message_id_hex, row->source_message_id,
+            fb_err_name(rc));
     } else {
         adapter_log(self->ad, FB_LOG_ERROR,
-                    "radiation ack not sent record=%s reason=%s detail=\"%s\" (tried again "
-                    "later)",
-                    row->record_id, fb_err_name(rc), res.detail);
+                    "radiation ack not sent vacancy=%s source_msg_id=%s reason=%s detail=\"%s\" "
+                    "(tried again later)",
+                    row->vacancy_id, row->source_message_id, fb_err_name(rc), res.detail);
+        s_log_ids(self, row, row->source_message_id);
         adapter_result_clear(&res);
         return rc;
     }
+    s_log_ids(self, row, row->source_message_id);
     if (final)
         rc = sne_state_mark_acked(self->state, row->record_id, rc == FB_OK && !res.accepted,
                                   res.message_id_hex,
@@ -131,13 +142,19 @@ static void s_log_record_answer(sne_adapter_t *self, const sne_record_row_t *row
                 ok      ? FB_LOG_INFO
                 : later ? FB_LOG_WARN
                         : FB_LOG_ERROR,
-                "%s record=%s kind=%s status=%s nur=%s vacancy=%s peer=%s field=%s "
-                "message=\"%s\"",
+                "%s kind=%s status=%s vacancy=%s peer=%s msg_id=%s field=%s%s%s%s",
                 ok      ? "SNE recorded"
                 : later ? "SNE will answer later"
                         : "SNE REFUSED",
-                row->record_id, sne_kind_name(row->kind), sne_status_name(a->status), row->nur,
-                row->vacancy_id, row->bailleur_actor_id, *a->field ? a->field : "-", a->message);
+                sne_kind_name(row->kind), sne_status_name(a->status), row->vacancy_id,
+                row->bailleur_actor_id, row->source_message_id, *a->field ? a->field : "-",
+                ok ? "" : " message=\"", ok ? "" : a->message, ok ? "" : "\"");
+    /* The SNE's message names the demande: said above only when it is not
+     * RECORDED, to be acted upon. */
+    s_log_ids(self, row, row->source_message_id);
+    if (ok)
+        adapter_log(self->ad, FB_LOG_DEBUG, "SNE message msg_id=%s message=\"%s\"",
+                    row->source_message_id, a->message);
 }
 
 static fb_err_t s_problem(sne_problem_t *why, const char *field, const char *message, fb_err_t rc)
@@ -158,8 +175,10 @@ fb_err_t sne_answer(void *ctx, const sne_answer_t *a, sne_problem_t *why)
     if (rc != FB_OK)
         return rc;
     if (a->kind != SNE_KIND_NONE && a->kind != row.kind)
-        adapter_log(self->ad, FB_LOG_WARN, "answer kind=%s for record=%s of kind=%s (kept)",
-                    sne_kind_name(a->kind), row.record_id, sne_kind_name(row.kind));
+        adapter_log(self->ad, FB_LOG_WARN,
+                    "answer kind=%s for a record of kind=%s vacancy=%s msg_id=%s (kept)",
+                    sne_kind_name(a->kind), sne_kind_name(row.kind), row.vacancy_id,
+                    row.source_message_id);
     bool radiation = row.kind == SNE_KIND_RADIATION;
     if (radiation && !s_radiation_status(a->status)) {
         sne_state_record_clear(&row);
@@ -172,8 +191,9 @@ fb_err_t sne_answer(void *ctx, const sne_answer_t *a, sne_problem_t *why)
     bool final = a->status != SNE_STATUS_RETRY_LATER;
     rc = sne_state_put_answer(self->state, a, final ? SNE_REC_ANSWERED : SNE_REC_SENT);
     if (rc != FB_OK)
-        adapter_log(self->ad, FB_LOG_ERROR, "answer not stored record=%s reason=%s", row.record_id,
-                    fb_err_name(rc));
+        adapter_log(
+            self->ad, FB_LOG_ERROR, "answer not stored kind=%s vacancy=%s msg_id=%s reason=%s",
+            sne_kind_name(row.kind), row.vacancy_id, row.source_message_id, fb_err_name(rc));
     else if (radiation)
         rc = s_send_ack(self, &row, a);
     else

@@ -18,6 +18,14 @@
 #include "fluxbus/v1/envelope.pb-c.h"
 #include "sne_adapter.h"
 
+/* The record's id and NUR, at debug only: the NUR identifies a household's
+ * demande, so the lines above debug name the kind, vacancy and message. */
+static void s_log_ids(sne_adapter_t *self, const sne_record_t *rec)
+{
+    adapter_log(self->ad, FB_LOG_DEBUG, "record ids msg_id=%s record=%s nur=%s",
+                rec->source_message_id, rec->record_id, rec->nur);
+}
+
 /* Submits a built record unless it already was (see the invariant). */
 static fb_err_t s_submit(sne_adapter_t *self, const sne_record_t *rec)
 {
@@ -28,13 +36,18 @@ static fb_err_t s_submit(sne_adapter_t *self, const sne_record_t *rec)
         sne_state_record_clear(&row);
         if (state != SNE_REC_SUBMITTING) {
             adapter_log(self->ad, FB_LOG_INFO,
-                        "record already submitted record=%s state=%s msg_id=%s (not sent again)",
-                        rec->record_id, sne_rec_state_name(state), rec->source_message_id);
+                        "record already submitted kind=%s vacancy=%s state=%s msg_id=%s (not sent "
+                        "again)",
+                        sne_kind_name(rec->kind), rec->vacancy_id, sne_rec_state_name(state),
+                        rec->source_message_id);
+            s_log_ids(self, rec);
             return FB_OK;
         }
     } else if (rc != FB_ERR_NOT_FOUND) {
-        adapter_log(self->ad, FB_LOG_ERROR, "state read failed record=%s reason=%s", rec->record_id,
-                    fb_err_name(rc));
+        adapter_log(
+            self->ad, FB_LOG_ERROR, "state read failed kind=%s vacancy=%s msg_id=%s reason=%s",
+            sne_kind_name(rec->kind), rec->vacancy_id, rec->source_message_id, fb_err_name(rc));
+        s_log_ids(self, rec);
         return rc;
     }
     json_t *json = sne_record_to_json(rec);
@@ -53,15 +66,17 @@ static fb_err_t s_submit(sne_adapter_t *self, const sne_record_t *rec)
         rc = sne_state_mark_sent(self->state, rec->record_id);
     if (rc != FB_OK) {
         adapter_log(self->ad, FB_LOG_ERROR,
-                    "record not submitted record=%s msg_id=%s reason=%s detail=\"%s\" (delivery "
-                    "left unacknowledged)",
-                    rec->record_id, rec->source_message_id, fb_err_name(rc), err);
+                    "record not submitted kind=%s vacancy=%s msg_id=%s reason=%s detail=\"%s\" "
+                    "(delivery left unacknowledged)",
+                    sne_kind_name(rec->kind), rec->vacancy_id, rec->source_message_id,
+                    fb_err_name(rc), err);
+        s_log_ids(self, rec);
         return rc;
     }
-    adapter_log(self->ad, FB_LOG_INFO,
-                "record submitted record=%s kind=%s nur=%s vacancy=%s msg_id=%s peer=%s",
-                rec->record_id, sne_kind_name(rec->kind), rec->nur, rec->vacancy_id,
-                rec->source_message_id, rec->bailleur_actor_id);
+    adapter_log(self->ad, FB_LOG_INFO, "record submitted kind=%s vacancy=%s msg_id=%s peer=%s",
+                sne_kind_name(rec->kind), rec->vacancy_id, rec->source_message_id,
+                rec->bailleur_actor_id);
+    s_log_ids(self, rec);
     return FB_OK;
 }
 
@@ -119,7 +134,8 @@ static fb_err_t s_on_decision(sne_adapter_t *self, const sne_source_t *src,
     sne_record_t rec;
     char why[256] = "";
     bool known = s_dwelling(self, src, d->vacancy_id, &row, &dw);
-    sne_build_t built = sne_record_from_decision(d, src, known ? &dw : NULL, &rec, why, sizeof why);
+    sne_build_t built =
+        sne_record_from_decision(d, src, known ? &dw : NULL, self->tz, &rec, why, sizeof why);
     if (known)
         sne_state_vacancy_clear(&row);
     if (built == SNE_BUILT) {
@@ -150,9 +166,9 @@ static fb_err_t s_on_non_suivie(sne_adapter_t *self, const sne_source_t *src,
     sne_attribution_t att = {att_row.designataire_actor_id, att_row.q1, att_row.relogement_anru};
     if (rc != FB_OK)
         adapter_log(self->ad, FB_LOG_WARN,
-                    "no attribution known vacancy=%s nur=%s msg_id=%s reason=%s (the record "
+                    "no attribution known vacancy=%s msg_id=%s reason=%s (the record "
                     "goes without designataire, Q1 and ANRU)",
-                    m->vacancy_id, m->nur, src->message_id, fb_err_name(rc));
+                    m->vacancy_id, src->message_id, fb_err_name(rc));
     sne_build_t built = sne_record_from_non_suivie(
         m, src, known ? &dw : NULL, rc == FB_OK ? &att : NULL, &rec, why, sizeof why);
     if (known)

@@ -54,7 +54,8 @@ static fb_err_t s_submit(void *impl, const sne_record_t *rec, char *err, size_t 
     fb_err_t rc = spool_write_json(self->requests, name, json);
     json_decref(json);
     if (rc != FB_OK)
-        snprintf(err, errlen, "cannot write %s/%s: %s", self->requests, name, fb_err_str(rc));
+        snprintf(err, errlen, "cannot write a request in %s: %s", self->requests,
+                 fb_err_str(rc)); /* its name (the record id) holds the NUR */
     return rc;
 }
 
@@ -70,14 +71,13 @@ static void s_reject(s_files_t *self, const char *name, const sne_problem_t *p)
     fb_logf(self->log, self->log_ctx, FB_LOG_ERROR,
             "sne-files answer set aside file=%s/%s field=%s reason=\"%s\"", self->answers, name,
             *p->field ? p->field : "-", p->message);
-    char err_name[600];
-    snprintf(err_name, sizeof err_name, "%s.error.json", name);
     json_t *why =
         json_pack("{s:s, s:s, s:s}", "file", name, "field", p->field, "reason", p->message);
-    fb_err_t rc = why ? spool_write_json(self->answers_rejected, err_name, why) : FB_ERR_NOMEM;
+    char final[600];
+    fb_err_t rc = why ? spool_set_aside(self->answers, name, self->answers_rejected, ".error.json",
+                                        why, final, sizeof final)
+                      : FB_ERR_NOMEM;
     json_decref(why);
-    if (rc == FB_OK)
-        rc = spool_move(self->answers, name, self->answers_rejected);
     if (rc != FB_OK)
         fb_logf(self->log, self->log_ctx, FB_LOG_ERROR,
                 "sne-files cannot set aside file=%s/%s reason=%s", self->answers, name,

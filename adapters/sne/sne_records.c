@@ -2,7 +2,8 @@
  *
  * Owns the mapping only: which message makes which record, which fields
  * come from the message and which from the vacancy's earlier messages, the
- * record id and the civil dates. It does no I/O and keeps no state; the
+ * record id and the civil dates (their time zone is the caller's, the
+ * conversion localdate.c's). It does no I/O and keeps no state; the
  * adapter remembers the dwellings and attributions and the file exchange
  * writes the records. Invariant: a record's id depends only on its kind,
  * vacancy, NUR (and decision revision), so the same message delivered twice
@@ -13,54 +14,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_MS_PER_DAY 86400000LL
+#include "localdate.h"
 
 /* ---- dates ---- */
 
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-static int64_t s_days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static sne_date_t s_civil_from_days(int64_t z)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    sne_date_t out;
-    out.day = (int)(doy - (153 * mp + 2) / 5 + 1);
-    out.month = (int)(mp < 10 ? mp + 3 : mp - 9);
-    out.year = (int)(yoe + era * 400 + (out.month <= 2));
-    return out;
-}
-
-/* Instant (ms, UTC) of 01:00 UTC on the last Sunday of `month` (31 days). */
-static int64_t s_last_sunday_1h_utc(int year, int month)
-{
-    int64_t days = s_days_from_civil(year, month, 31);
-    int64_t weekday = ((days % 7) + 7 + 4) % 7; /* 1970-01-01 was a Thursday (4) */
-    return (days - weekday) * S_MS_PER_DAY + 3600000LL;
-}
-
-sne_date_t sne_date_paris(int64_t ms)
+sne_date_t sne_date_local(int64_t ms, const char *tz)
 {
     sne_date_t none = {0, 0, 0};
-    if (ms <= 0)
+    localdate_t day;
+    if (ms <= 0 || localdate_from_ms(ms, tz, &day) != FB_OK)
         return none;
-    sne_date_t utc = s_civil_from_days(ms / S_MS_PER_DAY);
-    bool summer =
-        ms >= s_last_sunday_1h_utc(utc.year, 3) && ms < s_last_sunday_1h_utc(utc.year, 10);
-    int64_t local = ms + (summer ? 2 : 1) * 3600000LL;
-    return s_civil_from_days(local / S_MS_PER_DAY);
+    return (sne_date_t){day.year, day.month, day.day};
 }
 
 bool sne_date_valid(sne_date_t d)
@@ -81,10 +45,13 @@ void sne_date_format(sne_date_t d, char buf[11])
     }
     /* Out-of-range parts are kept as given (so the SNE side can say which
      * date was wrong), clamped only to fit the buffer. */
-    int y = d.year < 0 ? 0 : d.year > 9999 ? 9999 : d.year;
-    int m = d.month < 0 ? 0 : d.month > 99 ? 99 : d.month;
-    int day = d.day < 0 ? 0 : d.day > 99 ? 99 : d.day;
-    snprintf(buf, 11, "%04d-%02d-%02d", y, m, day);
+    unsigned y = d.year < 0 ? 0 : d.year > 9999 ? 9999 : (unsigned)d.year;
+    unsigned m = d.month < 0 ? 0 : d.month > 99 ? 99 : (unsigned)d.month;
+    unsigned day = d.day < 0 ? 0 : d.day > 99 ? 99 : (unsigned)d.day;
+    /* Through a roomy buffer: -Wformat-truncation cannot see the clamps. */
+    char tmp[48];
+    snprintf(tmp, sizeof tmp, "%04u-%02u-%02u", y, m, day);
+    memcpy(buf, tmp, 11);
 }
 
 bool sne_date_parse(const char *s, sne_date_t *out)
@@ -280,8 +247,8 @@ static sne_build_t s_built(sne_record_t *r, bool ok, unsigned revision)
 }
 
 sne_build_t sne_record_from_decision(const Fluxbus__V1__CaleolDecision *d, const sne_source_t *src,
-                                     const sne_dwelling_t *dw, sne_record_t *out, char *why,
-                                     size_t whylen)
+                                     const sne_dwelling_t *dw, const char *tz, sne_record_t *out,
+                                     char *why, size_t whylen)
 {
     memset(out, 0, sizeof *out);
     const char *code = s_enum_name(&fluxbus__v1__caleol_decision_code__descriptor,
@@ -302,7 +269,7 @@ sne_build_t sne_record_from_decision(const Fluxbus__V1__CaleolDecision *d, const
         dw = &none;
     bool ok = s_common(out, SNE_KIND_ATTRIBUTION, d->vacancy_id, d->nur, src, "CaleolDecision",
                        dw->bailleur_siren, dw->rpls_id, dw->commune_insee);
-    out->date = sne_date_paris(d->decided_ms);
+    out->date = sne_date_local(d->decided_ms, tz);
     out->designataire_actor_id = s_dup(d->designataire_actor_id);
     out->q1 = d->q1;
     out->relogement_anru = d->relogement_anru;

@@ -15,8 +15,9 @@
  * CaleolDecision). Empty strings stand for "not known": the record leaves
  * the field out and the SNE side says what is missing.
  *
- * Pure functions: no I/O, no clock, no global state. A record owns its
- * strings (sne_record_clear frees them). */
+ * Pure functions: no I/O, no clock, no global state (a local date borrows
+ * TZ for the call only: localdate.h). A record owns its strings
+ * (sne_record_clear frees them). */
 #ifndef FLUXBUS_ADAPTER_SNE_RECORDS_H
 #define FLUXBUS_ADAPTER_SNE_RECORDS_H
 
@@ -113,10 +114,10 @@ typedef enum {
  * a SOUS_CONDITION_SUSPENSIVE whose condition lapsed: the lapse is recorded
  * from the AttributionNonSuivieDeBail that follows). `dw` may be NULL (the
  * vacancy's LogementLibere was not seen). The date is the decision's day in
- * Europe/Paris. */
+ * time zone tz (the adapter's `timezone`, e.g. "Europe/Paris"). */
 sne_build_t sne_record_from_decision(const Fluxbus__V1__CaleolDecision *d, const sne_source_t *src,
-                                     const sne_dwelling_t *dw, sne_record_t *out, char *why,
-                                     size_t whylen);
+                                     const sne_dwelling_t *dw, const char *tz, sne_record_t *out,
+                                     char *why, size_t whylen);
 
 /* The non_suivie record of an AttributionNonSuivieDeBail; `att` (may be
  * NULL) is the attribution it ends. */
@@ -148,10 +149,10 @@ const char *sne_kind_name(sne_kind_t kind);
 /* The kind named `name`, SNE_KIND_NONE if none. */
 sne_kind_t sne_kind_from_name(const char *name);
 
-/* The civil date in Europe/Paris of instant `ms` (ms since the epoch, UTC),
- * with the EU summer-time rule (last Sunday of March to last Sunday of
- * October, changes at 01:00 UTC). ms <= 0 gives the "not given" date. */
-sne_date_t sne_date_paris(int64_t ms);
+/* The civil date in time zone tz ("Europe/Paris", "Indian/Reunion") of
+ * instant `ms` (ms since the epoch; localdate.h). ms <= 0, or a zone not
+ * known, gives the "not given" date. */
+sne_date_t sne_date_local(int64_t ms, const char *tz);
 
 /* True when d is a real calendar date (year 1900..9999). */
 bool sne_date_valid(sne_date_t d);

@@ -48,9 +48,9 @@
 #define VAC_C "vac-2026-0103"
 #define VAC_D "vac-2026-0104"
 #define VAC_E "vac-2026-0105"
-#define NUR1 "0740122000123456781"
-#define NUR2 "0740122000123456782"
-#define NUR3 "0740122000123456783"
+#define NUR1 "074011925000001"
+#define NUR2 "074011925000002"
+#define NUR3 "074011925000003"
 
 /* ---------------------------------------------------------------- webhook receiver */
 
@@ -533,6 +533,17 @@ static void test_platform_designates_and_follows_events_through_http(void **stat
                    "{\"candidates\": [{\"rank\": 1, \"nur\": \"" NUR1
                    "\", \"household_size\": 1}, {\"rank\": 2, \"household_size\": 2}]}",
                    422, "candidates[1].nur");
+    /* A NUR the SNE would refuse is refused here, with the SNE's reason. */
+    json_t *refusal = NULL;
+    assert_int_equal(s_call(&w, "POST", des, S_TOKEN,
+                            "{\"candidates\": [{\"rank\": 1, \"nur\": \"" NUR1
+                            "\", \"household_size\": 1}, {\"rank\": 2, \"nur\": "
+                            "\"0740122000123456782\", \"household_size\": 1}]}",
+                            &refusal),
+                     422);
+    assert_string_equal(s_str(refusal, "field"), "candidates[1].nur");
+    assert_non_null(strstr(s_str(refusal, "message"), "19 characters, a NUR has 15"));
+    json_decref(refusal);
     s_expect_error(&w, "POST", des, S_TOKEN,
                    "{\"candidates\": [{\"rank\": 1, \"nur\": \"" NUR1
                    "\", \"household_size\": 1}, {\"rank\": 1, \"nur\": \"" NUR2
@@ -543,7 +554,7 @@ static void test_platform_designates_and_follows_events_through_http(void **stat
                    "{\"rank\": 1, \"nur\": \"" NUR1 "\", \"household_size\": 1},"
                    "{\"rank\": 2, \"nur\": \"" NUR2 "\", \"household_size\": 1},"
                    "{\"rank\": 3, \"nur\": \"" NUR3 "\", \"household_size\": 1},"
-                   "{\"rank\": 4, \"nur\": \"0740122000123456784\", \"household_size\": 1}]}",
+                   "{\"rank\": 4, \"nur\": \"074011925000004\", \"household_size\": 1}]}",
                    422, "candidates");
     s_expect_error(&w, "POST", des, S_TOKEN,
                    "{\"candidates\": [{\"rank\": 1, \"nur\": \"" NUR1
@@ -760,6 +771,21 @@ static void test_spool_mode_ack_decline_and_requests_queued_while_the_broker_is_
     fb_seal_household_free(hh);
     fb_codec_free(m);
     fb_delivery_destroy(&d);
+    /* The same request dropped again under the same name: both proofs kept. */
+    s_drop(&w, "c.json",
+           "{\"action\": \"designations\", \"vacancy_id\": \"" VAC_C "\", \"body\": "
+           "{\"candidates\": [{\"rank\": 1, \"nur\": \"" NUR1 "\", \"household_size\": 2,"
+           " \"household\": {\"members\": [{\"family_name\": \"Marchetti\"}]}}]}}");
+    snprintf(path, sizeof path, "%s/done/c-2.json.receipt.json", w.spool);
+    receipt = s_load(path);
+    assert_true(json_is_true(json_object_get(receipt, "duplicate")));
+    json_decref(receipt);
+    snprintf(path, sizeof path, "%s/done/c-2.json", w.spool);
+    assert_true(fbt_wait_path(path, WAIT_MS));
+    snprintf(path, sizeof path, "%s/done/c.json.receipt.json", w.spool);
+    receipt = s_load(path);
+    assert_false(json_is_true(json_object_get(receipt, "duplicate")));
+    json_decref(receipt);
 
     /* Bad files: rejected/ with an error naming the field in the file. */
     s_drop(&w, "bad.json",
@@ -775,6 +801,23 @@ static void test_spool_mode_ack_decline_and_requests_queued_while_the_broker_is_
     error = s_load(path);
     assert_string_equal(s_str(error, "error"), "bad_json");
     json_decref(error);
+    /* A malformed NUR: its reason is in the error file, the log names the
+     * field and the file only. */
+    s_drop(&w, "badnur.json",
+           "{\"action\": \"designations\", \"vacancy_id\": \"" VAC_D "\", \"body\": "
+           "{\"candidates\": [{\"rank\": 1, \"nur\": \"0740122000123456782\","
+           " \"household_size\": 1}]}}");
+    snprintf(path, sizeof path, "%s/rejected/badnur.json.error.json", w.spool);
+    error = s_load(path);
+    assert_string_equal(s_str(error, "field"), "body.candidates[0].nur");
+    assert_non_null(strstr(s_str(error, "reason"), "19 characters, a NUR has 15"));
+    json_decref(error);
+    const char *logged = "spool file=badnur.json rejected status=422 reason=invalid "
+                         "field=body.candidates[0].nur -> rejected/badnur.json";
+    for (int waited = 0; !fbt_proc_log_contains(&w.ad, logged) && waited < WAIT_MS; waited += 20)
+        usleep(20000); /* the log line follows the move */
+    assert_true(fbt_proc_log_contains(&w.ad, logged));
+    assert_false(fbt_proc_log_contains(&w.ad, "0740122000123456782"));
     fbt_expect_nothing(w.cb, QUIET_MS);
 
     /* Ack (HTTP) and decline (spool). */

@@ -253,6 +253,22 @@ static void s_wait_log(const fbt_proc_t *p, const char *needle, int count)
 
 /* ---- tests ---- */
 
+/* Every line of p's log that names `nur` is a debug line. */
+static void s_assert_nur_only_at_debug(const fbt_proc_t *p, const char *nur)
+{
+    char *log = fbt_read_file(p->log, NULL);
+    assert_non_null(log);
+    for (char *line = log, *end; *line; line = end + (*end != '\0')) {
+        end = line + strcspn(line, "\n");
+        char saved = *end;
+        *end = '\0';
+        if (strstr(line, nur) && !strstr(line, ": debug: "))
+            fail_msg("%s logs the NUR above debug: %s", p->name, line);
+        *end = saved;
+    }
+    free(log);
+}
+
 static void test_bail_signe_radiates_and_the_bailleur_gets_the_sne_answer(void **state)
 {
     (void)state;
@@ -314,6 +330,11 @@ static void test_bail_signe_radiates_and_the_bailleur_gets_the_sne_answer(void *
     fb_codec_free(&ack->base);
 
     fbt_expect_nothing(w->cb, 500);
+    /* The NURs are in the debug lines only. */
+    s_assert_nur_only_at_debug(&w->adapter, S_NUR_A);
+    s_assert_nur_only_at_debug(&w->adapter, S_NUR_B);
+    s_assert_nur_only_at_debug(&w->sim, S_NUR_A);
+    s_assert_nur_only_at_debug(&w->sim, "0740119");
     s_close(w);
 }
 
@@ -344,7 +365,7 @@ static void test_sigkill_between_delivery_and_answer_gives_one_ack_per_bail(void
     /* A crash after the request was written but before its state row: the
      * request is submitted again and the SNE answers it the same way. */
     s_copy(w->requests_done, "radiation.vac-K2." S_NUR_A ".json", w->requests);
-    s_wait_log(&w->sim, "answered again (replay) record=radiation.vac-K2", 1);
+    s_wait_log(&w->sim, "answered again (replay) kind=radiation vacancy=vac-K2 ", 1);
     s_wait_log(&w->adapter, "duplicate=yes", 2);
     /* Killed and started once more, for good measure. */
     assert_int_equal(fbt_proc_stop(&w->adapter, SIGKILL), 128 + SIGKILL);
@@ -370,7 +391,7 @@ static void test_a_record_not_written_is_written_when_delivered_again(void **sta
     fbt_write_file(w->requests, "not a directory\n");
     s_logement(w, "vac-F");
     s_bail(w, "vac-F", S_NUR_A, true);
-    s_wait_log(&w->adapter, "record not submitted record=radiation.vac-F", 1);
+    s_wait_log(&w->adapter, "record not submitted kind=radiation vacancy=vac-F ", 1);
     /* Repaired; the adapter restarts and the broker delivers again what it
      * never acknowledged. */
     assert_int_equal(unlink(w->requests), 0);
@@ -380,8 +401,9 @@ static void test_a_record_not_written_is_written_when_delivered_again(void **sta
     Fluxbus__V1__SneRadiationAck *ack = s_expect_ack(w, "vac-F", S_NUR_A, ST(RADIEE));
     fb_codec_free(&ack->base);
     fbt_expect_nothing(w->cb, 500);
-    s_wait_log(&w->adapter, "record submitted record=radiation.vac-F", 1);
+    s_wait_log(&w->adapter, "record submitted kind=radiation vacancy=vac-F ", 1);
     assert_int_equal(fbt_count_files(w->requests_done, ".json"), 1);
+    s_assert_nur_only_at_debug(&w->adapter, S_NUR_A); /* the failure's lines too */
     s_close(w);
 }
 

@@ -1,6 +1,6 @@
 /* test_adapter_common.c - the adapters' shared plumbing without a broker:
- * config files, spool directories, the JSON message form and the local HTTP
- * server (a real socket on 127.0.0.1). */
+ * config files, spool directories, local dates, the NUR check, the JSON
+ * message form and the local HTTP server (a real socket on 127.0.0.1). */
 #include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -17,6 +18,8 @@
 #include "adapter.h"
 #include "conf.h"
 #include "http.h"
+#include "localdate.h"
+#include "nur.h"
 #include "spool.h"
 #include "tmpdir.h"
 
@@ -120,6 +123,201 @@ static void test_spool_writes_atomically_lists_and_moves(void **state)
     free(moved);
     free(inbox);
     free(done);
+}
+
+/* The text of dir/name, or fails the test. */
+static char *s_slurp(const char *dir, const char *name)
+{
+    char *path = spool_path(dir, name);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (spool_read(path, 4096, &data, &len) != FB_OK)
+        fail_msg("%s cannot be read", path);
+    free(path);
+    return (char *)data;
+}
+
+static void test_spool_set_aside_never_replaces_and_keeps_the_sidecar_beside(void **state)
+{
+    char root[256], err[256], final[64];
+    assert_int_equal(tmpdir_make(root, sizeof root, "aside"), 0);
+    assert_int_equal(spool_init(root, err, sizeof err), FB_OK);
+    char *inbox = spool_path(root, "inbox"), *done = spool_path(root, "done");
+    json_t *first = json_pack("{s:i}", "try", 1), *second = json_pack("{s:i}", "try", 2);
+
+    /* The same name twice: both files and both sidecars are kept. */
+    assert_int_equal(spool_write(inbox, "req.json", "one", 3), FB_OK);
+    assert_int_equal(
+        spool_set_aside(inbox, "req.json", done, ".receipt.json", first, final, sizeof final),
+        FB_OK);
+    assert_string_equal(final, "req.json");
+    assert_int_equal(spool_write(inbox, "req.json", "two", 3), FB_OK);
+    assert_int_equal(
+        spool_set_aside(inbox, "req.json", done, ".receipt.json", second, final, sizeof final),
+        FB_OK);
+    assert_string_equal(final, "req-2.json");
+    char *text = s_slurp(done, "req.json");
+    assert_string_equal(text, "one");
+    free(text);
+    text = s_slurp(done, "req-2.json");
+    assert_string_equal(text, "two");
+    free(text);
+    text = s_slurp(done, "req.json.receipt.json");
+    assert_non_null(strstr(text, "\"try\": 1"));
+    free(text);
+    text = s_slurp(done, "req-2.json.receipt.json");
+    assert_non_null(strstr(text, "\"try\": 2"));
+    free(text);
+
+    /* A left-over sidecar (a crash before the move) takes its name too; a
+     * name without an extension gets the number at its end. */
+    assert_int_equal(spool_write(done, "raw.receipt.json", "{}", 2), FB_OK);
+    assert_int_equal(spool_write(inbox, "raw", "three", 5), FB_OK);
+    assert_int_equal(
+        spool_set_aside(inbox, "raw", done, ".receipt.json", first, final, sizeof final), FB_OK);
+    assert_string_equal(final, "raw-2");
+    char **names = NULL;
+    size_t n = 0;
+    assert_int_equal(spool_list(inbox, 0, &names, &n), FB_OK);
+    assert_int_equal(n, 0);
+    spool_names_free(names, n);
+
+    /* A file that is not there: an error, and no sidecar left behind. */
+    assert_int_equal(
+        spool_set_aside(inbox, "gone.json", done, ".error.json", first, final, sizeof final),
+        FB_ERR_IO);
+    char *orphan = spool_path(done, "gone.json.error.json");
+    assert_int_equal(access(orphan, F_OK), -1);
+    free(orphan);
+    /* A final name that does not fit. */
+    assert_int_equal(spool_write(inbox, "req.json", "four", 4), FB_OK);
+    assert_int_equal(spool_set_aside(inbox, "req.json", done, ".receipt.json", first, final, 9),
+                     FB_ERR_TOO_LARGE);
+
+    json_decref(first);
+    json_decref(second);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
+    free(inbox);
+    free(done);
+}
+
+static void s_expect_local(int64_t ms, const char *tz, localdate_t want)
+{
+    localdate_t got;
+    assert_int_equal(localdate_from_ms(ms, tz, &got), FB_OK);
+    if (memcmp(&got, &want, sizeof got) != 0)
+        fail_msg("%lld in %s: %04d-%02d-%02d %02d:%02d:%02d", (long long)ms, tz, got.year,
+                 got.month, got.day, got.hour, got.minute, got.second);
+}
+
+static void test_localdate_follows_the_zone_and_its_summer_time(void **state)
+{
+    /* 2026-01-15 12:00 UTC: 13:00 in Paris (winter, UTC+1). */
+    s_expect_local(1768478400000LL, "Europe/Paris", (localdate_t){2026, 1, 15, 13, 0, 0});
+    /* 2026-07-15 12:00 UTC: 14:00 in Paris (summer, UTC+2), 16:00 in La
+     * Réunion (UTC+4 all year), 08:00 in Martinique (UTC-4 all year). */
+    s_expect_local(1784116800000LL, "Europe/Paris", (localdate_t){2026, 7, 15, 14, 0, 0});
+    s_expect_local(1784116800000LL, "Indian/Reunion", (localdate_t){2026, 7, 15, 16, 0, 0});
+    s_expect_local(1784116800000LL, "America/Martinique", (localdate_t){2026, 7, 15, 8, 0, 0});
+    /* 20:30 UTC is already the next day in La Réunion. */
+    s_expect_local(1784147400000LL, "Indian/Reunion", (localdate_t){2026, 7, 16, 0, 30, 0});
+    /* Before 1970, seconds round down. */
+    s_expect_local(-500, "UTC", (localdate_t){1969, 12, 31, 23, 59, 59});
+
+    int64_t ms = 0;
+    localdate_t winter = {2026, 1, 15, 13, 0, 0};
+    assert_int_equal(localdate_to_ms(&winter, "Europe/Paris", &ms), FB_OK);
+    assert_int_equal(ms, 1768478400000LL);
+    localdate_t reunion = {2026, 7, 15, 16, 0, 0};
+    assert_int_equal(localdate_to_ms(&reunion, "Indian/Reunion", &ms), FB_OK);
+    assert_int_equal(ms, 1784116800000LL);
+    /* 2026-03-29 02:30 does not exist in Paris (02:00 -> 03:00). */
+    localdate_t gap = {2026, 3, 29, 2, 30, 0};
+    assert_int_equal(localdate_to_ms(&gap, "Europe/Paris", &ms), FB_ERR_NOT_FOUND);
+    gap.hour = 3;
+    assert_int_equal(localdate_to_ms(&gap, "Europe/Paris", &ms), FB_OK);
+    assert_int_equal(ms, 1774747800000LL); /* 01:30 UTC */
+    /* 2026-10-25 02:30 comes twice in Paris: the first (00:30 UTC). */
+    localdate_t twice = {2026, 10, 25, 2, 30, 0};
+    assert_int_equal(localdate_to_ms(&twice, "Europe/Paris", &ms), FB_OK);
+    assert_int_equal(ms, 1792888200000LL);
+
+    localdate_t out = {0};
+    assert_int_equal(localdate_from_ms(0, "Europe/Nowhere", &out), FB_ERR_INVALID);
+    assert_int_equal(localdate_to_ms(&winter, "../etc/passwd", &ms), FB_ERR_INVALID);
+    assert_int_equal(localdate_from_ms(0, NULL, &out), FB_ERR_INVALID);
+    assert_false(localdate_zone_known(""));
+    assert_true(localdate_zone_known("UTC"));
+}
+
+/* The process's TZ is the same after a conversion as before, set or not. */
+static void test_localdate_puts_the_process_tz_back(void **state)
+{
+    char *saved = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+    localdate_t out;
+    assert_int_equal(setenv("TZ", "Asia/Tokyo", 1), 0);
+    tzset();
+    assert_int_equal(localdate_from_ms(0, "Europe/Paris", &out), FB_OK);
+    assert_string_equal(getenv("TZ"), "Asia/Tokyo");
+    time_t t = 0;
+    struct tm tm;
+    localtime_r(&t, &tm);
+    assert_int_equal(tm.tm_hour, 9); /* tzset() was called again: Tokyo, UTC+9 */
+    assert_int_equal(unsetenv("TZ"), 0);
+    tzset();
+    assert_int_equal(localdate_from_ms(0, "Europe/Paris", &out), FB_OK);
+    assert_null(getenv("TZ"));
+    if (saved)
+        setenv("TZ", saved, 1);
+    tzset();
+    free(saved);
+}
+
+static void test_nur_check_accepts_well_formed_numbers(void **state)
+{
+    const char *good[] = {"074011925000001", "075121800012345", "02A061999999999",
+                          "02B011000000001", "971120512345678", "976010100000001",
+                          "001010000000001"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        char why[160] = "";
+        if (!nur_check(good[i], why, sizeof why))
+            fail_msg("%s refused: %s", good[i], why);
+    }
+}
+
+static void test_nur_check_names_what_is_wrong(void **state)
+{
+    struct {
+        const char *nur, *reason;
+    } bad[] = {
+        {NULL, "empty"},
+        {"", "empty"},
+        {"07401192500000", "14 characters, a NUR has 15"},
+        {"0740119250000011", "16 characters"},
+        {"074 01 19 25000001", "separators are not allowed"},
+        {"074-011925000001", "separators are not allowed"},
+        {"0740119250000X1", "character 14 'X' is not a digit"},
+        {"074011925\n00001", "byte 0x0a"},
+        {"02C011925000001", "department"},
+        {"7A0011925000001", "department"},
+        {"020011925000001", "department 020 does not exist"},
+        {"099011925000001", "department 099 does not exist"},
+        {"975011925000001", "department 975 does not exist"},
+        {"000011925000001", "department 000 does not exist"},
+        {"074001925000001", "month of filing 00"},
+        {"074131925000001", "month of filing 13"},
+        {"074011900000000", "sequence number 00000000 is all zeros"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char why[160] = "";
+        assert_false(nur_check(bad[i].nur, why, sizeof why));
+        if (!strstr(why, bad[i].reason))
+            fail_msg("%s: \"%s\" does not say \"%s\"", bad[i].nur ? bad[i].nur : "(null)", why,
+                     bad[i].reason);
+    }
+    assert_false(nur_check("bad", NULL, 0)); /* no reason wanted */
 }
 
 static void s_expect_json_error(const char *text, const char *why_prefix)
@@ -243,6 +441,11 @@ int main(void)
         cmocka_unit_test(test_conf_reads_values_defaults_lists_and_paths),
         cmocka_unit_test(test_conf_errors_name_the_line),
         cmocka_unit_test(test_spool_writes_atomically_lists_and_moves),
+        cmocka_unit_test(test_spool_set_aside_never_replaces_and_keeps_the_sidecar_beside),
+        cmocka_unit_test(test_localdate_follows_the_zone_and_its_summer_time),
+        cmocka_unit_test(test_localdate_puts_the_process_tz_back),
+        cmocka_unit_test(test_nur_check_accepts_well_formed_numbers),
+        cmocka_unit_test(test_nur_check_names_what_is_wrong),
         cmocka_unit_test(test_json_message_form),
         cmocka_unit_test(test_http_routes_auth_query_body_and_cap),
     };

@@ -21,7 +21,7 @@
 #include "fluxbus/v1/envelope.pb-c.h"
 
 #define T(x) FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_##x
-#define NUR "0740122000123456789"
+#define NUR "074011925000001"
 
 static const char *const s_ours[] = {"74010"};
 static const intake_territory_t s_territory = {s_ours, 1};

@@ -13,9 +13,9 @@
 
 #include "reservataire/validate.c"
 
-#define NUR1 "0740122000123456789"
-#define NUR2 "0740122000123456790"
-#define NUR3 "0740122000123456791"
+#define NUR1 "074011925000001"
+#define NUR2 "074011925000002"
+#define NUR3 "074011925000003"
 
 static json_t *s_json(const char *text)
 {
@@ -100,6 +100,36 @@ static void test_fewer_candidates_than_expected_are_accepted(void **state)
     json_decref(body);
 }
 
+/* The NUR rule is the SNE's (nur.h), and so is the reason given. */
+static void test_a_nur_the_sne_would_refuse_is_refused_with_its_reason(void **state)
+{
+    static const struct {
+        const char *nur, *reason;
+    } bad[] = {
+        {"0740122000123456789",
+         "\"0740122000123456789\" is not a NUR: 19 characters, a NUR has 15"},
+        {"099011925000001", "is not a NUR: department 099 does not exist"},
+        {"074131925000001", "is not a NUR: month of filing 13 is not 01..12"},
+        {"ABCDEFGH", "is not a NUR: 8 characters, a NUR has 15"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char text[256];
+        snprintf(text, sizeof text,
+                 "{\"candidates\": [{\"rank\": 1, \"nur\": \"%s\", \"household_size\": 1}]}",
+                 bad[i].nur);
+        json_t *body = s_json(text);
+        validate_candidates_t c;
+        validate_error_t err;
+        memset(&err, 0, sizeof err);
+        assert_int_equal(validate_designations(body, 3, &c, &err), FB_ERR_PARSE);
+        assert_int_equal(err.status, 422);
+        assert_string_equal(err.field, "candidates[0].nur");
+        if (!strstr(err.reason, bad[i].reason))
+            fail_msg("%s: \"%s\" does not say \"%s\"", bad[i].nur, err.reason, bad[i].reason);
+        json_decref(body);
+    }
+}
+
 static void test_refusals_name_the_field(void **state)
 {
     s_expect_refused("{}", 3, 422, "candidates");
@@ -115,6 +145,10 @@ static void test_refusals_name_the_field(void **state)
                      3, 422, "candidates[0].nur");
     s_expect_refused("{\"candidates\": [{\"rank\": 1, \"nur\": 740122, \"household_size\": 1}]}", 3,
                      422, "candidates[0].nur");
+    s_expect_refused("{\"candidates\": [{\"rank\": 1, \"nur\": \"" NUR1
+                     "\", \"household_size\": 1}, {\"rank\": 2, \"nur\": \"0740122000123456789\","
+                     " \"household_size\": 1}]}",
+                     3, 422, "candidates[1].nur");
     /* Ranks: given twice, out of 1..n, missing. */
     s_expect_refused("{\"candidates\": [{\"rank\": 1, \"nur\": \"" NUR1
                      "\", \"household_size\": 1}, {\"rank\": 1, \"nur\": \"" NUR2
@@ -262,6 +296,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_three_ranked_candidates_become_designations_in_rank_order),
         cmocka_unit_test(test_fewer_candidates_than_expected_are_accepted),
+        cmocka_unit_test(test_a_nur_the_sne_would_refuse_is_refused_with_its_reason),
         cmocka_unit_test(test_refusals_name_the_field),
         cmocka_unit_test(test_household_refusals_name_the_nested_field),
         cmocka_unit_test(test_body_that_is_not_a_json_object_is_a_400),

@@ -1,5 +1,5 @@
 /* test_sne_records.c - the SNE adapter's pure parts: bus messages to SNE
- * records (adapters/sne/sne_records.c), the NUR check (sne_nur.c), the JSON
+ * records (adapters/sne/sne_records.c), the JSON
  * of the file exchange (sne_format.c), and the simulator's judgement
  * (sim_judge.c, its checks pure, its demandes in a scratch SQLite file). */
 #include <setjmp.h>
@@ -15,13 +15,13 @@
 #include "sne/sim_db.h"
 #include "sne/sim_judge.h"
 #include "sne/sne_format.h"
-#include "sne/sne_nur.h"
 #include "sne/sne_records.h"
 #include "tmpdir.h"
 
 #define S_NUR "074011925000001"
 #define S_BAILLEUR "bailleur:552046955"
 #define S_RESA "reservataire:action-logement"
+#define S_TZ "Europe/Paris"
 
 /* 2026-03-02 10:00 Paris (CET, UTC+1). */
 #define S_DECIDED_MS 1772442000000LL
@@ -59,7 +59,8 @@ static void test_attribution_record_from_caleol_decision(void **state)
         s_decision(FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION_PAR_RANG);
     sne_record_t r;
     char why[256];
-    assert_int_equal(sne_record_from_decision(&d, &s_src, &s_dw, &r, why, sizeof why), SNE_BUILT);
+    assert_int_equal(sne_record_from_decision(&d, &s_src, &s_dw, S_TZ, &r, why, sizeof why),
+                     SNE_BUILT);
     assert_int_equal(r.kind, SNE_KIND_ATTRIBUTION);
     assert_string_equal(r.record_id, "attribution.vac-2026-0101." S_NUR ".r1");
     assert_string_equal(r.nur, S_NUR);
@@ -95,7 +96,7 @@ static void test_decisions_that_attribute_nothing_need_no_record(void **state)
         Fluxbus__V1__CaleolDecision d = s_decision(none[i]);
         sne_record_t r;
         char why[256] = "";
-        assert_int_equal(sne_record_from_decision(&d, &s_src, &s_dw, &r, why, sizeof why),
+        assert_int_equal(sne_record_from_decision(&d, &s_src, &s_dw, S_TZ, &r, why, sizeof why),
                          SNE_NOT_NEEDED);
         assert_non_null(strstr(why, "needs no SNE record"));
         assert_null(r.nur);
@@ -105,7 +106,7 @@ static void test_decisions_that_attribute_nothing_need_no_record(void **state)
     lapsed.condition_state = FLUXBUS__V1__CONDITION_STATE__CONDITION_STATE_LAPSED;
     sne_record_t r;
     char why[256] = "";
-    assert_int_equal(sne_record_from_decision(&lapsed, &s_src, &s_dw, &r, why, sizeof why),
+    assert_int_equal(sne_record_from_decision(&lapsed, &s_src, &s_dw, S_TZ, &r, why, sizeof why),
                      SNE_NOT_NEEDED);
     assert_non_null(strstr(why, "lapsed"));
 }
@@ -118,7 +119,7 @@ static void test_conditional_attribution_keeps_its_condition_and_revision(void *
     d.missing_document = "avis d'imposition 2025";
     d.revision = 2;
     sne_record_t r;
-    assert_int_equal(sne_record_from_decision(&d, &s_src, NULL, &r, NULL, 0), SNE_BUILT);
+    assert_int_equal(sne_record_from_decision(&d, &s_src, NULL, S_TZ, &r, NULL, 0), SNE_BUILT);
     assert_string_equal(r.decision, "SOUS_CONDITION_SUSPENSIVE");
     assert_string_equal(r.condition_state, "LIFTED");
     assert_string_equal(r.missing_document, "avis d'imposition 2025");
@@ -227,24 +228,28 @@ static void test_record_ids_are_distinct_safe_file_names(void **state)
     assert_string_not_equal(a, b);
 }
 
-static void test_paris_dates_follow_summer_time(void **state)
+static void test_record_dates_are_days_of_the_configured_zone(void **state)
 {
-    sne_date_t d = sne_date_paris(S_DECIDED_MS);
+    sne_date_t d = sne_date_local(S_DECIDED_MS, S_TZ);
     assert_true(d.year == 2026 && d.month == 3 && d.day == 2);
-    /* 2026-12-31 23:30 UTC is New Year's Day in Paris (UTC+1). */
-    d = sne_date_paris(1798759800000LL);
+    /* 2026-12-31 23:30 UTC is New Year's Day in Paris (UTC+1)... */
+    d = sne_date_local(1798759800000LL, S_TZ);
     assert_true(d.year == 2027 && d.month == 1 && d.day == 1);
-    /* 2026-07-01 22:30 UTC is 00:30 on 2 July in Paris (UTC+2). */
-    d = sne_date_paris(1782945000000LL);
+    /* ... and still New Year's Eve in Martinique (UTC-4). */
+    d = sne_date_local(1798759800000LL, "America/Martinique");
+    assert_true(d.year == 2026 && d.month == 12 && d.day == 31);
+    /* 2026-07-01 22:30 UTC is 00:30 on 2 July in Paris (UTC+2) and in
+     * La Réunion (UTC+4, no summer time). */
+    d = sne_date_local(1782945000000LL, S_TZ);
     assert_true(d.year == 2026 && d.month == 7 && d.day == 2);
-    /* 2026-03-28 22:30 UTC, before the change (29 March 01:00 UTC): 23:30
-     * on the 28th. */
-    d = sne_date_paris(1774737000000LL);
-    assert_true(d.year == 2026 && d.month == 3 && d.day == 28);
-    /* 2026-10-24 22:30 UTC, still summer: 00:30 on the 25th. */
-    d = sne_date_paris(1792881000000LL);
+    d = sne_date_local(1782945000000LL, "Indian/Reunion");
+    assert_true(d.year == 2026 && d.month == 7 && d.day == 2);
+    /* 2026-10-24 22:30 UTC, still summer in Paris: 00:30 on the 25th. */
+    d = sne_date_local(1792881000000LL, S_TZ);
     assert_true(d.year == 2026 && d.month == 10 && d.day == 25);
-    d = sne_date_paris(0);
+    d = sne_date_local(0, S_TZ);
+    assert_int_equal(d.year, 0);
+    d = sne_date_local(S_DECIDED_MS, "Europe/Nowhere");
     assert_int_equal(d.year, 0);
 }
 
@@ -262,57 +267,6 @@ static void test_dates_parse_and_check_the_calendar(void **state)
     assert_string_equal(buf, "2026-03-02");
     sne_date_format(s_date(0, 0, 0), buf);
     assert_string_equal(buf, "");
-}
-
-/* ---- the NUR ---- */
-
-static void test_nur_check_accepts_well_formed_numbers(void **state)
-{
-    const char *good[] = {S_NUR,
-                          "075121800012345",
-                          "02A061999999999",
-                          "02B011000000001",
-                          "971120512345678",
-                          "976010100000001",
-                          "001010000000001"};
-    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
-        char why[160] = "";
-        if (!sne_nur_check(good[i], why, sizeof why))
-            fail_msg("%s refused: %s", good[i], why);
-    }
-}
-
-static void test_nur_check_names_what_is_wrong(void **state)
-{
-    struct {
-        const char *nur, *reason;
-    } bad[] = {
-        {NULL, "empty"},
-        {"", "empty"},
-        {"07401192500000", "14 characters, a NUR has 15"},
-        {"0740119250000011", "16 characters"},
-        {"074 01 19 25000001", "separators are not allowed"},
-        {"074-011925000001", "separators are not allowed"},
-        {"0740119250000X1", "character 14 'X' is not a digit"},
-        {"074011925\n00001", "byte 0x0a"},
-        {"02C011925000001", "department"},
-        {"7A0011925000001", "department"},
-        {"020011925000001", "department 020 does not exist"},
-        {"099011925000001", "department 099 does not exist"},
-        {"975011925000001", "department 975 does not exist"},
-        {"000011925000001", "department 000 does not exist"},
-        {"074001925000001", "month of filing 00"},
-        {"074131925000001", "month of filing 13"},
-        {"074011900000000", "sequence number 00000000 is all zeros"},
-    };
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        char why[160] = "";
-        assert_false(sne_nur_check(bad[i].nur, why, sizeof why));
-        if (!strstr(why, bad[i].reason))
-            fail_msg("%s: \"%s\" does not say \"%s\"", bad[i].nur ? bad[i].nur : "(null)", why,
-                     bad[i].reason);
-    }
-    assert_false(sne_nur_check("bad", NULL, 0)); /* no reason wanted */
 }
 
 /* ---- the exchange's JSON ---- */
@@ -604,10 +558,8 @@ int main(void)
         cmocka_unit_test(test_non_suivie_record_takes_the_attribution_it_ends),
         cmocka_unit_test(test_radiation_record_from_bail_signe),
         cmocka_unit_test(test_record_ids_are_distinct_safe_file_names),
-        cmocka_unit_test(test_paris_dates_follow_summer_time),
+        cmocka_unit_test(test_record_dates_are_days_of_the_configured_zone),
         cmocka_unit_test(test_dates_parse_and_check_the_calendar),
-        cmocka_unit_test(test_nur_check_accepts_well_formed_numbers),
-        cmocka_unit_test(test_nur_check_names_what_is_wrong),
         cmocka_unit_test(test_record_json_round_trips),
         cmocka_unit_test(test_record_json_errors_name_the_member),
         cmocka_unit_test(test_answer_json_round_trips_and_checks_its_status),

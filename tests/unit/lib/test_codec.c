@@ -21,7 +21,7 @@ static const uint8_t s_id[16] = {0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8,
 
 /* The first and the last fb_err_t. */
 #define S_ERR_FIRST FB_OK
-#define S_ERR_LAST FB_ERR_BACKLOG_FULL
+#define S_ERR_LAST FB_ERR_INVALID_TRANSITION
 
 /* Packs a Receipt with every field set; caller frees *out. */
 static void s_pack_receipt(uint8_t **out, size_t *out_len)
@@ -298,7 +298,7 @@ static void test_err_without_wire_twin_goes_out_as_malformed(void **state)
 static void test_err_from_unknown_reason_is_protocol(void **state)
 {
     /* What a peer may put in a Nack: any int32, since proto3 enums are open. */
-    const int unknown[] = {18, 99, 1000, -1, -2, -100};
+    const int unknown[] = {19, 99, 1000, -1, -2, -100};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         fb_err_t err = fb_err_from_reason(unknown[i]);
         if (err != FB_ERR_PROTOCOL)

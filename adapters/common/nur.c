@@ -1,6 +1,6 @@
-/* sne_nur.c - the NUR format check (see sne_nur.h). Pure: no I/O, no
+/* nur.c - the NUR format check (see nur.h). Pure: no I/O, no
  * allocation; the reason it gives names the part of the number at fault. */
-#include "sne_nur.h"
+#include "nur.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,7 +38,7 @@ static bool s_department_exists(const char *d)
     return (n >= 971 && n <= 974) || n == 976;
 }
 
-bool sne_nur_check(const char *nur, char *why, size_t whylen)
+bool nur_check(const char *nur, char *why, size_t whylen)
 {
     if (!nur || !*nur)
         return s_fail(why, whylen, "empty");
@@ -47,9 +47,9 @@ bool sne_nur_check(const char *nur, char *why, size_t whylen)
         return s_fail(why, whylen,
                       "separators are not allowed: write the %d characters without spaces, dots, "
                       "dashes or slashes",
-                      SNE_NUR_LEN);
-    if (len != SNE_NUR_LEN)
-        return s_fail(why, whylen, "%zu characters, a NUR has %d", len, SNE_NUR_LEN);
+                      NUR_LEN);
+    if (len != NUR_LEN)
+        return s_fail(why, whylen, "%zu characters, a NUR has %d", len, NUR_LEN);
     char dep[4] = {nur[0], nur[1], nur[2], '\0'};
     for (size_t i = 0; i < 3; i++)
         if (!s_is_digit(nur[i]) && !(i == 2 && (nur[i] == 'A' || nur[i] == 'B')))

@@ -1,5 +1,7 @@
-/* sne_nur.h - the numéro unique d'enregistrement (NUR) of a demande de
- * logement social, as fluxbus checks it.
+/* nur.h - the numéro unique d'enregistrement (NUR) of a demande de
+ * logement social, as fluxbus checks it: one rule for every adapter (the
+ * réservataire API refuses what the SNE would, the SNE simulator judges
+ * with it).
  *
  * Format (docs/SNE-FILES.md, "The NUR"): exactly 15 characters, no spaces
  * or separators,
@@ -16,17 +18,17 @@
  *
  * The real registry also knows the registering office; it is not part of
  * what the bus needs to check, so it is not part of this format. */
-#ifndef FLUXBUS_ADAPTER_SNE_NUR_H
-#define FLUXBUS_ADAPTER_SNE_NUR_H
+#ifndef FLUXBUS_ADAPTER_NUR_H
+#define FLUXBUS_ADAPTER_NUR_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SNE_NUR_LEN 15
+#define NUR_LEN 15
 
 /* True when `nur` is a well-formed NUR. When it is not (NULL included),
  * false with a one-line reason in why (may be NULL), e.g. "13 characters,
  * a NUR has 15" or "department 099 does not exist". */
-bool sne_nur_check(const char *nur, char *why, size_t whylen);
+bool nur_check(const char *nur, char *why, size_t whylen);
 
 #endif

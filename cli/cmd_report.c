@@ -1,0 +1,212 @@
+/* cmd_report.c - `fluxbus report`: reports of the flux ledger, read from
+ * the broker's store (opened read-only, so they may run beside the broker).
+ * `report` dispatches to its reports; `report flux` is the décompte of the
+ * conventions (ledger/decompte.h) rendered by report_flux.c.
+ *
+ * Owns: the reports' command lines (period, filters, format). Does not own
+ * the figures (ledger/) nor their layout (report_flux.c). */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "decompte.h"
+#include "ledger.h"
+#include "report_flux.h"
+
+static const char s_flux_help[] =
+    "usage: fluxbus report flux --year Y [--quarter Q | --half H | --from DATE --to DATE]\n"
+    "                           [--bailleur ID] [--reservataire ID] [--hard-to-let N]\n"
+    "                           [--format json|csv] [--store DB]\n"
+    "\n"
+    "The décompte of the flux conventions for a period, from the ledger of the\n"
+    "store (opened read-only): per convention and party (the réservataire, or each\n"
+    "commune of a multipartite convention) the orientations, acks, declines,\n"
+    "designations, remises, expiries, CALEOL outcomes, refusals, attributions not\n"
+    "followed by a lease and leases of the period; the dwellings counted under the\n"
+    "three methods side by side (orientation acceptée, passage en CALEOL, bail\n"
+    "signé) and under the convention's own rules (official); the progress against\n"
+    "each objective. The same per réservataire and per commune. And the fairness\n"
+    "table: each réservataire's share of the hard-to-let dwellings (refused N times\n"
+    "or more) against its share of all orientations. Rules: docs/LEDGER.md.\n"
+    "\n"
+    "options:\n"
+    "  --year Y          the calendar year Y (dates are Europe/Paris days)\n"
+    "  --quarter Q       with --year: quarter Q (1-4) of it\n"
+    "  --half H          with --year: half H (1-2) of it\n"
+    "  --from DATE       first day, YYYY-MM-DD (default: 1 January of --year)\n"
+    "  --to DATE         last day, included (default: 31 December of --year)\n"
+    "  --bailleur ID     only this bailleur's vacancies and conventions\n"
+    "  --reservataire ID only this réservataire (shares stay relative to all)\n"
+    "  --hard-to-let N   refusals that make a dwelling hard to let (default 3)\n"
+    "  --format F        json (default: one object) or csv (tables, ';' separated,\n"
+    "                    decimal commas, first column names the table)\n"
+    "  -h, --help        this help\n";
+
+enum {
+    S_OPT_YEAR = 0x200,
+    S_OPT_QUARTER,
+    S_OPT_HALF,
+    S_OPT_FROM,
+    S_OPT_TO,
+    S_OPT_BAILLEUR,
+    S_OPT_RESA,
+    S_OPT_HARD,
+    S_OPT_FORMAT
+};
+
+typedef struct {
+    const char *store;
+    long long year, quarter, half, hard;
+    const char *from, *to, *bailleur, *reservataire, *format;
+} s_flux_args_t;
+
+static int s_flux_parse(int argc, char **argv, s_flux_args_t *a)
+{
+    static const struct option opts[] = {COMMON_OPTION_STORE,
+                                         {"year", required_argument, NULL, S_OPT_YEAR},
+                                         {"quarter", required_argument, NULL, S_OPT_QUARTER},
+                                         {"half", required_argument, NULL, S_OPT_HALF},
+                                         {"from", required_argument, NULL, S_OPT_FROM},
+                                         {"to", required_argument, NULL, S_OPT_TO},
+                                         {"bailleur", required_argument, NULL, S_OPT_BAILLEUR},
+                                         {"reservataire", required_argument, NULL, S_OPT_RESA},
+                                         {"hard-to-let", required_argument, NULL, S_OPT_HARD},
+                                         {"format", required_argument, NULL, S_OPT_FORMAT},
+                                         COMMON_OPTION_HELP,
+                                         {0}};
+    const char *cmd = "report flux";
+    int c;
+    while ((c = common_getopt(cmd, argc, argv, opts)) != -1) {
+        bool ok = true;
+        switch (c) {
+        case COMMON_OPT_STORE:
+            a->store = optarg;
+            break;
+        case S_OPT_YEAR:
+            ok = common_parse_int(cmd, "year", optarg, 1, 9999, &a->year);
+            break;
+        case S_OPT_QUARTER:
+            ok = common_parse_int(cmd, "quarter", optarg, 1, 4, &a->quarter);
+            break;
+        case S_OPT_HALF:
+            ok = common_parse_int(cmd, "half", optarg, 1, 2, &a->half);
+            break;
+        case S_OPT_HARD:
+            ok = common_parse_int(cmd, "hard-to-let", optarg, 1, 1000, &a->hard);
+            break;
+        case S_OPT_FROM:
+            a->from = optarg;
+            break;
+        case S_OPT_TO:
+            a->to = optarg;
+            break;
+        case S_OPT_BAILLEUR:
+            a->bailleur = optarg;
+            break;
+        case S_OPT_RESA:
+            a->reservataire = optarg;
+            break;
+        case S_OPT_FORMAT:
+            a->format = optarg;
+            break;
+        case 'h':
+            common_help(s_flux_help, COMMON_HELP_STORE);
+            return -1;
+        default:
+            return EXIT_USAGE;
+        }
+        if (!ok)
+            return EXIT_USAGE;
+    }
+    if (optind < argc)
+        return common_fail(cmd, EXIT_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    if (strcmp(a->format, "json") != 0 && strcmp(a->format, "csv") != 0)
+        return common_fail(cmd, EXIT_USAGE, "--format must be json or csv, not \"%s\"", a->format);
+    return EXIT_OK;
+}
+
+/* The period the options name, or a usage error. */
+static int s_flux_period(const s_flux_args_t *a, period_t *p)
+{
+    const char *cmd = "report flux";
+    if ((a->quarter || a->half) && (!a->year || a->from || a->to || (a->quarter && a->half)))
+        return common_fail(cmd, EXIT_USAGE,
+                           "--quarter or --half goes with --year alone (not --from/--to)");
+    if (a->quarter) {
+        *p = period_quarter((int)a->year, (int)a->quarter);
+        return EXIT_OK;
+    }
+    if (a->half) {
+        *p = period_half((int)a->year, (int)a->half);
+        return EXIT_OK;
+    }
+    if (!a->year && (!a->from || !a->to))
+        return common_fail(cmd, EXIT_USAGE, "missing --year (or --from and --to)");
+    period_date_t from = {(int)a->year, 1, 1}, to = {(int)a->year, 12, 31};
+    if (a->from && !period_parse_date(a->from, &from))
+        return common_fail(cmd, EXIT_USAGE, "--from: \"%s\" is not a date YYYY-MM-DD", a->from);
+    if (a->to && !period_parse_date(a->to, &to))
+        return common_fail(cmd, EXIT_USAGE, "--to: \"%s\" is not a date YYYY-MM-DD", a->to);
+    if (!period_make(from, to, p))
+        return common_fail(cmd, EXIT_USAGE, "--to %s is before --from %s", a->to ? a->to : "",
+                           a->from ? a->from : "");
+    return EXIT_OK;
+}
+
+static int s_flux_write(const decompte_t *d, const s_flux_args_t *a)
+{
+    bool ok;
+    if (strcmp(a->format, "csv") == 0) {
+        ok = report_flux_csv(d, stdout);
+    } else {
+        json_t *doc = report_flux_json(d, a->bailleur, a->reservataire);
+        ok = doc && json_dumpf(doc, stdout, JSON_INDENT(2)) == 0 && fputc('\n', stdout) != EOF &&
+             fflush(stdout) == 0;
+        json_decref(doc);
+    }
+    return ok ? EXIT_OK : common_fail("report flux", EXIT_INPUT, "cannot write the report");
+}
+
+static int s_flux(int argc, char **argv)
+{
+    s_flux_args_t a = {.store = common_store_default(), .format = "json"};
+    int rc = s_flux_parse(argc, argv, &a);
+    if (rc != EXIT_OK)
+        return rc < 0 ? EXIT_OK : rc;
+    decompte_query_t q = {.bailleur = a.bailleur,
+                          .reservataire = a.reservataire,
+                          .hard_to_let_threshold = (unsigned)a.hard};
+    rc = s_flux_period(&a, &q.period);
+    if (rc != EXIT_OK)
+        return rc;
+    if (access(a.store, F_OK) != 0)
+        return common_fail("report flux", EXIT_STORE, "%s: %s", a.store, strerror(errno));
+    char err[512];
+    ledger_t *ledger = ledger_open_readonly(a.store, err, sizeof err);
+    if (!ledger)
+        return common_fail("report flux", EXIT_STORE, "%s", err);
+    decompte_t *d = decompte_run(ledger_db(ledger), &q, err, sizeof err);
+    ledger_close(&ledger);
+    if (!d)
+        return common_fail("report flux", EXIT_STORE, "%s: %s", a.store, err);
+    rc = s_flux_write(d, &a);
+    decompte_destroy(&d);
+    return rc;
+}
+
+static const common_command_t s_commands[] = {
+    {"flux", s_flux, "décompte of the conventions: three counting methods, objectives, fairness"},
+    {NULL, NULL, NULL},
+};
+
+static const char s_help[] =
+    "usage: fluxbus report REPORT [OPTIONS]\n"
+    "\n"
+    "Reports of the flux ledger, computed from the broker's store (opened\n"
+    "read-only). --store defaults to $FLUXBUS_STORE, else fluxbus.db.\n";
+
+int cmd_report(int argc, char **argv)
+{
+    return common_dispatch("report", s_help, s_commands, argc, argv);
+}

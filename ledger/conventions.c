@@ -1,0 +1,635 @@
+/* conventions.c - the conventions' revisions read back from
+ * ledger_conventions, their defaults, and the checks of an Orientation
+ * against its convention (see conventions.h; the rules are documented in
+ * docs/LEDGER.md, "Conventions").
+ *
+ * Owns: decoding the stored payloads, choosing the revision in force, the
+ * territory / hors-flux / surréservation checks. Does not own the tables
+ * (facts.c writes them) nor what a message may follow (the lifecycle). */
+#include "conventions.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fluxbus/codec.h"
+#include "fluxbus/v1/logement.pb-c.h"
+#include "fluxbus/v1/orientation.pb-c.h"
+#include "period.h"
+
+#define S_MAX_PAYLOAD (1024u * 1024u)
+#define S_MAX_OBJECTIVES 16
+
+#define MODE(x) FLUXBUS__V1__MODE_GESTION__MODE_GESTION_##x
+#define MOTIF(x) FLUXBUS__V1__HORS_FLUX_MOTIF__HORS_FLUX_MOTIF_##x
+#define METHOD(x) FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_##x
+#define KIND(x) FLUXBUS__V1__OBJECTIVE_KIND__OBJECTIVE_KIND_##x
+#define UNIT(x) FLUXBUS__V1__OBJECTIVE_UNIT__OBJECTIVE_UNIT_##x
+
+struct conventions {
+    conventions_rev_t **revs; /* by convention id, then revision */
+    size_t n_revs;
+    size_t *start; /* start[i]: first revision of convention i; start[n] = n_revs */
+    size_t n;
+};
+
+/* ---- loading ---------------------------------------------------------------------- */
+
+static fb_err_t s_push(conventions_t *self, conventions_rev_t *rev)
+{
+    conventions_rev_t **revs = realloc(self->revs, (self->n_revs + 1) * sizeof *revs);
+    size_t *start = realloc(self->start, (self->n_revs + 2) * sizeof *start);
+    if (revs)
+        self->revs = revs;
+    if (start)
+        self->start = start;
+    if (!revs || !start)
+        return FB_ERR_NOMEM;
+    bool first = self->n_revs == 0 ||
+                 strcmp(self->revs[self->n_revs - 1]->convention_id, rev->convention_id) != 0;
+    if (first)
+        self->start[self->n++] = self->n_revs;
+    self->revs[self->n_revs++] = rev;
+    self->start[self->n] = self->n_revs;
+    return FB_OK;
+}
+
+static conventions_t *s_load(sqlite3 *db, const char *sql, const char *arg, char *err,
+                             size_t errlen)
+{
+    conventions_t *self = calloc(1, sizeof *self);
+    sqlite3_stmt *st = NULL;
+    if (!self || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "conventions: %s", self ? sqlite3_errmsg(db) : "out of memory");
+        goto fail;
+    }
+    if (arg)
+        sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ProtobufCMessage *msg = NULL;
+        const void *blob = sqlite3_column_blob(st, 1);
+        size_t len = (size_t)sqlite3_column_bytes(st, 1);
+        if (fb_codec_unpack(&fluxbus__v1__convention__descriptor, blob ? blob : "", len,
+                            S_MAX_PAYLOAD, &msg) != FB_OK) {
+            snprintf(err, errlen, "convention %s: stored payload does not decode",
+                     (const char *)sqlite3_column_text(st, 0));
+            goto fail;
+        }
+        if (s_push(self, (conventions_rev_t *)msg) != FB_OK) {
+            fb_codec_free(msg);
+            snprintf(err, errlen, "conventions: out of memory");
+            goto fail;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        snprintf(err, errlen, "conventions: %s", sqlite3_errmsg(db));
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    return self;
+fail:
+    sqlite3_finalize(st);
+    conventions_destroy(&self);
+    return NULL;
+}
+
+conventions_t *conventions_load(sqlite3 *db, const char *bailleur, char *err, size_t errlen)
+{
+    return s_load(db,
+                  bailleur ? "SELECT convention_id, payload FROM ledger_conventions"
+                             " WHERE bailleur = ?1 ORDER BY convention_id, revision"
+                           : "SELECT convention_id, payload FROM ledger_conventions"
+                             " ORDER BY convention_id, revision",
+                  bailleur, err, errlen);
+}
+
+conventions_t *conventions_load_id(sqlite3 *db, const char *convention_id, char *err, size_t errlen)
+{
+    return s_load(db,
+                  "SELECT convention_id, payload FROM ledger_conventions"
+                  " WHERE convention_id = ?1 ORDER BY revision",
+                  convention_id, err, errlen);
+}
+
+void conventions_destroy(conventions_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    conventions_t *self = *self_p;
+    for (size_t i = 0; i < self->n_revs; i++)
+        fb_codec_free(&self->revs[i]->base);
+    free(self->revs);
+    free(self->start);
+    free(self);
+    *self_p = NULL;
+}
+
+size_t conventions_size(const conventions_t *self)
+{
+    return self->n;
+}
+
+const char *conventions_id(const conventions_t *self, size_t i)
+{
+    return self->revs[self->start[i]]->convention_id;
+}
+
+long conventions_find(const conventions_t *self, const char *convention_id)
+{
+    size_t lo = 0, hi = self->n;
+    while (lo < hi) { /* ids are in SQLite's BINARY order, which is strcmp's */
+        size_t mid = (lo + hi) / 2;
+        int cmp = strcmp(conventions_id(self, mid), convention_id);
+        if (cmp == 0)
+            return (long)mid;
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+size_t conventions_revision_count(const conventions_t *self, size_t i)
+{
+    return self->start[i + 1] - self->start[i];
+}
+
+const conventions_rev_t *conventions_revision(const conventions_t *self, size_t i, size_t k)
+{
+    return self->revs[self->start[i] + k];
+}
+
+const conventions_rev_t *conventions_at(const conventions_t *self, size_t i, int64_t at_ms)
+{
+    const conventions_rev_t *in_force = NULL, *earliest = NULL;
+    for (size_t k = self->start[i]; k < self->start[i + 1]; k++) {
+        const conventions_rev_t *rev = self->revs[k];
+        int64_t from = conventions_effective_ms(rev);
+        if (from <= at_ms)
+            in_force = rev; /* revisions ascend: the last one in force wins */
+        if (!earliest || from < conventions_effective_ms(earliest))
+            earliest = rev;
+    }
+    return in_force ? in_force : earliest;
+}
+
+/* ---- what a revision says --------------------------------------------------------- */
+
+int64_t conventions_effective_ms(const conventions_rev_t *c)
+{
+    const Fluxbus__V1__Date *d = c->effective_from;
+    if (d && period_date_valid((period_date_t){d->year, d->month, d->day}))
+        return period_day_start_ms((period_date_t){d->year, d->month, d->day});
+    if (c->year > 0 && c->year <= 9999)
+        return period_day_start_ms((period_date_t){c->year, 1, 1});
+    return INT64_MIN;
+}
+
+static int s_method_or_default(int method)
+{
+    return method == METHOD(UNSPECIFIED) ? METHOD(BAIL_SIGNE) : method;
+}
+
+conventions_rule_t conventions_rule(const conventions_rev_t *c, int mode)
+{
+    const Fluxbus__V1__CountingRule *any = NULL;
+    for (size_t i = 0; i < c->n_counting_rules; i++) {
+        const Fluxbus__V1__CountingRule *r = c->counting_rules[i];
+        if ((int)r->mode == mode)
+            return (conventions_rule_t){s_method_or_default(r->method), r->caleol_requires_visit};
+        if (r->mode == FLUXBUS__V1__MANAGEMENT_MODE__MANAGEMENT_MODE_UNSPECIFIED && !any)
+            any = r;
+    }
+    if (any)
+        return (conventions_rule_t){s_method_or_default(any->method), any->caleol_requires_visit};
+    return (conventions_rule_t){s_method_or_default(c->counting_method), c->caleol_requires_visit};
+}
+
+bool conventions_remise_counted(const conventions_rev_t *c)
+{
+    return c->remise_counting == FLUXBUS__V1__DEADLINE_COUNTING__DEADLINE_COUNTING_COUNTED;
+}
+
+bool conventions_expiry_counted(const conventions_rev_t *c)
+{
+    /* Unset reads as counted, as the broker's DeadlineExpired says it
+     * (deadlines.c): the réservataire had its délai. */
+    return c->expired_deadline_counting !=
+           FLUXBUS__V1__DEADLINE_COUNTING__DEADLINE_COUNTING_NOT_COUNTED;
+}
+
+bool conventions_excludes(const conventions_rev_t *c, int mode_gestion, int hors_flux_motif)
+{
+    if (mode_gestion == MODE(STOCK))
+        return c->first_letting !=
+               FLUXBUS__V1__FIRST_LETTING_TREATMENT__FIRST_LETTING_TREATMENT_STOCK_DECOMPTE;
+    if (mode_gestion != MODE(HORS_FLUX))
+        return false;
+    if (c->n_hors_flux_motifs == 0)
+        return hors_flux_motif == MOTIF(MUTATION_INTERNE) ||
+               hors_flux_motif == MOTIF(RELOGEMENT_ANRU) ||
+               hors_flux_motif == MOTIF(RELOGEMENT_OPERATION_URBAINE) ||
+               hors_flux_motif == MOTIF(DEFENSE_SECURITE);
+    for (size_t i = 0; i < c->n_hors_flux_motifs; i++)
+        if ((int)c->hors_flux_motifs[i] == hors_flux_motif)
+            return true;
+    return false;
+}
+
+unsigned conventions_deadline_days(const conventions_rev_t *c, bool first_letting)
+{
+    return first_letting && c->deadline_days_first_letting ? c->deadline_days_first_letting
+                                                           : c->deadline_days;
+}
+
+bool conventions_multipartite(const conventions_rev_t *c)
+{
+    return c->kind == FLUXBUS__V1__CONVENTION_KIND__CONVENTION_KIND_MULTIPARTITE;
+}
+
+const Fluxbus__V1__CommuneSheet *conventions_sheet(const conventions_rev_t *c, const char *actor,
+                                                   int year)
+{
+    for (size_t i = 0; actor && i < c->n_commune_sheets; i++) {
+        const Fluxbus__V1__CommuneSheet *s = c->commune_sheets[i];
+        if ((s->year ? s->year : c->year) == year && strcmp(s->commune_actor_id, actor) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+bool conventions_is_party(const conventions_rev_t *c, const char *actor, int year)
+{
+    return strcmp(c->reservataire_actor_id, actor) == 0 || conventions_sheet(c, actor, year);
+}
+
+static bool s_in_departement(const conventions_rev_t *c, const char *insee)
+{
+    size_t n = strlen(c->departement);
+    return n == 0 || strncmp(insee, c->departement, n) == 0;
+}
+
+bool conventions_covers(const conventions_rev_t *c, const char *party, int year, const char *insee)
+{
+    bool known = insee && *insee;
+    const Fluxbus__V1__CommuneSheet *sheet = party ? conventions_sheet(c, party, year) : NULL;
+    if (sheet)
+        return known && strcmp(sheet->commune_insee, insee) == 0 && s_in_departement(c, insee);
+    bool limited = *c->departement != '\0';
+    bool listed = false;
+    for (size_t i = 0; i < c->n_territory_insee; i++) {
+        limited = true;
+        listed = listed || (known && strcmp(c->territory_insee[i], insee) == 0);
+    }
+    if (c->n_territory_insee == 0 && conventions_multipartite(c)) {
+        for (size_t i = 0; i < c->n_commune_sheets; i++) {
+            const Fluxbus__V1__CommuneSheet *s = c->commune_sheets[i];
+            if ((s->year ? s->year : c->year) != year)
+                continue;
+            limited = true;
+            listed = listed || (known && strcmp(s->commune_insee, insee) == 0);
+        }
+    } else if (c->n_territory_insee == 0) {
+        listed = known;
+    }
+    if (!limited)
+        return true;
+    return known && listed && s_in_departement(c, insee);
+}
+
+static size_t s_add_objectives(Fluxbus__V1__ConventionObjective *const *list, size_t n,
+                               bool delegated, conventions_objective_t *out, size_t cap,
+                               size_t count)
+{
+    for (size_t i = 0; i < n; i++, count++) {
+        if (count >= cap)
+            continue;
+        const Fluxbus__V1__ConventionObjective *o = list[i];
+        out[count] = (conventions_objective_t){
+            .kind = o->kind == KIND(UNSPECIFIED) ? KIND(PLACEMENTS) : (int)o->kind,
+            .unit = o->unit == UNIT(UNSPECIFIED) ? UNIT(COUNT) : (int)o->unit,
+            .value = o->value,
+            .min = o->min,
+            .max = o->max,
+            .delegated = delegated,
+        };
+    }
+    return count;
+}
+
+size_t conventions_objectives(const conventions_rev_t *c, const char *party, int year,
+                              conventions_objective_t *out, size_t cap)
+{
+    const Fluxbus__V1__CommuneSheet *sheet = party ? conventions_sheet(c, party, year) : NULL;
+    if (sheet) {
+        size_t n = s_add_objectives(sheet->delegated_objectives, sheet->n_delegated_objectives,
+                                    true, out, cap, 0);
+        return s_add_objectives(sheet->own_objectives, sheet->n_own_objectives, false, out, cap, n);
+    }
+    if (party && (strcmp(party, c->reservataire_actor_id) != 0 || conventions_multipartite(c)))
+        return 0;
+    if (c->n_objectives)
+        return s_add_objectives(c->objectives, c->n_objectives, false, out, cap, 0);
+    if (c->objective == 0 && c->objective_min == 0 && c->objective_max == 0)
+        return 0;
+    if (cap)
+        out[0] = (conventions_objective_t){
+            .kind = KIND(PLACEMENTS),
+            .unit = c->objective_unit == UNIT(UNSPECIFIED) ? UNIT(COUNT) : (int)c->objective_unit,
+            .value = c->objective,
+            .min = c->objective_min,
+            .max = c->objective_max,
+        };
+    return 1;
+}
+
+/* ---- the check at orientation time ------------------------------------------------ */
+
+/* What the ledger knows of the vacancy being oriented. */
+typedef struct {
+    bool known; /* its LogementLibere was accepted */
+    char commune[16];
+    int mode, motif;
+    int64_t freed_ms;
+} s_vacancy_t;
+
+static fb_err_t s_vacancy_get(sqlite3 *db, const char *vacancy, s_vacancy_t *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT commune_insee, mode_gestion, hors_flux_motif, freed_ms"
+                           " FROM ledger_vacancies WHERE vacancy_id = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return FB_ERR_STORE;
+    sqlite3_bind_text(st, 1, vacancy, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 3) != SQLITE_NULL) {
+        out->known = true;
+        const char *insee = (const char *)sqlite3_column_text(st, 0);
+        snprintf(out->commune, sizeof out->commune, "%s", insee ? insee : "");
+        out->mode = sqlite3_column_int(st, 1);
+        out->motif = sqlite3_column_int(st, 2);
+        out->freed_ms = sqlite3_column_int64(st, 3);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? FB_OK : FB_ERR_STORE;
+}
+
+static fb_err_t s_refuse(char *detail, size_t dlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static fb_err_t s_refuse(char *detail, size_t dlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (dlen)
+        vsnprintf(detail, dlen, fmt, ap);
+    va_end(ap);
+    return FB_ERR_INVALID_TRANSITION;
+}
+
+/* The parties, the territory and the hors-flux exclusions. */
+static fb_err_t s_check_scope(const conventions_rev_t *c, const char *bailleur,
+                              const Fluxbus__V1__Orientation *o, const s_vacancy_t *v, int year,
+                              char *detail, size_t dlen)
+{
+    const char *party = o->reservataire_actor_id;
+    if (*c->bailleur_actor_id && strcmp(c->bailleur_actor_id, bailleur) != 0)
+        return s_refuse(detail, dlen, "convention %s (revision %u) binds bailleur %s, not %s",
+                        c->convention_id, c->revision, c->bailleur_actor_id, bailleur);
+    if (!conventions_is_party(c, party, year))
+        return s_refuse(detail, dlen, "%s is not a party of convention %s (revision %u) in %d",
+                        party, c->convention_id, c->revision, year);
+    if (!conventions_covers(c, party, year, v->commune))
+        return v->commune[0]
+                   ? s_refuse(detail, dlen,
+                              "vacancy %s in commune %s is outside the territory of %s under"
+                              " convention %s (revision %u)",
+                              o->vacancy_id, v->commune, party, c->convention_id, c->revision)
+                   : s_refuse(detail, dlen,
+                              "commune of vacancy %s unknown (no LogementLibere) while convention"
+                              " %s limits %s's territory",
+                              o->vacancy_id, c->convention_id, party);
+    /* A first letting en stock may still be offered through the réservataire
+     * that holds it; a vacancy the convention puts hors flux may not. */
+    if (v->known && v->mode == MODE(HORS_FLUX) && conventions_excludes(c, v->mode, v->motif))
+        return s_refuse(detail, dlen,
+                        "vacancy %s is hors flux (motif %d), outside convention %s's flux",
+                        o->vacancy_id, v->motif, c->convention_id);
+    return FB_OK;
+}
+
+/* Counts of held orientations (docs/LEDGER.md, "surréservation"), leaving
+ * out the pair being oriented. */
+typedef struct {
+    uint32_t party;      /* pairs of the réservataire under the convention */
+    uint32_t convention; /* pairs of every party under the convention */
+    uint32_t bailleur;   /* pairs under any convention of the bailleur, en flux */
+} s_held_t;
+
+/* Is an orientation whose latest round ended in `status` at status_ms still
+ * held (its right used or in use)? */
+static bool s_still_held(const conventions_t *all, const conventions_t *one, const char *conv,
+                         const char *status, int64_t status_ms)
+{
+    if (strcmp(status, "decline") == 0)
+        return false;
+    bool remis = strcmp(status, "remis") == 0, expire = strcmp(status, "expire") == 0;
+    if (!remis && !expire)
+        return true;
+    static const conventions_rev_t defaults = FLUXBUS__V1__CONVENTION__INIT;
+    long i = conventions_find(all, conv);
+    const conventions_t *set = i >= 0 ? all : one;
+    if (i < 0)
+        i = conventions_find(one, conv);
+    /* An unknown convention: its defaults. */
+    const conventions_rev_t *rev = i < 0 ? &defaults : conventions_at(set, (size_t)i, status_ms);
+    return remis ? conventions_remise_counted(rev) : conventions_expiry_counted(rev);
+}
+
+static fb_err_t s_count_held(sqlite3 *db, const conventions_t *all, const conventions_t *one,
+                             const conventions_rev_t *c, const ledger_msg_t *msg,
+                             const period_t *year, s_held_t *out)
+{
+    const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(
+            db,
+            "SELECT o.convention_id, o.reservataire, o.vacancy_id, o.status, o.status_ms,"
+            " v.mode_gestion, v.hors_flux_motif FROM ledger_orientations o"
+            " LEFT JOIN ledger_vacancies v ON v.vacancy_id = o.vacancy_id"
+            " WHERE o.bailleur = ?1 AND o.oriented_ms >= ?2 AND COALESCE(o.convention_id, '') <> ''"
+            " AND COALESCE(v.freed_ms, o.oriented_ms) >= ?2"
+            " AND COALESCE(v.freed_ms, o.oriented_ms) < ?3"
+            " AND o.round = (SELECT max(x.round) FROM ledger_orientations x"
+            "  WHERE x.vacancy_id = o.vacancy_id AND x.reservataire = o.reservataire)",
+            -1, &st, NULL) != SQLITE_OK)
+        return FB_ERR_STORE;
+    sqlite3_bind_text(st, 1, msg->sender, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, year->start_ms);
+    sqlite3_bind_int64(st, 3, year->end_ms);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *conv = (const char *)sqlite3_column_text(st, 0);
+        const char *party = (const char *)sqlite3_column_text(st, 1);
+        const char *vacancy = (const char *)sqlite3_column_text(st, 2);
+        const char *status = (const char *)sqlite3_column_text(st, 3);
+        int mode = sqlite3_column_int(st, 5), motif = sqlite3_column_int(st, 6);
+        if (strcmp(vacancy, o->vacancy_id) == 0 && strcmp(party, o->reservataire_actor_id) == 0)
+            continue; /* the pair being (re)oriented */
+        if (!s_still_held(all, one, conv, status, sqlite3_column_int64(st, 4)))
+            continue;
+        if (mode != MODE(STOCK) && mode != MODE(HORS_FLUX))
+            out->bailleur++;
+        if (strcmp(conv, c->convention_id) != 0 || conventions_excludes(c, mode, motif))
+            continue;
+        out->convention++;
+        if (strcmp(party, o->reservataire_actor_id) == 0)
+            out->party++;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? FB_OK : FB_ERR_STORE;
+}
+
+/* Dwellings of the bailleur freed in the year: in the flux of convention c
+ * for `party` (NULL: the whole convention) and en flux at all. */
+typedef struct {
+    uint32_t party, convention, en_flux;
+} s_freed_t;
+
+static fb_err_t s_count_freed(sqlite3 *db, const conventions_rev_t *c, const char *bailleur,
+                              const char *party, const period_t *year, s_freed_t *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(
+            db,
+            "SELECT commune_insee, mode_gestion, hors_flux_motif FROM ledger_vacancies"
+            " WHERE bailleur = ?1 AND freed_ms >= ?2 AND freed_ms < ?3",
+            -1, &st, NULL) != SQLITE_OK)
+        return FB_ERR_STORE;
+    sqlite3_bind_text(st, 1, bailleur, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, year->start_ms);
+    sqlite3_bind_int64(st, 3, year->end_ms);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *insee = (const char *)sqlite3_column_text(st, 0);
+        int mode = sqlite3_column_int(st, 1), motif = sqlite3_column_int(st, 2);
+        if (mode != MODE(STOCK) && mode != MODE(HORS_FLUX))
+            out->en_flux++;
+        if (conventions_excludes(c, mode, motif))
+            continue;
+        int y = year->from.year;
+        if (conventions_covers(c, NULL, y, insee))
+            out->convention++;
+        if (conventions_covers(c, party, y, insee))
+            out->party++;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? FB_OK : FB_ERR_STORE;
+}
+
+/* The most orientations the objectives allow (OFFRES if there is one, else
+ * PLACEMENTS; max, else value; a per-mille bound applied to `freed`,
+ * rounded up). False when they set no bound. */
+static bool s_cap(const conventions_objective_t *obj, size_t n, uint32_t freed, uint32_t *cap)
+{
+    int kind = KIND(PLACEMENTS);
+    for (size_t i = 0; i < n; i++)
+        if (obj[i].kind == KIND(OFFRES))
+            kind = KIND(OFFRES);
+    uint64_t total = 0;
+    bool bounded = false;
+    for (size_t i = 0; i < n; i++) {
+        if (obj[i].kind != kind)
+            continue;
+        uint64_t bound = obj[i].max ? obj[i].max : obj[i].value;
+        if (bound == 0)
+            continue;
+        bounded = true;
+        total += obj[i].unit == UNIT(PER_MILLE) ? (bound * freed + 999) / 1000 : bound;
+    }
+    *cap = total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
+    return bounded;
+}
+
+static fb_err_t s_check_caps(sqlite3 *db, const conventions_t *one, const conventions_rev_t *c,
+                             const ledger_msg_t *msg, const s_vacancy_t *v, int year, char *detail,
+                             size_t dlen)
+{
+    const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
+    const char *party = o->reservataire_actor_id;
+    period_t p = period_year(year);
+    char err[256];
+    conventions_t *all = conventions_load(db, msg->sender, err, sizeof err);
+    if (!all)
+        return FB_ERR_STORE;
+    s_held_t held;
+    s_freed_t freed;
+    fb_err_t rc = s_count_held(db, all, one, c, msg, &p, &held);
+    if (rc == FB_OK)
+        rc = s_count_freed(db, c, msg->sender, party, &p, &freed);
+    conventions_destroy(&all);
+    if (rc != FB_OK)
+        return rc;
+
+    conventions_objective_t obj[S_MAX_OBJECTIVES];
+    size_t n = conventions_objectives(c, party, year, obj, S_MAX_OBJECTIVES);
+    uint32_t cap;
+    if (s_cap(obj, n < S_MAX_OBJECTIVES ? n : S_MAX_OBJECTIVES, freed.party, &cap) &&
+        held.party + 1 > cap)
+        return s_refuse(detail, dlen,
+                        "surréservation: %s would hold %u orientations under convention %s in %d,"
+                        " over its maximum of %u (%u dwellings freed in its scope)",
+                        party, held.party + 1, c->convention_id, year, cap, freed.party);
+    n = conventions_objectives(c, NULL, year, obj, S_MAX_OBJECTIVES);
+    if (conventions_multipartite(c) &&
+        s_cap(obj, n < S_MAX_OBJECTIVES ? n : S_MAX_OBJECTIVES, freed.convention, &cap) &&
+        held.convention + 1 > cap)
+        return s_refuse(detail, dlen,
+                        "surréservation: convention %s would hold %u orientations in %d, over its"
+                        " maximum of %u (%u dwellings freed in its scope)",
+                        c->convention_id, held.convention + 1, year, cap, freed.convention);
+    /* A vacancy never freed on the bus is the lifecycle's to refuse. */
+    bool en_flux = v->known && v->mode != MODE(STOCK) && v->mode != MODE(HORS_FLUX);
+    if (en_flux && held.bailleur + 1 > freed.en_flux)
+        return s_refuse(detail, dlen,
+                        "surréservation: bailleur %s would hold %u orientations across its"
+                        " conventions in %d, over its %u dwellings freed en flux",
+                        msg->sender, held.bailleur + 1, year, freed.en_flux);
+    return FB_OK;
+}
+
+fb_err_t conventions_check_orientation(sqlite3 *db, const ledger_msg_t *msg, char *detail,
+                                       size_t dlen)
+{
+    const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
+    if (dlen)
+        detail[0] = '\0';
+    if (!o || !o->convention_id || !*o->convention_id)
+        return FB_OK;
+    char err[256];
+    conventions_t *one = conventions_load_id(db, o->convention_id, err, sizeof err);
+    if (!one)
+        return FB_ERR_STORE;
+    s_vacancy_t v;
+    fb_err_t rc = conventions_size(one) ? s_vacancy_get(db, o->vacancy_id, &v) : FB_OK;
+    if (rc == FB_OK && conventions_size(one)) {
+        const conventions_rev_t *c = conventions_at(one, 0, msg->at_ms);
+        /* A vacancy belongs to the year it was freed in (the flux is yearly). */
+        int year = period_year_of(v.known ? v.freed_ms : msg->at_ms);
+        rc = s_check_scope(c, msg->sender, o, &v, year, detail, dlen);
+        /* Outside the flux (a first letting en stock), it cannot overbook it. */
+        bool in_flux = !v.known || !conventions_excludes(c, v.mode, v.motif);
+        if (rc == FB_OK && in_flux)
+            rc = s_check_caps(db, one, c, msg, &v, year, detail, dlen);
+    }
+    conventions_destroy(&one);
+    return rc;
+}

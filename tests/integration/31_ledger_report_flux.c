@@ -1,0 +1,383 @@
+/* 31_ledger_report_flux - the décompte from signed messages to the report.
+ * On a real broker, the bailleur sends a Convention with Action Logement
+ * (Annecy and Annecy-le-Vieux, at most 3 placements, counted at the lease),
+ * frees six dwellings and takes four of them through their life with the
+ * réservataire's client: one to the lease, one given back, one agreed in
+ * CALEOL, one only accepted. The broker refuses, with INVALID_TRANSITION and
+ * a reason, an orientation outside the convention's territory and the one
+ * that would overbook it. Then `fluxbus report flux` on the store (opened
+ * read-only, beside the running broker and after it stopped) gives the three
+ * counts apart (3, 2, 1), the official one, the progress against the
+ * objective, the per-commune and fairness tables, in JSON (parsed) and in
+ * CSV lines with ';' and decimal commas. */
+#include "harness.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "fluxbus/v1/bail.pb-c.h"
+#include "fluxbus/v1/caleol.pb-c.h"
+#include "fluxbus/v1/ledger.pb-c.h"
+#include "fluxbus/v1/orientation.pb-c.h"
+#include "period.h"
+
+#define T(x) FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_##x
+#define S_CONV "C-AL-74"
+#define S_NUR1 "074012500000001"
+#define S_NUR3 "074012500000003"
+
+/* Sends one message about `vacancy` (its correlation id) to `to`; returns
+ * the broker's answer. */
+static fb_err_t s_send(fb_client_t *c, int type, const char *to, const char *vacancy,
+                       const ProtobufCMessage *payload, fb_receipt_t *receipt)
+{
+    size_t len = protobuf_c_message_get_packed_size(payload);
+    uint8_t *buf = malloc(len ? len : 1);
+    assert_non_null(buf);
+    protobuf_c_message_pack(payload, buf);
+    const char *const rcpt[1] = {to};
+    fb_outgoing_t m = {.type = type,
+                       .recipients = rcpt,
+                       .n_recipients = 1,
+                       .correlation_id = vacancy,
+                       .payload = buf,
+                       .payload_len = len};
+    fb_err_t rc = fb_client_send(c, &m, receipt);
+    free(buf);
+    return rc;
+}
+
+/* Sends and asserts the broker accepted it. */
+static void s_ok(fb_client_t *c, int type, const char *to, const char *vacancy,
+                 const ProtobufCMessage *payload)
+{
+    fb_receipt_t r = {0};
+    fb_err_t rc = s_send(c, type, to, vacancy, payload, &r);
+    if (rc != FB_OK)
+        fail_msg("type %d for %s refused: %s (%s)", type, vacancy ? vacancy : "-", fb_err_name(rc),
+                 r.detail);
+    fb_receipt_clear(&r);
+}
+
+static void s_convention(fbt_pair_t *w, int year)
+{
+    Fluxbus__V1__ConventionObjective o = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
+    o.kind = FLUXBUS__V1__OBJECTIVE_KIND__OBJECTIVE_KIND_PLACEMENTS;
+    o.unit = FLUXBUS__V1__OBJECTIVE_UNIT__OBJECTIVE_UNIT_COUNT;
+    o.value = 3;
+    o.max = 3;
+    Fluxbus__V1__ConventionObjective *objectives[] = {&o};
+    char *territory[] = {"74010", "74011"};
+    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    c.convention_id = S_CONV;
+    c.revision = 1;
+    c.bailleur_actor_id = FBT_BAILLEUR;
+    c.bailleur_siren = "552046955";
+    c.reservataire_actor_id = FBT_RESA;
+    c.departement = "74";
+    c.year = year;
+    c.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
+    c.n_objectives = 1;
+    c.objectives = objectives;
+    c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_BAIL_SIGNE;
+    c.remise_counting = FLUXBUS__V1__DEADLINE_COUNTING__DEADLINE_COUNTING_NOT_COUNTED;
+    c.deadline_days = 15;
+    c.n_territory_insee = 2;
+    c.territory_insee = territory;
+    s_ok(w->cb, T(CONVENTION), FBT_RESA, NULL, &c.base);
+}
+
+static void s_libere(fbt_pair_t *w, const char *vacancy, const char *insee)
+{
+    Fluxbus__V1__LogementLibere l = FLUXBUS__V1__LOGEMENT_LIBERE__INIT;
+    l.vacancy_id = (char *)vacancy;
+    l.bailleur_siren = "552046955";
+    l.commune_insee = (char *)insee;
+    l.mode_gestion = FLUXBUS__V1__MODE_GESTION__MODE_GESTION_FLUX;
+    l.typologie = FLUXBUS__V1__TYPOLOGIE__TYPOLOGIE_T3;
+    s_ok(w->cb, T(LOGEMENT_LIBERE), FBT_RESA, vacancy, &l.base);
+}
+
+static fb_err_t s_orient(fbt_pair_t *w, const char *vacancy, fb_receipt_t *r)
+{
+    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
+    o.vacancy_id = (char *)vacancy;
+    o.convention_id = S_CONV;
+    o.reservataire_actor_id = FBT_RESA;
+    o.deadline_ms = fb_now_ms() + 15 * 86400000LL;
+    o.candidates_expected = 1;
+    o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
+    o.round = 1;
+    return s_send(w->cb, T(ORIENTATION), FBT_RESA, vacancy, &o.base, r);
+}
+
+/* Oriented (accepted by the broker) and acknowledged by the réservataire. */
+static void s_oriented_and_acked(fbt_pair_t *w, const char *vacancy)
+{
+    fb_receipt_t r = {0};
+    if (s_orient(w, vacancy, &r) != FB_OK)
+        fail_msg("orientation of %s refused: %s", vacancy, r.detail);
+    fb_receipt_clear(&r);
+    Fluxbus__V1__OrientationAck a = FLUXBUS__V1__ORIENTATION_ACK__INIT;
+    a.vacancy_id = (char *)vacancy;
+    a.convention_id = S_CONV;
+    s_ok(w->cr, T(ORIENTATION_ACK), FBT_BAILLEUR, vacancy, &a.base);
+}
+
+static void s_designated(fbt_pair_t *w, const char *vacancy, const char *nur)
+{
+    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
+    d.vacancy_id = (char *)vacancy;
+    d.convention_id = S_CONV;
+    d.rank = 1;
+    d.candidate_count = 1;
+    d.nur = (char *)nur;
+    d.household_size = 2;
+    s_ok(w->cr, T(DESIGNATION), FBT_BAILLEUR, vacancy, &d.base);
+}
+
+static void s_caleol_agreed(fbt_pair_t *w, const char *vacancy, const char *nur)
+{
+    char *vacancies[] = {(char *)vacancy}, *communes[] = {"74010"};
+    Fluxbus__V1__CaleolSeance s = FLUXBUS__V1__CALEOL_SEANCE__INIT;
+    char seance[32];
+    snprintf(seance, sizeof seance, "S-%s", vacancy);
+    s.seance_id = seance;
+    s.revision = 1;
+    s.status = FLUXBUS__V1__CALEOL_SEANCE_STATUS__CALEOL_SEANCE_STATUS_SCHEDULED;
+    s.bailleur_siren = "552046955";
+    s.start_ms = fb_now_ms();
+    s.end_ms = s.start_ms + 3600000;
+    s.n_vacancy_ids = 1;
+    s.vacancy_ids = vacancies;
+    s.n_communes_insee = 1;
+    s.communes_insee = communes;
+    s_ok(w->cb, T(CALEOL_SEANCE), FBT_RESA, vacancy, &s.base);
+    Fluxbus__V1__CaleolDecision c = FLUXBUS__V1__CALEOL_DECISION__INIT;
+    c.seance_id = seance;
+    c.vacancy_id = (char *)vacancy;
+    c.nur = (char *)nur;
+    c.rank = 1;
+    c.designataire_actor_id = FBT_RESA;
+    c.decision = FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION;
+    c.decided_ms = fb_now_ms();
+    c.revision = 1;
+    s_ok(w->cb, T(CALEOL_DECISION), FBT_RESA, vacancy, &c.base);
+}
+
+static void s_leased(fbt_pair_t *w, const char *vacancy, const char *nur)
+{
+    Fluxbus__V1__PropositionReponse p = FLUXBUS__V1__PROPOSITION_REPONSE__INIT;
+    p.vacancy_id = (char *)vacancy;
+    p.nur = (char *)nur;
+    p.answer = FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE;
+    p.answered_ms = fb_now_ms();
+    s_ok(w->cb, T(PROPOSITION_REPONSE), FBT_RESA, vacancy, &p.base);
+    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
+    b.vacancy_id = (char *)vacancy;
+    b.nur = (char *)nur;
+    b.designataire_actor_id = FBT_RESA;
+    b.convention_id = S_CONV;
+    b.bailleur_siren = "552046955";
+    b.commune_insee = "74010";
+    s_ok(w->cb, T(BAIL_SIGNE), FBT_RESA, vacancy, &b.base);
+}
+
+static void s_given_back(fbt_pair_t *w, const char *vacancy)
+{
+    Fluxbus__V1__RemiseADisposition r = FLUXBUS__V1__REMISE_ADISPOSITION__INIT;
+    r.vacancy_id = (char *)vacancy;
+    r.convention_id = S_CONV;
+    r.reason = FLUXBUS__V1__REMISE_REASON__REMISE_REASON_NO_CANDIDATE;
+    s_ok(w->cr, T(REMISE_A_DISPOSITION), FBT_BAILLEUR, vacancy, &r.base);
+}
+
+/* The orientation is refused with INVALID_TRANSITION and a detail saying `why`. */
+static void s_orientation_refused(fbt_pair_t *w, const char *vacancy, const char *why)
+{
+    fb_receipt_t r = {0};
+    assert_int_equal(s_orient(w, vacancy, &r), FB_ERR_INVALID_TRANSITION);
+    assert_false(r.accepted);
+    if (!strstr(r.detail, why))
+        fail_msg("Nack detail \"%s\" does not say \"%s\"", r.detail, why);
+    fb_receipt_clear(&r);
+}
+
+/* The year as the ledger sees it (Paris), and the scripted life. */
+static int s_script(fbt_pair_t *w)
+{
+    int year = period_year_of(fb_now_ms());
+    s_convention(w, year);
+    s_libere(w, "V1", "74010");
+    s_libere(w, "V2", "74010");
+    s_libere(w, "V3", "74011");
+    s_libere(w, "V4", "74010");
+    s_libere(w, "V5", "74256"); /* Sallanches: outside the convention */
+    s_libere(w, "V6", "74010");
+    s_oriented_and_acked(w, "V1");
+    s_designated(w, "V1", S_NUR1);
+    s_caleol_agreed(w, "V1", S_NUR1);
+    s_leased(w, "V1", S_NUR1);
+    s_oriented_and_acked(w, "V2");
+    s_given_back(w, "V2"); /* not counted: the right comes back */
+    s_oriented_and_acked(w, "V3");
+    s_designated(w, "V3", S_NUR3);
+    s_caleol_agreed(w, "V3", S_NUR3);
+    s_oriented_and_acked(w, "V4");
+    s_orientation_refused(w, "V5", "outside the territory");
+    s_orientation_refused(w, "V6", "surréservation");
+    assert_true(fbt_log_contains(&w->b, "reason=INVALID_TRANSITION"));
+    return year;
+}
+
+static json_t *s_report_json(fbt_pair_t *w, int year, const char *extra)
+{
+    static char out[1 << 17];
+    int rc = fbt_sh(out, sizeof out, "'%s' report flux --store '%s' --year %d --format json %s",
+                    FB_CLI_BIN, w->b.store, year, extra);
+    assert_int_equal(rc, 0);
+    json_error_t e;
+    json_t *doc = json_loads(out, 0, &e);
+    if (!doc)
+        fail_msg("report is not JSON (%s): %.200s", e.text, out);
+    return doc;
+}
+
+static json_int_t s_int(const json_t *obj, const char *path)
+{
+    char key[128];
+    snprintf(key, sizeof key, "%s", path);
+    const json_t *cur = obj;
+    for (char *save = NULL, *k = strtok_r(key, ".", &save); k; k = strtok_r(NULL, ".", &save))
+        cur = json_object_get(cur, k);
+    if (!json_is_integer(cur))
+        fail_msg("%s is not an integer", path);
+    return json_integer_value(cur);
+}
+
+static void s_check_json(fbt_pair_t *w, int year)
+{
+    json_t *doc = s_report_json(w, year, "--bailleur " FBT_BAILLEUR);
+    assert_string_equal(json_string_value(json_object_get(doc, "report")), "flux");
+    json_t *convs = json_object_get(doc, "conventions");
+    assert_int_equal(json_array_size(convs), 1);
+    json_t *c = json_array_get(convs, 0);
+    assert_string_equal(json_string_value(json_object_get(c, "convention_id")), S_CONV);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(c, "counting"), "official_method")),
+        "bail_signe");
+    json_t *line = json_array_get(json_object_get(c, "lines"), 0);
+    assert_string_equal(json_string_value(json_object_get(line, "party")), FBT_RESA);
+    assert_int_equal(s_int(line, "freed"), 5); /* V1-V4 and V6; not V5 */
+    assert_int_equal(s_int(line, "orientations"), 4);
+    assert_int_equal(s_int(line, "acks"), 4);
+    assert_int_equal(s_int(line, "designations"), 2);
+    assert_int_equal(s_int(line, "remises"), 1);
+    assert_int_equal(s_int(line, "caleol.attributions"), 2);
+    assert_int_equal(s_int(line, "leases"), 1);
+    assert_int_equal(s_int(line, "counts.orientation_acceptee"), 3); /* V1 V3 V4 */
+    assert_int_equal(s_int(line, "counts.passage_caleol"), 2);       /* V1 V3 */
+    assert_int_equal(s_int(line, "counts.bail_signe"), 1);           /* V1 */
+    assert_int_equal(s_int(line, "counts.official"), 1);
+    json_t *obj = json_array_get(json_object_get(line, "objectives"), 0);
+    assert_string_equal(json_string_value(json_object_get(obj, "kind")), "placements");
+    assert_int_equal(s_int(obj, "target"), 3);
+    assert_int_equal(s_int(obj, "done"), 1);
+    assert_int_equal(s_int(obj, "remaining"), 2);
+    assert_string_equal(json_string_value(json_object_get(obj, "status")), "in_progress");
+    /* Per commune: Annecy holds V1 (leased) and V4; Annecy-le-Vieux V3. */
+    json_t *communes = json_object_get(doc, "communes");
+    size_t i;
+    json_t *row;
+    int seen = 0;
+    json_array_foreach(communes, i, row)
+    {
+        const char *insee = json_string_value(json_object_get(row, "commune_insee"));
+        if (strcmp(insee, "74010") == 0) {
+            assert_int_equal(s_int(row, "freed"), 4);
+            assert_int_equal(s_int(row, "counts.orientation_acceptee"), 2);
+            assert_int_equal(s_int(row, "counts.bail_signe"), 1);
+            seen++;
+        } else if (strcmp(insee, "74011") == 0) {
+            assert_int_equal(s_int(row, "counts.passage_caleol"), 1);
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 2);
+    json_t *fair = json_object_get(doc, "fairness");
+    assert_int_equal(s_int(fair, "threshold"), 3);
+    assert_int_equal(s_int(fair, "orientations"), 4);
+    json_t *f = json_array_get(json_object_get(fair, "reservataires"), 0);
+    assert_int_equal(s_int(f, "orientation_share_pm"), 1000);
+    json_decref(doc);
+
+    /* Another réservataire has nothing here. */
+    doc = s_report_json(w, year, "--reservataire reservataire:etat-74");
+    assert_int_equal(json_array_size(json_object_get(doc, "conventions")), 0);
+    json_decref(doc);
+}
+
+static void s_check_csv(fbt_pair_t *w, int year)
+{
+    static char out[1 << 17];
+    assert_int_equal(fbt_sh(out, sizeof out, "'%s' report flux --store '%s' --year %d --format csv",
+                            FB_CLI_BIN, w->b.store, year),
+                     0);
+    char expect[512];
+    /* table;convention_id;revision;official_method;party;commune_insee;freed;hors_flux;
+     * orientations;acks;declines;designations;remises;expiries;caleol x3;refusals;
+     * non_suites;leases;counts x4;objective target;done;progress;status */
+    snprintf(expect, sizeof expect,
+             "\nconvention;%s;1;bail_signe;%s;;5;0;4;4;0;2;1;0;2;0;0;0;0;1;3;2;1;1;3;1;33,3;"
+             "in_progress\n",
+             S_CONV, FBT_RESA);
+    if (!strstr(out, expect))
+        fail_msg("no line %s in:\n%s", expect, out);
+    snprintf(expect, sizeof expect, "\nfairness;%s;4;100,0;0;0,0;3\n", FBT_RESA);
+    assert_non_null(strstr(out, expect));
+    assert_non_null(strstr(out, "\ncommune;74256;1;0;"));
+    /* Every line of a table has as many fields as its header. */
+    int header = 0;
+    for (char *save = NULL, *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        int fields = 1;
+        for (const char *c = l; *c; c++)
+            fields += *c == ';';
+        if (strncmp(l, "table;", 6) == 0)
+            header = fields;
+        else if (header)
+            assert_int_equal(fields, header);
+    }
+}
+
+static void test_report_flux_from_signed_messages(void **state)
+{
+    fbt_pair_t w;
+    fbt_pair_open(&w);
+    int year = s_script(&w);
+    s_check_json(&w, year); /* beside the running broker */
+    s_check_csv(&w, year);
+    /* A missing store is a store error, not an empty report. */
+    assert_int_equal(fbt_sh(NULL, 0, "'%s' report flux --store '%s/none.db' --year %d 2>/dev/null",
+                            FB_CLI_BIN, w.b.dir, year),
+                     5);
+    assert_int_equal(
+        fbt_sh(NULL, 0, "'%s' report flux --store '%s' 2>/dev/null", FB_CLI_BIN, w.b.store), 1);
+    /* With the broker stopped: the same figures from the closed store. */
+    fb_client_destroy(&w.cb);
+    fb_client_destroy(&w.cr);
+    assert_int_equal(fbt_stop(&w.b, SIGTERM), 0);
+    s_check_json(&w, year);
+    fbt_teardown(&w.b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_report_flux_from_signed_messages),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

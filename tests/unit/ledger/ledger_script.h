@@ -1,0 +1,280 @@
+/* ledger_script.h - scripting facts for the ledger's unit tests: a fresh
+ * store (store_open in a mkdtemp directory) with the ledger on its
+ * connection, and one helper per domain message that builds the real
+ * protobuf payload and records it through ledger_record (as the broker does
+ * after accepting it), at a chosen instant. Orientations are first checked
+ * with ledger_check, like the broker does.
+ *
+ * Header-only (static inline) so that each test_*.c program takes what it
+ * uses. Instants are 10:00 Paris time on the day given. */
+#ifndef FLUXBUS_TEST_LEDGER_SCRIPT_H
+#define FLUXBUS_TEST_LEDGER_SCRIPT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fluxbus/v1/bail.pb-c.h"
+#include "fluxbus/v1/caleol.pb-c.h"
+#include "fluxbus/v1/designation.pb-c.h"
+#include "fluxbus/v1/envelope.pb-c.h"
+#include "fluxbus/v1/ledger.pb-c.h"
+#include "fluxbus/v1/logement.pb-c.h"
+#include "fluxbus/v1/orientation.pb-c.h"
+#include "ledger.h"
+#include "period.h"
+#include "store.h"
+#include "tmpdir.h"
+
+#define SC_BAILLEUR "bailleur:552046955"
+#define SC_AL "reservataire:action-logement"
+#define SC_ETAT "reservataire:etat-74"
+#define SC_TYPE(x) FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_##x
+
+typedef struct {
+    char dir[64];
+    char path[128];
+    store_t *store;
+    ledger_t *ledger;
+    uint64_t seq;
+} script_t;
+
+static inline void script_open(script_t *s)
+{
+    memset(s, 0, sizeof *s);
+    assert_int_equal(tmpdir_make(s->dir, sizeof s->dir, "ledger"), 0);
+    snprintf(s->path, sizeof s->path, "%s/store.db", s->dir);
+    char err[256] = "";
+    s->store = store_open(s->path, err, sizeof err);
+    if (!s->store)
+        fail_msg("store_open: %s", err);
+    s->ledger = ledger_open(store_db(s->store), err, sizeof err);
+    if (!s->ledger)
+        fail_msg("ledger_open: %s", err);
+}
+
+static inline void script_close(script_t *s)
+{
+    ledger_close(&s->ledger);
+    store_destroy(&s->store);
+    tmpdir_remove(s->dir);
+}
+
+/* 10:00 Paris time on y-m-d. */
+static inline int64_t script_at(int y, int m, int d)
+{
+    return period_day_start_ms((period_date_t){y, m, d}) + 10 * 3600 * 1000LL;
+}
+
+static inline ledger_msg_t script_msg(script_t *s, const char *sender, int type,
+                                      const char *vacancy, const char *const *to, int64_t at,
+                                      const void *payload)
+{
+    ledger_msg_t m = {.seq = ++s->seq,
+                      .sender = sender,
+                      .type = type,
+                      .correlation_id = vacancy ? vacancy : "",
+                      .recipients = to,
+                      .n_recipients = to ? 1 : 0,
+                      .at_ms = at,
+                      .payload = payload};
+    return m;
+}
+
+/* Records one message; asserts it was written. */
+static inline void script_record(script_t *s, const char *sender, int type, const char *vacancy,
+                                 const char *to, int64_t at, const void *payload)
+{
+    const char *const rcpt[] = {to};
+    ledger_msg_t m = script_msg(s, sender, type, vacancy, to ? rcpt : NULL, at, payload);
+    assert_int_equal(ledger_record(s->ledger, &m), FB_OK);
+}
+
+static inline void script_libere(script_t *s, const char *vacancy, const char *insee, int mode,
+                                 int motif, int64_t at)
+{
+    Fluxbus__V1__LogementLibere l = FLUXBUS__V1__LOGEMENT_LIBERE__INIT;
+    l.vacancy_id = (char *)vacancy;
+    l.commune_insee = (char *)insee;
+    l.bailleur_siren = "552046955";
+    l.mode_gestion = mode ? mode : FLUXBUS__V1__MODE_GESTION__MODE_GESTION_FLUX;
+    l.hors_flux_motif = motif;
+    script_record(s, SC_BAILLEUR, SC_TYPE(LOGEMENT_LIBERE), vacancy, NULL, at, &l);
+}
+
+/* The Orientation payload (strings borrowed). */
+static inline Fluxbus__V1__Orientation script_orientation(const char *vacancy, const char *resa,
+                                                          const char *conv, unsigned round,
+                                                          int64_t at)
+{
+    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
+    o.vacancy_id = (char *)vacancy;
+    o.reservataire_actor_id = (char *)resa;
+    o.convention_id = (char *)conv;
+    o.round = round;
+    o.candidates_expected = 1;
+    o.deadline_ms = at + 15 * 86400000LL;
+    return o;
+}
+
+/* ledger_check of an Orientation from `bailleur`: FB_OK or the refusal,
+ * its detail in detail. Nothing is recorded. */
+static inline fb_err_t script_check_orient_from(script_t *s, const char *bailleur,
+                                                const char *vacancy, const char *resa,
+                                                const char *conv, int64_t at, char *detail,
+                                                size_t dlen)
+{
+    Fluxbus__V1__Orientation o = script_orientation(vacancy, resa, conv, 1, at);
+    const char *const rcpt[] = {resa};
+    ledger_msg_t m = script_msg(s, bailleur, SC_TYPE(ORIENTATION), vacancy, rcpt, at, &o);
+    s->seq--; /* a check is not stored */
+    m.seq = 0;
+    return ledger_check(s->ledger, &m, detail, dlen);
+}
+
+static inline fb_err_t script_check_orient(script_t *s, const char *vacancy, const char *resa,
+                                           const char *conv, int64_t at, char *detail, size_t dlen)
+{
+    return script_check_orient_from(s, SC_BAILLEUR, vacancy, resa, conv, at, detail, dlen);
+}
+
+/* Checks (must pass) then records an Orientation, round `round`. */
+static inline void script_orient_round(script_t *s, const char *vacancy, const char *resa,
+                                       const char *conv, unsigned round, int64_t at)
+{
+    char detail[256] = "";
+    fb_err_t rc = script_check_orient(s, vacancy, resa, conv, at, detail, sizeof detail);
+    if (rc != FB_OK)
+        fail_msg("orientation of %s to %s refused: %s", vacancy, resa, detail);
+    Fluxbus__V1__Orientation o = script_orientation(vacancy, resa, conv, round, at);
+    script_record(s, SC_BAILLEUR, SC_TYPE(ORIENTATION), vacancy, resa, at, &o);
+}
+
+static inline void script_orient(script_t *s, const char *vacancy, const char *resa,
+                                 const char *conv, int64_t at)
+{
+    script_orient_round(s, vacancy, resa, conv, 1, at);
+}
+
+static inline void script_ack(script_t *s, const char *vacancy, const char *resa, int64_t at)
+{
+    Fluxbus__V1__OrientationAck a = FLUXBUS__V1__ORIENTATION_ACK__INIT;
+    a.vacancy_id = (char *)vacancy;
+    script_record(s, resa, SC_TYPE(ORIENTATION_ACK), vacancy, SC_BAILLEUR, at, &a);
+}
+
+static inline void script_decline(script_t *s, const char *vacancy, const char *resa, int64_t at)
+{
+    Fluxbus__V1__OrientationDecline d = FLUXBUS__V1__ORIENTATION_DECLINE__INIT;
+    d.vacancy_id = (char *)vacancy;
+    d.reason = FLUXBUS__V1__ORIENTATION_DECLINE_REASON__ORIENTATION_DECLINE_REASON_OTHER;
+    script_record(s, resa, SC_TYPE(ORIENTATION_DECLINE), vacancy, SC_BAILLEUR, at, &d);
+}
+
+static inline void script_remise(script_t *s, const char *vacancy, const char *resa, int64_t at)
+{
+    Fluxbus__V1__RemiseADisposition r = FLUXBUS__V1__REMISE_ADISPOSITION__INIT;
+    r.vacancy_id = (char *)vacancy;
+    r.reason = FLUXBUS__V1__REMISE_REASON__REMISE_REASON_NO_CANDIDATE;
+    script_record(s, resa, SC_TYPE(REMISE_A_DISPOSITION), vacancy, SC_BAILLEUR, at, &r);
+}
+
+static inline void script_expire(script_t *s, const char *vacancy, const char *resa, int64_t at)
+{
+    Fluxbus__V1__DeadlineExpired e = FLUXBUS__V1__DEADLINE_EXPIRED__INIT;
+    e.vacancy_id = (char *)vacancy;
+    e.deadline_ms = at;
+    script_record(s, SC_BAILLEUR, SC_TYPE(DEADLINE_EXPIRED), vacancy, resa, at, &e);
+}
+
+/* A Designation of `nur` sent by `sender`, credited to `credited`. */
+static inline void script_designate_by(script_t *s, const char *sender, const char *vacancy,
+                                       const char *nur, const char *credited, bool deleguee,
+                                       int64_t at)
+{
+    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
+    d.vacancy_id = (char *)vacancy;
+    d.nur = (char *)nur;
+    d.rank = 1;
+    d.candidate_count = 1;
+    d.credited_reservataire_actor_id = (char *)credited;
+    d.gestion_deleguee = deleguee;
+    script_record(s, sender, SC_TYPE(DESIGNATION), vacancy, SC_BAILLEUR, at, &d);
+}
+
+static inline void script_designate(script_t *s, const char *vacancy, const char *nur,
+                                    const char *resa, int64_t at)
+{
+    script_designate_by(s, resa, vacancy, nur, resa, false, at);
+}
+
+static inline void script_visit(script_t *s, const char *vacancy, const char *nur, int64_t at)
+{
+    Fluxbus__V1__Visite v = FLUXBUS__V1__VISITE__INIT;
+    v.vacancy_id = (char *)vacancy;
+    v.nur = (char *)nur;
+    v.visit_ms = at;
+    v.outcome = FLUXBUS__V1__VISITE_OUTCOME__VISITE_OUTCOME_DONE_INTERESTED;
+    script_record(s, SC_BAILLEUR, SC_TYPE(VISITE), vacancy, SC_AL, at, &v);
+}
+
+static inline void script_decide(script_t *s, const char *vacancy, const char *nur,
+                                 const char *resa, int decision, int64_t at)
+{
+    Fluxbus__V1__CaleolDecision c = FLUXBUS__V1__CALEOL_DECISION__INIT;
+    c.vacancy_id = (char *)vacancy;
+    c.nur = (char *)nur;
+    c.designataire_actor_id = (char *)resa;
+    c.decision =
+        decision ? decision : FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION;
+    c.rank = 1;
+    c.decided_ms = at;
+    c.seance_id = "S1";
+    script_record(s, SC_BAILLEUR, SC_TYPE(CALEOL_DECISION), vacancy, resa, at, &c);
+}
+
+static inline void script_answer(script_t *s, const char *vacancy, const char *nur, bool refused,
+                                 int64_t at)
+{
+    Fluxbus__V1__PropositionReponse p = FLUXBUS__V1__PROPOSITION_REPONSE__INIT;
+    p.vacancy_id = (char *)vacancy;
+    p.nur = (char *)nur;
+    p.answer = refused ? FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_REFUSEE
+                       : FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE;
+    p.refus_motif = refused ? FLUXBUS__V1__REFUS_MOTIF__REFUS_MOTIF_LOCALISATION : 0;
+    p.answered_ms = at;
+    script_record(s, SC_BAILLEUR, SC_TYPE(PROPOSITION_REPONSE), vacancy, SC_AL, at, &p);
+}
+
+static inline void script_non_suite(script_t *s, const char *vacancy, const char *nur, int64_t at)
+{
+    Fluxbus__V1__AttributionNonSuivieDeBail a = FLUXBUS__V1__ATTRIBUTION_NON_SUIVIE_DE_BAIL__INIT;
+    a.vacancy_id = (char *)vacancy;
+    a.nur = (char *)nur;
+    a.reason = FLUXBUS__V1__NON_SUITE_MOTIF__NON_SUITE_MOTIF_REFUS_MENAGE;
+    script_record(s, SC_BAILLEUR, SC_TYPE(ATTRIBUTION_NON_SUIVIE_DE_BAIL), vacancy, SC_AL, at, &a);
+}
+
+static inline void script_bail(script_t *s, const char *vacancy, const char *nur, const char *resa,
+                               int64_t at)
+{
+    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
+    b.vacancy_id = (char *)vacancy;
+    b.nur = (char *)nur;
+    b.designataire_actor_id = (char *)resa;
+    script_record(s, SC_BAILLEUR, SC_TYPE(BAIL_SIGNE), vacancy, resa, at, &b);
+}
+
+static inline void script_convention(script_t *s, const Fluxbus__V1__Convention *c, int64_t at)
+{
+    script_record(s, SC_BAILLEUR, SC_TYPE(CONVENTION), NULL, c->reservataire_actor_id, at, c);
+}
+
+#endif

@@ -1,0 +1,396 @@
+/* test_conventions.c - the conventions as the ledger reads them back
+ * (ledger/conventions.c): the revision in force on a date, the defaults of
+ * a revision, and the checks of an Orientation through ledger_check: the
+ * parties, the territory, hors flux, first lettings en stock, and
+ * surréservation (a réservataire's maximum, a per-mille share of the
+ * dwellings freed, the bailleur's flux across all its conventions), each
+ * refused with FB_ERR_INVALID_TRANSITION and a reason. */
+#include "ledger_script.h"
+
+#include "conventions.h"
+
+#define MODE(x) FLUXBUS__V1__MODE_GESTION__MODE_GESTION_##x
+#define MOTIF(x) FLUXBUS__V1__HORS_FLUX_MOTIF__HORS_FLUX_MOTIF_##x
+#define METHOD(x) FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_##x
+#define KIND(x) FLUXBUS__V1__OBJECTIVE_KIND__OBJECTIVE_KIND_##x
+#define UNIT(x) FLUXBUS__V1__OBJECTIVE_UNIT__OBJECTIVE_UNIT_##x
+#define INVALID FB_ERR_INVALID_TRANSITION
+
+static int64_t s_d(int m, int d)
+{
+    return script_at(2025, m, d);
+}
+
+/* A bilateral convention for 2025 with one objective (kind, unit, value,
+ * max), optionally on a territory of two communes. */
+typedef struct {
+    const char *id, *resa;
+    unsigned revision;
+    int kind, unit;
+    uint32_t value, max;
+    const char *t1, *t2; /* territory; NULL: the département */
+    int effective_month;
+    int remise;
+} s_conv_t;
+
+static void s_convention(script_t *s, const s_conv_t *v, int64_t at)
+{
+    Fluxbus__V1__ConventionObjective o = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
+    o.kind = v->kind;
+    o.unit = v->unit;
+    o.value = v->value;
+    o.max = v->max;
+    Fluxbus__V1__ConventionObjective *objectives[] = {&o};
+    char *territory[] = {(char *)v->t1, (char *)v->t2};
+    Fluxbus__V1__Date from = FLUXBUS__V1__DATE__INIT;
+    from.year = 2025;
+    from.month = v->effective_month ? v->effective_month : 1;
+    from.day = 1;
+    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    c.convention_id = (char *)v->id;
+    c.revision = v->revision ? v->revision : 1;
+    c.bailleur_actor_id = SC_BAILLEUR;
+    c.reservataire_actor_id = (char *)v->resa;
+    c.departement = "74";
+    c.year = 2025;
+    c.n_objectives = 1;
+    c.objectives = objectives;
+    c.n_territory_insee = v->t1 ? 2 : 0;
+    c.territory_insee = territory;
+    c.effective_from = &from;
+    c.remise_counting = v->remise;
+    script_convention(s, &c, at);
+}
+
+static conventions_t *s_load(script_t *s, const char *id)
+{
+    char err[256] = "";
+    conventions_t *c = conventions_load_id(ledger_db(s->ledger), id, err, sizeof err);
+    if (!c)
+        fail_msg("conventions_load_id: %s", err);
+    return c;
+}
+
+static void s_expect_refused(script_t *s, const char *vacancy, const char *resa, const char *conv,
+                             int64_t at, const char *why)
+{
+    char detail[256] = "";
+    assert_int_equal(script_check_orient(s, vacancy, resa, conv, at, detail, sizeof detail),
+                     INVALID);
+    if (!strstr(detail, why))
+        fail_msg("detail \"%s\" does not say \"%s\"", detail, why);
+}
+
+/* The example of use: a convention, then orientations within its maximum
+ * pass and the one over it is refused. */
+static void test_orientation_over_the_maximum_is_refused(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_conv_t c = {"C1", SC_AL, 1, KIND(PLACEMENTS), UNIT(COUNT), 2, 2, NULL, NULL, 0, 0};
+    s_convention(&s, &c, s_d(1, 2));
+    for (int i = 0; i < 4; i++) {
+        char v[4];
+        snprintf(v, sizeof v, "V%d", i);
+        script_libere(&s, v, "74010", 0, 0, s_d(2, 1 + i));
+    }
+    script_orient(&s, "V0", SC_AL, "C1", s_d(2, 10));
+    script_orient(&s, "V1", SC_AL, "C1", s_d(2, 11));
+    s_expect_refused(&s, "V2", SC_AL, "C1", s_d(2, 12), "surréservation");
+    s_expect_refused(&s, "V2", SC_AL, "C1", s_d(2, 12), "would hold 3 orientations");
+
+    /* Oriented again (a second round) the same vacancy does not count twice. */
+    char detail[256] = "";
+    assert_int_equal(script_check_orient(&s, "V1", SC_AL, "C1", s_d(2, 13), detail, sizeof detail),
+                     FB_OK);
+    /* A declined orientation gives the right back. */
+    script_decline(&s, "V1", SC_AL, s_d(2, 14));
+    script_orient(&s, "V2", SC_AL, "C1", s_d(2, 15));
+    /* A remise that the convention does not count gives it back too. */
+    script_ack(&s, "V2", SC_AL, s_d(2, 16));
+    script_remise(&s, "V2", SC_AL, s_d(2, 17));
+    script_orient(&s, "V3", SC_AL, "C1", s_d(2, 18));
+    s_expect_refused(&s, "V1", SC_AL, "C1", s_d(2, 19), "maximum of 2");
+    script_close(&s);
+}
+
+/* A remise the convention counts keeps the right used. */
+static void test_counted_remise_keeps_the_right_used(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_conv_t c = {"C1",
+                  SC_AL,
+                  1,
+                  KIND(PLACEMENTS),
+                  UNIT(COUNT),
+                  1,
+                  0,
+                  NULL,
+                  NULL,
+                  0,
+                  FLUXBUS__V1__DEADLINE_COUNTING__DEADLINE_COUNTING_COUNTED};
+    s_convention(&s, &c, s_d(1, 2));
+    script_libere(&s, "V0", "74010", 0, 0, s_d(2, 1));
+    script_libere(&s, "V1", "74010", 0, 0, s_d(2, 2));
+    script_orient(&s, "V0", SC_AL, "C1", s_d(2, 10));
+    script_remise(&s, "V0", SC_AL, s_d(2, 11));
+    s_expect_refused(&s, "V1", SC_AL, "C1", s_d(2, 12), "maximum of 1");
+    script_close(&s);
+}
+
+/* A share of the dwellings freed: 300 per mille of what was freed so far,
+ * rounded up. */
+static void test_orientation_over_a_per_mille_share_is_refused(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_conv_t c = {"C1", SC_ETAT, 1, KIND(PLACEMENTS), UNIT(PER_MILLE), 250, 300, NULL, NULL, 0, 0};
+    s_convention(&s, &c, s_d(1, 2));
+    for (int i = 0; i < 4; i++) {
+        char v[4];
+        snprintf(v, sizeof v, "V%d", i);
+        script_libere(&s, v, "74010", 0, 0, s_d(2, 1 + i));
+    }
+    script_orient(&s, "V0", SC_ETAT, "C1", s_d(2, 10)); /* 30 % of 4 = 1.2 -> 2 */
+    script_orient(&s, "V1", SC_ETAT, "C1", s_d(2, 11));
+    s_expect_refused(&s, "V2", SC_ETAT, "C1", s_d(2, 12), "maximum of 2 (4 dwellings freed");
+    /* Three more dwellings freed: 30 % of 7 = 2.1 -> 3. */
+    script_libere(&s, "V4", "74010", 0, 0, s_d(3, 1));
+    script_libere(&s, "V5", "74010", 0, 0, s_d(3, 1));
+    script_libere(&s, "V6", "74010", 0, 0, s_d(3, 1));
+    script_orient(&s, "V2", SC_ETAT, "C1", s_d(3, 2));
+    script_close(&s);
+}
+
+/* More orientations held across all the bailleur's conventions than
+ * dwellings it freed en flux: the same dwelling held by two réservataires. */
+static void test_orientation_over_the_bailleurs_flux_is_refused(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_conv_t al = {"C-AL", SC_AL, 1, KIND(PLACEMENTS), UNIT(COUNT), 10, 0, NULL, NULL, 0, 0};
+    s_conv_t etat = {"C-ETAT", SC_ETAT, 1, KIND(PLACEMENTS), UNIT(COUNT), 10, 0, NULL, NULL, 0, 0};
+    s_convention(&s, &al, s_d(1, 2));
+    s_convention(&s, &etat, s_d(1, 2));
+    script_libere(&s, "V0", "74010", 0, 0, s_d(2, 1));
+    script_orient(&s, "V0", SC_AL, "C-AL", s_d(2, 2));
+    script_ack(&s, "V0", SC_AL, s_d(2, 3));
+    s_expect_refused(&s, "V0", SC_ETAT, "C-ETAT", s_d(2, 4), "across its conventions");
+    /* A vacancy never freed on the bus: its commune is unknown, so it is
+     * outside the département the convention is limited to. */
+    s_expect_refused(&s, "GHOST", SC_ETAT, "C-ETAT", s_d(2, 4), "commune of vacancy GHOST");
+    /* Once AL declines, the State may have it. */
+    script_decline(&s, "V0", SC_AL, s_d(2, 5));
+    script_orient(&s, "V0", SC_ETAT, "C-ETAT", s_d(2, 6));
+    script_close(&s);
+}
+
+static void test_orientation_outside_the_territory_is_refused(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_conv_t c = {"C1", SC_ETAT, 1, KIND(PLACEMENTS), UNIT(COUNT), 10, 0, "74010", "74011", 0, 0};
+    s_convention(&s, &c, s_d(1, 2));
+    script_libere(&s, "IN", "74011", 0, 0, s_d(2, 1));
+    script_libere(&s, "OUT", "74256", 0, 0, s_d(2, 1));
+    script_libere(&s, "SAVOIE", "73065", 0, 0, s_d(2, 1));
+    script_orient(&s, "IN", SC_ETAT, "C1", s_d(2, 2));
+    s_expect_refused(&s, "OUT", SC_ETAT, "C1", s_d(2, 2), "in commune 74256 is outside");
+    s_expect_refused(&s, "SAVOIE", SC_ETAT, "C1", s_d(2, 2), "outside the territory");
+    s_expect_refused(&s, "UNKNOWN", SC_ETAT, "C1", s_d(2, 2), "commune of vacancy UNKNOWN unknown");
+    script_close(&s);
+}
+
+/* Hors flux by a motif the convention excludes: refused. By a motif it does
+ * not (the default four), in its flux. A first letting en stock may still
+ * be offered, outside the flux (it does not use the maximum). */
+static void test_orientation_hors_flux_and_first_letting(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_conv_t c = {"C1", SC_AL, 1, KIND(PLACEMENTS), UNIT(COUNT), 1, 0, NULL, NULL, 0, 0};
+    s_convention(&s, &c, s_d(1, 2));
+    script_libere(&s, "MUT", "74010", MODE(HORS_FLUX), MOTIF(MUTATION_INTERNE), s_d(2, 1));
+    script_libere(&s, "ANRU", "74010", MODE(HORS_FLUX), MOTIF(RELOGEMENT_ANRU), s_d(2, 1));
+    script_libere(&s, "NEUF", "74010", MODE(STOCK), 0, s_d(2, 1));
+    script_libere(&s, "URG", "74010", MODE(HORS_FLUX), MOTIF(RELOGEMENT_URGENCE), s_d(2, 1));
+    s_expect_refused(&s, "MUT", SC_AL, "C1", s_d(2, 2), "hors flux");
+    s_expect_refused(&s, "ANRU", SC_AL, "C1", s_d(2, 2), "hors flux (motif 2)");
+    script_orient(&s, "NEUF", SC_AL, "C1", s_d(2, 2));
+    script_orient(&s, "URG", SC_AL, "C1", s_d(2, 3)); /* the one placement of the maximum */
+    script_close(&s);
+}
+
+static void test_orientation_parties_of_the_convention(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_conv_t c = {"C1", SC_AL, 1, KIND(PLACEMENTS), UNIT(COUNT), 10, 0, NULL, NULL, 0, 0};
+    s_convention(&s, &c, s_d(1, 2));
+    script_libere(&s, "V0", "74010", 0, 0, s_d(2, 1));
+    s_expect_refused(&s, "V0", SC_ETAT, "C1", s_d(2, 2), "is not a party of convention C1");
+    char detail[256] = "";
+    assert_int_equal(script_check_orient_from(&s, "bailleur:999999999", "V0", SC_AL, "C1",
+                                              s_d(2, 2), detail, sizeof detail),
+                     INVALID);
+    assert_non_null(strstr(detail, "binds bailleur " SC_BAILLEUR));
+    /* No convention named, or one the ledger does not know: nothing to check. */
+    assert_int_equal(script_check_orient(&s, "V0", SC_ETAT, "", s_d(2, 2), detail, sizeof detail),
+                     FB_OK);
+    assert_int_equal(
+        script_check_orient(&s, "V0", SC_ETAT, "C-UNKNOWN", s_d(2, 2), detail, sizeof detail),
+        FB_OK);
+    script_close(&s);
+}
+
+/* A multipartite convention: each commune on its own commune, within its
+ * sheet; the whole within the EPCI's contingent. */
+static void test_orientation_multipartite_sheets(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    Fluxbus__V1__ConventionObjective one = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
+    one.value = 1;
+    Fluxbus__V1__ConventionObjective two = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
+    two.value = 2;
+    Fluxbus__V1__ConventionObjective *d1[] = {&one}, *whole[] = {&two};
+    Fluxbus__V1__CommuneSheet a = FLUXBUS__V1__COMMUNE_SHEET__INIT;
+    a.commune_insee = "73065";
+    a.commune_actor_id = "commune:73065";
+    a.n_delegated_objectives = 1;
+    a.delegated_objectives = d1;
+    Fluxbus__V1__CommuneSheet b = a;
+    b.commune_insee = "73031";
+    b.commune_actor_id = "commune:73031";
+    Fluxbus__V1__CommuneSheet old = a; /* last year's sheet: not a party in 2025 */
+    old.commune_insee = "73008";
+    old.commune_actor_id = "commune:73008";
+    old.year = 2024;
+    Fluxbus__V1__CommuneSheet *sheets[] = {&a, &b, &old};
+    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    c.convention_id = "C-GC";
+    c.revision = 1;
+    c.kind = FLUXBUS__V1__CONVENTION_KIND__CONVENTION_KIND_MULTIPARTITE;
+    c.bailleur_actor_id = SC_BAILLEUR;
+    c.reservataire_actor_id = "reservataire:grand-chambery";
+    c.year = 2025;
+    c.n_commune_sheets = 3;
+    c.commune_sheets = sheets;
+    c.n_objectives = 1;
+    c.objectives = whole;
+    script_convention(&s, &c, s_d(1, 2));
+    const char *v[] = {"A1", "A2", "B1", "B2", "B3"};
+    const char *insee[] = {"73065", "73065", "73031", "73031", "73031"};
+    for (int i = 0; i < 5; i++)
+        script_libere(&s, v[i], insee[i], 0, 0, s_d(2, 1 + i));
+    s_expect_refused(&s, "B1", "commune:73065", "C-GC", s_d(2, 10), "outside the territory");
+    s_expect_refused(&s, "A1", "commune:73008", "C-GC", s_d(2, 10), "not a party");
+    script_orient(&s, "A1", "commune:73065", "C-GC", s_d(2, 10));
+    s_expect_refused(&s, "A2", "commune:73065", "C-GC", s_d(2, 11), "maximum of 1");
+    script_orient(&s, "B1", "commune:73031", "C-GC", s_d(2, 11));
+    /* The whole contingent (2) is used: the EPCI itself may not orient more. */
+    s_expect_refused(&s, "B2", "reservataire:grand-chambery", "C-GC", s_d(2, 12),
+                     "convention C-GC would hold 3");
+    script_close(&s);
+}
+
+/* Revisions: the one in force on a date, at 00:00 Paris; before the first,
+ * the first. */
+static void test_conventions_revision_in_force_on_a_date(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_conv_t r1 = {"C1", SC_AL, 1, KIND(PLACEMENTS), UNIT(COUNT), 10, 0, NULL, NULL, 1, 0};
+    s_conv_t r2 = {"C1", SC_AL, 2, KIND(PLACEMENTS), UNIT(COUNT), 8, 0, NULL, NULL, 7, 0};
+    s_convention(&s, &r1, s_d(1, 2));
+    s_convention(&s, &r2, s_d(6, 20));
+    conventions_t *c = s_load(&s, "C1");
+    assert_int_equal(conventions_size(c), 1);
+    assert_int_equal(conventions_revision_count(c, 0), 2);
+    int64_t july = period_day_start_ms((period_date_t){2025, 7, 1});
+    assert_int_equal(conventions_at(c, 0, july - 1)->revision, 1);
+    assert_int_equal(conventions_at(c, 0, july)->revision, 2);
+    assert_int_equal(conventions_at(c, 0, script_at(2024, 6, 1))->revision, 1);
+    assert_int_equal(conventions_find(c, "C1"), 0);
+    assert_int_equal(conventions_find(c, "C2"), -1);
+    conventions_destroy(&c);
+    conventions_destroy(&c);
+    script_close(&s);
+}
+
+/* The defaults a revision's unset fields read as. */
+static void test_conventions_defaults(void **state)
+{
+    (void)state;
+    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    c.year = 2025;
+    conventions_rule_t r =
+        conventions_rule(&c, FLUXBUS__V1__MANAGEMENT_MODE__MANAGEMENT_MODE_DIRECTE);
+    assert_int_equal(r.method, METHOD(BAIL_SIGNE));
+    assert_false(r.requires_visit);
+    assert_false(conventions_remise_counted(&c));
+    assert_true(conventions_expiry_counted(&c)); /* as DeadlineExpired says */
+    assert_true(conventions_excludes(&c, MODE(HORS_FLUX), MOTIF(DEFENSE_SECURITE)));
+    assert_false(conventions_excludes(&c, MODE(HORS_FLUX), MOTIF(OTHER)));
+    assert_true(conventions_excludes(&c, MODE(STOCK), 0));
+    assert_false(conventions_excludes(&c, MODE(FLUX), 0));
+    assert_int_equal(conventions_effective_ms(&c),
+                     period_day_start_ms((period_date_t){2025, 1, 1}));
+    c.deadline_days = 15;
+    assert_int_equal(conventions_deadline_days(&c, true), 15);
+    c.deadline_days_first_letting = 30;
+    assert_int_equal(conventions_deadline_days(&c, true), 30);
+    assert_int_equal(conventions_deadline_days(&c, false), 15);
+    /* Legacy fields 8-11 are the placements objective. */
+    c.reservataire_actor_id = SC_AL;
+    c.objective = 12;
+    c.objective_max = 14;
+    conventions_objective_t o[4];
+    assert_int_equal(conventions_objectives(&c, SC_AL, 2025, o, 4), 1);
+    assert_int_equal(o[0].kind, KIND(PLACEMENTS));
+    assert_int_equal(o[0].unit, UNIT(COUNT));
+    assert_int_equal(o[0].max, 14);
+    assert_int_equal(conventions_objectives(&c, SC_ETAT, 2025, o, 4), 0);
+    /* A rule for one mode; a catch-all rule for the others. */
+    Fluxbus__V1__CountingRule deleg = FLUXBUS__V1__COUNTING_RULE__INIT, any = deleg;
+    deleg.mode = FLUXBUS__V1__MANAGEMENT_MODE__MANAGEMENT_MODE_DELEGUEE;
+    deleg.method = METHOD(ORIENTATION_ACCEPTEE);
+    any.method = METHOD(PASSAGE_CALEOL);
+    any.caleol_requires_visit = true;
+    Fluxbus__V1__CountingRule *rules[] = {&deleg, &any};
+    c.n_counting_rules = 2;
+    c.counting_rules = rules;
+    assert_int_equal(
+        conventions_rule(&c, FLUXBUS__V1__MANAGEMENT_MODE__MANAGEMENT_MODE_DELEGUEE).method,
+        METHOD(ORIENTATION_ACCEPTEE));
+    r = conventions_rule(&c, FLUXBUS__V1__MANAGEMENT_MODE__MANAGEMENT_MODE_PARTENARIALE);
+    assert_int_equal(r.method, METHOD(PASSAGE_CALEOL));
+    assert_true(r.requires_visit);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_orientation_over_the_maximum_is_refused),
+        cmocka_unit_test(test_counted_remise_keeps_the_right_used),
+        cmocka_unit_test(test_orientation_over_a_per_mille_share_is_refused),
+        cmocka_unit_test(test_orientation_over_the_bailleurs_flux_is_refused),
+        cmocka_unit_test(test_orientation_outside_the_territory_is_refused),
+        cmocka_unit_test(test_orientation_hors_flux_and_first_letting),
+        cmocka_unit_test(test_orientation_parties_of_the_convention),
+        cmocka_unit_test(test_orientation_multipartite_sheets),
+        cmocka_unit_test(test_conventions_revision_in_force_on_a_date),
+        cmocka_unit_test(test_conventions_defaults),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
