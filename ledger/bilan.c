@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decompte.h"
 #include "fluxbus/v1/caleol.pb-c.h"
 #include "fluxbus/v1/common.pb-c.h"
 #include "fluxbus/v1/logement.pb-c.h"
@@ -256,11 +257,12 @@ static const char *s_reservataire(const s_fact_t *f, bool *non_reserve)
 
 static bilan_count_t *s_resa_line(s_run_t *r, const char *resa, bool non_reserve)
 {
-    char label[160];
-    snprintf(label, sizeof label, non_reserve ? "%.100s (non réservé)" : "%.100s", resa);
-    bilan_count_t *l = s_line(r, BILAN_BY_RESERVATAIRE, resa, label, non_reserve ? 1 : 0);
-    if (l)
-        l->non_reserve = non_reserve;
+    bilan_count_t *l = s_line(r, BILAN_BY_RESERVATAIRE, resa, resa, 0);
+    if (l && non_reserve && !l->non_reserve) { /* once the bailleur's own line, always */
+        l->non_reserve = true;
+        l->order = 1;
+        snprintf(l->label, sizeof l->label, "%.100s (non réservé)", resa);
+    }
     return l;
 }
 
@@ -773,6 +775,48 @@ static bool s_orientations(s_run_t *r)
     return rc == SQLITE_DONE;
 }
 
+/* ---- the conventions' progress (the décompte) ---- */
+
+/* The bailleur's actor id for the décompte's filter, which takes no SIREN:
+ * the filter itself, or the actor of a vacancy with that SIREN. */
+static void s_bailleur_actor(s_run_t *r, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", r->b->bailleur);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(r->db,
+                           "SELECT bailleur FROM ledger_vacancies WHERE bailleur_siren = ?1"
+                           " AND bailleur <> ?1 LIMIT 1",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, r->b->bailleur, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            snprintf(out, cap, "%s", s_text(st, 0));
+    }
+    sqlite3_finalize(st);
+}
+
+static bool s_conventions(s_run_t *r)
+{
+    char bailleur[BILAN_ID_MAX];
+    s_bailleur_actor(r, bailleur, sizeof bailleur);
+    decompte_query_t q = {.period = r->b->period, .bailleur = *bailleur ? bailleur : NULL};
+    decompte_t *d = decompte_run(r->db, &q, r->err, sizeof r->err);
+    if (!d)
+        return false;
+    for (size_t i = 0; i < d->n_reservataires && !r->nomem; i++) {
+        const decompte_row_t *row = &d->reservataires[i];
+        if (!row->has_target && !row->tally.counts[DECOMPTE_OFFICIAL])
+            continue;
+        bilan_count_t *l = s_resa_line(r, row->key, false);
+        if (!l)
+            break;
+        l->has_objective = row->has_target;
+        l->objective = row->target;
+        l->done = row->tally.counts[DECOMPTE_OFFICIAL];
+    }
+    decompte_destroy(&d);
+    return !r->nomem;
+}
+
 /* ---- analyses ---- */
 
 static int s_refusals_cmp(const void *a, const void *b)
@@ -998,7 +1042,8 @@ bilan_t *bilan_run(sqlite3 *db, const bilan_query_t *q, char *err, size_t errlen
     s_init(r.b, q);
     r.ref = refdata_new(db, r.err, sizeof r.err);
     bool ok = r.ref && s_months(&r) && s_facts(&r) && s_freed(&r) && s_orientations(&r) &&
-              s_refusals(&r) && s_repeated(&r) && s_q1_proposals(&r) && s_vacant(&r) && !r.nomem;
+              s_conventions(&r) && s_refusals(&r) && s_repeated(&r) && s_q1_proposals(&r) &&
+              s_vacant(&r) && !r.nomem;
     refdata_destroy(&r.ref);
     free(r.days);
     free(r.cap_objectives);

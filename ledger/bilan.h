@@ -28,6 +28,10 @@
  *   attributions to priority households over its attributions;
  * - non_q1_en_qpv: attributions of dwellings in QPV to Q2-Q4 households,
  *   over all attributions in QPV.
+ * Beside each réservataire's line: its conventions' placements target for
+ * the period and the official count, from the décompte of the bailleur's
+ * conventions (conventions are not per EPCI: the --epci filter does not
+ * narrow them).
  * The targets are those of the reference data valid on the period's last
  * day: the legal objective, and beside it every local CIA target of the EPCI
  * (whole EPCI, one commune or one bailleur), counted the same way over its
@@ -70,7 +74,7 @@ typedef enum {
 /* One line of a breakdown (or the total). */
 typedef struct {
     char key[BILAN_ID_MAX]; /* stable key: actor id, "T3", "PLUS", "in_qpv", INSEE... */
-    char label[64];         /* French label for people ("T3", "QPV", "non réservé"...) */
+    char label[160];        /* French label for people ("T3", "en QPV", "… (non réservé)") */
     int order;              /* sort rank of enum keys */
     bool non_reserve;       /* réservataires: the bailleur's own line */
     uint32_t orientations;  /* réservataires: Orientation messages in the period */
@@ -80,6 +84,10 @@ typedef struct {
     uint32_t q1;            /* of which to Q1 households */
     uint32_t leases;        /* leases signed in the period (hors flux included) */
     uint32_t leases_hors_flux;
+    /* réservataires: their conventions' placements over the period, from the
+     * décompte (decompte.h): the target and the official count. */
+    bool has_objective;
+    uint32_t objective, done;
 } bilan_count_t;
 
 typedef struct {

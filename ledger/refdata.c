@@ -615,6 +615,19 @@ static void s_format_scaled(int64_t v, int frac, char *out, size_t cap)
                  (long long)part);
 }
 
+static bool s_table_exists(sqlite3 *db, const char *table)
+{
+    sqlite3_stmt *st = NULL;
+    bool found = false;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1,
+                           &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+        found = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
 fb_err_t refdata_list(sqlite3 *db, refdata_kind_t kind, refdata_row_fn fn, void *arg, char *err,
                       size_t errlen)
 {
@@ -625,6 +638,8 @@ fb_err_t refdata_list(sqlite3 *db, refdata_kind_t kind, refdata_row_fn fn, void 
                  s->cols[i].sql);
     snprintf(sql + strlen(sql), sizeof sql - strlen(sql), " FROM %s ORDER BY %s", s->table,
              s->order);
+    if (!s_table_exists(db, s->table)) /* a store older than the tables: none yet */
+        return FB_OK;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", s->table, sqlite3_errmsg(db));
@@ -672,14 +687,7 @@ refdata_t *refdata_new(sqlite3 *db, char *err, size_t errlen)
         return NULL;
     }
     self->db = db;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-                           " AND name = 'ledger_ref_cia_targets'",
-                           -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        self->present = sqlite3_column_int(st, 0) > 0;
-    sqlite3_finalize(st);
+    self->present = s_table_exists(db, "ledger_ref_cia_targets");
     if (!self->present)
         return self;
     char qpv[256], objective[256], cia[384];

@@ -36,6 +36,7 @@
 #include "fluxbus/v1/caleol.pb-c.h"
 #include "fluxbus/v1/designation.pb-c.h"
 #include "fluxbus/v1/envelope.pb-c.h"
+#include "fluxbus/v1/ledger.pb-c.h"
 #include "fluxbus/v1/logement.pb-c.h"
 #include "fluxbus/v1/orientation.pb-c.h"
 #include "ledger.h"
@@ -113,7 +114,7 @@ static void s_orient(s_fix_t *f, const char *vacancy, const char *resa, int64_t 
     Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
     o.vacancy_id = (char *)vacancy;
     o.reservataire_actor_id = (char *)resa;
-    o.convention_id = "conv";
+    o.convention_id = strcmp(resa, AL) == 0 ? "conv-al" : "conv-other";
     o.round = 1;
     o.deadline_ms = at + 30 * 86400000LL;
     s_record(f, B, T(ORIENTATION), vacancy, at, &o);
@@ -250,6 +251,29 @@ static void s_reference_data(s_fix_t *f)
 #define PER(x) FLUXBUS__V1__CONSTRUCTION_PERIOD__CONSTRUCTION_PERIOD_##x
 #define Q(x) FLUXBUS__V1__QUARTILE__QUARTILE_##x
 
+/* Action Logement's convention for 2024: 4 placements, counted at the
+ * lease (the décompte gives the progress beside the bilan's lines). */
+static void s_convention_al(s_fix_t *f)
+{
+    Fluxbus__V1__ConventionObjective o = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
+    o.kind = FLUXBUS__V1__OBJECTIVE_KIND__OBJECTIVE_KIND_PLACEMENTS;
+    o.unit = FLUXBUS__V1__OBJECTIVE_UNIT__OBJECTIVE_UNIT_COUNT;
+    o.value = 4;
+    Fluxbus__V1__ConventionObjective *objectives[] = {&o};
+    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    c.convention_id = "conv-al";
+    c.revision = 1;
+    c.bailleur_actor_id = B;
+    c.bailleur_siren = "552046955";
+    c.reservataire_actor_id = AL;
+    c.year = 2024;
+    c.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
+    c.n_objectives = 1;
+    c.objectives = objectives;
+    c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_BAIL_SIGNE;
+    s_record(f, B, T(CONVENTION), "", s_at(2024, 1, 2), &c);
+}
+
 static void s_script(s_fix_t *f)
 {
     static const s_dwelling_t d0 = {"v-2023-01", "RPLS-CHANGE", ANNECY,    "RES-A",        OUT,
@@ -288,6 +312,7 @@ static void s_script(s_fix_t *f)
     s_attribute(f, "v-2023-01", "N1", AL, true, false, s_at(2023, 4, 5));
     s_bail(f, "v-2023-01", "N1", AL, true, false, s_at(2023, 5, 2));
     /* 2024: the same dwelling, now in the QPV. */
+    s_convention_al(f);
     s_libere(f, &d1, s_at(2024, 1, 15));
     s_orient(f, "v-2024-01", ETAT, s_at(2024, 2, 1));
     s_designate(f, "v-2024-01", ETAT, ETAT, &n2, 1, s_at(2024, 2, 5));
@@ -448,6 +473,11 @@ static void test_bilan_year_breakdowns_line_by_line(void **state)
     assert_int_equal(s_row(b, BILAN_BY_RESERVATAIRE, ETAT)->orientations, 2);
     assert_int_equal(s_row(b, BILAN_BY_RESERVATAIRE, COMMUNE)->orientations, 1);
     assert_int_equal(s_row(b, BILAN_BY_RESERVATAIRE, B)->leases_hors_flux, 1);
+    /* Beside AL's line, its convention: 2 leases of the 4 placements. */
+    assert_true(s_row(b, BILAN_BY_RESERVATAIRE, AL)->has_objective);
+    assert_int_equal(s_row(b, BILAN_BY_RESERVATAIRE, AL)->objective, 4);
+    assert_int_equal(s_row(b, BILAN_BY_RESERVATAIRE, AL)->done, 2);
+    assert_false(s_row(b, BILAN_BY_RESERVATAIRE, ETAT)->has_objective);
     /* The bailleur's own line comes last. */
     assert_string_equal(b->by[BILAN_BY_RESERVATAIRE].rows[3].key, B);
 
