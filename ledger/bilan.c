@@ -976,7 +976,8 @@ static void s_vacant_stats(bilan_vacant_t *v, const uint32_t *days, size_t n)
 static bool s_vacant(s_run_t *r)
 {
     bilan_t *b = r->b;
-    qsort(r->days, r->n_days, sizeof *r->days, s_days_cmp);
+    if (r->n_days)
+        qsort(r->days, r->n_days, sizeof *r->days, s_days_cmp);
     size_t communes = 0;
     for (size_t i = 0; i < r->n_days; i++)
         communes += i == 0 || strcmp(r->days[i].insee, r->days[i - 1].insee) != 0;
@@ -999,7 +1000,8 @@ static bool s_vacant(s_run_t *r)
             start = i;
         }
     }
-    qsort(all, r->n_days, sizeof *all, s_u32_cmp);
+    if (r->n_days)
+        qsort(all, r->n_days, sizeof *all, s_u32_cmp);
     s_vacant_stats(&b->vacant[0], all, r->n_days);
     free(all);
     return true;
