@@ -6,6 +6,8 @@
  * orientation with expired_ms set is never returned again. */
 #include "deadlines.h"
 
+#include "conventions.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +15,7 @@
 #include "fluxbus/codec.h"
 #include "fluxbus/v1/ledger.pb-c.h"
 
-typedef enum { Q_DUE, Q_CONVENTION, Q_MARK, Q__COUNT } s_query_t;
+typedef enum { Q_DUE, Q_MARK, Q__COUNT } s_query_t;
 
 static const char *const s_sql[Q__COUNT] = {
     /* The partial index holds exactly the open orientations: the scan reads
@@ -24,16 +26,13 @@ static const char *const s_sql[Q__COUNT] = {
               " WHERE status IN ('oriente', 'acquitte') AND deadline_ms > 0"
               " AND deadline_ms <= ?1 AND expired_ms = 0"
               " ORDER BY deadline_ms, vacancy_id, reservataire, round LIMIT ?2",
-    /* The revision in force at the deadline: the latest accepted by then,
-     * else (sent late) the latest. */
-    [Q_CONVENTION] = "SELECT payload FROM ledger_conventions WHERE convention_id = ?1"
-                     " ORDER BY accepted_ms <= ?2 DESC, revision DESC LIMIT 1",
     [Q_MARK] = "UPDATE ledger_orientations SET status = 'expire', status_ms = ?1,"
                " expired_ms = ?1 WHERE vacancy_id = ?2 AND reservataire = ?3 AND round = ?4"
                " AND expired_ms = 0",
 };
 
 struct deadlines {
+    sqlite3 *db;
     sqlite3_stmt *q[Q__COUNT];
 };
 
@@ -44,6 +43,7 @@ deadlines_t *deadlines_open(sqlite3 *db, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    self->db = db;
     for (int i = 0; i < Q__COUNT; i++)
         if (sqlite3_prepare_v3(db, s_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &self->q[i], NULL) !=
             SQLITE_OK) {
@@ -77,28 +77,23 @@ static fb_err_t s_done(sqlite3_stmt *st, int rc)
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? FB_OK : FB_ERR_STORE;
 }
 
-/* The DeadlineCounting of the convention in force at due->deadline_ms;
- * COUNTED when unknown, unreadable or unspecified. */
+/* The DeadlineCounting of the convention revision in force at the deadline
+ * (conventions_at: by effective date, as the décompte reads it); COUNTED
+ * when the convention is unknown or says nothing. */
 static fb_err_t s_counting(deadlines_t *self, deadlines_due_t *due)
 {
     due->counting = FLUXBUS__V1__DEADLINE_COUNTING__DEADLINE_COUNTING_COUNTED;
     if (!due->convention_id[0])
         return FB_OK;
-    sqlite3_stmt *st = self->q[Q_CONVENTION];
-    sqlite3_bind_text(st, 1, due->convention_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, due->deadline_ms);
-    int rc = sqlite3_step(st);
-    ProtobufCMessage *msg = NULL;
-    if (rc == SQLITE_ROW &&
-        fb_codec_unpack(&fluxbus__v1__convention__descriptor, sqlite3_column_blob(st, 0),
-                        (size_t)sqlite3_column_bytes(st, 0), FB_DEFAULT_MAX_ENVELOPE,
-                        &msg) == FB_OK) {
-        int c = (int)((Fluxbus__V1__Convention *)msg)->expired_deadline_counting;
-        if (c != FLUXBUS__V1__DEADLINE_COUNTING__DEADLINE_COUNTING_UNSPECIFIED)
-            due->counting = c;
-    }
-    fb_codec_free(msg);
-    return s_done(st, rc);
+    char err[256];
+    conventions_t *c = conventions_load_id(self->db, due->convention_id, err, sizeof err);
+    if (!c)
+        return FB_ERR_STORE;
+    if (conventions_size(c) > 0 &&
+        !conventions_expiry_counted(conventions_at(c, 0, due->deadline_ms)))
+        due->counting = FLUXBUS__V1__DEADLINE_COUNTING__DEADLINE_COUNTING_NOT_COUNTED;
+    conventions_destroy(&c);
+    return FB_OK;
 }
 
 /* Reads up to limit due rows into *out (caller frees). */

@@ -51,8 +51,8 @@ typedef fb_err_t (*deadlines_due_fn)(void *ctx, const deadlines_due_t *due);
 
 /* Calls fn for up to `limit` orientations due at now_ms, oldest deadline
  * first (then vacancy, réservataire, round), with the counting of the
- * convention in force at the deadline: the latest revision accepted by then,
- * else the latest; COUNTED when the convention is unknown or does not say.
+ * convention revision in force at the deadline (conventions_at: by
+ * effective date); COUNTED when the convention is unknown or does not say.
  * The rows are read before the first call, so fn may write the tables.
  * FB_OK, FB_ERR_STORE, or what fn returned. */
 fb_err_t deadlines_due(deadlines_t *self, int64_t now_ms, size_t limit, deadlines_due_fn fn,

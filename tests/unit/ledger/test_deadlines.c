@@ -61,16 +61,25 @@ static void s_orient(s_fixture_t *f, const char *vacancy, const char *convention
     s_record(f, S_BAILLEUR, S_RESA, T(ORIENTATION), vacancy, 10, &o.base);
 }
 
+/* A revision of convention `id` for 2026, in force from `from_month`/1
+ * (0: from 1 January, the default), accepted at accepted_ms. */
 static void s_convention(s_fixture_t *f, const char *id, uint32_t revision, int counting,
-                         int64_t accepted_ms)
+                         int from_month, int64_t accepted_ms)
 {
     Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    Fluxbus__V1__Date from = FLUXBUS__V1__DATE__INIT;
     c.convention_id = (char *)id;
     c.revision = revision;
     c.bailleur_actor_id = S_BAILLEUR;
     c.reservataire_actor_id = S_RESA;
     c.year = 2026;
     c.expired_deadline_counting = (Fluxbus__V1__DeadlineCounting)counting;
+    if (from_month) {
+        from.year = 2026;
+        from.month = from_month;
+        from.day = 1;
+        c.effective_from = &from;
+    }
     s_record(f, S_BAILLEUR, S_RESA, T(CONVENTION), "", accepted_ms, &c.base);
 }
 
@@ -126,7 +135,7 @@ static size_t s_due(s_fixture_t *f, int64_t now_ms, size_t limit, s_seen_t *seen
 static void test_deadlines_due_lists_passed_open_orientations_then_mark_closes(void **state)
 {
     s_fixture_t *f = *state;
-    s_convention(f, "conv-a", 1, S_NOT_COUNTED, 5);
+    s_convention(f, "conv-a", 1, S_NOT_COUNTED, 0, 5);
     s_orient(f, "vac-2", "conv-a", 2000);
     s_orient(f, "vac-1", "conv-unknown", 1000);
     s_orient(f, "vac-3", "conv-a", 9000); /* not yet */
@@ -194,23 +203,26 @@ static void test_deadlines_due_skips_answered_unset_and_future_deadlines(void **
 static void test_deadlines_due_takes_the_convention_revision_in_force(void **state)
 {
     s_fixture_t *f = *state;
-    /* conv-r: NOT_COUNTED until an amendment accepted after the deadline. */
-    s_convention(f, "conv-r", 1, S_NOT_COUNTED, 5);
-    s_convention(f, "conv-r", 2, S_COUNTED, 3000);
-    /* conv-late: known only from a revision sent after the deadline. */
-    s_convention(f, "conv-late", 1, S_NOT_COUNTED, 3000);
+    /* The revision in force at the deadline goes by its effective date
+     * (as the décompte reads it), whenever it was sent. */
+    const int64_t march = 1772323200000, august = 1785542400000, december = 1798675200000;
+    /* conv-r: NOT_COUNTED, then an amendment COUNTED from 1 July. */
+    s_convention(f, "conv-r", 1, S_NOT_COUNTED, 0, 5);
+    s_convention(f, "conv-r", 2, S_COUNTED, 7, 6);
+    /* conv-late: sent after the deadline, in force since 1 January. */
+    s_convention(f, "conv-late", 1, S_NOT_COUNTED, 0, december);
     /* conv-silent: says nothing about expired deadlines. */
-    s_convention(f, "conv-silent", 1, 0, 5);
-    s_orient(f, "vac-r", "conv-r", 1000);
-    s_orient(f, "vac-late", "conv-late", 1001);
-    s_orient(f, "vac-silent", "conv-silent", 1002);
-    s_orient(f, "vac-r2", "conv-r", 3500);
+    s_convention(f, "conv-silent", 1, 0, 0, 5);
+    s_orient(f, "vac-r", "conv-r", march);
+    s_orient(f, "vac-late", "conv-late", march + 1);
+    s_orient(f, "vac-silent", "conv-silent", march + 2);
+    s_orient(f, "vac-r2", "conv-r", august);
     s_seen_t seen;
-    assert_int_equal(s_due(f, 4000, 10, &seen), 4);
-    assert_int_equal(seen.due[0].counting, S_NOT_COUNTED); /* revision 1 in force at 1000 */
-    assert_int_equal(seen.due[1].counting, S_NOT_COUNTED); /* the only revision */
+    assert_int_equal(s_due(f, december, 10, &seen), 4);
+    assert_int_equal(seen.due[0].counting, S_NOT_COUNTED); /* revision 1 in force in March */
+    assert_int_equal(seen.due[1].counting, S_NOT_COUNTED); /* in force from 1 January */
     assert_int_equal(seen.due[2].counting, S_COUNTED);     /* unspecified: counted */
-    assert_int_equal(seen.due[3].counting, S_COUNTED);     /* revision 2 in force at 3500 */
+    assert_int_equal(seen.due[3].counting, S_COUNTED);     /* revision 2 in force in August */
 }
 
 static void test_deadlines_due_stops_at_the_limit_and_on_the_callback_error(void **state)
