@@ -11,6 +11,7 @@
 #include "facts.h"
 #include "fluxbus/v1/envelope.pb-c.h"
 #include "lifecycle.h"
+#include "refdata.h"
 
 struct ledger {
     sqlite3 *db;
@@ -19,7 +20,7 @@ struct ledger {
 
 ledger_t *ledger_open(sqlite3 *db, char *err, size_t errlen)
 {
-    if (facts_create(db, err, errlen) != FB_OK)
+    if (facts_create(db, err, errlen) != FB_OK || refdata_create(db, err, errlen) != FB_OK)
         return NULL;
     ledger_t *self = calloc(1, sizeof *self);
     if (self)
