@@ -9,13 +9,16 @@
  * another réservataire get nothing. A restart sends nothing again; a change
  * made just before a stop is sent once after the restart (with the next
  * one, when they fall in the same interval), and a kill -9 as the broker
- * emits one still leaves exactly one. The adapters show it: an event of
+ * emits one still leaves exactly one. A multipartite convention gives each
+ * commune its sheet's line and the EPCI the whole convention; an observer
+ * gets the lines of its territory only. The adapters show it: an event of
  * the réservataire adapter, a file in the bailleur adapter's outbox. */
 #include "adapter_harness.h"
 #include "harness.h"
 
 #include <jansson.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -550,6 +553,120 @@ static void test_kill9_as_the_broker_emits_still_gives_one(void **state)
     fbt_pair_close(&w);
 }
 
+/* ---- a multipartite convention -------------------------------------------------------- */
+
+#define S_EPCI "reservataire:grand-chambery"
+#define S_COMMUNE_A "commune:73065"
+#define S_COMMUNE_B "commune:73031"
+#define S_OBS_A "observer:ddt-73-chambery"
+
+/* Grand Chambéry's contingent delegated to two communes: 120 placements
+ * (100 to 140) for the whole, 70 + 12 for Chambéry, 15 % for Bassens. */
+static void s_multipartite(fbt_pair_t *w)
+{
+    Fluxbus__V1__ConventionObjective whole = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
+    Fluxbus__V1__ConventionObjective a_delegated = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
+    Fluxbus__V1__ConventionObjective a_own = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
+    Fluxbus__V1__ConventionObjective b_delegated = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
+    whole.value = 120, whole.min = 100, whole.max = 140;
+    a_delegated.value = 70;
+    a_own.value = 12;
+    b_delegated.unit = FLUXBUS__V1__OBJECTIVE_UNIT__OBJECTIVE_UNIT_PER_MILLE;
+    b_delegated.value = 150, b_delegated.max = 200;
+    Fluxbus__V1__ConventionObjective *whole_list[1] = {&whole};
+    Fluxbus__V1__ConventionObjective *a_del[1] = {&a_delegated}, *a_ow[1] = {&a_own};
+    Fluxbus__V1__ConventionObjective *b_del[1] = {&b_delegated};
+    Fluxbus__V1__CommuneSheet a = FLUXBUS__V1__COMMUNE_SHEET__INIT;
+    Fluxbus__V1__CommuneSheet b = FLUXBUS__V1__COMMUNE_SHEET__INIT;
+    a.commune_insee = "73065", a.commune_actor_id = S_COMMUNE_A;
+    a.delegated_objectives = a_del, a.n_delegated_objectives = 1;
+    a.own_objectives = a_ow, a.n_own_objectives = 1;
+    b.commune_insee = "73031", b.commune_actor_id = S_COMMUNE_B;
+    b.delegated_objectives = b_del, b.n_delegated_objectives = 1;
+    Fluxbus__V1__CommuneSheet *sheets[2] = {&a, &b};
+    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    c.convention_id = "conv-73-gc-multi";
+    c.revision = 1;
+    c.kind = FLUXBUS__V1__CONVENTION_KIND__CONVENTION_KIND_MULTIPARTITE;
+    c.departement = "73";
+    c.year = s_year_now();
+    c.bailleur_actor_id = FBT_BAILLEUR;
+    c.reservataire_actor_id = S_EPCI;
+    c.epci_siren = "200069110";
+    c.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_EPCI;
+    c.objectives = whole_list, c.n_objectives = 1;
+    c.commune_sheets = sheets, c.n_commune_sheets = 2;
+    s_send(w->cb, T(CONVENTION), S_EPCI, "", &c.base);
+}
+
+/* The next DecompteDroits on c: its party, commune, total flag, placements
+ * objective and recipients ("a,b,c"). */
+static void s_expect_line(fb_client_t *c, const char *party, const char *insee, bool total,
+                          uint32_t objective, const char *recipients)
+{
+    fb_delivery_t *d = s_next_decompte(c, WAIT_MS);
+    if (!d)
+        fail_msg("no DecompteDroits for %s within %d ms", party, WAIT_MS);
+    Fluxbus__V1__DecompteDroits *m = NULL;
+    assert_int_equal(fb_codec_unpack(&fluxbus__v1__decompte_droits__descriptor,
+                                     d->body->payload.data, d->body->payload.len,
+                                     FB_DEFAULT_MAX_ENVELOPE, (ProtobufCMessage **)&m),
+                     FB_OK);
+    char to[512] = "";
+    for (size_t i = 0; i < d->body->n_recipients; i++)
+        snprintf(to + strlen(to), sizeof to - strlen(to), "%s%s", i ? "," : "",
+                 d->body->recipients[i]);
+    assert_string_equal(m->convention_id, "conv-73-gc-multi");
+    assert_string_equal(m->party_actor_id, party);
+    assert_string_equal(m->commune_insee, insee);
+    assert_int_equal(m->convention_total, total);
+    assert_int_equal(m->objective, objective);
+    assert_int_equal(m->sequence, 1);
+    assert_string_equal(to, recipients);
+    fb_codec_free(&m->base);
+    fb_delivery_destroy(&d);
+}
+
+static void
+test_multipartite_lines_go_to_their_commune_and_observers_of_their_territory(void **state)
+{
+    (void)state;
+    fbt_pair_t w;
+    fbt_pair_open_with(&w, s_at_once);
+    fb_keys_t epci, ca, cb, obs;
+    fbt_actor(&w.b, S_EPCI, "reservataire", NULL, &epci);
+    fbt_actor(&w.b, S_COMMUNE_A, "commune", "73065", &ca);
+    fbt_actor(&w.b, S_COMMUNE_B, "commune", "73031", &cb);
+    fbt_actor(&w.b, S_OBS_A, "observer", "73065", &obs);
+    fb_client_t *c_epci = fbt_client(&w.b, &epci), *c_a = fbt_client(&w.b, &ca);
+    fb_client_t *c_b = fbt_client(&w.b, &cb), *c_obs = fbt_client(&w.b, &obs);
+    s_multipartite(&w);
+    /* Each commune its sheet (delegated and own rights summed); the EPCI the
+     * whole convention; the observer of Chambéry its line and the whole. */
+    const char *a_to = S_COMMUNE_A "," FBT_BAILLEUR "," S_OBS_A;
+    const char *b_to = S_COMMUNE_B "," FBT_BAILLEUR;
+    const char *total_to = S_EPCI "," FBT_BAILLEUR "," S_OBS_A;
+    s_expect_line(c_a, S_COMMUNE_A, "73065", false, 82, a_to);
+    s_expect_line(c_b, S_COMMUNE_B, "73031", false, 0, b_to);
+    s_expect_line(c_epci, S_EPCI, "", true, 120, total_to);
+    s_expect_line(c_obs, S_COMMUNE_A, "73065", false, 82, a_to);
+    s_expect_line(c_obs, S_EPCI, "", true, 120, total_to);
+    s_expect_line(w.cb, S_COMMUNE_A, "73065", false, 82, a_to);
+    s_expect_line(w.cb, S_COMMUNE_B, "73031", false, 0, b_to);
+    s_expect_line(w.cb, S_EPCI, "", true, 120, total_to);
+    fbt_expect_nothing(c_obs, QUIET_MS);
+    s_no_decompte(c_epci, 100);
+    fbt_expect_nothing(c_a, 100);
+    fbt_expect_nothing(c_b, 100);
+    fbt_expect_nothing(w.cr, 100); /* Action Logement is no party */
+    assert_int_equal(s_decomptes_stored(&w), 3);
+    fb_client_destroy(&c_epci);
+    fb_client_destroy(&c_a);
+    fb_client_destroy(&c_b);
+    fb_client_destroy(&c_obs);
+    fbt_pair_close(&w);
+}
+
 /* ---- through the adapters ------------------------------------------------------------- */
 
 /* The réservataire adapter's events as text (GET /events). */
@@ -659,6 +776,8 @@ int main(void)
         cmocka_unit_test(test_each_change_of_counts_gives_one_signed_decompte),
         cmocka_unit_test(test_a_change_before_a_stop_is_sent_once_after_the_restart),
         cmocka_unit_test(test_kill9_as_the_broker_emits_still_gives_one),
+        cmocka_unit_test(
+            test_multipartite_lines_go_to_their_commune_and_observers_of_their_territory),
         cmocka_unit_test(test_the_adapters_show_the_decompte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
