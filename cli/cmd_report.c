@@ -13,6 +13,7 @@
 #include "decompte.h"
 #include "ledger.h"
 #include "report_flux.h"
+#include "report_period.h"
 
 static const char s_flux_help[] =
     "usage: fluxbus report flux --year Y [--quarter Q | --half H | --from DATE --to DATE]\n"
@@ -129,29 +130,8 @@ static int s_flux_parse(int argc, char **argv, s_flux_args_t *a)
 /* The period the options name, or a usage error. */
 static int s_flux_period(const s_flux_args_t *a, period_t *p)
 {
-    const char *cmd = "report flux";
-    if ((a->quarter || a->half) && (!a->year || a->from || a->to || (a->quarter && a->half)))
-        return common_fail(cmd, EXIT_USAGE,
-                           "--quarter or --half goes with --year alone (not --from/--to)");
-    if (a->quarter) {
-        *p = period_quarter((int)a->year, (int)a->quarter);
-        return EXIT_OK;
-    }
-    if (a->half) {
-        *p = period_half((int)a->year, (int)a->half);
-        return EXIT_OK;
-    }
-    if (!a->year && (!a->from || !a->to))
-        return common_fail(cmd, EXIT_USAGE, "missing --year (or --from and --to)");
-    period_date_t from = {(int)a->year, 1, 1}, to = {(int)a->year, 12, 31};
-    if (a->from && !period_parse_date(a->from, &from))
-        return common_fail(cmd, EXIT_USAGE, "--from: \"%s\" is not a date YYYY-MM-DD", a->from);
-    if (a->to && !period_parse_date(a->to, &to))
-        return common_fail(cmd, EXIT_USAGE, "--to: \"%s\" is not a date YYYY-MM-DD", a->to);
-    if (!period_make(from, to, p))
-        return common_fail(cmd, EXIT_USAGE, "--to %s is before --from %s", a->to ? a->to : "",
-                           a->from ? a->from : "");
-    return EXIT_OK;
+    report_period_args_t r = {a->year, a->quarter, a->half, a->from, a->to};
+    return report_period("report flux", &r, p);
 }
 
 static int s_flux_write(const decompte_t *d, const s_flux_args_t *a)
@@ -197,6 +177,7 @@ static int s_flux(int argc, char **argv)
 
 static const common_command_t s_commands[] = {
     {"flux", s_flux, "décompte of the conventions: three counting methods, objectives, fairness"},
+    {"bilan", cmd_report_bilan, "annual bilan R441-5-1: breakdowns, legal objectives, analyses"},
     {NULL, NULL, NULL},
 };
 

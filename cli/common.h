@@ -41,6 +41,8 @@ int cmd_status(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_retention(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_report_bilan(int argc, char **argv);
+int cmd_refdata(int argc, char **argv);
 
 /* A named command of a dispatch table; tables end with a {NULL} entry. */
 typedef struct {

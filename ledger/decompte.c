@@ -881,9 +881,13 @@ decompte_t *decompte_run(sqlite3 *db, const decompte_query_t *q, char *err, size
     }
     if (ok) {
         s_finish_items(&x);
-        qsort(x.out->reservataires, x.out->n_reservataires, sizeof(decompte_row_t), s_cmp_row);
-        qsort(x.out->communes, x.out->n_communes, sizeof(decompte_row_t), s_cmp_row);
-        qsort(x.out->fairness, x.out->n_fairness, sizeof(decompte_fairness_t), s_cmp_fairness);
+        /* qsort of an empty (NULL) array is undefined: the sanitizers abort. */
+        if (x.out->n_reservataires)
+            qsort(x.out->reservataires, x.out->n_reservataires, sizeof(decompte_row_t), s_cmp_row);
+        if (x.out->n_communes)
+            qsort(x.out->communes, x.out->n_communes, sizeof(decompte_row_t), s_cmp_row);
+        if (x.out->n_fairness)
+            qsort(x.out->fairness, x.out->n_fairness, sizeof(decompte_fairness_t), s_cmp_fairness);
     }
     s_ctx_free(&x);
     if (!ok)

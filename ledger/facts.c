@@ -42,6 +42,7 @@ static const char s_schema[] =
     "  vacancy_id TEXT NOT NULL, nur TEXT NOT NULL, designating TEXT, credited TEXT,"
     "  convention_id TEXT, rank INTEGER, candidate_count INTEGER, dalo INTEGER,"
     "  pdalhpd INTEGER, quartile INTEGER, gestion_deleguee INTEGER, designated_ms INTEGER,"
+    "  round INTEGER NOT NULL DEFAULT 0,"
     "  visit_outcome INTEGER, visit_ms INTEGER,"
     "  decision INTEGER, decision_rank INTEGER, decided_ms INTEGER, condition_state INTEGER,"
     "  seance_id TEXT, answer INTEGER, refus_motif INTEGER, answered_ms INTEGER,"
@@ -169,8 +170,9 @@ static fb_err_t s_designation(sqlite3 *db, const ledger_msg_t *m)
     fb_err_t rc = s_run(
         db,
         "INSERT INTO ledger_candidates (vacancy_id, nur, designating, credited, convention_id,"
-        " rank, candidate_count, dalo, pdalhpd, quartile, gestion_deleguee, designated_ms)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+        " rank, candidate_count, dalo, pdalhpd, quartile, gestion_deleguee, designated_ms, round)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, COALESCE((SELECT max(round)"
+        " FROM ledger_orientations WHERE vacancy_id = ?1 AND reservataire = ?4), 0))"
         " ON CONFLICT (vacancy_id, nur) DO UPDATE SET designating = ?3, credited = ?4,"
         " convention_id = ?5, rank = ?6, candidate_count = ?7, dalo = ?8, pdalhpd = ?9,"
         " quartile = ?10, gestion_deleguee = ?11, designated_ms = ?12",
@@ -187,11 +189,26 @@ static fb_err_t s_designation(sqlite3 *db, const ledger_msg_t *m)
     return rc == FB_OK ? s_vacancy_state(db, d->vacancy_id, "designe", m->at_ms) : rc;
 }
 
-/* The réservataire a bailleur's message is addressed to (first recipient
- * that is not a topic), or "" when none. */
-static const char *s_first_recipient(const ledger_msg_t *m)
+/* The réservataire a DeadlineExpired is about: the first recipient the
+ * vacancy is oriented to (the bailleur may be a recipient too), or "". */
+static const char *s_oriented_recipient(sqlite3 *db, const ledger_msg_t *m, const char *vacancy)
 {
-    return m->n_recipients ? m->recipients[0] : "";
+    const char *found = "";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT 1 FROM ledger_orientations WHERE vacancy_id = ? AND"
+                           " reservataire = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return found;
+    for (size_t i = 0; i < m->n_recipients && !*found; i++) {
+        sqlite3_bind_text(st, 1, vacancy, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, m->recipients[i], -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            found = m->recipients[i];
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return found;
 }
 
 static fb_err_t s_caleol_decision(sqlite3 *db, const ledger_msg_t *m)
@@ -235,7 +252,16 @@ static fb_err_t s_non_suite(sqlite3 *db, const ledger_msg_t *m)
                         "UPDATE ledger_candidates SET non_suite = ?, non_suite_ms = ?"
                         " WHERE vacancy_id = ? AND nur = ?",
                         "iitt", (int64_t)a->reason, m->at_ms, a->vacancy_id, a->nur);
-    return rc == FB_OK ? s_vacancy_state(db, a->vacancy_id, "non_suivi", m->at_ms) : rc;
+    /* Another candidate's acceptance or lease (e.g. rank 2 signed before
+     * rank 1's non-suite was written) keeps the vacancy where it is. */
+    if (rc == FB_OK)
+        rc = s_run(db,
+                   "UPDATE ledger_vacancies SET state = 'non_suivi', state_ms = ?1"
+                   " WHERE vacancy_id = ?2 AND NOT EXISTS (SELECT 1 FROM ledger_candidates"
+                   " WHERE vacancy_id = ?2 AND nur != ?3 AND non_suite IS NULL"
+                   " AND (lease_ms IS NOT NULL OR answer = 1))",
+                   "itt", m->at_ms, a->vacancy_id, a->nur);
+    return rc;
 }
 
 static fb_err_t s_bail(sqlite3 *db, const ledger_msg_t *m)
@@ -349,12 +375,13 @@ fb_err_t facts_record(sqlite3 *db, const ledger_msg_t *m)
     }
     case T(DEADLINE_EXPIRED): {
         const char *v = ((const Fluxbus__V1__DeadlineExpired *)m->payload)->vacancy_id;
-        rc = s_orientation_status(db, v, s_first_recipient(m), "expire", m->at_ms);
+        const char *resa = s_oriented_recipient(db, m, v);
+        rc = s_orientation_status(db, v, resa, "expire", m->at_ms);
         if (rc == FB_OK)
             rc = s_run(db,
                        "UPDATE ledger_orientations SET expired_ms = ? WHERE vacancy_id = ?"
                        " AND reservataire = ? AND status = 'expire' AND expired_ms = 0",
-                       "itt", m->at_ms, v, s_first_recipient(m));
+                       "itt", m->at_ms, v, resa);
         if (rc == FB_OK)
             rc = s_vacancy_state(db, v, "expire", m->at_ms);
         break;

@@ -11,8 +11,9 @@
  *   its `status`: oriente, acquitte, decline, designe, remis, expire;
  *   `candidates` received; `expired_ms` once a DeadlineExpired was accepted.
  * ledger_candidates: one row per (vacancy, NUR): who designated and who is
- *   credited, rank and priority flags, the CALEOL decision, the household's
- *   answer, a non-suite, the lease (q1, ANRU), the SNE radiation.
+ *   credited, the orientation `round` it answers (0: the bailleur's own
+ *   designation), rank and priority flags, the CALEOL decision, the
+ *   household's answer, a non-suite, the lease (q1, ANRU), the SNE radiation.
  * ledger_conventions: every revision of every Convention, as sent.
  * ledger_events: one row per message about a vacancy (seq, type, sender).
  */

@@ -1,5 +1,6 @@
 /* ledger.c - the flux ledger's entry points (see ledger.h): opens the
- * tables, asks the lifecycle whether a message fits, records its facts. */
+ * tables, asks the conventions and the lifecycle whether a message fits,
+ * records its facts. */
 #include "ledger.h"
 
 #include <stdbool.h>
@@ -9,6 +10,8 @@
 #include "conventions.h"
 #include "facts.h"
 #include "fluxbus/v1/envelope.pb-c.h"
+#include "lifecycle.h"
+#include "refdata.h"
 
 struct ledger {
     sqlite3 *db;
@@ -17,7 +20,7 @@ struct ledger {
 
 ledger_t *ledger_open(sqlite3 *db, char *err, size_t errlen)
 {
-    if (facts_create(db, err, errlen) != FB_OK)
+    if (facts_create(db, err, errlen) != FB_OK || refdata_create(db, err, errlen) != FB_OK)
         return NULL;
     ledger_t *self = calloc(1, sizeof *self);
     if (self)
@@ -73,12 +76,13 @@ sqlite3 *ledger_db(ledger_t *self)
 
 fb_err_t ledger_check(ledger_t *self, const ledger_msg_t *msg, char *detail, size_t dlen)
 {
-    if (dlen)
-        detail[0] = '\0';
-    /* An orientation must fit its convention (territory, hors flux, surréservation). */
+    /* An orientation must fit its convention (parties, territory, hors flux,
+     * surréservation): said first, as the more specific reason; then every
+     * message must fit its vacancy's lifecycle (lifecycle.c). */
+    fb_err_t rc = FB_OK;
     if (msg->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_ORIENTATION)
-        return conventions_check_orientation(self->db, msg, detail, dlen);
-    return FB_OK; /* the lifecycle table comes next (lifecycle.c) */
+        rc = conventions_check_orientation(self->db, msg, detail, dlen);
+    return rc == FB_OK ? lifecycle_check(self->db, msg, detail, dlen) : rc;
 }
 
 fb_err_t ledger_record(ledger_t *self, const ledger_msg_t *msg)

@@ -433,14 +433,56 @@ static fb_err_t s_candidate(const json_t *cand, size_t i, size_t n, validate_can
     return FB_OK;
 }
 
+/* The round's fewer_candidates_reason / _text (body members) into each of
+ * its n designations; required when n is below `expected`, as the ledger
+ * refuses such a round without one (docs/LEDGER.md). */
+static fb_err_t s_fewer_reason(const json_t *body, size_t n, size_t expected,
+                               validate_candidates_t *out, validate_error_t *err)
+{
+    json_t *fields = json_object();
+    if (!fields)
+        return s_fail(err, 500, "body", "out of memory");
+    static const char *const keys[] = {"fewer_candidates_reason", "fewer_candidates_text", NULL};
+    for (size_t i = 0; keys[i]; i++)
+        if (json_object_get(body, keys[i]))
+            json_object_set(fields, keys[i], json_object_get(body, keys[i]));
+    s_normalize(&fluxbus__v1__designation__descriptor, fields);
+    ProtobufCMessage *msg = NULL;
+    fb_err_t rc = s_read(&fluxbus__v1__designation__descriptor, fields, "", &msg, err);
+    json_decref(fields);
+    if (rc != FB_OK)
+        return rc;
+    const Fluxbus__V1__Designation *why = (const Fluxbus__V1__Designation *)msg;
+    if (n < expected && !why->fewer_candidates_reason)
+        rc = s_fail(err, 422, "fewer_candidates_reason",
+                    "%zu candidate(s) where %zu are expected: a reason is required "
+                    "(INSUFFISANCE_DEMANDES, PUBLIC_PRIORITAIRE, RELOGEMENT or OTHER)",
+                    n, expected);
+    else if (why->fewer_candidates_reason ==
+                 FLUXBUS__V1__FEWER_CANDIDATES_REASON__FEWER_CANDIDATES_REASON_OTHER &&
+             !*why->fewer_candidates_text)
+        rc = s_fail(err, 422, "fewer_candidates_text", "OTHER needs the reason in words");
+    for (size_t i = 0; rc == FB_OK && i < n; i++) {
+        Fluxbus__V1__Designation *d = out->items[i].designation;
+        d->fewer_candidates_reason = why->fewer_candidates_reason;
+        if (*why->fewer_candidates_text &&
+            !(d->fewer_candidates_text = strdup(why->fewer_candidates_text)))
+            rc = s_fail(err, 500, "body", "out of memory");
+    }
+    fb_json_free_message(msg);
+    return rc;
+}
+
 fb_err_t validate_designations(const json_t *body, uint32_t expected, validate_candidates_t *out,
                                validate_error_t *err)
 {
     memset(out, 0, sizeof *out);
-    static const char *const top[] = {"candidates", NULL};
+    static const char *const top[] = {"candidates", "fewer_candidates_reason",
+                                      "fewer_candidates_text", NULL};
+    static const char *const top_required[] = {"candidates", NULL};
     if (!json_is_object(body))
         return s_fail(err, 400, "body", "a JSON object is expected");
-    if (s_only(body, top, "", err) != FB_OK || s_required(body, top, "", err) != FB_OK)
+    if (s_only(body, top, "", err) != FB_OK || s_required(body, top_required, "", err) != FB_OK)
         return FB_ERR_PARSE;
     const json_t *list = json_object_get(body, "candidates");
     size_t max = expected ? expected : VALIDATE_DEFAULT_CANDIDATES;
@@ -460,6 +502,11 @@ fb_err_t validate_designations(const json_t *body, uint32_t expected, validate_c
         }
     }
     out->n = n; /* ranks 1..n each given once: items[0..n-1] are all set */
+    if (s_fewer_reason(body, n, expected ? expected : VALIDATE_DEFAULT_CANDIDATES, out, err) !=
+        FB_OK) {
+        validate_candidates_clear(out);
+        return FB_ERR_PARSE;
+    }
     return FB_OK;
 }
 

@@ -57,13 +57,14 @@ typedef struct {
     size_t n;
 } validate_candidates_t;
 
-/* Checks {"candidates": [...]} against an offer expecting `expected`
- * candidates (0: VALIDATE_DEFAULT_CANDIDATES): 1..expected candidates,
- * ranks 1..n each given once, well-formed (nur.h) and distinct NURs,
- * household_size >= 1 and not below the household's member count, known
- * enum values, real birth dates not in the future, no unknown member.
- * FB_OK with *out filled (clear it), or FB_ERR_PARSE with err filled and
- * *out empty. */
+/* Checks {"candidates": [...], "fewer_candidates_reason": ...,
+ * "fewer_candidates_text": ...} against an offer expecting `expected`
+ * candidates (0: VALIDATE_DEFAULT_CANDIDATES): 1..expected candidates, a
+ * reason when fewer (copied into each Designation), ranks 1..n each given
+ * once, well-formed (nur.h) and distinct NURs, household_size >= 1 and not
+ * below the household's member count, known enum values, real birth dates
+ * not in the future, no unknown member. FB_OK with *out filled (clear it),
+ * or FB_ERR_PARSE with err filled and *out empty. */
 fb_err_t validate_designations(const json_t *body, uint32_t expected, validate_candidates_t *out,
                                validate_error_t *err);
 

@@ -45,7 +45,7 @@ static void test_vacancy_reaches_only_its_reservataire(void **state)
     o.convention_id = "conv-2025-al";
     o.reservataire_actor_id = r1.actor;
     o.deadline_ms = fb_now_ms() + 30LL * 86400000;
-    o.candidates_expected = 3;
+    o.candidates_expected = 1;
     uint8_t *orientation = NULL;
     size_t olen = 0;
     assert_int_equal(fb_codec_pack(&o.base, &orientation, &olen), FB_OK);
@@ -70,6 +70,7 @@ static void test_vacancy_reaches_only_its_reservataire(void **state)
     Fluxbus__V1__Designation des = FLUXBUS__V1__DESIGNATION__INIT;
     des.vacancy_id = "vac-1";
     des.rank = 1;
+    des.candidate_count = 1;
     des.nur = "074011900012345";
     des.quartile = FLUXBUS__V1__QUARTILE__QUARTILE_Q1;
     des.household_size = 3;

@@ -210,15 +210,18 @@ static void test_same_message_id_from_two_senders_is_two_messages(void **state)
     fb_keys_t other;
     fbt_actor(&w.b, "bailleur:775663438", "bailleur", NULL, &other);
     fb_client_t *co = fbt_client(&w.b, &other);
-    size_t len = 0;
+    size_t len = 0, other_len = 0;
     uint8_t *payload = fbt_logement("vac-dup", "74010", &len);
+    /* Each bailleur frees a dwelling of its own: a vacancy id is its
+     * bailleur's (the ledger refuses another's LogementLibere for it). */
+    uint8_t *other_payload = fbt_logement("vac-dup-other", "74010", &other_len);
     uint8_t id[FB_MESSAGE_ID_BYTES];
     fb_message_id_new(id);
 
     /* Message ids are unique per sender: B reusing A's id is no duplicate. */
     fb_receipt_t ra, rb;
     assert_int_equal(s_send_with_id(w.cb, &w, payload, len, id, &ra), FB_OK);
-    assert_int_equal(s_send_with_id(co, &w, payload, len, id, &rb), FB_OK);
+    assert_int_equal(s_send_with_id(co, &w, other_payload, other_len, id, &rb), FB_OK);
     assert_false(ra.duplicate);
     assert_false(rb.duplicate);
     assert_true(rb.store_seq > ra.store_seq);
@@ -236,6 +239,7 @@ static void test_same_message_id_from_two_senders_is_two_messages(void **state)
     fb_receipt_clear(&ra);
     fb_receipt_clear(&rb);
     free(payload);
+    free(other_payload);
     fb_client_destroy(&co);
     fbt_pair_close(&w);
 }

@@ -26,7 +26,7 @@
 #define OFFLINE "reservataire:hors-ligne"
 #define N_GOOD 30
 #define N_FLOOD 60
-#define REASON_MAX FLUXBUS__V1__REASON_CODE__REASON_BACKLOG_FULL
+#define REASON_MAX FLUXBUS__V1__REASON_CODE__REASON_INVALID_TRANSITION
 
 typedef struct {
     fbt_pair_t p;
@@ -34,6 +34,10 @@ typedef struct {
     fb_client_t *cm, *cf;
     uint8_t *payload; /* a valid LogementLibere */
     size_t len;
+    /* Mallory's and the flooder's own dwellings: a vacancy is its
+     * bailleur's, the ledger refuses another's LogementLibere for it. */
+    uint8_t *mallory_payload, *flood_payload;
+    size_t mallory_len, flood_len;
     int seen[REASON_MAX + 1]; /* reason codes observed in Nacks */
 } s_world_t;
 
@@ -237,8 +241,8 @@ static void s_case_conflict(s_world_t *w)
                        .recipients = to,
                        .n_recipients = 1,
                        .correlation_id = "vac-conflict",
-                       .payload = w->payload,
-                       .payload_len = w->len,
+                       .payload = w->mallory_payload,
+                       .payload_len = w->mallory_len,
                        .message_id = id};
     fb_receipt_t rec;
     assert_int_equal(fb_client_send(w->cm, &m, &rec), FB_OK);
@@ -248,6 +252,27 @@ static void s_case_conflict(s_world_t *w)
     size_t len = 0;
     assert_int_equal(fb_client_seal(w->cm, &m, &env, &len, NULL), FB_OK);
     s_expect(w, "same id, other bytes", w->cm, env, len, id, FB_ERR_CONFLICT);
+}
+
+/* A lease for a vacancy the ledger has never seen: the lifecycle refuses it
+ * (docs/LEDGER.md). */
+static void s_case_invalid_transition(s_world_t *w)
+{
+    size_t plen = 0;
+    uint8_t *payload = fbt_bail_signe("vac-never-freed", "074012500000001", &plen);
+    const char *const to[1] = {FBT_RESA};
+    fb_outgoing_t m = {.type = FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_BAIL_SIGNE,
+                       .recipients = to,
+                       .n_recipients = 1,
+                       .correlation_id = "vac-never-freed",
+                       .payload = payload,
+                       .payload_len = plen};
+    uint8_t id[FB_MESSAGE_ID_BYTES];
+    uint8_t *env = NULL;
+    size_t len = 0;
+    assert_int_equal(fb_client_seal(w->cm, &m, &env, &len, id), FB_OK);
+    s_expect(w, "lease before any designation", w->cm, env, len, id, FB_ERR_INVALID_TRANSITION);
+    free(payload);
 }
 
 /* The flooder writes to an actor that never reads: the first 10 fill its
@@ -262,8 +287,8 @@ static void s_case_flood(s_world_t *w)
                            .recipients = to,
                            .n_recipients = 1,
                            .correlation_id = "vac-flood",
-                           .payload = w->payload,
-                           .payload_len = w->len};
+                           .payload = w->flood_payload,
+                           .payload_len = w->flood_len};
         uint8_t id[FB_MESSAGE_ID_BYTES];
         uint8_t *env = NULL;
         size_t len = 0;
@@ -317,6 +342,8 @@ static void test_every_reason_code_while_good_traffic_flows(void **state)
     w.cm = fbt_client(&w.p.b, &w.mallory);
     w.cf = fbt_client(&w.p.b, &w.flooder);
     w.payload = fbt_logement("vac-matrix", "74010", &w.len);
+    w.mallory_payload = fbt_logement("vac-mallory", "74010", &w.mallory_len);
+    w.flood_payload = fbt_logement("vac-flood", "74010", &w.flood_len);
 
     s_good_t g = {.w = &w};
     pthread_t ts, tr;
@@ -342,6 +369,7 @@ static void test_every_reason_code_while_good_traffic_flows(void **state)
     s_expect_forged(&w, "no recipient", &w.mallory, s_no_recipient, FB_ERR_NO_RECIPIENT);
     s_expect_forged(&w, "bad topic", &w.mallory, s_bad_topic, FB_ERR_BAD_TOPIC);
     s_expect_forged(&w, "5 recipients", &w.mallory, s_five_recipients, FB_ERR_TOO_MANY_RECIPIENTS);
+    s_case_invalid_transition(&w);
     s_case_flood(&w);
     s_case_unregistered_curve(&w);
 
@@ -360,6 +388,8 @@ static void test_every_reason_code_while_good_traffic_flows(void **state)
     assert_int_equal(g.strangers, 0); /* nothing refused reached the réservataire */
 
     free(w.payload);
+    free(w.mallory_payload);
+    free(w.flood_payload);
     fb_client_destroy(&w.cm);
     fb_client_destroy(&w.cf);
     fb_keys_wipe(&w.mallory);

@@ -48,6 +48,9 @@ static void s_world_open(s_world_t *w)
     w->cr = fbt_client(&w->b, &w->resa);
     w->cr2 = fbt_client(&w->b, &w->resa2);
     w->cc = fbt_client(&w->b, &w->commune);
+    /* The vacancy the Designations answer, oriented to the réservataire
+     * (one candidate expected): the ledger refuses a designation otherwise. */
+    fbt_orient(w->cb, FBT_RESA, "vac-2026-0042", 1, w->cr);
 }
 
 static void s_world_close(s_world_t *w)

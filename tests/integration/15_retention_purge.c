@@ -1,14 +1,16 @@
 /* 15_retention_purge - `fluxbus retention purge` on the store of a running
- * broker. A réservataire designates three candidates, each with a household
- * sealed for the bailleur's encryption key attached: two for a vacancy whose
- * lease the bailleur then signs
- * (BailSigne), one for a vacancy still open; the bailleur acknowledges all
- * but one. A year and a day after the lease, the purge drops the attachment
- * of the acknowledged designation of the closed vacancy - its bytes are gone
- * from the SQLite files - and logs it; the unacknowledged one and the open
- * vacancy's are untouched, as is everything before the retention period and
- * in a dry run. The store still passes `fluxbus audit verify` and its export
- * the independent verifier; the broker goes on extending the chain. */
+ * broker. The bailleur frees and orients two vacancies (seq 1-4); a
+ * réservataire designates three candidates, each with a household sealed
+ * for the bailleur's encryption key attached (seq 5-7): two for a vacancy
+ * which the CALEOL attributes to the first (seq 8) and whose lease the
+ * bailleur then signs (BailSigne, seq 9), one for a vacancy still open; the
+ * bailleur acknowledges all but one. A year and a day after the lease, the
+ * purge drops the attachment of the acknowledged designation of the closed
+ * vacancy - its bytes are gone from the SQLite files - and logs it; the
+ * unacknowledged one and the open vacancy's are untouched, as is everything
+ * before the retention period and in a dry run. The store still passes
+ * `fluxbus audit verify` and its export the independent verifier; the
+ * broker goes on extending the chain. */
 #define _GNU_SOURCE /* memmem */
 #include "harness.h"
 
@@ -34,19 +36,31 @@ typedef struct {
     char out[S_OUT];
 } s_world_t;
 
-/* The réservataire designates one candidate for `vacancy`, household n
+/* Designation n: its demande, its rank and its round's size. */
+static const char *const s_nur[3] = {"074012600000A", "074012600000B", "074012600000C"};
+static const uint32_t s_rank[3] = {1, 2, 1};
+static const uint32_t s_count[3] = {2, 2, 1};
+
+/* The réservataire designates candidate n for `vacancy`, household n
  * sealed for the bailleur and attached; returns its store seq. */
 static uint64_t s_designate(s_world_t *w, const char *vacancy, int n)
 {
     static char notes[S_NOTES_BYTES + 1];
     memset(notes, 'a' + n, S_NOTES_BYTES);
     Fluxbus__V1__HouseholdDetails hh = FLUXBUS__V1__HOUSEHOLD_DETAILS__INIT;
-    hh.nur = "074012600000X";
+    hh.nur = (char *)s_nur[n];
     hh.email = "menage@example.invalid";
     hh.notes = notes;
     assert_int_equal(fb_seal_household(&hh, w->p.bailleur.enc_pk, &w->sealed[n]), FB_OK);
+    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
+    d.vacancy_id = (char *)vacancy;
+    d.nur = (char *)s_nur[n];
+    d.rank = s_rank[n];
+    d.candidate_count = s_count[n];
+    fb_sealed_bind(&w->sealed[n], &d);
     size_t len = 0;
-    uint8_t *payload = fbt_designation(vacancy, "074012600000X", &w->sealed[n], &len);
+    uint8_t *payload = NULL;
+    assert_int_equal(fb_codec_pack(&d.base, &payload, &len), FB_OK);
     const ProtobufCBinaryData box = {w->sealed[n].box_len, w->sealed[n].box};
     const char *const to[1] = {FBT_BAILLEUR};
     fb_outgoing_t m = {
@@ -86,7 +100,7 @@ static void s_receive(s_world_t *w, int n, int ack)
 static void s_bail_signe(s_world_t *w, const char *vacancy)
 {
     size_t len = 0;
-    uint8_t *payload = fbt_bail_signe(vacancy, "074012600000X", &len);
+    uint8_t *payload = fbt_bail_signe(vacancy, s_nur[0], &len);
     const char *const to[1] = {FBT_RESA};
     fb_outgoing_t m = {
         .type = T(BAIL_SIGNE),
@@ -139,13 +153,16 @@ static int s_setup(void **state)
     assert_non_null(w);
     fbt_pair_open(&w->p);
     snprintf(w->wal, sizeof w->wal, "%s-wal", w->p.b.store);
-    assert_int_equal(s_designate(w, S_CLOSED, 0), 1);
-    assert_int_equal(s_designate(w, S_CLOSED, 1), 2);
-    assert_int_equal(s_designate(w, S_OPEN, 2), 3);
+    fbt_orient(w->p.cb, FBT_RESA, S_CLOSED, 2, w->p.cr); /* seq 1, 2 */
+    fbt_orient(w->p.cb, FBT_RESA, S_OPEN, 1, w->p.cr);   /* seq 3, 4 */
+    assert_int_equal(s_designate(w, S_CLOSED, 0), 5);
+    assert_int_equal(s_designate(w, S_CLOSED, 1), 6);
+    assert_int_equal(s_designate(w, S_OPEN, 2), 7);
     s_receive(w, 0, 1);
     s_receive(w, 1, 0); /* left unacknowledged */
     s_receive(w, 2, 1);
-    s_bail_signe(w, S_CLOSED); /* seq 4 */
+    fbt_attribute(w->p.cb, FBT_RESA, S_CLOSED, s_nur[0], w->p.cr); /* seq 8 */
+    s_bail_signe(w, S_CLOSED);                                     /* seq 9 */
     for (int n = 0; n < 3; n++)
         assert_true(s_on_disk(w, n));
     *state = w;
@@ -170,8 +187,8 @@ static void test_retention_purges_a_closed_vacancy_past_retention(void **state)
     s_world_t *w = *state;
     assert_int_equal(s_purge(w, 366, ""), 0);
     s_expect_out(w, "purged 1 message(s); skipped 1 with unacknowledged deliveries");
-    s_expect_out(w, "info retention purge seq=1 vacancy=\"" S_CLOSED "\" type=Designation at=");
-    s_expect_out(w, "warn retention skip seq=2 vacancy=\"" S_CLOSED
+    s_expect_out(w, "info retention purge seq=5 vacancy=\"" S_CLOSED "\" type=Designation at=");
+    s_expect_out(w, "warn retention skip seq=6 vacancy=\"" S_CLOSED
                     "\" type=Designation reason=unacked pending=1");
     assert_false(s_on_disk(w, 0));
     assert_true(s_on_disk(w, 1));
@@ -182,14 +199,14 @@ static void test_retention_purges_a_closed_vacancy_past_retention(void **state)
                             "sqlite3 '%s' 'SELECT seq, vacancy, type FROM purge_log'",
                             w->p.b.store),
                      0);
-    assert_string_equal(w->out, "1|" S_CLOSED "|5\n");
+    assert_string_equal(w->out, "5|" S_CLOSED "|5\n");
 
     /* The skeleton keeps signatures, receipts and the chain intact. */
     assert_int_equal(fbt_sh(w->out, sizeof w->out,
                             "'%s' audit verify --store '%s' --broker '%s.pub'", FB_CLI_BIN,
                             w->p.b.store, w->p.b.key),
                      0);
-    s_expect_out(w, "ok: 4 messages, chain head ");
+    s_expect_out(w, "ok: 9 messages, chain head ");
     if (fbt_sh(NULL, 0, "command -v node >/dev/null 2>&1") == 0) {
         assert_int_equal(
             fbt_sh(
@@ -200,7 +217,7 @@ static void test_retention_purges_a_closed_vacancy_past_retention(void **state)
                 w->p.b.dir, FB_CLI_BIN, w->p.b.store, w->p.b.key, w->p.b.dir, FB_SOURCE_DIR,
                 w->p.b.dir, w->p.b.key, w->p.b.dir),
             0);
-        s_expect_out(w, "verified 4 messages, chain head ");
+        s_expect_out(w, "verified 9 messages, chain head ");
         s_expect_out(w, "\n1\n"); /* one line purged */
     }
 
@@ -219,7 +236,7 @@ static void test_retention_keeps_everything_before_retention_and_in_a_dry_run(vo
     s_expect_out(w, "purged 0 message(s)");
     assert_int_equal(s_purge(w, 366, "--dry-run"), 0);
     s_expect_out(w, "would purge 1 message(s); skipped 1 with unacknowledged deliveries");
-    s_expect_out(w, "info retention would-purge seq=1 vacancy=\"" S_CLOSED "\"");
+    s_expect_out(w, "info retention would-purge seq=5 vacancy=\"" S_CLOSED "\"");
     for (int n = 0; n < 3; n++)
         assert_true(s_on_disk(w, n));
     assert_int_equal(fbt_sh(w->out, sizeof w->out, "sqlite3 '%s' 'SELECT count(*) FROM purge_log'",
@@ -243,13 +260,13 @@ static void test_retention_purges_a_skipped_message_once_acknowledged(void **sta
     uint8_t *p = fbt_logement("vac-2027-next", "74010", &len);
     fb_receipt_t rec; /* also: the ack above is committed */
     assert_int_equal(fbt_send(w->p.cb, T(LOGEMENT_LIBERE), FBT_RESA, NULL, p, len, &rec), FB_OK);
-    assert_int_equal(rec.store_seq, 5);
+    assert_int_equal(rec.store_seq, 10);
     fb_receipt_clear(&rec);
     free(p);
 
     assert_int_equal(s_purge(w, 366, ""), 0);
     s_expect_out(w, "purged 1 message(s); skipped 0");
-    s_expect_out(w, "info retention purge seq=2 vacancy=\"" S_CLOSED "\"");
+    s_expect_out(w, "info retention purge seq=6 vacancy=\"" S_CLOSED "\"");
     assert_false(s_on_disk(w, 0));
     assert_false(s_on_disk(w, 1));
     assert_true(s_on_disk(w, 2));
@@ -257,7 +274,7 @@ static void test_retention_purges_a_skipped_message_once_acknowledged(void **sta
                             "'%s' audit verify --store '%s' --broker '%s.pub'", FB_CLI_BIN,
                             w->p.b.store, w->p.b.key),
                      0);
-    s_expect_out(w, "ok: 5 messages, chain head ");
+    s_expect_out(w, "ok: 10 messages, chain head ");
 }
 
 int main(void)

@@ -462,6 +462,9 @@ static void s_designate(s_world_t *w, const char *vacancy)
     d.household_size = 1;
     d.designating_actor_id = FBT_RESA;
     d.credited_reservataire_actor_id = FBT_RESA;
+    /* One candidate where the orientation may expect three. */
+    d.fewer_candidates_reason =
+        FLUXBUS__V1__FEWER_CANDIDATES_REASON__FEWER_CANDIDATES_REASON_INSUFFISANCE_DEMANDES;
     fb_sealed_bind(&sealed, &d);
     uint8_t *payload = NULL;
     size_t len = 0;
@@ -483,11 +486,40 @@ static void s_designate(s_world_t *w, const char *vacancy)
     fb_sealed_clear(&sealed);
 }
 
+/* The réservataire designates demande `nur`, rank `rank` of `count`, with no
+ * household (what the ledger wants before a CALEOL decision about it). */
+static void s_designate_nur(s_world_t *w, const char *vacancy, const char *nur, unsigned rank,
+                            unsigned count)
+{
+    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
+    d.vacancy_id = (char *)vacancy;
+    d.convention_id = "conv-74-al";
+    d.rank = rank;
+    d.candidate_count = count;
+    d.nur = (char *)nur;
+    d.household_size = 1;
+    uint8_t *payload = NULL;
+    size_t len = 0;
+    assert_int_equal(fb_codec_pack(&d.base, &payload, &len), FB_OK);
+    fb_receipt_t rec;
+    assert_int_equal(fbt_send(w->cr, T(DESIGNATION), FBT_BAILLEUR, NULL, payload, len, &rec),
+                     FB_OK);
+    fb_receipt_clear(&rec);
+    free(payload);
+}
+
 static void test_designation_lands_opened_in_the_outbox_before_its_ack(void **state)
 {
     (void)state;
     s_world_t w;
     s_open(&w);
+    /* The two vacancies, freed and oriented to the réservataire by the
+     * bailleur before its adapter runs: the ledger wants them before a
+     * Designation. */
+    fb_client_t *cb = fbt_client(&w.b, &w.bailleur);
+    fbt_orient(cb, FBT_RESA, "vac-2026-0401", 1, w.cr);
+    fbt_orient(cb, FBT_RESA, "vac-2026-0402", 1, w.cr);
+    fb_client_destroy(&cb);
     /* The outbox cannot be written (a file stands in its place): the
      * delivery is not acknowledged... */
     char away[800];
@@ -549,6 +581,8 @@ static void test_attribution_gives_the_commune_a_logement_issue_without_nur(void
            "\"rpls_id\": \"0740123456790\", \"commune_insee\": \"74010\"}}");
     s_orientation_file(&w, "02-orientation.json", "vac-2026-0501", "conv-74-al",
                        fb_now_ms() + 3600000);
+    json_decref(s_wait_json(&w, w.done, "02-orientation.json.receipt.json"));
+    s_designate(&w, "vac-2026-0501"); /* the candidate the CALEOL decides on */
     static const char decision[] =
         "{\"type\": \"CaleolDecision\", \"payload\": {\"seance_id\": \"caleol-2026-12\", "
         "\"vacancy_id\": \"vac-2026-0501\", \"nur\": \"" S_NUR "\", \"rank\": 1, "
@@ -617,15 +651,39 @@ static void test_an_answer_reaches_only_the_reservataire_that_designated(void **
     s_open(&w);
     fb_client_t *ce = fbt_client(&w.b, &w.etat);
     s_start_adapter(&w);
-    /* The vacancy is oriented to both réservataires; only the first
-     * designates a household (S_NUR); the State gives it back. */
-    s_orient_file(&w, "01-orientation-al.json", "vac-2026-0701", FBT_RESA, "conv-74-al");
-    s_orient_file(&w, "02-orientation-etat.json", "vac-2026-0701", S_ETAT, "conv-74-etat");
-    json_decref(s_wait_json(&w, w.done, "02-orientation-etat.json.receipt.json"));
-    fb_codec_free(s_expect(w.cr, T(ORIENTATION), NULL));
+    /* The vacancy is oriented to both réservataires, one after the other
+     * (the ledger refuses a second orientation while one is open): the
+     * State gives it back; Action Logement designates a household (S_NUR),
+     * which the CALEOL attributes it. */
+    s_orient_file(&w, "01-orientation-etat.json", "vac-2026-0701", S_ETAT, "conv-74-etat");
+    json_decref(s_wait_json(&w, w.done, "01-orientation-etat.json.receipt.json"));
     fb_codec_free(s_expect(ce, T(ORIENTATION), NULL));
-    s_designate(&w, "vac-2026-0701");
+    Fluxbus__V1__RemiseADisposition remise = FLUXBUS__V1__REMISE_ADISPOSITION__INIT;
+    remise.vacancy_id = "vac-2026-0701";
+    remise.convention_id = "conv-74-etat";
+    remise.reason = FLUXBUS__V1__REMISE_REASON__REMISE_REASON_NO_CANDIDATE;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(fb_codec_pack(&remise.base, &bytes, &len), FB_OK);
+    fb_receipt_t rec;
+    assert_int_equal(fbt_send(ce, T(REMISE_A_DISPOSITION), FBT_BAILLEUR, NULL, bytes, len, &rec),
+                     FB_OK);
+    fb_receipt_clear(&rec);
+    free(bytes);
     assert_int_equal(fbt_wait_files(w.outbox, "", 1, WAIT_MS), 1);
+    s_orient_file(&w, "02-orientation-al.json", "vac-2026-0701", FBT_RESA, "conv-74-al");
+    json_decref(s_wait_json(&w, w.done, "02-orientation-al.json.receipt.json"));
+    fb_codec_free(s_expect(w.cr, T(ORIENTATION), NULL));
+    s_designate(&w, "vac-2026-0701");
+    assert_int_equal(fbt_wait_files(w.outbox, "", 2, WAIT_MS), 2);
+    s_drop(&w, "03-decision.json",
+           "{\"type\": \"CaleolDecision\", \"payload\": {\"seance_id\": \"caleol-2026-11\", "
+           "\"vacancy_id\": \"vac-2026-0701\", \"nur\": \"" S_NUR "\", \"rank\": 1, "
+           "\"designataire_actor_id\": \"" FBT_RESA "\", \"decision\": "
+           "\"CALEOL_DECISION_CODE_ATTRIBUTION\", \"revision\": 1}}");
+    json_decref(s_wait_json(&w, w.done, "03-decision.json.receipt.json"));
+    fb_codec_free(s_expect(w.cr, T(CALEOL_DECISION), NULL));
+    fb_codec_free(s_expect(w.cs, T(CALEOL_DECISION), NULL));
 
     /* The household's refusal: to the designator, not to the State. */
     s_drop(&w, "PropositionReponse-vac-2026-0701.csv",
@@ -649,12 +707,27 @@ static void test_an_answer_reaches_only_the_reservataire_that_designated(void **
                    "demande " S_OTHER_NUR " was not designated by a réservataire on vac-2026-0701: "
                    "give \"to\" explicitly or do not send it");
     json_decref(doc);
+    /* The bailleur designates it for itself (to itself: the ledger wants a
+     * designation behind a decision), the CALEOL attributes it (to SNE). */
+    s_drop(&w, "05-designation-own.json",
+           "{\"type\": \"Designation\", \"to\": [\"" FBT_BAILLEUR "\"], \"payload\": "
+           "{\"vacancy_id\": \"vac-2026-0701\", \"nur\": \"" S_OTHER_NUR "\", \"rank\": 1, "
+           "\"candidate_count\": 1, \"credited_reservataire_actor_id\": \"" FBT_BAILLEUR "\", "
+           "\"fewer_candidates_reason\": \"FEWER_CANDIDATES_REASON_INSUFFISANCE_DEMANDES\"}}");
+    json_decref(s_wait_json(&w, w.done, "05-designation-own.json.receipt.json"));
+    s_drop(&w, "06-decision-own.json",
+           "{\"type\": \"CaleolDecision\", \"payload\": {\"seance_id\": \"caleol-2026-11\", "
+           "\"vacancy_id\": \"vac-2026-0701\", \"nur\": \"" S_OTHER_NUR "\", \"rank\": 1, "
+           "\"designataire_actor_id\": \"" FBT_BAILLEUR "\", \"decision\": "
+           "\"CALEOL_DECISION_CODE_ATTRIBUTION\", \"revision\": 1}}");
+    json_decref(s_wait_json(&w, w.done, "06-decision-own.json.receipt.json"));
+    fb_codec_free(s_expect(w.cs, T(CALEOL_DECISION), NULL));
     /* Its lease not followed goes to SNE alone. */
-    s_drop(&w, "05-non-suite-own.json",
+    s_drop(&w, "07-non-suite-own.json",
            "{\"type\": \"AttributionNonSuivieDeBail\", \"payload\": {\"vacancy_id\": "
            "\"vac-2026-0701\", \"nur\": \"" S_OTHER_NUR "\", \"reason\": "
            "\"NON_SUITE_MOTIF_REFUS_MENAGE\"}}");
-    json_decref(s_wait_json(&w, w.done, "05-non-suite-own.json.receipt.json"));
+    json_decref(s_wait_json(&w, w.done, "07-non-suite-own.json.receipt.json"));
     Fluxbus__V1__AttributionNonSuivieDeBail *a =
         (Fluxbus__V1__AttributionNonSuivieDeBail *)s_expect(w.cs, T(ATTRIBUTION_NON_SUIVIE_DE_BAIL),
                                                             NULL);
@@ -753,6 +826,13 @@ static void test_decisions_and_a_lease_exported_as_csv_arrive_with_their_values(
     (void)state;
     s_world_t w;
     s_open(&w);
+    /* The vacancy and its two candidates, before the bailleur's adapter
+     * runs: the ledger wants them before a decision about them. */
+    fb_client_t *cb = fbt_client(&w.b, &w.bailleur);
+    fbt_orient(cb, FBT_RESA, "vac-2026-0801", 2, w.cr);
+    fb_client_destroy(&cb);
+    s_designate_nur(&w, "vac-2026-0801", S_NUR, 1, 2);
+    s_designate_nur(&w, "vac-2026-0801", S_OTHER_NUR, 2, 2);
     s_start_adapter(&w);
     /* Local date-times, oui/non, short enum names, a quoted cell holding
      * the separator. */

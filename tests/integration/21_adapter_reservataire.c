@@ -594,7 +594,8 @@ static void test_platform_designates_and_follows_events_through_http(void **stat
     /* Other candidates for an offer already designated: 409. */
     s_expect_error(&w, "POST", des, S_TOKEN,
                    "{\"candidates\": [{\"rank\": 1, \"nur\": \"" NUR3
-                   "\", \"household_size\": 1}]}",
+                   "\", \"household_size\": 1}], \"fewer_candidates_reason\": \"OTHER\","
+                   " \"fewer_candidates_text\": \"un seul ménage\"}",
                    409, "state");
     json_t *offer = s_get(&w, "/offers/" VAC_A);
     assert_string_equal(s_str(offer, "state"), "designe");
@@ -753,7 +754,8 @@ static void test_spool_mode_ack_decline_and_requests_queued_while_the_broker_is_
     s_drop(&w, "c.json",
            "{\"action\": \"designations\", \"vacancy_id\": \"" VAC_C "\", \"body\": "
            "{\"candidates\": [{\"rank\": 1, \"nur\": \"" NUR1 "\", \"household_size\": 2,"
-           " \"household\": {\"members\": [{\"family_name\": \"Marchetti\"}]}}]}}");
+           " \"household\": {\"members\": [{\"family_name\": \"Marchetti\"}]}}],"
+           " \"fewer_candidates_reason\": \"INSUFFISANCE_DEMANDES\"}}");
     char path[600];
     snprintf(path, sizeof path, "%s/done/c.json.receipt.json", w.spool);
     json_t *receipt = s_load(path);
@@ -775,7 +777,8 @@ static void test_spool_mode_ack_decline_and_requests_queued_while_the_broker_is_
     s_drop(&w, "c.json",
            "{\"action\": \"designations\", \"vacancy_id\": \"" VAC_C "\", \"body\": "
            "{\"candidates\": [{\"rank\": 1, \"nur\": \"" NUR1 "\", \"household_size\": 2,"
-           " \"household\": {\"members\": [{\"family_name\": \"Marchetti\"}]}}]}}");
+           " \"household\": {\"members\": [{\"family_name\": \"Marchetti\"}]}}],"
+           " \"fewer_candidates_reason\": \"INSUFFISANCE_DEMANDES\"}}");
     snprintf(path, sizeof path, "%s/done/c-2.json.receipt.json", w.spool);
     receipt = s_load(path);
     assert_true(json_is_true(json_object_get(receipt, "duplicate")));

@@ -573,7 +573,13 @@ static void test_commune_adapter_follows_a_broker_restart(void **state)
     fbt_start(&w.b);
     w.cb = fbt_client(&w.b, &w.bailleur);
     size_t len;
-    uint8_t *p = s_seance("s-9", 1, SCHEDULED, 0, &len);
+    /* The dwellings on the agenda, freed first (the ledger refuses a
+     * session listing a vacancy it has never seen). */
+    uint8_t *p = s_logement("vac-1", "74010", &len);
+    s_publish(&w, T(LOGEMENT_LIBERE), "logements/74010", p, len);
+    p = s_logement("vac-other", "74012", &len);
+    s_publish(&w, T(LOGEMENT_LIBERE), "logements/74010", p, len);
+    p = s_seance("s-9", 1, SCHEDULED, 0, &len);
     s_publish(&w, T(CALEOL_SEANCE), "caleol/74010", p, len);
     free(s_wait_for(&w, "/caleol.ics", "UID:s-9@fluxbus"));
     s_close(&w);

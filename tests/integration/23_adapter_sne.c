@@ -6,7 +6,11 @@
  * for a second radiation of the same demande, INVALID_NUR for a malformed
  * NUR, REJECTED (naming the field) for a lease without its date. The
  * adapter is killed with SIGKILL between delivery and answer, and the last
- * steps of a crash are replayed: still exactly one ack per BailSigne. */
+ * steps of a crash are replayed: still exactly one ack per BailSigne.
+ * Beside that traffic, each vacancy goes through the steps the ledger's
+ * lifecycle wants before a decision (docs/LEDGER.md): oriented to a
+ * réservataire, which designates the candidates, and attributed (told the
+ * réservataire only where the test makes no SNE record of it). */
 #include "adapter_harness.h"
 
 #include <signal.h>
@@ -18,6 +22,7 @@
 
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/caleol.pb-c.h"
+#include "fluxbus/v1/designation.pb-c.h"
 #include "fluxbus/v1/logement.pb-c.h"
 #include "fluxbus/v1/sne.pb-c.h"
 
@@ -32,8 +37,8 @@
 
 typedef struct {
     fbt_broker_t b;
-    fb_keys_t bailleur, sne;
-    fb_client_t *cb;
+    fb_keys_t bailleur, sne, resa;
+    fb_client_t *cb, *cr;
     fbt_proc_t adapter, sim;
     char exchange[512];
     char requests[600], requests_done[600], answers[600], answers_done[600];
@@ -63,8 +68,10 @@ static s_world_t *s_open(bool with_sim)
     fbt_setup(&w->b);
     fbt_actor(&w->b, FBT_BAILLEUR, "bailleur", NULL, &w->bailleur);
     fbt_actor(&w->b, S_SNE, "sne", NULL, &w->sne);
+    fbt_actor(&w->b, S_RESA, "reservataire", NULL, &w->resa);
     fbt_start(&w->b);
     w->cb = fbt_client(&w->b, &w->bailleur);
+    w->cr = fbt_client(&w->b, &w->resa);
     snprintf(w->exchange, sizeof w->exchange, "%s/sne-exchange", w->b.dir);
     snprintf(w->requests, sizeof w->requests, "%s/requests", w->exchange);
     snprintf(w->requests_done, sizeof w->requests_done, "%s/requests/done", w->exchange);
@@ -95,6 +102,7 @@ static void s_close(s_world_t *w)
     if (w->sim.pid > 0)
         assert_int_equal(fbt_proc_stop(&w->sim, SIGTERM), 0);
     fb_client_destroy(&w->cb);
+    fb_client_destroy(&w->cr);
     assert_int_equal(fbt_stop(&w->b, SIGTERM), 0);
     fbt_teardown(&w->b);
     free(w);
@@ -124,6 +132,48 @@ static void s_send(s_world_t *w, int type, const ProtobufCMessage *m, const char
         fail_msg("send of type %d refused: %s %s", type, fb_err_name(r.reason), r.detail);
     fb_receipt_clear(&r);
     free(payload);
+}
+
+/* The réservataire designates the n demandes of nurs for `vacancy`, ranked,
+ * after the bailleur oriented it (freed again, to the réservataire only);
+ * the bailleur takes each designation in. */
+static void s_designate(s_world_t *w, const char *vacancy, const char *const *nurs, unsigned n)
+{
+    fbt_orient(w->cb, S_RESA, vacancy, n, NULL);
+    for (unsigned i = 0; i < n; i++) {
+        Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
+        d.vacancy_id = (char *)vacancy;
+        d.nur = (char *)nurs[i];
+        d.rank = i + 1;
+        d.candidate_count = n;
+        d.household_size = 2;
+        uint8_t *payload = NULL;
+        size_t len = 0;
+        assert_int_equal(fb_codec_pack(&d.base, &payload, &len), FB_OK);
+        const char *const to[1] = {FBT_BAILLEUR};
+        fb_outgoing_t out = {.type = T(DESIGNATION),
+                             .recipients = to,
+                             .n_recipients = 1,
+                             .correlation_id = vacancy,
+                             .payload = payload,
+                             .payload_len = len};
+        fb_receipt_t r;
+        assert_int_equal(fb_client_send(w->cr, &out, &r), FB_OK);
+        fb_receipt_clear(&r);
+        free(payload);
+        fb_delivery_t *got = fbt_recv_ack(w->cb, S_WAIT_MS);
+        assert_non_null(got);
+        assert_int_equal(got->body->type, T(DESIGNATION));
+        fb_delivery_destroy(&got);
+    }
+}
+
+/* `nur` designated and attributed `vacancy`, the decision told the
+ * réservataire only: the SNE sees the lease alone. */
+static void s_attributed(s_world_t *w, const char *vacancy, const char *nur)
+{
+    s_designate(w, vacancy, &nur, 1);
+    fbt_attribute(w->cb, S_RESA, vacancy, nur, NULL);
 }
 
 static void s_logement(s_world_t *w, const char *vacancy)
@@ -276,6 +326,8 @@ static void test_bail_signe_radiates_and_the_bailleur_gets_the_sne_answer(void *
 
     /* The attribution, then the lease: RADIEE. */
     s_logement(w, "vac-A");
+    const char *const both[2] = {S_NUR_A, S_NUR_B};
+    s_designate(w, "vac-A", both, 2);
     s_decision(w, "vac-A", S_NUR_A,
                FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION);
     s_decision(w, "vac-A", S_NUR_B,
@@ -312,6 +364,7 @@ static void test_bail_signe_radiates_and_the_bailleur_gets_the_sne_answer(void *
 
     /* The same demande radiated again from another dwelling. */
     s_logement(w, "vac-B");
+    s_attributed(w, "vac-B", S_NUR_A);
     s_bail(w, "vac-B", S_NUR_A, true);
     ack = s_expect_ack(w, "vac-B", S_NUR_A, ST(ALREADY_RADIEE));
     s_assert_radiated_on(ack, &w->signed_on);
@@ -319,11 +372,13 @@ static void test_bail_signe_radiates_and_the_bailleur_gets_the_sne_answer(void *
     fb_codec_free(&ack->base);
 
     /* A malformed NUR, then a lease without its date. */
+    s_attributed(w, "vac-C", "0740119");
     s_bail(w, "vac-C", "0740119", true);
     ack = s_expect_ack(w, "vac-C", "0740119", ST(INVALID_NUR));
     assert_non_null(strstr(ack->message, "7 characters, a NUR has 15"));
     assert_null(ack->radiated_on);
     fb_codec_free(&ack->base);
+    s_attributed(w, "vac-D", S_NUR_B);
     s_bail(w, "vac-D", S_NUR_B, false);
     ack = s_expect_ack(w, "vac-D", S_NUR_B, ST(REJECTED));
     assert_non_null(strstr(ack->message, "date of the signature of the lease is required"));
@@ -344,7 +399,9 @@ static void test_sigkill_between_delivery_and_answer_gives_one_ack_per_bail(void
     s_world_t *w = s_open(false); /* the SNE answers only once the adapter is dead */
 
     s_logement(w, "vac-K1");
+    s_attributed(w, "vac-K1", S_NUR_A);
     s_bail(w, "vac-K1", S_NUR_A, true);
+    s_attributed(w, "vac-K2", S_NUR_A);
     s_bail(w, "vac-K2", S_NUR_A, true);
     assert_int_equal(fbt_wait_files(w->requests, ".json", 2, S_WAIT_MS), 2);
     assert_int_equal(fbt_proc_stop(&w->adapter, SIGKILL), 128 + SIGKILL);
@@ -372,6 +429,7 @@ static void test_sigkill_between_delivery_and_answer_gives_one_ack_per_bail(void
     s_start_adapter(w);
 
     /* Nothing came between: the next ack is the next lease's. */
+    s_attributed(w, "vac-K3", S_NUR_B);
     s_bail(w, "vac-K3", S_NUR_B, true);
     ack = s_expect_ack(w, "vac-K3", S_NUR_B, ST(RADIEE));
     fb_codec_free(&ack->base);
@@ -390,6 +448,7 @@ static void test_a_record_not_written_is_written_when_delivered_again(void **sta
     assert_int_equal(rename(w->requests, away), 0);
     fbt_write_file(w->requests, "not a directory\n");
     s_logement(w, "vac-F");
+    s_attributed(w, "vac-F", S_NUR_A);
     s_bail(w, "vac-F", S_NUR_A, true);
     s_wait_log(&w->adapter, "record not submitted kind=radiation vacancy=vac-F ", 1);
     /* Repaired; the adapter restarts and the broker delivers again what it

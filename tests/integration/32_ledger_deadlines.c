@@ -237,6 +237,9 @@ static void test_designation_in_time_gives_no_expiry_an_ack_alone_does(void **st
     d.rank = 1;
     d.candidate_count = 1;
     d.household_size = 2;
+    /* One candidate where three are expected: the ledger wants a reason. */
+    d.fewer_candidates_reason =
+        FLUXBUS__V1__FEWER_CANDIDATES_REASON__FEWER_CANDIDATES_REASON_INSUFFISANCE_DEMANDES;
     s_send(w.cr, T(DESIGNATION), FBT_BAILLEUR, "vac-2026-0601", &d.base);
     Fluxbus__V1__OrientationAck a = FLUXBUS__V1__ORIENTATION_ACK__INIT;
     a.vacancy_id = "vac-2026-0602";

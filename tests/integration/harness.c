@@ -19,6 +19,7 @@
 #include "fluxbus/v1/caleol.pb-c.h"
 #include "fluxbus/v1/designation.pb-c.h"
 #include "fluxbus/v1/logement.pb-c.h"
+#include "fluxbus/v1/orientation.pb-c.h"
 #include "store.h"
 
 void fbt_setup(fbt_broker_t *b)
@@ -268,6 +269,69 @@ uint8_t *fbt_bail_signe(const char *vacancy, const char *nur, size_t *len)
     b.bailleur_siren = "552046955";
     b.commune_insee = "74010";
     return s_pack(&b.base, len);
+}
+
+/* Sends packed payload of `type` about `vacancy` from c to `to`, asserts it
+ * is accepted, frees payload; cr (not NULL) receives and acks it. */
+static void s_send_about(fb_client_t *c, int type, const char *to, const char *vacancy,
+                         uint8_t *payload, size_t len, fb_client_t *cr)
+{
+    const char *const to_list[1] = {to};
+    fb_outgoing_t m = {.type = type,
+                       .recipients = to_list,
+                       .n_recipients = 1,
+                       .correlation_id = vacancy,
+                       .payload = payload,
+                       .payload_len = len};
+    fb_receipt_t rec;
+    fb_err_t rc = fb_client_send(c, &m, &rec);
+    if (rc != FB_OK)
+        fail_msg("type %d about %s refused: %s %s", type, vacancy, fb_err_name(rc), rec.detail);
+    fb_receipt_clear(&rec);
+    free(payload);
+    if (cr) {
+        fb_delivery_t *d = fbt_recv_ack(cr, 5000);
+        assert_non_null(d);
+        assert_int_equal(d->body->type, type);
+        fb_delivery_destroy(&d);
+    }
+}
+
+void fbt_orient(fb_client_t *cb, const char *resa, const char *vacancy, unsigned expected,
+                fb_client_t *cr)
+{
+    size_t len = 0;
+    uint8_t *logement = fbt_logement(vacancy, "74010", &len);
+    s_send_about(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_LOGEMENT_LIBERE, resa, vacancy,
+                 logement, len, cr);
+    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
+    o.vacancy_id = (char *)vacancy;
+    o.convention_id = "conv-test";
+    o.reservataire_actor_id = (char *)resa;
+    o.deadline_ms = fb_now_ms() + 10LL * 86400000;
+    o.candidates_expected = expected;
+    o.round = 1;
+    uint8_t *orientation = s_pack(&o.base, &len);
+    s_send_about(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_ORIENTATION, resa, vacancy,
+                 orientation, len, cr);
+}
+
+void fbt_attribute(fb_client_t *cb, const char *resa, const char *vacancy, const char *nur,
+                   fb_client_t *cr)
+{
+    Fluxbus__V1__CaleolDecision d = FLUXBUS__V1__CALEOL_DECISION__INIT;
+    d.seance_id = "seance-test";
+    d.vacancy_id = (char *)vacancy;
+    d.nur = (char *)nur;
+    d.rank = 1;
+    d.designataire_actor_id = (char *)resa;
+    d.decision = FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION;
+    d.decided_ms = fb_now_ms();
+    d.revision = 1;
+    size_t len = 0;
+    uint8_t *decision = s_pack(&d.base, &len);
+    s_send_about(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_CALEOL_DECISION, resa, vacancy,
+                 decision, len, cr);
 }
 
 fb_err_t fbt_send(fb_client_t *c, int type, const char *to, const char *topic,

@@ -79,6 +79,19 @@ uint8_t *fbt_designation(const char *vacancy, const char *nur, const fb_sealed_t
 /* A packed BailSigne of demande `nur` for vacancy `vacancy` (caller frees). */
 uint8_t *fbt_bail_signe(const char *vacancy, const char *nur, size_t *len);
 
+/* What the ledger's lifecycle wants before a Designation (docs/LEDGER.md):
+ * the bailleur's client cb frees `vacancy` (LogementLibere, commune 74010)
+ * and orients it to `resa`, `expected` candidates expected, both sent to
+ * `resa` only. When cr (resa's client) is not NULL it receives and acks
+ * both. Asserts both are accepted. */
+void fbt_orient(fb_client_t *cb, const char *resa, const char *vacancy, unsigned expected,
+                fb_client_t *cr);
+
+/* The bailleur's client cb sends the CALEOL's ATTRIBUTION of demande `nur`
+ * on `vacancy` to `resa` (designataire); cr as in fbt_orient. */
+void fbt_attribute(fb_client_t *cb, const char *resa, const char *vacancy, const char *nur,
+                   fb_client_t *cr);
+
 /* Sends one message of `type` to one recipient or topic; returns fb_client_send's result. */
 fb_err_t fbt_send(fb_client_t *c, int type, const char *to, const char *topic,
                   const uint8_t *payload, size_t len, fb_receipt_t *receipt);

@@ -88,16 +88,30 @@ static void test_three_ranked_candidates_become_designations_in_rank_order(void 
     json_decref(body);
 }
 
-static void test_fewer_candidates_than_expected_are_accepted(void **state)
+static void test_fewer_candidates_than_expected_are_accepted_with_a_reason(void **state)
 {
-    json_t *body =
-        s_json("{\"candidates\": [{\"rank\": 1, \"nur\": \"" NUR1 "\", \"household_size\": 1}]}");
+    json_t *body = s_json("{\"candidates\": [{\"rank\": 1, \"nur\": \"" NUR1
+                          "\", \"household_size\": 1}], \"fewer_candidates_reason\": \"OTHER\","
+                          " \"fewer_candidates_text\": \"un seul ménage adapté\"}");
     validate_candidates_t c;
     validate_error_t err;
     assert_int_equal(validate_designations(body, 3, &c, &err), FB_OK);
     assert_int_equal(c.n, 1);
+    assert_int_equal(c.items[0].designation->fewer_candidates_reason,
+                     FLUXBUS__V1__FEWER_CANDIDATES_REASON__FEWER_CANDIDATES_REASON_OTHER);
+    assert_string_equal(c.items[0].designation->fewer_candidates_text, "un seul ménage adapté");
     validate_candidates_clear(&c);
     json_decref(body);
+    /* Without a reason, or OTHER without words: refused, naming the member. */
+    s_expect_refused("{\"candidates\": [{\"rank\": 1, \"nur\": \"" NUR1
+                     "\", \"household_size\": 1}]}",
+                     3, 422, "fewer_candidates_reason");
+    s_expect_refused("{\"candidates\": [{\"rank\": 1, \"nur\": \"" NUR1
+                     "\", \"household_size\": 1}], \"fewer_candidates_reason\": \"OTHER\"}",
+                     3, 422, "fewer_candidates_text");
+    s_expect_refused("{\"candidates\": [{\"rank\": 1, \"nur\": \"" NUR1
+                     "\", \"household_size\": 1}], \"fewer_candidates_reason\": \"SOMETIMES\"}",
+                     3, 422, "fewer_candidates_reason");
 }
 
 /* The NUR rule is the SNE's (nur.h), and so is the reason given. */
@@ -295,7 +309,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_three_ranked_candidates_become_designations_in_rank_order),
-        cmocka_unit_test(test_fewer_candidates_than_expected_are_accepted),
+        cmocka_unit_test(test_fewer_candidates_than_expected_are_accepted_with_a_reason),
         cmocka_unit_test(test_a_nur_the_sne_would_refuse_is_refused_with_its_reason),
         cmocka_unit_test(test_refusals_name_the_field),
         cmocka_unit_test(test_household_refusals_name_the_nested_field),

@@ -1,0 +1,206 @@
+/* cmd_report_bilan.c - `fluxbus report bilan`: the annual bilan R441-5-1
+ * of attributions (ledger/bilan.h), read from the broker's store opened
+ * read-only, written as JSON, CSV (report_bilan.h) or one HTML page
+ * (report_html.h).
+ *
+ * Owns the command line of this report (period, filters, format, output
+ * file). Does not own the figures (ledger/) nor their layout. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bilan.h"
+#include "common.h"
+#include "ledger.h"
+#include "report_bilan.h"
+#include "report_html.h"
+#include "report_period.h"
+
+static const char s_cmd[] = "report bilan";
+
+static const char s_help[] =
+    "usage: fluxbus report bilan --year Y [--quarter Q | --half H | --from DATE --to DATE]\n"
+    "                            [--bailleur ID] [--epci SIREN] [--repeated N]\n"
+    "                            [--format json|csv|html] [--output FILE] [--store DB]\n"
+    "\n"
+    "The bilan of attributions (CCH R441-5-1) for a period, from the ledger of the\n"
+    "store (opened read-only) and its dated reference data (`fluxbus refdata`):\n"
+    "attributions (CALEOL decisions, lease or not) and leases broken down by\n"
+    "réservataire, typology, financing, QPV / hors QPV, commune and construction\n"
+    "period, hors-flux attributions included and shown apart; per EPCI, the legal\n"
+    "objectives counted as the law counts them (Q1 hors QPV on signed leases, ANRU\n"
+    "rehousing included; priority households per réservataire on attributions, the\n"
+    "bailleur's non-reserved dwellings included; Q2-Q4 in QPV on attributions),\n"
+    "pass or fail against the reference data valid on the period's last day, with\n"
+    "the local CIA targets beside them; the monthly flow; refusals by residence,\n"
+    "days vacant, candidates presented repeatedly and never chosen, Q1 candidates\n"
+    "in proposals hors QPV. Rules: docs/LEDGER.md, \"Bilan and reports\".\n"
+    "\n"
+    "options:\n"
+    "  --year Y          the calendar year Y (dates are Europe/Paris days)\n"
+    "  --quarter Q       with --year: quarter Q (1-4) of it\n"
+    "  --half H          with --year: half H (1-2) of it\n"
+    "  --from DATE       first day, YYYY-MM-DD (default: 1 January of --year)\n"
+    "  --to DATE         last day, included (default: 31 December of --year)\n"
+    "  --bailleur ID     only this bailleur's dwellings (actor id or SIREN)\n"
+    "  --epci SIREN      only the dwellings of this EPCI\n"
+    "  --repeated N      \"presented repeatedly\": on N dwellings or more (default 2)\n"
+    "  --format F        json (default: one object), csv (tables, ';' separated,\n"
+    "                    decimal commas, first column names the table) or html (one\n"
+    "                    self-contained page with charts)\n"
+    "  --output FILE     write there (replaced whole) instead of standard output\n"
+    "  -h, --help        this help\n";
+
+enum {
+    S_OPT_YEAR = 0x200,
+    S_OPT_QUARTER,
+    S_OPT_HALF,
+    S_OPT_FROM,
+    S_OPT_TO,
+    S_OPT_BAILLEUR,
+    S_OPT_EPCI,
+    S_OPT_REPEATED,
+    S_OPT_FORMAT,
+    S_OPT_OUTPUT
+};
+
+typedef struct {
+    const char *store, *bailleur, *epci, *format, *output;
+    report_period_args_t period;
+    long long repeated;
+} s_args_t;
+
+/* Applies one option; false after printing why. */
+static bool s_option(s_args_t *a, int c)
+{
+    switch (c) {
+    case COMMON_OPT_STORE:
+        a->store = optarg;
+        return true;
+    case S_OPT_YEAR:
+        return common_parse_int(s_cmd, "year", optarg, 1, 9999, &a->period.year);
+    case S_OPT_QUARTER:
+        return common_parse_int(s_cmd, "quarter", optarg, 1, 4, &a->period.quarter);
+    case S_OPT_HALF:
+        return common_parse_int(s_cmd, "half", optarg, 1, 2, &a->period.half);
+    case S_OPT_REPEATED:
+        return common_parse_int(s_cmd, "repeated", optarg, 1, 1000, &a->repeated);
+    case S_OPT_FROM:
+        a->period.from = optarg;
+        return true;
+    case S_OPT_TO:
+        a->period.to = optarg;
+        return true;
+    case S_OPT_BAILLEUR:
+        a->bailleur = optarg;
+        return true;
+    case S_OPT_EPCI:
+        a->epci = optarg;
+        return true;
+    case S_OPT_FORMAT:
+        a->format = optarg;
+        return true;
+    case S_OPT_OUTPUT:
+        a->output = optarg;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* EXIT_OK, -1 after --help, or a usage error. */
+static int s_parse(int argc, char **argv, s_args_t *a)
+{
+    static const struct option opts[] = {COMMON_OPTION_STORE,
+                                         {"year", required_argument, NULL, S_OPT_YEAR},
+                                         {"quarter", required_argument, NULL, S_OPT_QUARTER},
+                                         {"half", required_argument, NULL, S_OPT_HALF},
+                                         {"from", required_argument, NULL, S_OPT_FROM},
+                                         {"to", required_argument, NULL, S_OPT_TO},
+                                         {"bailleur", required_argument, NULL, S_OPT_BAILLEUR},
+                                         {"epci", required_argument, NULL, S_OPT_EPCI},
+                                         {"repeated", required_argument, NULL, S_OPT_REPEATED},
+                                         {"format", required_argument, NULL, S_OPT_FORMAT},
+                                         {"output", required_argument, NULL, S_OPT_OUTPUT},
+                                         COMMON_OPTION_HELP,
+                                         {0}};
+    int c;
+    while ((c = common_getopt(s_cmd, argc, argv, opts)) != -1) {
+        if (c == 'h') {
+            common_help(s_help, COMMON_HELP_STORE);
+            return -1;
+        }
+        if (!s_option(a, c))
+            return EXIT_USAGE;
+    }
+    if (optind < argc)
+        return common_fail(s_cmd, EXIT_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    if (strcmp(a->format, "json") != 0 && strcmp(a->format, "csv") != 0 &&
+        strcmp(a->format, "html") != 0)
+        return common_fail(s_cmd, EXIT_USAGE, "--format must be json, csv or html, not \"%s\"",
+                           a->format);
+    return EXIT_OK;
+}
+
+static bool s_write(const bilan_t *b, const char *format, FILE *out)
+{
+    if (strcmp(format, "csv") == 0)
+        return report_bilan_csv(b, out);
+    if (strcmp(format, "html") == 0)
+        return report_html_write(b, out);
+    json_t *doc = report_bilan_json(b);
+    bool ok = doc && json_dumpf(doc, out, JSON_INDENT(2)) == 0 && fputc('\n', out) != EOF &&
+              fflush(out) == 0;
+    json_decref(doc);
+    return ok;
+}
+
+/* Writes to --output through a temporary file renamed into place, so that
+ * a reader never sees half a report; or to standard output. */
+static int s_output(const bilan_t *b, const s_args_t *a)
+{
+    if (!a->output)
+        return s_write(b, a->format, stdout)
+                   ? EXIT_OK
+                   : common_fail(s_cmd, EXIT_INPUT, "cannot write the report");
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", a->output);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return common_fail(s_cmd, EXIT_INPUT, "%s: %s", tmp, strerror(errno));
+    bool ok = s_write(b, a->format, f);
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, a->output) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return common_fail(s_cmd, EXIT_INPUT, "%s: %s", a->output,
+                           ok ? strerror(e) : "cannot write the report");
+    }
+    return EXIT_OK;
+}
+
+int cmd_report_bilan(int argc, char **argv)
+{
+    s_args_t a = {.store = common_store_default(), .format = "json"};
+    int rc = s_parse(argc, argv, &a);
+    if (rc != EXIT_OK)
+        return rc < 0 ? EXIT_OK : rc;
+    bilan_query_t q = {
+        .bailleur = a.bailleur, .epci = a.epci, .repeated_threshold = (unsigned)a.repeated};
+    rc = report_period(s_cmd, &a.period, &q.period);
+    if (rc != EXIT_OK)
+        return rc;
+    if (access(a.store, F_OK) != 0)
+        return common_fail(s_cmd, EXIT_STORE, "%s: %s", a.store, strerror(errno));
+    char err[512];
+    ledger_t *ledger = ledger_open_readonly(a.store, err, sizeof err);
+    if (!ledger)
+        return common_fail(s_cmd, EXIT_STORE, "%s", err);
+    bilan_t *b = bilan_run(ledger_db(ledger), &q, err, sizeof err);
+    ledger_close(&ledger);
+    if (!b)
+        return common_fail(s_cmd, EXIT_STORE, "%s: %s", a.store, err);
+    rc = s_output(b, &a);
+    bilan_destroy(&b);
+    return rc;
+}
