@@ -2,8 +2,9 @@
  * store (store_open in a mkdtemp directory) with the ledger on its
  * connection, and one helper per domain message that builds the real
  * protobuf payload and records it through ledger_record (as the broker does
- * after accepting it), at a chosen instant. Orientations are first checked
- * with ledger_check, like the broker does.
+ * after accepting it), at a chosen instant. Every message is first checked
+ * with ledger_check, like the broker does, and a refusal fails the test:
+ * the scripted lives are ones the broker accepts.
  *
  * Header-only (static inline) so that each test_*.c program takes what it
  * uses. Instants are 10:00 Paris time on the day given. */
@@ -88,10 +89,30 @@ static inline ledger_msg_t script_msg(script_t *s, const char *sender, int type,
     return m;
 }
 
-/* Records one message; asserts it was written. */
+/* ledger_check of one message, as the broker asks it before accepting:
+ * FB_OK or the refusal, its detail in detail. Nothing is recorded. */
+static inline fb_err_t script_check(script_t *s, const char *sender, int type, const char *vacancy,
+                                    const char *to, int64_t at, const void *payload, char *detail,
+                                    size_t dlen)
+{
+    const char *const rcpt[] = {to};
+    ledger_msg_t m = script_msg(s, sender, type, vacancy, to ? rcpt : NULL, at, payload);
+    s->seq--; /* a check is not stored */
+    m.seq = 0;
+    return ledger_check(s->ledger, &m, detail, dlen);
+}
+
+/* Records one message the way the broker accepts it: ledger_check first
+ * (the test fails with the refusal's detail), then ledger_record (asserts
+ * it was written). */
 static inline void script_record(script_t *s, const char *sender, int type, const char *vacancy,
                                  const char *to, int64_t at, const void *payload)
 {
+    char detail[256] = "";
+    fb_err_t rc = script_check(s, sender, type, vacancy, to, at, payload, detail, sizeof detail);
+    if (rc != FB_OK)
+        fail_msg("message type %d from %s on %s refused by ledger_check: %s", type, sender,
+                 vacancy ? vacancy : "-", detail);
     const char *const rcpt[] = {to};
     ledger_msg_t m = script_msg(s, sender, type, vacancy, to ? rcpt : NULL, at, payload);
     assert_int_equal(ledger_record(s->ledger, &m), FB_OK);
@@ -194,6 +215,21 @@ static inline void script_expire(script_t *s, const char *vacancy, const char *r
     script_record(s, SC_BAILLEUR, SC_TYPE(DEADLINE_EXPIRED), vacancy, resa, at, &e);
 }
 
+/* A Designation of `nur`, rank `rank` of a round of `count`, sent by
+ * `sender`, credited to `credited`. */
+static inline void script_designate_rank(script_t *s, const char *sender, const char *vacancy,
+                                         const char *nur, const char *credited, unsigned rank,
+                                         unsigned count, int64_t at)
+{
+    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
+    d.vacancy_id = (char *)vacancy;
+    d.nur = (char *)nur;
+    d.rank = rank;
+    d.candidate_count = count;
+    d.credited_reservataire_actor_id = (char *)credited;
+    script_record(s, sender, SC_TYPE(DESIGNATION), vacancy, SC_BAILLEUR, at, &d);
+}
+
 /* A Designation of `nur` sent by `sender`, credited to `credited`. */
 static inline void script_designate_by(script_t *s, const char *sender, const char *vacancy,
                                        const char *nur, const char *credited, bool deleguee,
@@ -225,8 +261,9 @@ static inline void script_visit(script_t *s, const char *vacancy, const char *nu
     script_record(s, SC_BAILLEUR, SC_TYPE(VISITE), vacancy, SC_AL, at, &v);
 }
 
-static inline void script_decide(script_t *s, const char *vacancy, const char *nur,
-                                 const char *resa, int decision, int64_t at)
+/* A CaleolDecision (ATTRIBUTION when decision is 0) ranking `nur` `rank`. */
+static inline void script_decide_rank(script_t *s, const char *vacancy, const char *nur,
+                                      const char *resa, int decision, unsigned rank, int64_t at)
 {
     Fluxbus__V1__CaleolDecision c = FLUXBUS__V1__CALEOL_DECISION__INIT;
     c.vacancy_id = (char *)vacancy;
@@ -234,10 +271,16 @@ static inline void script_decide(script_t *s, const char *vacancy, const char *n
     c.designataire_actor_id = (char *)resa;
     c.decision =
         decision ? decision : FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION;
-    c.rank = 1;
+    c.rank = rank;
     c.decided_ms = at;
     c.seance_id = "S1";
     script_record(s, SC_BAILLEUR, SC_TYPE(CALEOL_DECISION), vacancy, resa, at, &c);
+}
+
+static inline void script_decide(script_t *s, const char *vacancy, const char *nur,
+                                 const char *resa, int decision, int64_t at)
+{
+    script_decide_rank(s, vacancy, nur, resa, decision, 1, at);
 }
 
 static inline void script_answer(script_t *s, const char *vacancy, const char *nur, bool refused,

@@ -1,6 +1,7 @@
 /* test_bilan - the annual bilan (ledger/bilan.h) of a scripted year, checked
- * line by line. Facts go through ledger_record on a fresh store (as the
- * broker records accepted messages); reference data through refdata_import.
+ * line by line. Facts go through ledger_check then ledger_record on a fresh
+ * store (as the broker checks and records accepted messages: a refusal
+ * fails the test); reference data through refdata_import.
  *
  * The script (bailleur 552046955, EPCI 200066793 "Grand Annecy", communes
  * 74010 and 74281):
@@ -79,6 +80,10 @@ static void s_record(s_fix_t *f, const char *sender, int type, const char *vacan
                       .n_recipients = 1,
                       .at_ms = at,
                       .payload = payload};
+    char detail[256] = "";
+    if (ledger_check(f->ledger, &m, detail, sizeof detail) != FB_OK)
+        fail_msg("message type %d from %s on %s refused by ledger_check: %s", type, sender,
+                 vacancy && *vacancy ? vacancy : "-", detail);
     assert_int_equal(ledger_record(f->ledger, &m), FB_OK);
 }
 
@@ -127,14 +132,19 @@ typedef struct {
     bool dalo, pdalhpd;
 } s_household_t;
 
+/* `rank` of a round of `count` candidates; a round of fewer than the three
+ * the CALEOL examines (one for a rehousing hors flux) says why. */
 static void s_designate(s_fix_t *f, const char *vacancy, const char *sender, const char *credited,
-                        const s_household_t *h, unsigned rank, int64_t at)
+                        const s_household_t *h, unsigned rank, unsigned count, int64_t at)
 {
     Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
     d.vacancy_id = (char *)vacancy;
     d.nur = (char *)h->nur;
     d.rank = rank;
-    d.candidate_count = 2;
+    d.candidate_count = count;
+    if (count < 3)
+        d.fewer_candidates_reason =
+            FLUXBUS__V1__FEWER_CANDIDATES_REASON__FEWER_CANDIDATES_REASON_INSUFFISANCE_DEMANDES;
     d.quartile = h->quartile;
     d.dalo = h->dalo;
     d.pdalhpd = h->pdalhpd;
@@ -304,29 +314,32 @@ static void s_script(s_fix_t *f)
                                n3 = {"N3", Q(Q3), false, false}, n4 = {"N4", Q(Q2), false, false},
                                n5 = {"N5", Q(Q2), true, false}, n6 = {"N6", Q(Q1), false, true},
                                n7 = {"N7", Q(Q2), false, false}, n8 = {"N8", Q(Q3), false, false},
-                               n10 = {"N10", Q(Q4), false, false};
+                               n10 = {"N10", Q(Q4), false, false},
+                               anru = {"N-ANRU", 0, false, false};
     /* 2023: the dwelling hors QPV under the 2015 map. */
     s_libere(f, &d0, s_at(2023, 2, 1));
     s_orient(f, "v-2023-01", AL, s_at(2023, 3, 1));
-    s_designate(f, "v-2023-01", AL, AL, &n1, 1, s_at(2023, 3, 10));
+    s_designate(f, "v-2023-01", AL, AL, &n1, 1, 1, s_at(2023, 3, 10));
     s_attribute(f, "v-2023-01", "N1", AL, true, false, s_at(2023, 4, 5));
     s_bail(f, "v-2023-01", "N1", AL, true, false, s_at(2023, 5, 2));
     /* 2024: the same dwelling, now in the QPV. */
     s_convention_al(f);
     s_libere(f, &d1, s_at(2024, 1, 15));
     s_orient(f, "v-2024-01", ETAT, s_at(2024, 2, 1));
-    s_designate(f, "v-2024-01", ETAT, ETAT, &n2, 1, s_at(2024, 2, 5));
+    s_designate(f, "v-2024-01", ETAT, ETAT, &n2, 1, 1, s_at(2024, 2, 5));
     s_attribute(f, "v-2024-01", "N2", ETAT, true, false, s_at(2024, 2, 20));
     s_bail(f, "v-2024-01", "N2", ETAT, true, false, s_at(2024, 3, 15));
-    /* ANRU rehousing, hors flux: decided and signed without a designation. */
+    /* ANRU rehousing, hors flux: the bailleur designates the household for
+     * itself (one candidate, no orientation), then decides and signs. */
     s_libere(f, &d2, s_at(2024, 3, 1));
+    s_designate(f, "v-2024-02", B, B, &anru, 1, 1, s_at(2024, 3, 20));
     s_attribute(f, "v-2024-02", "N-ANRU", "", false, true, s_at(2024, 4, 2));
     s_bail(f, "v-2024-02", "N-ANRU", "", false, true, s_at(2024, 4, 10));
     /* In a QPV residence, par rang: rank 1 signs, rank 2 stays standby. */
     s_libere(f, &d3, s_at(2024, 4, 20));
     s_orient(f, "v-2024-03", AL, s_at(2024, 5, 2));
-    s_designate(f, "v-2024-03", AL, AL, &n3, 1, s_at(2024, 5, 6));
-    s_designate(f, "v-2024-03", AL, AL, &n4, 2, s_at(2024, 5, 6));
+    s_designate(f, "v-2024-03", AL, AL, &n3, 1, 2, s_at(2024, 5, 6));
+    s_designate(f, "v-2024-03", AL, AL, &n4, 2, 2, s_at(2024, 5, 6));
     s_decide(f, "v-2024-03", "N3", AL,
              FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION_PAR_RANG, 1, false,
              false, s_at(2024, 5, 20));
@@ -337,27 +350,27 @@ static void s_script(s_fix_t *f)
     /* The State's DALO household refuses after the attribution. */
     s_libere(f, &d4, s_at(2024, 6, 15));
     s_orient(f, "v-2024-04", ETAT, s_at(2024, 7, 1));
-    s_designate(f, "v-2024-04", ETAT, ETAT, &n5, 1, s_at(2024, 7, 5));
-    s_designate(f, "v-2024-04", ETAT, ETAT, &n8, 2, s_at(2024, 7, 5));
+    s_designate(f, "v-2024-04", ETAT, ETAT, &n5, 1, 2, s_at(2024, 7, 5));
+    s_designate(f, "v-2024-04", ETAT, ETAT, &n8, 2, 2, s_at(2024, 7, 5));
     s_attribute(f, "v-2024-04", "N5", ETAT, false, false, s_at(2024, 7, 20));
     s_refuse(f, "v-2024-04", "N5", FLUXBUS__V1__REFUS_MOTIF__REFUS_MOTIF_LOYER_TROP_ELEVE,
              s_at(2024, 8, 1));
     /* The bailleur's own dwelling, to a PDALHPD household. */
     s_libere(f, &d5, s_at(2024, 8, 20));
-    s_designate(f, "v-2024-05", B, B, &n6, 1, s_at(2024, 9, 2));
+    s_designate(f, "v-2024-05", B, B, &n6, 1, 1, s_at(2024, 9, 2));
     s_attribute(f, "v-2024-05", "N6", B, true, false, s_at(2024, 9, 10));
     s_bail(f, "v-2024-05", "N6", B, true, false, s_at(2024, 10, 1));
     /* Action Logement, Q2. */
     s_libere(f, &d6, s_at(2024, 9, 15));
     s_orient(f, "v-2024-06", AL, s_at(2024, 10, 1));
-    s_designate(f, "v-2024-06", AL, AL, &n7, 1, s_at(2024, 10, 5));
-    s_designate(f, "v-2024-06", AL, AL, &n8, 2, s_at(2024, 10, 5));
+    s_designate(f, "v-2024-06", AL, AL, &n7, 1, 2, s_at(2024, 10, 5));
+    s_designate(f, "v-2024-06", AL, AL, &n8, 2, 2, s_at(2024, 10, 5));
     s_attribute(f, "v-2024-06", "N7", AL, false, false, s_at(2024, 10, 20));
     s_bail(f, "v-2024-06", "N7", AL, false, false, s_at(2024, 11, 15));
     /* The commune's réservation, Q4, in 74281. */
     s_libere(f, &d7, s_at(2024, 10, 20));
     s_orient(f, "v-2024-07", COMMUNE, s_at(2024, 10, 25));
-    s_designate(f, "v-2024-07", COMMUNE, COMMUNE, &n10, 1, s_at(2024, 10, 28));
+    s_designate(f, "v-2024-07", COMMUNE, COMMUNE, &n10, 1, 1, s_at(2024, 10, 28));
     s_attribute(f, "v-2024-07", "N10", COMMUNE, false, false, s_at(2024, 11, 5));
     s_bail(f, "v-2024-07", "N10", COMMUNE, false, false, s_at(2024, 12, 10));
 }
@@ -661,12 +674,14 @@ static void test_bilan_analyses(void **state)
     assert_string_equal(b->repeated[0].last_presented, "2024-10-05");
     assert_non_null(strstr(b->repeated[0].reservataires, ETAT));
     assert_non_null(strstr(b->repeated[0].reservataires, AL));
-    /* Designations hors QPV: v-2024-04 (N5 Q2, N8 Q3), v-2024-05 (N6 Q1),
+    /* Designations hors QPV: v-2024-02 (N-ANRU, the bailleur's own
+     * designation of the household it rehouses, quartile not given, hors
+     * QPV by its commune), v-2024-04 (N5 Q2, N8 Q3), v-2024-05 (N6 Q1),
      * v-2024-06 (N7 Q2, N8 Q3), v-2024-07 (N10 Q4, hors QPV by its
      * commune); v-2024-01 and v-2024-03 are in QPV. */
-    assert_int_equal(b->q1_proposals.candidates, 6);
+    assert_int_equal(b->q1_proposals.candidates, 7);
     assert_int_equal(b->q1_proposals.q1_candidates, 1);
-    assert_int_equal(b->q1_proposals.proposals, 4);
+    assert_int_equal(b->q1_proposals.proposals, 5);
     assert_int_equal(b->q1_proposals.proposals_with_q1, 1);
     bilan_destroy(&b);
 }

@@ -21,6 +21,7 @@
 #define COUNTED FLUXBUS__V1__DEADLINE_COUNTING__DEADLINE_COUNTING_COUNTED
 #define NOT_COUNTED FLUXBUS__V1__DEADLINE_COUNTING__DEADLINE_COUNTING_NOT_COUNTED
 #define METHOD(x) FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_##x
+#define DECISION(x) FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_##x
 #define KIND(x) FLUXBUS__V1__OBJECTIVE_KIND__OBJECTIVE_KIND_##x
 #define UNIT(x) FLUXBUS__V1__OBJECTIVE_UNIT__OBJECTIVE_UNIT_##x
 
@@ -444,11 +445,13 @@ static void test_decompte_counting_rule_per_management_mode(void **state)
     script_designate_by(&s, SC_BAILLEUR, "P1", N("P1"), SC_AL, false, s_d(2025, 3, 1));
     script_designate_by(&s, SC_BAILLEUR, "P2", N("P2"), SC_AL, false, s_d(2025, 3, 1));
     script_designate(&s, "P3", N("P3"), SC_AL, s_d(2025, 3, 1));
+    script_decide(&s, "P1", N("P1"), SC_AL, 0, s_d(2025, 3, 20));
     script_bail(&s, "P1", N("P1"), SC_AL, s_d(2025, 4, 1));
     decompte_t *d = s_run(&s, period_year(2025), NULL, 0);
     const decompte_line_t *l = s_line(s_item(d, "C-P"), SC_AL);
-    /* Official: P1 at its lease, P3 at its acceptance; P2 waits for a lease. */
-    s_assert_counts(&l->tally, 3, 0, 1, 2);
+    /* Official: P1 at its lease, P3 at its acceptance; P2 waits for a lease.
+     * P1's lease follows its CALEOL attribution (one passage). */
+    s_assert_counts(&l->tally, 3, 1, 1, 2);
     assert_int_equal(l->tally.partenariale, 1);
     /* 30 % of the 2 placements = 0.6 -> 1; 1 done. */
     assert_int_equal(l->objectives[0].base, 2);
@@ -520,6 +523,7 @@ static void test_decompte_multipartite_line_per_commune_sheet(void **state)
     script_orient(&s, "G3", S_BASSENS, "C-GC-2025", s_d(2025, 2, 5));
     script_ack(&s, "G1", S_CHAMBERY, s_d(2025, 2, 6));
     script_designate(&s, "G1", N("G1"), S_CHAMBERY, s_d(2025, 2, 7));
+    script_decide(&s, "G1", N("G1"), S_CHAMBERY, 0, s_d(2025, 2, 20));
     script_bail(&s, "G1", N("G1"), S_CHAMBERY, s_d(2025, 3, 1));
 
     decompte_t *d = s_run(&s, period_year(2025), NULL, 0);
@@ -528,8 +532,8 @@ static void test_decompte_multipartite_line_per_commune_sheet(void **state)
     const decompte_line_t *ch = s_line(gc, S_CHAMBERY);
     assert_string_equal(ch->commune_insee, "73065");
     assert_int_equal(ch->tally.freed, 2);
-    s_assert_counts(&ch->tally, 1, 0, 1, 1);
-    assert_int_equal(ch->n_objectives, 1); /* delegated 2 + own 1 */
+    s_assert_counts(&ch->tally, 1, 1, 1, 1); /* G1 attributed, then leased */
+    assert_int_equal(ch->n_objectives, 1);   /* delegated 2 + own 1 */
     assert_int_equal(ch->objectives[0].target, 3);
     assert_int_equal(ch->objectives[0].done, 1);
     const decompte_line_t *ba = s_line(gc, S_BASSENS);
@@ -546,7 +550,9 @@ static void test_decompte_multipartite_line_per_commune_sheet(void **state)
 /* ---- fairness ----------------------------------------------------------------------- */
 
 /* Ten dwellings: A gets five, B three, C two; C's two were refused three
- * and four times, one of A's twice. */
+ * and four times, one of A's twice. Each refused dwelling had one round of
+ * as many candidates as refusals, attributed by rank by the CALEOL; each
+ * household refuses in turn, best rank first. */
 static void s_script_fairness(script_t *s)
 {
     static const char *const who[] = {
@@ -558,9 +564,18 @@ static void s_script_fairness(script_t *s)
         snprintf(v, sizeof v, "F%d", i);
         script_libere(s, v, "74010", 0, 0, s_d(2025, 3, 1 + i));
         script_orient(s, v, who[i], "", s_d(2025, 3, 11 + i));
-        for (int k = 0; k < refusals[i]; k++) {
-            snprintf(nur, sizeof nur, "07401250000%02d%04d", i, k);
-            script_designate(s, v, nur, who[i], s_d(2025, 4, 1 + k));
+        unsigned n = (unsigned)refusals[i];
+        for (unsigned k = 0; k < n; k++) {
+            snprintf(nur, sizeof nur, "07401250000%02d%04u", i, k);
+            script_designate_rank(s, who[i], v, nur, who[i], k + 1, n, s_d(2025, 4, 1 + k));
+        }
+        for (unsigned k = 0; k < n; k++) {
+            snprintf(nur, sizeof nur, "07401250000%02d%04u", i, k);
+            script_decide_rank(s, v, nur, who[i], DECISION(ATTRIBUTION_PAR_RANG), k + 1,
+                               s_d(2025, 4, 20));
+        }
+        for (unsigned k = 0; k < n; k++) {
+            snprintf(nur, sizeof nur, "07401250000%02d%04u", i, k);
             script_answer(s, v, nur, true, s_d(2025, 5, 1 + k));
         }
     }
