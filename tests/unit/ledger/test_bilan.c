@@ -114,12 +114,20 @@ static void s_libere(s_fix_t *f, const s_dwelling_t *d, int64_t at)
     s_record(f, B, T(LOGEMENT_LIBERE), d->vacancy, at, &l);
 }
 
+/* The convention an orientation to `resa` at `at` names (s_conventions_*). */
+static const char *s_convention_of(const char *resa, int64_t at)
+{
+    if (strcmp(resa, AL) == 0)
+        return at < s_at(2024, 1, 1) ? "conv-al-2023" : "conv-al";
+    return strcmp(resa, ETAT) == 0 ? "conv-etat" : "conv-commune";
+}
+
 static void s_orient(s_fix_t *f, const char *vacancy, const char *resa, int64_t at)
 {
     Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
     o.vacancy_id = (char *)vacancy;
     o.reservataire_actor_id = (char *)resa;
-    o.convention_id = strcmp(resa, AL) == 0 ? "conv-al" : "conv-other";
+    o.convention_id = (char *)s_convention_of(resa, at);
     o.round = 1;
     o.deadline_ms = at + 30 * 86400000LL;
     s_record(f, B, T(ORIENTATION), vacancy, at, &o);
@@ -260,28 +268,45 @@ static void s_reference_data(s_fix_t *f)
 #define FIN(x) FLUXBUS__V1__FINANCEMENT__FINANCEMENT_##x
 #define PER(x) FLUXBUS__V1__CONSTRUCTION_PERIOD__CONSTRUCTION_PERIOD_##x
 #define Q(x) FLUXBUS__V1__QUARTILE__QUARTILE_##x
+#define CONTINGENT(x) FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_##x
 
-/* Action Logement's convention for 2024: 4 placements, counted at the
- * lease (the décompte gives the progress beside the bilan's lines). */
-static void s_convention_al(s_fix_t *f)
+/* A convention of the bailleur with `resa` for `year`, counted at the
+ * lease; `placements` an objective of that many (0: none). */
+static void s_convention(s_fix_t *f, const char *id, const char *resa, int year, int contingent,
+                         uint32_t placements)
 {
     Fluxbus__V1__ConventionObjective o = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
     o.kind = FLUXBUS__V1__OBJECTIVE_KIND__OBJECTIVE_KIND_PLACEMENTS;
     o.unit = FLUXBUS__V1__OBJECTIVE_UNIT__OBJECTIVE_UNIT_COUNT;
-    o.value = 4;
+    o.value = placements;
     Fluxbus__V1__ConventionObjective *objectives[] = {&o};
     Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
-    c.convention_id = "conv-al";
+    c.convention_id = (char *)id;
     c.revision = 1;
     c.bailleur_actor_id = B;
     c.bailleur_siren = "552046955";
-    c.reservataire_actor_id = AL;
-    c.year = 2024;
-    c.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
-    c.n_objectives = 1;
+    c.reservataire_actor_id = (char *)resa;
+    c.year = (uint32_t)year;
+    c.contingent = contingent;
+    c.n_objectives = placements ? 1 : 0;
     c.objectives = objectives;
     c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_BAIL_SIGNE;
-    s_record(f, B, T(CONVENTION), "", s_at(2024, 1, 2), &c);
+    s_record(f, B, T(CONVENTION), "", s_at(year, 1, 2), &c);
+}
+
+/* Each orientation names its réservataire's convention of the year:
+ * Action Logement's for 2024 has 4 placements (the décompte gives the
+ * progress beside the bilan's lines); the others set no objective. */
+static void s_conventions_2023(s_fix_t *f)
+{
+    s_convention(f, "conv-al-2023", AL, 2023, CONTINGENT(ACTION_LOGEMENT), 0);
+}
+
+static void s_conventions_2024(s_fix_t *f)
+{
+    s_convention(f, "conv-al", AL, 2024, CONTINGENT(ACTION_LOGEMENT), 4);
+    s_convention(f, "conv-etat", ETAT, 2024, CONTINGENT(ETAT_PRIORITAIRE), 0);
+    s_convention(f, "conv-commune", COMMUNE, 2024, CONTINGENT(COMMUNE), 0);
 }
 
 static void s_script(s_fix_t *f)
@@ -316,6 +341,7 @@ static void s_script(s_fix_t *f)
                                n7 = {"N7", Q(Q2), false, false}, n8 = {"N8", Q(Q3), false, false},
                                n10 = {"N10", Q(Q4), false, false},
                                anru = {"N-ANRU", 0, false, false};
+    s_conventions_2023(f);
     /* 2023: the dwelling hors QPV under the 2015 map. */
     s_libere(f, &d0, s_at(2023, 2, 1));
     s_orient(f, "v-2023-01", AL, s_at(2023, 3, 1));
@@ -323,7 +349,7 @@ static void s_script(s_fix_t *f)
     s_attribute(f, "v-2023-01", "N1", AL, true, false, s_at(2023, 4, 5));
     s_bail(f, "v-2023-01", "N1", AL, true, false, s_at(2023, 5, 2));
     /* 2024: the same dwelling, now in the QPV. */
-    s_convention_al(f);
+    s_conventions_2024(f);
     s_libere(f, &d1, s_at(2024, 1, 15));
     s_orient(f, "v-2024-01", ETAT, s_at(2024, 2, 1));
     s_designate(f, "v-2024-01", ETAT, ETAT, &n2, 1, 1, s_at(2024, 2, 5));

@@ -549,29 +549,40 @@ static void test_decompte_multipartite_line_per_commune_sheet(void **state)
 
 /* ---- fairness ----------------------------------------------------------------------- */
 
-/* Ten dwellings: A gets five, B three, C two; C's two were refused three
+/* Ten dwellings, each under its réservataire's convention (no
+ * objectives): A gets five, B three, C two; C's two were refused three
  * and four times, one of A's twice. Each refused dwelling had one round of
  * as many candidates as refusals, attributed by rank by the CALEOL; each
  * household refuses in turn, best rank first. */
 static void s_script_fairness(script_t *s)
 {
-    static const char *const who[] = {
-        "reservataire:a", "reservataire:a", "reservataire:a", "reservataire:a", "reservataire:a",
-        "reservataire:b", "reservataire:b", "reservataire:b", "reservataire:c", "reservataire:c"};
+    static const int who[] = {0, 0, 0, 0, 0, 1, 1, 1, 2, 2}; /* A A A A A B B B C C */
     static const int refusals[] = {2, 0, 0, 0, 0, 0, 0, 1, 3, 4};
+    static const char *const party[] = {"reservataire:a", "reservataire:b", "reservataire:c"};
+    static const char *const conv[] = {"C-A", "C-B", "C-C"};
+    for (int k = 0; k < 3; k++) {
+        Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+        c.convention_id = (char *)conv[k];
+        c.revision = 1;
+        c.bailleur_actor_id = SC_BAILLEUR;
+        c.reservataire_actor_id = (char *)party[k];
+        c.year = 2025;
+        script_convention(s, &c, s_d(2025, 1, 2));
+    }
     for (int i = 0; i < 10; i++) {
         char v[8], nur[32];
         snprintf(v, sizeof v, "F%d", i);
         script_libere(s, v, "74010", 0, 0, s_d(2025, 3, 1 + i));
-        script_orient(s, v, who[i], "", s_d(2025, 3, 11 + i));
+        script_orient(s, v, party[who[i]], conv[who[i]], s_d(2025, 3, 11 + i));
         unsigned n = (unsigned)refusals[i];
         for (unsigned k = 0; k < n; k++) {
             snprintf(nur, sizeof nur, "07401250000%02d%04u", i, k);
-            script_designate_rank(s, who[i], v, nur, who[i], k + 1, n, s_d(2025, 4, 1 + k));
+            script_designate_rank(s, party[who[i]], v, nur, party[who[i]], k + 1, n,
+                                  s_d(2025, 4, 1 + k));
         }
         for (unsigned k = 0; k < n; k++) {
             snprintf(nur, sizeof nur, "07401250000%02d%04u", i, k);
-            script_decide_rank(s, v, nur, who[i], DECISION(ATTRIBUTION_PAR_RANG), k + 1,
+            script_decide_rank(s, v, nur, party[who[i]], DECISION(ATTRIBUTION_PAR_RANG), k + 1,
                                s_d(2025, 4, 20));
         }
         for (unsigned k = 0; k < n; k++) {
