@@ -72,6 +72,7 @@ static json_t *s_json_objective(const bilan_objective_t *o)
                   o->non_reserve, "numerator", (int)o->numerator, "denominator",
                   (int)o->denominator, "achieved_pct", s_pct(o->numerator, o->denominator), "anru",
                   (int)o->anru, "unknown_qpv", (int)o->unknown_qpv, "status", o->status);
+    json_object_set_new(j, "unknown_quartile", json_integer(o->unknown_quartile));
     json_object_set_new(j, "target",
                         o->has_target
                             ? json_pack("{s:i, s:f, s:s, s:o, s:s}", "per_mille",
@@ -261,7 +262,8 @@ static void s_csv_breakdowns(const bilan_t *b, FILE *out)
 static void s_csv_objectives(const bilan_t *b, FILE *out)
 {
     fputs("\ntable;epci_siren;epci_name;objective;level;scope;scope_id;reservataire;numerator;"
-          "denominator;achieved_pct;target_pct;status;anru;unknown_qpv;valid_from;source\n",
+          "denominator;achieved_pct;target_pct;status;anru;unknown_qpv;unknown_quartile;valid_from;"
+          "source\n",
           out);
     for (size_t i = 0; i < b->n_epcis; i++) {
         const bilan_epci_t *e = &b->epcis[i];
@@ -285,6 +287,7 @@ static void s_csv_objectives(const bilan_t *b, FILE *out)
             s_field(out, o->status, false);
             s_uint(out, o->anru, false);
             s_uint(out, o->unknown_qpv, false);
+            s_uint(out, o->unknown_quartile, false);
             s_field(out, o->has_target ? o->target.valid_from : "", false);
             s_field(out, o->has_target ? o->target.source : "", true);
         }

@@ -324,6 +324,8 @@ static void s_objective_row(FILE *out, const bilan_objective_t *o)
         s_out(out, " <span class=\"muted\">dont %u ANRU</span>", o->anru);
     if (o->unknown_qpv)
         s_out(out, " <span class=\"muted\">%u sans statut QPV</span>", o->unknown_qpv);
+    if (o->unknown_quartile)
+        s_out(out, " <span class=\"muted\">%u sans quartile connu</span>", o->unknown_quartile);
     fputs("</td></tr>\n", out);
 }
 

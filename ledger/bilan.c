@@ -35,7 +35,8 @@ enum { S_QPV_UNKNOWN = 0, S_QPV_IN = 1, S_QPV_OUT = 2 };
 /* One candidate row of the ledger with its dwelling (columns of S_FACTS). */
 typedef struct {
     const char *vacancy, *nur, *credited, *bailleur, *siren, *rpls, *residence, *insee, *epci;
-    int dalo, pdalhpd, quartile, q1, anru, decision, decision_rank, condition_state;
+    int dalo, pdalhpd, quartile, q1, anru, lease_q1, lease_anru, decision, decision_rank,
+        condition_state;
     bool has_answer, has_non_suite, has_lease;
     int64_t decided_ms, lease_ms, freed_ms;
     int qpv, qpv_map_year, typologie, financement, construction, mode, motif;
@@ -46,7 +47,7 @@ static const char S_FACTS[] =
     " v.residence_id, v.commune_insee, v.epci_siren, c.dalo, c.pdalhpd, c.quartile, c.q1,"
     " c.relogement_anru, c.decision, c.decision_rank, c.condition_state, c.answer, c.non_suite,"
     " c.lease_ms, c.decided_ms, v.freed_ms, v.qpv, v.qpv_map_year, v.typologie, v.financement,"
-    " v.construction_period, v.mode_gestion, v.hors_flux_motif"
+    " v.construction_period, v.mode_gestion, v.hors_flux_motif, c.lease_q1, c.lease_anru"
     " FROM ledger_candidates c JOIN ledger_vacancies v ON v.vacancy_id = c.vacancy_id"
     " WHERE ((c.decided_ms >= ?1 AND c.decided_ms < ?2) OR (c.lease_ms >= ?1 AND c.lease_ms < "
     "?2))" S_FILTER " ORDER BY c.vacancy_id, c.nur";
@@ -481,9 +482,12 @@ static long s_resa_objective(s_run_t *r, size_t ei, size_t all, const char *resa
     return (long)(o - e->objectives);
 }
 
-/* What one fact adds to the objectives of its EPCI. */
+/* What one fact adds to the objectives of its EPCI. The household's
+ * quartile as the attribution says it (q1, or known not Q1: non_q1; neither:
+ * unknown, never counted as Q2-Q4) and as the lease says it (lease_q1,
+ * lease_anru: BailSigne's own flags). */
 typedef struct {
-    bool attr, lease, q1, prio, anru;
+    bool attr, lease, q1, non_q1, prio, lease_q1, lease_anru;
     int qpv_attr, qpv_lease;
     const char *resa;
     bool non_reserve;
@@ -499,14 +503,18 @@ static void s_objective_add(s_run_t *r, size_t ei, size_t i, const s_fact_t *f, 
         if (ev->qpv_lease != S_QPV_OUT)
             return;
         o->denominator++;
-        o->numerator += ev->q1 || ev->anru;
-        o->anru += !ev->q1 && ev->anru;
+        o->numerator += ev->lease_q1 || ev->lease_anru;
+        o->anru += !ev->lease_q1 && ev->lease_anru;
     } else if (strcmp(o->objective, REFDATA_OBJ_NON_Q1_EN_QPV) == 0 && ev->attr) {
         o->unknown_qpv += ev->qpv_attr == S_QPV_UNKNOWN;
         if (ev->qpv_attr != S_QPV_IN)
             return;
+        if (!ev->q1 && !ev->non_q1) {
+            o->unknown_quartile++;
+            return;
+        }
         o->denominator++;
-        o->numerator += !ev->q1;
+        o->numerator += ev->non_q1;
     } else if (strcmp(o->objective, REFDATA_OBJ_PRIORITAIRES) == 0 && ev->attr) {
         o->denominator++;
         o->numerator += ev->prio;
@@ -586,6 +594,8 @@ static void s_read_fact(sqlite3_stmt *st, s_fact_t *f)
     f->construction = sqlite3_column_int(st, 26);
     f->mode = sqlite3_column_int(st, 27);
     f->motif = sqlite3_column_int(st, 28);
+    f->lease_q1 = sqlite3_column_int(st, 29);
+    f->lease_anru = sqlite3_column_int(st, 30);
 }
 
 /* A decision par rang below rank 1 that never reached its candidate. */
@@ -674,8 +684,12 @@ static void s_fact(s_run_t *r, const s_fact_t *f)
     if (!ev.attr && !ev.lease)
         return;
     ev.q1 = f->q1 || f->quartile == FLUXBUS__V1__QUARTILE__QUARTILE_Q1;
+    ev.non_q1 = !ev.q1 && (f->quartile == FLUXBUS__V1__QUARTILE__QUARTILE_Q2 ||
+                           f->quartile == FLUXBUS__V1__QUARTILE__QUARTILE_Q3 ||
+                           f->quartile == FLUXBUS__V1__QUARTILE__QUARTILE_Q4);
+    ev.lease_q1 = f->lease_q1 || f->quartile == FLUXBUS__V1__QUARTILE__QUARTILE_Q1;
+    ev.lease_anru = f->lease_anru;
     ev.prio = f->dalo || f->pdalhpd;
-    ev.anru = f->anru;
     ev.resa = s_reservataire(f, &ev.non_reserve);
     long ei = s_epci(r, f->epci);
     if (ei < 0)

@@ -106,6 +106,8 @@ typedef struct {
     uint32_t numerator, denominator;
     uint32_t anru;        /* q1_hors_qpv: in the numerator, ANRU rehousing of non-Q1 households */
     uint32_t unknown_qpv; /* events left out because the dwelling's QPV status is unknown */
+    uint32_t unknown_quartile; /* non_q1_en_qpv: attributions in QPV left out because the
+                                  household's quartile is unknown (never counted as Q2-Q4) */
     bool has_target;
     refdata_target_t target; /* when has_target */
     const char *status;      /* "pass", "fail", "no_target" (no reference), "no_data" (0/0) */

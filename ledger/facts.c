@@ -48,6 +48,7 @@ static const char s_schema[] =
     "  seance_id TEXT, answer INTEGER, refus_motif INTEGER, answered_ms INTEGER,"
     "  non_suite INTEGER, non_suite_ms INTEGER, lease_ms INTEGER, lease_contingent INTEGER,"
     "  q1 INTEGER, relogement_anru INTEGER, radiated_ms INTEGER,"
+    "  lease_q1 INTEGER, lease_anru INTEGER,"
     "  PRIMARY KEY (vacancy_id, nur));"
     "CREATE TABLE IF NOT EXISTS ledger_conventions ("
     "  convention_id TEXT NOT NULL, revision INTEGER NOT NULL, sender TEXT NOT NULL,"
@@ -270,9 +271,9 @@ static fb_err_t s_bail(sqlite3 *db, const ledger_msg_t *m)
     fb_err_t rc =
         s_run(db,
               "INSERT INTO ledger_candidates (vacancy_id, nur, credited, convention_id, lease_ms,"
-              " lease_contingent, q1, relogement_anru) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+              " lease_contingent, lease_q1, lease_anru) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
               " ON CONFLICT (vacancy_id, nur) DO UPDATE SET lease_ms = ?5, lease_contingent = ?6,"
-              " q1 = ?7, relogement_anru = ?8, credited = COALESCE(credited, ?3),"
+              " lease_q1 = ?7, lease_anru = ?8, credited = COALESCE(credited, ?3),"
               " convention_id = COALESCE(convention_id, ?4)",
               "ttttiiii", b->vacancy_id, b->nur,
               *b->designataire_actor_id ? b->designataire_actor_id : NULL,

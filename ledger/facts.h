@@ -12,8 +12,10 @@
  *   `candidates` received; `expired_ms` once a DeadlineExpired was accepted.
  * ledger_candidates: one row per (vacancy, NUR): who designated and who is
  *   credited, the orientation `round` it answers (0: the bailleur's own
- *   designation), rank and priority flags, the CALEOL decision, the
- *   household's answer, a non-suite, the lease (q1, ANRU), the SNE radiation.
+ *   designation), rank and priority flags, the CALEOL decision (with its
+ *   q1 and relogement_anru), the household's answer, a non-suite, the lease
+ *   (with its own lease_q1 and lease_anru: the bilan counts attributions
+ *   on the decision's, leases on the lease's), the SNE radiation.
  * ledger_conventions: every revision of every Convention, as sent.
  * ledger_events: one row per message about a vacancy (seq, type, sender).
  */

@@ -734,6 +734,74 @@ static void test_bilan_filters(void **state)
 
 /* Without reference data the figures stand, with no target and the
  * messages' QPV statuses. */
+/* A fresh store with the reference data and the 2024 conventions. */
+static void s_open_fresh(s_fix_t *f, const char *name)
+{
+    memset(f, 0, sizeof *f);
+    assert_int_equal(tmpdir_make(f->dir, sizeof f->dir, name), 0);
+    char path[128], err[256] = "";
+    snprintf(path, sizeof path, "%s/store.db", f->dir);
+    f->store = store_open(path, err, sizeof err);
+    assert_non_null(f->store);
+    f->db = store_db(f->store);
+    f->ledger = ledger_open(f->db, err, sizeof err);
+    assert_non_null(f->ledger);
+    s_reference_data(f);
+    s_conventions_2024(f);
+}
+
+/* One dwelling oriented to Action Logement, one household designated,
+ * attributed with the decision's Q1 flag, leased with the lease's. */
+static void s_let(s_fix_t *f, const s_dwelling_t *d, const s_household_t *h, bool decision_q1,
+                  bool lease_q1, int month)
+{
+    s_libere(f, d, s_at(2024, month, 1));
+    s_orient(f, d->vacancy, AL, s_at(2024, month, 2));
+    s_designate(f, d->vacancy, AL, AL, h, 1, 1, s_at(2024, month, 5));
+    s_attribute(f, d->vacancy, h->nur, AL, decision_q1, false, s_at(2024, month, 10));
+    s_bail(f, d->vacancy, h->nur, AL, lease_q1, false, s_at(2024, month, 20));
+}
+
+/* A household of unknown quartile attributed in QPV is never counted as
+ * Q2-Q4: left out of non_q1_en_qpv and reported apart. Attributions take
+ * the decision's Q1 flag, leases the lease's (no last writer wins). */
+static void test_bilan_unknown_quartile_and_lease_q1(void **state)
+{
+    (void)state;
+    s_fix_t f;
+    s_open_fresh(&f, "bilanq");
+    static const s_dwelling_t in_qpv = {"u-1", "RPLS-Q", ANNECY,    "RES-QPV",      0,
+                                        0,     TYP(T4),  FIN(PLUS), PER(1949_1974), 0};
+    static const s_dwelling_t out1 = {"u-2", "RPLS-OUT-1", ANNECY,    "RES-A",         OUT,
+                                      2024,  TYP(T2),      FIN(PLUS), PER(2013_LATER), 0};
+    static const s_dwelling_t out2 = {"u-3", "RPLS-OUT-2", ANNECY,   "RES-C",        OUT,
+                                      2024,  TYP(T1),      FIN(PLS), PER(2000_2012), 0};
+    static const s_household_t unknown1 = {"U1", 0, false, false},
+                               unknown2 = {"U2", 0, false, false},
+                               unknown3 = {"U3", 0, false, false};
+    s_let(&f, &in_qpv, &unknown1, false, false, 3);
+    s_let(&f, &out1, &unknown2, false, true, 4); /* Q1 at the lease only */
+    s_let(&f, &out2, &unknown3, true, false, 5); /* Q1 at the decision only */
+    bilan_t *b = s_run(&f, period_year(2024), NULL, NULL);
+    const bilan_epci_t *e = &b->epcis[0];
+    const bilan_objective_t *o = s_objective(e, REFDATA_OBJ_NON_Q1_EN_QPV, false, EPCI, "");
+    assert_int_equal(o->unknown_quartile, 1);
+    assert_int_equal(o->numerator, 0);
+    assert_int_equal(o->denominator, 0);
+    assert_string_equal(o->status, "no_data");
+    /* Leases hors QPV: u-2's lease says Q1, u-3's does not. */
+    s_check_objective(e, REFDATA_OBJ_Q1_HORS_QPV, false, EPCI, "", 1, 2, 250, "pass");
+    /* Attributions to Q1 households: u-3's decision only. */
+    assert_int_equal(b->total.attributions, 3);
+    assert_int_equal(b->total.q1, 1);
+    s_check_row(b, BILAN_BY_TYPOLOGIE, "T1", 1, 0, 0, 1, 1); /* u-3 */
+    s_check_row(b, BILAN_BY_TYPOLOGIE, "T2", 1, 0, 0, 0, 1); /* u-2 */
+    bilan_destroy(&b);
+    ledger_close(&f.ledger);
+    store_destroy(&f.store);
+    tmpdir_remove(f.dir);
+}
+
 static void test_bilan_without_reference_data(void **state)
 {
     (void)state;
@@ -774,6 +842,7 @@ int main(void)
         cmocka_unit_test(test_bilan_analyses),
         cmocka_unit_test(test_bilan_filters),
         cmocka_unit_test(test_bilan_without_reference_data),
+        cmocka_unit_test(test_bilan_unknown_quartile_and_lease_q1),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
