@@ -13,6 +13,7 @@
 
 #include "common.h"
 #include "csv.h"
+#include "csv_cell.h"
 #include "ledger.h"
 #include "refdata.h"
 
@@ -45,18 +46,21 @@ static const char s_import_help[] =
     "  -h, --help   this help\n";
 
 static const char s_list_help[] =
-    "usage: fluxbus refdata list [--store DB] [--format json|csv] [KIND...]\n"
+    "usage: fluxbus refdata list [--store DB] [--format json|csv] [--no-bom] [KIND...]\n"
     "\n"
     "Prints the reference data of the store: every kind, or those named (KIND:\n"
     "q1-thresholds, qpv, objectives, cia-targets). json (default): one object,\n"
     "an array of rows per kind, values written as the CSV writes them. csv: one\n"
-    "KIND only, in the form `refdata import` reads back.\n"
+    "KIND only, in the form `refdata import` reads back, starting with a UTF-8\n"
+    "byte order mark (French Excel then reads the accents); text cells starting\n"
+    "with = + - @ get a leading ' (no formula runs).\n"
     "\n"
     "options:\n"
     "  --format F   json or csv\n"
+    "  --no-bom     csv: no byte order mark (plain UTF-8 for pipelines)\n"
     "  -h, --help   this help\n";
 
-enum { S_OPT_FORMAT = 0x200 };
+enum { S_OPT_FORMAT = 0x200, S_OPT_NO_BOM };
 
 /* ---- import ---- */
 
@@ -169,19 +173,11 @@ typedef struct {
     json_t *rows; /* json: the kind's array; csv: NULL */
 } s_list_t;
 
+/* One text field, quoted when it must be and guarded against formula
+ * injection (csv_cell.h): its text may come from other parties' messages. */
 static void s_csv_field(FILE *out, const char *s, bool last)
 {
-    if (strpbrk(s, ";\"\r\n")) {
-        fputc('"', out);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', out);
-            fputc(*s, out);
-        }
-        fputc('"', out);
-    } else {
-        fputs(s, out);
-    }
+    csv_cell_write(out, s, true);
     fputc(last ? '\n' : ';', out);
 }
 
@@ -217,10 +213,12 @@ static int s_list_kind(sqlite3 *db, refdata_kind_t kind, json_t *doc)
     return EXIT_OK;
 }
 
-static int s_list_all(sqlite3 *db, const refdata_kind_t *kinds, size_t n, bool csv)
+static int s_list_all(sqlite3 *db, const refdata_kind_t *kinds, size_t n, bool csv, bool bom)
 {
     json_t *doc = csv ? NULL : json_object();
     int rc = EXIT_OK;
+    if (csv && bom)
+        fputs(CSV_CELL_BOM, stdout);
     for (size_t i = 0; rc == EXIT_OK && i < n; i++)
         rc = s_list_kind(db, kinds[i], doc);
     if (doc && rc == EXIT_OK &&
@@ -235,9 +233,11 @@ static int s_list(int argc, char **argv)
     const char *cmd = "refdata list";
     static const struct option opts[] = {COMMON_OPTION_STORE,
                                          {"format", required_argument, NULL, S_OPT_FORMAT},
+                                         {"no-bom", no_argument, NULL, S_OPT_NO_BOM},
                                          COMMON_OPTION_HELP,
                                          {0}};
     const char *path = common_store_default(), *format = "json";
+    bool bom = true;
     int c;
     while ((c = common_getopt(cmd, argc, argv, opts)) != -1) {
         if (c == 'h')
@@ -246,6 +246,8 @@ static int s_list(int argc, char **argv)
             path = optarg;
         else if (c == S_OPT_FORMAT)
             format = optarg;
+        else if (c == S_OPT_NO_BOM)
+            bom = false;
         else
             return EXIT_USAGE;
     }
@@ -270,7 +272,7 @@ static int s_list(int argc, char **argv)
     ledger_t *ledger = ledger_open_readonly(path, err, sizeof err);
     if (!ledger)
         return common_fail(cmd, EXIT_STORE, "%s", err);
-    int rc = s_list_all(ledger_db(ledger), kinds, n, csv);
+    int rc = s_list_all(ledger_db(ledger), kinds, n, csv, bom);
     ledger_close(&ledger);
     return rc;
 }

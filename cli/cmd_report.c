@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "csv_cell.h"
 #include "decompte.h"
 #include "ledger.h"
 #include "report_flux.h"
@@ -18,7 +19,7 @@
 static const char s_flux_help[] =
     "usage: fluxbus report flux --year Y [--quarter Q | --half H | --from DATE --to DATE]\n"
     "                           [--bailleur ID] [--reservataire ID] [--hard-to-let N]\n"
-    "                           [--format json|csv] [--store DB]\n"
+    "                           [--format json|csv] [--no-bom] [--store DB]\n"
     "\n"
     "The décompte of the flux conventions for a period, from the ledger of the\n"
     "store (opened read-only): per convention and party (the réservataire, or each\n"
@@ -41,7 +42,10 @@ static const char s_flux_help[] =
     "  --reservataire ID only this réservataire (shares stay relative to all)\n"
     "  --hard-to-let N   refusals that make a dwelling hard to let (default 3)\n"
     "  --format F        json (default: one object) or csv (tables, ';' separated,\n"
-    "                    decimal commas, first column names the table)\n"
+    "                    decimal commas, first column names the table; UTF-8 with\n"
+    "                    a byte order mark for French Excel; text cells starting\n"
+    "                    with = + - @ get a leading ')\n"
+    "  --no-bom          csv: no byte order mark (plain UTF-8 for pipelines)\n"
     "  -h, --help        this help\n";
 
 enum {
@@ -53,13 +57,15 @@ enum {
     S_OPT_BAILLEUR,
     S_OPT_RESA,
     S_OPT_HARD,
-    S_OPT_FORMAT
+    S_OPT_FORMAT,
+    S_OPT_NO_BOM
 };
 
 typedef struct {
     const char *store;
     long long year, quarter, half, hard;
     const char *from, *to, *bailleur, *reservataire, *format;
+    bool no_bom;
 } s_flux_args_t;
 
 static int s_flux_parse(int argc, char **argv, s_flux_args_t *a)
@@ -74,6 +80,7 @@ static int s_flux_parse(int argc, char **argv, s_flux_args_t *a)
                                          {"reservataire", required_argument, NULL, S_OPT_RESA},
                                          {"hard-to-let", required_argument, NULL, S_OPT_HARD},
                                          {"format", required_argument, NULL, S_OPT_FORMAT},
+                                         {"no-bom", no_argument, NULL, S_OPT_NO_BOM},
                                          COMMON_OPTION_HELP,
                                          {0}};
     const char *cmd = "report flux";
@@ -111,6 +118,9 @@ static int s_flux_parse(int argc, char **argv, s_flux_args_t *a)
         case S_OPT_FORMAT:
             a->format = optarg;
             break;
+        case S_OPT_NO_BOM:
+            a->no_bom = true;
+            break;
         case 'h':
             common_help(s_flux_help, COMMON_HELP_STORE);
             return -1;
@@ -138,7 +148,7 @@ static int s_flux_write(const decompte_t *d, const s_flux_args_t *a)
 {
     bool ok;
     if (strcmp(a->format, "csv") == 0) {
-        ok = report_flux_csv(d, stdout);
+        ok = (a->no_bom || fputs(CSV_CELL_BOM, stdout) != EOF) && report_flux_csv(d, stdout);
     } else {
         json_t *doc = report_flux_json(d, a->bailleur, a->reservataire);
         ok = doc && json_dumpf(doc, stdout, JSON_INDENT(2)) == 0 && fputc('\n', stdout) != EOF &&

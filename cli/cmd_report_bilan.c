@@ -11,6 +11,7 @@
 
 #include "bilan.h"
 #include "common.h"
+#include "csv_cell.h"
 #include "ledger.h"
 #include "report_bilan.h"
 #include "report_html.h"
@@ -21,7 +22,8 @@ static const char s_cmd[] = "report bilan";
 static const char s_help[] =
     "usage: fluxbus report bilan --year Y [--quarter Q | --half H | --from DATE --to DATE]\n"
     "                            [--bailleur ID] [--epci SIREN] [--repeated N]\n"
-    "                            [--format json|csv|html] [--output FILE] [--store DB]\n"
+    "                            [--format json|csv|html] [--no-bom] [--output FILE]\n"
+    "                            [--store DB]\n"
     "\n"
     "The bilan of attributions (CCH R441-5-1) for a period, from the ledger of the\n"
     "store (opened read-only) and its dated reference data (`fluxbus refdata`):\n"
@@ -46,8 +48,11 @@ static const char s_help[] =
     "  --epci SIREN      only the dwellings of this EPCI\n"
     "  --repeated N      \"presented repeatedly\": on N dwellings or more (default 2)\n"
     "  --format F        json (default: one object), csv (tables, ';' separated,\n"
-    "                    decimal commas, first column names the table) or html (one\n"
+    "                    decimal commas, first column names the table; UTF-8 with\n"
+    "                    a byte order mark for French Excel; text cells starting\n"
+    "                    with = + - @ get a leading ') or html (one\n"
     "                    self-contained page with charts)\n"
+    "  --no-bom          csv: no byte order mark (plain UTF-8 for pipelines)\n"
     "  --output FILE     write there (replaced whole) instead of standard output\n"
     "  -h, --help        this help\n";
 
@@ -61,13 +66,15 @@ enum {
     S_OPT_EPCI,
     S_OPT_REPEATED,
     S_OPT_FORMAT,
-    S_OPT_OUTPUT
+    S_OPT_OUTPUT,
+    S_OPT_NO_BOM
 };
 
 typedef struct {
     const char *store, *bailleur, *epci, *format, *output;
     report_period_args_t period;
     long long repeated;
+    bool no_bom;
 } s_args_t;
 
 /* Applies one option; false after printing why. */
@@ -103,6 +110,9 @@ static bool s_option(s_args_t *a, int c)
     case S_OPT_OUTPUT:
         a->output = optarg;
         return true;
+    case S_OPT_NO_BOM:
+        a->no_bom = true;
+        return true;
     default:
         return false;
     }
@@ -122,6 +132,7 @@ static int s_parse(int argc, char **argv, s_args_t *a)
                                          {"repeated", required_argument, NULL, S_OPT_REPEATED},
                                          {"format", required_argument, NULL, S_OPT_FORMAT},
                                          {"output", required_argument, NULL, S_OPT_OUTPUT},
+                                         {"no-bom", no_argument, NULL, S_OPT_NO_BOM},
                                          COMMON_OPTION_HELP,
                                          {0}};
     int c;
@@ -142,10 +153,11 @@ static int s_parse(int argc, char **argv, s_args_t *a)
     return EXIT_OK;
 }
 
-static bool s_write(const bilan_t *b, const char *format, FILE *out)
+static bool s_write(const bilan_t *b, const s_args_t *a, FILE *out)
 {
+    const char *format = a->format;
     if (strcmp(format, "csv") == 0)
-        return report_bilan_csv(b, out);
+        return (a->no_bom || fputs(CSV_CELL_BOM, out) != EOF) && report_bilan_csv(b, out);
     if (strcmp(format, "html") == 0)
         return report_html_write(b, out);
     json_t *doc = report_bilan_json(b);
@@ -160,15 +172,14 @@ static bool s_write(const bilan_t *b, const char *format, FILE *out)
 static int s_output(const bilan_t *b, const s_args_t *a)
 {
     if (!a->output)
-        return s_write(b, a->format, stdout)
-                   ? EXIT_OK
-                   : common_fail(s_cmd, EXIT_INPUT, "cannot write the report");
+        return s_write(b, a, stdout) ? EXIT_OK
+                                     : common_fail(s_cmd, EXIT_INPUT, "cannot write the report");
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", a->output);
     FILE *f = fopen(tmp, "w");
     if (!f)
         return common_fail(s_cmd, EXIT_INPUT, "%s: %s", tmp, strerror(errno));
-    bool ok = s_write(b, a->format, f);
+    bool ok = s_write(b, a, f);
     ok = fclose(f) == 0 && ok;
     if (!ok || rename(tmp, a->output) != 0) {
         int e = errno;

@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "csv_cell.h"
+
 void report_bilan_pct(long x10, char out[24])
 {
     if (x10 < 0)
@@ -202,19 +204,11 @@ json_t *report_bilan_json(const bilan_t *b)
 
 /* One field: quoted when it holds the separator, a quote or a line break;
  * then ';' or, when last, a line break. */
+/* One text field, quoted when it must be and guarded against formula
+ * injection (csv_cell.h): its text may come from other parties' messages. */
 static void s_field(FILE *out, const char *s, bool last)
 {
-    if (strpbrk(s, ";\"\r\n")) {
-        fputc('"', out);
-        for (const char *c = s; *c; c++) {
-            if (*c == '"')
-                fputc('"', out);
-            fputc(*c, out);
-        }
-        fputc('"', out);
-    } else {
-        fputs(s, out);
-    }
+    csv_cell_write(out, s, true);
     fputc(last ? '\n' : ';', out);
 }
 

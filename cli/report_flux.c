@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "csv_cell.h"
+
 /* ---- shared ---------------------------------------------------------------------- */
 
 /* The placements objective of a line, or NULL. */
@@ -182,20 +184,11 @@ json_t *report_flux_json(const decompte_t *d, const char *bailleur, const char *
 
 /* ---- CSV ------------------------------------------------------------------------- */
 
-/* One field: quoted when it holds the separator, a quote or a line break. */
+/* One text field, quoted when it must be and guarded against formula
+ * injection (csv_cell.h): its text may come from other parties' messages. */
 static void s_field(FILE *out, const char *s, bool last)
 {
-    if (strpbrk(s, ";\"\r\n")) {
-        fputc('"', out);
-        for (const char *c = s; *c; c++) {
-            if (*c == '"')
-                fputc('"', out);
-            fputc(*c, out);
-        }
-        fputc('"', out);
-    } else {
-        fputs(s, out);
-    }
+    csv_cell_write(out, s, true);
     fputc(last ? '\n' : ';', out);
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csv_cell.h"
 #include "feed_format.h"
 
 /* A JSON string, or null for NULL / "" (unset proto3 strings). */
@@ -230,12 +231,12 @@ static void s_puts(s_buf_t *b, const char *s)
     s_put(b, s, strlen(s));
 }
 
-/* Writes one cell, quoted when it must be (RFC 4180 style, ';'). */
+/* Writes one cell, quoted when it must be (RFC 4180 style, ';'), guarded
+ * against formulas (csv_cell.h). */
 static void s_put_cell(s_buf_t *b, const char *text, bool guard)
 {
-    /* A spreadsheet runs a cell starting with one of these as a formula. */
-    bool formula = guard && text[0] && strchr("=+-@", text[0]);
-    bool quote = strpbrk(text, ";\"\r\n") != NULL;
+    bool formula = guard && csv_cell_is_formula(text);
+    bool quote = csv_cell_needs_quotes(text);
     if (quote)
         s_puts(b, "\"");
     if (formula)

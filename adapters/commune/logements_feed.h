@@ -21,7 +21,7 @@
  * row with the JSON names (loyer, charges, surface_m2 as decimals with a
  * comma: "412,30", "65,4"), dates "DD/MM/YYYY", first_letting "oui"/"non",
  * the current outcome only. Cells holding ';', '"' or a line break are
- * quoted; a text cell starting with = + - @ gets a leading ' so that a
+ * quoted; a text cell starting with = + - @ (csv_cell.h) gets a leading ' so that a
  * spreadsheet does not run it as a formula. */
 #ifndef FLUXBUS_COMMUNE_LOGEMENTS_FEED_H
 #define FLUXBUS_COMMUNE_LOGEMENTS_FEED_H

@@ -327,6 +327,14 @@ static void s_check_csv(fbt_pair_t *w, int year)
     assert_int_equal(fbt_sh(out, sizeof out, "'%s' report flux --store '%s' --year %d --format csv",
                             FB_CLI_BIN, w->b.store, year),
                      0);
+    /* A UTF-8 byte order mark first (French Excel), none with --no-bom. */
+    assert_memory_equal(out, "\xEF\xBB\xBFreport;flux;", 15);
+    static char plain[1 << 17];
+    assert_int_equal(fbt_sh(plain, sizeof plain,
+                            "'%s' report flux --store '%s' --year %d --format csv --no-bom",
+                            FB_CLI_BIN, w->b.store, year),
+                     0);
+    assert_string_equal(plain, out + 3);
     char expect[512];
     /* table;convention_id;revision;official_method;party;commune_insee;freed;hors_flux;
      * orientations;acks;declines;designations;remises;expiries;caleol x3;refusals;

@@ -270,6 +270,7 @@ static void s_reference_data(fbt_pair_t *w, int year)
     assert_int_equal(fbt_sh(out, sizeof out, "'%s' refdata list --store '%s' --format csv qpv",
                             FB_CLI_BIN, w->b.store),
                      0);
+    assert_memory_equal(out, "\xEF\xBB\xBFscope;", 9); /* byte order mark first */
     assert_null(strstr(out, "RPLS-9"));
     assert_non_null(strstr(out, "rpls;RPLS-QPV;in;QN07401M;2024-01-01;;carte 2024\n"));
 }
@@ -360,6 +361,7 @@ static void s_check_csv(fbt_pair_t *w, int year)
                             "'%s' report bilan --store '%s' --year %d --format csv", FB_CLI_BIN,
                             w->b.store, year),
                      0);
+    assert_memory_equal(out, "\xEF\xBB\xBFreport;bilan;", 16); /* byte order mark first */
     static const char *const lines[] = {
         "\nobjective;200066793;Grand Annecy;q1_hors_qpv;legal;epci;200066793;;1;2;50,0;25,0;pass;",
         "\nobjective;200066793;Grand Annecy;q1_hors_qpv;cia;epci;200066793;;1;2;50,0;55,0;fail;",
