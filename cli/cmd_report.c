@@ -38,7 +38,8 @@ static const char s_flux_help[] =
     "  --half H          with --year: half H (1-2) of it\n"
     "  --from DATE       first day, YYYY-MM-DD (default: 1 January of --year)\n"
     "  --to DATE         last day, included (default: 31 December of --year)\n"
-    "  --bailleur ID     only this bailleur's vacancies and conventions\n"
+    "  --bailleur ID     only this bailleur's vacancies and conventions (actor id\n"
+    "                    or SIREN)\n"
     "  --reservataire ID only this réservataire (shares stay relative to all)\n"
     "  --hard-to-let N   refusals that make a dwelling hard to let (default 3)\n"
     "  --format F        json (default: one object) or csv (tables, ';' separated,\n"
@@ -176,6 +177,16 @@ static int s_flux(int argc, char **argv)
     ledger_t *ledger = ledger_open_readonly(a.store, err, sizeof err);
     if (!ledger)
         return common_fail("report flux", EXIT_STORE, "%s", err);
+    char bailleur[256];
+    if (a.bailleur) {
+        rc = report_bailleur("report flux", ledger_db(ledger), a.bailleur, bailleur,
+                             sizeof bailleur);
+        if (rc != EXIT_OK) {
+            ledger_close(&ledger);
+            return rc;
+        }
+        q.bailleur = a.bailleur = bailleur;
+    }
     decompte_t *d = decompte_run(ledger_db(ledger), &q, err, sizeof err);
     ledger_close(&ledger);
     if (!d)

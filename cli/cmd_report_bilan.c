@@ -207,6 +207,15 @@ int cmd_report_bilan(int argc, char **argv)
     ledger_t *ledger = ledger_open_readonly(a.store, err, sizeof err);
     if (!ledger)
         return common_fail(s_cmd, EXIT_STORE, "%s", err);
+    char bailleur[256];
+    if (a.bailleur) {
+        rc = report_bailleur(s_cmd, ledger_db(ledger), a.bailleur, bailleur, sizeof bailleur);
+        if (rc != EXIT_OK) {
+            ledger_close(&ledger);
+            return rc;
+        }
+        q.bailleur = bailleur;
+    }
     bilan_t *b = bilan_run(ledger_db(ledger), &q, err, sizeof err);
     ledger_close(&ledger);
     if (!b)

@@ -1,6 +1,10 @@
-/* report_period.c - reads the period options of the reports (see
- * report_period.h). */
+/* report_period.c - reads the period and bailleur options of the reports
+ * (see report_period.h). */
 #include "report_period.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "common.h"
 
@@ -27,5 +31,48 @@ int report_period(const char *cmd, const report_period_args_t *a, period_t *p)
     if (!period_make(from, to, p))
         return common_fail(cmd, EXIT_USAGE, "--to %s is before --from %s", a->to ? a->to : "",
                            a->from ? a->from : "");
+    return EXIT_OK;
+}
+
+static bool s_is_siren(const char *s)
+{
+    return strlen(s) == 9 && strspn(s, "0123456789") == 9;
+}
+
+int report_bailleur(const char *cmd, sqlite3 *db, const char *arg, char *out, size_t outlen)
+{
+    if (strlen(arg) >= outlen)
+        return common_fail(cmd, EXIT_USAGE, "--bailleur: \"%s\" is too long", arg);
+    snprintf(out, outlen, "%s", arg);
+    if (strchr(arg, ':'))
+        return EXIT_OK;
+    if (!s_is_siren(arg))
+        return common_fail(cmd, EXIT_USAGE,
+                           "--bailleur: \"%s\" is neither an actor id (kind:name) nor a SIREN "
+                           "(9 digits)",
+                           arg);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT DISTINCT bailleur FROM ledger_vacancies"
+                           " WHERE bailleur_siren = ?1 AND bailleur IS NOT NULL ORDER BY bailleur",
+                           -1, &st, NULL) != SQLITE_OK)
+        return common_fail(cmd, EXIT_STORE, "%s", sqlite3_errmsg(db));
+    sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *actor = (const char *)sqlite3_column_text(st, 0);
+        if (n++ == 0) {
+            snprintf(out, outlen, "%s", actor);
+            continue;
+        }
+        common_fail(cmd, EXIT_USAGE,
+                    "--bailleur: SIREN %s is several actors (%s, %s...): give the actor id", arg,
+                    out, actor);
+        sqlite3_finalize(st);
+        return EXIT_USAGE;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return common_fail(cmd, EXIT_STORE, "%s", sqlite3_errmsg(db));
     return EXIT_OK;
 }

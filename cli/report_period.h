@@ -1,8 +1,13 @@
-/* report_period.h - the period options every `fluxbus report` takes:
- * --year Y alone, with --quarter Q or --half H, or --from DATE --to DATE
- * (each defaulting to the bounds of --year). One reading for all reports. */
+/* report_period.h - the options every `fluxbus report` reads the same way:
+ * the period (--year Y alone, with --quarter Q or --half H, or --from DATE
+ * --to DATE, each defaulting to the bounds of --year) and --bailleur (an
+ * actor id or a SIREN). One reading for all reports. */
 #ifndef FLUXBUS_CLI_REPORT_PERIOD_H
 #define FLUXBUS_CLI_REPORT_PERIOD_H
+
+#include <stddef.h>
+
+#include <sqlite3.h>
 
 #include "period.h"
 
@@ -15,5 +20,13 @@ typedef struct {
 /* The period the options name. EXIT_OK with *out, or EXIT_USAGE after
  * printing why as "fluxbus <cmd>: ..." (cmd: "report flux", ...). */
 int report_period(const char *cmd, const report_period_args_t *a, period_t *out);
+
+/* --bailleur: an actor id ("bailleur:552046955", it holds a ':') as it is,
+ * or a SIREN (9 digits) resolved to the actor id of the bailleur's
+ * dwellings in the ledger of db (a SIREN the ledger does not know stays as
+ * given: nothing matches it). EXIT_OK with the actor id in out; EXIT_USAGE
+ * after printing why (neither form, or a SIREN of several actors);
+ * EXIT_STORE when the ledger cannot be read. */
+int report_bailleur(const char *cmd, sqlite3 *db, const char *arg, char *out, size_t outlen);
 
 #endif

@@ -319,6 +319,19 @@ static void s_check_json(fbt_pair_t *w, int year)
     doc = s_report_json(w, year, "--reservataire reservataire:etat-74");
     assert_int_equal(json_array_size(json_object_get(doc, "conventions")), 0);
     json_decref(doc);
+
+    /* The bailleur by its SIREN: the same report, for its actor id. */
+    doc = s_report_json(w, year, "--bailleur 552046955");
+    assert_int_equal(json_array_size(json_object_get(doc, "conventions")), 1);
+    assert_string_equal(json_string_value(json_object_get(doc, "bailleur")), FBT_BAILLEUR);
+    json_decref(doc);
+    static char out[4096];
+    assert_int_equal(fbt_sh(out, sizeof out,
+                            "'%s' report flux --store '%s' --year %d --bailleur 5520 2>&1",
+                            FB_CLI_BIN, w->b.store, year),
+                     1);
+    if (!strstr(out, "neither an actor id"))
+        fail_msg("no reason for the bad --bailleur: %s", out);
 }
 
 static void s_check_csv(fbt_pair_t *w, int year)
