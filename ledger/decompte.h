@@ -49,6 +49,10 @@ typedef struct {
     uint32_t offres; /* vacancies offered in the period (oriented, not declined), in the flux */
     uint32_t partenariale; /* official placements made in gestion partenariale */
     uint32_t deleguee;     /* official placements made in gestion déléguée */
+    /* Of caleol_attributions and of leases, those to households their
+     * Designation said DALO or PDALHPD (prioritaires), and DALO alone. */
+    uint32_t attributions_prioritaires, attributions_dalo;
+    uint32_t leases_prioritaires, leases_dalo;
 } decompte_tally_t;
 
 /* Progress against one kind of objective over the period. */
