@@ -922,3 +922,56 @@ void decompte_destroy(decompte_t **self_p)
     free(self);
     *self_p = NULL;
 }
+
+/* ---- month by month ------------------------------------------------------------------- */
+
+/* The last day of month m of year y. */
+static int s_last_day(int y, int m)
+{
+    int d = 31;
+    while (d > 28 && !period_date_valid((period_date_t){y, m, d}))
+        d--;
+    return d;
+}
+
+/* Month i of the period (0: the first it touches), clipped to it. */
+static period_t s_month_of(const period_t *p, int i, int *year, int *month)
+{
+    int index = p->from.year * 12 + p->from.month - 1 + i;
+    *year = index / 12;
+    *month = index % 12 + 1;
+    period_date_t from = {*year, *month, 1}, to = {*year, *month, s_last_day(*year, *month)};
+    if (i == 0)
+        from = p->from;
+    if (*year == p->to.year && *month == p->to.month)
+        to = p->to;
+    period_t out;
+    period_make(from, to, &out);
+    return out;
+}
+
+decompte_month_t *decompte_months(sqlite3 *db, const decompte_query_t *q, size_t *n, char *err,
+                                  size_t errlen)
+{
+    const period_t *p = &q->period;
+    size_t count = (size_t)((p->to.year - p->from.year) * 12 + p->to.month - p->from.month + 1);
+    decompte_month_t *months = calloc(count, sizeof *months);
+    if (!months) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < count; i++) {
+        decompte_query_t mq = *q;
+        mq.period = s_month_of(p, (int)i, &months[i].year, &months[i].month);
+        decompte_t *d = decompte_run(db, &mq, err, errlen);
+        if (!d) {
+            free(months);
+            return NULL;
+        }
+        for (size_t k = 0; k < d->n_reservataires; k++)
+            s_tally_add(&months[i].tally, &d->reservataires[k].tally);
+        decompte_destroy(&d);
+    }
+    *n = count;
+    return months;
+}

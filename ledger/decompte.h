@@ -129,6 +129,21 @@ decompte_t *decompte_run(sqlite3 *db, const decompte_query_t *q, char *err, size
 /* Frees; safe on NULL and twice. */
 void decompte_destroy(decompte_t **self_p);
 
+/* One month of a period (clipped to it) and what happened in it for every
+ * réservataire together: the sum of the décompte's réservataire rows for
+ * that month alone. */
+typedef struct {
+    int year, month;
+    decompte_tally_t tally;
+} decompte_month_t;
+
+/* The décompte of q month by month: one entry per month the period touches,
+ * in order, each computed as decompte_run on the month (so a vacancy counts
+ * in the month its counting event falls in). *n gets the count; free the
+ * array with free(). NULL with a reason in err, as decompte_run. */
+decompte_month_t *decompte_months(sqlite3 *db, const decompte_query_t *q, size_t *n, char *err,
+                                  size_t errlen);
+
 /* Stable lower-case names used in reports: "orientation_acceptee",
  * "passage_caleol", "bail_signe" (CountingMethod); "placements", "offres",
  * "gestion_partenariale", "gestion_deleguee" (ObjectiveKind); "count",
