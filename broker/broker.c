@@ -14,8 +14,9 @@
  *  - backlog lives in the store; the only per-receiver memory is its window
  *    of in-flight sequence numbers;
  *  - only the broker signs as the broker's actor: a SEND claiming it is
- *    refused; the broker's own messages (expiry.c) go through the same
- *    store, ledger, audit chain and queues as accepted ones;
+ *    refused; the broker's own messages (expiry.c, decompte_emit.c) go
+ *    through the same store, ledger, audit chain and queues as accepted
+ *    ones;
  *  - a message addressed to the broker (a BilanRequest) is stored with the
  *    broker's answer (bilan_reply.c) in the same transaction, or refused. */
 #include "broker.h"
@@ -35,6 +36,7 @@
 #include "fluxbus/keys.h"
 #include "admission.h"
 #include "bilan_reply.h"
+#include "decompte_emit.h"
 #include "expiry.h"
 #include "keyquery.h"
 #include "ledger.h"
@@ -83,6 +85,7 @@ struct broker {
     ledger_t *ledger; /* on the store's connection */
     expiry_t *expiry; /* the broker's DeadlineExpired */
     int64_t next_expiry_ms;
+    decompte_emit_t *decompte; /* the broker's DecompteDroits */
     void *ctx;
     void *router;
     zap_t *zap;
@@ -129,7 +132,7 @@ static void s_zap_log(void *ctx, fb_log_level_t level, const char *line)
         fb_log_stderr(NULL, level, line);
 }
 
-/* expiry.c logs through the same level filter. */
+/* expiry.c and decompte_emit.c log through the same level filter. */
 static void s_expiry_log(void *ctx, fb_log_level_t level, const char *line)
 {
     s_zap_log(ctx, level, line);
@@ -623,6 +626,7 @@ static fb_err_t s_accept(broker_t *self, const s_input_t *in, const Fluxbus__V1_
     if (rc != FB_OK)
         return rc;
     admission_backlog_add(self->admission, body->sender, targets->n);
+    decompte_emit_touch(self->decompte, fb_now_ms());
     char hex[2 * FB_MESSAGE_ID_BYTES + 1];
     s_id_hex(body->message_id.data, hex);
     const fb_catalog_entry_t *entry = fb_catalog_by_type((int)body->type);
@@ -631,7 +635,8 @@ static fb_err_t s_accept(broker_t *self, const s_input_t *in, const Fluxbus__V1_
     return s_queue_reply(self, in, "RECEIPT", receipt, receipt_len);
 }
 
-/* expiry_accept_fn: a message the broker signed itself (expiry.c), routed by
+/* expiry_accept_fn and decompte_emit_accept_fn: a message the broker signed
+ * itself (expiry.c, decompte_emit.c), routed by
  * the table of the broker's own messages and stored like any other; its
  * receipt is kept in the store (the audit checks it) and sent to no one. */
 static fb_err_t s_accept_own(void *ctx, const uint8_t *data, size_t len,
@@ -1016,14 +1021,41 @@ static fb_err_t s_expiry_turn(broker_t *self)
     }
     if (emitted == S_EXPIRY_BATCH)
         self->next_expiry_ms = now; /* more are due: go on at the next turn */
+    if (emitted)
+        decompte_emit_touch(self->decompte, now); /* an expiry may count */
+    return emitted ? s_pump(self) : FB_OK;
+}
+
+/* The décompte, when a change or the clock calls for it (decompte_emit.c),
+ * in a transaction of its own. A failed COMMIT is fatal, as in s_turn. */
+static fb_err_t s_decompte_turn(broker_t *self)
+{
+    int64_t now = fb_now_ms();
+    if (now < decompte_emit_next_ms(self->decompte))
+        return FB_OK;
+    size_t emitted = 0;
+    fb_err_t rc = store_begin(self->store);
+    if (rc == FB_OK)
+        rc = decompte_emit_scan(self->decompte, now, s_accept_own, self, &emitted);
+    if (rc == FB_OK)
+        rc = store_commit(self->store);
+    if (rc != FB_OK) {
+        s_log(self, FB_LOG_ERROR, "broker store-failed reason=%s sqlite=\"%s\"", fb_err_name(rc),
+              store_errmsg(self->store));
+        store_rollback(self->store);
+        return FB_ERR_STORE;
+    }
     return emitted ? s_pump(self) : FB_OK;
 }
 
 /* How long the loop may wait for input: until the next look at the
- * deadlines, at most a second. */
+ * deadlines or the décompte, at most a second. */
 static long s_poll_ms(const broker_t *self)
 {
-    int64_t left = self->next_expiry_ms - fb_now_ms();
+    int64_t next = decompte_emit_next_ms(self->decompte);
+    if (self->next_expiry_ms < next)
+        next = self->next_expiry_ms;
+    int64_t left = next - fb_now_ms();
     return left < 0 ? 0 : left > 1000 ? 1000 : (long)left;
 }
 
@@ -1037,6 +1069,12 @@ fb_err_t broker_run(broker_t *self, volatile sig_atomic_t *stop)
             s_log(self, FB_LOG_ERROR,
                   "broker exiting code=3 detail=\"store failure while emitting the deadlines' "
                   "DeadlineExpired: nothing of it was kept\"");
+            return FB_ERR_STORE;
+        }
+        if (s_decompte_turn(self) != FB_OK) {
+            s_log(self, FB_LOG_ERROR,
+                  "broker exiting code=3 detail=\"store failure while emitting the "
+                  "DecompteDroits: nothing of it was kept\"");
             return FB_ERR_STORE;
         }
         zmq_pollitem_t item = {self->router, 0, ZMQ_POLLIN, 0};
@@ -1116,7 +1154,10 @@ broker_t *broker_new(const broker_config_t *cfg, fb_err_t *err)
     if (self->ledger)
         self->expiry = expiry_new(store_db(self->store), &self->notary, self->ledger, s_expiry_log,
                                   self, why, sizeof why);
-    if (!self->ledger || !self->expiry) {
+    if (self->expiry)
+        self->decompte = decompte_emit_new(self->store, &self->notary, cfg->decompte_interval_s,
+                                           s_expiry_log, self, fb_now_ms(), why, sizeof why);
+    if (!self->ledger || !self->expiry || !self->decompte) {
         s_log(self, FB_LOG_ERROR, "broker ledger-open-failed detail=\"%s\"", why);
         *err = FB_ERR_STORE;
         broker_destroy(&self);
@@ -1175,6 +1216,7 @@ void broker_destroy(broker_t **self_p)
     free(self->replies);
     s_certs_clear(self);
     admission_destroy(&self->admission);
+    decompte_emit_destroy(&self->decompte);
     expiry_destroy(&self->expiry);
     ledger_close(&self->ledger);
     store_destroy(&self->store);

@@ -23,6 +23,7 @@ void broker_config_defaults(broker_config_t *cfg)
     cfg->rate = 100;
     cfg->rate_burst = 500;
     cfg->max_backlog = 100000;
+    cfg->decompte_interval_s = 60;
     cfg->log_level = FB_LOG_INFO;
 }
 
@@ -62,6 +63,7 @@ static unsigned *s_unsigned_slot(broker_config_t *cfg, const char *name, unsigne
         {"rate", offsetof(broker_config_t, rate), 1, 10000000},
         {"rate_burst", offsetof(broker_config_t, rate_burst), 1, 10000000},
         {"max_backlog", offsetof(broker_config_t, max_backlog), 1, 1000000000},
+        {"decompte_interval_s", offsetof(broker_config_t, decompte_interval_s), 0, 86400},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (strcmp(name, table[i].name) == 0) {

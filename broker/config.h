@@ -3,7 +3,8 @@
  * File format: one "name = value" per line, '#' starts a comment. Names are
  * those of the fields below (endpoint, store, key, max_envelope, window,
  * batch_max, freshness_s, max_recipients, rate, rate_burst, max_backlog,
- * log_level). Unknown names are an error, reported with the line. */
+ * decompte_interval_s, log_level). Unknown names are an error, reported
+ * with the line. */
 #ifndef FLUXBUS_BROKER_CONFIG_H
 #define FLUXBUS_BROKER_CONFIG_H
 
@@ -24,6 +25,7 @@ typedef struct {
     unsigned rate;            /* SENDs per second per sender, sustained; default 100 */
     unsigned rate_burst;      /* SENDs a sender may make at once; default 500 */
     unsigned max_backlog;     /* undelivered deliveries per sender; default 100000 */
+    unsigned decompte_interval_s; /* DecompteDroits this long after a change; default 60 */
     fb_log_level_t log_level; /* default info */
 } broker_config_t;
 

@@ -59,6 +59,10 @@ static const s_rule_t s_rules[] = {
 static const s_rule_t s_own_rules[] = {
     /* The deadline of an orientation passed unanswered (broker/expiry.c). */
     {T(DEADLINE_EXPIRED), "broker", "bailleur,reservataire", NULL, 0},
+    /* Where a convention stands, after each change of its counts
+     * (broker/decompte_emit.c): to its party (a réservataire or a commune
+     * of a multipartite convention), its bailleur and the observers. */
+    {T(DECOMPTE_DROITS), "broker", "bailleur,reservataire,commune,observer", NULL, 0},
     /* The answer to a BilanRequest, to its sender (broker/bilan_reply.c). */
     {T(BILAN_ANNUEL), "broker", "bailleur,reservataire,observer,commune", NULL, 0},
 };

@@ -61,10 +61,17 @@ check "commune received LogementIssue (attribué, non suivi, bail signé)" 3 "$(
 check "SNE received the 3 CaleolDecision" 3 "$(got $S 10)"
 check "SNE received the AttributionNonSuivieDeBail" 1 "$(got $S 12)"
 check "SNE received the BailSigne" 1 "$(got $S 13)"
+check "bailleur sent 1 Convention (Action Logement)" 1 "$(sent $B 15)"
+decomptes=$(sent broker 16)
+check "the broker sent DecompteDroits (after changes of the counts)" yes "$([ "$decomptes" -ge 2 ] && echo yes || echo "no: $decomptes")"
+check "AL received each DecompteDroits" "$decomptes" "$(got $AL 16)"
+check "bailleur received each DecompteDroits" "$decomptes" "$(got $B 16)"
+check "State received no DecompteDroits (no convention)" 0 "$(got $ETAT 16)"
+check "nobody else sent a DecompteDroits" "$decomptes" "$(sqlite3 bus.db "SELECT count(*) FROM messages WHERE type=16")"
 check "nothing left unacknowledged" 0 "$(pending)"
 
 echo "-- the bailleur's spool"
-check "files in done/ (7 + their receipts)" 14 "$(ls bailleur/done | wc -l)"
+check "files in done/ (8 + their receipts)" 16 "$(ls bailleur/done | wc -l)"
 check "the bad CSV in rejected/ with its error report" 2 "$(ls bailleur/rejected | wc -l)"
 check "error report names line 2, column typologie" "2 typologie" \
   "$(node -e 'const d=require(process.argv[1]);const e=(d.errors||[d])[0];console.log(e.line+" "+(e.column||e.field))' "$work/bailleur/rejected/LogementLibere-bad.csv.error.json")"
@@ -75,14 +82,20 @@ check "households opened in the outbox" "Marchetti Ouedraogo Delorme-Vidal" \
   "$(for f in bailleur/outbox/*-Designation-*.json; do node -e 'const d=require(process.argv[1]);console.log(d.payload.rank+" "+d.household.members[0].family_name)' "$PWD/$f"; done | sort | cut -d' ' -f2 | xargs)"
 check "SNE radiation acknowledged RADIEE" SNE_RADIATION_STATUS_RADIEE \
   "$(node -e 'const d=require(process.argv[1]);console.log(d.payload.status)' "$PWD/$(ls bailleur/outbox/*-SneRadiationAck-*.json | head -1)")"
+check "each DecompteDroits in the outbox" "$decomptes" "$(ls bailleur/outbox | grep -c -- -DecompteDroits-)"
 
 echo "-- the platforms' event logs (GET /events)"
 events() { # events FILE DIRECTION: "Type" of each event, sorted, counted
   node -e 'const d=require(process.argv[1]);const c={};for(const e of d) if(e.direction===process.argv[2]) c[e.type]=(c[e.type]||0)+1;console.log(Object.keys(c).sort().map(k=>k+"="+c[k]).join(" "))' "$work/$1" "$2"
 }
 check "Action Logement received" \
-  "AttributionNonSuivieDeBail=1 BailSigne=1 CaleolDecision=3 CaleolSeance=1 LogementLibere=4 Orientation=1 PropositionReponse=2" \
+  "AttributionNonSuivieDeBail=1 BailSigne=1 CaleolDecision=3 CaleolSeance=1 Convention=1 DecompteDroits=$decomptes LogementLibere=4 Orientation=1 PropositionReponse=2" \
   "$(events al-events.json received)"
+check "Action Logement's last décompte: sequence, broker, 4 freed (3 in the flux), 1 1 1 by the three methods, official 1 of 12" \
+  "$decomptes broker 3 1 1 1 1 1 12 11" \
+  "$(node -e 'const d=require(process.argv[1]).filter(e=>e.type==="DecompteDroits").pop().message, p=d.payload;
+    console.log([p.sequence, d.sender, p.logements_liberes, p.hors_flux, p.count_orientation_acceptee, p.count_passage_caleol,
+      p.count_bail_signe, p.done, p.objective, p.remaining].join(" "))' "$work/al-events.json")"
 check "Action Logement sent" "Designation=3 OrientationAck=1" "$(events al-events.json sent)"
 check "the State received" "DeadlineExpired=1 LogementLibere=4 Orientation=2" "$(events etat-events.json received)"
 check "the State sent" "RemiseADisposition=1" "$(events etat-events.json sent)"

@@ -453,7 +453,7 @@ static void test_bilan_from_signed_messages_to_the_page(void **state)
                             FB_CLI_BIN, w.b.dir, year),
                      5);
     s_check_html(&w, year);
-    fbt_teardown(&w.b);
+    fbt_pair_close(&w);
 }
 
 int main(void)
