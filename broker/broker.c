@@ -14,8 +14,11 @@
  *  - backlog lives in the store; the only per-receiver memory is its window
  *    of in-flight sequence numbers;
  *  - only the broker signs as the broker's actor: a SEND claiming it is
- *    refused; the broker's own messages (expiry.c, decompte_emit.c) go through the same
- *    store, ledger, audit chain and queues as accepted ones. */
+ *    refused; the broker's own messages (expiry.c, decompte_emit.c) go
+ *    through the same store, ledger, audit chain and queues as accepted
+ *    ones;
+ *  - a message addressed to the broker (a BilanRequest) is stored with the
+ *    broker's answer (bilan_reply.c) in the same transaction, or refused. */
 #include "broker.h"
 
 #include <errno.h>
@@ -32,6 +35,7 @@
 #include "fluxbus/envelope.h"
 #include "fluxbus/keys.h"
 #include "admission.h"
+#include "bilan_reply.h"
 #include "decompte_emit.h"
 #include "expiry.h"
 #include "keyquery.h"
@@ -680,6 +684,35 @@ static fb_err_t s_accept_own(void *ctx, const uint8_t *data, size_t len,
     return rc;
 }
 
+/* A BilanRequest's answer, computed and sealed before the request is
+ * accepted (a refusal is the request's Nack); *answer is empty for any
+ * other message. */
+static fb_err_t s_prepare_answer(broker_t *self, const store_actor_t *sender,
+                                 const Fluxbus__V1__SignedBody *body,
+                                 const ProtobufCMessage *payload, bilan_reply_t *answer,
+                                 char *detail, size_t dlen)
+{
+    memset(answer, 0, sizeof *answer);
+    if (body->type != FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_BILAN_REQUEST)
+        return FB_OK;
+    return bilan_reply_prepare(store_db(self->store), &self->notary, sender, body,
+                               (const Fluxbus__V1__BilanRequest *)payload, self->cfg.max_envelope,
+                               fb_now_ms(), answer, detail, dlen);
+}
+
+/* Stores the answer after its request, in the same transaction. Only a
+ * store failure is returned (fatal); a refusal is logged by s_accept_own. */
+static fb_err_t s_accept_answer(broker_t *self, const char *peer, bilan_reply_t *answer)
+{
+    if (!answer->envelope)
+        return FB_OK;
+    fb_err_t rc = s_accept_own(self, answer->envelope, answer->len, bilan_reply_payload(answer));
+    if (rc == FB_OK)
+        s_log(self, FB_LOG_INFO, "broker bilan-answer peer=%s attributions=%u leases=%u", peer,
+              answer->bilan->total.attributions, answer->bilan->total.leases);
+    return rc == FB_ERR_STORE || rc == FB_ERR_NOMEM ? rc : FB_OK;
+}
+
 /* size cap -> decode -> key + verify -> parse -> sender/type/payload ->
  * dedup -> route -> store + receipt. Refusals become signed Nacks; only a
  * store failure is returned as an error (it is fatal). */
@@ -720,6 +753,7 @@ static fb_err_t s_handle_send(broker_t *self, const s_input_t *in)
     const uint8_t *id = body->message_id.data;
     store_actor_t sender;
     router_targets_t targets = {0};
+    bilan_reply_t answer = {0};
     ProtobufCMessage *payload = NULL;
     uint8_t sha[32];
     fb_sha256(data, len, sha);
@@ -729,7 +763,11 @@ static fb_err_t s_handle_send(broker_t *self, const s_input_t *in)
         if (rc == FB_ERR_NOT_FOUND) {
             rc = s_check_new(self, body, detail, sizeof detail);
             if (rc == FB_OK)
-                rc = router_route(self->store, &sender, body, &targets, detail, sizeof detail);
+                rc =
+                    router_for_broker(body, self->keys.actor)
+                        ? router_route_to_broker(&sender, body, self->keys.actor, detail,
+                                                 sizeof detail)
+                        : router_route(self->store, &sender, body, &targets, detail, sizeof detail);
             if (rc == FB_OK)
                 rc = sealcheck_designation(self->store, body, fb_now_ms(), detail, sizeof detail);
             if (rc == FB_OK) {
@@ -737,13 +775,19 @@ static fb_err_t s_handle_send(broker_t *self, const s_input_t *in)
                 rc = ledger_check(self->ledger, &lm, detail, sizeof detail);
             }
             if (rc == FB_OK)
+                rc = s_prepare_answer(self, &sender, body, payload, &answer, detail, sizeof detail);
+            if (rc == FB_OK) {
                 rc = s_accept(self, in, body, payload, data, len, sha, &targets);
-            else if (rc != FB_ERR_STORE)
+                if (rc == FB_OK)
+                    rc = s_accept_answer(self, in->actor, &answer);
+            } else if (rc != FB_ERR_STORE) {
                 rc = s_nack(self, in, id, rc, detail);
+            }
         }
     } else if (rc != FB_ERR_STORE) {
         rc = s_nack(self, in, id, rc, detail);
     }
+    bilan_reply_clear(&answer);
     router_targets_free(&targets);
     fb_codec_free(payload);
     fb_body_free(body);

@@ -1,7 +1,7 @@
 /* notary.c - builds and signs the broker's own messages (Receipt, Nack,
  * KeyCert, and the domain messages the broker sends itself, such as
- * DeadlineExpired). It owns nothing else: storing and sending them is the
- * broker's job. */
+ * DeadlineExpired, or in answer, such as the BilanAnnuel). It owns nothing else: storing and
+ * sending them is the broker's job. */
 #include "notary.h"
 
 #include <stdlib.h>
@@ -141,6 +141,19 @@ fb_err_t notary_message(notary_t *self, int type, const char *const *to, size_t 
                      .to = to,
                      .n_to = n_to,
                      .correlation_id = correlation_id,
+                     .message_id = message_id};
+    return s_sign_body(self, &head, payload, out, out_len);
+}
+
+fb_err_t notary_reply(notary_t *self, int type, const char *to, const uint8_t *in_reply_to,
+                      const uint8_t *message_id, const ProtobufCMessage *payload, uint8_t **out,
+                      size_t *out_len)
+{
+    const char *recipients[1] = {to};
+    s_head_t head = {.type = type,
+                     .to = recipients,
+                     .n_to = 1,
+                     .in_reply_to = in_reply_to,
                      .message_id = message_id};
     return s_sign_body(self, &head, payload, out, out_len);
 }

@@ -45,4 +45,11 @@ fb_err_t notary_message(notary_t *self, int type, const char *const *to, size_t 
                         const char *correlation_id, const uint8_t *message_id,
                         const ProtobufCMessage *payload, uint8_t **out, size_t *out_len);
 
+/* As notary_message, to one actor, in reply to its message `in_reply_to`
+ * (16 bytes), about no vacancy: the broker's answer to a request
+ * addressed to it (a BilanAnnuel for a BilanRequest). Caller frees *out. */
+fb_err_t notary_reply(notary_t *self, int type, const char *to, const uint8_t *in_reply_to,
+                      const uint8_t *message_id, const ProtobufCMessage *payload, uint8_t **out,
+                      size_t *out_len);
+
 #endif

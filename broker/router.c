@@ -8,10 +8,12 @@
  *
  * Invariant: a message is routed to an actor only if that actor is named as a
  * recipient and has a role the rule allows, or holds a subscription to one of
- * the message's topics. */
+ * the message's topics; a message addressed to the broker itself (its actor
+ * id as the one recipient) is routed to nobody and answered by the broker. */
 #include "router.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +63,16 @@ static const s_rule_t s_own_rules[] = {
      * (broker/decompte_emit.c): to its party (a réservataire or a commune
      * of a multipartite convention), its bailleur and the observers. */
     {T(DECOMPTE_DROITS), "broker", "bailleur,reservataire,commune,observer", NULL, 0},
+    /* The answer to a BilanRequest, to its sender (broker/bilan_reply.c). */
+    {T(BILAN_ANNUEL), "broker", "bailleur,reservataire,observer,commune", NULL, 0},
+};
+
+/* What is addressed to the broker itself (router_route_to_broker): the
+ * broker's actor id is the one recipient, nobody is queued, the broker
+ * answers (the recipients column: the broker, by its actor id). */
+static const s_rule_t s_broker_rules[] = {
+    /* The bilan of attributions, answered with a BilanAnnuel. */
+    {T(BILAN_REQUEST), "bailleur,reservataire,observer,commune", "broker", NULL, 0},
 };
 #undef T
 
@@ -75,6 +87,11 @@ static const s_rule_t *s_rule_in(const s_rule_t *rules, size_t n, int type)
 static const s_rule_t *s_rule_for(int type)
 {
     return s_rule_in(s_rules, sizeof s_rules / sizeof s_rules[0], type);
+}
+
+static const s_rule_t *s_broker_rule_for(int type)
+{
+    return s_rule_in(s_broker_rules, sizeof s_broker_rules / sizeof s_broker_rules[0], type);
 }
 
 /* True when the two comma-separated role lists share a role. */
@@ -177,6 +194,12 @@ fb_err_t router_route(store_t *store, const store_actor_t *sender,
 {
     detail[0] = '\0';
     const s_rule_t *rule = s_rule_for((int)body->type);
+    if (!rule && s_broker_rule_for((int)body->type)) {
+        snprintf(detail, dlen,
+                 "type %d is addressed to the broker only: its actor id as the one recipient",
+                 (int)body->type);
+        return FB_ERR_NOT_AUTHORIZED;
+    }
     if (!rule) {
         snprintf(detail, dlen, "type %d is not a domain message type", (int)body->type);
         return FB_ERR_UNKNOWN_TYPE;
@@ -242,6 +265,36 @@ fb_err_t router_route_own(store_t *store, const Fluxbus__V1__SignedBody *body,
             rc = FB_OK;
     }
     return rc;
+}
+
+bool router_for_broker(const Fluxbus__V1__SignedBody *body, const char *broker_actor)
+{
+    for (size_t i = 0; i < body->n_recipients; i++)
+        if (strcmp(body->recipients[i], broker_actor) == 0)
+            return true;
+    return false;
+}
+
+fb_err_t router_route_to_broker(const store_actor_t *sender, const Fluxbus__V1__SignedBody *body,
+                                const char *broker_actor, char *detail, size_t dlen)
+{
+    detail[0] = '\0';
+    const s_rule_t *rule = s_broker_rule_for((int)body->type);
+    if (!rule) {
+        snprintf(detail, dlen, "the broker %s takes no message of type %d: address it to actors",
+                 broker_actor, (int)body->type);
+        return FB_ERR_NOT_AUTHORIZED;
+    }
+    if (!s_roles_meet(sender->roles, rule->senders)) {
+        snprintf(detail, dlen, "sender roles %s may not send this type", sender->roles);
+        return FB_ERR_NOT_AUTHORIZED;
+    }
+    if (body->n_recipients != 1 || body->n_topics) {
+        snprintf(detail, dlen,
+                 "a message to the broker has its actor id as the one recipient and no topic");
+        return FB_ERR_NOT_AUTHORIZED;
+    }
+    return FB_OK;
 }
 
 fb_err_t router_may_subscribe(const store_actor_t *actor, const char *topic, char *detail,

@@ -6,6 +6,7 @@
 #ifndef FLUXBUS_BROKER_ROUTER_H
 #define FLUXBUS_BROKER_ROUTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "fluxbus/err.h"
@@ -38,6 +39,18 @@ fb_err_t router_route(store_t *store, const store_actor_t *sender,
  * recipient of the wrong role. Same `out` contract as router_route. */
 fb_err_t router_route_own(store_t *store, const Fluxbus__V1__SignedBody *body,
                           router_targets_t *out, char *detail, size_t detail_len);
+
+/* True when the broker's actor id is among body's recipients: the message
+ * is for the broker itself (router_route_to_broker), not for router_route. */
+bool router_for_broker(const Fluxbus__V1__SignedBody *body, const char *broker_actor);
+
+/* Checks a message addressed to the broker itself (a BilanRequest): its
+ * type is one the broker takes, one of the sender's roles may send it, and
+ * the broker's actor id is its one recipient, with no topic. Nobody is
+ * queued for it: the broker answers it. FB_OK or FB_ERR_NOT_AUTHORIZED with
+ * a one-line detail. router_route refuses these types (NOT_AUTHORIZED). */
+fb_err_t router_route_to_broker(const store_actor_t *sender, const Fluxbus__V1__SignedBody *body,
+                                const char *broker_actor, char *detail, size_t detail_len);
 
 /* May `actor` hold a durable subscription to `topic`? FB_OK,
  * FB_ERR_BAD_TOPIC (not "caleol/<INSEE>" or "logements/<INSEE>") or

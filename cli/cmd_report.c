@@ -1,11 +1,13 @@
 /* cmd_report.c - `fluxbus report`: reports of the flux ledger, read from
  * the broker's store (opened read-only, so they may run beside the broker).
  * `report` dispatches to its reports; `report flux` is the décompte of the
- * conventions (ledger/decompte.h) rendered by report_flux.c.
+ * conventions (ledger/decompte.h) rendered by report_flux.c (JSON, CSV) or
+ * report_flux_html.c (the page).
  *
  * Owns: the reports' command lines (period, filters, format). Does not own
- * the figures (ledger/) nor their layout (report_flux.c). */
+ * the figures (ledger/) nor their layout (report_flux*.c). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -14,12 +16,15 @@
 #include "decompte.h"
 #include "ledger.h"
 #include "report_flux.h"
+#include "report_flux_html.h"
+#include "report_output.h"
 #include "report_period.h"
 
 static const char s_flux_help[] =
     "usage: fluxbus report flux --year Y [--quarter Q | --half H | --from DATE --to DATE]\n"
     "                           [--bailleur ID] [--reservataire ID] [--hard-to-let N]\n"
-    "                           [--format json|csv] [--no-bom] [--store DB]\n"
+    "                           [--format json|csv|html] [--no-bom] [--output FILE]\n"
+    "                           [--store DB]\n"
     "\n"
     "The décompte of the flux conventions for a period, from the ledger of the\n"
     "store (opened read-only): per convention and party (the réservataire, or each\n"
@@ -42,11 +47,13 @@ static const char s_flux_help[] =
     "                    or SIREN)\n"
     "  --reservataire ID only this réservataire (shares stay relative to all)\n"
     "  --hard-to-let N   refusals that make a dwelling hard to let (default 3)\n"
-    "  --format F        json (default: one object) or csv (tables, ';' separated,\n"
+    "  --format F        json (default: one object), csv (tables, ';' separated,\n"
     "                    decimal commas, first column names the table; UTF-8 with\n"
     "                    a byte order mark for French Excel; text cells starting\n"
-    "                    with = + - @ get a leading ')\n"
+    "                    with = + - @ get a leading ') or html (one self-contained\n"
+    "                    page with charts: progress per réservataire, monthly flow)\n"
     "  --no-bom          csv: no byte order mark (plain UTF-8 for pipelines)\n"
+    "  --output FILE     write there (replaced whole) instead of standard output\n"
     "  -h, --help        this help\n";
 
 enum {
@@ -59,13 +66,14 @@ enum {
     S_OPT_RESA,
     S_OPT_HARD,
     S_OPT_FORMAT,
+    S_OPT_OUTPUT,
     S_OPT_NO_BOM
 };
 
 typedef struct {
     const char *store;
     long long year, quarter, half, hard;
-    const char *from, *to, *bailleur, *reservataire, *format;
+    const char *from, *to, *bailleur, *reservataire, *format, *output;
     bool no_bom;
 } s_flux_args_t;
 
@@ -81,6 +89,7 @@ static int s_flux_parse(int argc, char **argv, s_flux_args_t *a)
                                          {"reservataire", required_argument, NULL, S_OPT_RESA},
                                          {"hard-to-let", required_argument, NULL, S_OPT_HARD},
                                          {"format", required_argument, NULL, S_OPT_FORMAT},
+                                         {"output", required_argument, NULL, S_OPT_OUTPUT},
                                          {"no-bom", no_argument, NULL, S_OPT_NO_BOM},
                                          COMMON_OPTION_HELP,
                                          {0}};
@@ -119,6 +128,9 @@ static int s_flux_parse(int argc, char **argv, s_flux_args_t *a)
         case S_OPT_FORMAT:
             a->format = optarg;
             break;
+        case S_OPT_OUTPUT:
+            a->output = optarg;
+            break;
         case S_OPT_NO_BOM:
             a->no_bom = true;
             break;
@@ -133,8 +145,10 @@ static int s_flux_parse(int argc, char **argv, s_flux_args_t *a)
     }
     if (optind < argc)
         return common_fail(cmd, EXIT_USAGE, "unexpected argument \"%s\"", argv[optind]);
-    if (strcmp(a->format, "json") != 0 && strcmp(a->format, "csv") != 0)
-        return common_fail(cmd, EXIT_USAGE, "--format must be json or csv, not \"%s\"", a->format);
+    if (strcmp(a->format, "json") != 0 && strcmp(a->format, "csv") != 0 &&
+        strcmp(a->format, "html") != 0)
+        return common_fail(cmd, EXIT_USAGE, "--format must be json, csv or html, not \"%s\"",
+                           a->format);
     return EXIT_OK;
 }
 
@@ -145,18 +159,47 @@ static int s_flux_period(const s_flux_args_t *a, period_t *p)
     return report_period("report flux", &r, p);
 }
 
-static int s_flux_write(const decompte_t *d, const s_flux_args_t *a)
+/* What a report flux writes: the décompte, its months (html), the options. */
+typedef struct {
+    const decompte_t *d;
+    const decompte_month_t *months;
+    size_t n_months;
+    const s_flux_args_t *a;
+} s_flux_doc_t;
+
+static bool s_flux_write(const void *ctx, FILE *out)
 {
-    bool ok;
-    if (strcmp(a->format, "csv") == 0) {
-        ok = (a->no_bom || fputs(CSV_CELL_BOM, stdout) != EOF) && report_flux_csv(d, stdout);
-    } else {
-        json_t *doc = report_flux_json(d, a->bailleur, a->reservataire);
-        ok = doc && json_dumpf(doc, stdout, JSON_INDENT(2)) == 0 && fputc('\n', stdout) != EOF &&
-             fflush(stdout) == 0;
-        json_decref(doc);
+    const s_flux_doc_t *doc = ctx;
+    if (strcmp(doc->a->format, "csv") == 0)
+        return (doc->a->no_bom || fputs(CSV_CELL_BOM, out) != EOF) && report_flux_csv(doc->d, out);
+    if (strcmp(doc->a->format, "html") == 0)
+        return report_flux_html(doc->d, doc->months, doc->n_months, doc->a->bailleur,
+                                doc->a->reservataire, out);
+    json_t *json = report_flux_json(doc->d, doc->a->bailleur, doc->a->reservataire);
+    bool ok = json && json_dumpf(json, out, JSON_INDENT(2)) == 0 && fputc('\n', out) != EOF;
+    json_decref(json);
+    return ok;
+}
+
+/* Computes the décompte of q (and, for the page, its months) and writes it. */
+static int s_flux_report(ledger_t *ledger, const decompte_query_t *q, const s_flux_args_t *a)
+{
+    char err[512];
+    s_flux_doc_t doc = {.a = a};
+    decompte_t *d = decompte_run(ledger_db(ledger), q, err, sizeof err);
+    decompte_month_t *months = NULL;
+    if (d && strcmp(a->format, "html") == 0)
+        months = decompte_months(ledger_db(ledger), q, &doc.n_months, err, sizeof err);
+    if (!d || (strcmp(a->format, "html") == 0 && !months)) {
+        decompte_destroy(&d);
+        return common_fail("report flux", EXIT_STORE, "%s: %s", a->store, err);
     }
-    return ok ? EXIT_OK : common_fail("report flux", EXIT_INPUT, "cannot write the report");
+    doc.d = d;
+    doc.months = months;
+    int rc = report_output("report flux", a->output, s_flux_write, &doc);
+    free(months);
+    decompte_destroy(&d);
+    return rc;
 }
 
 static int s_flux(int argc, char **argv)
@@ -187,12 +230,8 @@ static int s_flux(int argc, char **argv)
         }
         q.bailleur = a.bailleur = bailleur;
     }
-    decompte_t *d = decompte_run(ledger_db(ledger), &q, err, sizeof err);
+    rc = s_flux_report(ledger, &q, &a);
     ledger_close(&ledger);
-    if (!d)
-        return common_fail("report flux", EXIT_STORE, "%s: %s", a.store, err);
-    rc = s_flux_write(d, &a);
-    decompte_destroy(&d);
     return rc;
 }
 

@@ -15,6 +15,7 @@
 #include "ledger.h"
 #include "report_bilan.h"
 #include "report_html.h"
+#include "report_output.h"
 #include "report_period.h"
 
 static const char s_cmd[] = "report bilan";
@@ -153,41 +154,24 @@ static int s_parse(int argc, char **argv, s_args_t *a)
     return EXIT_OK;
 }
 
-static bool s_write(const bilan_t *b, const s_args_t *a, FILE *out)
-{
-    const char *format = a->format;
-    if (strcmp(format, "csv") == 0)
-        return (a->no_bom || fputs(CSV_CELL_BOM, out) != EOF) && report_bilan_csv(b, out);
-    if (strcmp(format, "html") == 0)
-        return report_html_write(b, out);
-    json_t *doc = report_bilan_json(b);
-    bool ok = doc && json_dumpf(doc, out, JSON_INDENT(2)) == 0 && fputc('\n', out) != EOF &&
-              fflush(out) == 0;
-    json_decref(doc);
-    return ok;
-}
+/* The bilan and the format asked, for report_output. */
+typedef struct {
+    const bilan_t *b;
+    const char *format;
+    bool no_bom;
+} s_doc_t;
 
-/* Writes to --output through a temporary file renamed into place, so that
- * a reader never sees half a report; or to standard output. */
-static int s_output(const bilan_t *b, const s_args_t *a)
+static bool s_write(const void *ctx, FILE *out)
 {
-    if (!a->output)
-        return s_write(b, a, stdout) ? EXIT_OK
-                                     : common_fail(s_cmd, EXIT_INPUT, "cannot write the report");
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", a->output);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return common_fail(s_cmd, EXIT_INPUT, "%s: %s", tmp, strerror(errno));
-    bool ok = s_write(b, a, f);
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, a->output) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return common_fail(s_cmd, EXIT_INPUT, "%s: %s", a->output,
-                           ok ? strerror(e) : "cannot write the report");
-    }
-    return EXIT_OK;
+    const s_doc_t *doc = ctx;
+    if (strcmp(doc->format, "csv") == 0)
+        return (doc->no_bom || fputs(CSV_CELL_BOM, out) != EOF) && report_bilan_csv(doc->b, out);
+    if (strcmp(doc->format, "html") == 0)
+        return report_html_write(doc->b, out);
+    json_t *json = report_bilan_json(doc->b);
+    bool ok = json && json_dumpf(json, out, JSON_INDENT(2)) == 0 && fputc('\n', out) != EOF;
+    json_decref(json);
+    return ok;
 }
 
 int cmd_report_bilan(int argc, char **argv)
@@ -220,7 +204,8 @@ int cmd_report_bilan(int argc, char **argv)
     ledger_close(&ledger);
     if (!b)
         return common_fail(s_cmd, EXIT_STORE, "%s: %s", a.store, err);
-    rc = s_output(b, &a);
+    s_doc_t doc = {b, a.format, a.no_bom};
+    rc = report_output(s_cmd, a.output, s_write, &doc);
     bilan_destroy(&b);
     return rc;
 }

@@ -32,7 +32,33 @@ static void s_date(period_date_t d, char out[11])
 
 /* ---- JSON ------------------------------------------------------------------------ */
 
+static json_t *s_json_counts(const decompte_tally_t *t);
+
+/* n of the CALEOL attributions, as a percentage (null without any). */
+static json_t *s_json_share(uint32_t n, uint32_t attributions)
+{
+    long x10 = s_progress_x10(n, attributions);
+    return x10 < 0 ? json_null() : json_real((double)x10 / 10.0);
+}
+
+/* The households their Designation said prioritaires (DALO or PDALHPD), or
+ * DALO: attributions, leases, share of the attributions. */
+static json_t *s_json_households(uint32_t attributions, uint32_t leases, const decompte_tally_t *t)
+{
+    return json_pack("{s:i, s:i, s:o}", "attributions", (int)attributions, "leases", (int)leases,
+                     "share_pct", s_json_share(attributions, t->caleol_attributions));
+}
+
 static json_t *s_json_tally(const decompte_tally_t *t)
+{
+    json_t *tally = s_json_counts(t);
+    json_object_set_new(tally, "prioritaires",
+                        s_json_households(t->attributions_prioritaires, t->leases_prioritaires, t));
+    json_object_set_new(tally, "dalo", s_json_households(t->attributions_dalo, t->leases_dalo, t));
+    return tally;
+}
+
+static json_t *s_json_counts(const decompte_tally_t *t)
 {
     return json_pack(
         "{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:{s:i, s:i, s:i}, s:i, s:i, s:i, s:i, s:i, s:i,"
@@ -208,7 +234,8 @@ static void s_decimal(FILE *out, long x10, bool last)
 static const char s_tally_head[] =
     "freed;hors_flux;orientations;acks;declines;designations;remises;expiries;"
     "caleol_attributions;caleol_non_attributions;caleol_rejets;refusals;non_suites;leases;"
-    "count_orientation_acceptee;count_passage_caleol;count_bail_signe;count_official";
+    "count_orientation_acceptee;count_passage_caleol;count_bail_signe;count_official;"
+    "attributions_prioritaires;attributions_dalo;leases_prioritaires;leases_dalo";
 
 /* The tally's columns, each followed by ';' (the last by a line break when
  * `last`). */
@@ -231,7 +258,11 @@ static void s_tally(FILE *out, const decompte_tally_t *t, bool last)
                           t->counts[DECOMPTE_ORIENTATION_ACCEPTEE],
                           t->counts[DECOMPTE_PASSAGE_CALEOL],
                           t->counts[DECOMPTE_BAIL_SIGNE],
-                          t->counts[DECOMPTE_OFFICIAL]};
+                          t->counts[DECOMPTE_OFFICIAL],
+                          t->attributions_prioritaires,
+                          t->attributions_dalo,
+                          t->leases_prioritaires,
+                          t->leases_dalo};
     size_t n = sizeof v / sizeof v[0];
     for (size_t i = 0; i < n; i++)
         fprintf(out, "%u%c", v[i], last && i + 1 == n ? '\n' : ';');

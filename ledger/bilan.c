@@ -25,10 +25,12 @@
 #define S_HORS_FLUX FLUXBUS__V1__MODE_GESTION__MODE_GESTION_HORS_FLUX
 #define S_MAX_CIA 32
 
-/* Filters every query takes: ?3 bailleur (actor id or SIREN), ?4 EPCI. */
+/* Filters every query takes: ?3 bailleur (actor id or SIREN), ?4 EPCI, ?6
+ * the communes as ",INSEE,INSEE," (?5 is the repeated threshold). */
 #define S_FILTER                                                                                   \
     " AND (?3 IS NULL OR v.bailleur = ?3 OR v.bailleur_siren = ?3)"                                \
-    " AND (?4 IS NULL OR v.epci_siren = ?4)"
+    " AND (?4 IS NULL OR v.epci_siren = ?4)"                                                       \
+    " AND (?6 IS NULL OR instr(?6, ',' || v.commune_insee || ',') > 0)"
 
 enum { S_QPV_UNKNOWN = 0, S_QPV_IN = 1, S_QPV_OUT = 2 };
 
@@ -113,7 +115,7 @@ long bilan_share_x10(uint32_t done, uint32_t total)
     return total ? (long)(((uint64_t)done * 2000 + total) / (2 * (uint64_t)total)) : -1;
 }
 
-/* Binds the period and the filters of q to st (?1..?4). */
+/* Binds the period and the filters of q to st (?1..?4, ?6). */
 static void s_bind_scope(sqlite3_stmt *st, const bilan_t *b)
 {
     sqlite3_bind_int64(st, 1, b->period.start_ms);
@@ -122,6 +124,8 @@ static void s_bind_scope(sqlite3_stmt *st, const bilan_t *b)
         sqlite3_bind_text(st, 3, b->bailleur, -1, SQLITE_STATIC);
     if (*b->epci)
         sqlite3_bind_text(st, 4, b->epci, -1, SQLITE_STATIC);
+    if (b->communes)
+        sqlite3_bind_text(st, 6, b->communes, -1, SQLITE_STATIC);
 }
 
 static sqlite3_stmt *s_prepare(s_run_t *r, const char *sql)
@@ -810,6 +814,8 @@ static void s_bailleur_actor(s_run_t *r, char *out, size_t cap)
 
 static bool s_conventions(s_run_t *r)
 {
+    if (r->b->communes)
+        return true; /* a convention's count is not per commune */
     char bailleur[BILAN_ID_MAX];
     s_bailleur_actor(r, bailleur, sizeof bailleur);
     decompte_query_t q = {.period = r->b->period, .bailleur = *bailleur ? bailleur : NULL};
@@ -1036,6 +1042,28 @@ static void s_finish(bilan_t *b)
     }
 }
 
+/* ",74010,74011," from "74010,74011" (spaces dropped), for the ?6 filter;
+ * NULL without a list. */
+static char *s_communes_filter(const char *list, bool *nomem)
+{
+    if (!list)
+        return NULL;
+    char *out = malloc(strlen(list) + 3);
+    if (!out) {
+        *nomem = true;
+        return NULL;
+    }
+    size_t n = 0;
+    out[n++] = ',';
+    for (const char *c = list; *c; c++)
+        if (*c != ' ' && !(*c == ',' && out[n - 1] == ','))
+            out[n++] = *c;
+    if (out[n - 1] != ',')
+        out[n++] = ',';
+    out[n] = '\0';
+    return out;
+}
+
 static void s_init(bilan_t *b, const bilan_query_t *q)
 {
     b->period = q->period;
@@ -1056,7 +1084,8 @@ bilan_t *bilan_run(sqlite3 *db, const bilan_query_t *q, char *err, size_t errlen
         return NULL;
     }
     s_init(r.b, q);
-    r.ref = refdata_new(db, r.err, sizeof r.err);
+    r.b->communes = s_communes_filter(q->communes, &r.nomem);
+    r.ref = r.nomem ? NULL : refdata_new(db, r.err, sizeof r.err);
     bool ok = r.ref && s_months(&r) && s_facts(&r) && s_freed(&r) && s_orientations(&r) &&
               s_conventions(&r) && s_refusals(&r) && s_repeated(&r) && s_q1_proposals(&r) &&
               s_vacant(&r) && !r.nomem;
@@ -1090,6 +1119,7 @@ void bilan_destroy(bilan_t **self_p)
     free(b->refusals);
     free(b->vacant);
     free(b->repeated);
+    free(b->communes);
     free(b);
     *self_p = NULL;
 }

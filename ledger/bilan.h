@@ -57,6 +57,10 @@ typedef struct {
     const char *bailleur;        /* actor id or SIREN; NULL: every bailleur */
     const char *epci;            /* EPCI SIREN; NULL: every EPCI */
     unsigned repeated_threshold; /* "presented repeatedly": at least this many; 0: default */
+    /* INSEE codes, comma-separated ("74010,74011"): only the dwellings of
+     * these communes (a territory), and no conventions' progress (a
+     * convention's count is not per commune); NULL: every commune. */
+    const char *communes;
 } bilan_query_t;
 
 /* The breakdowns of attributions and leases. */
@@ -172,6 +176,7 @@ typedef struct {
     period_t period;
     char bailleur[BILAN_ID_MAX]; /* the filters ("" = none) */
     char epci[16];
+    char *communes;          /* the communes filter as ",INSEE,...,", or NULL */
     char reference_date[11]; /* the day whose objectives and targets apply */
     unsigned repeated_threshold;
     bilan_count_t total;

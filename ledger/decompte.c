@@ -62,6 +62,7 @@ typedef struct {
     int64_t first_designated, first_attribution, first_attribution_visited, first_lease;
     uint32_t designated_in, attributions_in, non_attributions_in, rejets_in, refusals_in,
         non_suites_in, leases_in;
+    uint32_t attributions_prio_in, attributions_dalo_in, leases_prio_in, leases_dalo_in;
     bool deleguee, partenariale;
 } s_pair_t;
 
@@ -362,9 +363,13 @@ static void s_add_candidate(s_ctx_t *x, s_pair_t *p, sqlite3_stmt *st)
         if (visit == VISIT(DONE_INTERESTED) || visit == VISIT(DONE_NOT_INTERESTED))
             p->first_attribution_visited = s_min(p->first_attribution_visited, decided);
     }
+    bool dalo = sqlite3_column_int(st, 14), prio = dalo || sqlite3_column_int(st, 15);
     if (s_in(x, decided)) {
-        p->attributions_in +=
+        bool attributed =
             decision >= DECISION(ATTRIBUTION) && decision <= DECISION(SOUS_CONDITION_SUSPENSIVE);
+        p->attributions_in += attributed;
+        p->attributions_prio_in += attributed && prio;
+        p->attributions_dalo_in += attributed && dalo;
         p->non_attributions_in += decision == DECISION(NON_ATTRIBUTION);
         p->rejets_in += decision == DECISION(REJET_IRRECEVABILITE);
     }
@@ -374,6 +379,8 @@ static void s_add_candidate(s_ctx_t *x, s_pair_t *p, sqlite3_stmt *st)
     p->non_suites_in += s_in(x, s_time(st, 12));
     p->first_lease = s_min(p->first_lease, s_time(st, 13));
     p->leases_in += s_in(x, s_time(st, 13));
+    p->leases_prio_in += prio && s_in(x, s_time(st, 13));
+    p->leases_dalo_in += dalo && s_in(x, s_time(st, 13));
 }
 
 static bool s_load_candidates(s_ctx_t *x)
@@ -381,7 +388,8 @@ static bool s_load_candidates(s_ctx_t *x)
     sqlite3_stmt *st = s_prepare(
         x, "SELECT c.vacancy_id, c.credited, c.convention_id, c.designating, c.gestion_deleguee,"
            " c.designated_ms, c.visit_outcome, c.decision, c.decided_ms, c.condition_state,"
-           " c.answer, c.answered_ms, c.non_suite_ms, c.lease_ms FROM ledger_candidates c"
+           " c.answer, c.answered_ms, c.non_suite_ms, c.lease_ms, c.dalo, c.pdalhpd"
+           " FROM ledger_candidates c"
            " JOIN ledger_vacancies v ON v.vacancy_id = c.vacancy_id"
            " WHERE c.credited IS NOT NULL AND (?1 IS NULL OR v.bailleur = ?1)");
     if (!st)
@@ -457,6 +465,10 @@ static void s_count_pair(const s_ctx_t *x, s_conv_t c, const s_pair_t *p, decomp
     t->refusals += p->refusals_in;
     t->non_suites += p->non_suites_in;
     t->leases += p->leases_in;
+    t->attributions_prioritaires += p->attributions_prio_in;
+    t->attributions_dalo += p->attributions_dalo_in;
+    t->leases_prioritaires += p->leases_prio_in;
+    t->leases_dalo += p->leases_dalo_in;
     if (s_excluded(c, p))
         return; /* hors flux: shown above, never counted */
     t->offres += p->offered_in > 0;
@@ -909,4 +921,57 @@ void decompte_destroy(decompte_t **self_p)
     conventions_destroy(&self->conventions);
     free(self);
     *self_p = NULL;
+}
+
+/* ---- month by month ------------------------------------------------------------------- */
+
+/* The last day of month m of year y. */
+static int s_last_day(int y, int m)
+{
+    int d = 31;
+    while (d > 28 && !period_date_valid((period_date_t){y, m, d}))
+        d--;
+    return d;
+}
+
+/* Month i of the period (0: the first it touches), clipped to it. */
+static period_t s_month_of(const period_t *p, int i, int *year, int *month)
+{
+    int index = p->from.year * 12 + p->from.month - 1 + i;
+    *year = index / 12;
+    *month = index % 12 + 1;
+    period_date_t from = {*year, *month, 1}, to = {*year, *month, s_last_day(*year, *month)};
+    if (i == 0)
+        from = p->from;
+    if (*year == p->to.year && *month == p->to.month)
+        to = p->to;
+    period_t out;
+    period_make(from, to, &out);
+    return out;
+}
+
+decompte_month_t *decompte_months(sqlite3 *db, const decompte_query_t *q, size_t *n, char *err,
+                                  size_t errlen)
+{
+    const period_t *p = &q->period;
+    size_t count = (size_t)((p->to.year - p->from.year) * 12 + p->to.month - p->from.month + 1);
+    decompte_month_t *months = calloc(count, sizeof *months);
+    if (!months) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < count; i++) {
+        decompte_query_t mq = *q;
+        mq.period = s_month_of(p, (int)i, &months[i].year, &months[i].month);
+        decompte_t *d = decompte_run(db, &mq, err, errlen);
+        if (!d) {
+            free(months);
+            return NULL;
+        }
+        for (size_t k = 0; k < d->n_reservataires; k++)
+            s_tally_add(&months[i].tally, &d->reservataires[k].tally);
+        decompte_destroy(&d);
+    }
+    *n = count;
+    return months;
 }

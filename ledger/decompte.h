@@ -49,6 +49,10 @@ typedef struct {
     uint32_t offres; /* vacancies offered in the period (oriented, not declined), in the flux */
     uint32_t partenariale; /* official placements made in gestion partenariale */
     uint32_t deleguee;     /* official placements made in gestion déléguée */
+    /* Of caleol_attributions and of leases, those to households their
+     * Designation said DALO or PDALHPD (prioritaires), and DALO alone. */
+    uint32_t attributions_prioritaires, attributions_dalo;
+    uint32_t leases_prioritaires, leases_dalo;
 } decompte_tally_t;
 
 /* Progress against one kind of objective over the period. */
@@ -124,6 +128,21 @@ decompte_t *decompte_run(sqlite3 *db, const decompte_query_t *q, char *err, size
 
 /* Frees; safe on NULL and twice. */
 void decompte_destroy(decompte_t **self_p);
+
+/* One month of a period (clipped to it) and what happened in it for every
+ * réservataire together: the sum of the décompte's réservataire rows for
+ * that month alone. */
+typedef struct {
+    int year, month;
+    decompte_tally_t tally;
+} decompte_month_t;
+
+/* The décompte of q month by month: one entry per month the period touches,
+ * in order, each computed as decompte_run on the month (so a vacancy counts
+ * in the month its counting event falls in). *n gets the count; free the
+ * array with free(). NULL with a reason in err, as decompte_run. */
+decompte_month_t *decompte_months(sqlite3 *db, const decompte_query_t *q, size_t *n, char *err,
+                                  size_t errlen);
 
 /* Stable lower-case names used in reports: "orientation_acceptee",
  * "passage_caleol", "bail_signe" (CountingMethod); "placements", "offres",

@@ -2,7 +2,7 @@
  * value names.
  *
  * Owns: the one static table from MessageType value to message name and
- * protobuf-c descriptor, for the domain messages (1..18, proto files
+ * protobuf-c descriptor, for the domain messages (1..19, proto files
  * logement, orientation, designation, caleol, bail, sne, ledger) and the
  * bus's own messages that travel as a SignedBody payload (Receipt, Nack,
  * DeliveryAck, KeyCert; envelope.proto).
@@ -57,6 +57,7 @@ static const fb_catalog_entry_t s_catalog[] = {
     T(DECOMPTE_DROITS, DecompteDroits, decompte_droits),
     T(BILAN_ANNUEL, BilanAnnuel, bilan_annuel),
     T(LOGEMENT_ISSUE, LogementIssue, logement_issue),
+    T(BILAN_REQUEST, BilanRequest, bilan_request),
     /* The bus's own signed payloads. */
     T(RECEIPT, Receipt, receipt),
     T(NACK, Nack, nack),

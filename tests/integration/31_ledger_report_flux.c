@@ -351,11 +351,13 @@ static void s_check_csv(fbt_pair_t *w, int year)
     char expect[512];
     /* table;convention_id;revision;official_method;party;commune_insee;freed;hors_flux;
      * orientations;acks;declines;designations;remises;expiries;caleol x3;refusals;
-     * non_suites;leases;counts x4;objective target;done;progress;status */
-    snprintf(expect, sizeof expect,
-             "\nconvention;%s;1;bail_signe;%s;;5;0;4;4;0;2;1;0;2;0;0;0;0;1;3;2;1;1;3;1;33,3;"
-             "in_progress\n",
-             S_CONV, FBT_RESA);
+     * non_suites;leases;counts x4;prioritaires and DALO x4;objective target;done;progress;
+     * status */
+    snprintf(
+        expect, sizeof expect,
+        "\nconvention;%s;1;bail_signe;%s;;5;0;4;4;0;2;1;0;2;0;0;0;0;1;3;2;1;1;0;0;0;0;3;1;33,3;"
+        "in_progress\n",
+        S_CONV, FBT_RESA);
     if (!strstr(out, expect))
         fail_msg("no line %s in:\n%s", expect, out);
     snprintf(expect, sizeof expect, "\nfairness;%s;4;100,0;0;0,0;3\n", FBT_RESA);

@@ -384,27 +384,6 @@ static void s_check_csv(fbt_pair_t *w, int year)
     }
 }
 
-/* The chromium binary, or NULL. */
-static const char *s_chromium(void)
-{
-    static char path[512];
-    if (fbt_sh(path, sizeof path, "command -v chromium || command -v chromium-browser") != 0)
-        return NULL;
-    path[strcspn(path, "\n")] = '\0';
-    return *path ? path : NULL;
-}
-
-/* Sum of the data-value of every bar of one series of the monthly chart. */
-static int s_series_sum(const char *dom, const char *series)
-{
-    char needle[64];
-    int n = snprintf(needle, sizeof needle, "data-series=\"%s\" data-value=\"", series);
-    int sum = 0;
-    for (const char *p = strstr(dom, needle); p; p = strstr(p + 1, needle))
-        sum += atoi(p + n);
-    return sum;
-}
-
 static void s_check_html(fbt_pair_t *w, int year)
 {
     char page[600];
@@ -421,20 +400,16 @@ static void s_check_html(fbt_pair_t *w, int year)
         if (strstr(html, never[i]))
             fail_msg("the page holds \"%s\"", never[i]);
     assert_non_null(strstr(html, "RES-&lt;B&gt;"));
-    const char *chromium = s_chromium();
+    const char *chromium = fbt_chromium();
     if (!chromium) {
         fprintf(stderr, "SKIPPED: chromium is not installed (scripts/setup-debian installs it): "
                         "the HTML page was not checked in a browser\n");
         skip();
     }
     static char dom[1 << 18];
-    char flags[800];
-    snprintf(flags, sizeof flags,
-             "--headless --no-sandbox --disable-gpu --no-first-run --user-data-dir='%s/chromium'",
-             w->b.dir);
-    assert_int_equal(fbt_sh(dom, sizeof dom, "'%s' %s --dump-dom 'file://%s' 2>/dev/null", chromium,
-                            flags, page),
-                     0);
+    char shot[700];
+    snprintf(shot, sizeof shot, "%s/bilan.png", w->b.dir);
+    fbt_chromium_render(&w->b, chromium, page, dom, sizeof dom, shot, 1200, 2600);
     static const char *const figures[] = {
         "data-kpi=\"attributions\"><b>4</b>",
         "data-kpi=\"leases\"><b>3</b>",
@@ -454,17 +429,10 @@ static void s_check_html(fbt_pair_t *w, int year)
     for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++)
         if (!strstr(dom, figures[i]))
             fail_msg("the DOM does not hold %s", figures[i]);
-    assert_int_equal(s_series_sum(dom, "orientations"), 4);
-    assert_int_equal(s_series_sum(dom, "attributions"), 4);
-    assert_int_equal(s_series_sum(dom, "leases"), 3);
+    assert_int_equal(fbt_html_series_sum(dom, "orientations"), 4);
+    assert_int_equal(fbt_html_series_sum(dom, "attributions"), 4);
+    assert_int_equal(fbt_html_series_sum(dom, "leases"), 3);
     /* And it draws: a screenshot of the page is a real picture. */
-    char shot[700];
-    snprintf(shot, sizeof shot, "%s/bilan.png", w->b.dir);
-    assert_int_equal(fbt_sh(NULL, 0,
-                            "'%s' %s --window-size=1200,2600 --screenshot='%s' 'file://%s'"
-                            " >/dev/null 2>&1",
-                            chromium, flags, shot, page),
-                     0);
     struct stat st;
     assert_int_equal(stat(shot, &st), 0);
     assert_true(st.st_size > 20000);

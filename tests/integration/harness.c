@@ -573,3 +573,39 @@ void fbt_pair_close(fbt_pair_t *w)
     s_pair_stop(w);
     fbt_teardown(&w->b);
 }
+
+const char *fbt_chromium(void)
+{
+    static char path[512];
+    if (fbt_sh(path, sizeof path, "command -v chromium || command -v chromium-browser") != 0)
+        return NULL;
+    path[strcspn(path, "\n")] = '\0';
+    return *path ? path : NULL;
+}
+
+void fbt_chromium_render(const fbt_broker_t *b, const char *chromium, const char *page, char *dom,
+                         size_t cap, const char *png, int width, int height)
+{
+    char flags[800];
+    snprintf(flags, sizeof flags,
+             "--headless --no-sandbox --disable-gpu --no-first-run --user-data-dir='%s/chromium'",
+             b->dir);
+    assert_int_equal(
+        fbt_sh(dom, cap, "'%s' %s --dump-dom 'file://%s' 2>/dev/null", chromium, flags, page), 0);
+    if (png)
+        assert_int_equal(fbt_sh(NULL, 0,
+                                "'%s' %s --window-size=%d,%d --screenshot='%s' 'file://%s'"
+                                " >/dev/null 2>&1",
+                                chromium, flags, width, height, png, page),
+                         0);
+}
+
+int fbt_html_series_sum(const char *dom, const char *series)
+{
+    char needle[64];
+    int n = snprintf(needle, sizeof needle, "data-series=\"%s\" data-value=\"", series);
+    int sum = 0;
+    for (const char *p = strstr(dom, needle); p; p = strstr(p + 1, needle))
+        sum += atoi(p + n);
+    return sum;
+}

@@ -147,6 +147,21 @@ int fbt_file_contains(const char *path, const void *needle, size_t len);
  * stderr goes through. */
 int fbt_sh(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* The headless Chromium the HTML reports are checked with (chromium or
+ * chromium-browser on PATH), or NULL when none is installed. */
+const char *fbt_chromium(void);
+
+/* Renders the page file `page` in headless Chromium (its profile under b's
+ * directory): the DOM into dom (NUL-terminated, cut at cap - 1 bytes) and,
+ * when png is not NULL, a screenshot of width x height into png. Asserts
+ * both ran. */
+void fbt_chromium_render(const fbt_broker_t *b, const char *chromium, const char *page, char *dom,
+                         size_t cap, const char *png, int width, int height);
+
+/* In a report page's DOM, the sum of the data-value of every bar of one
+ * series of its monthly chart (data-series="series"). */
+int fbt_html_series_sum(const char *dom, const char *series);
+
 /* The two actors most scenarios need: the bailleur FBT_BAILLEUR and the
  * réservataire FBT_RESA, registered with their role and no territory, on a
  * broker of their own. cb and cr are their clients, NULL while not

@@ -221,7 +221,7 @@ static void test_router_refuses_message_without_recipient_or_topic(void **state)
 static void test_router_refuses_types_outside_the_domain_catalog(void **state)
 {
     s_fixture_t *fx = *state;
-    const int types[] = {T(UNSPECIFIED),  19,          99, T(RECEIPT), T(NACK),
+    const int types[] = {T(UNSPECIFIED),  20,          99, T(RECEIPT), T(NACK),
                          T(DELIVERY_ACK), T(KEY_CERT), -1};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         assert_int_equal(s_route(fx, S_BAILLEUR, types[i], S_LIST(S_RESA), NULL),
@@ -392,6 +392,80 @@ static void test_router_may_subscribe_accepts_corsican_insee(void **state)
                      FB_ERR_BAD_TOPIC);
 }
 
+#define S_BROKER "broker"
+
+/* A body of `type` from `sender` to the NULL-terminated `recipients`
+ * (and topics), checked as a message to the broker itself. */
+static fb_err_t s_route_to_broker(s_fixture_t *fx, const char *sender, int type,
+                                  const char *const *recipients, const char *const *topics)
+{
+    Fluxbus__V1__SignedBody body = FLUXBUS__V1__SIGNED_BODY__INIT;
+    body.sender = (char *)sender;
+    body.type = (Fluxbus__V1__MessageType)type;
+    for (; recipients && recipients[body.n_recipients]; body.n_recipients++)
+        ;
+    for (; topics && topics[body.n_topics]; body.n_topics++)
+        ;
+    body.recipients = (char **)recipients;
+    body.topics = (char **)topics;
+    assert_true(router_for_broker(&body, S_BROKER));
+    store_actor_t from = s_actor(fx, sender);
+    fx->detail[0] = 'x';
+    fb_err_t rc = router_route_to_broker(&from, &body, S_BROKER, fx->detail, sizeof fx->detail);
+    assert_true(rc == FB_OK ? fx->detail[0] == '\0' : strlen(fx->detail) > 1);
+    return rc;
+}
+
+static void test_router_bilan_request_goes_to_the_broker_only(void **state)
+{
+    s_fixture_t *fx = *state;
+    const char *const *to_broker = S_LIST(S_BROKER);
+    assert_int_equal(s_route_to_broker(fx, S_RESA, T(BILAN_REQUEST), to_broker, NULL), FB_OK);
+    assert_int_equal(s_route_to_broker(fx, S_BAILLEUR, T(BILAN_REQUEST), to_broker, NULL), FB_OK);
+    assert_int_equal(s_route_to_broker(fx, S_OBSERVER, T(BILAN_REQUEST), to_broker, NULL), FB_OK);
+    assert_int_equal(s_route_to_broker(fx, S_COMMUNE, T(BILAN_REQUEST), to_broker, NULL), FB_OK);
+    /* The SNE asks for no bilan. */
+    assert_int_equal(s_route_to_broker(fx, S_SNE, T(BILAN_REQUEST), to_broker, NULL),
+                     FB_ERR_NOT_AUTHORIZED);
+    /* The broker alone, no topic. */
+    assert_int_equal(
+        s_route_to_broker(fx, S_RESA, T(BILAN_REQUEST), S_LIST(S_BROKER, S_BAILLEUR), NULL),
+        FB_ERR_NOT_AUTHORIZED);
+    assert_int_equal(
+        s_route_to_broker(fx, S_RESA, T(BILAN_REQUEST), to_broker, S_LIST("caleol/74010")),
+        FB_ERR_NOT_AUTHORIZED);
+    /* The broker takes no other type. */
+    assert_int_equal(s_route_to_broker(fx, S_BAILLEUR, T(LOGEMENT_LIBERE), to_broker, NULL),
+                     FB_ERR_NOT_AUTHORIZED);
+    /* Addressed to an actor, a BilanRequest is refused; a BilanAnnuel from a
+     * bailleur still goes to the réservataire. */
+    assert_int_equal(s_route(fx, S_RESA, T(BILAN_REQUEST), S_LIST(S_BAILLEUR), NULL),
+                     FB_ERR_NOT_AUTHORIZED);
+    assert_non_null(strstr(fx->detail, "broker"));
+    assert_int_equal(s_route(fx, S_BAILLEUR, T(BILAN_ANNUEL), S_LIST(S_RESA), NULL), FB_OK);
+}
+
+static void test_router_broker_answers_a_bilan_to_its_requester(void **state)
+{
+    s_fixture_t *fx = *state;
+    Fluxbus__V1__SignedBody body = FLUXBUS__V1__SIGNED_BODY__INIT;
+    const char *const *to = S_LIST(S_OBSERVER);
+    body.sender = S_BROKER;
+    body.type = T(BILAN_ANNUEL);
+    body.recipients = (char **)to;
+    body.n_recipients = 1;
+    router_targets_free(&fx->targets);
+    assert_int_equal(
+        router_route_own(fx->store, &body, &fx->targets, fx->detail, sizeof fx->detail), FB_OK);
+    assert_int_equal(fx->targets.n, 1);
+    assert_true(s_targets_have(&fx->targets, S_OBSERVER));
+    to = S_LIST(S_SNE);
+    body.recipients = (char **)to;
+    assert_int_equal(
+        router_route_own(fx->store, &body, &fx->targets, fx->detail, sizeof fx->detail),
+        FB_ERR_NOT_AUTHORIZED);
+}
+
 #define S_TEST(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
 
 int main(void)
@@ -412,6 +486,8 @@ int main(void)
         S_TEST(test_router_designation_by_bailleur_needs_a_mandate),
         S_TEST(test_router_may_subscribe_to_own_territory_only),
         S_TEST(test_router_may_subscribe_accepts_corsican_insee),
+        S_TEST(test_router_bilan_request_goes_to_the_broker_only),
+        S_TEST(test_router_broker_answers_a_bilan_to_its_requester),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -732,6 +732,37 @@ static void test_bilan_filters(void **state)
     bilan_destroy(&b);
 }
 
+/* A territory (the broker's answer to an observer or a commune): only the
+ * dwellings of its communes, and no convention's progress. */
+static void test_bilan_communes_filter(void **state)
+{
+    s_fix_t *f = *state;
+    bilan_query_t q = {.period = period_year(2024), .communes = SEYNOD};
+    char err[256];
+    bilan_t *b = bilan_run(f->db, &q, err, sizeof err);
+    assert_non_null(b);
+    assert_int_equal(b->total.attributions, 2);
+    assert_int_equal(b->total.hors_flux, 1);
+    assert_int_equal(b->total.leases, 2);
+    assert_int_equal(b->total.orientations, 1);
+    for (size_t i = 0; i < b->by[BILAN_BY_RESERVATAIRE].n; i++) {
+        assert_string_not_equal(b->by[BILAN_BY_RESERVATAIRE].rows[i].key, AL);
+        assert_false(b->by[BILAN_BY_RESERVATAIRE].rows[i].has_objective);
+    }
+    bilan_destroy(&b);
+    q.communes = " " ANNECY ", " SEYNOD ",";
+    b = bilan_run(f->db, &q, err, sizeof err);
+    assert_non_null(b);
+    assert_int_equal(b->total.attributions, 7);
+    bilan_destroy(&b);
+    q.communes = "74999";
+    b = bilan_run(f->db, &q, err, sizeof err);
+    assert_non_null(b);
+    assert_int_equal(b->total.attributions, 0);
+    assert_int_equal(b->n_epcis, 0);
+    bilan_destroy(&b);
+}
+
 /* Without reference data the figures stand, with no target and the
  * messages' QPV statuses. */
 /* A fresh store with the reference data and the 2024 conventions. */
@@ -841,6 +872,7 @@ int main(void)
         cmocka_unit_test(test_bilan_monthly_flow),
         cmocka_unit_test(test_bilan_analyses),
         cmocka_unit_test(test_bilan_filters),
+        cmocka_unit_test(test_bilan_communes_filter),
         cmocka_unit_test(test_bilan_without_reference_data),
         cmocka_unit_test(test_bilan_unknown_quartile_and_lease_q1),
     };

@@ -72,7 +72,7 @@ static void test_catalog_covers_every_message_type(void **state)
     size_t count = 0;
     fb_catalog_all(&count);
     assert_int_equal(count, covered);
-    assert_int_equal(count, 22);
+    assert_int_equal(count, 23);
 }
 
 static void test_catalog_all_lists_domain_types_first(void **state)
@@ -85,7 +85,8 @@ static void test_catalog_all_lists_domain_types_first(void **state)
         assert_true(all[i - 1].type < all[i].type);
     assert_int_equal(all[16].type, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_BILAN_ANNUEL);
     assert_int_equal(all[17].type, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_LOGEMENT_ISSUE);
-    assert_int_equal(all[18].type, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT);
+    assert_int_equal(all[18].type, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_BILAN_REQUEST);
+    assert_int_equal(all[19].type, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT);
 }
 
 static void test_catalog_by_name_accepts_both_spellings_any_case(void **state)
@@ -116,7 +117,7 @@ static void test_catalog_by_name_accepts_both_spellings_any_case(void **state)
 static void test_catalog_unknown_gives_null(void **state)
 {
     assert_null(fb_catalog_by_type(0));
-    assert_null(fb_catalog_by_type(19));
+    assert_null(fb_catalog_by_type(20));
     assert_null(fb_catalog_by_type(99));
     assert_null(fb_catalog_by_type(104));
     assert_null(fb_catalog_by_type(-1));
