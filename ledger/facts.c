@@ -5,6 +5,7 @@
 #include "facts.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ static const char s_schema[] =
     "  round INTEGER NOT NULL DEFAULT 0,"
     "  visit_outcome INTEGER, visit_ms INTEGER,"
     "  decision INTEGER, decision_rank INTEGER, decided_ms INTEGER, condition_state INTEGER,"
+    "  condition_ms INTEGER,"
     "  seance_id TEXT, answer INTEGER, refus_motif INTEGER, answered_ms INTEGER,"
     "  non_suite INTEGER, non_suite_ms INTEGER, lease_ms INTEGER, lease_contingent INTEGER,"
     "  q1 INTEGER, relogement_anru INTEGER, radiated_ms INTEGER,"
@@ -211,9 +213,25 @@ static const char *s_oriented_recipient(sqlite3 *db, const ledger_msg_t *m, cons
     return found;
 }
 
+/* A suspensive condition lifted or lapsed settles the decision already
+ * recorded: only its condition_state (and when it changed) is written, the
+ * original decision (date, rank, q1, ANRU, séance) stays. */
+static bool s_settles_condition(const Fluxbus__V1__CaleolDecision *c)
+{
+    return c->decision ==
+               FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_SOUS_CONDITION_SUSPENSIVE &&
+           (c->condition_state == FLUXBUS__V1__CONDITION_STATE__CONDITION_STATE_LIFTED ||
+            c->condition_state == FLUXBUS__V1__CONDITION_STATE__CONDITION_STATE_LAPSED);
+}
+
 static fb_err_t s_caleol_decision(sqlite3 *db, const ledger_msg_t *m)
 {
     const Fluxbus__V1__CaleolDecision *c = (const void *)m->payload;
+    if (s_settles_condition(c))
+        return s_run(db,
+                     "UPDATE ledger_candidates SET condition_state = ?, condition_ms = ?"
+                     " WHERE vacancy_id = ? AND nur = ? AND decision IS NOT NULL",
+                     "iitt", (int64_t)c->condition_state, m->at_ms, c->vacancy_id, c->nur);
     fb_err_t rc = s_run(
         db,
         "INSERT INTO ledger_candidates (vacancy_id, nur, credited, decision, decision_rank,"

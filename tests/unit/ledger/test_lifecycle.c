@@ -853,6 +853,52 @@ static void test_suspensive_condition_then_lifted_or_lapsed(void **state)
     s_close(t);
 }
 
+/* One integer read from the tables (-1: no row). */
+static int64_t s_int(s_t *t, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(t->db, sql, -1, &st, NULL), SQLITE_OK);
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void test_a_settled_condition_keeps_the_original_decision(void **state)
+{
+    (void)state;
+    s_t tt, *t = &tt;
+    s_open(t);
+    s_reach_candidate(t, LIFECYCLE_C_DESIGNE);
+    Fluxbus__V1__CaleolDecision d = FLUXBUS__V1__CALEOL_DECISION__INIT;
+    d.seance_id = "seance-1";
+    d.vacancy_id = VAC;
+    d.nur = N1;
+    d.rank = 1;
+    d.designataire_actor_id = R;
+    d.decision = CODE(SOUS_CONDITION_SUSPENSIVE);
+    d.condition_state = COND(PENDING);
+    d.decided_ms = 1767300000000;
+    d.q1 = true;
+    d.relogement_anru = true;
+    OK(s_send(t, T(CALEOL_DECISION), t->bailleur, R, &d));
+    d.condition_state = COND(LIFTED);
+    d.decided_ms = 1767400000000;
+    d.q1 = false;
+    d.relogement_anru = false;
+    d.rank = 2;
+    d.seance_id = "seance-2";
+    OK(s_send(t, T(CALEOL_DECISION), t->bailleur, R, &d));
+    assert_int_equal(s_int(t, "SELECT decided_ms FROM ledger_candidates"), 1767300000000);
+    assert_int_equal(s_int(t, "SELECT q1 FROM ledger_candidates"), 1);
+    assert_int_equal(s_int(t, "SELECT relogement_anru FROM ledger_candidates"), 1);
+    assert_int_equal(s_int(t, "SELECT decision_rank FROM ledger_candidates"), 1);
+    assert_int_equal(
+        s_int(t, "SELECT count(*) FROM ledger_candidates WHERE seance_id = 'seance-1'"), 1);
+    assert_int_equal(s_int(t, "SELECT condition_state FROM ledger_candidates"), COND(LIFTED));
+    assert_int_equal(s_int(t, "SELECT condition_ms FROM ledger_candidates"), t->now);
+    s_close(t);
+}
+
 static void test_orientation_rounds_and_the_bailleur_of_the_vacancy(void **state)
 {
     (void)state;
@@ -1022,6 +1068,7 @@ int main(void)
         cmocka_unit_test(test_a_second_lease_and_a_radiation_before_the_lease),
         cmocka_unit_test(test_ranks_answer_in_their_order),
         cmocka_unit_test(test_suspensive_condition_then_lifted_or_lapsed),
+        cmocka_unit_test(test_a_settled_condition_keeps_the_original_decision),
         cmocka_unit_test(test_orientation_rounds_and_the_bailleur_of_the_vacancy),
         cmocka_unit_test(test_types_outside_the_lifecycle_are_not_judged),
         cmocka_unit_test(test_each_state_of_each_event_is_in_exactly_one_row),
