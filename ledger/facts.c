@@ -139,9 +139,11 @@ static fb_err_t s_orientation(sqlite3 *db, const ledger_msg_t *m)
 {
     const Fluxbus__V1__Orientation *o = (const void *)m->payload;
     fb_err_t rc = s_vacancy_seen(db, o->vacancy_id, m->sender, m->at_ms);
+    /* The same round again (the lifecycle accepts it only unchanged) is a
+     * repeat: its status, candidates and expiry stay. */
     if (rc == FB_OK)
         rc = s_run(db,
-                   "INSERT OR REPLACE INTO ledger_orientations (vacancy_id, reservataire, round,"
+                   "INSERT OR IGNORE INTO ledger_orientations (vacancy_id, reservataire, round,"
                    " bailleur, convention_id, contingent, deadline_ms, candidates_expected,"
                    " oriented_ms, seq, status, status_ms)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'oriente', ?)",
@@ -150,7 +152,9 @@ static fb_err_t s_orientation(sqlite3 *db, const ledger_msg_t *m)
                    (int64_t)o->contingent, o->deadline_ms,
                    (int64_t)(o->candidates_expected ? o->candidates_expected : 3), m->at_ms,
                    (int64_t)m->seq, m->at_ms);
-    return rc == FB_OK ? s_vacancy_state(db, o->vacancy_id, "oriente", m->at_ms) : rc;
+    if (rc != FB_OK || sqlite3_changes(db) == 0)
+        return rc;
+    return s_vacancy_state(db, o->vacancy_id, "oriente", m->at_ms);
 }
 
 /* Sets the status of `reservataire`'s latest orientation round on vacancy. */

@@ -510,6 +510,7 @@ static bool s_in(int state, uint32_t set)
 /* ---- reading a message -------------------------------------------------------------- */
 
 typedef struct {
+    sqlite3 *db; /* read only */
     const ledger_msg_t *msg;
     lifecycle_event_t event;
     const char *vacancy;
@@ -765,6 +766,30 @@ static fb_err_t s_refuse_not_oriented(s_ctx_t *cx)
     return s_refuse(cx, "%s %s on %s, which is oriented to %s only", msg, who, cx->vacancy, to);
 }
 
+/* Is orientation `o` (round `round`) the one stored, term for term? 1 yes,
+ * 0 no, -1 store error. */
+static int s_same_orientation(const s_ctx_t *cx, const Fluxbus__V1__Orientation *o, int round)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(cx->db,
+                           "SELECT 1 FROM ledger_orientations WHERE vacancy_id = ?1"
+                           " AND reservataire = ?2 AND round = ?3"
+                           " AND COALESCE(convention_id, '') = ?4 AND contingent = ?5"
+                           " AND deadline_ms = ?6 AND candidates_expected = ?7",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, cx->vacancy, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, cx->resa, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, round);
+    sqlite3_bind_text(st, 4, o->convention_id ? o->convention_id : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, (int64_t)o->contingent);
+    sqlite3_bind_int64(st, 6, o->deadline_ms);
+    sqlite3_bind_int64(st, 7, (int64_t)(o->candidates_expected ? o->candidates_expected : 3));
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
 static fb_err_t s_orient(s_ctx_t *cx)
 {
     const Fluxbus__V1__Orientation *o = (const void *)cx->msg->payload;
@@ -772,8 +797,20 @@ static fb_err_t s_orient(s_ctx_t *cx)
         return s_refuse(cx, "Orientation of %s names no réservataire", cx->vacancy);
     int round = o->round ? (int)o->round : 1;
     const snapshot_orientation_t *last = cx->orientation;
-    if (last && round == last->round && s_open_status(last))
-        return FB_OK; /* the same round again: amended (deadline, convention...) */
+    if (last && round == last->round && s_open_status(last)) {
+        /* The same open round again: a repeat changes nothing, an amendment
+         * is refused. */
+        int same = s_same_orientation(cx, o, round);
+        if (same < 0)
+            return FB_ERR_STORE;
+        if (same)
+            return FB_OK;
+        return s_refuse(cx,
+                        "Orientation of %s to %s as round %d, which was sent already with other "
+                        "terms (convention, contingent, deadline or candidates): a new round "
+                        "is %d",
+                        cx->vacancy, cx->resa, round, last->round + 1);
+    }
     if (last && round <= last->round)
         return s_refuse(cx,
                         "Orientation of %s to %s as round %d, after its round %d (%s): the next "
@@ -1116,6 +1153,7 @@ static void s_locate(s_ctx_t *cx)
 /* Judges cx's event about cx->vacancy. */
 static fb_err_t s_judge(sqlite3 *db, s_ctx_t *cx)
 {
+    cx->db = db;
     fb_err_t rc = snapshot_load(db, cx->vacancy, &cx->snap);
     if (rc == FB_OK)
         rc = s_check_sender(cx);

@@ -100,9 +100,9 @@ static void test_orientation_over_the_maximum_is_refused(void **state)
     s_expect_refused(&s, "V2", SC_AL, "C1", s_d(2, 12), "surréservation");
     s_expect_refused(&s, "V2", SC_AL, "C1", s_d(2, 12), "would hold 3 orientations");
 
-    /* Oriented again (a second round) the same vacancy does not count twice. */
+    /* The same orientation again (a repeat) does not count twice. */
     char detail[256] = "";
-    assert_int_equal(script_check_orient(&s, "V1", SC_AL, "C1", s_d(2, 13), detail, sizeof detail),
+    assert_int_equal(script_check_orient(&s, "V1", SC_AL, "C1", s_d(2, 11), detail, sizeof detail),
                      FB_OK);
     /* A declined orientation gives the right back. */
     script_decline(&s, "V1", SC_AL, s_d(2, 14));

@@ -131,6 +131,9 @@ static int s_state(s_t *t, lifecycle_scope_t scope, const char *key)
     return state;
 }
 
+/* The deadline of every orientation s_orient sends: a day after s_open's clock. */
+#define S_DEADLINE (1767225600000 + 86400000)
+
 /* ---- the messages ------------------------------------------------------------------- */
 
 static fb_err_t s_logement(s_t *t, const char *vac)
@@ -148,7 +151,7 @@ static fb_err_t s_orient(s_t *t, const char *vac, const char *resa, unsigned rou
     o.vacancy_id = (char *)vac;
     o.convention_id = "conv-1";
     o.reservataire_actor_id = (char *)resa;
-    o.deadline_ms = t->now + 86400000;
+    o.deadline_ms = S_DEADLINE; /* the same every time: a repeat is identical */
     o.candidates_expected = expected;
     o.round = round;
     return s_send(t, T(ORIENTATION), t->bailleur, resa, &o);
@@ -899,15 +902,43 @@ static void test_a_settled_condition_keeps_the_original_decision(void **state)
     s_close(t);
 }
 
+static void test_the_same_orientation_again_changes_nothing(void **state)
+{
+    (void)state;
+    s_t tt, *t = &tt;
+    s_open(t);
+    OK(s_logement(t, VAC));
+    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
+    o.vacancy_id = VAC;
+    o.convention_id = "conv-1";
+    o.reservataire_actor_id = R;
+    o.deadline_ms = t->now + 86400000;
+    o.candidates_expected = 1;
+    o.round = 1;
+    OK(s_send(t, T(ORIENTATION), t->bailleur, R, &o));
+    OK(s_ack(t, R));
+    OK(s_send(t, T(ORIENTATION), t->bailleur, R, &o));
+    assert_int_equal(s_state(t, LIFECYCLE_ORIENTATION, R), LIFECYCLE_O_ACQUITTE);
+    assert_int_equal(s_int(t, "SELECT count(*) FROM ledger_orientations"), 1);
+    o.deadline_ms += 86400000;
+    REFUSED(s_send(t, T(ORIENTATION), t->bailleur, R, &o),
+            "Orientation of " VAC " to " R " as round 1, which was sent already with other terms "
+            "(convention, contingent, deadline or candidates): a new round is 2");
+    s_close(t);
+}
+
 static void test_orientation_rounds_and_the_bailleur_of_the_vacancy(void **state)
 {
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
     /* An Orientation may open a vacancy the ledger has never seen. */
-    OK(s_orient(t, VAC, R, 1, 3));
+    OK(s_orient(t, VAC, R, 1, 1));
     assert_int_equal(s_state(t, LIFECYCLE_VACANCY, NULL), LIFECYCLE_V_ORIENTE);
-    OK(s_orient(t, VAC, R, 1, 1)); /* amended: the same round, still open */
+    OK(s_orient(t, VAC, R, 1, 1)); /* repeated: the same round, unchanged */
+    REFUSED(s_orient(t, VAC, R, 1, 3),
+            "Orientation of " VAC " to " R " as round 1, which was sent already with other terms "
+            "(convention, contingent, deadline or candidates): a new round is 2");
     REFUSED(s_orient(t, VAC, R2, 1, 1),
             "Orientation of " VAC " to " R2 " while its orientation to " R
             " (round 1) is still oriented");
@@ -1069,6 +1100,7 @@ int main(void)
         cmocka_unit_test(test_ranks_answer_in_their_order),
         cmocka_unit_test(test_suspensive_condition_then_lifted_or_lapsed),
         cmocka_unit_test(test_a_settled_condition_keeps_the_original_decision),
+        cmocka_unit_test(test_the_same_orientation_again_changes_nothing),
         cmocka_unit_test(test_orientation_rounds_and_the_bailleur_of_the_vacancy),
         cmocka_unit_test(test_types_outside_the_lifecycle_are_not_judged),
         cmocka_unit_test(test_each_state_of_each_event_is_in_exactly_one_row),
