@@ -100,9 +100,18 @@ static fb_err_t s_run(sqlite3 *db, const char *sql, const char *fmt, ...)
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? FB_OK : FB_ERR_STORE;
 }
 
+/* A let vacancy never goes back to an open state: once `bail_signe` only
+ * `radie` (or `bail_signe`) follows, once `radie` nothing (a decision about
+ * another NUR, a late answer... leave it where it is). */
+#define S_NOT_BACKWARDS                                                                            \
+    " AND NOT (state = 'radie' AND ?1 <> 'radie')"                                                 \
+    " AND NOT (state = 'bail_signe' AND ?1 NOT IN ('bail_signe', 'radie'))"
+
 static fb_err_t s_vacancy_state(sqlite3 *db, const char *vacancy, const char *state, int64_t at)
 {
-    return s_run(db, "UPDATE ledger_vacancies SET state = ?, state_ms = ? WHERE vacancy_id = ?",
+    return s_run(db,
+                 "UPDATE ledger_vacancies SET state = ?1, state_ms = ?2 WHERE vacancy_id = "
+                 "?3" S_NOT_BACKWARDS,
                  "tit", state, at, vacancy);
 }
 
@@ -279,7 +288,8 @@ static fb_err_t s_non_suite(sqlite3 *db, const ledger_msg_t *m)
     if (rc == FB_OK)
         rc = s_run(db,
                    "UPDATE ledger_vacancies SET state = 'non_suivi', state_ms = ?1"
-                   " WHERE vacancy_id = ?2 AND NOT EXISTS (SELECT 1 FROM ledger_candidates"
+                   " WHERE vacancy_id = ?2 AND state NOT IN ('bail_signe', 'radie') AND NOT EXISTS "
+                   "(SELECT 1 FROM ledger_candidates"
                    " WHERE vacancy_id = ?2 AND nur != ?3 AND non_suite IS NULL"
                    " AND (lease_ms IS NOT NULL OR answer = 1))",
                    "itt", m->at_ms, a->vacancy_id, a->nur);

@@ -1048,6 +1048,50 @@ static fb_err_t s_settle(s_ctx_t *cx)
     return s_check_credit(cx, d->designataire_actor_id);
 }
 
+/* A LogementLibere again may correct the dwelling while the vacancy is
+ * `libere`; past it (oriented, designated...), the facts the flux was
+ * counted on (commune, RPLS, typologie, mode de gestion...) are fixed: only
+ * the same facts again are accepted. A vacancy opened by an Orientation,
+ * never freed on the bus, still takes its first LogementLibere. A new
+ * letting of a let dwelling takes a new vacancy id (the V_LET row). */
+static fb_err_t s_update_dwelling(s_ctx_t *cx)
+{
+    if (cx->state == LIFECYCLE_V_LIBERE)
+        return FB_OK;
+    const Fluxbus__V1__LogementLibere *l = (const void *)cx->msg->payload;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(
+            cx->db,
+            "SELECT 1 FROM ledger_vacancies WHERE vacancy_id = ?1 AND freed_ms IS NOT NULL"
+            " AND NOT (bailleur_siren IS ?2 AND rpls_id IS ?3 AND residence_id IS ?4"
+            " AND commune_insee IS ?5 AND epci_siren IS ?6 AND qpv IS ?7 AND qpv_map_year IS ?8"
+            " AND typologie IS ?9 AND financement IS ?10 AND construction_period IS ?11"
+            " AND mode_gestion IS ?12 AND hors_flux_motif IS ?13)",
+            -1, &st, NULL) != SQLITE_OK)
+        return FB_ERR_STORE;
+    const char *text[] = {cx->vacancy,     l->bailleur_siren, l->rpls_id,
+                          l->residence_id, l->commune_insee,  l->epci_siren};
+    for (int i = 0; i < 6; i++)
+        if (text[i])
+            sqlite3_bind_text(st, i + 1, text[i], -1, SQLITE_STATIC);
+    const int64_t num[] = {
+        l->qpv,          l->qpv_map_year,   l->typologie, l->financement, l->construction_period,
+        l->mode_gestion, l->hors_flux_motif};
+    for (int i = 0; i < 7; i++)
+        sqlite3_bind_int64(st, i + 7, num[i]);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return FB_OK;
+    if (rc != SQLITE_ROW)
+        return FB_ERR_STORE;
+    return s_refuse(cx,
+                    "LogementLibere for %s, which is %s: the dwelling's facts (commune, RPLS, "
+                    "typologie, mode de gestion...) are fixed once it is past freed; a new "
+                    "letting takes a new vacancy id",
+                    cx->vacancy, s_phrase(cx, LIFECYCLE_VACANCY, cx->state));
+}
+
 static fb_err_t s_ok(s_ctx_t *cx)
 {
     (void)cx;
@@ -1060,7 +1104,7 @@ static const s_check_fn s_checks[LIFECYCLE_ACTION_COUNT] = {
     [LIFECYCLE_REFUSE] = s_ok, /* never called: refused by the row */
     [LIFECYCLE_REFUSE_NOT_ORIENTED] = s_refuse_not_oriented,
     [LIFECYCLE_OPEN_VACANCY] = s_ok,
-    [LIFECYCLE_UPDATE_DWELLING] = s_ok,
+    [LIFECYCLE_UPDATE_DWELLING] = s_update_dwelling,
     [LIFECYCLE_ORIENT] = s_orient,
     [LIFECYCLE_PUT_ON_AGENDA] = s_ok,
     [LIFECYCLE_KEEP_ON_AGENDA] = s_ok,

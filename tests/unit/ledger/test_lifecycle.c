@@ -927,6 +927,39 @@ static void test_the_same_orientation_again_changes_nothing(void **state)
     s_close(t);
 }
 
+static void test_a_let_vacancy_stays_let_and_keeps_its_dwelling(void **state)
+{
+    (void)state;
+    s_t tt, *t = &tt;
+    s_open(t);
+    OK(s_logement(t, VAC));
+    OK(s_orient(t, VAC, R, 1, 2));
+    OK(s_designate(t, N1, 1, 2));
+    OK(s_designate(t, N2, 2, 2));
+    OK(s_decide(t, N1, CODE(ATTRIBUTION)));
+    OK(s_bail(t, N1));
+    OK(s_decide(t, N2, CODE(NON_ATTRIBUTION)));
+    assert_int_equal(s_state(t, LIFECYCLE_VACANCY, NULL), LIFECYCLE_V_BAIL_SIGNE);
+    Fluxbus__V1__LogementLibere l = FLUXBUS__V1__LOGEMENT_LIBERE__INIT;
+    l.vacancy_id = VAC;
+    l.commune_insee = "74281";
+    REFUSED(s_send(t, T(LOGEMENT_LIBERE), t->bailleur, R, &l),
+            "LogementLibere for " VAC ", which is let (lease signed): a new letting takes a new "
+            "vacancy id");
+    s_close(t);
+
+    /* Past `libere`, the dwelling's facts stay: the same again is fine. */
+    s_open(t);
+    OK(s_logement(t, VAC));
+    OK(s_orient(t, VAC, R, 1, 1));
+    OK(s_logement(t, VAC));
+    REFUSED(s_send(t, T(LOGEMENT_LIBERE), t->bailleur, R, &l),
+            "LogementLibere for " VAC ", which is oriented: the dwelling's facts (commune, RPLS, "
+            "typologie, mode de gestion...) are fixed once it is past freed; a new letting takes "
+            "a new vacancy id");
+    s_close(t);
+}
+
 static void test_orientation_rounds_and_the_bailleur_of_the_vacancy(void **state)
 {
     (void)state;
@@ -1101,6 +1134,7 @@ int main(void)
         cmocka_unit_test(test_suspensive_condition_then_lifted_or_lapsed),
         cmocka_unit_test(test_a_settled_condition_keeps_the_original_decision),
         cmocka_unit_test(test_the_same_orientation_again_changes_nothing),
+        cmocka_unit_test(test_a_let_vacancy_stays_let_and_keeps_its_dwelling),
         cmocka_unit_test(test_orientation_rounds_and_the_bailleur_of_the_vacancy),
         cmocka_unit_test(test_types_outside_the_lifecycle_are_not_judged),
         cmocka_unit_test(test_each_state_of_each_event_is_in_exactly_one_row),
