@@ -375,9 +375,23 @@ static fb_err_t s_seance(sqlite3 *db, const ledger_msg_t *m)
 
 #define T(x) FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_##x
 
+const char *facts_vacancy_of(const ledger_msg_t *m)
+{
+    if (!m->payload)
+        return NULL;
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(m->payload->descriptor, "vacancy_id");
+    if (!f || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
+        return NULL;
+    const char *v = *(const char *const *)((const char *)m->payload + f->offset);
+    return v && *v ? v : NULL;
+}
+
 fb_err_t facts_record(sqlite3 *db, const ledger_msg_t *m)
 {
-    const char *vacancy = m->correlation_id && *m->correlation_id ? m->correlation_id : NULL;
+    const char *vacancy = facts_vacancy_of(m);
+    if (!vacancy)
+        vacancy = m->correlation_id && *m->correlation_id ? m->correlation_id : NULL;
     fb_err_t rc = FB_OK;
     switch (m->type) {
     case T(LOGEMENT_LIBERE):

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "facts.h"
 #include "ledger.h"
 #include "lifecycle.h"
 
@@ -79,13 +80,16 @@ static void s_close(s_t *t)
 static fb_err_t s_send(s_t *t, int type, const char *sender, const char *to, const void *payload)
 {
     const char *recipients[1] = {to};
-    ledger_msg_t m = {.sender = sender,
-                      .type = type,
-                      .correlation_id = VAC,
-                      .recipients = recipients,
-                      .n_recipients = to ? 1 : 0,
-                      .at_ms = ++t->now,
-                      .payload = payload};
+    ledger_msg_t m = {.sender = sender, .type = type, .correlation_id = VAC, .payload = payload};
+    /* The envelope correlates the vacancy the payload names (ledger.c). */
+    const char *vac = facts_vacancy_of(&m);
+    m = (ledger_msg_t){.sender = sender,
+                       .type = type,
+                       .correlation_id = vac ? vac : VAC,
+                       .recipients = recipients,
+                       .n_recipients = to ? 1 : 0,
+                       .at_ms = ++t->now,
+                       .payload = payload};
     t->detail[0] = '\0';
     fb_err_t rc = ledger_check(t->ledger, &m, t->detail, sizeof t->detail);
     if (rc == FB_OK) {
@@ -960,6 +964,44 @@ static void test_a_let_vacancy_stays_let_and_keeps_its_dwelling(void **state)
     s_close(t);
 }
 
+static void test_events_go_to_the_vacancy_the_payload_names(void **state)
+{
+    (void)state;
+    s_t tt, *t = &tt;
+    s_open(t);
+    OK(s_logement(t, VAC));
+    OK(s_orient(t, VAC, R, 1, 1));
+    Fluxbus__V1__OrientationAck a = FLUXBUS__V1__ORIENTATION_ACK__INIT;
+    a.vacancy_id = VAC;
+    const char *to[1] = {B};
+    ledger_msg_t m = {.sender = R,
+                      .type = T(ORIENTATION_ACK),
+                      .correlation_id = "vac-2",
+                      .recipients = to,
+                      .n_recipients = 1,
+                      .at_ms = ++t->now,
+                      .payload = &a.base};
+    char *before = s_dump(t);
+    assert_int_equal(ledger_check(t->ledger, &m, t->detail, sizeof t->detail),
+                     FB_ERR_INVALID_TRANSITION);
+    assert_string_equal(t->detail, "OrientationAck names vacancy " VAC
+                                   " in its payload but vac-2 as its correlation_id: they must be "
+                                   "the same");
+    char *after = s_dump(t);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    /* No correlation_id: the event is the payload's vacancy's. */
+    m.correlation_id = "";
+    assert_int_equal(ledger_check(t->ledger, &m, t->detail, sizeof t->detail), FB_OK);
+    m.seq = ++t->seq;
+    assert_int_equal(ledger_record(t->ledger, &m), FB_OK);
+    assert_int_equal(
+        s_int(t, "SELECT count(*) FROM ledger_events WHERE type = 3 AND vacancy_id = '" VAC "'"),
+        1);
+    s_close(t);
+}
+
 static void test_orientation_rounds_and_the_bailleur_of_the_vacancy(void **state)
 {
     (void)state;
@@ -1135,6 +1177,7 @@ int main(void)
         cmocka_unit_test(test_a_settled_condition_keeps_the_original_decision),
         cmocka_unit_test(test_the_same_orientation_again_changes_nothing),
         cmocka_unit_test(test_a_let_vacancy_stays_let_and_keeps_its_dwelling),
+        cmocka_unit_test(test_events_go_to_the_vacancy_the_payload_names),
         cmocka_unit_test(test_orientation_rounds_and_the_bailleur_of_the_vacancy),
         cmocka_unit_test(test_types_outside_the_lifecycle_are_not_judged),
         cmocka_unit_test(test_each_state_of_each_event_is_in_exactly_one_row),
