@@ -328,13 +328,15 @@ static fb_err_t s_radiation(sqlite3 *db, const ledger_msg_t *m)
 static fb_err_t s_convention(sqlite3 *db, const ledger_msg_t *m)
 {
     const Fluxbus__V1__Convention *c = (const void *)m->payload;
+    /* A revision again (ledger_check accepts it only unchanged) is a
+     * duplicate: the first one stays. */
     uint8_t *buf = NULL; /* a multipartite convention's sheets may be long */
     size_t len = 0;
     if (fb_codec_pack(m->payload, &buf, &len) != FB_OK)
         return FB_ERR_STORE;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db,
-                           "INSERT OR REPLACE INTO ledger_conventions (convention_id, revision,"
+                           "INSERT OR IGNORE INTO ledger_conventions (convention_id, revision,"
                            " sender, bailleur, reservataire, year, accepted_ms, seq, payload)"
                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            -1, &st, NULL) != SQLITE_OK) {

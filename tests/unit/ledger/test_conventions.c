@@ -115,6 +115,69 @@ static void test_orientation_over_the_maximum_is_refused(void **state)
     script_close(&s);
 }
 
+static void s_expect_convention_refused(script_t *s, const char *sender,
+                                        const Fluxbus__V1__Convention *c, const char *want)
+{
+    char detail[512] = "";
+    assert_int_equal(script_check_convention(s, sender, c, s_d(3, 1), detail, sizeof detail),
+                     INVALID);
+    assert_string_equal(detail, want);
+}
+
+/* Only its parties write a convention, a stored revision is never
+ * rewritten, revisions go up and the bailleur stays. */
+static void test_a_convention_is_amended_by_its_parties_only(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_conv_t v = {"C1", SC_AL, 1, KIND(PLACEMENTS), UNIT(COUNT), 2, 2, NULL, NULL, 0, 0};
+    s_convention(&s, &v, s_d(1, 2));
+    v.revision = 2;
+    s_convention(&s, &v, s_d(1, 3));
+    /* The same revision again: a duplicate, accepted. */
+    s_convention(&s, &v, s_d(1, 4));
+
+    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    c.convention_id = "C1";
+    c.revision = 3;
+    c.bailleur_actor_id = SC_BAILLEUR;
+    c.reservataire_actor_id = SC_AL;
+    c.year = 2025;
+    s_expect_convention_refused(
+        &s, "bailleur:775663438", &c,
+        "Convention C1 revision 3 sent by bailleur:775663438, who is not one of its parties "
+        "(bailleur " SC_BAILLEUR ", réservataire " SC_AL ")");
+    c.reservataire_actor_id = SC_ETAT; /* the État naming itself */
+    s_expect_convention_refused(&s, SC_ETAT, &c,
+                                "Convention C1 revision 3 sent by " SC_ETAT
+                                ", who is not a party of its revision 2");
+    c.reservataire_actor_id = SC_AL;
+    c.revision = 2;
+    s_expect_convention_refused(&s, SC_BAILLEUR, &c,
+                                "Convention C1 revision 2 is stored already with other content: "
+                                "an amendment is a new revision (3)");
+    c.revision = 1;
+    s_expect_convention_refused(&s, SC_AL, &c,
+                                "Convention C1 revision 1 is stored already with other content: "
+                                "an amendment is a new revision (3)");
+    c.revision = 3;
+    c.bailleur_actor_id = "bailleur:775663438";
+    s_expect_convention_refused(&s, SC_AL, &c,
+                                "Convention C1 revision 3 names bailleur bailleur:775663438, but "
+                                "its revision 2 binds " SC_BAILLEUR
+                                ": the bailleur of a convention does not change");
+    c.bailleur_actor_id = SC_BAILLEUR;
+    char detail[512] = "";
+    assert_int_equal(script_check_convention(&s, SC_AL, &c, s_d(3, 1), detail, sizeof detail),
+                     FB_OK);
+    /* What is stored is what was first accepted. */
+    conventions_t *all = s_load(&s, "C1");
+    assert_int_equal(conventions_revision_count(all, 0), 2);
+    conventions_destroy(&all);
+    script_close(&s);
+}
+
 /* A remise the convention counts keeps the right used. */
 static void test_counted_remise_keeps_the_right_used(void **state)
 {
@@ -382,6 +445,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_orientation_over_the_maximum_is_refused),
+        cmocka_unit_test(test_a_convention_is_amended_by_its_parties_only),
         cmocka_unit_test(test_counted_remise_keeps_the_right_used),
         cmocka_unit_test(test_orientation_over_a_per_mille_share_is_refused),
         cmocka_unit_test(test_orientation_over_the_bailleurs_flux_is_refused),

@@ -1053,6 +1053,8 @@ static void test_types_outside_the_lifecycle_are_not_judged(void **state)
     Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
     c.convention_id = "conv-1";
     c.revision = 1;
+    c.bailleur_actor_id = B;
+    c.reservataire_actor_id = R;
     OK(s_send(t, T(CONVENTION), B, R, &c));
     Fluxbus__V1__CaleolSeance s = FLUXBUS__V1__CALEOL_SEANCE__INIT;
     s.seance_id = "seance-empty"; /* no vacancy on its agenda yet */
