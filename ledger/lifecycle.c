@@ -722,6 +722,14 @@ static const char *s_c_phrase(const s_ctx_t *cx, const snapshot_candidate_t *c)
  * comes from the vacancy's bailleur. */
 static fb_err_t s_check_sender(s_ctx_t *cx)
 {
+    /* A deadline passed is said by the broker, or by the vacancy's bailleur
+     * taking it back; never by a réservataire nor another bailleur. */
+    if (cx->event == LIFECYCLE_EV_DEADLINE_EXPIRED && !cx->msg->by_broker && cx->snap.known &&
+        !s_is_bailleur(cx, cx->msg->sender))
+        return s_refuse(cx,
+                        "DeadlineExpired by %s on %s, a vacancy of %s: only its bailleur or the "
+                        "broker says a deadline passed",
+                        cx->msg->sender, cx->vacancy, cx->snap.bailleur);
     if (!s_events[cx->event].by_bailleur || !cx->snap.known || s_is_bailleur(cx, cx->msg->sender))
         return FB_OK;
     return s_refuse(cx, "%s by %s on %s, a vacancy of %s", s_events[cx->event].msg, cx->msg->sender,
@@ -955,8 +963,43 @@ static fb_err_t s_give_back(s_ctx_t *cx)
     return FB_OK;
 }
 
+/* The deadline of resa's latest round has passed at the message's
+ * acceptance time. */
+static fb_err_t s_expire(s_ctx_t *cx)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(cx->db,
+                           "SELECT deadline_ms FROM ledger_orientations WHERE vacancy_id = ?1"
+                           " AND reservataire = ?2 AND round = ?3",
+                           -1, &st, NULL) != SQLITE_OK)
+        return FB_ERR_STORE;
+    sqlite3_bind_text(st, 1, cx->vacancy, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, cx->resa, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, cx->orientation->round);
+    int rc = sqlite3_step(st);
+    int64_t deadline = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return FB_ERR_STORE;
+    if (deadline <= 0)
+        return s_refuse(cx,
+                        "DeadlineExpired for %s on %s, whose orientation (round %d) has no "
+                        "deadline",
+                        cx->resa, cx->vacancy, cx->orientation->round);
+    if (deadline > cx->msg->at_ms)
+        return s_refuse(cx,
+                        "DeadlineExpired for %s on %s before its deadline: the orientation "
+                        "(round %d) runs until %lld, it is %lld",
+                        cx->resa, cx->vacancy, cx->orientation->round, (long long)deadline,
+                        (long long)cx->msg->at_ms);
+    return FB_OK;
+}
+
 static fb_err_t s_expire_incomplete_round(s_ctx_t *cx)
 {
+    fb_err_t rc = s_expire(cx);
+    if (rc != FB_OK)
+        return rc;
     int announced = 0;
     for (size_t i = 0; i < cx->snap.n_candidates; i++) {
         const snapshot_candidate_t *c = &cx->snap.candidates[i];
@@ -1114,7 +1157,7 @@ static const s_check_fn s_checks[LIFECYCLE_ACTION_COUNT] = {
     [LIFECYCLE_DESIGNATE] = s_designate,
     [LIFECYCLE_DESIGNATE_WITHOUT_ORIENTATION] = s_designate_without_orientation,
     [LIFECYCLE_GIVE_BACK] = s_give_back,
-    [LIFECYCLE_EXPIRE] = s_ok,
+    [LIFECYCLE_EXPIRE] = s_expire,
     [LIFECYCLE_EXPIRE_INCOMPLETE_ROUND] = s_expire_incomplete_round,
     [LIFECYCLE_RECORD_VISIT] = s_ok,
     [LIFECYCLE_ATTRIBUTE] = s_decide,

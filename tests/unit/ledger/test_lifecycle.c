@@ -207,6 +207,8 @@ static fb_err_t s_expired(s_t *t, const char *resa)
 {
     Fluxbus__V1__DeadlineExpired e = FLUXBUS__V1__DEADLINE_EXPIRED__INIT;
     e.vacancy_id = VAC;
+    if (t->now < S_DEADLINE)
+        t->now = S_DEADLINE; /* said once the deadline passed */
     return s_send(t, T(DEADLINE_EXPIRED), t->bailleur, resa, &e);
 }
 
@@ -1002,6 +1004,31 @@ static void test_events_go_to_the_vacancy_the_payload_names(void **state)
     s_close(t);
 }
 
+static void test_a_deadline_expires_once_passed_and_said_by_the_bailleur(void **state)
+{
+    (void)state;
+    s_t tt, *t = &tt;
+    s_open(t);
+    OK(s_logement(t, VAC));
+    OK(s_orient(t, VAC, R, 1, 1));
+    OK(s_ack(t, R));
+    Fluxbus__V1__DeadlineExpired e = FLUXBUS__V1__DEADLINE_EXPIRED__INIT;
+    e.vacancy_id = VAC;
+    REFUSED(s_send(t, T(DEADLINE_EXPIRED), t->bailleur, R, &e),
+            "DeadlineExpired for " R " on " VAC " before its deadline: the orientation (round 1) "
+            "runs until 1767312000000, it is 1767225600004");
+    t->now = S_DEADLINE;
+    REFUSED(s_send(t, T(DEADLINE_EXPIRED), B2, R, &e),
+            "DeadlineExpired by " B2 " on " VAC ", a vacancy of " B
+            ": only its bailleur or the broker says a deadline passed");
+    REFUSED(s_send(t, T(DEADLINE_EXPIRED), R2, R, &e),
+            "DeadlineExpired by " R2 " on " VAC ", a vacancy of " B
+            ": only its bailleur or the broker says a deadline passed");
+    OK(s_send(t, T(DEADLINE_EXPIRED), t->bailleur, R, &e));
+    assert_int_equal(s_state(t, LIFECYCLE_ORIENTATION, R), LIFECYCLE_O_EXPIRE);
+    s_close(t);
+}
+
 static void test_orientation_rounds_and_the_bailleur_of_the_vacancy(void **state)
 {
     (void)state;
@@ -1180,6 +1207,7 @@ int main(void)
         cmocka_unit_test(test_the_same_orientation_again_changes_nothing),
         cmocka_unit_test(test_a_let_vacancy_stays_let_and_keeps_its_dwelling),
         cmocka_unit_test(test_events_go_to_the_vacancy_the_payload_names),
+        cmocka_unit_test(test_a_deadline_expires_once_passed_and_said_by_the_bailleur),
         cmocka_unit_test(test_orientation_rounds_and_the_bailleur_of_the_vacancy),
         cmocka_unit_test(test_types_outside_the_lifecycle_are_not_judged),
         cmocka_unit_test(test_each_state_of_each_event_is_in_exactly_one_row),
