@@ -624,7 +624,16 @@ fb_err_t conventions_check_orientation(sqlite3 *db, const ledger_msg_t *msg, cha
         const conventions_rev_t *c = conventions_at(one, 0, msg->at_ms);
         /* A vacancy belongs to the year it was freed in (the flux is yearly). */
         int year = period_year_of(v.known ? v.freed_ms : msg->at_ms);
-        rc = s_check_scope(c, msg->sender, o, &v, year, detail, dlen);
+        /* The revision in force when the orientation is made is for that
+         * year: a convention of another year grants no right now. */
+        int now = period_year_of(msg->at_ms);
+        if (c->year && (int)c->year != now)
+            rc = s_refuse(detail, dlen,
+                          "convention %s (revision %u) is for %u, the orientation of %s is made"
+                          " in %d",
+                          c->convention_id, c->revision, c->year, o->vacancy_id, now);
+        if (rc == FB_OK)
+            rc = s_check_scope(c, msg->sender, o, &v, year, detail, dlen);
         /* Outside the flux (a first letting en stock), it cannot overbook it. */
         bool in_flux = !v.known || !conventions_excludes(c, v.mode, v.motif);
         if (rc == FB_OK && in_flux)

@@ -178,6 +178,25 @@ static void test_a_convention_is_amended_by_its_parties_only(void **state)
     script_close(&s);
 }
 
+/* The revision in force when an orientation is made must be for its year. */
+static void test_orientation_outside_the_conventions_year_is_refused(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_conv_t c = {"C1", SC_AL, 1, KIND(PLACEMENTS), UNIT(COUNT), 5, 5, NULL, NULL, 0, 0};
+    s_convention(&s, &c, s_d(1, 2));
+    script_libere(&s, "V0", "74010", 0, 0, s_d(12, 20));
+    char detail[256] = "";
+    int64_t next_year = script_at(2026, 1, 5);
+    assert_int_equal(script_check_orient(&s, "V0", SC_AL, "C1", next_year, detail, sizeof detail),
+                     INVALID);
+    assert_string_equal(detail, "convention C1 (revision 1) is for 2025, the orientation of V0 is "
+                                "made in 2026");
+    script_orient(&s, "V0", SC_AL, "C1", s_d(12, 21));
+    script_close(&s);
+}
+
 /* A remise the convention counts keeps the right used. */
 static void test_counted_remise_keeps_the_right_used(void **state)
 {
@@ -446,6 +465,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_orientation_over_the_maximum_is_refused),
         cmocka_unit_test(test_a_convention_is_amended_by_its_parties_only),
+        cmocka_unit_test(test_orientation_outside_the_conventions_year_is_refused),
         cmocka_unit_test(test_counted_remise_keeps_the_right_used),
         cmocka_unit_test(test_orientation_over_a_per_mille_share_is_refused),
         cmocka_unit_test(test_orientation_over_the_bailleurs_flux_is_refused),
