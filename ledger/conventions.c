@@ -464,7 +464,7 @@ static fb_err_t s_count_held(sqlite3 *db, const conventions_t *all, const conven
             "SELECT o.convention_id, o.reservataire, o.vacancy_id, o.status, o.status_ms,"
             " v.mode_gestion, v.hors_flux_motif FROM ledger_orientations o"
             " LEFT JOIN ledger_vacancies v ON v.vacancy_id = o.vacancy_id"
-            " WHERE o.bailleur = ?1 AND o.oriented_ms >= ?2 AND COALESCE(o.convention_id, '') <> ''"
+            " WHERE o.bailleur = ?1 AND o.oriented_ms >= ?2"
             " AND COALESCE(v.freed_ms, o.oriented_ms) >= ?2"
             " AND COALESCE(v.freed_ms, o.oriented_ms) < ?3"
             " AND o.round = (SELECT max(x.round) FROM ledger_orientations x"
@@ -476,7 +476,11 @@ static fb_err_t s_count_held(sqlite3 *db, const conventions_t *all, const conven
     sqlite3_bind_int64(st, 3, year->end_ms);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* An orientation naming no convention (or an unknown one) holds a
+         * dwelling of the bailleur's flux all the same. */
         const char *conv = (const char *)sqlite3_column_text(st, 0);
+        if (!conv)
+            conv = "";
         const char *party = (const char *)sqlite3_column_text(st, 1);
         const char *vacancy = (const char *)sqlite3_column_text(st, 2);
         const char *status = (const char *)sqlite3_column_text(st, 3);

@@ -197,6 +197,23 @@ static void test_orientation_outside_the_conventions_year_is_refused(void **stat
     script_close(&s);
 }
 
+/* The bailleur's flux counts every held orientation, with or without a
+ * convention. */
+static void test_orientations_without_a_convention_count_in_the_bailleurs_flux(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_conv_t c = {"C1", SC_AL, 1, KIND(PLACEMENTS), UNIT(COUNT), 5, 5, NULL, NULL, 0, 0};
+    s_convention(&s, &c, s_d(1, 2));
+    script_libere(&s, "V0", "74010", 0, 0, s_d(2, 1));
+    script_orient(&s, "X1", SC_ETAT, NULL, s_d(2, 2)); /* never freed, no convention */
+    s_expect_refused(&s, "V0", SC_AL, "C1", s_d(2, 3),
+                     "surréservation: bailleur " SC_BAILLEUR " would hold 2 orientations across"
+                     " its conventions in 2025, over its 1 dwellings freed en flux");
+    script_close(&s);
+}
+
 /* A remise the convention counts keeps the right used. */
 static void test_counted_remise_keeps_the_right_used(void **state)
 {
@@ -466,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_orientation_over_the_maximum_is_refused),
         cmocka_unit_test(test_a_convention_is_amended_by_its_parties_only),
         cmocka_unit_test(test_orientation_outside_the_conventions_year_is_refused),
+        cmocka_unit_test(test_orientations_without_a_convention_count_in_the_bailleurs_flux),
         cmocka_unit_test(test_counted_remise_keeps_the_right_used),
         cmocka_unit_test(test_orientation_over_a_per_mille_share_is_refused),
         cmocka_unit_test(test_orientation_over_the_bailleurs_flux_is_refused),
