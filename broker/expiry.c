@@ -137,7 +137,8 @@ static fb_err_t s_emit(s_scan_t *scan, const deadlines_due_t *due, const char *k
                        .recipients = to,
                        .n_recipients = 2,
                        .at_ms = scan->now,
-                       .payload = &m.base};
+                       .payload = &m.base,
+                       .by_broker = true};
     fb_err_t rc = ledger_check(self->ledger, &lm, detail, dlen);
     if (rc != FB_OK)
         return rc;

@@ -464,7 +464,7 @@ static fb_err_t s_count_held(sqlite3 *db, const conventions_t *all, const conven
             "SELECT o.convention_id, o.reservataire, o.vacancy_id, o.status, o.status_ms,"
             " v.mode_gestion, v.hors_flux_motif FROM ledger_orientations o"
             " LEFT JOIN ledger_vacancies v ON v.vacancy_id = o.vacancy_id"
-            " WHERE o.bailleur = ?1 AND o.oriented_ms >= ?2 AND COALESCE(o.convention_id, '') <> ''"
+            " WHERE o.bailleur = ?1 AND o.oriented_ms >= ?2"
             " AND COALESCE(v.freed_ms, o.oriented_ms) >= ?2"
             " AND COALESCE(v.freed_ms, o.oriented_ms) < ?3"
             " AND o.round = (SELECT max(x.round) FROM ledger_orientations x"
@@ -476,7 +476,11 @@ static fb_err_t s_count_held(sqlite3 *db, const conventions_t *all, const conven
     sqlite3_bind_int64(st, 3, year->end_ms);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* An orientation naming no convention (or an unknown one) holds a
+         * dwelling of the bailleur's flux all the same. */
         const char *conv = (const char *)sqlite3_column_text(st, 0);
+        if (!conv)
+            conv = "";
         const char *party = (const char *)sqlite3_column_text(st, 1);
         const char *vacancy = (const char *)sqlite3_column_text(st, 2);
         const char *status = (const char *)sqlite3_column_text(st, 3);
@@ -624,12 +628,126 @@ fb_err_t conventions_check_orientation(sqlite3 *db, const ledger_msg_t *msg, cha
         const conventions_rev_t *c = conventions_at(one, 0, msg->at_ms);
         /* A vacancy belongs to the year it was freed in (the flux is yearly). */
         int year = period_year_of(v.known ? v.freed_ms : msg->at_ms);
-        rc = s_check_scope(c, msg->sender, o, &v, year, detail, dlen);
+        /* The revision in force when the orientation is made is for that
+         * year: a convention of another year grants no right now. */
+        int now = period_year_of(msg->at_ms);
+        if (c->year && (int)c->year != now)
+            rc = s_refuse(detail, dlen,
+                          "convention %s (revision %u) is for %u, the orientation of %s is made"
+                          " in %d",
+                          c->convention_id, c->revision, c->year, o->vacancy_id, now);
+        if (rc == FB_OK)
+            rc = s_check_scope(c, msg->sender, o, &v, year, detail, dlen);
         /* Outside the flux (a first letting en stock), it cannot overbook it. */
         bool in_flux = !v.known || !conventions_excludes(c, v.mode, v.motif);
         if (rc == FB_OK && in_flux)
             rc = s_check_caps(db, one, c, msg, &v, year, detail, dlen);
     }
+    conventions_destroy(&one);
+    return rc;
+}
+
+/* ---- the check of a Convention ------------------------------------------------------- */
+
+/* Is `actor` a party of revision c: its bailleur, its réservataire (the
+ * EPCI of a multipartite one) or, multipartite, a commune with a sheet. */
+static bool s_party_of(const conventions_rev_t *c, const char *actor)
+{
+    if ((*c->bailleur_actor_id && strcmp(c->bailleur_actor_id, actor) == 0) ||
+        (*c->reservataire_actor_id && strcmp(c->reservataire_actor_id, actor) == 0))
+        return true;
+    for (size_t i = 0; conventions_multipartite(c) && i < c->n_commune_sheets; i++)
+        if (strcmp(c->commune_sheets[i]->commune_actor_id, actor) == 0)
+            return true;
+    return false;
+}
+
+/* The stored packed revision `revision` of convention `id` equals `payload`?
+ * 1 equal, 0 differs, -1 store error. */
+static int s_same_revision(sqlite3 *db, const conventions_rev_t *c)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (fb_codec_pack(&c->base, &buf, &len) != FB_OK)
+        return -1;
+    sqlite3_stmt *st = NULL;
+    int same = -1;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT payload = ?3 FROM ledger_conventions WHERE convention_id = ?1"
+                           " AND revision = ?2",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, c->convention_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, c->revision);
+        sqlite3_bind_blob(st, 3, buf, (int)len, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            same = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    free(buf);
+    return same;
+}
+
+static fb_err_t s_check_revision(sqlite3 *db, const conventions_t *one, const conventions_rev_t *c,
+                                 const char *sender, char *detail, size_t dlen)
+{
+    size_t n = conventions_revision_count(one, 0);
+    const conventions_rev_t *last = conventions_revision(one, 0, n - 1);
+    for (size_t k = 0; k < n; k++) {
+        if (conventions_revision(one, 0, k)->revision != c->revision)
+            continue;
+        int same = s_same_revision(db, c);
+        if (same < 0)
+            return FB_ERR_STORE;
+        if (same)
+            return FB_OK; /* the same revision again: a duplicate */
+        return s_refuse(detail, dlen,
+                        "Convention %s revision %u is stored already with other content: an "
+                        "amendment is a new revision (%u)",
+                        c->convention_id, c->revision, last->revision + 1);
+    }
+    if (c->revision < last->revision)
+        return s_refuse(detail, dlen,
+                        "Convention %s revision %u is below its last revision %u: an amendment "
+                        "is a new revision (%u)",
+                        c->convention_id, c->revision, last->revision, last->revision + 1);
+    if (strcmp(c->bailleur_actor_id, last->bailleur_actor_id) != 0)
+        return s_refuse(detail, dlen,
+                        "Convention %s revision %u names bailleur %s, but its revision %u binds "
+                        "%s: the bailleur of a convention does not change",
+                        c->convention_id, c->revision, c->bailleur_actor_id, last->revision,
+                        last->bailleur_actor_id);
+    if (!s_party_of(last, sender))
+        return s_refuse(detail, dlen,
+                        "Convention %s revision %u sent by %s, who is not a party of its "
+                        "revision %u",
+                        c->convention_id, c->revision, sender, last->revision);
+    return FB_OK;
+}
+
+fb_err_t conventions_check_convention(sqlite3 *db, const ledger_msg_t *msg, char *detail,
+                                      size_t dlen)
+{
+    const conventions_rev_t *c = (const void *)msg->payload;
+    if (dlen)
+        detail[0] = '\0';
+    if (!c)
+        return FB_OK;
+    if (!c->convention_id || !*c->convention_id)
+        return s_refuse(detail, dlen, "Convention without a convention_id");
+    if (!s_party_of(c, msg->sender))
+        return s_refuse(detail, dlen,
+                        "Convention %s revision %u sent by %s, who is not one of its parties "
+                        "(bailleur %s, réservataire %s%s)",
+                        c->convention_id, c->revision, msg->sender,
+                        *c->bailleur_actor_id ? c->bailleur_actor_id : "none",
+                        *c->reservataire_actor_id ? c->reservataire_actor_id : "none",
+                        conventions_multipartite(c) ? ", the communes of its sheets" : "");
+    char err[256];
+    conventions_t *one = conventions_load_id(db, c->convention_id, err, sizeof err);
+    if (!one)
+        return FB_ERR_STORE;
+    fb_err_t rc =
+        conventions_size(one) ? s_check_revision(db, one, c, msg->sender, detail, dlen) : FB_OK;
     conventions_destroy(&one);
     return rc;
 }

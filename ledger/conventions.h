@@ -138,4 +138,13 @@ size_t conventions_objectives(const conventions_rev_t *c, const char *party, int
 fb_err_t conventions_check_orientation(sqlite3 *db, const ledger_msg_t *msg, char *detail,
                                        size_t dlen);
 
+/* Checks a Convention before it is accepted: sent by one of its parties
+ * (its bailleur_actor_id, its réservataire, or a commune with a sheet of a
+ * multipartite one) who is also a party of the last revision stored; a
+ * revision stored already comes again with the same content only (a
+ * duplicate); a new revision is above the last one; the bailleur stays.
+ * FB_OK, FB_ERR_INVALID_TRANSITION (detail written) or FB_ERR_STORE. */
+fb_err_t conventions_check_convention(sqlite3 *db, const ledger_msg_t *msg, char *detail,
+                                      size_t dlen);
+
 #endif

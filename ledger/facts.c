@@ -5,6 +5,7 @@
 #include "facts.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ static const char s_schema[] =
     "  round INTEGER NOT NULL DEFAULT 0,"
     "  visit_outcome INTEGER, visit_ms INTEGER,"
     "  decision INTEGER, decision_rank INTEGER, decided_ms INTEGER, condition_state INTEGER,"
+    "  condition_ms INTEGER,"
     "  seance_id TEXT, answer INTEGER, refus_motif INTEGER, answered_ms INTEGER,"
     "  non_suite INTEGER, non_suite_ms INTEGER, lease_ms INTEGER, lease_contingent INTEGER,"
     "  q1 INTEGER, relogement_anru INTEGER, radiated_ms INTEGER,"
@@ -99,9 +101,18 @@ static fb_err_t s_run(sqlite3 *db, const char *sql, const char *fmt, ...)
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? FB_OK : FB_ERR_STORE;
 }
 
+/* A let vacancy never goes back to an open state: once `bail_signe` only
+ * `radie` (or `bail_signe`) follows, once `radie` nothing (a decision about
+ * another NUR, a late answer... leave it where it is). */
+#define S_NOT_BACKWARDS                                                                            \
+    " AND NOT (state = 'radie' AND ?1 <> 'radie')"                                                 \
+    " AND NOT (state = 'bail_signe' AND ?1 NOT IN ('bail_signe', 'radie'))"
+
 static fb_err_t s_vacancy_state(sqlite3 *db, const char *vacancy, const char *state, int64_t at)
 {
-    return s_run(db, "UPDATE ledger_vacancies SET state = ?, state_ms = ? WHERE vacancy_id = ?",
+    return s_run(db,
+                 "UPDATE ledger_vacancies SET state = ?1, state_ms = ?2 WHERE vacancy_id = "
+                 "?3" S_NOT_BACKWARDS,
                  "tit", state, at, vacancy);
 }
 
@@ -138,9 +149,11 @@ static fb_err_t s_orientation(sqlite3 *db, const ledger_msg_t *m)
 {
     const Fluxbus__V1__Orientation *o = (const void *)m->payload;
     fb_err_t rc = s_vacancy_seen(db, o->vacancy_id, m->sender, m->at_ms);
+    /* The same round again (the lifecycle accepts it only unchanged) is a
+     * repeat: its status, candidates and expiry stay. */
     if (rc == FB_OK)
         rc = s_run(db,
-                   "INSERT OR REPLACE INTO ledger_orientations (vacancy_id, reservataire, round,"
+                   "INSERT OR IGNORE INTO ledger_orientations (vacancy_id, reservataire, round,"
                    " bailleur, convention_id, contingent, deadline_ms, candidates_expected,"
                    " oriented_ms, seq, status, status_ms)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'oriente', ?)",
@@ -149,7 +162,9 @@ static fb_err_t s_orientation(sqlite3 *db, const ledger_msg_t *m)
                    (int64_t)o->contingent, o->deadline_ms,
                    (int64_t)(o->candidates_expected ? o->candidates_expected : 3), m->at_ms,
                    (int64_t)m->seq, m->at_ms);
-    return rc == FB_OK ? s_vacancy_state(db, o->vacancy_id, "oriente", m->at_ms) : rc;
+    if (rc != FB_OK || sqlite3_changes(db) == 0)
+        return rc;
+    return s_vacancy_state(db, o->vacancy_id, "oriente", m->at_ms);
 }
 
 /* Sets the status of `reservataire`'s latest orientation round on vacancy. */
@@ -212,9 +227,25 @@ static const char *s_oriented_recipient(sqlite3 *db, const ledger_msg_t *m, cons
     return found;
 }
 
+/* A suspensive condition lifted or lapsed settles the decision already
+ * recorded: only its condition_state (and when it changed) is written, the
+ * original decision (date, rank, q1, ANRU, séance) stays. */
+static bool s_settles_condition(const Fluxbus__V1__CaleolDecision *c)
+{
+    return c->decision ==
+               FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_SOUS_CONDITION_SUSPENSIVE &&
+           (c->condition_state == FLUXBUS__V1__CONDITION_STATE__CONDITION_STATE_LIFTED ||
+            c->condition_state == FLUXBUS__V1__CONDITION_STATE__CONDITION_STATE_LAPSED);
+}
+
 static fb_err_t s_caleol_decision(sqlite3 *db, const ledger_msg_t *m)
 {
     const Fluxbus__V1__CaleolDecision *c = (const void *)m->payload;
+    if (s_settles_condition(c))
+        return s_run(db,
+                     "UPDATE ledger_candidates SET condition_state = ?, condition_ms = ?"
+                     " WHERE vacancy_id = ? AND nur = ? AND decision IS NOT NULL",
+                     "iitt", (int64_t)c->condition_state, m->at_ms, c->vacancy_id, c->nur);
     fb_err_t rc = s_run(
         db,
         "INSERT INTO ledger_candidates (vacancy_id, nur, credited, decision, decision_rank,"
@@ -258,7 +289,8 @@ static fb_err_t s_non_suite(sqlite3 *db, const ledger_msg_t *m)
     if (rc == FB_OK)
         rc = s_run(db,
                    "UPDATE ledger_vacancies SET state = 'non_suivi', state_ms = ?1"
-                   " WHERE vacancy_id = ?2 AND NOT EXISTS (SELECT 1 FROM ledger_candidates"
+                   " WHERE vacancy_id = ?2 AND state NOT IN ('bail_signe', 'radie') AND NOT EXISTS "
+                   "(SELECT 1 FROM ledger_candidates"
                    " WHERE vacancy_id = ?2 AND nur != ?3 AND non_suite IS NULL"
                    " AND (lease_ms IS NOT NULL OR answer = 1))",
                    "itt", m->at_ms, a->vacancy_id, a->nur);
@@ -297,13 +329,15 @@ static fb_err_t s_radiation(sqlite3 *db, const ledger_msg_t *m)
 static fb_err_t s_convention(sqlite3 *db, const ledger_msg_t *m)
 {
     const Fluxbus__V1__Convention *c = (const void *)m->payload;
+    /* A revision again (ledger_check accepts it only unchanged) is a
+     * duplicate: the first one stays. */
     uint8_t *buf = NULL; /* a multipartite convention's sheets may be long */
     size_t len = 0;
     if (fb_codec_pack(m->payload, &buf, &len) != FB_OK)
         return FB_ERR_STORE;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db,
-                           "INSERT OR REPLACE INTO ledger_conventions (convention_id, revision,"
+                           "INSERT OR IGNORE INTO ledger_conventions (convention_id, revision,"
                            " sender, bailleur, reservataire, year, accepted_ms, seq, payload)"
                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            -1, &st, NULL) != SQLITE_OK) {
@@ -344,9 +378,23 @@ static fb_err_t s_seance(sqlite3 *db, const ledger_msg_t *m)
 
 #define T(x) FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_##x
 
+const char *facts_vacancy_of(const ledger_msg_t *m)
+{
+    if (!m->payload)
+        return NULL;
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(m->payload->descriptor, "vacancy_id");
+    if (!f || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
+        return NULL;
+    const char *v = *(const char *const *)((const char *)m->payload + f->offset);
+    return v && *v ? v : NULL;
+}
+
 fb_err_t facts_record(sqlite3 *db, const ledger_msg_t *m)
 {
-    const char *vacancy = m->correlation_id && *m->correlation_id ? m->correlation_id : NULL;
+    const char *vacancy = facts_vacancy_of(m);
+    if (!vacancy)
+        vacancy = m->correlation_id && *m->correlation_id ? m->correlation_id : NULL;
     fb_err_t rc = FB_OK;
     switch (m->type) {
     case T(LOGEMENT_LIBERE):

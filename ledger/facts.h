@@ -27,7 +27,12 @@
 /* Creates the tables (idempotent). FB_OK or FB_ERR_STORE (reason in err). */
 fb_err_t facts_create(sqlite3 *db, char *err, size_t errlen);
 
-/* Writes what msg says into the tables. FB_OK or FB_ERR_STORE. */
+/* The payload's vacancy_id (any message type with that string field), or
+ * NULL when it has none or it is empty. */
+const char *facts_vacancy_of(const ledger_msg_t *msg);
+
+/* Writes what msg says into the tables; its ledger_events row goes under
+ * the payload's vacancy_id (else the correlation_id). FB_OK or FB_ERR_STORE. */
 fb_err_t facts_record(sqlite3 *db, const ledger_msg_t *msg);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "conventions.h"
 #include "facts.h"
@@ -74,14 +75,33 @@ sqlite3 *ledger_db(ledger_t *self)
     return self->db;
 }
 
+/* The envelope's correlation_id, when set, is the payload's vacancy_id:
+ * the ledger credits events (acks, deadlines) to the vacancy the payload
+ * names, and a message may not say two dwellings at once. */
+static fb_err_t s_check_correlation(const ledger_msg_t *msg, char *detail, size_t dlen)
+{
+    const char *vacancy = facts_vacancy_of(msg);
+    const char *corr = msg->correlation_id;
+    if (!vacancy || !corr || !*corr || strcmp(vacancy, corr) == 0)
+        return FB_OK;
+    if (dlen)
+        snprintf(detail, dlen,
+                 "%s names vacancy %s in its payload but %s as its correlation_id: they must be "
+                 "the same",
+                 msg->payload->descriptor->short_name, vacancy, corr);
+    return FB_ERR_INVALID_TRANSITION;
+}
+
 fb_err_t ledger_check(ledger_t *self, const ledger_msg_t *msg, char *detail, size_t dlen)
 {
     /* An orientation must fit its convention (parties, territory, hors flux,
      * surréservation): said first, as the more specific reason; then every
      * message must fit its vacancy's lifecycle (lifecycle.c). */
-    fb_err_t rc = FB_OK;
-    if (msg->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_ORIENTATION)
+    fb_err_t rc = s_check_correlation(msg, detail, dlen);
+    if (rc == FB_OK && msg->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_ORIENTATION)
         rc = conventions_check_orientation(self->db, msg, detail, dlen);
+    if (rc == FB_OK && msg->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_CONVENTION)
+        rc = conventions_check_convention(self->db, msg, detail, dlen);
     return rc == FB_OK ? lifecycle_check(self->db, msg, detail, dlen) : rc;
 }
 

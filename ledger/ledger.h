@@ -10,6 +10,7 @@
 #ifndef FLUXBUS_LEDGER_H
 #define FLUXBUS_LEDGER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,7 @@ typedef struct {
     size_t n_recipients;
     int64_t at_ms;                   /* accepted at (broker clock) */
     const ProtobufCMessage *payload; /* decoded payload of the type */
+    bool by_broker;                  /* signed by the broker itself (its DeadlineExpired) */
 } ledger_msg_t;
 
 /* Opens the ledger on the store's connection, creating its tables. NULL

@@ -510,6 +510,7 @@ static bool s_in(int state, uint32_t set)
 /* ---- reading a message -------------------------------------------------------------- */
 
 typedef struct {
+    sqlite3 *db; /* read only */
     const ledger_msg_t *msg;
     lifecycle_event_t event;
     const char *vacancy;
@@ -721,6 +722,14 @@ static const char *s_c_phrase(const s_ctx_t *cx, const snapshot_candidate_t *c)
  * comes from the vacancy's bailleur. */
 static fb_err_t s_check_sender(s_ctx_t *cx)
 {
+    /* A deadline passed is said by the broker, or by the vacancy's bailleur
+     * taking it back; never by a réservataire nor another bailleur. */
+    if (cx->event == LIFECYCLE_EV_DEADLINE_EXPIRED && !cx->msg->by_broker && cx->snap.known &&
+        !s_is_bailleur(cx, cx->msg->sender))
+        return s_refuse(cx,
+                        "DeadlineExpired by %s on %s, a vacancy of %s: only its bailleur or the "
+                        "broker says a deadline passed",
+                        cx->msg->sender, cx->vacancy, cx->snap.bailleur);
     if (!s_events[cx->event].by_bailleur || !cx->snap.known || s_is_bailleur(cx, cx->msg->sender))
         return FB_OK;
     return s_refuse(cx, "%s by %s on %s, a vacancy of %s", s_events[cx->event].msg, cx->msg->sender,
@@ -765,6 +774,30 @@ static fb_err_t s_refuse_not_oriented(s_ctx_t *cx)
     return s_refuse(cx, "%s %s on %s, which is oriented to %s only", msg, who, cx->vacancy, to);
 }
 
+/* Is orientation `o` (round `round`) the one stored, term for term? 1 yes,
+ * 0 no, -1 store error. */
+static int s_same_orientation(const s_ctx_t *cx, const Fluxbus__V1__Orientation *o, int round)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(cx->db,
+                           "SELECT 1 FROM ledger_orientations WHERE vacancy_id = ?1"
+                           " AND reservataire = ?2 AND round = ?3"
+                           " AND COALESCE(convention_id, '') = ?4 AND contingent = ?5"
+                           " AND deadline_ms = ?6 AND candidates_expected = ?7",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, cx->vacancy, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, cx->resa, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, round);
+    sqlite3_bind_text(st, 4, o->convention_id ? o->convention_id : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, (int64_t)o->contingent);
+    sqlite3_bind_int64(st, 6, o->deadline_ms);
+    sqlite3_bind_int64(st, 7, (int64_t)(o->candidates_expected ? o->candidates_expected : 3));
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
 static fb_err_t s_orient(s_ctx_t *cx)
 {
     const Fluxbus__V1__Orientation *o = (const void *)cx->msg->payload;
@@ -772,8 +805,20 @@ static fb_err_t s_orient(s_ctx_t *cx)
         return s_refuse(cx, "Orientation of %s names no réservataire", cx->vacancy);
     int round = o->round ? (int)o->round : 1;
     const snapshot_orientation_t *last = cx->orientation;
-    if (last && round == last->round && s_open_status(last))
-        return FB_OK; /* the same round again: amended (deadline, convention...) */
+    if (last && round == last->round && s_open_status(last)) {
+        /* The same open round again: a repeat changes nothing, an amendment
+         * is refused. */
+        int same = s_same_orientation(cx, o, round);
+        if (same < 0)
+            return FB_ERR_STORE;
+        if (same)
+            return FB_OK;
+        return s_refuse(cx,
+                        "Orientation of %s to %s as round %d, which was sent already with other "
+                        "terms (convention, contingent, deadline or candidates): a new round "
+                        "is %d",
+                        cx->vacancy, cx->resa, round, last->round + 1);
+    }
     if (last && round <= last->round)
         return s_refuse(cx,
                         "Orientation of %s to %s as round %d, after its round %d (%s): the next "
@@ -918,8 +963,43 @@ static fb_err_t s_give_back(s_ctx_t *cx)
     return FB_OK;
 }
 
+/* The deadline of resa's latest round has passed at the message's
+ * acceptance time. */
+static fb_err_t s_expire(s_ctx_t *cx)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(cx->db,
+                           "SELECT deadline_ms FROM ledger_orientations WHERE vacancy_id = ?1"
+                           " AND reservataire = ?2 AND round = ?3",
+                           -1, &st, NULL) != SQLITE_OK)
+        return FB_ERR_STORE;
+    sqlite3_bind_text(st, 1, cx->vacancy, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, cx->resa, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, cx->orientation->round);
+    int rc = sqlite3_step(st);
+    int64_t deadline = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return FB_ERR_STORE;
+    if (deadline <= 0)
+        return s_refuse(cx,
+                        "DeadlineExpired for %s on %s, whose orientation (round %d) has no "
+                        "deadline",
+                        cx->resa, cx->vacancy, cx->orientation->round);
+    if (deadline > cx->msg->at_ms)
+        return s_refuse(cx,
+                        "DeadlineExpired for %s on %s before its deadline: the orientation "
+                        "(round %d) runs until %lld, it is %lld",
+                        cx->resa, cx->vacancy, cx->orientation->round, (long long)deadline,
+                        (long long)cx->msg->at_ms);
+    return FB_OK;
+}
+
 static fb_err_t s_expire_incomplete_round(s_ctx_t *cx)
 {
+    fb_err_t rc = s_expire(cx);
+    if (rc != FB_OK)
+        return rc;
     int announced = 0;
     for (size_t i = 0; i < cx->snap.n_candidates; i++) {
         const snapshot_candidate_t *c = &cx->snap.candidates[i];
@@ -1011,6 +1091,50 @@ static fb_err_t s_settle(s_ctx_t *cx)
     return s_check_credit(cx, d->designataire_actor_id);
 }
 
+/* A LogementLibere again may correct the dwelling while the vacancy is
+ * `libere`; past it (oriented, designated...), the facts the flux was
+ * counted on (commune, RPLS, typologie, mode de gestion...) are fixed: only
+ * the same facts again are accepted. A vacancy opened by an Orientation,
+ * never freed on the bus, still takes its first LogementLibere. A new
+ * letting of a let dwelling takes a new vacancy id (the V_LET row). */
+static fb_err_t s_update_dwelling(s_ctx_t *cx)
+{
+    if (cx->state == LIFECYCLE_V_LIBERE)
+        return FB_OK;
+    const Fluxbus__V1__LogementLibere *l = (const void *)cx->msg->payload;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(
+            cx->db,
+            "SELECT 1 FROM ledger_vacancies WHERE vacancy_id = ?1 AND freed_ms IS NOT NULL"
+            " AND NOT (bailleur_siren IS ?2 AND rpls_id IS ?3 AND residence_id IS ?4"
+            " AND commune_insee IS ?5 AND epci_siren IS ?6 AND qpv IS ?7 AND qpv_map_year IS ?8"
+            " AND typologie IS ?9 AND financement IS ?10 AND construction_period IS ?11"
+            " AND mode_gestion IS ?12 AND hors_flux_motif IS ?13)",
+            -1, &st, NULL) != SQLITE_OK)
+        return FB_ERR_STORE;
+    const char *text[] = {cx->vacancy,     l->bailleur_siren, l->rpls_id,
+                          l->residence_id, l->commune_insee,  l->epci_siren};
+    for (int i = 0; i < 6; i++)
+        if (text[i])
+            sqlite3_bind_text(st, i + 1, text[i], -1, SQLITE_STATIC);
+    const int64_t num[] = {
+        l->qpv,          l->qpv_map_year,   l->typologie, l->financement, l->construction_period,
+        l->mode_gestion, l->hors_flux_motif};
+    for (int i = 0; i < 7; i++)
+        sqlite3_bind_int64(st, i + 7, num[i]);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return FB_OK;
+    if (rc != SQLITE_ROW)
+        return FB_ERR_STORE;
+    return s_refuse(cx,
+                    "LogementLibere for %s, which is %s: the dwelling's facts (commune, RPLS, "
+                    "typologie, mode de gestion...) are fixed once it is past freed; a new "
+                    "letting takes a new vacancy id",
+                    cx->vacancy, s_phrase(cx, LIFECYCLE_VACANCY, cx->state));
+}
+
 static fb_err_t s_ok(s_ctx_t *cx)
 {
     (void)cx;
@@ -1023,7 +1147,7 @@ static const s_check_fn s_checks[LIFECYCLE_ACTION_COUNT] = {
     [LIFECYCLE_REFUSE] = s_ok, /* never called: refused by the row */
     [LIFECYCLE_REFUSE_NOT_ORIENTED] = s_refuse_not_oriented,
     [LIFECYCLE_OPEN_VACANCY] = s_ok,
-    [LIFECYCLE_UPDATE_DWELLING] = s_ok,
+    [LIFECYCLE_UPDATE_DWELLING] = s_update_dwelling,
     [LIFECYCLE_ORIENT] = s_orient,
     [LIFECYCLE_PUT_ON_AGENDA] = s_ok,
     [LIFECYCLE_KEEP_ON_AGENDA] = s_ok,
@@ -1033,7 +1157,7 @@ static const s_check_fn s_checks[LIFECYCLE_ACTION_COUNT] = {
     [LIFECYCLE_DESIGNATE] = s_designate,
     [LIFECYCLE_DESIGNATE_WITHOUT_ORIENTATION] = s_designate_without_orientation,
     [LIFECYCLE_GIVE_BACK] = s_give_back,
-    [LIFECYCLE_EXPIRE] = s_ok,
+    [LIFECYCLE_EXPIRE] = s_expire,
     [LIFECYCLE_EXPIRE_INCOMPLETE_ROUND] = s_expire_incomplete_round,
     [LIFECYCLE_RECORD_VISIT] = s_ok,
     [LIFECYCLE_ATTRIBUTE] = s_decide,
@@ -1116,6 +1240,7 @@ static void s_locate(s_ctx_t *cx)
 /* Judges cx's event about cx->vacancy. */
 static fb_err_t s_judge(sqlite3 *db, s_ctx_t *cx)
 {
+    cx->db = db;
     fb_err_t rc = snapshot_load(db, cx->vacancy, &cx->snap);
     if (rc == FB_OK)
         rc = s_check_sender(cx);

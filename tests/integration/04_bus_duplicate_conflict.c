@@ -19,7 +19,7 @@ static fb_outgoing_t s_vacancy(const char *const *to, const uint8_t *payload, si
         .type = T_LOGEMENT,
         .recipients = to,
         .n_recipients = 1,
-        .correlation_id = "vac-dup",
+        .correlation_id = NULL, /* the ledger reads the payload's vacancy_id */
         .payload = payload,
         .payload_len = len,
         .message_id = id,

@@ -47,7 +47,7 @@ static uint8_t *s_seal(s_world_t *w, const uint8_t *payload, size_t len, size_t 
         .type = T_LOGEMENT,
         .recipients = to,
         .n_recipients = 1,
-        .correlation_id = "vac-forged",
+        .correlation_id = NULL, /* the ledger reads the payload's vacancy_id */
         .payload = payload,
         .payload_len = len,
     };

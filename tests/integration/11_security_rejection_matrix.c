@@ -240,7 +240,7 @@ static void s_case_conflict(s_world_t *w)
     fb_outgoing_t m = {.type = T_LOGEMENT,
                        .recipients = to,
                        .n_recipients = 1,
-                       .correlation_id = "vac-conflict",
+                       .correlation_id = "vac-mallory",
                        .payload = w->mallory_payload,
                        .payload_len = w->mallory_len,
                        .message_id = id};

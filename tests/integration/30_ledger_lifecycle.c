@@ -86,8 +86,9 @@ static char *s_ledger(s_world_t *w)
     return strdup(w->out);
 }
 
-/* The message is refused with INVALID_TRANSITION and exactly `detail`, in
- * a Nack the broker signed, and nothing is stored. */
+/* The message is refused with INVALID_TRANSITION and exactly `detail` (or,
+ * ending in "...", a detail starting with it), in a Nack the broker signed,
+ * and nothing is stored. */
 static void s_refused(s_world_t *w, fb_client_t *c, int type, const char *to, const char *vacancy,
                       const ProtobufCMessage *payload, const char *detail)
 {
@@ -101,7 +102,14 @@ static void s_refused(s_world_t *w, fb_client_t *c, int type, const char *to, co
     assert_false(rec.accepted);
     assert_non_null(rec.receipt); /* the Nack, signed by the broker, verified by the client */
     assert_int_equal(rec.reason, FB_ERR_INVALID_TRANSITION);
-    assert_string_equal(rec.detail, detail);
+    size_t n = strlen(detail);
+    if (n > 3 && strcmp(detail + n - 3, "...") == 0) {
+        if (strncmp(rec.detail, detail, n - 3) != 0)
+            fail_msg("detail \"%s\" does not start with \"%.*s\"", rec.detail, (int)(n - 3),
+                     detail);
+    } else {
+        assert_string_equal(rec.detail, detail);
+    }
     fb_receipt_clear(&rec);
     assert_int_equal(w->last_seq, seq);
     char *after = s_ledger(w);
@@ -372,14 +380,12 @@ static void test_messages_that_do_not_fit_are_refused_and_change_nothing(void **
     s_refused(&w, w.p.cr, T(DESIGNATION), FBT_BAILLEUR, "vac-c", &late.base,
               "Designation by " FBT_RESA " on vac-c after the remise à disposition by " FBT_RESA);
     s_orient(&w, "vac-d", FBT_RESA, 1); /* an Orientation may open a vacancy */
+    /* Its deadline is ten days away: no DeadlineExpired yet (the broker
+     * says it once passed, test 32; expiring twice: the unit tests). */
     Fluxbus__V1__DeadlineExpired e = FLUXBUS__V1__DEADLINE_EXPIRED__INIT;
     e.vacancy_id = "vac-d";
-    s_ok(&w, w.p.cb, T(DEADLINE_EXPIRED), FBT_RESA, "vac-d", &e.base);
     s_refused(&w, w.p.cb, T(DEADLINE_EXPIRED), FBT_RESA, "vac-d", &e.base,
-              "DeadlineExpired for " FBT_RESA " on vac-d, expired already");
-    Fluxbus__V1__Designation after = s_designation("vac-d", N1, 1, 1);
-    s_refused(&w, w.p.cr, T(DESIGNATION), FBT_BAILLEUR, "vac-d", &after.base,
-              "Designation by " FBT_RESA " on vac-d after the deadline of " FBT_RESA " expired");
+              "DeadlineExpired for " FBT_RESA " on vac-d before its deadline: ...");
 
     /* Vacancies the ledger has never seen. */
     Fluxbus__V1__Designation unseen = s_designation("vac-z", N1, 1, 1);

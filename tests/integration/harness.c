@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fluxbus/catalog.h"
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/caleol.pb-c.h"
 #include "fluxbus/v1/designation.pb-c.h"
@@ -334,9 +335,31 @@ void fbt_attribute(fb_client_t *cb, const char *resa, const char *vacancy, const
                  decision, len, cr);
 }
 
+/* The payload's vacancy_id (into buf), the correlation_id the ledger wants
+ * beside it; "vac-test" for a payload without one. */
+static const char *s_correlation(int type, const uint8_t *payload, size_t len, char *buf,
+                                 size_t cap)
+{
+    snprintf(buf, cap, "vac-test");
+    const fb_catalog_entry_t *e = fb_catalog_by_type(type);
+    const ProtobufCFieldDescriptor *f =
+        e ? protobuf_c_message_descriptor_get_field_by_name(e->desc, "vacancy_id") : NULL;
+    if (!f || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
+        return buf;
+    ProtobufCMessage *m = protobuf_c_message_unpack(e->desc, NULL, len, payload);
+    if (!m)
+        return buf;
+    const char *v = *(const char *const *)((const char *)m + f->offset);
+    if (v && *v)
+        snprintf(buf, cap, "%s", v);
+    protobuf_c_message_free_unpacked(m, NULL);
+    return buf;
+}
+
 fb_err_t fbt_send(fb_client_t *c, int type, const char *to, const char *topic,
                   const uint8_t *payload, size_t len, fb_receipt_t *receipt)
 {
+    char correlation[128];
     const char *const to_list[1] = {to};
     const char *const topic_list[1] = {topic};
     fb_outgoing_t m = {
@@ -345,7 +368,7 @@ fb_err_t fbt_send(fb_client_t *c, int type, const char *to, const char *topic,
         .n_recipients = to ? 1 : 0,
         .topics = topic ? topic_list : NULL,
         .n_topics = topic ? 1 : 0,
-        .correlation_id = "vac-test",
+        .correlation_id = s_correlation(type, payload, len, correlation, sizeof correlation),
         .payload = payload,
         .payload_len = len,
     };
@@ -390,7 +413,9 @@ uint8_t *fbt_forge_attached(const fb_keys_t *keys, const char *to, const uint8_t
     body.sequence = 1;
     body.created_at_ms = fb_now_ms();
     body.type = FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_LOGEMENT_LIBERE;
-    body.correlation_id = "vac-forged";
+    char correlation[128];
+    body.correlation_id =
+        (char *)s_correlation(body.type, payload, len, correlation, sizeof correlation);
     body.payload.data = (uint8_t *)payload;
     body.payload.len = len;
     if (edit)

@@ -315,8 +315,25 @@ static inline void script_bail(script_t *s, const char *vacancy, const char *nur
     script_record(s, SC_BAILLEUR, SC_TYPE(BAIL_SIGNE), vacancy, resa, at, &b);
 }
 
+/* ledger_check of a Convention from `sender`: FB_OK or the refusal, its
+ * detail in detail. Nothing is recorded. */
+static inline fb_err_t script_check_convention(script_t *s, const char *sender,
+                                               const Fluxbus__V1__Convention *c, int64_t at,
+                                               char *detail, size_t dlen)
+{
+    const char *const rcpt[] = {c->reservataire_actor_id};
+    ledger_msg_t m = script_msg(s, sender, SC_TYPE(CONVENTION), NULL, rcpt, at, c);
+    s->seq--; /* a check is not stored */
+    m.seq = 0;
+    return ledger_check(s->ledger, &m, detail, dlen);
+}
+
+/* Checks (must pass) then records a Convention sent by the bailleur. */
 static inline void script_convention(script_t *s, const Fluxbus__V1__Convention *c, int64_t at)
 {
+    char detail[512] = "";
+    if (script_check_convention(s, SC_BAILLEUR, c, at, detail, sizeof detail) != FB_OK)
+        fail_msg("convention %s revision %u refused: %s", c->convention_id, c->revision, detail);
     script_record(s, SC_BAILLEUR, SC_TYPE(CONVENTION), NULL, c->reservataire_actor_id, at, c);
 }
 

@@ -100,9 +100,9 @@ static void test_orientation_over_the_maximum_is_refused(void **state)
     s_expect_refused(&s, "V2", SC_AL, "C1", s_d(2, 12), "surréservation");
     s_expect_refused(&s, "V2", SC_AL, "C1", s_d(2, 12), "would hold 3 orientations");
 
-    /* Oriented again (a second round) the same vacancy does not count twice. */
+    /* The same orientation again (a repeat) does not count twice. */
     char detail[256] = "";
-    assert_int_equal(script_check_orient(&s, "V1", SC_AL, "C1", s_d(2, 13), detail, sizeof detail),
+    assert_int_equal(script_check_orient(&s, "V1", SC_AL, "C1", s_d(2, 11), detail, sizeof detail),
                      FB_OK);
     /* A declined orientation gives the right back. */
     script_decline(&s, "V1", SC_AL, s_d(2, 14));
@@ -112,6 +112,105 @@ static void test_orientation_over_the_maximum_is_refused(void **state)
     script_remise(&s, "V2", SC_AL, s_d(2, 17));
     script_orient(&s, "V3", SC_AL, "C1", s_d(2, 18));
     s_expect_refused(&s, "V1", SC_AL, "C1", s_d(2, 19), "maximum of 2");
+    script_close(&s);
+}
+
+static void s_expect_convention_refused(script_t *s, const char *sender,
+                                        const Fluxbus__V1__Convention *c, const char *want)
+{
+    char detail[512] = "";
+    assert_int_equal(script_check_convention(s, sender, c, s_d(3, 1), detail, sizeof detail),
+                     INVALID);
+    assert_string_equal(detail, want);
+}
+
+/* Only its parties write a convention, a stored revision is never
+ * rewritten, revisions go up and the bailleur stays. */
+static void test_a_convention_is_amended_by_its_parties_only(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_conv_t v = {"C1", SC_AL, 1, KIND(PLACEMENTS), UNIT(COUNT), 2, 2, NULL, NULL, 0, 0};
+    s_convention(&s, &v, s_d(1, 2));
+    v.revision = 2;
+    s_convention(&s, &v, s_d(1, 3));
+    /* The same revision again: a duplicate, accepted. */
+    s_convention(&s, &v, s_d(1, 4));
+
+    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    c.convention_id = "C1";
+    c.revision = 3;
+    c.bailleur_actor_id = SC_BAILLEUR;
+    c.reservataire_actor_id = SC_AL;
+    c.year = 2025;
+    s_expect_convention_refused(
+        &s, "bailleur:775663438", &c,
+        "Convention C1 revision 3 sent by bailleur:775663438, who is not one of its parties "
+        "(bailleur " SC_BAILLEUR ", réservataire " SC_AL ")");
+    c.reservataire_actor_id = SC_ETAT; /* the État naming itself */
+    s_expect_convention_refused(&s, SC_ETAT, &c,
+                                "Convention C1 revision 3 sent by " SC_ETAT
+                                ", who is not a party of its revision 2");
+    c.reservataire_actor_id = SC_AL;
+    c.revision = 2;
+    s_expect_convention_refused(&s, SC_BAILLEUR, &c,
+                                "Convention C1 revision 2 is stored already with other content: "
+                                "an amendment is a new revision (3)");
+    c.revision = 1;
+    s_expect_convention_refused(&s, SC_AL, &c,
+                                "Convention C1 revision 1 is stored already with other content: "
+                                "an amendment is a new revision (3)");
+    c.revision = 3;
+    c.bailleur_actor_id = "bailleur:775663438";
+    s_expect_convention_refused(&s, SC_AL, &c,
+                                "Convention C1 revision 3 names bailleur bailleur:775663438, but "
+                                "its revision 2 binds " SC_BAILLEUR
+                                ": the bailleur of a convention does not change");
+    c.bailleur_actor_id = SC_BAILLEUR;
+    char detail[512] = "";
+    assert_int_equal(script_check_convention(&s, SC_AL, &c, s_d(3, 1), detail, sizeof detail),
+                     FB_OK);
+    /* What is stored is what was first accepted. */
+    conventions_t *all = s_load(&s, "C1");
+    assert_int_equal(conventions_revision_count(all, 0), 2);
+    conventions_destroy(&all);
+    script_close(&s);
+}
+
+/* The revision in force when an orientation is made must be for its year. */
+static void test_orientation_outside_the_conventions_year_is_refused(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_conv_t c = {"C1", SC_AL, 1, KIND(PLACEMENTS), UNIT(COUNT), 5, 5, NULL, NULL, 0, 0};
+    s_convention(&s, &c, s_d(1, 2));
+    script_libere(&s, "V0", "74010", 0, 0, s_d(12, 20));
+    char detail[256] = "";
+    int64_t next_year = script_at(2026, 1, 5);
+    assert_int_equal(script_check_orient(&s, "V0", SC_AL, "C1", next_year, detail, sizeof detail),
+                     INVALID);
+    assert_string_equal(detail, "convention C1 (revision 1) is for 2025, the orientation of V0 is "
+                                "made in 2026");
+    script_orient(&s, "V0", SC_AL, "C1", s_d(12, 21));
+    script_close(&s);
+}
+
+/* The bailleur's flux counts every held orientation, with or without a
+ * convention. */
+static void test_orientations_without_a_convention_count_in_the_bailleurs_flux(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_conv_t c = {"C1", SC_AL, 1, KIND(PLACEMENTS), UNIT(COUNT), 5, 5, NULL, NULL, 0, 0};
+    s_convention(&s, &c, s_d(1, 2));
+    script_libere(&s, "V0", "74010", 0, 0, s_d(2, 1));
+    script_orient(&s, "X1", SC_ETAT, NULL, s_d(2, 2)); /* never freed, no convention */
+    s_expect_refused(&s, "V0", SC_AL, "C1", s_d(2, 3),
+                     "surréservation: bailleur " SC_BAILLEUR " would hold 2 orientations across"
+                     " its conventions in 2025, over its 1 dwellings freed en flux");
     script_close(&s);
 }
 
@@ -382,6 +481,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_orientation_over_the_maximum_is_refused),
+        cmocka_unit_test(test_a_convention_is_amended_by_its_parties_only),
+        cmocka_unit_test(test_orientation_outside_the_conventions_year_is_refused),
+        cmocka_unit_test(test_orientations_without_a_convention_count_in_the_bailleurs_flux),
         cmocka_unit_test(test_counted_remise_keeps_the_right_used),
         cmocka_unit_test(test_orientation_over_a_per_mille_share_is_refused),
         cmocka_unit_test(test_orientation_over_the_bailleurs_flux_is_refused),

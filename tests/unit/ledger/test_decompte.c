@@ -103,7 +103,7 @@ static void s_convention_etat(script_t *s, int64_t at)
 /* The scripted year, in the order the broker would have accepted it.
  *
  * Action Logement (C-AL), all in Annecy (74010):
- *   V8 freed 2024, accepted 2024, CALEOL (after a visit) Jan, lease Feb 2025
+ *   V8 freed 2024, accepted Jan, CALEOL (after a visit) Jan, lease Feb 2025
  *   V1 accepted Feb, visit, CALEOL Mar, lease Apr
  *   V2 accepted Mar, CALEOL Apr without a visit, lease May
  *   V3 accepted May, visit, CALEOL Jun, refused, no lease
@@ -120,10 +120,11 @@ static void s_script_year(script_t *s)
 {
     s_convention_al(s, 1, s_d(2024, 12, 1));
     script_libere(s, "V8", "74010", 0, 0, s_d(2024, 12, 1));
-    script_orient(s, "V8", SC_AL, C_AL, s_d(2024, 12, 2));
-    script_ack(s, "V8", SC_AL, s_d(2024, 12, 3));
-    script_designate(s, "V8", N("8"), SC_AL, s_d(2024, 12, 10));
-    script_visit(s, "V8", N("8"), s_d(2024, 12, 15));
+    /* Oriented once the 2025 convention is in force (its year). */
+    script_orient(s, "V8", SC_AL, C_AL, s_d(2025, 1, 2));
+    script_ack(s, "V8", SC_AL, s_d(2025, 1, 3));
+    script_designate(s, "V8", N("8"), SC_AL, s_d(2025, 1, 6));
+    script_visit(s, "V8", N("8"), s_d(2025, 1, 8));
     script_decide(s, "V8", N("8"), SC_AL, 0, s_d(2025, 1, 15));
     s_convention_etat(s, s_d(2025, 1, 20));
     script_answer(s, "V8", N("8"), false, s_d(2025, 1, 27));
@@ -264,18 +265,19 @@ static void test_decompte_year_counts_three_methods_apart(void **state)
     assert_int_equal(al->rev->revision, 2); /* in force on 31 December */
     assert_int_equal(al->n_lines, 1);
     const decompte_tally_t *t = &s_line(al, SC_AL)->tally;
-    /* orientation acceptée: V1 V2 V3 V4 V5, V7 (expiry counted), V9 (accepted,
-     * its remise counted); not V6 (given back, not counted) nor V8 (2024).
+    /* orientation acceptée: V8 (freed 2024, accepted in January) V1 V2 V3 V4
+     * V5, V7 (expiry counted), V9 (accepted, its remise counted); not V6
+     * (given back, not counted).
      * CALEOL after a visit: V1 V3 V4 V8, V7 and V9 by their hand-back; not V2
      * (no visit). Bail: V1 V2 V8, V7 and V9; V4's lease is in 2026.
      * Official: V1 V2 V8 at the lease (revision 1), V4 at the CALEOL
      * (revision 2), V7, V9; not V3, agreed in CALEOL in June when only
      * the lease counted. */
-    s_assert_counts(t, 7, 6, 5, 6);
-    assert_int_equal(t->orientations, 8);
-    assert_int_equal(t->acks, 7);
+    s_assert_counts(t, 8, 6, 5, 6);
+    assert_int_equal(t->orientations, 9);
+    assert_int_equal(t->acks, 8);
     assert_int_equal(t->declines, 0);
-    assert_int_equal(t->designations, 5);
+    assert_int_equal(t->designations, 6);
     assert_int_equal(t->remises, 2);
     assert_int_equal(t->expiries, 1);
     assert_int_equal(t->caleol_attributions, 5);
@@ -283,7 +285,7 @@ static void test_decompte_year_counts_three_methods_apart(void **state)
     assert_int_equal(t->refusals, 1);
     assert_int_equal(t->non_suites, 1);
     assert_int_equal(t->leases, 3);
-    assert_int_equal(t->offres, 8);
+    assert_int_equal(t->offres, 9);
     /* Base: every 2025 dwelling of the département but H1 and F1. */
     assert_int_equal(t->freed, 12);
     assert_int_equal(t->hors_flux, 2);
@@ -297,11 +299,11 @@ static void test_decompte_year_counts_three_methods_apart(void **state)
     assert_int_equal(o->done, 6);
     assert_int_equal(o->remaining, 2);
     assert_string_equal(o->status, "in_progress");
-    s_assert_counts(&al->total.tally, 7, 6, 5, 6);
+    s_assert_counts(&al->total.tally, 8, 6, 5, 6);
     assert_int_equal(al->total.objectives[0].target, 8);
 
     const decompte_row_t *r = s_row(d->reservataires, d->n_reservataires, SC_AL);
-    s_assert_counts(&r->tally, 7, 6, 5, 6);
+    s_assert_counts(&r->tally, 8, 6, 5, 6);
     assert_true(r->has_target);
     assert_int_equal(r->target, 8);
     decompte_destroy(&d);
@@ -315,8 +317,8 @@ static void test_decompte_quarter_prorates_the_objective(void **state)
     const decompte_convention_t *al = s_item(d, C_AL);
     assert_int_equal(al->rev->revision, 1);
     const decompte_line_t *l = s_line(al, SC_AL);
-    /* V1 V2 accepted; V8 V1 agreed in CALEOL; V8's lease. */
-    s_assert_counts(&l->tally, 2, 2, 1, 1);
+    /* V8 V1 V2 accepted; V8 V1 agreed in CALEOL; V8's lease. */
+    s_assert_counts(&l->tally, 3, 2, 1, 1);
     /* 10 x 90 / 365 = 2.47 -> 2; 8 -> 1.97 -> 2; 12 -> 2.96 -> 3. */
     assert_int_equal(l->objectives[0].target, 2);
     assert_int_equal(l->objectives[0].target_min, 2);
@@ -335,7 +337,7 @@ static void test_decompte_amendment_applies_from_its_date(void **state)
     const decompte_line_t *b = s_line(s_item(h2, C_AL), SC_AL);
     /* First half, revision 1 (lease): V8 V1 V2 leased; V3's CALEOL does not
      * count, V6's remise does not. */
-    s_assert_counts(&a->tally, 3, 3, 3, 3);
+    s_assert_counts(&a->tally, 4, 3, 3, 3);
     /* Second half, revision 2 (CALEOL): V4 agreed, V7 expired, V9 given back
      * (now counted). */
     s_assert_counts(&b->tally, 4, 3, 2, 3);
@@ -382,7 +384,7 @@ static void test_decompte_per_commune(void **state)
     const decompte_row_t *annecy = s_row(d->communes, d->n_communes, "74010");
     assert_int_equal(annecy->tally.freed, 9); /* V1-V7, V9, E2 */
     assert_int_equal(annecy->tally.hors_flux, 2);
-    s_assert_counts(&annecy->tally, 8, 6, 5, 7); /* AL's and E2 */
+    s_assert_counts(&annecy->tally, 9, 6, 5, 7); /* AL's and E2 */
     const decompte_row_t *vieux = s_row(d->communes, d->n_communes, "74011");
     assert_int_equal(vieux->tally.freed, 2);
     s_assert_counts(&vieux->tally, 1, 0, 0, 1); /* E1 */
@@ -399,9 +401,9 @@ static void test_decompte_reservataire_filter(void **state)
     assert_int_equal(d->n_reservataires, 1);
     assert_string_equal(d->reservataires[0].key, SC_ETAT);
     assert_int_equal(d->n_fairness, 1);
-    /* Its share of all orientations of the year: 3 of 11. */
-    assert_int_equal(d->fairness_orientations, 11);
-    assert_int_equal(d->fairness[0].orientation_share_pm, 273);
+    /* Its share of all orientations of the year: 3 of 12. */
+    assert_int_equal(d->fairness_orientations, 12);
+    assert_int_equal(d->fairness[0].orientation_share_pm, 250);
     decompte_destroy(&d);
 }
 

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "facts.h"
 #include "ledger.h"
 #include "lifecycle.h"
 
@@ -79,13 +80,16 @@ static void s_close(s_t *t)
 static fb_err_t s_send(s_t *t, int type, const char *sender, const char *to, const void *payload)
 {
     const char *recipients[1] = {to};
-    ledger_msg_t m = {.sender = sender,
-                      .type = type,
-                      .correlation_id = VAC,
-                      .recipients = recipients,
-                      .n_recipients = to ? 1 : 0,
-                      .at_ms = ++t->now,
-                      .payload = payload};
+    ledger_msg_t m = {.sender = sender, .type = type, .correlation_id = VAC, .payload = payload};
+    /* The envelope correlates the vacancy the payload names (ledger.c). */
+    const char *vac = facts_vacancy_of(&m);
+    m = (ledger_msg_t){.sender = sender,
+                       .type = type,
+                       .correlation_id = vac ? vac : VAC,
+                       .recipients = recipients,
+                       .n_recipients = to ? 1 : 0,
+                       .at_ms = ++t->now,
+                       .payload = payload};
     t->detail[0] = '\0';
     fb_err_t rc = ledger_check(t->ledger, &m, t->detail, sizeof t->detail);
     if (rc == FB_OK) {
@@ -131,6 +135,9 @@ static int s_state(s_t *t, lifecycle_scope_t scope, const char *key)
     return state;
 }
 
+/* The deadline of every orientation s_orient sends: a day after s_open's clock. */
+#define S_DEADLINE (1767225600000 + 86400000)
+
 /* ---- the messages ------------------------------------------------------------------- */
 
 static fb_err_t s_logement(s_t *t, const char *vac)
@@ -148,7 +155,7 @@ static fb_err_t s_orient(s_t *t, const char *vac, const char *resa, unsigned rou
     o.vacancy_id = (char *)vac;
     o.convention_id = "conv-1";
     o.reservataire_actor_id = (char *)resa;
-    o.deadline_ms = t->now + 86400000;
+    o.deadline_ms = S_DEADLINE; /* the same every time: a repeat is identical */
     o.candidates_expected = expected;
     o.round = round;
     return s_send(t, T(ORIENTATION), t->bailleur, resa, &o);
@@ -200,6 +207,8 @@ static fb_err_t s_expired(s_t *t, const char *resa)
 {
     Fluxbus__V1__DeadlineExpired e = FLUXBUS__V1__DEADLINE_EXPIRED__INIT;
     e.vacancy_id = VAC;
+    if (t->now < S_DEADLINE)
+        t->now = S_DEADLINE; /* said once the deadline passed */
     return s_send(t, T(DEADLINE_EXPIRED), t->bailleur, resa, &e);
 }
 
@@ -853,15 +862,185 @@ static void test_suspensive_condition_then_lifted_or_lapsed(void **state)
     s_close(t);
 }
 
+/* One integer read from the tables (-1: no row). */
+static int64_t s_int(s_t *t, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(t->db, sql, -1, &st, NULL), SQLITE_OK);
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void test_a_settled_condition_keeps_the_original_decision(void **state)
+{
+    (void)state;
+    s_t tt, *t = &tt;
+    s_open(t);
+    s_reach_candidate(t, LIFECYCLE_C_DESIGNE);
+    Fluxbus__V1__CaleolDecision d = FLUXBUS__V1__CALEOL_DECISION__INIT;
+    d.seance_id = "seance-1";
+    d.vacancy_id = VAC;
+    d.nur = N1;
+    d.rank = 1;
+    d.designataire_actor_id = R;
+    d.decision = CODE(SOUS_CONDITION_SUSPENSIVE);
+    d.condition_state = COND(PENDING);
+    d.decided_ms = 1767300000000;
+    d.q1 = true;
+    d.relogement_anru = true;
+    OK(s_send(t, T(CALEOL_DECISION), t->bailleur, R, &d));
+    d.condition_state = COND(LIFTED);
+    d.decided_ms = 1767400000000;
+    d.q1 = false;
+    d.relogement_anru = false;
+    d.rank = 2;
+    d.seance_id = "seance-2";
+    OK(s_send(t, T(CALEOL_DECISION), t->bailleur, R, &d));
+    assert_int_equal(s_int(t, "SELECT decided_ms FROM ledger_candidates"), 1767300000000);
+    assert_int_equal(s_int(t, "SELECT q1 FROM ledger_candidates"), 1);
+    assert_int_equal(s_int(t, "SELECT relogement_anru FROM ledger_candidates"), 1);
+    assert_int_equal(s_int(t, "SELECT decision_rank FROM ledger_candidates"), 1);
+    assert_int_equal(
+        s_int(t, "SELECT count(*) FROM ledger_candidates WHERE seance_id = 'seance-1'"), 1);
+    assert_int_equal(s_int(t, "SELECT condition_state FROM ledger_candidates"), COND(LIFTED));
+    assert_int_equal(s_int(t, "SELECT condition_ms FROM ledger_candidates"), t->now);
+    s_close(t);
+}
+
+static void test_the_same_orientation_again_changes_nothing(void **state)
+{
+    (void)state;
+    s_t tt, *t = &tt;
+    s_open(t);
+    OK(s_logement(t, VAC));
+    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
+    o.vacancy_id = VAC;
+    o.convention_id = "conv-1";
+    o.reservataire_actor_id = R;
+    o.deadline_ms = t->now + 86400000;
+    o.candidates_expected = 1;
+    o.round = 1;
+    OK(s_send(t, T(ORIENTATION), t->bailleur, R, &o));
+    OK(s_ack(t, R));
+    OK(s_send(t, T(ORIENTATION), t->bailleur, R, &o));
+    assert_int_equal(s_state(t, LIFECYCLE_ORIENTATION, R), LIFECYCLE_O_ACQUITTE);
+    assert_int_equal(s_int(t, "SELECT count(*) FROM ledger_orientations"), 1);
+    o.deadline_ms += 86400000;
+    REFUSED(s_send(t, T(ORIENTATION), t->bailleur, R, &o),
+            "Orientation of " VAC " to " R " as round 1, which was sent already with other terms "
+            "(convention, contingent, deadline or candidates): a new round is 2");
+    s_close(t);
+}
+
+static void test_a_let_vacancy_stays_let_and_keeps_its_dwelling(void **state)
+{
+    (void)state;
+    s_t tt, *t = &tt;
+    s_open(t);
+    OK(s_logement(t, VAC));
+    OK(s_orient(t, VAC, R, 1, 2));
+    OK(s_designate(t, N1, 1, 2));
+    OK(s_designate(t, N2, 2, 2));
+    OK(s_decide(t, N1, CODE(ATTRIBUTION)));
+    OK(s_bail(t, N1));
+    OK(s_decide(t, N2, CODE(NON_ATTRIBUTION)));
+    assert_int_equal(s_state(t, LIFECYCLE_VACANCY, NULL), LIFECYCLE_V_BAIL_SIGNE);
+    Fluxbus__V1__LogementLibere l = FLUXBUS__V1__LOGEMENT_LIBERE__INIT;
+    l.vacancy_id = VAC;
+    l.commune_insee = "74281";
+    REFUSED(s_send(t, T(LOGEMENT_LIBERE), t->bailleur, R, &l),
+            "LogementLibere for " VAC ", which is let (lease signed): a new letting takes a new "
+            "vacancy id");
+    s_close(t);
+
+    /* Past `libere`, the dwelling's facts stay: the same again is fine. */
+    s_open(t);
+    OK(s_logement(t, VAC));
+    OK(s_orient(t, VAC, R, 1, 1));
+    OK(s_logement(t, VAC));
+    REFUSED(s_send(t, T(LOGEMENT_LIBERE), t->bailleur, R, &l),
+            "LogementLibere for " VAC ", which is oriented: the dwelling's facts (commune, RPLS, "
+            "typologie, mode de gestion...) are fixed once it is past freed; a new letting takes "
+            "a new vacancy id");
+    s_close(t);
+}
+
+static void test_events_go_to_the_vacancy_the_payload_names(void **state)
+{
+    (void)state;
+    s_t tt, *t = &tt;
+    s_open(t);
+    OK(s_logement(t, VAC));
+    OK(s_orient(t, VAC, R, 1, 1));
+    Fluxbus__V1__OrientationAck a = FLUXBUS__V1__ORIENTATION_ACK__INIT;
+    a.vacancy_id = VAC;
+    const char *to[1] = {B};
+    ledger_msg_t m = {.sender = R,
+                      .type = T(ORIENTATION_ACK),
+                      .correlation_id = "vac-2",
+                      .recipients = to,
+                      .n_recipients = 1,
+                      .at_ms = ++t->now,
+                      .payload = &a.base};
+    char *before = s_dump(t);
+    assert_int_equal(ledger_check(t->ledger, &m, t->detail, sizeof t->detail),
+                     FB_ERR_INVALID_TRANSITION);
+    assert_string_equal(t->detail, "OrientationAck names vacancy " VAC
+                                   " in its payload but vac-2 as its correlation_id: they must be "
+                                   "the same");
+    char *after = s_dump(t);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    /* No correlation_id: the event is the payload's vacancy's. */
+    m.correlation_id = "";
+    assert_int_equal(ledger_check(t->ledger, &m, t->detail, sizeof t->detail), FB_OK);
+    m.seq = ++t->seq;
+    assert_int_equal(ledger_record(t->ledger, &m), FB_OK);
+    assert_int_equal(
+        s_int(t, "SELECT count(*) FROM ledger_events WHERE type = 3 AND vacancy_id = '" VAC "'"),
+        1);
+    s_close(t);
+}
+
+static void test_a_deadline_expires_once_passed_and_said_by_the_bailleur(void **state)
+{
+    (void)state;
+    s_t tt, *t = &tt;
+    s_open(t);
+    OK(s_logement(t, VAC));
+    OK(s_orient(t, VAC, R, 1, 1));
+    OK(s_ack(t, R));
+    Fluxbus__V1__DeadlineExpired e = FLUXBUS__V1__DEADLINE_EXPIRED__INIT;
+    e.vacancy_id = VAC;
+    REFUSED(s_send(t, T(DEADLINE_EXPIRED), t->bailleur, R, &e),
+            "DeadlineExpired for " R " on " VAC " before its deadline: the orientation (round 1) "
+            "runs until 1767312000000, it is 1767225600004");
+    t->now = S_DEADLINE;
+    REFUSED(s_send(t, T(DEADLINE_EXPIRED), B2, R, &e),
+            "DeadlineExpired by " B2 " on " VAC ", a vacancy of " B
+            ": only its bailleur or the broker says a deadline passed");
+    REFUSED(s_send(t, T(DEADLINE_EXPIRED), R2, R, &e),
+            "DeadlineExpired by " R2 " on " VAC ", a vacancy of " B
+            ": only its bailleur or the broker says a deadline passed");
+    OK(s_send(t, T(DEADLINE_EXPIRED), t->bailleur, R, &e));
+    assert_int_equal(s_state(t, LIFECYCLE_ORIENTATION, R), LIFECYCLE_O_EXPIRE);
+    s_close(t);
+}
+
 static void test_orientation_rounds_and_the_bailleur_of_the_vacancy(void **state)
 {
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
     /* An Orientation may open a vacancy the ledger has never seen. */
-    OK(s_orient(t, VAC, R, 1, 3));
+    OK(s_orient(t, VAC, R, 1, 1));
     assert_int_equal(s_state(t, LIFECYCLE_VACANCY, NULL), LIFECYCLE_V_ORIENTE);
-    OK(s_orient(t, VAC, R, 1, 1)); /* amended: the same round, still open */
+    OK(s_orient(t, VAC, R, 1, 1)); /* repeated: the same round, unchanged */
+    REFUSED(s_orient(t, VAC, R, 1, 3),
+            "Orientation of " VAC " to " R " as round 1, which was sent already with other terms "
+            "(convention, contingent, deadline or candidates): a new round is 2");
     REFUSED(s_orient(t, VAC, R2, 1, 1),
             "Orientation of " VAC " to " R2 " while its orientation to " R
             " (round 1) is still oriented");
@@ -901,6 +1080,8 @@ static void test_types_outside_the_lifecycle_are_not_judged(void **state)
     Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
     c.convention_id = "conv-1";
     c.revision = 1;
+    c.bailleur_actor_id = B;
+    c.reservataire_actor_id = R;
     OK(s_send(t, T(CONVENTION), B, R, &c));
     Fluxbus__V1__CaleolSeance s = FLUXBUS__V1__CALEOL_SEANCE__INIT;
     s.seance_id = "seance-empty"; /* no vacancy on its agenda yet */
@@ -1022,6 +1203,11 @@ int main(void)
         cmocka_unit_test(test_a_second_lease_and_a_radiation_before_the_lease),
         cmocka_unit_test(test_ranks_answer_in_their_order),
         cmocka_unit_test(test_suspensive_condition_then_lifted_or_lapsed),
+        cmocka_unit_test(test_a_settled_condition_keeps_the_original_decision),
+        cmocka_unit_test(test_the_same_orientation_again_changes_nothing),
+        cmocka_unit_test(test_a_let_vacancy_stays_let_and_keeps_its_dwelling),
+        cmocka_unit_test(test_events_go_to_the_vacancy_the_payload_names),
+        cmocka_unit_test(test_a_deadline_expires_once_passed_and_said_by_the_bailleur),
         cmocka_unit_test(test_orientation_rounds_and_the_bailleur_of_the_vacancy),
         cmocka_unit_test(test_types_outside_the_lifecycle_are_not_judged),
         cmocka_unit_test(test_each_state_of_each_event_is_in_exactly_one_row),
