@@ -14,19 +14,19 @@
 #include "fluxbus/log.h"
 
 typedef struct {
-    char endpoint[256];       /* default tcp://127.0.0.1:5770 */
-    char store[1024];         /* default fluxbus.db */
-    char key[1024];           /* broker secret key file; default broker.key */
-    size_t max_envelope;      /* bytes; default 262144 */
-    unsigned window;          /* deliveries in flight per receiver; default 64 */
-    unsigned batch_max;       /* messages per group commit; default 256 */
-    unsigned freshness_s;     /* created_at within +-this of the broker clock; default 300 */
-    unsigned max_recipients;  /* recipients + topics per message; default 64 */
-    unsigned rate;            /* SENDs per second per sender, sustained; default 100 */
-    unsigned rate_burst;      /* SENDs a sender may make at once; default 500 */
-    unsigned max_backlog;     /* undelivered deliveries per sender; default 100000 */
+    char endpoint[256];           /* default tcp://127.0.0.1:5770 */
+    char store[1024];             /* default fluxbus.db */
+    char key[1024];               /* broker secret key file; default broker.key */
+    size_t max_envelope;          /* bytes; default 262144 */
+    unsigned window;              /* deliveries in flight per receiver; default 64 */
+    unsigned batch_max;           /* messages per group commit; default 256 */
+    unsigned freshness_s;         /* created_at within +-this of the broker clock; default 300 */
+    unsigned max_recipients;      /* recipients + topics per message; default 64 */
+    unsigned rate;                /* SENDs per second per sender, sustained; default 100 */
+    unsigned rate_burst;          /* SENDs a sender may make at once; default 500 */
+    unsigned max_backlog;         /* undelivered deliveries per sender; default 100000 */
     unsigned decompte_interval_s; /* DecompteDroits this long after a change; default 60 */
-    fb_log_level_t log_level; /* default info */
+    fb_log_level_t log_level;     /* default info */
 } broker_config_t;
 
 void broker_config_defaults(broker_config_t *cfg);

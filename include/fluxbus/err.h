@@ -43,7 +43,8 @@ typedef enum {
     FB_ERR_PROTOCOL = -27,            /* peer sent something out of protocol */
     FB_ERR_TOO_MANY_RECIPIENTS = -28, /* recipients + topics over the cap */
     FB_ERR_BACKLOG_FULL = -29,        /* sender's undelivered messages over the cap */
-    FB_ERR_INVALID_TRANSITION = -30,  /* domain message does not fit the ledger (vacancy, convention) */
+    FB_ERR_INVALID_TRANSITION =
+        -30, /* domain message does not fit the ledger (vacancy, convention) */
 } fb_err_t;
 
 /* Short, stable, human-readable description of an error ("bad signature").
