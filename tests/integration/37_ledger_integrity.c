@@ -1,0 +1,455 @@
+/* 37_ledger_integrity - the ledger's integrity rules over the wire, which
+ * had unit tests only (ledger/conventions.c, ledger/lifecycle.c,
+ * ledger/ledger.c): a Convention from a non-party, an amended or lower
+ * revision; a DeadlineExpired before the deadline; a correlation_id that is
+ * not the payload's vacancy; a let vacancy a NON_ATTRIBUTION does not
+ * reopen; the same Orientation round again (a no-op) and amended (refused);
+ * an Orientation under another year's convention. Each refusal is a
+ * broker-signed Nack with INVALID_TRANSITION and its detail, and nothing is
+ * stored: the ledger's tables are unchanged and `fluxbus audit verify`
+ * counts only the accepted messages. */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fluxbus/v1/bail.pb-c.h"
+#include "fluxbus/v1/caleol.pb-c.h"
+#include "fluxbus/v1/designation.pb-c.h"
+#include "fluxbus/v1/ledger.pb-c.h"
+#include "fluxbus/v1/logement.pb-c.h"
+#include "fluxbus/v1/orientation.pb-c.h"
+#include "period.h"
+
+#define T(x) FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_##x
+#define CODE(x) FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_##x
+#define S_RESA2 "reservataire:prefet-74"
+#define S_SNE "sne:national"
+#define S_CONV "C-AL-74"
+#define N1 "074011926000001"
+#define N2 "074011926000002"
+#define S_OUT 16384
+
+typedef struct {
+    fbt_pair_t p;
+    fb_keys_t resa2, sne;
+    fb_client_t *cr2;
+    uint64_t last_seq; /* of the last accepted message */
+    char out[S_OUT];
+} s_world_t;
+
+static fb_err_t s_try(s_world_t *w, fb_client_t *c, int type, const char *to, const char *corr,
+                      const ProtobufCMessage *payload, fb_receipt_t *rec)
+{
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(fb_codec_pack(payload, &bytes, &len), FB_OK);
+    const char *const to_list[1] = {to};
+    fb_outgoing_t m = {.type = type,
+                       .recipients = to_list,
+                       .n_recipients = 1,
+                       .correlation_id = corr,
+                       .payload = bytes,
+                       .payload_len = len};
+    memset(rec, 0, sizeof *rec);
+    fb_err_t rc = fb_client_send(c, &m, rec);
+    free(bytes);
+    if (rc == FB_OK && rec->store_seq > w->last_seq)
+        w->last_seq = rec->store_seq;
+    return rc;
+}
+
+static void s_ok(s_world_t *w, fb_client_t *c, int type, const char *to, const char *corr,
+                 const ProtobufCMessage *payload)
+{
+    fb_receipt_t rec;
+    fb_err_t rc = s_try(w, c, type, to, corr, payload, &rec);
+    if (rc != FB_OK)
+        fail_msg("type %d on %s refused: %s %s", type, corr ? corr : "-", fb_err_name(rc),
+                 rec.detail);
+    assert_true(rec.accepted);
+    fb_receipt_clear(&rec);
+}
+
+/* The ledger's facts tables, as text (sqlite3 on the broker's store). */
+static char *s_facts(s_world_t *w)
+{
+    assert_int_equal(fbt_sh(w->out, sizeof w->out,
+                            "sqlite3 '%s' 'SELECT * FROM ledger_vacancies ORDER BY 1;"
+                            " SELECT * FROM ledger_orientations ORDER BY 1, 2, 3;"
+                            " SELECT * FROM ledger_candidates ORDER BY 1, 2;"
+                            " SELECT convention_id, revision, hex(payload) FROM ledger_conventions"
+                            " ORDER BY 1, 2'",
+                            w->p.b.store),
+                     0);
+    return strdup(w->out);
+}
+
+/* The facts and the number of events (one per accepted domain message). */
+static char *s_ledger(s_world_t *w)
+{
+    char *facts = s_facts(w);
+    assert_int_equal(fbt_sh(w->out, sizeof w->out,
+                            "sqlite3 '%s' 'SELECT count(*) FROM ledger_events'", w->p.b.store),
+                     0);
+    size_t n = strlen(facts) + strlen(w->out) + 1;
+    char *all = malloc(n);
+    assert_non_null(all);
+    snprintf(all, n, "%s%s", facts, w->out);
+    free(facts);
+    return all;
+}
+
+static int s_year_now(void)
+{
+    return period_year_of(fb_now_ms());
+}
+
+/* `fluxbus report flux` for this year, in JSON. */
+static char *s_report(s_world_t *w)
+{
+    assert_int_equal(fbt_sh(w->out, sizeof w->out,
+                            "'%s' report flux --store '%s' --year %d --format json", FB_CLI_BIN,
+                            w->p.b.store, s_year_now()),
+                     0);
+    return strdup(w->out);
+}
+
+/* `fluxbus audit verify` passes and counts exactly the accepted messages. */
+static void s_audit_ok(s_world_t *w)
+{
+    assert_int_equal(fbt_sh(w->out, sizeof w->out,
+                            "'%s' audit verify --store '%s' --broker '%s.pub'", FB_CLI_BIN,
+                            w->p.b.store, w->p.b.key),
+                     0);
+    char want[64];
+    snprintf(want, sizeof want, "ok: %llu messages, chain head ", (unsigned long long)w->last_seq);
+    if (!strstr(w->out, want))
+        fail_msg("expected \"%s\" in:\n%s", want, w->out);
+}
+
+/* Refused with INVALID_TRANSITION and exactly `detail` (or, ending in
+ * "...", a detail starting with it), in a Nack the broker signed; nothing
+ * stored: same ledger, and the audit still counts only what was accepted. */
+static void s_refused(s_world_t *w, fb_client_t *c, int type, const char *to, const char *corr,
+                      const ProtobufCMessage *payload, const char *detail)
+{
+    char *before = s_ledger(w);
+    uint64_t seq = w->last_seq;
+    fb_receipt_t rec;
+    fb_err_t rc = s_try(w, c, type, to, corr, payload, &rec);
+    if (rc != FB_ERR_INVALID_TRANSITION)
+        fail_msg("type %d on %s: %s (%s), not INVALID_TRANSITION", type, corr ? corr : "-",
+                 fb_err_name(rc), rec.detail);
+    assert_false(rec.accepted);
+    assert_non_null(rec.receipt); /* the Nack, signed by the broker, verified by the client */
+    assert_int_equal(rec.reason, FB_ERR_INVALID_TRANSITION);
+    size_t n = strlen(detail);
+    if (n > 3 && strcmp(detail + n - 3, "...") == 0) {
+        if (strncmp(rec.detail, detail, n - 3) != 0)
+            fail_msg("detail \"%s\" does not start with \"%.*s\"", rec.detail, (int)(n - 3),
+                     detail);
+    } else {
+        assert_string_equal(rec.detail, detail);
+    }
+    fb_receipt_clear(&rec);
+    assert_int_equal(w->last_seq, seq);
+    char *after = s_ledger(w);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    s_audit_ok(w);
+}
+
+/* ---- the messages ---- */
+
+static Fluxbus__V1__LogementLibere s_libere_msg(const char *vacancy, const char *insee)
+{
+    Fluxbus__V1__LogementLibere l = FLUXBUS__V1__LOGEMENT_LIBERE__INIT;
+    l.vacancy_id = (char *)vacancy;
+    l.rpls_id = "0740123456789";
+    l.commune_insee = (char *)insee;
+    l.typologie = FLUXBUS__V1__TYPOLOGIE__TYPOLOGIE_T3;
+    return l;
+}
+
+static void s_libere(s_world_t *w, const char *vacancy)
+{
+    Fluxbus__V1__LogementLibere l = s_libere_msg(vacancy, "74010");
+    s_ok(w, w->p.cb, T(LOGEMENT_LIBERE), FBT_RESA, vacancy, &l.base);
+}
+
+static Fluxbus__V1__Orientation s_orientation(const char *vacancy, const char *conv,
+                                              int64_t deadline_ms, unsigned expected)
+{
+    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
+    o.vacancy_id = (char *)vacancy;
+    o.convention_id = (char *)conv;
+    o.reservataire_actor_id = FBT_RESA;
+    o.deadline_ms = deadline_ms;
+    o.candidates_expected = expected;
+    o.round = 1;
+    return o;
+}
+
+static void s_orient(s_world_t *w, const char *vacancy, unsigned expected)
+{
+    Fluxbus__V1__Orientation o =
+        s_orientation(vacancy, "", fb_now_ms() + 10LL * 86400000, expected);
+    s_ok(w, w->p.cb, T(ORIENTATION), FBT_RESA, vacancy, &o.base);
+}
+
+static void s_designate(s_world_t *w, const char *vacancy, const char *nur, unsigned rank,
+                        unsigned count)
+{
+    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
+    d.vacancy_id = (char *)vacancy;
+    d.nur = (char *)nur;
+    d.rank = rank;
+    d.candidate_count = count;
+    d.household_size = 2;
+    s_ok(w, w->p.cr, T(DESIGNATION), FBT_BAILLEUR, vacancy, &d.base);
+}
+
+static Fluxbus__V1__CaleolDecision s_decision(const char *vacancy, const char *nur, int code,
+                                              unsigned rank)
+{
+    Fluxbus__V1__CaleolDecision d = FLUXBUS__V1__CALEOL_DECISION__INIT;
+    d.seance_id = "caleol-annecy-2026-03";
+    d.vacancy_id = (char *)vacancy;
+    d.nur = (char *)nur;
+    d.rank = rank;
+    d.designataire_actor_id = FBT_RESA;
+    d.decision = code;
+    d.decided_ms = fb_now_ms();
+    d.revision = 1;
+    return d;
+}
+
+/* A convention of Action Logement with FBT_RESA on Annecy (74010, 74011). */
+typedef struct {
+    Fluxbus__V1__ConventionObjective o;
+    Fluxbus__V1__ConventionObjective *objectives[1];
+    char *territory[2];
+    Fluxbus__V1__Convention c;
+} s_conv_t;
+
+static void s_convention(s_conv_t *k, unsigned revision, int year)
+{
+    memset(k, 0, sizeof *k);
+    Fluxbus__V1__ConventionObjective o = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
+    k->o = o;
+    k->o.kind = FLUXBUS__V1__OBJECTIVE_KIND__OBJECTIVE_KIND_PLACEMENTS;
+    k->o.unit = FLUXBUS__V1__OBJECTIVE_UNIT__OBJECTIVE_UNIT_COUNT;
+    k->o.value = 3;
+    k->o.max = 3;
+    k->objectives[0] = &k->o;
+    k->territory[0] = "74010";
+    k->territory[1] = "74011";
+    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    k->c = c;
+    k->c.convention_id = S_CONV;
+    k->c.revision = revision;
+    k->c.bailleur_actor_id = FBT_BAILLEUR;
+    k->c.bailleur_siren = "552046955";
+    k->c.reservataire_actor_id = FBT_RESA;
+    k->c.departement = "74";
+    k->c.year = year;
+    k->c.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
+    k->c.n_objectives = 1;
+    k->c.objectives = k->objectives;
+    k->c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_BAIL_SIGNE;
+    k->c.remise_counting = FLUXBUS__V1__DEADLINE_COUNTING__DEADLINE_COUNTING_NOT_COUNTED;
+    k->c.deadline_days = 15;
+    k->c.n_territory_insee = 2;
+    k->c.territory_insee = k->territory;
+}
+
+/* ---- the world ---- */
+
+static void s_open(s_world_t *w)
+{
+    memset(w, 0, sizeof *w);
+    fbt_setup(&w->p.b);
+    fbt_actor(&w->p.b, FBT_BAILLEUR, "bailleur", NULL, &w->p.bailleur);
+    fbt_actor(&w->p.b, FBT_RESA, "reservataire", NULL, &w->p.resa);
+    fbt_actor(&w->p.b, S_RESA2, "reservataire", NULL, &w->resa2);
+    fbt_actor(&w->p.b, S_SNE, "sne", NULL, &w->sne);
+    fbt_start(&w->p.b);
+    w->p.cb = fbt_client(&w->p.b, &w->p.bailleur);
+    w->p.cr = fbt_client(&w->p.b, &w->p.resa);
+    w->cr2 = fbt_client(&w->p.b, &w->resa2);
+}
+
+static void s_close(s_world_t *w)
+{
+    fb_client_destroy(&w->cr2);
+    fbt_pair_close(&w->p);
+}
+
+/* ---- tests ---- */
+
+static void test_convention_parties_and_revisions(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_open(&w);
+    s_conv_t k;
+    s_convention(&k, 2, s_year_now());
+    s_refused(&w, w.cr2, T(CONVENTION), FBT_RESA, NULL, &k.c.base,
+              "Convention " S_CONV " revision 2 sent by " S_RESA2 ", who is not one of its "
+              "parties (bailleur " FBT_BAILLEUR ", réservataire " FBT_RESA ")");
+    s_ok(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &k.c.base);
+    char *stored = s_ledger(&w);
+    k.c.deadline_days = 20;
+    s_refused(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &k.c.base,
+              "Convention " S_CONV " revision 2 is stored already with other content: an "
+              "amendment is a new revision (3)");
+    k.c.deadline_days = 15; /* the same content again: accepted, as before */
+    s_ok(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &k.c.base);
+    char *again = s_ledger(&w);
+    assert_string_equal(stored, again);
+    free(stored);
+    free(again);
+    k.c.revision = 1;
+    s_refused(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &k.c.base,
+              "Convention " S_CONV " revision 1 is below its last revision 2: an amendment "
+              "is a new revision (3)");
+    s_audit_ok(&w);
+    s_close(&w);
+}
+
+static void test_deadline_expired_before_the_deadline(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_open(&w);
+    s_libere(&w, "vac-d");
+    s_orient(&w, "vac-d", 1);
+    Fluxbus__V1__DeadlineExpired e = FLUXBUS__V1__DEADLINE_EXPIRED__INIT;
+    e.vacancy_id = "vac-d";
+    s_refused(&w, w.p.cb, T(DEADLINE_EXPIRED), FBT_RESA, "vac-d", &e.base,
+              "DeadlineExpired for " FBT_RESA " on vac-d before its deadline: ...");
+    s_close(&w);
+}
+
+static void test_correlation_id_is_the_payloads_vacancy(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_open(&w);
+    s_libere(&w, "vac-x");
+    Fluxbus__V1__LogementLibere l = s_libere_msg("vac-y", "74010");
+    s_refused(&w, w.p.cb, T(LOGEMENT_LIBERE), FBT_RESA, "vac-x", &l.base,
+              "LogementLibere names vacancy vac-y in its payload but vac-x as its "
+              "correlation_id: they must be the same");
+    Fluxbus__V1__Orientation o = s_orientation("vac-x", "", fb_now_ms() + 86400000LL, 1);
+    s_refused(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-y", &o.base,
+              "Orientation names vacancy vac-x in its payload but vac-y as its "
+              "correlation_id: they must be the same");
+    s_ok(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-x", &o.base);
+    s_close(&w);
+}
+
+static void test_non_attribution_after_the_lease_does_not_reopen(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_open(&w);
+    const char *vac = "vac-l";
+    s_libere(&w, vac);
+    s_orient(&w, vac, 2);
+    s_designate(&w, vac, N1, 1, 2);
+    s_designate(&w, vac, N2, 2, 2);
+    Fluxbus__V1__CaleolDecision d1 = s_decision(vac, N1, CODE(ATTRIBUTION), 1);
+    s_ok(&w, w.p.cb, T(CALEOL_DECISION), FBT_RESA, vac, &d1.base);
+    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
+    b.vacancy_id = (char *)vac;
+    b.nur = N1;
+    b.designataire_actor_id = FBT_RESA;
+    b.commune_insee = "74010";
+    s_ok(&w, w.p.cb, T(BAIL_SIGNE), FBT_RESA, vac, &b.base);
+    assert_int_equal(fbt_sh(w.out, sizeof w.out,
+                            "sqlite3 '%s' \"SELECT state FROM ledger_vacancies"
+                            " WHERE vacancy_id = 'vac-l'\"",
+                            w.p.b.store),
+                     0);
+    char *let = strdup(w.out);
+    assert_string_equal(let, "bail_signe\n");
+    Fluxbus__V1__CaleolDecision d2 = s_decision(vac, N2, CODE(NON_ATTRIBUTION), 2);
+    s_ok(&w, w.p.cb, T(CALEOL_DECISION), FBT_RESA, vac, &d2.base);
+    assert_int_equal(fbt_sh(w.out, sizeof w.out,
+                            "sqlite3 '%s' \"SELECT state FROM ledger_vacancies"
+                            " WHERE vacancy_id = 'vac-l'\"",
+                            w.p.b.store),
+                     0);
+    assert_string_equal(w.out, let);
+    free(let);
+    Fluxbus__V1__LogementLibere again = s_libere_msg(vac, "74011");
+    s_refused(&w, w.p.cb, T(LOGEMENT_LIBERE), FBT_RESA, vac, &again.base,
+              "LogementLibere for vac-l, which is let...");
+    s_close(&w);
+}
+
+static void test_same_orientation_round_is_a_no_op_an_amended_one_refused(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_open(&w);
+    s_libere(&w, "vac-o");
+    Fluxbus__V1__Orientation o = s_orientation("vac-o", "", fb_now_ms() + 10LL * 86400000, 1);
+    s_ok(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-o", &o.base);
+    /* Again, term for term: accepted (a new message, logged as an event),
+     * the facts and the report unchanged. */
+    char *before = s_facts(&w);
+    char *report = s_report(&w);
+    s_ok(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-o", &o.base);
+    char *after = s_facts(&w);
+    assert_string_equal(before, after);
+    char *report_after = s_report(&w);
+    assert_string_equal(report, report_after);
+    free(before);
+    free(after);
+    free(report);
+    free(report_after);
+    o.deadline_ms += 86400000;
+    s_refused(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-o", &o.base,
+              "Orientation of vac-o to " FBT_RESA " as round 1, which was sent already with "
+              "other terms (convention, contingent, deadline or candidates): a new round is 2");
+    s_audit_ok(&w);
+    s_close(&w);
+}
+
+static void test_orientation_under_another_years_convention(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_open(&w);
+    int now = s_year_now();
+    s_conv_t k;
+    s_convention(&k, 1, now - 1);
+    s_ok(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &k.c.base);
+    s_libere(&w, "vac-y");
+    Fluxbus__V1__Orientation o = s_orientation("vac-y", S_CONV, fb_now_ms() + 86400000LL, 1);
+    o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
+    char want[256];
+    snprintf(want, sizeof want,
+             "convention " S_CONV " (revision 1) is for %d, the orientation of vac-y is made in %d",
+             now - 1, now);
+    s_refused(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-y", &o.base, want);
+    s_close(&w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_convention_parties_and_revisions),
+        cmocka_unit_test(test_deadline_expired_before_the_deadline),
+        cmocka_unit_test(test_correlation_id_is_the_payloads_vacancy),
+        cmocka_unit_test(test_non_attribution_after_the_lease_does_not_reopen),
+        cmocka_unit_test(test_same_orientation_round_is_a_no_op_an_amended_one_refused),
+        cmocka_unit_test(test_orientation_under_another_years_convention),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
