@@ -35,20 +35,7 @@
 static fb_err_t s_send(fb_client_t *c, int type, const char *to, const char *vacancy,
                        const ProtobufCMessage *payload, fb_receipt_t *receipt)
 {
-    size_t len = protobuf_c_message_get_packed_size(payload);
-    uint8_t *buf = malloc(len ? len : 1);
-    assert_non_null(buf);
-    protobuf_c_message_pack(payload, buf);
-    const char *const rcpt[1] = {to};
-    fb_outgoing_t m = {.type = type,
-                       .recipients = rcpt,
-                       .n_recipients = 1,
-                       .correlation_id = vacancy,
-                       .payload = buf,
-                       .payload_len = len};
-    fb_err_t rc = fb_client_send(c, &m, receipt);
-    free(buf);
-    return rc;
+    return fbt_send_msg(c, type, to, vacancy, payload, receipt);
 }
 
 /* Sends and asserts the broker accepted it. */

@@ -356,6 +356,54 @@ static const char *s_correlation(int type, const uint8_t *payload, size_t len, c
     return buf;
 }
 
+fb_err_t fbt_send_msg(fb_client_t *c, int type, const char *to, const char *corr,
+                      const ProtobufCMessage *payload, fb_receipt_t *rec)
+{
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(fb_codec_pack(payload, &bytes, &len), FB_OK);
+    const char *const to_list[1] = {to};
+    fb_outgoing_t m = {.type = type,
+                       .recipients = to_list,
+                       .n_recipients = 1,
+                       .correlation_id = corr,
+                       .payload = bytes,
+                       .payload_len = len};
+    memset(rec, 0, sizeof *rec);
+    fb_err_t rc = fb_client_send(c, &m, rec);
+    free(bytes);
+    return rc;
+}
+
+void fbt_expect_nack(fb_err_t rc, const fb_receipt_t *rec, fb_err_t want, const char *detail)
+{
+    if (rc != want)
+        fail_msg("%s (%s), not %s", fb_err_name(rc), rec->detail, fb_err_name(want));
+    assert_false(rec->accepted);
+    assert_non_null(rec->receipt);
+    assert_int_equal(rec->reason, want);
+    size_t n = strlen(detail);
+    if (n > 3 && strcmp(detail + n - 3, "...") == 0) {
+        if (strncmp(rec->detail, detail, n - 3) != 0)
+            fail_msg("detail \"%s\" does not start with \"%.*s\"", rec->detail, (int)(n - 3),
+                     detail);
+    } else {
+        assert_string_equal(rec->detail, detail);
+    }
+}
+
+void fbt_audit_ok(const fbt_broker_t *b, uint64_t messages)
+{
+    char out[4096];
+    assert_int_equal(fbt_sh(out, sizeof out, "'%s' audit verify --store '%s' --broker '%s.pub'",
+                            FB_CLI_BIN, b->store, b->key),
+                     0);
+    char want[64];
+    snprintf(want, sizeof want, "ok: %llu messages, chain head ", (unsigned long long)messages);
+    if (!strstr(out, want))
+        fail_msg("expected \"%s\" in:\n%s", want, out);
+}
+
 fb_err_t fbt_send(fb_client_t *c, int type, const char *to, const char *topic,
                   const uint8_t *payload, size_t len, fb_receipt_t *receipt)
 {

@@ -96,6 +96,19 @@ void fbt_attribute(fb_client_t *cb, const char *resa, const char *vacancy, const
 fb_err_t fbt_send(fb_client_t *c, int type, const char *to, const char *topic,
                   const uint8_t *payload, size_t len, fb_receipt_t *receipt);
 
+/* Packs `payload` and sends it from c to `to` with correlation id corr
+ * (NULL for none); returns fb_client_send's result, the receipt in *rec. */
+fb_err_t fbt_send_msg(fb_client_t *c, int type, const char *to, const char *corr,
+                      const ProtobufCMessage *payload, fb_receipt_t *rec);
+
+/* rc and rec are a Nack the broker signed (verified by the client) with
+ * reason `want` and exactly `detail`, or, `detail` ending in "...", a detail
+ * starting with it. */
+void fbt_expect_nack(fb_err_t rc, const fb_receipt_t *rec, fb_err_t want, const char *detail);
+
+/* `fluxbus audit verify` passes on b's store and counts `messages`. */
+void fbt_audit_ok(const fbt_broker_t *b, uint64_t messages);
+
 /* Receives (up to timeout_ms), checks, acks; returns NULL on timeout. */
 fb_delivery_t *fbt_recv_ack(fb_client_t *c, int timeout_ms);
 
