@@ -30,24 +30,11 @@
 #define S_NUR1 "074012500000001"
 #define S_NUR3 "074012500000003"
 
-/* Sends one message about `vacancy` (its correlation id) to `to`; returns
- * the broker's answer. */
-static fb_err_t s_send(fb_client_t *c, int type, const char *to, const char *vacancy,
-                       const ProtobufCMessage *payload, fb_receipt_t *receipt)
-{
-    return fbt_send_msg(c, type, to, vacancy, payload, receipt);
-}
-
 /* Sends and asserts the broker accepted it. */
 static void s_ok(fb_client_t *c, int type, const char *to, const char *vacancy,
                  const ProtobufCMessage *payload)
 {
-    fb_receipt_t r = {0};
-    fb_err_t rc = s_send(c, type, to, vacancy, payload, &r);
-    if (rc != FB_OK)
-        fail_msg("type %d for %s refused: %s (%s)", type, vacancy ? vacancy : "-", fb_err_name(rc),
-                 r.detail);
-    fb_receipt_clear(&r);
+    fbt_send_ok(c, type, to, vacancy, payload);
 }
 
 static void s_convention(fbt_pair_t *w, int year)
@@ -99,7 +86,7 @@ static fb_err_t s_orient(fbt_pair_t *w, const char *vacancy, fb_receipt_t *r)
     o.candidates_expected = 1;
     o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
     o.round = 1;
-    return s_send(w->cb, T(ORIENTATION), FBT_RESA, vacancy, &o.base, r);
+    return fbt_send_msg(w->cb, T(ORIENTATION), FBT_RESA, vacancy, &o.base, r);
 }
 
 /* Oriented (accepted by the broker) and acknowledged by the réservataire. */

@@ -31,23 +31,7 @@
 static void s_send(fb_client_t *c, int type, const char *to, const char *vacancy,
                    const ProtobufCMessage *msg)
 {
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    assert_int_equal(fb_codec_pack(msg, &bytes, &len), FB_OK);
-    const char *const recipients[1] = {to};
-    fb_outgoing_t m = {.type = type,
-                       .recipients = recipients,
-                       .n_recipients = 1,
-                       .correlation_id = vacancy,
-                       .payload = bytes,
-                       .payload_len = len};
-    fb_receipt_t rec;
-    fb_err_t rc = fb_client_send(c, &m, &rec);
-    if (rc != FB_OK)
-        fail_msg("%s refused: %s %s", vacancy, fb_err_name(rc), rec.detail);
-    assert_true(rec.accepted);
-    fb_receipt_clear(&rec);
-    free(bytes);
+    fbt_send_ok(c, type, to, vacancy, msg);
 }
 
 static void s_orient(fbt_pair_t *w, const char *vacancy, const char *convention,

@@ -39,24 +39,7 @@
 static void s_ok(fb_client_t *c, int type, const char *to, const char *vacancy,
                  const ProtobufCMessage *payload)
 {
-    size_t len = protobuf_c_message_get_packed_size(payload);
-    uint8_t *buf = malloc(len ? len : 1);
-    assert_non_null(buf);
-    protobuf_c_message_pack(payload, buf);
-    const char *const rcpt[1] = {to};
-    fb_outgoing_t m = {.type = type,
-                       .recipients = rcpt,
-                       .n_recipients = 1,
-                       .correlation_id = vacancy,
-                       .payload = buf,
-                       .payload_len = len};
-    fb_receipt_t r = {0};
-    fb_err_t rc = fb_client_send(c, &m, &r);
-    free(buf);
-    if (rc != FB_OK)
-        fail_msg("type %d for %s refused: %s (%s)", type, vacancy ? vacancy : "-", fb_err_name(rc),
-                 r.detail);
-    fb_receipt_clear(&r);
+    fbt_send_ok(c, type, to, vacancy, payload);
 }
 
 static void s_convention(fbt_pair_t *w, int year)

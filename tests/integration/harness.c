@@ -375,6 +375,19 @@ fb_err_t fbt_send_msg(fb_client_t *c, int type, const char *to, const char *corr
     return rc;
 }
 
+uint64_t fbt_send_ok(fb_client_t *c, int type, const char *to, const char *corr,
+                     const ProtobufCMessage *payload)
+{
+    fb_receipt_t rec;
+    fb_err_t rc = fbt_send_msg(c, type, to, corr, payload, &rec);
+    if (rc != FB_OK || !rec.accepted)
+        fail_msg("type %d about %s refused: %s %s", type, corr ? corr : "-", fb_err_name(rc),
+                 rec.detail);
+    uint64_t seq = rec.store_seq;
+    fb_receipt_clear(&rec);
+    return seq;
+}
+
 void fbt_expect_nack(fb_err_t rc, const fb_receipt_t *rec, fb_err_t want, const char *detail)
 {
     if (rc != want)

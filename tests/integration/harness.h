@@ -101,6 +101,11 @@ fb_err_t fbt_send(fb_client_t *c, int type, const char *to, const char *topic,
 fb_err_t fbt_send_msg(fb_client_t *c, int type, const char *to, const char *corr,
                       const ProtobufCMessage *payload, fb_receipt_t *rec);
 
+/* fbt_send_msg, asserting the broker accepted it (fails the test with the
+ * reason and detail otherwise); returns its store sequence. */
+uint64_t fbt_send_ok(fb_client_t *c, int type, const char *to, const char *corr,
+                     const ProtobufCMessage *payload);
+
 /* rc and rec are a Nack the broker signed (verified by the client) with
  * reason `want` and exactly `detail`, or, `detail` ending in "...", a detail
  * starting with it. */
