@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #define S_LATE_NS 10000000LL /* a fixed-rate send this late is counted */
 #define S_POLL_MS 50
@@ -251,6 +252,24 @@ void drive_result_free(drive_result_t *res)
 }
 
 /* ---- the report -------------------------------------------------------------- */
+
+void drive_report_setup(const drive_config_t *cfg, const char *tool, const char *what, size_t size)
+{
+    char mode[64];
+    if (cfg->rate > 0)
+        snprintf(mode, sizeof mode, "fixed rate %.0f msg/s", cfg->rate);
+    else
+        snprintf(mode, sizeof mode, "saturation");
+    stats_line("%s: %s, %zu senders -> %zu recipients, %s of %zu B, window %u", tool, mode,
+               cfg->n_senders, cfg->n_recipients, what, size, cfg->window);
+    stats_kv("mode", "%s", cfg->rate > 0 ? "rate" : "saturation");
+    stats_kv("senders", "%zu", cfg->n_senders);
+    stats_kv("recipients", "%zu", cfg->n_recipients);
+    stats_kv("window", "%u", cfg->window);
+    stats_kv("size_bytes", "%zu", size);
+    stats_kv("rate_target", "%.1f", cfg->rate);
+    stats_kv("nproc", "%ld", sysconf(_SC_NPROCESSORS_ONLN));
+}
 
 static void s_report_counts(const drive_result_t *r)
 {

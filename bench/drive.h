@@ -107,6 +107,11 @@ void drive_result_free(drive_result_t *res);
 
 /* ---- the report --------------------------------------------------------- */
 
+/* The run's shape: the line "<tool>: <saturation | fixed rate R msg/s>, N
+ * senders -> M recipients, <what> of <size> B, window W", and the keys
+ * mode, senders, recipients, window, size_bytes, rate_target, nproc. */
+void drive_report_setup(const drive_config_t *cfg, const char *tool, const char *what, size_t size);
+
 /* Counts, rates, latencies, the broker's CPU and memory, the generator's
  * CPU: human lines and key=value lines with the same keys for every bus. */
 void drive_report(drive_result_t *res);

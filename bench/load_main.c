@@ -48,7 +48,7 @@ static void s_usage(FILE *out)
           "  --saturate        as fast as the window allows (the default)\n"
           "  --duration S      the timed window, seconds (default 10)\n"
           "  --messages N      at saturation: messages signed before the window, all\n"
-          "                    senders (default 15000 x duration); the window ends early\n"
+          "                    senders (default 6000 x duration); the window ends early\n"
           "                    once all are delivered\n"
           "  --type T          logement: LogementLibere, bailleurs -> reservataires,\n"
           "                    padded in the address (default); designation: rank 1..3\n"
@@ -151,7 +151,7 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
         }
     }
     if (!o->run.messages)
-        o->run.messages = (uint64_t)(15000 * o->run.duration_s);
+        o->run.messages = (uint64_t)(6000 * o->run.duration_s);
     return 0;
 }
 
@@ -210,15 +210,14 @@ static const char *s_type_name(load_msgs_type_t t)
 static void s_report_setup(const s_opts_t *o, const load_run_result_t *r)
 {
     const load_run_config_t *c = &o->run;
-    char mode[64];
-    if (c->rate > 0)
-        snprintf(mode, sizeof mode, "fixed rate %.0f msg/s", c->rate);
-    else
-        snprintf(mode, sizeof mode, "saturation");
-    stats_line("fluxbus-load: %s, %zu senders -> %zu recipients, %s envelopes of %zu B "
-               "(%zu..%zu sent), window %u",
-               mode, c->n_senders, c->n_recipients, s_type_name(c->type), c->size, r->size_min,
-               r->size_max, c->window);
+    drive_config_t shape = {.n_senders = c->n_senders,
+                            .n_recipients = c->n_recipients,
+                            .window = c->window,
+                            .rate = c->rate};
+    char what[64];
+    snprintf(what, sizeof what, "%s envelopes", s_type_name(c->type));
+    drive_report_setup(&shape, "fluxbus-load", what, c->size);
+    stats_line("envelopes sent         %zu..%zu B", r->size_min, r->size_max);
     if (r->size_min > c->size)
         stats_line("(%zu B is below the smallest %s this run makes: nothing padded)", c->size,
                    s_type_name(c->type));
@@ -228,20 +227,13 @@ static void s_report_setup(const s_opts_t *o, const load_run_result_t *r)
     stats_line("signed %llu messages in %.2f s before the window%s",
                (unsigned long long)r->signed_msgs, r->presign_s,
                r->setup_msgs ? " (and their vacancies set up)" : "");
-    stats_kv("mode", "%s", c->rate > 0 ? "rate" : "saturation");
     stats_kv("verify", "%s", c->e2e ? "e2e" : "broker");
     stats_kv("type", "%s", s_type_name(c->type));
-    stats_kv("senders", "%zu", c->n_senders);
-    stats_kv("recipients", "%zu", c->n_recipients);
-    stats_kv("window", "%u", c->window);
-    stats_kv("size_bytes", "%zu", c->size);
     stats_kv("size_min", "%zu", r->size_min);
     stats_kv("size_max", "%zu", r->size_max);
-    stats_kv("rate_target", "%.1f", c->rate);
     stats_kv("signed", "%llu", (unsigned long long)r->signed_msgs);
     stats_kv("setup_msgs", "%llu", (unsigned long long)r->setup_msgs);
     stats_kv("presign_s", "%.3f", r->presign_s);
-    stats_kv("nproc", "%ld", sysconf(_SC_NPROCESSORS_ONLN));
 }
 
 static int s_report(const s_opts_t *o, load_run_result_t *r)

@@ -282,25 +282,6 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
     return 0;
 }
 
-static void s_report_setup(const s_opts_t *o)
-{
-    char mode[64];
-    if (o->rate > 0)
-        snprintf(mode, sizeof mode, "fixed rate %.0f msg/s", o->rate);
-    else
-        snprintf(mode, sizeof mode, "saturation");
-    stats_line("mosquitto-load: %s, %zu senders -> %zu recipients, QoS 1 payloads of %zu B, "
-               "window %u",
-               mode, o->n_senders, o->n_recipients, o->size, o->window);
-    stats_kv("mode", "%s", o->rate > 0 ? "rate" : "saturation");
-    stats_kv("senders", "%zu", o->n_senders);
-    stats_kv("recipients", "%zu", o->n_recipients);
-    stats_kv("window", "%u", o->window);
-    stats_kv("size_bytes", "%zu", o->size);
-    stats_kv("rate_target", "%.1f", o->rate);
-    stats_kv("nproc", "%ld", sysconf(_SC_NPROCESSORS_ONLN));
-}
-
 /* Runs the threads through one window; 0, or -1 out of memory. */
 static int s_run(const s_opts_t *o, drive_result_t *res)
 {
@@ -365,7 +346,11 @@ int main(int argc, char **argv)
         mosquitto_lib_cleanup();
         return 2;
     }
-    s_report_setup(&o);
+    drive_config_t shape = {.n_senders = o.n_senders,
+                            .n_recipients = o.n_recipients,
+                            .window = o.window,
+                            .rate = o.rate};
+    drive_report_setup(&shape, "mosquitto-load", "QoS 1 payloads", o.size);
     drive_report(&res);
     int rc = o.check && drive_check(&res) != 0 ? 3 : 0;
     if (res.errors && res.sent == 0)
