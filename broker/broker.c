@@ -41,6 +41,8 @@
 #include "keyquery.h"
 #include "ledger.h"
 #include "notary.h"
+#include "parallel.h"
+#include "precheck.h"
 #include "router.h"
 #include "sealcheck.h"
 #include "store.h"
@@ -90,6 +92,7 @@ struct broker {
     void *router;
     zap_t *zap;
     admission_t *admission;
+    parallel_t *pool; /* checks the signatures of a batch (precheck.c) */
     char endpoint[256];
     s_session_t *sessions;
     size_t n_sessions;
@@ -99,10 +102,12 @@ struct broker {
     size_t n_certs;
     int64_t data_version;
     uint8_t chain_head[FB_AUDIT_LINK_BYTES]; /* audit chain link of the last stored message */
+    struct s_input *batch; /* the frame sets of the current turn, batch_max of them */
+    precheck_t *pre;       /* their SENDs' bulk checks */
 };
 
 /* A frame set from the ROUTER: routing id, command, data frames. */
-typedef struct {
+typedef struct s_input {
     zmq_msg_t part[4];
     size_t n;
     char actor[FB_ACTOR_MAX]; /* from ZAP's User-Id */
@@ -421,32 +426,31 @@ static fb_err_t s_nack(broker_t *self, const s_input_t *in, const uint8_t *id, f
     return rc == FB_OK ? s_queue_reply(self, in, "RECEIPT", buf, len) : rc;
 }
 
-/* Checks the key that signed env: registered, owned by the connection's
- * actor, signature valid, not revoked, in validity. */
-static fb_err_t s_check_key(broker_t *self, const s_input_t *in, const Fluxbus__V1__Envelope *env,
-                            char *detail, size_t dlen)
+/* Checks the key that signed the envelope (precheck.c looked it up and
+ * verified the signature): registered, signature valid, owned by the
+ * connection's actor, not revoked, in validity. */
+static fb_err_t s_check_key(const s_input_t *in, const precheck_t *pre, char *detail, size_t dlen)
 {
-    store_key_t key;
-    fb_err_t rc = store_key_get(self->store, env->key_id, &key);
-    if (rc == FB_ERR_NOT_FOUND) {
-        snprintf(detail, dlen, "key_id %.32s is not registered", env->key_id);
+    const store_key_t *key = &pre->key;
+    if (pre->key_rc == FB_ERR_NOT_FOUND) {
+        snprintf(detail, dlen, "key_id %.32s is not registered", pre->env->key_id);
         return FB_ERR_UNKNOWN_KEY;
     }
-    if (rc != FB_OK)
-        return rc;
-    if (fb_envelope_verify(env, key.public_key) != FB_OK) {
-        snprintf(detail, dlen, "signature does not verify with key %s", key.key_id);
+    if (pre->key_rc != FB_OK)
+        return pre->key_rc;
+    if (pre->verify_rc != FB_OK) {
+        snprintf(detail, dlen, "signature does not verify with key %s", key->key_id);
         return FB_ERR_BAD_SIGNATURE;
     }
-    if (strcmp(key.actor, in->actor) != 0) {
-        snprintf(detail, dlen, "key %s belongs to %.80s, connection is %.80s", key.key_id,
-                 key.actor, in->actor);
+    if (strcmp(key->actor, in->actor) != 0) {
+        snprintf(detail, dlen, "key %s belongs to %.80s, connection is %.80s", key->key_id,
+                 key->actor, in->actor);
         return FB_ERR_SENDER_MISMATCH;
     }
     int64_t now = fb_now_ms();
-    if ((key.revoked_at_ms && now >= key.revoked_at_ms) || now < key.valid_from_ms ||
-        (key.valid_until_ms && now > key.valid_until_ms)) {
-        snprintf(detail, dlen, "key %s is revoked or not valid now", key.key_id);
+    if ((key->revoked_at_ms && now >= key->revoked_at_ms) || now < key->valid_from_ms ||
+        (key->valid_until_ms && now > key->valid_until_ms)) {
+        snprintf(detail, dlen, "key %s is revoked or not valid now", key->key_id);
         return FB_ERR_KEY_REVOKED;
     }
     return FB_OK;
@@ -713,26 +717,25 @@ static fb_err_t s_accept_answer(broker_t *self, const char *peer, bilan_reply_t 
     return rc == FB_ERR_STORE || rc == FB_ERR_NOMEM ? rc : FB_OK;
 }
 
-/* size cap -> decode -> key + verify -> parse -> sender/type/payload ->
- * dedup -> route -> store + receipt. Refusals become signed Nacks; only a
- * store failure is returned as an error (it is fatal). */
-static fb_err_t s_handle_send(broker_t *self, const s_input_t *in)
+/* rate -> size cap -> decode -> key + verify (done in bulk by precheck.c)
+ * -> parse -> sender/type/payload -> dedup -> route -> store + receipt.
+ * Refusals become signed Nacks; only a store failure is returned as an
+ * error (it is fatal). */
+static fb_err_t s_handle_send(broker_t *self, const s_input_t *in, const precheck_t *pre)
 {
     if (in->n < 3)
         return s_nack(self, in, NULL, FB_ERR_MALFORMED, "SEND without an envelope frame");
-    /* Before any work: a flooding sender costs a table lookup per frame. */
-    if (admission_take(self->admission, in->actor, fb_now_ms()) == FB_ERR_RATE_LIMITED) {
+    if (!pre->wanted) { /* the rate limiter said no before any work */
         char why[96];
         snprintf(why, sizeof why, "over %u messages/s (burst %u)", self->cfg.rate,
                  self->cfg.rate_burst);
         return s_nack(self, in, NULL, FB_ERR_RATE_LIMITED, why);
     }
-    const uint8_t *data = zmq_msg_data((zmq_msg_t *)&in->part[2]);
-    size_t len = zmq_msg_size((zmq_msg_t *)&in->part[2]);
+    const uint8_t *data = pre->data;
+    size_t len = pre->len;
     char detail[256] = "";
-    Fluxbus__V1__Envelope *env = NULL;
     Fluxbus__V1__SignedBody *body = NULL;
-    fb_err_t rc = fb_envelope_decode(data, len, self->cfg.max_envelope, &env);
+    fb_err_t rc = pre->decode_rc;
     if (rc != FB_OK) {
         snprintf(detail, sizeof detail,
                  rc == FB_ERR_TOO_LARGE ? "envelope of %zu bytes is over the cap"
@@ -740,13 +743,12 @@ static fb_err_t s_handle_send(broker_t *self, const s_input_t *in)
                  len);
         return s_nack(self, in, NULL, rc, detail);
     }
-    rc = s_check_key(self, in, env, detail, sizeof detail);
+    rc = s_check_key(in, pre, detail, sizeof detail);
     if (rc == FB_OK) {
-        rc = fb_envelope_parse_body(env, &body);
+        rc = fb_envelope_parse_body(pre->env, &body);
         if (rc != FB_OK)
             snprintf(detail, sizeof detail, "signed body is not acceptable");
     }
-    fb_envelope_free(env);
     if (rc != FB_OK)
         return rc == FB_ERR_STORE ? rc : s_nack(self, in, NULL, rc, detail);
 
@@ -755,8 +757,7 @@ static fb_err_t s_handle_send(broker_t *self, const s_input_t *in)
     router_targets_t targets = {0};
     bilan_reply_t answer = {0};
     ProtobufCMessage *payload = NULL;
-    uint8_t sha[32];
-    fb_sha256(data, len, sha);
+    const uint8_t *sha = pre->sha256;
     rc = s_check_body(self, in, body, &sender, &payload, detail, sizeof detail);
     if (rc == FB_OK) {
         rc = s_dedup(self, in, body, sha);
@@ -906,7 +907,7 @@ static fb_err_t s_handle_keyquery(broker_t *self, const s_input_t *in)
     return s_queue_reply(self, in, "KEYANSWER", answer, answer_len);
 }
 
-static fb_err_t s_dispatch(broker_t *self, const s_input_t *in)
+static fb_err_t s_dispatch(broker_t *self, const s_input_t *in, const precheck_t *pre)
 {
     if (in->n < 2)
         return FB_OK;
@@ -916,7 +917,7 @@ static fb_err_t s_dispatch(broker_t *self, const s_input_t *in)
         return FB_OK;
     }
     if (s_is(in, "SEND"))
-        return s_handle_send(self, in);
+        return s_handle_send(self, in, pre);
     if (s_is(in, "ACK"))
         return s_handle_ack(self, in);
     if (s_is(in, "HELLO"))
@@ -965,17 +966,43 @@ static void s_input_close(s_input_t *in)
     in->n = 0;
 }
 
-/* One group commit: every frame set available now (up to batch_max). */
+/* Reads every frame set available now (up to batch_max) into self->batch,
+ * and marks the SENDs the rate limiter lets through for precheck.c. */
+static size_t s_read_batch(broker_t *self)
+{
+    size_t n = 0;
+    while (n < self->cfg.batch_max && s_read_input(self, &self->batch[n])) {
+        s_input_t *in = &self->batch[n];
+        precheck_t *pre = &self->pre[n++];
+        if (!in->actor[0] || !s_is(in, "SEND") || in->n < 3)
+            continue;
+        /* Before any work: a flooding sender costs a table lookup per frame. */
+        if (admission_take(self->admission, in->actor, fb_now_ms()) == FB_ERR_RATE_LIMITED)
+            continue;
+        pre->wanted = true;
+        pre->data = zmq_msg_data(&in->part[2]);
+        pre->len = zmq_msg_size(&in->part[2]);
+    }
+    return n;
+}
+
+/* One group commit: every frame set available now (up to batch_max), their
+ * signatures checked in bulk, then handled one by one in arrival order. */
 static fb_err_t s_turn(broker_t *self)
 {
     fb_err_t rc = store_begin(self->store);
-    s_input_t in;
-    for (unsigned i = 0; rc == FB_OK && i < self->cfg.batch_max && s_read_input(self, &in); i++) {
-        if (in.actor[0])
-            rc = s_dispatch(self, &in);
+    size_t n = rc == FB_OK ? s_read_batch(self) : 0;
+    if (rc == FB_OK)
+        rc = precheck_batch(self->store, self->pool, self->cfg.max_envelope, self->pre, n);
+    for (size_t i = 0; rc == FB_OK && i < n; i++) {
+        if (self->batch[i].actor[0])
+            rc = s_dispatch(self, &self->batch[i], &self->pre[i]);
         else
             s_log(self, FB_LOG_WARN, "broker unauthenticated-frame action=drop");
-        s_input_close(&in);
+    }
+    for (size_t i = 0; i < n; i++) {
+        s_input_close(&self->batch[i]);
+        precheck_clear(&self->pre[i]);
     }
     if (rc == FB_OK)
         rc = store_commit(self->store);
@@ -1175,7 +1202,10 @@ broker_t *broker_new(const broker_config_t *cfg, fb_err_t *err)
         return NULL;
     }
     self->admission = admission_new(cfg->rate, cfg->rate_burst, cfg->max_backlog);
-    if (!self->admission) {
+    self->pool = parallel_new(cfg->verify_threads);
+    self->batch = calloc(cfg->batch_max, sizeof *self->batch);
+    self->pre = calloc(cfg->batch_max, sizeof *self->pre);
+    if (!self->admission || !self->pool || !self->batch || !self->pre) {
         *err = FB_ERR_NOMEM;
         broker_destroy(&self);
         return NULL;
@@ -1216,6 +1246,9 @@ void broker_destroy(broker_t **self_p)
     free(self->replies);
     s_certs_clear(self);
     admission_destroy(&self->admission);
+    parallel_destroy(&self->pool);
+    free(self->batch);
+    free(self->pre);
     decompte_emit_destroy(&self->decompte);
     expiry_destroy(&self->expiry);
     ledger_close(&self->ledger);
