@@ -48,7 +48,7 @@ drive_t *drive_new(const drive_config_t *cfg)
         return NULL;
     self->cfg = *cfg;
     self->senders = calloc(cfg->n_senders, sizeof *self->senders);
-    self->e2e = calloc(cfg->n_recipients, sizeof *self->e2e);
+    self->e2e = calloc(cfg->n_recipients ? cfg->n_recipients : 1, sizeof *self->e2e);
     bool ok = self->senders && self->e2e;
     for (size_t i = 0; ok && i < cfg->n_senders; i++)
         ok = (self->senders[i].t_send = calloc(cfg->per_sender, sizeof(int64_t))) != NULL;
@@ -190,14 +190,23 @@ static double s_cpu_self_s(void)
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-/* Until the duration passed, or at saturation everything was delivered, or
- * a thread failed. */
+/* At saturation, what ends the window: every message delivered, or
+ * answered when no receiver is connected. */
+static uint64_t s_done(drive_t *self)
+{
+    if (self->cfg.n_recipients)
+        return atomic_load(&self->delivered);
+    return atomic_load(&self->accepted) + atomic_load(&self->nacked);
+}
+
+/* Until the duration passed, or at saturation everything was done, or a
+ * thread failed. */
 static void s_watch(drive_t *self)
 {
     uint64_t all = (uint64_t)self->cfg.per_sender * self->cfg.n_senders;
     int64_t end = self->t0 + (int64_t)(self->cfg.duration_s * 1e9);
     while (stats_now_ns() < end && atomic_load(&self->errors) == 0) {
-        if (self->cfg.rate <= 0 && atomic_load(&self->delivered) >= all)
+        if (self->cfg.rate <= 0 && s_done(self) >= all)
             return;
         stats_sleep_until_ns(stats_now_ns() + 2000000);
     }
@@ -243,6 +252,11 @@ void drive_collect(drive_t *self, drive_result_t *res)
     }
     for (size_t j = 0; j < self->cfg.n_recipients; j++)
         stats_samples_merge(&res->e2e, &self->e2e[j]);
+}
+
+int drive_receiver_e2e(drive_t *self, size_t r, stats_samples_t *into)
+{
+    return r < self->cfg.n_recipients ? stats_samples_merge(into, &self->e2e[r]) : 0;
 }
 
 void drive_result_free(drive_result_t *res)

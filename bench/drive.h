@@ -8,8 +8,9 @@
  * staggered). Ack latency runs from a send to its answer (a signed receipt,
  * a PUBACK), end-to-end latency from a send to its delivery. The window
  * ends after `duration_s`, or at saturation once every message a sender
- * may send was delivered; rates count what happened inside it, latencies
- * every message, the drain included.
+ * may send was delivered (answered, when no receiver is connected);
+ * rates count what happened inside it, latencies every message, the drain
+ * included.
  *
  * Threads: the main thread creates the sender and receiver threads, then
  * calls drive_window(); each thread calls drive_ready() once connected (and
@@ -27,13 +28,14 @@
 #include "stats.h"
 
 typedef struct {
-    size_t n_senders, n_recipients;
-    unsigned window;   /* messages in flight per sender */
-    double rate;       /* messages/s, all senders together; 0 = saturation */
-    double duration_s; /* the timed window */
-    double drain_s;    /* after it, how long to wait for the last answers */
-    size_t per_sender; /* messages each sender may send */
-    pid_t broker_pid;  /* 0: the broker's CPU and memory are not read */
+    size_t n_senders;
+    size_t n_recipients; /* receiver threads; 0: recipients offline, nothing delivered */
+    unsigned window;     /* messages in flight per sender */
+    double rate;         /* messages/s, all senders together; 0 = saturation */
+    double duration_s;   /* the timed window */
+    double drain_s;      /* after it, how long to wait for the last answers */
+    size_t per_sender;   /* messages each sender may send */
+    pid_t broker_pid;    /* 0: the broker's CPU and memory are not read */
 } drive_config_t;
 
 typedef struct {
@@ -104,6 +106,10 @@ void drive_senders_done(drive_t *self);
 void drive_collect(drive_t *self, drive_result_t *res);
 
 void drive_result_free(drive_result_t *res);
+
+/* Appends receiver r's end-to-end samples to *into, after all threads
+ * ended (to report some receivers apart). 0, or -1 out of memory. */
+int drive_receiver_e2e(drive_t *self, size_t r, stats_samples_t *into);
 
 /* ---- the report --------------------------------------------------------- */
 

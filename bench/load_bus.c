@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -91,6 +92,33 @@ fb_err_t load_bus_setup(load_bus_t *bus, const char *cli_bin, const char *endpoi
                       "register the bench actors)");
     fb_err_t rc = fb_keys_load(&bus->broker, broker_pub);
     return rc == FB_OK ? FB_OK : s_fail(why, cap, rc, "%s: %s", broker_pub, fb_err_str(rc));
+}
+
+fb_err_t load_bus_reopen(load_bus_t *bus, const char *cli_bin, const char *dir, char *why,
+                         size_t cap)
+{
+    memset(bus, 0, sizeof *bus);
+    bus->own = true;
+    snprintf(bus->cli_bin, sizeof bus->cli_bin, "%s", cli_bin);
+    snprintf(bus->dir, sizeof bus->dir, "%s", dir);
+    snprintf(bus->log, sizeof bus->log, "%s/broker.log", dir);
+    snprintf(bus->endpoint, sizeof bus->endpoint, "tcp://127.0.0.1:*");
+    snprintf(bus->store, sizeof bus->store, "%s/bus.db", dir);
+    char key[512];
+    snprintf(key, sizeof key, "%s/broker.key", dir);
+    struct stat st;
+    if (stat(bus->store, &st) != 0)
+        return s_fail(why, cap, FB_ERR_IO, "%s: %s (not a directory kept by --keep?)", bus->store,
+                      strerror(errno));
+    fb_err_t rc = fb_keys_load(&bus->broker, key);
+    if (rc != FB_OK)
+        return s_fail(why, cap, rc, "%s: %s", key, fb_err_str(rc));
+    for (char name[512];; bus->n_actors++) { /* new actor key files after the old ones */
+        snprintf(name, sizeof name, "%s/actor-%u.key", dir, bus->n_actors);
+        if (stat(name, &st) != 0)
+            break;
+    }
+    return FB_OK;
 }
 
 fb_err_t load_bus_add_actor(load_bus_t *bus, const char *id, const char *role, fb_keys_t *out,
@@ -167,6 +195,50 @@ fb_err_t load_bus_start(load_bus_t *bus, const char *broker_bin, const char *con
     fb_err_t rc = s_wait_ready(bus, out[0], why, cap);
     close(out[0]); /* the broker prints nothing more on stdout */
     return rc;
+}
+
+fb_err_t load_bus_start_bench(load_bus_t *bus, const char *broker_bin, unsigned window,
+                              const char *log_level, char *why, size_t cap)
+{
+    char w[16];
+    snprintf(w, sizeof w, "%u", window);
+    const char *args[] = {"--rate",
+                          "10000000",
+                          "--rate-burst",
+                          "10000000",
+                          "--max-backlog",
+                          "1000000000",
+                          "--window",
+                          w,
+                          "--log-level",
+                          log_level,
+                          NULL};
+    return load_bus_start(bus, broker_bin, args, why, cap);
+}
+
+static long long s_file_bytes(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+long long load_bus_store_bytes(const load_bus_t *bus)
+{
+    struct stat st;
+    if (!bus->store[0] || stat(bus->store, &st) != 0)
+        return -1;
+    char side[1100];
+    long long total = (long long)st.st_size;
+    snprintf(side, sizeof side, "%s-wal", bus->store);
+    total += s_file_bytes(side);
+    snprintf(side, sizeof side, "%s-shm", bus->store);
+    return total + s_file_bytes(side);
+}
+
+long long load_bus_log_bytes(const load_bus_t *bus)
+{
+    struct stat st;
+    return bus->own && stat(bus->log, &st) == 0 ? (long long)st.st_size : -1;
 }
 
 int load_bus_stop(load_bus_t *bus)

@@ -35,6 +35,12 @@ fb_err_t load_bus_setup(load_bus_t *bus, const char *cli_bin, const char *endpoi
                         const char *broker_pub, const char *store, pid_t pid, char *why,
                         size_t cap);
 
+/* A private broker on a directory kept by an earlier run (--keep): its
+ * key, its store (what was stored stays), new bench actors beside the old
+ * ones. FB_OK, or why not in why. */
+fb_err_t load_bus_reopen(load_bus_t *bus, const char *cli_bin, const char *dir, char *why,
+                         size_t cap);
+
 /* Generates keys for `id`, writes them under the directory and registers
  * the actor with `role` through `fluxbus actor add`. */
 fb_err_t load_bus_add_actor(load_bus_t *bus, const char *id, const char *role, fb_keys_t *out,
@@ -44,6 +50,20 @@ fb_err_t load_bus_add_actor(load_bus_t *bus, const char *id, const char *role, f
  * NULL-terminated) and waits up to 15 s for its ready line. */
 fb_err_t load_bus_start(load_bus_t *bus, const char *broker_bin, const char *const *args, char *why,
                         size_t cap);
+
+/* Starts the private broker with the bench's limits: per-sender rate,
+ * burst and backlog far above any load (the limits of a real deployment
+ * would only refuse the bench), a delivery window of `window` (1-1024),
+ * its log at `log_level`. As load_bus_start. */
+fb_err_t load_bus_start_bench(load_bus_t *bus, const char *broker_bin, unsigned window,
+                              const char *log_level, char *why, size_t cap);
+
+/* Bytes on disk of the store (its file, WAL and shared-memory file), or -1
+ * when the store is not known or not readable. */
+long long load_bus_store_bytes(const load_bus_t *bus);
+
+/* Bytes of the private broker's log so far, or -1. */
+long long load_bus_log_bytes(const load_bus_t *bus);
 
 /* Stops the private broker with SIGTERM and waits for it; returns its exit
  * status (128 + signal when killed), or -1 when there is none. */

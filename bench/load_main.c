@@ -186,14 +186,9 @@ static int s_register(load_bus_t *bus, s_opts_t *o, fb_keys_t *senders, fb_keys_
 
 static int s_start_bus(load_bus_t *bus, s_opts_t *o)
 {
-    char why[512], window[16];
-    snprintf(window, sizeof window, "%u", o->run.window);
-    /* The bench is one sender per connection at full speed: the per-sender
-     * rate and backlog limits of a real deployment would only refuse it. */
-    const char *args[] = {"--rate",     "10000000", "--rate-burst", "10000000",    "--max-backlog",
-                          "1000000000", "--window", window,         "--log-level", o->log_level,
-                          NULL};
-    if (load_bus_start(bus, o->broker_bin, args, why, sizeof why) != FB_OK) {
+    char why[512];
+    if (load_bus_start_bench(bus, o->broker_bin, o->run.window, o->log_level, why, sizeof why) !=
+        FB_OK) {
         fprintf(stderr, "fluxbus-load: broker: %s\n", why);
         return -1;
     }

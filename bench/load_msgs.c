@@ -23,6 +23,7 @@
 
 #define T(x) FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_##x
 #define S_PAD_MAX (200 * 1024)
+#define S_CONVENTION "conv-bench" /* unknown to the ledger: orientations unchecked */
 
 /* What a bailleur writes in a second address line, or a réservataire in
  * its notes: repeated and cut to the padding wanted. */
@@ -103,7 +104,7 @@ static const char *s_siren(const char *actor)
     return colon ? colon + 1 : actor;
 }
 
-static uint8_t *s_logement(const char *bailleur, const char *vacancy, const char *pad, size_t *len)
+uint8_t *load_msgs_logement(const char *bailleur, const char *vacancy, const char *pad, size_t *len)
 {
     Fluxbus__V1__Address addr = FLUXBUS__V1__ADDRESS__INIT;
     char *lines[2] = {"12 avenue de Geneve", (char *)pad};
@@ -169,12 +170,13 @@ static void s_household(Fluxbus__V1__HouseholdDetails *h, Fluxbus__V1__Household
     h->notes = (char *)pad;
 }
 
-static uint8_t *s_designation(const char *vacancy, uint32_t rank, const char *nur, const char *resa,
-                              const fb_sealed_t *sealed, size_t *len)
+uint8_t *load_msgs_designation(const char *vacancy, const char *convention, uint32_t rank,
+                               const char *nur, const char *resa, const fb_sealed_t *sealed,
+                               size_t *len)
 {
     Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
     d.vacancy_id = (char *)vacancy;
-    d.convention_id = "conv-bench";
+    d.convention_id = (char *)convention;
     d.rank = rank;
     d.candidate_count = LOAD_MSGS_RANKS;
     d.nur = (char *)nur;
@@ -186,9 +188,34 @@ static uint8_t *s_designation(const char *vacancy, uint32_t rank, const char *nu
     return s_pack(&d.base, len);
 }
 
+fb_err_t load_msgs_seal_household(const char *nur, const char *pad,
+                                  const uint8_t pk[FB_ENC_KEY_BYTES], fb_sealed_t *out)
+{
+    Fluxbus__V1__HouseholdDetails h;
+    Fluxbus__V1__HouseholdMember m, *mp[1];
+    Fluxbus__V1__Address addr;
+    char *lines[1];
+    s_household(&h, &m, mp, &addr, lines, nur, pad);
+    return fb_seal_household(&h, pk, out);
+}
+
+uint8_t *load_msgs_orientation(const char *vacancy, const char *convention, const char *resa,
+                               uint32_t round, size_t *len)
+{
+    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
+    o.vacancy_id = (char *)vacancy;
+    o.convention_id = (char *)convention;
+    o.reservataire_actor_id = (char *)resa;
+    o.deadline_ms = fb_now_ms() + 10LL * 86400000; /* never expires during a run */
+    o.candidates_expected = LOAD_MSGS_RANKS;
+    o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
+    o.round = round;
+    return s_pack(&o.base, len);
+}
+
 /* ---- envelopes ------------------------------------------------------------- */
 
-/* One message's parts before sealing. */
+/* One message's parts before sealing (owned: payload, att). */
 typedef struct {
     int type;
     const char *to;
@@ -200,35 +227,50 @@ typedef struct {
     ProtobufCBinaryData att; /* the sealed household, or empty */
 } s_parts_t;
 
-static void s_body(const fb_keys_t *keys, s_parts_t *p, Fluxbus__V1__SignedBody *body,
-                   char **to_list)
+static void s_body(const fb_keys_t *keys, const load_msgs_parts_t *p, Fluxbus__V1__SignedBody *body)
 {
     fluxbus__v1__signed_body__init(body);
-    to_list[0] = (char *)p->to;
     body->version = FB_PROTOCOL_VERSION;
-    body->message_id.data = p->id;
+    body->message_id.data = (uint8_t *)p->id;
     body->message_id.len = FB_MESSAGE_ID_BYTES;
     body->sender = (char *)keys->actor;
     body->key_id = (char *)keys->key_id;
-    body->recipients = to_list;
-    body->n_recipients = 1;
+    body->recipients = (char **)p->to;
+    body->n_recipients = p->n_to;
     body->sequence = p->sequence;
     body->created_at_ms = fb_now_ms();
     body->type = (Fluxbus__V1__MessageType)p->type;
-    body->correlation_id = p->vacancy;
-    body->payload.data = p->payload;
+    body->correlation_id = (char *)p->vacancy;
+    body->payload.data = (uint8_t *)p->payload;
     body->payload.len = p->payload_len;
 }
 
-/* The envelope's size once sealed, computed without signing. */
-static size_t s_envelope_size(const fb_keys_t *keys, s_parts_t *p)
+/* The public view of s's parts (borrowing them and `to`). */
+static load_msgs_parts_t s_view(const s_parts_t *s, const char **to)
 {
+    *to = s->to;
+    load_msgs_parts_t p = {.type = s->type,
+                           .to = to,
+                           .n_to = 1,
+                           .vacancy = s->vacancy,
+                           .sequence = s->sequence,
+                           .payload = s->payload,
+                           .payload_len = s->payload_len,
+                           .att = s->att.len ? &s->att : NULL};
+    memcpy(p.id, s->id, sizeof p.id);
+    return p;
+}
+
+/* The envelope's size once sealed, computed without signing. */
+static size_t s_envelope_size(const fb_keys_t *keys, const s_parts_t *s)
+{
+    const char *to;
+    load_msgs_parts_t p = s_view(s, &to);
     Fluxbus__V1__SignedBody body;
-    char *to_list[1];
-    s_body(keys, p, &body, to_list);
+    s_body(keys, &p, &body);
     uint8_t digest[FB_DIGEST_BYTES] = {0};
     ProtobufCBinaryData digests[1] = {{FB_DIGEST_BYTES, digest}};
-    if (p->att.len) {
+    if (p.att) {
         body.attachment_digests = digests;
         body.n_attachment_digests = 1;
     }
@@ -239,20 +281,25 @@ static size_t s_envelope_size(const fb_keys_t *keys, s_parts_t *p)
     env.signature.data = sig;
     env.signature.len = sizeof sig;
     env.key_id = (char *)keys->key_id;
-    if (p->att.len) {
-        env.attachments = &p->att;
+    if (p.att) {
+        env.attachments = (ProtobufCBinaryData *)p.att;
         env.n_attachments = 1;
     }
     return protobuf_c_message_get_packed_size(&env.base);
 }
 
-static fb_err_t s_seal(const fb_keys_t *keys, s_parts_t *p, load_msg_t *out)
+fb_err_t load_msgs_seal(const fb_keys_t *keys, const load_msgs_parts_t *p, load_msg_t *out)
 {
     Fluxbus__V1__SignedBody body;
-    char *to_list[1];
-    s_body(keys, p, &body, to_list);
-    return fb_envelope_seal_attached(&body, p->att.len ? &p->att : NULL, p->att.len ? 1 : 0, keys,
-                                     &out->env, &out->len);
+    s_body(keys, p, &body);
+    return fb_envelope_seal_attached(&body, p->att, p->att ? 1 : 0, keys, &out->env, &out->len);
+}
+
+static fb_err_t s_seal(const fb_keys_t *keys, const s_parts_t *s, load_msg_t *out)
+{
+    const char *to;
+    load_msgs_parts_t p = s_view(s, &to);
+    return load_msgs_seal(keys, &p, out);
 }
 
 /* Fills p's payload (and attachment) for message k with `pad` bytes of
@@ -269,7 +316,7 @@ static fb_err_t s_fill(const load_msgs_spec_t *spec, uint64_t k, size_t pad_len,
     p->to = to->actor;
     if (spec->type == LOAD_MSGS_LOGEMENT) {
         p->type = T(LOGEMENT_LIBERE);
-        p->payload = s_logement(spec->sender->actor, p->vacancy, pad, &p->payload_len);
+        p->payload = load_msgs_logement(spec->sender->actor, p->vacancy, pad, &p->payload_len);
     } else {
         char nur[32];
         s_nur(spec, k, nur, sizeof nur);
@@ -289,8 +336,9 @@ static fb_err_t s_fill(const load_msgs_spec_t *spec, uint64_t k, size_t pad_len,
         }
         p->type = T(DESIGNATION);
         if (rc == FB_OK)
-            p->payload = s_designation(p->vacancy, (uint32_t)(k % LOAD_MSGS_RANKS) + 1, nur,
-                                       spec->sender->actor, &sealed, &p->payload_len);
+            p->payload =
+                load_msgs_designation(p->vacancy, S_CONVENTION, (uint32_t)(k % LOAD_MSGS_RANKS) + 1,
+                                      nur, spec->sender->actor, &sealed, &p->payload_len);
         p->att.data = sealed.box; /* moved */
         p->att.len = sealed.box_len;
     }
@@ -363,23 +411,16 @@ fb_err_t load_msgs_sign_setup(const load_msgs_spec_t *spec, uint64_t k, load_msg
     p.sequence = 2 * k + 1;
     fb_message_id_new(p.id);
     p.type = T(LOGEMENT_LIBERE);
-    p.payload = s_logement(bailleur->actor, p.vacancy, "", &p.payload_len);
+    p.payload = load_msgs_logement(bailleur->actor, p.vacancy, "", &p.payload_len);
     fb_err_t rc = p.payload ? s_seal(bailleur, &p, &out[0]) : FB_ERR_NOMEM;
     s_parts_clear(&p);
 
-    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
-    o.vacancy_id = p.vacancy;
-    o.convention_id = "conv-bench";
-    o.reservataire_actor_id = (char *)spec->sender->actor;
-    o.deadline_ms = fb_now_ms() + 10LL * 86400000; /* never expires during a run */
-    o.candidates_expected = LOAD_MSGS_RANKS;
-    o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
-    o.round = 1;
     p.sequence++;
     fb_message_id_new(p.id);
     p.type = T(ORIENTATION);
     if (rc == FB_OK) {
-        p.payload = s_pack(&o.base, &p.payload_len);
+        p.payload =
+            load_msgs_orientation(p.vacancy, S_CONVENTION, spec->sender->actor, 1, &p.payload_len);
         rc = p.payload ? s_seal(bailleur, &p, &out[1]) : FB_ERR_NOMEM;
     }
     s_parts_clear(&p);

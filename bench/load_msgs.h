@@ -26,6 +26,7 @@
 #include "fluxbus/envelope.h"
 #include "fluxbus/err.h"
 #include "fluxbus/keys.h"
+#include "fluxbus/seal.h"
 
 typedef enum {
     LOAD_MSGS_LOGEMENT = 0,
@@ -48,6 +49,48 @@ typedef struct {
     size_t size;    /* wanted envelope size, bytes */
     uint8_t run[4]; /* the run's nonce */
 } load_msgs_spec_t;
+
+/* ---- building blocks (fluxbus-scenario's replay writes its own flux) ---- */
+
+/* One envelope's parts, all borrowed: what load_msgs_seal signs. */
+typedef struct {
+    int type;              /* a MessageType */
+    const char *const *to; /* recipients' actor ids */
+    size_t n_to;
+    const char *vacancy; /* correlation_id */
+    uint8_t id[FB_MESSAGE_ID_BYTES];
+    uint64_t sequence;
+    const uint8_t *payload;
+    size_t payload_len;
+    const ProtobufCBinaryData *att; /* one attachment (the sealed household), or NULL */
+} load_msgs_parts_t;
+
+/* Signs p with keys (sender and key id are the keys'), created now, into
+ * *out (free with load_msgs_free). FB_OK or lib's error. */
+fb_err_t load_msgs_seal(const fb_keys_t *keys, const load_msgs_parts_t *p, load_msg_t *out)
+    __attribute__((warn_unused_result));
+
+/* Packed payloads (caller frees; NULL when out of memory). A
+ * LogementLibere of bailleur (an actor id "bailleur:<SIREN>") en flux, its
+ * second address line `pad` ("" for none); an Orientation of round `round`
+ * expecting LOAD_MSGS_RANKS candidates, its deadline ten days ahead; a
+ * Designation of rank `rank` of LOAD_MSGS_RANKS by and for réservataire
+ * resa, naming the sealed household. */
+uint8_t *load_msgs_logement(const char *bailleur, const char *vacancy, const char *pad,
+                            size_t *len);
+uint8_t *load_msgs_orientation(const char *vacancy, const char *convention, const char *resa,
+                               uint32_t round, size_t *len);
+uint8_t *load_msgs_designation(const char *vacancy, const char *convention, uint32_t rank,
+                               const char *nur, const char *resa, const fb_sealed_t *sealed,
+                               size_t *len);
+
+/* A household (one member, its notes `pad`) with NUR nur, sealed for the
+ * X25519 public key pk into *out (clear with fb_sealed_clear). */
+fb_err_t load_msgs_seal_household(const char *nur, const char *pad,
+                                  const uint8_t pk[FB_ENC_KEY_BYTES], fb_sealed_t *out)
+    __attribute__((warn_unused_result));
+
+/* ---- fluxbus-load's messages ---- */
 
 /* Signs messages first .. first+count-1 of spec's sender into out[0..count).
  * Message k goes to recipient load_msgs_recipient(spec, k). FB_OK, or the

@@ -38,6 +38,7 @@ typedef struct {
     load_msg_t *msgs;
     double presign_s;
     fb_err_t first_nack;
+    uint64_t max_seq; /* highest store seq of its receipts */
     pthread_t thread;
 } s_sender_t;
 
@@ -76,6 +77,8 @@ static void s_on_receipt(s_sender_t *s, const load_wire_event_t *ev)
     uint64_t k = 0;
     s_which(s->run, ev, &from, &k);
     drive_answered(s->run->drive, s->index, from == s->index ? k : UINT64_MAX, ev->accepted);
+    if (ev->accepted && ev->seq > s->max_seq)
+        s->max_seq = ev->seq;
     if (!ev->accepted && s->first_nack == FB_OK) {
         s->first_nack = ev->reason;
         fprintf(stderr, "fluxbus-load: nack sender=%s reason=%s\n", s->spec.sender->actor,
@@ -144,9 +147,29 @@ static void s_on_delivery(s_receiver_t *r, const uint8_t id[FB_MESSAGE_ID_BYTES]
     drive_delivered(r->run->drive, r->index, from, k);
 }
 
-/* Receives and acks without verifying (the broker has). */
+static bool s_is_slow(const s_run_t *run, size_t r)
+{
+    const load_run_config_t *cfg = run->cfg;
+    return cfg->n_slow && cfg->slow_ack_rate > 0 && r >= cfg->n_recipients - cfg->n_slow;
+}
+
+/* A slow recipient's pace: its next ack no sooner than 1/rate after the
+ * last one (*next_ns, 0 at first). */
+static void s_slow_pace(const s_run_t *run, int64_t *next_ns)
+{
+    int64_t now = stats_now_ns();
+    if (*next_ns > now)
+        stats_sleep_until_ns(*next_ns);
+    int64_t from = *next_ns > now ? *next_ns : now;
+    *next_ns = from + (int64_t)(1e9 / run->cfg->slow_ack_rate);
+}
+
+/* Receives and acks without verifying (the broker has); a slow recipient
+ * at its pace. */
 static void s_receive_raw(s_receiver_t *r, load_wire_t *w, const fb_keys_t *keys)
 {
+    bool slow = s_is_slow(r->run, r->index);
+    int64_t next_ack = 0;
     while (drive_receiving(r->run->drive)) {
         load_wire_event_t ev;
         fb_err_t rc = load_wire_next(w, S_POLL_MS, &ev);
@@ -154,6 +177,8 @@ static void s_receive_raw(s_receiver_t *r, load_wire_t *w, const fb_keys_t *keys
             continue;
         if (rc == FB_OK)
             s_on_delivery(r, ev.id);
+        if (rc == FB_OK && slow)
+            s_slow_pace(r->run, &next_ack);
         if (rc == FB_OK)
             rc = load_wire_ack(w, ev.seq, ev.id);
         if (rc != FB_OK)
@@ -228,29 +253,14 @@ static void *s_receiver_main(void *arg)
 
 /* ---- the Designation setup ------------------------------------------------------ */
 
-/* Sends msgs from one connection, up to `window` in flight, and waits for
- * every answer. FB_OK when all were accepted. */
-static fb_err_t s_pipeline(load_wire_t *w, const load_msg_t *msgs, size_t n, unsigned window)
+/* A setup message's answer: a refusal stops the setup; deliveries wait. */
+static fb_err_t s_setup_event(void *ctx, load_wire_t *w, const load_wire_event_t *ev, fb_err_t rc)
 {
-    size_t next = 0, answered = 0;
-    while (answered < n) {
-        while (next < n && next - answered < window) {
-            fb_err_t rc = load_wire_send(w, msgs[next].env, msgs[next].len);
-            if (rc != FB_OK)
-                return rc;
-            next++;
-        }
-        load_wire_event_t ev;
-        fb_err_t rc = load_wire_next(w, 30000, &ev);
-        if (rc != FB_OK)
-            return rc;
-        if (ev.kind != LOAD_WIRE_RECEIPT)
-            continue;
-        if (!ev.accepted)
-            return ev.reason;
-        answered++;
-    }
-    return FB_OK;
+    (void)ctx;
+    (void)w;
+    if (rc == FB_OK && ev->kind == LOAD_WIRE_RECEIPT && !ev->accepted)
+        rc = ev->reason;
+    return rc;
 }
 
 /* The setup messages bailleur j sends: each vacancy of its Designations
@@ -282,7 +292,7 @@ static fb_err_t s_setup_designations(s_run_t *run, s_sender_t *senders, uint64_t
         rc = msgs ? s_setup_of(run, senders, j, msgs, &n) : FB_ERR_NOMEM;
         load_wire_t *w = rc == FB_OK ? s_wire(run, &cfg->recipients[j], &rc) : NULL;
         if (w)
-            rc = s_pipeline(w, msgs, n, cfg->window);
+            rc = load_wire_pipeline(w, msgs, n, cfg->window, 30000, s_setup_event, NULL);
         if (rc != FB_OK)
             snprintf(why, cap, "setup of the vacancies of %s: %s", cfg->recipients[j].actor,
                      fb_err_name(rc));
@@ -331,7 +341,8 @@ static void s_threads(s_run_t *run, s_sender_t *senders, s_receiver_t *receivers
                       load_run_result_t *res)
 {
     const load_run_config_t *cfg = run->cfg;
-    for (size_t j = 0; j < cfg->n_recipients; j++) {
+    size_t n_receivers = cfg->offline ? 0 : cfg->n_recipients;
+    for (size_t j = 0; j < n_receivers; j++) {
         receivers[j] = (s_receiver_t){.run = run, .index = j};
         pthread_create(&receivers[j].thread, NULL, s_receiver_main, &receivers[j]);
     }
@@ -341,9 +352,12 @@ static void s_threads(s_run_t *run, s_sender_t *senders, s_receiver_t *receivers
     for (size_t i = 0; i < cfg->n_senders; i++)
         pthread_join(senders[i].thread, NULL);
     drive_senders_done(run->drive);
-    for (size_t j = 0; j < cfg->n_recipients; j++)
+    for (size_t j = 0; j < n_receivers; j++)
         pthread_join(receivers[j].thread, NULL);
     drive_collect(run->drive, &res->drive);
+    for (size_t j = 0; j < n_receivers; j++)
+        if (!s_is_slow(run, j))
+            drive_receiver_e2e(run->drive, j, &res->e2e_fast);
 }
 
 static void s_collect(s_run_t *run, s_sender_t *senders, load_run_result_t *res)
@@ -354,6 +368,8 @@ static void s_collect(s_run_t *run, s_sender_t *senders, load_run_result_t *res)
             res->first_nack = senders[i].first_nack;
         if (senders[i].presign_s > res->presign_s)
             res->presign_s = senders[i].presign_s;
+        if (senders[i].max_seq > res->max_store_seq)
+            res->max_store_seq = senders[i].max_seq;
         for (size_t k = 0; k < run->per_sender; k++) {
             size_t len = senders[i].msgs[k].len;
             res->size_min = len && len < res->size_min ? len : res->size_min;
@@ -370,7 +386,7 @@ fb_err_t load_run(const load_run_config_t *cfg, load_run_result_t *res, char *wh
     fb_message_id_new(nonce); /* random: ids and vacancies differ from run to run */
     memcpy(run.run, nonce, sizeof run.run);
     drive_config_t dc = {.n_senders = cfg->n_senders,
-                         .n_recipients = cfg->n_recipients,
+                         .n_recipients = cfg->offline ? 0 : cfg->n_recipients,
                          .window = cfg->window,
                          .rate = cfg->rate,
                          .duration_s = cfg->duration_s,
@@ -407,4 +423,5 @@ fb_err_t load_run(const load_run_config_t *cfg, load_run_result_t *res, char *wh
 void load_run_result_free(load_run_result_t *res)
 {
     drive_result_free(&res->drive);
+    stats_samples_free(&res->e2e_fast);
 }

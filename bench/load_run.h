@@ -6,7 +6,12 @@
  * Receivers acknowledge each delivery: without verifying it again (the
  * broker did), or, in the end-to-end mode, through lib's fb_client, which
  * verifies every delivery (and the sealed household is opened), while
- * senders check each receipt's signature. */
+ * senders check each receipt's signature.
+ *
+ * Variants for the scenarios (fluxbus-scenario): recipients offline (no
+ * receiver: the window ends once every message was answered), and slow
+ * recipients, which ack at a fixed pace beside the others (their latency
+ * is reported apart). */
 #ifndef FLUXBUS_BENCH_LOAD_RUN_H
 #define FLUXBUS_BENCH_LOAD_RUN_H
 
@@ -35,6 +40,9 @@ typedef struct {
     const fb_keys_t *recipients; /* n_recipients */
     pid_t broker_pid;            /* 0: the broker's CPU and memory are not read */
     double drain_s;              /* wait for the last receipts and deliveries */
+    bool offline;                /* no receiver connects: the deliveries wait in the store */
+    size_t n_slow;               /* the last n_slow recipients ack slowly ... */
+    double slow_ack_rate;        /* ... this many acks per second each */
 } load_run_config_t;
 
 typedef struct {
@@ -44,6 +52,8 @@ typedef struct {
     fb_err_t first_nack;       /* reason of the first Nack, FB_OK if none */
     double presign_s;          /* signing before the window (the slowest sender) */
     size_t size_min, size_max; /* envelope sizes actually signed */
+    uint64_t max_store_seq;    /* the highest store seq of a receipt: the store's size */
+    stats_samples_t e2e_fast;  /* end-to-end latency at the recipients that are not slow */
 } load_run_result_t;
 
 /* Runs; fills *res (free with load_run_result_free). FB_OK when the run

@@ -289,3 +289,37 @@ fb_err_t load_wire_next(load_wire_t *self, int timeout_ms, load_wire_event_t *ev
     s_frames_close(&f);
     return rc;
 }
+
+/* ---- loops ------------------------------------------------------------------ */
+
+fb_err_t load_wire_serve(load_wire_t *self, int timeout_ms, load_wire_event_fn on_event, void *ctx)
+{
+    load_wire_event_t ev;
+    fb_err_t rc = load_wire_next(self, timeout_ms, &ev);
+    if (rc == FB_ERR_TIMEOUT)
+        return rc;
+    return on_event(ctx, self, &ev, rc);
+}
+
+fb_err_t load_wire_pipeline(load_wire_t *self, const load_msg_t *msgs, size_t n, unsigned window,
+                            int timeout_ms, load_wire_event_fn on_event, void *ctx)
+{
+    size_t next = 0, answered = 0;
+    while (answered < n) {
+        while (next < n && next - answered < window) {
+            fb_err_t rc = load_wire_send(self, msgs[next].env, msgs[next].len);
+            if (rc != FB_OK)
+                return rc;
+            next++;
+        }
+        load_wire_event_t ev;
+        fb_err_t rc = load_wire_next(self, timeout_ms, &ev);
+        if (rc == FB_ERR_TIMEOUT)
+            return rc;
+        if (ev.kind == LOAD_WIRE_RECEIPT)
+            answered++; /* the broker answers each SEND once, read or not */
+        if ((rc = on_event(ctx, self, &ev, rc)) != FB_OK)
+            return rc;
+    }
+    return FB_OK;
+}

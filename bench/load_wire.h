@@ -24,6 +24,7 @@
 #include "fluxbus/envelope.h"
 #include "fluxbus/err.h"
 #include "fluxbus/keys.h"
+#include "load_msgs.h"
 
 typedef struct load_wire load_wire_t;
 
@@ -72,5 +73,25 @@ fb_err_t load_wire_ack(load_wire_t *self, uint64_t seq, const uint8_t id[FB_MESS
  * into *ev. FB_OK, FB_ERR_TIMEOUT, or why a RECEIPT or DELIVER could not be
  * read (FB_ERR_MALFORMED, FB_ERR_BAD_SIGNATURE, ...: ev->kind says which). */
 fb_err_t load_wire_next(load_wire_t *self, int timeout_ms, load_wire_event_t *ev);
+
+/* What load_wire_serve and load_wire_pipeline pass on of each frame set
+ * read: the event, and FB_OK or why it could not be read (as
+ * load_wire_next). Returns FB_OK to go on; anything else stops the caller,
+ * which returns it. */
+typedef fb_err_t (*load_wire_event_fn)(void *ctx, load_wire_t *w, const load_wire_event_t *ev,
+                                       fb_err_t rc);
+
+/* Waits up to timeout_ms for one frame set and passes it to on_event.
+ * FB_OK (one was passed on and on_event said go on), FB_ERR_TIMEOUT (none
+ * came), or on_event's error. */
+fb_err_t load_wire_serve(load_wire_t *self, int timeout_ms, load_wire_event_fn on_event, void *ctx);
+
+/* Sends msgs[0..n) in order, keeping up to `window`
+ * unanswered, and reads frame sets until every one got its RECEIPT; each
+ * frame set read (receipts, deliveries, others) goes to on_event.
+ * FB_OK; FB_ERR_TIMEOUT when nothing came for timeout_ms while answers
+ * were due; a send's error; or on_event's. */
+fb_err_t load_wire_pipeline(load_wire_t *self, const load_msg_t *msgs, size_t n, unsigned window,
+                            int timeout_ms, load_wire_event_fn on_event, void *ctx);
 
 #endif

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define S_KV_MAX 128
+#define S_KV_MAX 1024
 
 static char *s_kv[S_KV_MAX];
 static size_t s_n_kv;
@@ -174,6 +174,54 @@ void stats_report_latency(const char *label, const char *key, stats_samples_t *s
     stats_kv(k, "%.3f", max);
     snprintf(k, sizeof k, "%s_samples", key);
     stats_kv(k, "%zu", s->n);
+}
+
+static int s_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* A sorted copy of values, or NULL (n 0, or out of memory). */
+static double *s_sorted(const double *values, size_t n)
+{
+    double *v = n ? malloc(n * sizeof *v) : NULL;
+    if (!v)
+        return NULL;
+    memcpy(v, values, n * sizeof *v);
+    qsort(v, n, sizeof *v, s_cmp_double);
+    return v;
+}
+
+static double s_median_sorted(const double *v, size_t n)
+{
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double stats_median(const double *values, size_t n)
+{
+    double *v = s_sorted(values, n);
+    double m = v ? s_median_sorted(v, n) : 0;
+    free(v);
+    return m;
+}
+
+double stats_report_spread(const char *label, const char *key, const char *unit,
+                           const double *values, size_t n)
+{
+    double *v = s_sorted(values, n);
+    double min = v ? v[0] : 0, med = v ? s_median_sorted(v, n) : 0, max = v ? v[n - 1] : 0;
+    free(v);
+    stats_line("%-34s min %.6g  median %.6g  max %.6g %s  (%zu run%s)", label, min, med, max, unit,
+               n, n == 1 ? "" : "s");
+    char k[96];
+    snprintf(k, sizeof k, "%s_min", key);
+    stats_kv(k, "%.6g", min);
+    snprintf(k, sizeof k, "%s_median", key);
+    stats_kv(k, "%.6g", med);
+    snprintf(k, sizeof k, "%s_max", key);
+    stats_kv(k, "%.6g", max);
+    return med;
 }
 
 void stats_report_end(void)

@@ -61,6 +61,15 @@ void stats_kv(const char *key, const char *fmt, ...) __attribute__((format(print
  * <key>_max_ms, <key>_samples. */
 void stats_report_latency(const char *label, const char *key, stats_samples_t *s);
 
+/* A figure measured several times: the line "label  min … median … max …
+ * unit (n runs)" and the keys <key>_min, <key>_median, <key>_max. Returns
+ * the median (0 when n is 0). */
+double stats_report_spread(const char *label, const char *key, const char *unit,
+                           const double *values, size_t n);
+
+/* The median of values[0..n) (0 when n is 0); values are not changed. */
+double stats_median(const double *values, size_t n);
+
 /* Prints the kept key=value lines and forgets them. */
 void stats_report_end(void);
 
