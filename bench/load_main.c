@@ -78,17 +78,6 @@ static int s_bad(const char *what)
     return 1;
 }
 
-/* A number option's value in [min, max]; -1 when it is not one. */
-static int s_number(const char *v, double min, double max, double *out)
-{
-    char *end = NULL;
-    double d = v ? strtod(v, &end) : 0;
-    if (!v || end == v || *end || d < min || d > max)
-        return -1;
-    *out = d;
-    return 0;
-}
-
 static int s_parse(int argc, char **argv, s_opts_t *o)
 {
     for (int i = 1; i < argc; i++) {
@@ -112,25 +101,25 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
         if (flag)
             continue;
         i++;
-        if (!strcmp(a, "--senders") && s_number(v, 1, 256, &d) == 0)
+        if (!strcmp(a, "--senders") && stats_number(v, 1, 256, &d) == 0)
             o->run.n_senders = (size_t)d;
-        else if (!strcmp(a, "--recipients") && s_number(v, 1, 256, &d) == 0)
+        else if (!strcmp(a, "--recipients") && stats_number(v, 1, 256, &d) == 0)
             o->run.n_recipients = (size_t)d;
-        else if (!strcmp(a, "--size") && s_number(v, 64, 200000, &d) == 0)
+        else if (!strcmp(a, "--size") && stats_number(v, 64, 200000, &d) == 0)
             o->run.size = (size_t)d;
-        else if (!strcmp(a, "--window") && s_number(v, 1, 1024, &d) == 0)
+        else if (!strcmp(a, "--window") && stats_number(v, 1, 1024, &d) == 0)
             o->run.window = (unsigned)d;
-        else if (!strcmp(a, "--rate") && s_number(v, 0.1, 1e7, &d) == 0)
+        else if (!strcmp(a, "--rate") && stats_number(v, 0.1, 1e7, &d) == 0)
             o->run.rate = d;
-        else if (!strcmp(a, "--duration") && s_number(v, 0.1, 3600, &d) == 0)
+        else if (!strcmp(a, "--duration") && stats_number(v, 0.1, 3600, &d) == 0)
             o->run.duration_s = d;
-        else if (!strcmp(a, "--messages") && s_number(v, 1, 1e9, &d) == 0)
+        else if (!strcmp(a, "--messages") && stats_number(v, 1, 1e9, &d) == 0)
             o->run.messages = (uint64_t)d;
         else if (!strcmp(a, "--type") && v && !strcmp(v, "logement"))
             o->run.type = LOAD_MSGS_LOGEMENT;
         else if (!strcmp(a, "--type") && v && !strcmp(v, "designation"))
             o->run.type = LOAD_MSGS_DESIGNATION;
-        else if (!strcmp(a, "--broker-pid") && s_number(v, 1, 1e9, &d) == 0)
+        else if (!strcmp(a, "--broker-pid") && stats_number(v, 1, 1e9, &d) == 0)
             o->broker_pid = (pid_t)d;
         else if (!strcmp(a, "--broker-log-level") && v)
             o->log_level = v;

@@ -91,14 +91,13 @@ static void s_nur(const load_msgs_spec_t *spec, uint64_t k, char *out, size_t ca
 
 /* ---- payloads ------------------------------------------------------------- */
 
-static uint8_t *s_pack(const ProtobufCMessage *msg, size_t *len)
+uint8_t *load_msgs_pack(const ProtobufCMessage *msg, size_t *len)
 {
     uint8_t *buf = NULL;
     return fb_codec_pack(msg, &buf, len) == FB_OK ? buf : NULL;
 }
 
-/* The SIREN of a "bailleur:<SIREN>" actor. */
-static const char *s_siren(const char *actor)
+const char *load_msgs_siren(const char *actor)
 {
     const char *colon = strchr(actor, ':');
     return colon ? colon + 1 : actor;
@@ -120,7 +119,7 @@ uint8_t *load_msgs_logement(const char *bailleur, const char *vacancy, const cha
     l.vacancy_id = (char *)vacancy;
     l.rpls_id = "0740123456789";
     l.residence_id = "RES-ANNECY-0042";
-    l.bailleur_siren = (char *)s_siren(bailleur);
+    l.bailleur_siren = (char *)load_msgs_siren(bailleur);
     l.commune_insee = "74010";
     l.address = &addr;
     l.qpv = FLUXBUS__V1__QPV_STATUS__QPV_STATUS_OUTSIDE_QPV;
@@ -137,7 +136,7 @@ uint8_t *load_msgs_logement(const char *bailleur, const char *vacancy, const cha
     l.available_on = &on;
     l.mode_gestion = FLUXBUS__V1__MODE_GESTION__MODE_GESTION_FLUX;
     l.epci_siren = "200066793";
-    return s_pack(&l.base, len);
+    return load_msgs_pack(&l.base, len);
 }
 
 /* The household behind a designation, its notes padded. */
@@ -185,7 +184,7 @@ uint8_t *load_msgs_designation(const char *vacancy, const char *convention, uint
     d.designating_actor_id = (char *)resa;
     d.credited_reservataire_actor_id = (char *)resa;
     fb_sealed_bind(sealed, &d);
-    return s_pack(&d.base, len);
+    return load_msgs_pack(&d.base, len);
 }
 
 fb_err_t load_msgs_seal_household(const char *nur, const char *pad,
@@ -210,7 +209,7 @@ uint8_t *load_msgs_orientation(const char *vacancy, const char *convention, cons
     o.candidates_expected = LOAD_MSGS_RANKS;
     o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
     o.round = round;
-    return s_pack(&o.base, len);
+    return load_msgs_pack(&o.base, len);
 }
 
 /* ---- envelopes ------------------------------------------------------------- */

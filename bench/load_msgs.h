@@ -70,6 +70,12 @@ typedef struct {
 fb_err_t load_msgs_seal(const fb_keys_t *keys, const load_msgs_parts_t *p, load_msg_t *out)
     __attribute__((warn_unused_result));
 
+/* msg packed (lib's codec; caller frees), or NULL. */
+uint8_t *load_msgs_pack(const ProtobufCMessage *msg, size_t *len);
+
+/* The SIREN of a "bailleur:<SIREN>" actor (borrowed from it). */
+const char *load_msgs_siren(const char *actor);
+
 /* Packed payloads (caller frees; NULL when out of memory). A
  * LogementLibere of bailleur (an actor id "bailleur:<SIREN>") en flux, its
  * second address line `pad` ("" for none); an Orientation of round `round`

@@ -18,7 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "fluxbus/codec.h"
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/caleol.pb-c.h"
 #include "fluxbus/v1/designation.pb-c.h"
@@ -184,18 +183,6 @@ static void s_ids(const replay_world_t *w, uint64_t v, s_step_t st, s_ids_t *ids
 
 /* ---- payloads -------------------------------------------------------------- */
 
-static uint8_t *s_pack(const ProtobufCMessage *msg, size_t *len)
-{
-    uint8_t *buf = NULL;
-    return fb_codec_pack(msg, &buf, len) == FB_OK ? buf : NULL;
-}
-
-static const char *s_siren(const char *actor)
-{
-    const char *colon = strchr(actor, ':');
-    return colon ? colon + 1 : actor;
-}
-
 static Fluxbus__V1__Date s_today(void)
 {
     Fluxbus__V1__Date d = FLUXBUS__V1__DATE__INIT;
@@ -216,13 +203,13 @@ static uint8_t *s_answer_orientation(const s_ids_t *ids, bool decline, size_t *l
         d.convention_id = (char *)ids->convention;
         d.reason = FLUXBUS__V1__ORIENTATION_DECLINE_REASON__ORIENTATION_DECLINE_REASON_OTHER;
         d.reason_text = "aucun demandeur du contingent pour ce T3 a ce loyer";
-        return s_pack(&d.base, len);
+        return load_msgs_pack(&d.base, len);
     }
     Fluxbus__V1__OrientationAck a = FLUXBUS__V1__ORIENTATION_ACK__INIT;
     a.vacancy_id = (char *)ids->vacancy;
     a.convention_id = (char *)ids->convention;
     a.comment = "bien recu, designations sous quinze jours";
-    return s_pack(&a.base, len);
+    return load_msgs_pack(&a.base, len);
 }
 
 static uint8_t *s_visit(const s_ids_t *ids, size_t *len)
@@ -233,7 +220,7 @@ static uint8_t *s_visit(const s_ids_t *ids, size_t *len)
     v.visit_ms = fb_now_ms();
     v.outcome = FLUXBUS__V1__VISITE_OUTCOME__VISITE_OUTCOME_DONE_INTERESTED;
     v.comment = "visite avec le gardien";
-    return s_pack(&v.base, len);
+    return load_msgs_pack(&v.base, len);
 }
 
 static uint8_t *s_seance(const replay_world_t *w, uint64_t v, const s_ids_t *ids, size_t *len)
@@ -249,7 +236,7 @@ static uint8_t *s_seance(const replay_world_t *w, uint64_t v, const s_ids_t *ids
     s.seance_id = (char *)ids->seance;
     s.revision = 1;
     s.status = FLUXBUS__V1__CALEOL_SEANCE_STATUS__CALEOL_SEANCE_STATUS_SCHEDULED;
-    s.bailleur_siren = (char *)s_siren(w->actors[s_bailleur(w, v)].actor);
+    s.bailleur_siren = (char *)load_msgs_siren(w->actors[s_bailleur(w, v)].actor);
     s.commission_name = "CALEOL Annecy";
     s.start_ms = fb_now_ms() + 86400000;
     s.end_ms = s.start_ms + 7200000;
@@ -259,7 +246,7 @@ static uint8_t *s_seance(const replay_world_t *w, uint64_t v, const s_ids_t *ids
     s.n_communes_insee = 1;
     s.vacancy_ids = agenda;
     s.n_vacancy_ids = 1;
-    return s_pack(&s.base, len);
+    return load_msgs_pack(&s.base, len);
 }
 
 #define CODE(x) FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_##x
@@ -282,7 +269,7 @@ static uint8_t *s_decision(const replay_world_t *w, const s_ids_t *ids, s_step_t
             FLUXBUS__V1__NON_ATTRIBUTION_REASON__NON_ATTRIBUTION_REASON_TAUX_EFFORT;
         d.reason_text = "taux d'effort superieur a 35 %";
     }
-    return s_pack(&d.base, len);
+    return load_msgs_pack(&d.base, len);
 }
 
 static uint8_t *s_answer(const s_ids_t *ids, bool accept, size_t *len)
@@ -298,7 +285,7 @@ static uint8_t *s_answer(const s_ids_t *ids, bool accept, size_t *len)
     }
     r.proposal_sent_ms = fb_now_ms() - 5 * 86400000LL;
     r.answered_ms = fb_now_ms();
-    return s_pack(&r.base, len);
+    return load_msgs_pack(&r.base, len);
 }
 
 static uint8_t *s_no_lease(const s_ids_t *ids, size_t *len)
@@ -310,7 +297,7 @@ static uint8_t *s_no_lease(const s_ids_t *ids, size_t *len)
     n.reason = FLUXBUS__V1__NON_SUITE_MOTIF__NON_SUITE_MOTIF_REFUS_MENAGE;
     n.reason_text = "refus du menage apres la commission";
     n.date = &today;
-    return s_pack(&n.base, len);
+    return load_msgs_pack(&n.base, len);
 }
 
 static uint8_t *s_lease(const replay_world_t *w, const s_ids_t *ids, s_step_t st, uint64_t v,
@@ -325,12 +312,12 @@ static uint8_t *s_lease(const replay_world_t *w, const s_ids_t *ids, s_step_t st
     b.designataire_actor_id = (char *)w->actors[s_resa(w, v, st.second)].actor;
     b.convention_id = (char *)ids->convention;
     b.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
-    b.bailleur_siren = (char *)s_siren(w->actors[s_bailleur(w, v)].actor);
+    b.bailleur_siren = (char *)load_msgs_siren(w->actors[s_bailleur(w, v)].actor);
     b.rpls_id = "0740123456789";
     b.commune_insee = S_INSEE;
     b.qpv = FLUXBUS__V1__QPV_STATUS__QPV_STATUS_OUTSIDE_QPV;
     b.typologie = FLUXBUS__V1__TYPOLOGIE__TYPOLOGIE_T3;
-    return s_pack(&b.base, len);
+    return load_msgs_pack(&b.base, len);
 }
 
 static uint8_t *s_radiation(const s_ids_t *ids, size_t *len)
@@ -342,7 +329,7 @@ static uint8_t *s_radiation(const s_ids_t *ids, size_t *len)
     a.status = FLUXBUS__V1__SNE_RADIATION_STATUS__SNE_RADIATION_STATUS_RADIEE;
     a.radiated_on = &today;
     a.message = "demande radiee pour attribution";
-    return s_pack(&a.base, len);
+    return load_msgs_pack(&a.base, len);
 }
 
 /* ---- signing --------------------------------------------------------------- */
@@ -475,7 +462,7 @@ fb_err_t replay_sign_convention(const replay_world_t *w, size_t b, size_t r, uin
     Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
     c.convention_id = id;
     c.revision = 1;
-    c.bailleur_siren = (char *)s_siren(bailleur->actor);
+    c.bailleur_siren = (char *)load_msgs_siren(bailleur->actor);
     c.bailleur_actor_id = (char *)bailleur->actor;
     c.reservataire_actor_id = (char *)resa->actor;
     c.year = w->year;
@@ -485,7 +472,7 @@ fb_err_t replay_sign_convention(const replay_world_t *w, size_t b, size_t r, uin
     c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_BAIL_SIGNE;
     c.deadline_days = 15;
     size_t len = 0;
-    uint8_t *payload = s_pack(&c.base, &len);
+    uint8_t *payload = load_msgs_pack(&c.base, &len);
     const char *to[1] = {resa->actor};
     fb_err_t rc =
         payload ? s_sign(w, b, to, 1, "", T(CONVENTION), payload, len, NULL, k, out) : FB_ERR_NOMEM;

@@ -21,6 +21,7 @@
 
 #include "fluxbus/keys.h"
 #include "load_bus.h"
+#include "load_run.h"
 
 typedef struct {
     const char *broker_bin, *cli_bin, *log_level;
@@ -36,19 +37,31 @@ typedef struct {
 /* Exit codes of every scenario. */
 enum { SCEN_OK = 0, SCEN_USAGE = 1, SCEN_BUS = 2, SCEN_CHECK = 3 };
 
-/* argv[*i] is one of the common options (its value taken: *i advanced):
- * 1; not one: 0; one with a bad value: -1 (said on stderr). */
-int scen_common_option(scen_t *sc, int argc, char **argv, int *i);
+/* A scenario's numeric option: --name V, V in [min, max], stored into
+ * *out as the kind says. */
+typedef enum { SCEN_U64, SCEN_SIZE, SCEN_UINT, SCEN_DOUBLE } scen_kind_t;
+typedef struct {
+    const char *name;
+    scen_kind_t kind;
+    void *out;
+    double min, max;
+} scen_opt_t;
 
-/* The common options, for a scenario's usage text. */
-extern const char scen_common_usage[];
+/* What a scenario's own parser makes of option a (v: the next argument or
+ * NULL): the arguments it took (1 or 2), 0 when a is not its, -1 when its
+ * value is bad. */
+typedef int (*scen_extra_fn)(void *ctx, const char *a, const char *v);
 
-/* v as a number in [min, max] into *out: 0, or -1. */
-int scen_number(const char *v, double min, double max, double *out);
+/* Parses argv[1..argc): the common options, opts[0..n), then `extra` (may
+ * be NULL). --help prints usage and the common options, and exits 0.
+ * 0, or SCEN_USAGE (said on stderr with the usage). */
+int scen_parse(scen_t *sc, int argc, char **argv, const scen_opt_t *opts, size_t n,
+               scen_extra_fn extra, void *ctx, const char *usage);
 
-/* Says a bad option on stderr with the scenario's usage; returns
- * SCEN_USAGE. */
-int scen_bad(const char *what, const char *usage);
+/* Ends the report: with --check, the key check=ok|failed (and, when not
+ * sane, why_not on stderr). Returns SCEN_OK, or SCEN_CHECK for a check
+ * that failed. */
+int scen_finish(const scen_t *sc, bool sane, const char *why_not);
 
 /* Sets the bus up (not started): a fresh temporary directory, the kept one
  * (--reuse), or the running broker (--endpoint). 0, or -1 (said). */
@@ -61,6 +74,17 @@ int scen_actor(scen_t *sc, const char *role, size_t n, fb_keys_t *out);
 /* Starts the private broker (nothing for a running one) with the bench's
  * limits and a delivery window of `window`. 0, or -1 (said). */
 int scen_start(scen_t *sc, unsigned window);
+
+/* A load run's configuration on this bus: saturation, LogementLibere
+ * envelopes of 512 B from `senders` to `recipients`, the common window, a
+ * window of time long enough for `messages` (the run ends once they are
+ * delivered, or answered when the recipients are offline). */
+load_run_config_t scen_load_config(const scen_t *sc, const fb_keys_t *senders, size_t n_senders,
+                                   const fb_keys_t *recipients, size_t n_recipients,
+                                   uint64_t messages);
+
+/* Runs it (load_run) and says why it could not on stderr. 0, or -1. */
+int scen_load(const load_run_config_t *cfg, load_run_result_t *res);
 
 /* Bytes of the store on disk (-1 unknown), reported as <key>=... too. */
 long long scen_report_store(const scen_t *sc, const char *label, const char *key);

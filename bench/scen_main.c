@@ -15,7 +15,7 @@
 #include "fluxbus/envelope.h"
 #include "stats.h"
 
-const char scen_common_usage[] =
+static const char s_common_usage[] =
     "Common options:\n"
     "  --window W        messages in flight per connection, and the private\n"
     "                    broker's delivery window (default 64; 1-1024)\n"
@@ -46,23 +46,14 @@ static void s_usage(FILE *out)
           "  growth    msgs/s at 10 k, 100 k, 1 M stored messages (10 M with --full)\n"
           "\n",
           out);
-    fputs(scen_common_usage, out);
+    fputs(s_common_usage, out);
     fputs("\nSee docs/PERFORMANCE.md, \"Scenarios\".\n", out);
 }
 
-int scen_number(const char *v, double min, double max, double *out)
+static int s_bad(const char *a, const char *v, const char *usage)
 {
-    char *end = NULL;
-    double d = v ? strtod(v, &end) : 0;
-    if (!v || end == v || *end || d < min || d > max)
-        return -1;
-    *out = d;
-    return 0;
-}
-
-int scen_bad(const char *what, const char *usage)
-{
-    fprintf(stderr, "fluxbus-scenario: %s\n%s%s", what, usage, scen_common_usage);
+    fprintf(stderr, "fluxbus-scenario: bad option or value: %s %s\n%s%s", a, v ? v : "", usage,
+            s_common_usage);
     return SCEN_USAGE;
 }
 
@@ -75,38 +66,95 @@ static bool s_value(const char *a, const char *name, const char *v, const char *
     return true;
 }
 
-int scen_common_option(scen_t *sc, int argc, char **argv, int *i)
+/* One of the common options: the arguments taken (1 or 2), 0 when a is not
+ * one, -1 for a bad value. */
+static int s_common(scen_t *sc, const char *a, const char *v)
 {
-    const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
     if (!strcmp(a, "--keep") || !strcmp(a, "--check")) {
         *(a[2] == 'k' ? &sc->keep : &sc->check) = true;
         return 1;
     }
     double d = 0;
-    bool taken = s_value(a, "--broker-bin", v, &sc->broker_bin) ||
-                 s_value(a, "--cli-bin", v, &sc->cli_bin) ||
-                 s_value(a, "--broker-log-level", v, &sc->log_level) ||
-                 s_value(a, "--endpoint", v, &sc->endpoint) ||
-                 s_value(a, "--broker-key", v, &sc->broker_pub) ||
-                 s_value(a, "--store", v, &sc->store) || s_value(a, "--reuse", v, &sc->reuse);
-    if (!taken && !strcmp(a, "--window") && scen_number(v, 1, 1024, &d) == 0) {
-        sc->window = (unsigned)d;
-        taken = true;
-    } else if (!taken && !strcmp(a, "--broker-pid") && scen_number(v, 1, 1e9, &d) == 0) {
-        sc->broker_pid = (pid_t)d;
-        taken = true;
+    if (s_value(a, "--broker-bin", v, &sc->broker_bin) ||
+        s_value(a, "--cli-bin", v, &sc->cli_bin) ||
+        s_value(a, "--broker-log-level", v, &sc->log_level) ||
+        s_value(a, "--endpoint", v, &sc->endpoint) ||
+        s_value(a, "--broker-key", v, &sc->broker_pub) || s_value(a, "--store", v, &sc->store) ||
+        s_value(a, "--reuse", v, &sc->reuse))
+        return 2;
+    if (!strcmp(a, "--window") || !strcmp(a, "--broker-pid")) {
+        bool window = a[2] == 'w';
+        if (stats_number(v, 1, window ? 1024 : 1e9, &d) != 0)
+            return -1;
+        if (window)
+            sc->window = (unsigned)d;
+        else
+            sc->broker_pid = (pid_t)d;
+        return 2;
     }
-    if (taken) {
-        (*i)++;
-        return 1;
+    return 0;
+}
+
+/* One of opts: as s_common. */
+static int s_numeric(const scen_opt_t *opts, size_t n, const char *a, const char *v)
+{
+    for (size_t i = 0; i < n; i++) {
+        double d = 0;
+        if (strcmp(a, opts[i].name) != 0)
+            continue;
+        if (stats_number(v, opts[i].min, opts[i].max, &d) != 0)
+            return -1;
+        switch (opts[i].kind) {
+        case SCEN_U64:
+            *(uint64_t *)opts[i].out = (uint64_t)d;
+            break;
+        case SCEN_SIZE:
+            *(size_t *)opts[i].out = (size_t)d;
+            break;
+        case SCEN_UINT:
+            *(unsigned *)opts[i].out = (unsigned)d;
+            break;
+        case SCEN_DOUBLE:
+            *(double *)opts[i].out = d;
+            break;
+        }
+        return 2;
     }
-    bool ours = !strcmp(a, "--window") || !strcmp(a, "--broker-pid") ||
-                !strcmp(a, "--broker-bin") || !strcmp(a, "--cli-bin") ||
-                !strcmp(a, "--broker-log-level") || !strcmp(a, "--endpoint") ||
-                !strcmp(a, "--broker-key") || !strcmp(a, "--store") || !strcmp(a, "--reuse");
-    if (ours)
-        fprintf(stderr, "fluxbus-scenario: bad value for %s: %s\n", a, v ? v : "(none)");
-    return ours ? -1 : 0;
+    return 0;
+}
+
+int scen_parse(scen_t *sc, int argc, char **argv, const scen_opt_t *opts, size_t n,
+               scen_extra_fn extra, void *ctx, const char *usage)
+{
+    for (int i = 1; i < argc;) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            printf("%s%s", usage, s_common_usage);
+            exit(0);
+        }
+        int took = s_common(sc, a, v);
+        if (took == 0)
+            took = s_numeric(opts, n, a, v);
+        if (took == 0 && extra)
+            took = extra(ctx, a, v);
+        if (took <= 0)
+            return s_bad(a, v, usage);
+        i += took;
+    }
+    return 0;
+}
+
+int scen_finish(const scen_t *sc, bool sane, const char *why_not)
+{
+    int code = SCEN_OK;
+    if (sc->check) {
+        if (!sane)
+            fprintf(stderr, "fluxbus-scenario: check failed: %s\n", why_not);
+        stats_kv("check", "%s", sane ? "ok" : "failed");
+        code = sane ? SCEN_OK : SCEN_CHECK;
+    }
+    stats_report_end();
+    return code;
 }
 
 int scen_open(scen_t *sc)
@@ -153,6 +201,35 @@ int scen_start(scen_t *sc, unsigned window)
     if (load_bus_start_bench(&sc->bus, sc->broker_bin, window, sc->log_level, why, sizeof why) !=
         FB_OK) {
         fprintf(stderr, "fluxbus-scenario: broker: %s\n", why);
+        return -1;
+    }
+    return 0;
+}
+
+load_run_config_t scen_load_config(const scen_t *sc, const fb_keys_t *senders, size_t n_senders,
+                                   const fb_keys_t *recipients, size_t n_recipients,
+                                   uint64_t messages)
+{
+    return (load_run_config_t){.type = LOAD_MSGS_LOGEMENT,
+                               .n_senders = n_senders,
+                               .n_recipients = n_recipients,
+                               .size = 512,
+                               .window = sc->window,
+                               .duration_s = 3600,
+                               .messages = messages,
+                               .endpoint = sc->bus.endpoint,
+                               .broker = &sc->bus.broker,
+                               .senders = senders,
+                               .recipients = recipients,
+                               .broker_pid = sc->bus.pid,
+                               .drain_s = 10};
+}
+
+int scen_load(const load_run_config_t *cfg, load_run_result_t *res)
+{
+    char why[512];
+    if (load_run(cfg, res, why, sizeof why) != FB_OK) {
+        fprintf(stderr, "fluxbus-scenario: %s\n", why);
         return -1;
     }
     return 0;

@@ -494,52 +494,20 @@ static int s_report(s_replay_t *rp, const s_figures_t *f)
     if (log >= 0)
         stats_line("broker log             %.1f MB", (double)log / 1e6);
     stats_kv("log_bytes", "%lld", log);
-    int code = SCEN_OK;
-    if (rp->sc->check) {
-        bool sane = nacked == 0 && errors == 0 && accepted == rp->budget &&
-                    ours == rp->deliveries_due && rate > 0;
-        if (!sane)
-            fprintf(stderr, "fluxbus-scenario: check failed: refusals, errors, or messages not "
-                            "accepted or not delivered\n");
-        stats_kv("check", "%s", sane ? "ok" : "failed");
-        code = sane ? SCEN_OK : SCEN_CHECK;
-    }
-    stats_report_end();
-    return code;
+    bool sane = nacked == 0 && errors == 0 && accepted == rp->budget &&
+                ours == rp->deliveries_due && rate > 0;
+    return scen_finish(rp->sc, sane, "refusals, errors, or messages not accepted or not delivered");
 }
 
 /* ---- setting up ---------------------------------------------------------------- */
 
 static int s_parse(s_replay_t *rp, int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        double d = 0;
-        int common = scen_common_option(rp->sc, argc, argv, &i);
-        if (common < 0)
-            return scen_bad("bad option value", s_usage);
-        if (common > 0)
-            continue;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("%s%s", s_usage, scen_common_usage);
-            exit(0);
-        }
-        i++;
-        if (!strcmp(a, "--messages") && scen_number(v, 100, 1e9, &d) == 0)
-            rp->budget = (uint64_t)d;
-        else if (!strcmp(a, "--bailleurs") && scen_number(v, 1, 200, &d) == 0)
-            rp->world.n_bailleurs = (size_t)d;
-        else if (!strcmp(a, "--reservataires") && scen_number(v, 2, 200, &d) == 0)
-            rp->world.n_resas = (size_t)d;
-        else if (!strcmp(a, "--cohort") && scen_number(v, 1, 1e6, &d) == 0)
-            rp->cohort = (uint64_t)d;
-        else {
-            char what[300];
-            snprintf(what, sizeof what, "bad option or value: %s %s", a, v ? v : "");
-            return scen_bad(what, s_usage);
-        }
-    }
-    return 0;
+    const scen_opt_t opts[] = {{"--messages", SCEN_U64, &rp->budget, 100, 1e9},
+                               {"--bailleurs", SCEN_SIZE, &rp->world.n_bailleurs, 1, 200},
+                               {"--reservataires", SCEN_SIZE, &rp->world.n_resas, 2, 200},
+                               {"--cohort", SCEN_U64, &rp->cohort, 1, 1e6}};
+    return scen_parse(rp->sc, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, NULL, s_usage);
 }
 
 /* The actors registered, connected and announced as receivers. */

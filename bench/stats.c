@@ -32,6 +32,16 @@ void stats_sleep_until_ns(int64_t ns)
         ;
 }
 
+int stats_number(const char *v, double min, double max, double *out)
+{
+    char *end = NULL;
+    double d = v ? strtod(v, &end) : 0;
+    if (!v || end == v || *end || d < min || d > max)
+        return -1;
+    *out = d;
+    return 0;
+}
+
 int stats_samples_add(stats_samples_t *s, int64_t ns)
 {
     if (s->n == s->cap) {
@@ -154,6 +164,14 @@ void stats_kv(const char *key, const char *fmt, ...)
     s_kv[s_n_kv++] = line;
 }
 
+/* The key <key><suffix>=value, with `decimals` decimals. */
+static void s_kv_suffixed(const char *key, const char *suffix, int decimals, double value)
+{
+    char k[96];
+    snprintf(k, sizeof k, "%s%s", key, suffix);
+    stats_kv(k, "%.*f", decimals, value);
+}
+
 void stats_report_latency(const char *label, const char *key, stats_samples_t *s)
 {
     double p50 = stats_percentile_ms(s, 50), p99 = stats_percentile_ms(s, 99);
@@ -163,17 +181,11 @@ void stats_report_latency(const char *label, const char *key, stats_samples_t *s
     else
         stats_line("%-22s p50 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  max %.3f ms  (%zu samples)",
                    label, p50, p99, p999, max, s->n);
-    char k[96];
-    snprintf(k, sizeof k, "%s_p50_ms", key);
-    stats_kv(k, "%.3f", p50);
-    snprintf(k, sizeof k, "%s_p99_ms", key);
-    stats_kv(k, "%.3f", p99);
-    snprintf(k, sizeof k, "%s_p999_ms", key);
-    stats_kv(k, "%.3f", p999);
-    snprintf(k, sizeof k, "%s_max_ms", key);
-    stats_kv(k, "%.3f", max);
-    snprintf(k, sizeof k, "%s_samples", key);
-    stats_kv(k, "%zu", s->n);
+    s_kv_suffixed(key, "_p50_ms", 3, p50);
+    s_kv_suffixed(key, "_p99_ms", 3, p99);
+    s_kv_suffixed(key, "_p999_ms", 3, p999);
+    s_kv_suffixed(key, "_max_ms", 3, max);
+    s_kv_suffixed(key, "_samples", 0, (double)s->n);
 }
 
 static int s_cmp_double(const void *a, const void *b)
@@ -214,13 +226,9 @@ double stats_report_spread(const char *label, const char *key, const char *unit,
     free(v);
     stats_line("%-34s min %.6g  median %.6g  max %.6g %s  (%zu run%s)", label, min, med, max, unit,
                n, n == 1 ? "" : "s");
-    char k[96];
-    snprintf(k, sizeof k, "%s_min", key);
-    stats_kv(k, "%.6g", min);
-    snprintf(k, sizeof k, "%s_median", key);
-    stats_kv(k, "%.6g", med);
-    snprintf(k, sizeof k, "%s_max", key);
-    stats_kv(k, "%.6g", max);
+    s_kv_suffixed(key, "_min", 3, min);
+    s_kv_suffixed(key, "_median", 3, med);
+    s_kv_suffixed(key, "_max", 3, max);
     return med;
 }
 

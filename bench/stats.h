@@ -19,6 +19,10 @@ int64_t stats_now_ns(void);
 /* Sleeps until the monotonic time `ns` (returns at once if it passed). */
 void stats_sleep_until_ns(int64_t ns);
 
+/* An option's value v as a number in [min, max] into *out: 0, or -1 when
+ * it is not one (missing, not a number, out of range). */
+int stats_number(const char *v, double min, double max, double *out);
+
 /* Latency samples in nanoseconds. Zero-initialise; free with
  * stats_samples_free(). */
 typedef struct {
