@@ -634,13 +634,12 @@ static fb_err_t s_seal_receipts(broker_t *self)
     for (size_t i = 0; rc == FB_OK && i < self->n_jobs; i++) {
         s_receipt_job_t *job = &self->jobs[i];
         rc = job->rc;
-        if (rc == FB_OK)
-            rc = store_set_receipt(self->store, job->seq, job->receipt, job->receipt_len);
         uint8_t link[FB_AUDIT_LINK_BYTES];
         fb_audit_chain_link_digest(head, job->seq, job->message_digest, job->receipt,
                                    job->receipt_len, link);
         if (rc == FB_OK)
-            rc = store_set_chain_link(self->store, job->seq, link);
+            rc = store_set_receipt_and_link(self->store, job->seq, job->receipt, job->receipt_len,
+                                            link);
         if (rc == FB_OK)
             memcpy(head, link, sizeof head);
     }
