@@ -129,6 +129,12 @@ PY
 check "no NUR nor name in the commune's feeds" 0 \
   "$(grep -c -e 074112500004217 -e 074032600000881 -e Marchetti -e Ouedraogo logements.json logements.csv caleol.ics | awk -F: '{s+=$2} END {print s}')"
 
+echo "-- what the bus refuses"
+check "an orientation en flux under no convention: INVALID_TRANSITION" 1 \
+  "$(grep -c 'reason=INVALID_TRANSITION detail="Orientation of vac-2026-0102 to reservataire:action-logement names no convention' "$out")"
+check "an orientation with less time than the convention's délai: INVALID_TRANSITION" 1 \
+  "$(grep -c 'reason=INVALID_TRANSITION detail="Orientation of vac-2026-0102 .* shorter than the 10 days convention conv-2026-74-al' "$out")"
+
 echo "-- confidentiality and audit"
 check "no NUR nor household name in the bailleur adapter's log" 0 \
   "$(grep -a -c -e 074112500004217 -e 074032600000881 -e 074092400012345 -e Marchetti -e Ouedraogo -e Delorme-Vidal bailleur.log || true)"
