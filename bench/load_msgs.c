@@ -14,16 +14,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fluxbus/codec.h"
 #include "fluxbus/seal.h"
 #include "fluxbus/v1/designation.pb-c.h"
+#include "fluxbus/v1/ledger.pb-c.h"
 #include "fluxbus/v1/logement.pb-c.h"
 #include "fluxbus/v1/orientation.pb-c.h"
 
 #define T(x) FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_##x
 #define S_PAD_MAX (200 * 1024)
-#define S_CONVENTION "conv-bench" /* unknown to the ledger: orientations unchecked */
 
 /* What a bailleur writes in a second address line, or a réservataire in
  * its notes: repeated and cut to the padding wanted. */
@@ -80,6 +81,13 @@ static void s_vacancy(const load_msgs_spec_t *spec, uint64_t k, char *out, size_
 {
     snprintf(out, cap, "vac-%02x%02x%02x%02x-%u-%llu", spec->run[0], spec->run[1], spec->run[2],
              spec->run[3], spec->sender_index, (unsigned long long)(k / s_per_vacancy(spec)));
+}
+
+/* The convention between message k's bailleur and spec's réservataire. */
+static void s_convention(const load_msgs_spec_t *spec, uint64_t k, char *out, size_t cap)
+{
+    snprintf(out, cap, "conv-%02x%02x%02x%02x-r%u-b%zu", spec->run[0], spec->run[1], spec->run[2],
+             spec->run[3], spec->sender_index, load_msgs_recipient(spec, k));
 }
 
 /* A NUR (19 digits) unique in the run: département 074, the sender, k. */
@@ -205,7 +213,8 @@ uint8_t *load_msgs_orientation(const char *vacancy, const char *convention, cons
     o.vacancy_id = (char *)vacancy;
     o.convention_id = (char *)convention;
     o.reservataire_actor_id = (char *)resa;
-    o.deadline_ms = fb_now_ms() + 10LL * 86400000; /* never expires during a run */
+    /* Never expires during a run, and longer than the conventions' délai. */
+    o.deadline_ms = fb_now_ms() + 30LL * 86400000;
     o.candidates_expected = LOAD_MSGS_RANKS;
     o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
     o.round = round;
@@ -334,10 +343,12 @@ static fb_err_t s_fill(const load_msgs_spec_t *spec, uint64_t k, size_t pad_len,
             rc = sealed.box ? FB_OK : FB_ERR_NOMEM;
         }
         p->type = T(DESIGNATION);
+        char conv[96];
+        s_convention(spec, k, conv, sizeof conv);
         if (rc == FB_OK)
             p->payload =
-                load_msgs_designation(p->vacancy, S_CONVENTION, (uint32_t)(k % LOAD_MSGS_RANKS) + 1,
-                                      nur, spec->sender->actor, &sealed, &p->payload_len);
+                load_msgs_designation(p->vacancy, conv, (uint32_t)(k % LOAD_MSGS_RANKS) + 1, nur,
+                                      spec->sender->actor, &sealed, &p->payload_len);
         p->att.data = sealed.box; /* moved */
         p->att.len = sealed.box_len;
     }
@@ -417,14 +428,59 @@ fb_err_t load_msgs_sign_setup(const load_msgs_spec_t *spec, uint64_t k, load_msg
     p.sequence++;
     fb_message_id_new(p.id);
     p.type = T(ORIENTATION);
+    char conv[96];
+    s_convention(spec, k, conv, sizeof conv);
     if (rc == FB_OK) {
-        p.payload =
-            load_msgs_orientation(p.vacancy, S_CONVENTION, spec->sender->actor, 1, &p.payload_len);
+        p.payload = load_msgs_orientation(p.vacancy, conv, spec->sender->actor, 1, &p.payload_len);
         rc = p.payload ? s_seal(bailleur, &p, &out[1]) : FB_ERR_NOMEM;
     }
     s_parts_clear(&p);
     if (rc != FB_OK)
         load_msgs_free(out, 2);
+    return rc;
+}
+
+/* The year in Paris now (at most two hours ahead of UTC). */
+static int s_paris_year(void)
+{
+    time_t now = time(NULL) + 2 * 3600;
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    return tm.tm_year + 1900;
+}
+
+uint8_t *load_msgs_convention(const char *id, const char *bailleur, const char *resa, size_t *len)
+{
+    Fluxbus__V1__ConventionObjective obj = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
+    Fluxbus__V1__ConventionObjective *objs[1] = {&obj};
+    obj.kind = FLUXBUS__V1__OBJECTIVE_KIND__OBJECTIVE_KIND_PLACEMENTS;
+    obj.unit = FLUXBUS__V1__OBJECTIVE_UNIT__OBJECTIVE_UNIT_COUNT;
+    obj.value = 100000000; /* no bench reaches it: never a surréservation */
+    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    c.convention_id = (char *)id;
+    c.revision = 1;
+    c.bailleur_siren = (char *)load_msgs_siren(bailleur);
+    c.bailleur_actor_id = (char *)bailleur;
+    c.reservataire_actor_id = (char *)resa;
+    c.year = s_paris_year();
+    c.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
+    c.objectives = objs;
+    c.n_objectives = 1;
+    c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_BAIL_SIGNE;
+    c.deadline_days = 15;
+    return load_msgs_pack(&c.base, len);
+}
+
+fb_err_t load_msgs_sign_convention(const load_msgs_spec_t *spec, size_t j, load_msg_t *out)
+{
+    const fb_keys_t *bailleur = &spec->recipients[j];
+    s_parts_t p = {.type = T(CONVENTION), .to = spec->sender->actor, .sequence = 1};
+    fb_message_id_new(p.id);
+    char conv[96];
+    s_convention(spec, j * s_per_vacancy(spec), conv, sizeof conv); /* a message k of bailleur j */
+    p.payload = load_msgs_convention(conv, bailleur->actor, spec->sender->actor, &p.payload_len);
+    fb_err_t rc = p.payload ? s_seal(bailleur, &p, out) : FB_ERR_NOMEM;
+    s_parts_clear(&p);
     return rc;
 }
 

@@ -90,6 +90,11 @@ uint8_t *load_msgs_designation(const char *vacancy, const char *convention, uint
                                const char *nur, const char *resa, const fb_sealed_t *sealed,
                                size_t *len);
 
+/* A Convention (revision 1, the current year) between bailleur and
+ * réservataire resa, with a placements objective no bench reaches and a
+ * délai of 15 days (the Orientations above give 30). */
+uint8_t *load_msgs_convention(const char *id, const char *bailleur, const char *resa, size_t *len);
+
 /* A household (one member, its notes `pad`) with NUR nur, sealed for the
  * X25519 public key pk into *out (clear with fb_sealed_clear). */
 fb_err_t load_msgs_seal_household(const char *nur, const char *pad,
@@ -106,9 +111,16 @@ fb_err_t load_msgs_sign(const load_msgs_spec_t *spec, uint64_t first, size_t cou
 
 /* For a Designation run: the setup of message k's vacancy, signed by its
  * bailleur (recipients[load_msgs_recipient(spec, k)]): its LogementLibere
- * and its Orientation to spec's sender. Only for k a multiple of
+ * and its Orientation to spec's sender, under their convention. Only for k a multiple of
  * LOAD_MSGS_RANKS (one setup per vacancy). */
 fb_err_t load_msgs_sign_setup(const load_msgs_spec_t *spec, uint64_t k, load_msg_t out[2])
+    __attribute__((warn_unused_result));
+
+/* For a Designation run: the Convention between bailleur recipients[j]
+ * and spec's réservataire, signed by the bailleur (before its vacancies are
+ * oriented: an Orientation names its convention, which the ledger must
+ * know). */
+fb_err_t load_msgs_sign_convention(const load_msgs_spec_t *spec, size_t j, load_msg_t *out)
     __attribute__((warn_unused_result));
 
 /* The index of the recipient of message k. */

@@ -454,25 +454,8 @@ fb_err_t replay_sign_convention(const replay_world_t *w, size_t b, size_t r, uin
     const fb_keys_t *bailleur = &w->actors[b], *resa = &w->actors[w->n_bailleurs + r];
     char id[96];
     s_convention_id(w, b, r, id, sizeof id);
-    Fluxbus__V1__ConventionObjective obj = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
-    Fluxbus__V1__ConventionObjective *objs[1] = {&obj};
-    obj.kind = FLUXBUS__V1__OBJECTIVE_KIND__OBJECTIVE_KIND_PLACEMENTS;
-    obj.unit = FLUXBUS__V1__OBJECTIVE_UNIT__OBJECTIVE_UNIT_COUNT;
-    obj.value = 100000000; /* no replay reaches it: never a surréservation */
-    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
-    c.convention_id = id;
-    c.revision = 1;
-    c.bailleur_siren = (char *)load_msgs_siren(bailleur->actor);
-    c.bailleur_actor_id = (char *)bailleur->actor;
-    c.reservataire_actor_id = (char *)resa->actor;
-    c.year = w->year;
-    c.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
-    c.objectives = objs;
-    c.n_objectives = 1;
-    c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_BAIL_SIGNE;
-    c.deadline_days = 15;
     size_t len = 0;
-    uint8_t *payload = load_msgs_pack(&c.base, &len);
+    uint8_t *payload = load_msgs_convention(id, bailleur->actor, resa->actor, &len);
     const char *to[1] = {resa->actor};
     fb_err_t rc =
         payload ? s_sign(w, b, to, 1, "", T(CONVENTION), payload, len, NULL, k, out) : FB_ERR_NOMEM;

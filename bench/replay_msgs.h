@@ -4,8 +4,8 @@
  *
  * The actors are numbered: bailleurs 0..B-1, réservataires B..B+R-1, then
  * the SNE (B+R). Convention (b, r) binds bailleur b and réservataire r for
- * the current year, with an objective no replay reaches (never a
- * surréservation). Vacancy v belongs to bailleur v mod B and is oriented to
+ * the current year (load_msgs_convention: an objective no replay reaches,
+ * never a surréservation). Vacancy v belongs to bailleur v mod B and is oriented to
  * réservataire (v / B) mod R; its life is one of three variants, by v:
  *
  *  - let (7 in 10): LogementLibere, Orientation, OrientationAck, three
@@ -37,7 +37,6 @@ typedef struct {
     size_t n_bailleurs, n_resas;
     const fb_keys_t *actors; /* n_bailleurs + n_resas + 1, in the order above */
     uint8_t run[4];          /* the run's nonce: ids, vacancy and convention ids */
-    int year;                /* the conventions' year: the current one in Paris */
 } replay_world_t;
 
 /* Steps in the life of vacancy v (its variant's). */
