@@ -251,14 +251,23 @@ static inline void script_designate(script_t *s, const char *vacancy, const char
     script_designate_by(s, resa, vacancy, nur, resa, false, at);
 }
 
-static inline void script_visit(script_t *s, const char *vacancy, const char *nur, int64_t at)
+/* A Visite of `nur` with `outcome` (VisiteOutcome), dated visit_ms,
+ * accepted at `at` (a report may come days after the visit). */
+static inline void script_visit_outcome(script_t *s, const char *vacancy, const char *nur,
+                                        int outcome, int64_t visit_ms, int64_t at)
 {
     Fluxbus__V1__Visite v = FLUXBUS__V1__VISITE__INIT;
     v.vacancy_id = (char *)vacancy;
     v.nur = (char *)nur;
-    v.visit_ms = at;
-    v.outcome = FLUXBUS__V1__VISITE_OUTCOME__VISITE_OUTCOME_DONE_INTERESTED;
+    v.visit_ms = visit_ms;
+    v.outcome = outcome;
     script_record(s, SC_BAILLEUR, SC_TYPE(VISITE), vacancy, SC_AL, at, &v);
+}
+
+static inline void script_visit(script_t *s, const char *vacancy, const char *nur, int64_t at)
+{
+    script_visit_outcome(s, vacancy, nur,
+                         FLUXBUS__V1__VISITE_OUTCOME__VISITE_OUTCOME_DONE_INTERESTED, at, at);
 }
 
 /* A CaleolDecision (ATTRIBUTION when decision is 0) ranking `nur` `rank`. */
