@@ -68,6 +68,20 @@ static inline void script_close(script_t *s)
     tmpdir_remove(s->dir);
 }
 
+/* The first column of the one row `sql` reads from the store (-1 when it
+ * is NULL); the test fails when the query does. */
+static inline int64_t script_int(script_t *s, const char *sql)
+{
+    sqlite3 *db = store_db(s->store);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
 /* 10:00 Paris time on y-m-d. */
 static inline int64_t script_at(int y, int m, int d)
 {

@@ -17,17 +17,6 @@ static int64_t s_mar(int day)
     return script_at(2026, 3, day);
 }
 
-static int64_t s_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
 static void s_exec(sqlite3 *db, const char *sql)
 {
     char *msg = NULL;
@@ -35,7 +24,8 @@ static void s_exec(sqlite3 *db, const char *sql)
         fail_msg("%s: %s", sql, msg);
 }
 
-static void s_convention(script_t *s)
+/* A convention, VAC freed and oriented to Action Logement on 2 March. */
+static void s_oriented(script_t *s)
 {
     Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
     c.convention_id = CONV;
@@ -45,6 +35,8 @@ static void s_convention(script_t *s)
     c.year = 2026;
     c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_PASSAGE_CALEOL;
     script_convention(s, &c, s_mar(1));
+    script_libere(s, VAC, "74010", 0, 0, s_mar(2));
+    script_orient(s, VAC, SC_AL, CONV, s_mar(2));
 }
 
 /* The same round again, term for term, is accepted and changes nothing:
@@ -54,18 +46,16 @@ static void test_a_repeated_orientation_is_no_event(void **state)
     (void)state;
     script_t s;
     script_open(&s);
-    s_convention(&s);
-    script_libere(&s, VAC, "74010", 0, 0, s_mar(2));
-    script_orient(&s, VAC, SC_AL, CONV, s_mar(2));
+    s_oriented(&s);
     script_ack(&s, VAC, SC_AL, s_mar(3));
     Fluxbus__V1__Orientation again = script_orientation(VAC, SC_AL, CONV, 1, s_mar(2));
     script_record(&s, SC_BAILLEUR, SC_TYPE(ORIENTATION), VAC, SC_AL, s_mar(4), &again);
-    sqlite3 *db = ledger_db(s.ledger);
     /* LogementLibere, Orientation, OrientationAck: three events. */
-    assert_int_equal(s_int(db, "SELECT count(*) FROM ledger_events WHERE vacancy_id = 'vac-1'"), 3);
-    assert_int_equal(s_int(db, "SELECT count(*) FROM ledger_events WHERE type = 2"), 1);
-    assert_int_equal(s_int(db, "SELECT oriented_ms FROM ledger_orientations"), s_mar(2));
-    assert_int_equal(s_int(db, "SELECT status = 'acquitte' FROM ledger_orientations"), 1);
+    assert_int_equal(
+        script_int(&s, "SELECT count(*) FROM ledger_events WHERE vacancy_id = 'vac-1'"), 3);
+    assert_int_equal(script_int(&s, "SELECT count(*) FROM ledger_events WHERE type = 2"), 1);
+    assert_int_equal(script_int(&s, "SELECT oriented_ms FROM ledger_orientations"), s_mar(2));
+    assert_int_equal(script_int(&s, "SELECT status = 'acquitte' FROM ledger_orientations"), 1);
     script_close(&s);
 }
 
@@ -76,21 +66,18 @@ static void test_visits_keep_the_earliest_that_took_place(void **state)
     (void)state;
     script_t s;
     script_open(&s);
-    s_convention(&s);
-    script_libere(&s, VAC, "74010", 0, 0, s_mar(2));
-    script_orient(&s, VAC, SC_AL, CONV, s_mar(2));
+    s_oriented(&s);
     script_designate(&s, VAC, NUR, SC_AL, s_mar(3));
-    sqlite3 *db = ledger_db(s.ledger);
     script_visit_outcome(&s, VAC, NUR, OUTCOME(SCHEDULED), s_mar(8), s_mar(4));
-    assert_int_equal(s_int(db, "SELECT visited_ms FROM ledger_candidates"), -1);
+    assert_int_equal(script_int(&s, "SELECT visited_ms FROM ledger_candidates"), -1);
     script_visit_outcome(&s, VAC, NUR, OUTCOME(DONE_NOT_INTERESTED), s_mar(8), s_mar(9));
     script_visit_outcome(&s, VAC, NUR, OUTCOME(NO_SHOW), s_mar(10), s_mar(10));
     script_visit_outcome(&s, VAC, NUR, OUTCOME(DONE_INTERESTED), s_mar(11), s_mar(11));
     /* A visit reported late, dated before the others. */
     script_visit_outcome(&s, VAC, NUR, OUTCOME(DONE_INTERESTED), s_mar(6), s_mar(12));
-    assert_int_equal(s_int(db, "SELECT visited_ms FROM ledger_candidates"), s_mar(6));
-    assert_int_equal(s_int(db, "SELECT visit_ms FROM ledger_candidates"), s_mar(6));
-    assert_int_equal(s_int(db, "SELECT visit_outcome FROM ledger_candidates"),
+    assert_int_equal(script_int(&s, "SELECT visited_ms FROM ledger_candidates"), s_mar(6));
+    assert_int_equal(script_int(&s, "SELECT visit_ms FROM ledger_candidates"), s_mar(6));
+    assert_int_equal(script_int(&s, "SELECT visit_outcome FROM ledger_candidates"),
                      OUTCOME(DONE_INTERESTED));
     script_close(&s);
 }
@@ -174,8 +161,7 @@ static void test_reset_empties_the_ledger_and_keeps_the_reference_data(void **st
     (void)state;
     script_t s;
     script_open(&s);
-    s_convention(&s);
-    script_libere(&s, VAC, "74010", 0, 0, s_mar(2));
+    s_oriented(&s);
     sqlite3 *db = ledger_db(s.ledger);
     s_exec(db, "INSERT INTO ledger_ref_objectives (objective, target_per_mille, valid_from,"
                " imported_ms) VALUES ('q1_hors_qpv', 250, '2017-01-29', 0);"
@@ -186,15 +172,15 @@ static void test_reset_empties_the_ledger_and_keeps_the_reference_data(void **st
     int version = 0;
     assert_int_equal(ledger_schema_version(db, &version), FB_OK);
     assert_int_equal(version, LEDGER_SCHEMA_VERSION);
-    assert_int_equal(s_int(db, "SELECT count(*) FROM ledger_vacancies"), 0);
-    assert_int_equal(s_int(db, "SELECT count(*) FROM ledger_conventions"), 0);
-    assert_int_equal(s_int(db, "SELECT count(*) FROM ledger_events"), 0);
-    assert_int_equal(s_int(db, "SELECT count(visited_ms) FROM ledger_candidates"), 0);
-    assert_int_equal(s_int(db, "SELECT count(*) FROM ledger_ref_objectives"), 1);
+    assert_int_equal(script_int(&s, "SELECT count(*) FROM ledger_vacancies"), 0);
+    assert_int_equal(script_int(&s, "SELECT count(*) FROM ledger_conventions"), 0);
+    assert_int_equal(script_int(&s, "SELECT count(*) FROM ledger_events"), 0);
+    assert_int_equal(script_int(&s, "SELECT count(visited_ms) FROM ledger_candidates"), 0);
+    assert_int_equal(script_int(&s, "SELECT count(*) FROM ledger_ref_objectives"), 1);
     /* The same messages recorded again give the same facts. */
-    s_convention(&s);
-    script_libere(&s, VAC, "74010", 0, 0, s_mar(2));
-    assert_int_equal(s_int(db, "SELECT freed_ms FROM ledger_vacancies"), s_mar(2));
+    s_oriented(&s);
+    assert_int_equal(script_int(&s, "SELECT freed_ms FROM ledger_vacancies"), s_mar(2));
+    assert_int_equal(script_int(&s, "SELECT oriented_ms FROM ledger_orientations"), s_mar(2));
     script_close(&s);
 }
 

@@ -114,16 +114,12 @@ static void s_refused(script_t *s, int type, int64_t at, const void *payload, co
     assert_string_equal(detail, why);
 }
 
+/* The candidate's `column` (-1 when NULL). */
 static int64_t s_cell(script_t *s, const char *column)
 {
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT %s FROM ledger_candidates WHERE nur = '%s'", column, NUR);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(ledger_db(s->ledger), sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
+    return script_int(s, sql);
 }
 
 /* The bailleur's export reaches the bus on 12 March: the visit of 5 March,
