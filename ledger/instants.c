@@ -56,10 +56,17 @@ static fb_err_t s_refuse(const s_date_t *d, const char *fmt, ...)
     return FB_ERR_INVALID_TRANSITION;
 }
 
+/* Is `late` at most the allowance after `early`? The dates come from
+ * payloads: any int64, so the difference is taken without overflow. */
+static bool s_within(const s_date_t *d, int64_t early, int64_t late)
+{
+    return late <= early || (uint64_t)late - (uint64_t)early <= (uint64_t)d->skew;
+}
+
 /* Not later than the acceptance (plus the allowance). */
 static fb_err_t s_not_after(const s_date_t *d, int64_t accepted, const char *why)
 {
-    if (d->at <= accepted + d->skew)
+    if (s_within(d, accepted, d->at))
         return FB_OK;
     char when[21];
     instants_format(accepted, when);
@@ -70,7 +77,7 @@ static fb_err_t s_not_after(const s_date_t *d, int64_t accepted, const char *why
 /* Not earlier than `bound` (minus the allowance); S_NONE: no bound. */
 static fb_err_t s_not_before(const s_date_t *d, int64_t bound, const char *what)
 {
-    if (bound == S_NONE || d->at >= bound - d->skew)
+    if (bound == S_NONE || s_within(d, d->at, bound))
         return FB_OK;
     char when[21];
     instants_format(bound, when);

@@ -114,7 +114,7 @@ fb_err_t ledger_reset(sqlite3 *db, char *err, size_t errlen)
 
 void ledger_set_clock_skew(ledger_t *self, int64_t skew_ms)
 {
-    self->skew_ms = skew_ms;
+    self->skew_ms = skew_ms > 0 ? skew_ms : 0;
 }
 
 void ledger_close(ledger_t **self_p)

@@ -75,7 +75,8 @@ ledger_t *ledger_open_readonly(const char *path, char *err, size_t errlen);
 fb_err_t ledger_reset(sqlite3 *db, char *err, size_t errlen);
 
 /* The clock allowance of the payload dates' bounds (instants.h), the
- * broker's freshness window; INSTANTS_DEFAULT_SKEW_MS until set. */
+ * broker's freshness window (a negative one is 0);
+ * INSTANTS_DEFAULT_SKEW_MS until set. */
 void ledger_set_clock_skew(ledger_t *self, int64_t skew_ms);
 
 /* Closes the ledger (and its connection when it opened one); safe on NULL

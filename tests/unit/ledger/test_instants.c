@@ -241,6 +241,48 @@ static void test_the_allowance_is_the_brokers(void **state)
     script_record(s, SC_BAILLEUR, SC_TYPE(CALEOL_DECISION), VAC, SC_AL, at, &d);
 }
 
+/* A payload may say any int64: the bounds hold at both ends. */
+static void test_dates_at_the_ends_of_int64_are_refused(void **state)
+{
+    script_t *s = *state;
+    s_designated(s);
+    char detail[512] = "";
+    const int64_t far[] = {INT64_MIN, INT64_MIN + 1, INT64_MAX};
+    for (int i = 0; i < 3; i++) {
+        Fluxbus__V1__CaleolDecision d = s_decision(DECISION(ATTRIBUTION), 0, far[i]);
+        assert_int_equal(script_check(s, SC_BAILLEUR, SC_TYPE(CALEOL_DECISION), VAC, SC_AL,
+                                      s_mar(12), &d, detail, sizeof detail),
+                         FB_ERR_INVALID_TRANSITION);
+        assert_non_null(strstr(detail, i < 2 ? "before the start of its CALEOL session"
+                                             : "after its acceptance"));
+    }
+    /* A session said to start at the dawn of int64 bounds nothing. */
+    char *vacancies[] = {VAC};
+    Fluxbus__V1__CaleolSeance dawn = FLUXBUS__V1__CALEOL_SEANCE__INIT;
+    dawn.seance_id = "S-dawn";
+    dawn.revision = 1;
+    dawn.start_ms = INT64_MIN + 1;
+    dawn.n_vacancy_ids = 1;
+    dawn.vacancy_ids = vacancies;
+    script_record(s, SC_BAILLEUR, SC_TYPE(CALEOL_SEANCE), VAC, SC_AL, s_mar(5), &dawn);
+    Fluxbus__V1__CaleolDecision d = s_decision(DECISION(ATTRIBUTION), 0, s_mar(11));
+    d.seance_id = "S-dawn";
+    script_record(s, SC_BAILLEUR, SC_TYPE(CALEOL_DECISION), VAC, SC_AL, s_mar(12), &d);
+    for (int i = 0; i < 3; i++) {
+        Fluxbus__V1__PropositionReponse p = s_answer(far[i]);
+        assert_int_equal(script_check(s, SC_BAILLEUR, SC_TYPE(PROPOSITION_REPONSE), VAC, SC_AL,
+                                      s_mar(12), &p, detail, sizeof detail),
+                         FB_ERR_INVALID_TRANSITION);
+        assert_non_null(strstr(detail, i < 2 ? "before the CALEOL decision it answers"
+                                             : "after its acceptance"));
+    }
+    ledger_set_clock_skew(s->ledger, -1); /* none rather than a wrapped one */
+    Fluxbus__V1__PropositionReponse p = s_answer(s_mar(12) + 1);
+    assert_int_equal(script_check(s, SC_BAILLEUR, SC_TYPE(PROPOSITION_REPONSE), VAC, SC_AL,
+                                  s_mar(12), &p, detail, sizeof detail),
+                     FB_ERR_INVALID_TRANSITION);
+}
+
 static void test_instants_are_written_in_utc(void **state)
 {
     (void)state;
@@ -265,6 +307,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_settlement_and_an_answer_follow_the_decision,
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_the_allowance_is_the_brokers, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_dates_at_the_ends_of_int64_are_refused, s_setup,
+                                        s_teardown),
         cmocka_unit_test(test_instants_are_written_in_utc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
