@@ -102,7 +102,7 @@ fb_err_t facts_version(sqlite3 *db, int *version)
     }
     bool versioned = sqlite3_column_int(st, 0), tables = sqlite3_column_int(st, 1);
     sqlite3_finalize(st);
-    *version = versioned ? 0 : tables ? 0 : FACTS_SCHEMA_NONE;
+    *version = versioned || tables ? 0 : FACTS_SCHEMA_NONE;
     if (!versioned)
         return FB_OK;
     if (sqlite3_prepare_v2(db, "SELECT max(version) FROM ledger_schema_version", -1, &st, NULL) !=
