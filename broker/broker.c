@@ -133,6 +133,21 @@ typedef struct s_input {
 
 /* ---- logging ----------------------------------------------------------- */
 
+/* stderr is fully buffered (main.c): info lines leave once per turn, after
+ * COMMIT and before the turn's replies (s_flush_log); warnings and errors,
+ * from any thread, at once. */
+static void s_log_line(fb_log_level_t level, const char *line)
+{
+    fb_log_stderr(NULL, level, line);
+    if (level >= FB_LOG_WARN)
+        fflush(stderr);
+}
+
+static void s_flush_log(void)
+{
+    fflush(stderr);
+}
+
 static void s_log(broker_t *self, fb_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -145,14 +160,14 @@ static void s_log(broker_t *self, fb_log_level_t level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    fb_log_stderr(NULL, level, line);
+    s_log_line(level, line);
 }
 
 static void s_zap_log(void *ctx, fb_log_level_t level, const char *line)
 {
     broker_t *self = ctx;
     if (level >= self->cfg.log_level)
-        fb_log_stderr(NULL, level, line);
+        s_log_line(level, line);
 }
 
 /* expiry.c and decompte_emit.c log through the same level filter. */
@@ -621,13 +636,12 @@ static fb_err_t s_seal_receipts(broker_t *self)
     for (size_t i = 0; rc == FB_OK && i < self->n_jobs; i++) {
         s_receipt_job_t *job = &self->jobs[i];
         rc = job->rc;
-        if (rc == FB_OK)
-            rc = store_set_receipt(self->store, job->seq, job->receipt, job->receipt_len);
         uint8_t link[FB_AUDIT_LINK_BYTES];
         fb_audit_chain_link_digest(head, job->seq, job->message_digest, job->receipt,
                                    job->receipt_len, link);
         if (rc == FB_OK)
-            rc = store_set_chain_link(self->store, job->seq, link);
+            rc = store_set_receipt_and_link(self->store, job->seq, job->receipt, job->receipt_len,
+                                            link);
         if (rc == FB_OK)
             memcpy(head, link, sizeof head);
     }
@@ -1100,6 +1114,7 @@ static fb_err_t s_turn(broker_t *self)
     }
     if (rc != FB_OK)
         return rc;
+    s_flush_log();
     s_flush_replies(self);
     int64_t dv = store_data_version(self->store);
     if (dv != self->data_version) { /* the CLI changed the registry */
@@ -1179,6 +1194,7 @@ fb_err_t broker_run(broker_t *self, volatile sig_atomic_t *stop)
                   "DecompteDroits: nothing of it was kept\"");
             return FB_ERR_STORE;
         }
+        s_flush_log(); /* what the turns above and the deliveries logged */
         zmq_pollitem_t item = {self->router, 0, ZMQ_POLLIN, 0};
         int n = zmq_poll(&item, 1, s_poll_ms(self));
         if (n < 0 && errno != EINTR) {
