@@ -17,7 +17,9 @@
 
 #include "fluxbus/codec.h"
 #include "fluxbus/seal.h"
+#include "period.h"
 #include "fluxbus/v1/designation.pb-c.h"
+#include "fluxbus/v1/ledger.pb-c.h"
 #include "fluxbus/v1/logement.pb-c.h"
 #include "fluxbus/v1/orientation.pb-c.h"
 
@@ -353,6 +355,35 @@ fb_err_t load_msgs_sign(const load_msgs_spec_t *spec, uint64_t first, size_t cou
     return FB_OK;
 }
 
+/* The id of the bench convention between a bailleur and a réservataire. */
+static void s_convention_id(const char *bailleur, const char *resa, char *out, size_t cap)
+{
+    snprintf(out, cap, "bench:%s:%s", bailleur, resa);
+}
+
+fb_err_t load_msgs_sign_convention(const fb_keys_t *bailleur, const fb_keys_t *resa,
+                                   load_msg_t *out)
+{
+    char id[2 * FB_ACTOR_MAX + 16];
+    s_convention_id(bailleur->actor, resa->actor, id, sizeof id);
+    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    c.convention_id = id;
+    c.revision = 1;
+    c.bailleur_siren = (char *)s_siren(bailleur->actor);
+    c.bailleur_actor_id = (char *)bailleur->actor;
+    c.reservataire_actor_id = (char *)resa->actor;
+    c.year = (uint32_t)period_year_of(fb_now_ms());
+    s_parts_t p = {0};
+    p.to = resa->actor;
+    p.type = T(CONVENTION);
+    fb_message_id_new(p.id);
+    p.payload = s_pack(&c.base, &p.payload_len);
+    memset(out, 0, sizeof *out);
+    fb_err_t rc = p.payload ? s_seal(bailleur, &p, out) : FB_ERR_NOMEM;
+    s_parts_clear(&p);
+    return rc;
+}
+
 fb_err_t load_msgs_sign_setup(const load_msgs_spec_t *spec, uint64_t k, load_msg_t out[2])
 {
     const fb_keys_t *bailleur = &spec->recipients[load_msgs_recipient(spec, k)];
@@ -367,9 +398,11 @@ fb_err_t load_msgs_sign_setup(const load_msgs_spec_t *spec, uint64_t k, load_msg
     fb_err_t rc = p.payload ? s_seal(bailleur, &p, &out[0]) : FB_ERR_NOMEM;
     s_parts_clear(&p);
 
+    char convention[2 * FB_ACTOR_MAX + 16];
+    s_convention_id(bailleur->actor, spec->sender->actor, convention, sizeof convention);
     Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
     o.vacancy_id = p.vacancy;
-    o.convention_id = "conv-bench";
+    o.convention_id = convention;
     o.reservataire_actor_id = (char *)spec->sender->actor;
     o.deadline_ms = fb_now_ms() + 10LL * 86400000; /* never expires during a run */
     o.candidates_expected = LOAD_MSGS_RANKS;

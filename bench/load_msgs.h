@@ -62,6 +62,12 @@ fb_err_t load_msgs_sign(const load_msgs_spec_t *spec, uint64_t first, size_t cou
 fb_err_t load_msgs_sign_setup(const load_msgs_spec_t *spec, uint64_t k, load_msg_t out[2])
     __attribute__((warn_unused_result));
 
+/* For a Designation run: the Convention bailleur signs with réservataire
+ * resa, which the Orientations of load_msgs_sign_setup name (the ledger
+ * wants one in force). */
+fb_err_t load_msgs_sign_convention(const fb_keys_t *bailleur, const fb_keys_t *resa,
+                                   load_msg_t *out) __attribute__((warn_unused_result));
+
 /* The index of the recipient of message k. */
 size_t load_msgs_recipient(const load_msgs_spec_t *spec, uint64_t k);
 

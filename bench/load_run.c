@@ -253,12 +253,16 @@ static fb_err_t s_pipeline(load_wire_t *w, const load_msg_t *msgs, size_t n, uns
     return FB_OK;
 }
 
-/* The setup messages bailleur j sends: each vacancy of its Designations
- * freed and oriented, in order (the ledger wants the LogementLibere
- * first). */
+/* The setup messages bailleur j sends: a Convention with each réservataire,
+ * then each vacancy of its Designations freed and oriented, in order (the
+ * ledger wants the LogementLibere first). */
 static fb_err_t s_setup_of(s_run_t *run, s_sender_t *senders, size_t j, load_msg_t *msgs, size_t *n)
 {
     fb_err_t rc = FB_OK;
+    for (size_t i = 0; rc == FB_OK && i < run->cfg->n_senders; i++) {
+        rc = load_msgs_sign_convention(&run->cfg->recipients[j], senders[i].spec.sender, &msgs[*n]);
+        *n += rc == FB_OK ? 1 : 0;
+    }
     for (size_t i = 0; rc == FB_OK && i < run->cfg->n_senders; i++)
         for (uint64_t k = 0; rc == FB_OK && k < run->per_sender; k += LOAD_MSGS_RANKS)
             if (load_msgs_recipient(&senders[i].spec, k) == j) {
@@ -274,7 +278,7 @@ static fb_err_t s_setup_designations(s_run_t *run, s_sender_t *senders, uint64_t
                                      size_t cap)
 {
     const load_run_config_t *cfg = run->cfg;
-    size_t room = 2 * cfg->n_senders * (run->per_sender / LOAD_MSGS_RANKS + 1);
+    size_t room = cfg->n_senders + 2 * cfg->n_senders * (run->per_sender / LOAD_MSGS_RANKS + 1);
     fb_err_t rc = FB_OK;
     for (size_t j = 0; rc == FB_OK && j < cfg->n_recipients; j++) {
         size_t n = 0;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conventions.h"
 #include "fluxbus/codec.h"
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/caleol.pb-c.h"
@@ -208,7 +209,11 @@ static fb_err_t s_logement(sqlite3 *db, const ledger_msg_t *m)
 static fb_err_t s_orientation(sqlite3 *db, const ledger_msg_t *m, bool *repeat)
 {
     const Fluxbus__V1__Orientation *o = (const void *)m->payload;
-    fb_err_t rc = s_vacancy_seen(db, o->vacancy_id, m->sender, m->at_ms);
+    /* Its own deadline, else its convention's délai (conventions.h). */
+    int64_t deadline = 0;
+    fb_err_t rc = conventions_orientation_deadline(db, m, &deadline);
+    if (rc == FB_OK)
+        rc = s_vacancy_seen(db, o->vacancy_id, m->sender, m->at_ms);
     if (rc == FB_OK)
         rc = s_run(db,
                    "INSERT OR IGNORE INTO ledger_orientations (vacancy_id, reservataire, round,"
@@ -217,7 +222,7 @@ static fb_err_t s_orientation(sqlite3 *db, const ledger_msg_t *m, bool *repeat)
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'oriente', ?)",
                    "ttittiiiiii", o->vacancy_id, o->reservataire_actor_id,
                    (int64_t)(o->round ? o->round : 1), m->sender, o->convention_id,
-                   (int64_t)o->contingent, o->deadline_ms,
+                   (int64_t)o->contingent, deadline,
                    (int64_t)(o->candidates_expected ? o->candidates_expected : 3), m->at_ms,
                    (int64_t)m->seq, m->at_ms);
     if (rc != FB_OK)

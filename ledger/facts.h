@@ -7,7 +7,8 @@
  *   facts from its LogementLibere, its lifecycle `state` (lifecycle.h names)
  *   and `state_ms`, and how many proposals households refused (`refusals`).
  * ledger_orientations: one row per (vacancy, réservataire, round): the
- *   Orientation (convention, contingent, deadline, candidates expected) and
+ *   Orientation (convention, contingent, deadline — its own, else the one
+ *   its convention's délai gives, conventions.h —, candidates expected) and
  *   its `status`: oriente, acquitte, decline, designe, remis, expire;
  *   `candidates` received; `expired_ms` once a DeadlineExpired was accepted.
  * ledger_candidates: one row per (vacancy, NUR): who designated and who is

@@ -112,7 +112,7 @@ static void s_orient(fbt_pair_t *w, const char *vacancy)
     o.vacancy_id = (char *)vacancy;
     o.convention_id = S_CONV;
     o.reservataire_actor_id = FBT_RESA;
-    o.deadline_ms = fb_now_ms() + 7 * 86400000LL;
+    o.deadline_ms = fb_now_ms() + 30 * 86400000LL; /* the convention's délai */
     o.candidates_expected = 1;
     o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
     o.round = 1;

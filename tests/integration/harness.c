@@ -19,8 +19,10 @@
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/caleol.pb-c.h"
 #include "fluxbus/v1/designation.pb-c.h"
+#include "fluxbus/v1/ledger.pb-c.h"
 #include "fluxbus/v1/logement.pb-c.h"
 #include "fluxbus/v1/orientation.pb-c.h"
+#include "period.h"
 #include "store.h"
 
 void fbt_setup(fbt_broker_t *b)
@@ -273,9 +275,10 @@ uint8_t *fbt_bail_signe(const char *vacancy, const char *nur, size_t *len)
 }
 
 /* Sends packed payload of `type` about `vacancy` from c to `to`, asserts it
- * is accepted, frees payload; cr (not NULL) receives and acks it. */
-static void s_send_about(fb_client_t *c, int type, const char *to, const char *vacancy,
-                         uint8_t *payload, size_t len, fb_client_t *cr)
+ * is accepted, frees payload; cr (not NULL) receives and acks it. Returns
+ * its store sequence. */
+static uint64_t s_send_about(fb_client_t *c, int type, const char *to, const char *vacancy,
+                             uint8_t *payload, size_t len, fb_client_t *cr)
 {
     const char *const to_list[1] = {to};
     fb_outgoing_t m = {.type = type,
@@ -287,7 +290,9 @@ static void s_send_about(fb_client_t *c, int type, const char *to, const char *v
     fb_receipt_t rec;
     fb_err_t rc = fb_client_send(c, &m, &rec);
     if (rc != FB_OK)
-        fail_msg("type %d about %s refused: %s %s", type, vacancy, fb_err_name(rc), rec.detail);
+        fail_msg("type %d about %s refused: %s %s", type, vacancy ? vacancy : "-", fb_err_name(rc),
+                 rec.detail);
+    uint64_t seq = rec.store_seq;
     fb_receipt_clear(&rec);
     free(payload);
     if (cr) {
@@ -296,6 +301,22 @@ static void s_send_about(fb_client_t *c, int type, const char *to, const char *v
         assert_int_equal(d->body->type, type);
         fb_delivery_destroy(&d);
     }
+    return seq;
+}
+
+uint64_t fbt_convention(fb_client_t *cb, const char *id, const char *resa, fb_client_t *cr)
+{
+    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    c.convention_id = (char *)id;
+    c.revision = 1;
+    c.bailleur_siren = "552046955";
+    c.bailleur_actor_id = (char *)fb_client_actor(cb);
+    c.reservataire_actor_id = (char *)resa;
+    c.year = (uint32_t)period_year_of(fb_now_ms());
+    size_t len = 0;
+    uint8_t *convention = s_pack(&c.base, &len);
+    return s_send_about(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_CONVENTION, resa, NULL,
+                        convention, len, cr);
 }
 
 void fbt_orient(fb_client_t *cb, const char *resa, const char *vacancy, unsigned expected,
@@ -307,7 +328,7 @@ void fbt_orient(fb_client_t *cb, const char *resa, const char *vacancy, unsigned
                  logement, len, cr);
     Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
     o.vacancy_id = (char *)vacancy;
-    o.convention_id = "conv-test";
+    o.convention_id = FBT_CONV;
     o.reservataire_actor_id = (char *)resa;
     o.deadline_ms = fb_now_ms() + 10LL * 86400000;
     o.candidates_expected = expected;

@@ -80,9 +80,23 @@ uint8_t *fbt_designation(const char *vacancy, const char *nur, const fb_sealed_t
 /* A packed BailSigne of demande `nur` for vacancy `vacancy` (caller frees). */
 uint8_t *fbt_bail_signe(const char *vacancy, const char *nur, size_t *len);
 
+/* The convention fbt_orient orients under. */
+#define FBT_CONV "conv-test"
+
+/* What the ledger wants before any orientation en flux (docs/LEDGER.md,
+ * "Checks at orientation time"): the smallest Convention it takes, sent by
+ * the bailleur's client cb to `resa` only: `id`, revision 1, cb's actor as
+ * bailleur (SIREN 552046955), `resa` as réservataire, this year (Paris), no
+ * objective (no maximum), no territory (every commune), no délai. Sent
+ * again, it is a duplicate (accepted, nothing changes). When cr (resa's
+ * client) is not NULL it receives and acks it. Asserts it is accepted;
+ * returns its store sequence. */
+uint64_t fbt_convention(fb_client_t *cb, const char *id, const char *resa, fb_client_t *cr);
+
 /* What the ledger's lifecycle wants before a Designation (docs/LEDGER.md):
  * the bailleur's client cb frees `vacancy` (LogementLibere, commune 74010)
- * and orients it to `resa`, `expected` candidates expected, both sent to
+ * and orients it to `resa` under FBT_CONV (which fbt_convention must have
+ * sent first, for `resa`), `expected` candidates expected, both sent to
  * `resa` only. When cr (resa's client) is not NULL it receives and acks
  * both. Asserts both are accepted. */
 void fbt_orient(fb_client_t *cb, const char *resa, const char *vacancy, unsigned expected,
