@@ -20,7 +20,6 @@
 #include <jansson.h>
 
 #include "fluxbus/v1/bail.pb-c.h"
-#include "fluxbus/v1/caleol.pb-c.h"
 #include "fluxbus/v1/ledger.pb-c.h"
 #include "fluxbus/v1/orientation.pb-c.h"
 #include "period.h"
@@ -114,35 +113,6 @@ static void s_designated(fbt_pair_t *w, const char *vacancy, const char *nur)
     s_ok(w->cr, T(DESIGNATION), FBT_BAILLEUR, vacancy, &d.base);
 }
 
-static void s_caleol_agreed(fbt_pair_t *w, const char *vacancy, const char *nur)
-{
-    char *vacancies[] = {(char *)vacancy}, *communes[] = {"74010"};
-    Fluxbus__V1__CaleolSeance s = FLUXBUS__V1__CALEOL_SEANCE__INIT;
-    char seance[32];
-    snprintf(seance, sizeof seance, "S-%s", vacancy);
-    s.seance_id = seance;
-    s.revision = 1;
-    s.status = FLUXBUS__V1__CALEOL_SEANCE_STATUS__CALEOL_SEANCE_STATUS_SCHEDULED;
-    s.bailleur_siren = "552046955";
-    s.start_ms = fb_now_ms();
-    s.end_ms = s.start_ms + 3600000;
-    s.n_vacancy_ids = 1;
-    s.vacancy_ids = vacancies;
-    s.n_communes_insee = 1;
-    s.communes_insee = communes;
-    s_ok(w->cb, T(CALEOL_SEANCE), FBT_RESA, vacancy, &s.base);
-    Fluxbus__V1__CaleolDecision c = FLUXBUS__V1__CALEOL_DECISION__INIT;
-    c.seance_id = seance;
-    c.vacancy_id = (char *)vacancy;
-    c.nur = (char *)nur;
-    c.rank = 1;
-    c.designataire_actor_id = FBT_RESA;
-    c.decision = FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION;
-    c.decided_ms = fb_now_ms();
-    c.revision = 1;
-    s_ok(w->cb, T(CALEOL_DECISION), FBT_RESA, vacancy, &c.base);
-}
-
 static void s_leased(fbt_pair_t *w, const char *vacancy, const char *nur)
 {
     Fluxbus__V1__PropositionReponse p = FLUXBUS__V1__PROPOSITION_REPONSE__INIT;
@@ -194,13 +164,13 @@ static int s_script(fbt_pair_t *w)
     s_libere(w, "V6", "74010");
     s_oriented_and_acked(w, "V1");
     s_designated(w, "V1", S_NUR1);
-    s_caleol_agreed(w, "V1", S_NUR1);
+    fbt_caleol_agree(w->cb, FBT_RESA, "V1", S_NUR1, false);
     s_leased(w, "V1", S_NUR1);
     s_oriented_and_acked(w, "V2");
     s_given_back(w, "V2"); /* not counted: the right comes back */
     s_oriented_and_acked(w, "V3");
     s_designated(w, "V3", S_NUR3);
-    s_caleol_agreed(w, "V3", S_NUR3);
+    fbt_caleol_agree(w->cb, FBT_RESA, "V3", S_NUR3, false);
     s_oriented_and_acked(w, "V4");
     s_orientation_refused(w, "V5", "outside the territory");
     s_orientation_refused(w, "V6", "surréservation");
