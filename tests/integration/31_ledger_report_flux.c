@@ -113,24 +113,6 @@ static void s_designated(fbt_pair_t *w, const char *vacancy, const char *nur)
     s_ok(w->cr, T(DESIGNATION), FBT_BAILLEUR, vacancy, &d.base);
 }
 
-static void s_leased(fbt_pair_t *w, const char *vacancy, const char *nur)
-{
-    Fluxbus__V1__PropositionReponse p = FLUXBUS__V1__PROPOSITION_REPONSE__INIT;
-    p.vacancy_id = (char *)vacancy;
-    p.nur = (char *)nur;
-    p.answer = FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE;
-    p.answered_ms = fb_now_ms();
-    s_ok(w->cb, T(PROPOSITION_REPONSE), FBT_RESA, vacancy, &p.base);
-    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
-    b.vacancy_id = (char *)vacancy;
-    b.nur = (char *)nur;
-    b.designataire_actor_id = FBT_RESA;
-    b.convention_id = S_CONV;
-    b.bailleur_siren = "552046955";
-    b.commune_insee = "74010";
-    s_ok(w->cb, T(BAIL_SIGNE), FBT_RESA, vacancy, &b.base);
-}
-
 static void s_given_back(fbt_pair_t *w, const char *vacancy)
 {
     Fluxbus__V1__RemiseADisposition r = FLUXBUS__V1__REMISE_ADISPOSITION__INIT;
@@ -165,7 +147,7 @@ static int s_script(fbt_pair_t *w)
     s_oriented_and_acked(w, "V1");
     s_designated(w, "V1", S_NUR1);
     fbt_caleol_agree(w->cb, FBT_RESA, "V1", S_NUR1, false);
-    s_leased(w, "V1", S_NUR1);
+    fbt_accept_and_lease(w->cb, FBT_RESA, "V1", S_NUR1, S_CONV, false);
     s_oriented_and_acked(w, "V2");
     s_given_back(w, "V2"); /* not counted: the right comes back */
     s_oriented_and_acked(w, "V3");

@@ -128,20 +128,6 @@ static void s_answer(fbt_pair_t *w, const char *vacancy, const char *nur, bool r
     s_ok(w->cb, T(PROPOSITION_REPONSE), FBT_RESA, vacancy, &p.base);
 }
 
-static void s_leased(fbt_pair_t *w, const char *vacancy, const s_household_t *h)
-{
-    s_answer(w, vacancy, h->nur, false);
-    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
-    b.vacancy_id = (char *)vacancy;
-    b.nur = (char *)h->nur;
-    b.designataire_actor_id = FBT_RESA;
-    b.convention_id = S_CONV;
-    b.bailleur_siren = "552046955";
-    b.commune_insee = "74010";
-    b.q1 = h->quartile == Q(Q1);
-    s_ok(w->cb, T(BAIL_SIGNE), FBT_RESA, vacancy, &b.base);
-}
-
 static void s_refused(fbt_pair_t *w, const char *vacancy, const char *nur)
 {
     s_answer(w, vacancy, nur, true);
@@ -163,13 +149,13 @@ static int s_script(fbt_pair_t *w)
                                h4[] = {{"074012500000104", Q(Q4), false},
                                        {"074012500000999", Q(Q3), false}};
     s_to_caleol(w, "V1", "RPLS-QPV", "RES-A", h1, 1);
-    s_leased(w, "V1", &h1[0]);
+    fbt_accept_and_lease(w->cb, FBT_RESA, "V1", h1[0].nur, S_CONV, h1[0].quartile == Q(Q1));
     s_to_caleol(w, "V2", "RPLS-2", "RES-A", h2, 1);
-    s_leased(w, "V2", &h2[0]);
+    fbt_accept_and_lease(w->cb, FBT_RESA, "V2", h2[0].nur, S_CONV, h2[0].quartile == Q(Q1));
     s_to_caleol(w, "V3", "RPLS-3", "RES-<B>", h3, 2);
     s_refused(w, "V3", h3[0].nur);
     s_to_caleol(w, "V4", "RPLS-4", "RES-C", h4, 2);
-    s_leased(w, "V4", &h4[0]);
+    fbt_accept_and_lease(w->cb, FBT_RESA, "V4", h4[0].nur, S_CONV, h4[0].quartile == Q(Q1));
     return year;
 }
 

@@ -388,6 +388,27 @@ void fbt_caleol_agree(fb_client_t *cb, const char *resa, const char *vacancy, co
                 &c.base);
 }
 
+void fbt_accept_and_lease(fb_client_t *cb, const char *resa, const char *vacancy, const char *nur,
+                          const char *convention, bool q1)
+{
+    Fluxbus__V1__PropositionReponse p = FLUXBUS__V1__PROPOSITION_REPONSE__INIT;
+    p.vacancy_id = (char *)vacancy;
+    p.nur = (char *)nur;
+    p.answer = FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE;
+    p.answered_ms = fb_now_ms();
+    fbt_send_ok(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_PROPOSITION_REPONSE, resa, vacancy,
+                &p.base);
+    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
+    b.vacancy_id = (char *)vacancy;
+    b.nur = (char *)nur;
+    b.designataire_actor_id = (char *)resa;
+    b.convention_id = (char *)convention;
+    b.bailleur_siren = "552046955";
+    b.commune_insee = "74010";
+    b.q1 = q1;
+    fbt_send_ok(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_BAIL_SIGNE, resa, vacancy, &b.base);
+}
+
 /* The payload's vacancy_id (into buf), the correlation_id the ledger wants
  * beside it; "vac-test" for a payload without one. */
 static const char *s_correlation(int type, const uint8_t *payload, size_t len, char *buf,

@@ -114,6 +114,14 @@ void fbt_attribute(fb_client_t *cb, const char *resa, const char *vacancy, const
 void fbt_caleol_agree(fb_client_t *cb, const char *resa, const char *vacancy, const char *nur,
                       bool q1);
 
+/* The household accepts and signs: the bailleur's client cb sends the
+ * PropositionReponse ACCEPTEE of demande `nur` on `vacancy` (answered now),
+ * then its BailSigne credited to `resa` under `convention` (SIREN
+ * 552046955, commune 74010) with the Q1 flag `q1`; both to `resa`,
+ * asserted accepted. */
+void fbt_accept_and_lease(fb_client_t *cb, const char *resa, const char *vacancy, const char *nur,
+                          const char *convention, bool q1);
+
 /* Sends one message of `type` to one recipient or topic; returns fb_client_send's result. */
 fb_err_t fbt_send(fb_client_t *c, int type, const char *to, const char *topic,
                   const uint8_t *payload, size_t len, fb_receipt_t *receipt);

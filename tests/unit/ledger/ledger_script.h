@@ -338,6 +338,22 @@ static inline void script_bail(script_t *s, const char *vacancy, const char *nur
     script_record(s, SC_BAILLEUR, SC_TYPE(BAIL_SIGNE), vacancy, resa, at, &b);
 }
 
+/* The smallest Convention payload the ledger takes (strings borrowed):
+ * `id`, revision 1, between SC_BAILLEUR and `resa`, for `year`, counted by
+ * `method` (CountingMethod); no objective, territory or délai. */
+static inline Fluxbus__V1__Convention script_convention_of(const char *id, const char *resa,
+                                                           int year, int method)
+{
+    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    c.convention_id = (char *)id;
+    c.revision = 1;
+    c.bailleur_actor_id = SC_BAILLEUR;
+    c.reservataire_actor_id = (char *)resa;
+    c.year = (uint32_t)year;
+    c.counting_method = method;
+    return c;
+}
+
 /* ledger_check of a Convention from `sender`: FB_OK or the refusal, its
  * detail in detail. Nothing is recorded. */
 static inline fb_err_t script_check_convention(script_t *s, const char *sender,

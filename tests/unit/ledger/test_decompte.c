@@ -475,13 +475,7 @@ static void test_decompte_caleol_after_a_visit_counts_visits_dated_by_the_decisi
     (void)state;
     script_t s;
     script_open(&s);
-    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
-    c.convention_id = "C-V";
-    c.revision = 1;
-    c.bailleur_actor_id = SC_BAILLEUR;
-    c.reservataire_actor_id = SC_AL;
-    c.year = 2025;
-    c.counting_method = METHOD(PASSAGE_CALEOL);
+    Fluxbus__V1__Convention c = script_convention_of("C-V", SC_AL, 2025, METHOD(PASSAGE_CALEOL));
     c.caleol_requires_visit = true;
     script_convention(&s, &c, s_d(2025, 1, 2));
     const int done = FLUXBUS__V1__VISITE_OUTCOME__VISITE_OUTCOME_DONE_INTERESTED;

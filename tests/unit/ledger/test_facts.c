@@ -27,13 +27,8 @@ static void s_exec(sqlite3 *db, const char *sql)
 /* A convention, VAC freed and oriented to Action Logement on 2 March. */
 static void s_oriented(script_t *s)
 {
-    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
-    c.convention_id = CONV;
-    c.revision = 1;
-    c.bailleur_actor_id = SC_BAILLEUR;
-    c.reservataire_actor_id = SC_AL;
-    c.year = 2026;
-    c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_PASSAGE_CALEOL;
+    Fluxbus__V1__Convention c = script_convention_of(
+        CONV, SC_AL, 2026, FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_PASSAGE_CALEOL);
     script_convention(s, &c, s_mar(1));
     script_libere(s, VAC, "74010", 0, 0, s_mar(2));
     script_orient(s, VAC, SC_AL, CONV, s_mar(2));
