@@ -4,15 +4,16 @@
  * three dwellings through their lives: one to the lease after a visit and
  * a CALEOL, one oriented twice with the same terms then given back, one
  * agreed in CALEOL and visited after (under a convention counting a CALEOL
- * agreement after a visit, only the first counts). `fluxbus ledger rebuild` is refused
- * while the broker runs, and the broker refuses a store another process
- * holds. Then the store is made old: its ledger loses its version and
- * columns added since (lease_q1, condition_ms...), and its events. The
- * broker refuses to start and the reports refuse to read it, both naming
- * the rebuild command; the rebuild replays every stored message, and `fluxbus
- * report flux` and `report bilan` (JSON) are byte for byte what they were;
- * the broker starts again. A store holding messages and no ledger at all
- * (made before the ledger existed) is refused and rebuilt the same way. */
+ * agreement after a visit, only the first counts). `fluxbus ledger
+ * rebuild` is refused while the broker runs, and the broker refuses a store
+ * another process holds. Then the store is made old: its ledger loses its
+ * version, columns added since (lease_q1, condition_ms...) and its events.
+ * The broker refuses to start and the reports refuse to read it, both
+ * naming the rebuild command; the rebuild replays every stored message, and
+ * `fluxbus report flux` and `report bilan` (JSON) are byte for byte what
+ * they were; the broker starts again. A store holding messages and no
+ * ledger at all (made before the ledger existed) is refused and rebuilt the
+ * same way. */
 #include "harness.h"
 
 #include <signal.h>
