@@ -14,10 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "fluxbus/codec.h"
 #include "fluxbus/seal.h"
+#include "period.h"
 #include "fluxbus/v1/designation.pb-c.h"
 #include "fluxbus/v1/ledger.pb-c.h"
 #include "fluxbus/v1/logement.pb-c.h"
@@ -83,11 +83,17 @@ static void s_vacancy(const load_msgs_spec_t *spec, uint64_t k, char *out, size_
              spec->run[3], spec->sender_index, (unsigned long long)(k / s_per_vacancy(spec)));
 }
 
+/* The id of the bench convention between a bailleur and a réservataire. */
+static void s_convention_id(const char *bailleur, const char *resa, char *out, size_t cap)
+{
+    snprintf(out, cap, "bench:%s:%s", bailleur, resa);
+}
+
 /* The convention between message k's bailleur and spec's réservataire. */
 static void s_convention(const load_msgs_spec_t *spec, uint64_t k, char *out, size_t cap)
 {
-    snprintf(out, cap, "conv-%02x%02x%02x%02x-r%u-b%zu", spec->run[0], spec->run[1], spec->run[2],
-             spec->run[3], spec->sender_index, load_msgs_recipient(spec, k));
+    s_convention_id(spec->recipients[load_msgs_recipient(spec, k)].actor, spec->sender->actor, out,
+                    cap);
 }
 
 /* A NUR (19 digits) unique in the run: département 074, the sender, k. */
@@ -343,7 +349,7 @@ static fb_err_t s_fill(const load_msgs_spec_t *spec, uint64_t k, size_t pad_len,
             rc = sealed.box ? FB_OK : FB_ERR_NOMEM;
         }
         p->type = T(DESIGNATION);
-        char conv[96];
+        char conv[2 * FB_ACTOR_MAX + 16];
         s_convention(spec, k, conv, sizeof conv);
         if (rc == FB_OK)
             p->payload =
@@ -428,7 +434,7 @@ fb_err_t load_msgs_sign_setup(const load_msgs_spec_t *spec, uint64_t k, load_msg
     p.sequence++;
     fb_message_id_new(p.id);
     p.type = T(ORIENTATION);
-    char conv[96];
+    char conv[2 * FB_ACTOR_MAX + 16];
     s_convention(spec, k, conv, sizeof conv);
     if (rc == FB_OK) {
         p.payload = load_msgs_orientation(p.vacancy, conv, spec->sender->actor, 1, &p.payload_len);
@@ -438,15 +444,6 @@ fb_err_t load_msgs_sign_setup(const load_msgs_spec_t *spec, uint64_t k, load_msg
     if (rc != FB_OK)
         load_msgs_free(out, 2);
     return rc;
-}
-
-/* The year in Paris now (at most two hours ahead of UTC). */
-static int s_paris_year(void)
-{
-    time_t now = time(NULL) + 2 * 3600;
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    return tm.tm_year + 1900;
 }
 
 uint8_t *load_msgs_convention(const char *id, const char *bailleur, const char *resa, size_t *len)
@@ -462,7 +459,7 @@ uint8_t *load_msgs_convention(const char *id, const char *bailleur, const char *
     c.bailleur_siren = (char *)load_msgs_siren(bailleur);
     c.bailleur_actor_id = (char *)bailleur;
     c.reservataire_actor_id = (char *)resa;
-    c.year = s_paris_year();
+    c.year = (int32_t)period_year_of(fb_now_ms()); /* the year in Paris, as the ledger reads it */
     c.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
     c.objectives = objs;
     c.n_objectives = 1;
@@ -471,14 +468,15 @@ uint8_t *load_msgs_convention(const char *id, const char *bailleur, const char *
     return load_msgs_pack(&c.base, len);
 }
 
-fb_err_t load_msgs_sign_convention(const load_msgs_spec_t *spec, size_t j, load_msg_t *out)
+fb_err_t load_msgs_sign_convention(const fb_keys_t *bailleur, const fb_keys_t *resa,
+                                   load_msg_t *out)
 {
-    const fb_keys_t *bailleur = &spec->recipients[j];
-    s_parts_t p = {.type = T(CONVENTION), .to = spec->sender->actor, .sequence = 1};
+    s_parts_t p = {.type = T(CONVENTION), .to = resa->actor, .sequence = 1};
     fb_message_id_new(p.id);
-    char conv[96];
-    s_convention(spec, j * s_per_vacancy(spec), conv, sizeof conv); /* a message k of bailleur j */
-    p.payload = load_msgs_convention(conv, bailleur->actor, spec->sender->actor, &p.payload_len);
+    char id[2 * FB_ACTOR_MAX + 16];
+    s_convention_id(bailleur->actor, resa->actor, id, sizeof id);
+    p.payload = load_msgs_convention(id, bailleur->actor, resa->actor, &p.payload_len);
+    memset(out, 0, sizeof *out);
     fb_err_t rc = p.payload ? s_seal(bailleur, &p, out) : FB_ERR_NOMEM;
     s_parts_clear(&p);
     return rc;

@@ -116,12 +116,12 @@ fb_err_t load_msgs_sign(const load_msgs_spec_t *spec, uint64_t first, size_t cou
 fb_err_t load_msgs_sign_setup(const load_msgs_spec_t *spec, uint64_t k, load_msg_t out[2])
     __attribute__((warn_unused_result));
 
-/* For a Designation run: the Convention between bailleur recipients[j]
- * and spec's réservataire, signed by the bailleur (before its vacancies are
- * oriented: an Orientation names its convention, which the ledger must
- * know). */
-fb_err_t load_msgs_sign_convention(const load_msgs_spec_t *spec, size_t j, load_msg_t *out)
-    __attribute__((warn_unused_result));
+/* For a Designation run: the Convention (load_msgs_convention) bailleur
+ * signs with réservataire resa, which the Orientations of
+ * load_msgs_sign_setup and the Designations name: the ledger wants a
+ * convention it knows before a flux Orientation. */
+fb_err_t load_msgs_sign_convention(const fb_keys_t *bailleur, const fb_keys_t *resa,
+                                   load_msg_t *out) __attribute__((warn_unused_result));
 
 /* The index of the recipient of message k. */
 size_t load_msgs_recipient(const load_msgs_spec_t *spec, uint64_t k);

@@ -271,7 +271,7 @@ static fb_err_t s_setup_of(s_run_t *run, s_sender_t *senders, size_t j, load_msg
 {
     fb_err_t rc = FB_OK;
     for (size_t i = 0; rc == FB_OK && i < run->cfg->n_senders; i++) { /* the conventions first */
-        rc = load_msgs_sign_convention(&senders[i].spec, j, &msgs[*n]);
+        rc = load_msgs_sign_convention(&run->cfg->recipients[j], senders[i].spec.sender, &msgs[*n]);
         *n += rc == FB_OK ? 1 : 0;
     }
     for (size_t i = 0; rc == FB_OK && i < run->cfg->n_senders; i++)

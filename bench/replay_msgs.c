@@ -217,7 +217,7 @@ static uint8_t *s_visit(const s_ids_t *ids, size_t *len)
     Fluxbus__V1__Visite v = FLUXBUS__V1__VISITE__INIT;
     v.vacancy_id = (char *)ids->vacancy;
     v.nur = (char *)ids->nur;
-    v.visit_ms = fb_now_ms();
+    v.visit_ms = fb_now_ms() - 2 * 86400000LL; /* done before the session */
     v.outcome = FLUXBUS__V1__VISITE_OUTCOME__VISITE_OUTCOME_DONE_INTERESTED;
     v.comment = "visite avec le gardien";
     return load_msgs_pack(&v.base, len);
@@ -238,7 +238,9 @@ static uint8_t *s_seance(const replay_world_t *w, uint64_t v, const s_ids_t *ids
     s.status = FLUXBUS__V1__CALEOL_SEANCE_STATUS__CALEOL_SEANCE_STATUS_SCHEDULED;
     s.bailleur_siren = (char *)load_msgs_siren(w->actors[s_bailleur(w, v)].actor);
     s.commission_name = "CALEOL Annecy";
-    s.start_ms = fb_now_ms() + 86400000;
+    /* The session sat this morning: the decisions that follow are dated
+     * now, after its start (the ledger bounds a decision by its session). */
+    s.start_ms = fb_now_ms() - 3600000;
     s.end_ms = s.start_ms + 7200000;
     s.timezone = "Europe/Paris";
     s.place = &place;

@@ -697,12 +697,14 @@ static void test_an_answer_reaches_only_the_reservataire_that_designated(void **
            "{\"type\": \"CaleolDecision\", \"payload\": {\"seance_id\": \"caleol-2026-11\", "
            "\"vacancy_id\": \"vac-2026-0701\", \"nur\": \"" S_NUR "\", \"rank\": 1, "
            "\"designataire_actor_id\": \"" FBT_RESA "\", \"decision\": "
-           "\"CALEOL_DECISION_CODE_ATTRIBUTION\", \"revision\": 1}}");
+           "\"CALEOL_DECISION_CODE_ATTRIBUTION\", \"decided_ms\": 1796047800000, "
+           "\"revision\": 1}}");
     json_decref(s_wait_json(&w, w.done, "03-decision.json.receipt.json"));
     fb_codec_free(s_expect(w.cr, T(CALEOL_DECISION), NULL));
     fb_codec_free(s_expect(w.cs, T(CALEOL_DECISION), NULL));
 
-    /* The household's refusal: to the designator, not to the State. */
+    /* The household's refusal, after the decision (30/11 15:10): to the
+     * designator, not to the State. */
     s_drop(&w, "PropositionReponse-vac-2026-0701.csv",
            "vacancy_id;nur;answer;refus_motif;refus_text;answered_ms\n"
            "vac-2026-0701;" S_NUR ";REFUSEE;LOCALISATION;Trop loin de l'école;30/11/2026 18:00\n");

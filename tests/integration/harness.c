@@ -356,6 +356,59 @@ void fbt_attribute(fb_client_t *cb, const char *resa, const char *vacancy, const
                  decision, len, cr);
 }
 
+void fbt_caleol_agree(fb_client_t *cb, const char *resa, const char *vacancy, const char *nur,
+                      bool q1)
+{
+    char *vacancies[] = {(char *)vacancy}, *communes[] = {"74010"};
+    char seance[64];
+    snprintf(seance, sizeof seance, "S-%s", vacancy);
+    Fluxbus__V1__CaleolSeance s = FLUXBUS__V1__CALEOL_SEANCE__INIT;
+    s.seance_id = seance;
+    s.revision = 1;
+    s.status = FLUXBUS__V1__CALEOL_SEANCE_STATUS__CALEOL_SEANCE_STATUS_SCHEDULED;
+    s.bailleur_siren = "552046955";
+    s.start_ms = fb_now_ms();
+    s.end_ms = s.start_ms + 3600000;
+    s.n_vacancy_ids = 1;
+    s.vacancy_ids = vacancies;
+    s.n_communes_insee = 1;
+    s.communes_insee = communes;
+    fbt_send_ok(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_CALEOL_SEANCE, resa, vacancy, &s.base);
+    Fluxbus__V1__CaleolDecision c = FLUXBUS__V1__CALEOL_DECISION__INIT;
+    c.seance_id = seance;
+    c.vacancy_id = (char *)vacancy;
+    c.nur = (char *)nur;
+    c.rank = 1;
+    c.designataire_actor_id = (char *)resa;
+    c.decision = FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION;
+    c.decided_ms = fb_now_ms(); /* once the session started */
+    c.revision = 1;
+    c.q1 = q1;
+    fbt_send_ok(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_CALEOL_DECISION, resa, vacancy,
+                &c.base);
+}
+
+void fbt_accept_and_lease(fb_client_t *cb, const char *resa, const char *vacancy, const char *nur,
+                          const char *convention, bool q1)
+{
+    Fluxbus__V1__PropositionReponse p = FLUXBUS__V1__PROPOSITION_REPONSE__INIT;
+    p.vacancy_id = (char *)vacancy;
+    p.nur = (char *)nur;
+    p.answer = FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE;
+    p.answered_ms = fb_now_ms();
+    fbt_send_ok(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_PROPOSITION_REPONSE, resa, vacancy,
+                &p.base);
+    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
+    b.vacancy_id = (char *)vacancy;
+    b.nur = (char *)nur;
+    b.designataire_actor_id = (char *)resa;
+    b.convention_id = (char *)convention;
+    b.bailleur_siren = "552046955";
+    b.commune_insee = "74010";
+    b.q1 = q1;
+    fbt_send_ok(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_BAIL_SIGNE, resa, vacancy, &b.base);
+}
+
 /* The payload's vacancy_id (into buf), the correlation_id the ledger wants
  * beside it; "vac-test" for a payload without one. */
 static const char *s_correlation(int type, const uint8_t *payload, size_t len, char *buf,

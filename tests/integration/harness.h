@@ -9,6 +9,7 @@
 #define FLUXBUS_TEST_HARNESS_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
@@ -105,6 +106,21 @@ void fbt_orient(fb_client_t *cb, const char *resa, const char *vacancy, unsigned
  * on `vacancy` to `resa` (designataire); cr as in fbt_orient. */
 void fbt_attribute(fb_client_t *cb, const char *resa, const char *vacancy, const char *nur,
                    fb_client_t *cr);
+
+/* The CALEOL agrees: the bailleur's client cb sends the session "S-<vacancy>"
+ * (commune 74010, sitting now, `vacancy` on its agenda), then its
+ * ATTRIBUTION of demande `nur`, rank 1, credited to `resa`, with the Q1
+ * flag `q1`; both to `resa`, asserted accepted. */
+void fbt_caleol_agree(fb_client_t *cb, const char *resa, const char *vacancy, const char *nur,
+                      bool q1);
+
+/* The household accepts and signs: the bailleur's client cb sends the
+ * PropositionReponse ACCEPTEE of demande `nur` on `vacancy` (answered now),
+ * then its BailSigne credited to `resa` under `convention` (SIREN
+ * 552046955, commune 74010) with the Q1 flag `q1`; both to `resa`,
+ * asserted accepted. */
+void fbt_accept_and_lease(fb_client_t *cb, const char *resa, const char *vacancy, const char *nur,
+                          const char *convention, bool q1);
 
 /* Sends one message of `type` to one recipient or topic; returns fb_client_send's result. */
 fb_err_t fbt_send(fb_client_t *c, int type, const char *to, const char *topic,

@@ -902,6 +902,7 @@ static void test_a_settled_condition_keeps_the_original_decision(void **state)
     s_t tt, *t = &tt;
     s_open(t);
     s_reach_candidate(t, LIFECYCLE_C_DESIGNE);
+    t->now = 1767400000000; /* both decisions are sent once taken */
     Fluxbus__V1__CaleolDecision d = FLUXBUS__V1__CALEOL_DECISION__INIT;
     d.seance_id = "seance-1";
     d.vacancy_id = VAC;
