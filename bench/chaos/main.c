@@ -30,7 +30,8 @@ static void s_usage(FILE *out)
             "          is sent to it, then back: catch-up in order, msgs/s\n"
             "\n"
             "Defaults: --kills 200 --senders 4 --recipients 3 --max-delay-ms 250\n"
-            "--fsync-cycles 5 --disk-cycles 3 --disk-kib 8192 --week-messages 20000;\n"
+            "--fsync-cycles 5 --disk-cycles 3 --disk-kib 16384 (at least 8192: the store's\n"
+            "write-ahead log alone grows to about 4 MB) --week-messages 20000;\n"
             "--ci: 10 kills, 3 senders, 2 recipients, 2 fsync cycles, 1 disk cycle,\n"
             "2000 week messages (under a minute on 2 cores). --seed: the random points\n"
             "of failure (default: the time). One line of counts per scenario on stdout.\n");
@@ -64,7 +65,7 @@ static void s_defaults(chaos_opts_t *o, int ci)
     o->max_delay_ms = ci ? 200 : 250;
     o->fsync_cycles = ci ? 2 : 5;
     o->disk_cycles = ci ? 1 : 3;
-    o->disk_kib = 8192;
+    o->disk_kib = 16384;
     o->week_messages = ci ? 2000 : 20000;
 }
 
@@ -110,6 +111,11 @@ static void s_parse(int argc, char **argv, chaos_opts_t *o)
         fprintf(stderr, "fluxbus-chaos: --senders and --recipients take 1 to 64\n");
         exit(1);
     }
+    if (o->disk_kib < 8192) {
+        fprintf(stderr, "fluxbus-chaos: --disk-kib takes at least 8192 (the store's write-ahead "
+                        "log alone grows to about 4 MB)\n");
+        exit(1);
+    }
 }
 
 /* Whether scenario `name` is in the --only list (or there is none). */
@@ -128,6 +134,9 @@ int main(int argc, char **argv)
 {
     chaos_opts_t opts = {0};
     s_parse(argc, argv, &opts);
+    /* Line by line, so that the disk scenario's child (which writes to the
+     * same stdout) and this process do not interleave mid-line. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     static chaos_run_t runs[4];
     const struct {
         const char *name;
