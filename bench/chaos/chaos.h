@@ -106,9 +106,28 @@ int chaos_world_wait_answered(chaos_world_t *self, uint64_t since, int timeout_m
 uint64_t chaos_world_wait_delivered(chaos_world_t *self, int timeout_ms);
 
 /* chaos_world_wait_delivered, and when some are missing: prints the counts
- * (lost = the missing ones) and fails the test, saying `when`. */
+ * (lost = the missing ones) and fails the test, saying "after <what> <k>". */
 void chaos_world_expect_delivered(chaos_world_t *self, const char *scenario, int timeout_ms,
-                                  const char *when);
+                                  const char *what, unsigned k);
+
+/* The world of a failure scenario: o's bailleurs and réservataires, the
+ * vacancies spread over the réservataires, `prepare` as in the config;
+ * every réservataire receiving and every bailleur sending. */
+chaos_world_t *chaos_world_loaded(const chaos_opts_t *o, chaos_prepare_fn prepare, void *ctx);
+
+/* The moment failure k (a "what") strikes: once a message has been
+ * answered since the call (the load flows; fails the test after 15 s
+ * without), plus a random delay of up to max_delay_ms. */
+void chaos_world_await_moment(chaos_world_t *self, unsigned max_delay_ms, const char *what,
+                              unsigned k);
+
+/* The end of a scenario started at t0 (chaos_now_ms): drains (see
+ * chaos_world_drain), stops the broker with SIGTERM (it must exit 0),
+ * checks the store (chaos_world_check_store), prints the counts with
+ * `extra` and stored=, integrity=, audit=, elapsed_s=, and fails the test
+ * unless chaos_world_assert_clean passes. */
+void chaos_world_finish(chaos_world_t *self, const char *scenario, int64_t t0, int deliver_ms,
+                        const char *extra);
 
 /* Waits (up to timeout_ms) for senders with a per_sender limit to finish;
  * returns 1 when they did. */

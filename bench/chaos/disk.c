@@ -31,7 +31,6 @@
 #include <unistd.h>
 
 #define S_SKIP_EXIT 77 /* the child could not make its namespace */
-#define S_RESUME_MS 15000
 #define S_EXIT_MS 15000
 #define S_DELIVER_MS 30000
 #define S_HEADROOM_PAGES 64 /* the filler leaves up to this many 4 KiB pages free */
@@ -208,9 +207,7 @@ static void s_expect_store_failed_exit(fbt_broker_t *b, unsigned k, const char *
 static void s_fill_once(chaos_world_t *w, const chaos_opts_t *o, const s_disk_t *d, unsigned k)
 {
     fbt_broker_t *b = chaos_world_broker(w);
-    if (!chaos_world_wait_answered(w, chaos_world_answered(w), S_RESUME_MS))
-        fail_msg("cycle %u: no message answered within %d ms of the restart", k, S_RESUME_MS);
-    usleep(1000u * chaos_world_random(w, o->max_delay_ms + 1)); /* chaos injection */
+    chaos_world_await_moment(w, o->max_delay_ms, "disk full", k);
     s_fill(d, 4096ull * chaos_world_random(w, S_HEADROOM_PAGES + 1));
     s_expect_store_failed_exit(b, k, "under load");
 
@@ -221,9 +218,7 @@ static void s_fill_once(chaos_world_t *w, const chaos_opts_t *o, const s_disk_t 
 
     assert_int_equal(unlink(d->filler), 0);
     fbt_start(b);
-    char when[64];
-    snprintf(when, sizeof when, "after disk full %u", k);
-    chaos_world_expect_delivered(w, "disk", S_DELIVER_MS, when);
+    chaos_world_expect_delivered(w, "disk", S_DELIVER_MS, "disk full", k);
 }
 
 int chaos_disk_teardown(void **state)
@@ -244,29 +239,12 @@ void chaos_disk(void **state)
         return;
     }
     s_disk.kib = o->disk_kib;
-    chaos_world_config_t cfg = {.senders = o->senders,
-                                .recipients = o->recipients,
-                                .route = CHAOS_ROUTE_SPREAD,
-                                .prepare = s_store_on_tmpfs,
-                                .prepare_ctx = &s_disk};
-    run->world = chaos_world_new(&cfg, o->seed);
-    chaos_world_t *w = run->world;
-    for (unsigned r = 0; r < o->recipients; r++)
-        chaos_world_start_receiver(w, r);
-    chaos_world_start_senders(w);
+    run->world = chaos_world_loaded(o, s_store_on_tmpfs, &s_disk);
     int64_t t0 = chaos_now_ms();
     for (unsigned k = 1; k <= o->disk_cycles; k++)
-        s_fill_once(w, o, &s_disk, k);
-    chaos_world_drain(w, S_DELIVER_MS);
-    double elapsed_s = (double)(chaos_now_ms() - t0) / 1000.0;
-    assert_int_equal(fbt_stop(chaos_world_broker(w), SIGTERM), 0);
-    uint64_t stored = chaos_world_check_store(w);
-
-    char extra[256];
-    snprintf(extra, sizeof extra,
-             "disk_full=%u disk_kib=%u broker_exit=3 stored=%llu integrity=ok audit=ok "
-             "elapsed_s=%.1f",
-             o->disk_cycles, o->disk_kib, (unsigned long long)stored, elapsed_s);
-    chaos_world_print(w, "disk", extra);
-    chaos_world_assert_clean(w);
+        s_fill_once(run->world, o, &s_disk, k);
+    char extra[96];
+    snprintf(extra, sizeof extra, "disk_full=%u disk_kib=%u broker_exit=3", o->disk_cycles,
+             o->disk_kib);
+    chaos_world_finish(run->world, "disk", t0, S_DELIVER_MS, extra);
 }

@@ -10,11 +10,8 @@
  * no answer are deduplicated, and everything is delivered once, in order. */
 #include "chaos.h"
 
-#include <signal.h>
 #include <stdio.h>
-#include <unistd.h>
 
-#define S_RESUME_MS 15000
 #define S_EXIT_MS 15000
 #define S_DELIVER_MS 30000
 
@@ -28,9 +25,7 @@ static void s_use_shim(fbt_broker_t *b, void *ctx)
 static void s_fail_once(chaos_world_t *w, const chaos_opts_t *o, unsigned k)
 {
     fbt_broker_t *b = chaos_world_broker(w);
-    if (!chaos_world_wait_answered(w, chaos_world_answered(w), S_RESUME_MS))
-        fail_msg("cycle %u: no message answered within %d ms of the restart", k, S_RESUME_MS);
-    usleep(1000u * chaos_world_random(w, o->max_delay_ms + 1)); /* chaos injection */
+    chaos_world_await_moment(w, o->max_delay_ms, "fsync failure", k);
     fbt_fail_fsync(b, 1);
     int code = fbt_wait_exit(b, S_EXIT_MS);
     if (code < 0)
@@ -42,36 +37,18 @@ static void s_fail_once(chaos_world_t *w, const chaos_opts_t *o, unsigned k)
     chaos_world_check_store(w);
     fbt_fail_fsync(b, 0);
     fbt_start(b);
-    char when[64];
-    snprintf(when, sizeof when, "after fsync failure %u", k);
-    chaos_world_expect_delivered(w, "fsync", S_DELIVER_MS, when);
+    chaos_world_expect_delivered(w, "fsync", S_DELIVER_MS, "fsync failure", k);
 }
 
 void chaos_fsync(void **state)
 {
     chaos_run_t *run = *state;
     const chaos_opts_t *o = run->opts;
-    chaos_world_config_t cfg = {.senders = o->senders,
-                                .recipients = o->recipients,
-                                .route = CHAOS_ROUTE_SPREAD,
-                                .prepare = s_use_shim};
-    run->world = chaos_world_new(&cfg, o->seed);
-    chaos_world_t *w = run->world;
-    for (unsigned r = 0; r < o->recipients; r++)
-        chaos_world_start_receiver(w, r);
-    chaos_world_start_senders(w);
+    run->world = chaos_world_loaded(o, s_use_shim, NULL);
     int64_t t0 = chaos_now_ms();
     for (unsigned k = 1; k <= o->fsync_cycles; k++)
-        s_fail_once(w, o, k);
-    chaos_world_drain(w, S_DELIVER_MS);
-    double elapsed_s = (double)(chaos_now_ms() - t0) / 1000.0;
-    assert_int_equal(fbt_stop(chaos_world_broker(w), SIGTERM), 0);
-    uint64_t stored = chaos_world_check_store(w);
-
-    char extra[256];
-    snprintf(extra, sizeof extra,
-             "fsync_failures=%u broker_exit=3 stored=%llu integrity=ok audit=ok elapsed_s=%.1f",
-             o->fsync_cycles, (unsigned long long)stored, elapsed_s);
-    chaos_world_print(w, "fsync", extra);
-    chaos_world_assert_clean(w);
+        s_fail_once(run->world, o, k);
+    char extra[64];
+    snprintf(extra, sizeof extra, "fsync_failures=%u broker_exit=3", o->fsync_cycles);
+    chaos_world_finish(run->world, "fsync", t0, S_DELIVER_MS, extra);
 }

@@ -35,7 +35,8 @@
 #define S_BOOK_CAP (1u << 20)   /* messages per sender, at most */
 #define S_CLIENT_TIMEOUT_MS 500 /* receipt wait before resending the same bytes */
 #define S_RECV_POLL_MS 100
-#define S_REPORT_FIRST 5 /* problems printed one by one before only being counted */
+#define S_REPORT_FIRST 5  /* problems printed one by one before only being counted */
+#define S_RESUME_MS 15000 /* after a restart, messages are answered again this soon */
 
 /* What became of one message. */
 typedef struct {
@@ -473,17 +474,54 @@ uint64_t chaos_world_wait_delivered(chaos_world_t *self, int timeout_ms)
 }
 
 void chaos_world_expect_delivered(chaos_world_t *self, const char *scenario, int timeout_ms,
-                                  const char *when)
+                                  const char *what, unsigned k)
 {
     uint64_t missing = chaos_world_wait_delivered(self, timeout_ms);
     if (!missing)
         return;
     self->lost = missing;
     char extra[160];
-    snprintf(extra, sizeof extra, "failed=\"%s\"", when);
+    snprintf(extra, sizeof extra, "failed=\"after %s %u\"", what, k);
     chaos_world_print(self, scenario, extra);
-    fail_msg("%s: %llu receipted message(s) not delivered within %d ms", when,
+    fail_msg("after %s %u: %llu receipted message(s) not delivered within %d ms", what, k,
              (unsigned long long)missing, timeout_ms);
+}
+
+chaos_world_t *chaos_world_loaded(const chaos_opts_t *o, chaos_prepare_fn prepare, void *ctx)
+{
+    chaos_world_config_t cfg = {.senders = o->senders,
+                                .recipients = o->recipients,
+                                .route = CHAOS_ROUTE_SPREAD,
+                                .prepare = prepare,
+                                .prepare_ctx = ctx};
+    chaos_world_t *w = chaos_world_new(&cfg, o->seed);
+    for (unsigned r = 0; r < o->recipients; r++)
+        chaos_world_start_receiver(w, r);
+    chaos_world_start_senders(w);
+    return w;
+}
+
+void chaos_world_await_moment(chaos_world_t *self, unsigned max_delay_ms, const char *what,
+                              unsigned k)
+{
+    if (!chaos_world_wait_answered(self, chaos_world_answered(self), S_RESUME_MS))
+        fail_msg("before %s %u: no message answered within %d ms", what, k, S_RESUME_MS);
+    /* Chaos injection, not synchronisation: the point of failure is random. */
+    usleep(1000u * chaos_world_random(self, max_delay_ms + 1));
+}
+
+void chaos_world_finish(chaos_world_t *self, const char *scenario, int64_t t0, int deliver_ms,
+                        const char *extra)
+{
+    chaos_world_drain(self, deliver_ms);
+    double elapsed_s = (double)(chaos_now_ms() - t0) / 1000.0;
+    assert_int_equal(fbt_stop(&self->b, SIGTERM), 0);
+    uint64_t stored = chaos_world_check_store(self);
+    char line[512];
+    snprintf(line, sizeof line, "%s stored=%llu integrity=ok audit=ok elapsed_s=%.1f", extra,
+             (unsigned long long)stored, elapsed_s);
+    chaos_world_print(self, scenario, line);
+    chaos_world_assert_clean(self);
 }
 
 int chaos_world_wait_sent(chaos_world_t *self, int timeout_ms)
