@@ -41,6 +41,8 @@
 #include "keyquery.h"
 #include "ledger.h"
 #include "notary.h"
+#include "parallel.h"
+#include "precheck.h"
 #include "router.h"
 #include "sealcheck.h"
 #include "store.h"
@@ -71,6 +73,20 @@ typedef struct {
     size_t len;
 } s_reply_t;
 
+/* A receipt of the current turn waiting for its signature (s_seal_receipts):
+ * the body is packed when its message is stored, sealed on the pool with the
+ * others before COMMIT, then stored, chained and sent in store order. */
+typedef struct {
+    uint64_t seq;
+    uint8_t message_digest[FB_AUDIT_MESSAGE_DIGEST_BYTES]; /* its audit chain part */
+    uint8_t *body;                                         /* the Receipt's SignedBody, packed */
+    size_t body_len;
+    uint8_t *receipt; /* sealed */
+    size_t receipt_len;
+    fb_err_t rc;
+    long reply; /* its RECEIPT in self->replies; -1: the broker's own message */
+} s_receipt_job_t;
+
 typedef struct {
     char key_id[FB_KEY_ID_CHARS + 1];
     uint8_t *cert;
@@ -90,6 +106,7 @@ struct broker {
     void *router;
     zap_t *zap;
     admission_t *admission;
+    parallel_t *pool; /* checks the signatures of a batch (precheck.c) */
     char endpoint[256];
     s_session_t *sessions;
     size_t n_sessions;
@@ -99,10 +116,14 @@ struct broker {
     size_t n_certs;
     int64_t data_version;
     uint8_t chain_head[FB_AUDIT_LINK_BYTES]; /* audit chain link of the last stored message */
+    struct s_input *batch; /* the frame sets of the current turn, batch_max of them */
+    precheck_t *pre;       /* their SENDs' bulk checks */
+    s_receipt_job_t *jobs; /* the turn's receipts to seal */
+    size_t n_jobs, cap_jobs;
 };
 
 /* A frame set from the ROUTER: routing id, command, data frames. */
-typedef struct {
+typedef struct s_input {
     zmq_msg_t part[4];
     size_t n;
     char actor[FB_ACTOR_MAX]; /* from ZAP's User-Id */
@@ -421,32 +442,31 @@ static fb_err_t s_nack(broker_t *self, const s_input_t *in, const uint8_t *id, f
     return rc == FB_OK ? s_queue_reply(self, in, "RECEIPT", buf, len) : rc;
 }
 
-/* Checks the key that signed env: registered, owned by the connection's
- * actor, signature valid, not revoked, in validity. */
-static fb_err_t s_check_key(broker_t *self, const s_input_t *in, const Fluxbus__V1__Envelope *env,
-                            char *detail, size_t dlen)
+/* Checks the key that signed the envelope (precheck.c looked it up and
+ * verified the signature): registered, signature valid, owned by the
+ * connection's actor, not revoked, in validity. */
+static fb_err_t s_check_key(const s_input_t *in, const precheck_t *pre, char *detail, size_t dlen)
 {
-    store_key_t key;
-    fb_err_t rc = store_key_get(self->store, env->key_id, &key);
-    if (rc == FB_ERR_NOT_FOUND) {
-        snprintf(detail, dlen, "key_id %.32s is not registered", env->key_id);
+    const store_key_t *key = &pre->key;
+    if (pre->key_rc == FB_ERR_NOT_FOUND) {
+        snprintf(detail, dlen, "key_id %.32s is not registered", pre->env->key_id);
         return FB_ERR_UNKNOWN_KEY;
     }
-    if (rc != FB_OK)
-        return rc;
-    if (fb_envelope_verify(env, key.public_key) != FB_OK) {
-        snprintf(detail, dlen, "signature does not verify with key %s", key.key_id);
+    if (pre->key_rc != FB_OK)
+        return pre->key_rc;
+    if (pre->verify_rc != FB_OK) {
+        snprintf(detail, dlen, "signature does not verify with key %s", key->key_id);
         return FB_ERR_BAD_SIGNATURE;
     }
-    if (strcmp(key.actor, in->actor) != 0) {
-        snprintf(detail, dlen, "key %s belongs to %.80s, connection is %.80s", key.key_id,
-                 key.actor, in->actor);
+    if (strcmp(key->actor, in->actor) != 0) {
+        snprintf(detail, dlen, "key %s belongs to %.80s, connection is %.80s", key->key_id,
+                 key->actor, in->actor);
         return FB_ERR_SENDER_MISMATCH;
     }
     int64_t now = fb_now_ms();
-    if ((key.revoked_at_ms && now >= key.revoked_at_ms) || now < key.valid_from_ms ||
-        (key.valid_until_ms && now > key.valid_until_ms)) {
-        snprintf(detail, dlen, "key %s is revoked or not valid now", key.key_id);
+    if ((key->revoked_at_ms && now >= key->revoked_at_ms) || now < key->valid_from_ms ||
+        (key->valid_until_ms && now > key->valid_until_ms)) {
+        snprintf(detail, dlen, "key %s is revoked or not valid now", key->key_id);
         return FB_ERR_KEY_REVOKED;
     }
     return FB_OK;
@@ -557,15 +577,99 @@ static ledger_msg_t s_ledger_msg(const Fluxbus__V1__SignedBody *body,
     return m;
 }
 
+/* Adds the receipt of the message stored at seq (envelope `data`) to seal at
+ * the end of the turn; takes body. */
+static fb_err_t s_receipt_job(broker_t *self, uint64_t seq, const uint8_t *data, size_t len,
+                              uint8_t *body, size_t body_len)
+{
+    if (self->n_jobs == self->cap_jobs) {
+        size_t cap = self->cap_jobs ? 2 * self->cap_jobs : 256;
+        void *p = realloc(self->jobs, cap * sizeof *self->jobs);
+        if (!p) {
+            free(body);
+            return FB_ERR_NOMEM;
+        }
+        self->jobs = p;
+        self->cap_jobs = cap;
+    }
+    s_receipt_job_t *job = &self->jobs[self->n_jobs];
+    *job = (s_receipt_job_t){
+        .seq = seq, .body = body, .body_len = body_len, .rc = FB_ERR_INVALID, .reply = -1};
+    fb_err_t rc = fb_audit_chain_message_digest(data, len, job->message_digest);
+    if (rc != FB_OK) {
+        free(body);
+        return rc;
+    }
+    self->n_jobs++;
+    return FB_OK;
+}
+
+static void s_seal_one(void *ctx, size_t i)
+{
+    broker_t *self = ctx;
+    s_receipt_job_t *job = &self->jobs[i];
+    job->rc =
+        notary_seal(&self->notary, job->body, job->body_len, &job->receipt, &job->receipt_len);
+}
+
+static void s_drop_receipt_jobs(broker_t *self)
+{
+    for (size_t i = 0; i < self->n_jobs; i++) {
+        free(self->jobs[i].body);
+        free(self->jobs[i].receipt);
+    }
+    self->n_jobs = 0;
+}
+
+/* Before COMMIT: seals the turn's receipts on the pool, then, in store
+ * order, keeps each in the store, extends the audit chain with it and hands
+ * it to its RECEIPT reply. Any error is fatal for the turn (FB_ERR_STORE or
+ * FB_ERR_NOMEM); the in-memory chain head moves only with the store. */
+static fb_err_t s_seal_receipts(broker_t *self)
+{
+    parallel_for(self->pool, self->n_jobs, s_seal_one, self);
+    uint8_t head[FB_AUDIT_LINK_BYTES];
+    memcpy(head, self->chain_head, sizeof head);
+    fb_err_t rc = FB_OK;
+    for (size_t i = 0; rc == FB_OK && i < self->n_jobs; i++) {
+        s_receipt_job_t *job = &self->jobs[i];
+        rc = job->rc;
+        if (rc == FB_OK)
+            rc = store_set_receipt(self->store, job->seq, job->receipt, job->receipt_len);
+        uint8_t link[FB_AUDIT_LINK_BYTES];
+        fb_audit_chain_link_digest(head, job->seq, job->message_digest, job->receipt,
+                                   job->receipt_len, link);
+        if (rc == FB_OK)
+            rc = store_set_chain_link(self->store, job->seq, link);
+        if (rc == FB_OK)
+            memcpy(head, link, sizeof head);
+    }
+    if (rc != FB_OK) {
+        s_drop_receipt_jobs(self);
+        return rc == FB_ERR_NOMEM ? rc : FB_ERR_STORE;
+    }
+    memcpy(self->chain_head, head, sizeof head);
+    for (size_t i = 0; i < self->n_jobs; i++) {
+        s_receipt_job_t *job = &self->jobs[i];
+        if (job->reply >= 0) { /* the reply takes the bytes */
+            self->replies[job->reply].data = job->receipt;
+            self->replies[job->reply].len = job->receipt_len;
+            job->receipt = NULL;
+        }
+    }
+    s_drop_receipt_jobs(self);
+    return FB_OK;
+}
+
 /* Stores a message (from a sender or from the broker itself), records it in
- * the ledger, queues it for its targets, signs its receipt and extends the
- * audit chain, all in the turn's transaction. *receipt is the caller's. Any
- * error (FB_ERR_STORE, FB_ERR_NOMEM) rolls the turn back and ends the broker,
- * so the in-memory chain head never runs ahead of the committed store. */
+ * the ledger, queues it for its targets and packs its receipt, to be sealed
+ * and chained before COMMIT (s_seal_receipts), all in the turn's
+ * transaction. Any error (FB_ERR_STORE, FB_ERR_NOMEM) rolls the turn back and
+ * ends the broker. */
 static fb_err_t s_store_accepted(broker_t *self, const Fluxbus__V1__SignedBody *body,
                                  const ProtobufCMessage *payload, const uint8_t *data, size_t len,
                                  const uint8_t sha[32], const router_targets_t *targets,
-                                 uint64_t *seq_out, uint8_t **receipt, size_t *receipt_len)
+                                 uint64_t *seq_out)
 {
     int64_t now = fb_now_ms();
     store_message_t m = {
@@ -582,8 +686,6 @@ static fb_err_t s_store_accepted(broker_t *self, const Fluxbus__V1__SignedBody *
         .accepted_at_ms = now,
     };
     uint64_t seq = 0;
-    *receipt = NULL;
-    *receipt_len = 0;
     fb_err_t rc = store_put(self->store, &m, &seq);
     if (rc == FB_OK) {
         ledger_msg_t lm = s_ledger_msg(body, payload, seq, now);
@@ -593,23 +695,15 @@ static fb_err_t s_store_accepted(broker_t *self, const Fluxbus__V1__SignedBody *
         rc = store_enqueue(self->store, seq, targets->actor[i]);
         s_session_mark_dirty(self, targets->actor[i]);
     }
+    uint8_t *receipt_body = NULL;
+    size_t receipt_body_len = 0;
     if (rc == FB_OK)
-        rc = notary_receipt(&self->notary, body->sender, body->message_id.data, seq, now, false,
-                            sha, targets, receipt, receipt_len);
+        rc = notary_receipt_body(&self->notary, body->sender, body->message_id.data, seq, now,
+                                 false, sha, targets, &receipt_body, &receipt_body_len);
     if (rc == FB_OK)
-        rc = store_set_receipt(self->store, seq, *receipt, *receipt_len);
-    uint8_t link[FB_AUDIT_LINK_BYTES];
-    if (rc == FB_OK)
-        rc = fb_audit_chain_link_envelope(self->chain_head, seq, data, len, *receipt, *receipt_len,
-                                          link);
-    if (rc == FB_OK)
-        rc = store_set_chain_link(self->store, seq, link);
-    if (rc != FB_OK) {
-        free(*receipt);
-        *receipt = NULL;
+        rc = s_receipt_job(self, seq, data, len, receipt_body, receipt_body_len);
+    if (rc != FB_OK)
         return rc == FB_ERR_NOMEM ? rc : FB_ERR_STORE;
-    }
-    memcpy(self->chain_head, link, sizeof link);
     *seq_out = seq;
     return FB_OK;
 }
@@ -619,10 +713,7 @@ static fb_err_t s_accept(broker_t *self, const s_input_t *in, const Fluxbus__V1_
                          const uint8_t sha[32], const router_targets_t *targets)
 {
     uint64_t seq = 0;
-    uint8_t *receipt = NULL;
-    size_t receipt_len = 0;
-    fb_err_t rc = s_store_accepted(self, body, payload, data, len, sha, targets, &seq, &receipt,
-                                   &receipt_len);
+    fb_err_t rc = s_store_accepted(self, body, payload, data, len, sha, targets, &seq);
     if (rc != FB_OK)
         return rc;
     admission_backlog_add(self->admission, body->sender, targets->n);
@@ -632,7 +723,11 @@ static fb_err_t s_accept(broker_t *self, const s_input_t *in, const Fluxbus__V1_
     const fb_catalog_entry_t *entry = fb_catalog_by_type((int)body->type);
     s_log(self, FB_LOG_INFO, "broker accept msg_id=%s peer=%s type=%s seq=%llu recipients=%zu", hex,
           in->actor, entry ? entry->name : "?", (unsigned long long)seq, targets->n);
-    return s_queue_reply(self, in, "RECEIPT", receipt, receipt_len);
+    /* The RECEIPT's bytes come with s_seal_receipts, before any reply leaves. */
+    rc = s_queue_reply(self, in, "RECEIPT", NULL, 0);
+    if (rc == FB_OK)
+        self->jobs[self->n_jobs - 1].reply = (long)self->n_replies - 1;
+    return rc;
 }
 
 /* expiry_accept_fn and decompte_emit_accept_fn: a message the broker signed
@@ -661,14 +756,10 @@ static fb_err_t s_accept_own(void *ctx, const uint8_t *data, size_t len,
     if (rc == FB_OK)
         rc = router_route_own(self->store, body, &targets, detail, sizeof detail);
     uint64_t seq = 0;
-    uint8_t *receipt = NULL;
-    size_t receipt_len = 0;
     uint8_t sha[32];
     fb_sha256(data, len, sha);
     if (rc == FB_OK)
-        rc = s_store_accepted(self, body, payload, data, len, sha, &targets, &seq, &receipt,
-                              &receipt_len);
-    free(receipt);
+        rc = s_store_accepted(self, body, payload, data, len, sha, &targets, &seq);
     if (rc == FB_OK) {
         char hex[2 * FB_MESSAGE_ID_BYTES + 1];
         s_id_hex(body->message_id.data, hex);
@@ -713,26 +804,25 @@ static fb_err_t s_accept_answer(broker_t *self, const char *peer, bilan_reply_t 
     return rc == FB_ERR_STORE || rc == FB_ERR_NOMEM ? rc : FB_OK;
 }
 
-/* size cap -> decode -> key + verify -> parse -> sender/type/payload ->
- * dedup -> route -> store + receipt. Refusals become signed Nacks; only a
- * store failure is returned as an error (it is fatal). */
-static fb_err_t s_handle_send(broker_t *self, const s_input_t *in)
+/* rate -> size cap -> decode -> key + verify (done in bulk by precheck.c)
+ * -> parse -> sender/type/payload -> dedup -> route -> store + receipt.
+ * Refusals become signed Nacks; only a store failure is returned as an
+ * error (it is fatal). */
+static fb_err_t s_handle_send(broker_t *self, const s_input_t *in, const precheck_t *pre)
 {
     if (in->n < 3)
         return s_nack(self, in, NULL, FB_ERR_MALFORMED, "SEND without an envelope frame");
-    /* Before any work: a flooding sender costs a table lookup per frame. */
-    if (admission_take(self->admission, in->actor, fb_now_ms()) == FB_ERR_RATE_LIMITED) {
+    if (!pre->wanted) { /* the rate limiter said no before any work */
         char why[96];
         snprintf(why, sizeof why, "over %u messages/s (burst %u)", self->cfg.rate,
                  self->cfg.rate_burst);
         return s_nack(self, in, NULL, FB_ERR_RATE_LIMITED, why);
     }
-    const uint8_t *data = zmq_msg_data((zmq_msg_t *)&in->part[2]);
-    size_t len = zmq_msg_size((zmq_msg_t *)&in->part[2]);
+    const uint8_t *data = pre->data;
+    size_t len = pre->len;
     char detail[256] = "";
-    Fluxbus__V1__Envelope *env = NULL;
     Fluxbus__V1__SignedBody *body = NULL;
-    fb_err_t rc = fb_envelope_decode(data, len, self->cfg.max_envelope, &env);
+    fb_err_t rc = pre->decode_rc;
     if (rc != FB_OK) {
         snprintf(detail, sizeof detail,
                  rc == FB_ERR_TOO_LARGE ? "envelope of %zu bytes is over the cap"
@@ -740,13 +830,12 @@ static fb_err_t s_handle_send(broker_t *self, const s_input_t *in)
                  len);
         return s_nack(self, in, NULL, rc, detail);
     }
-    rc = s_check_key(self, in, env, detail, sizeof detail);
+    rc = s_check_key(in, pre, detail, sizeof detail);
     if (rc == FB_OK) {
-        rc = fb_envelope_parse_body(env, &body);
+        rc = fb_envelope_parse_body(pre->env, &body);
         if (rc != FB_OK)
             snprintf(detail, sizeof detail, "signed body is not acceptable");
     }
-    fb_envelope_free(env);
     if (rc != FB_OK)
         return rc == FB_ERR_STORE ? rc : s_nack(self, in, NULL, rc, detail);
 
@@ -755,8 +844,7 @@ static fb_err_t s_handle_send(broker_t *self, const s_input_t *in)
     router_targets_t targets = {0};
     bilan_reply_t answer = {0};
     ProtobufCMessage *payload = NULL;
-    uint8_t sha[32];
-    fb_sha256(data, len, sha);
+    const uint8_t *sha = pre->sha256;
     rc = s_check_body(self, in, body, &sender, &payload, detail, sizeof detail);
     if (rc == FB_OK) {
         rc = s_dedup(self, in, body, sha);
@@ -906,7 +994,7 @@ static fb_err_t s_handle_keyquery(broker_t *self, const s_input_t *in)
     return s_queue_reply(self, in, "KEYANSWER", answer, answer_len);
 }
 
-static fb_err_t s_dispatch(broker_t *self, const s_input_t *in)
+static fb_err_t s_dispatch(broker_t *self, const s_input_t *in, const precheck_t *pre)
 {
     if (in->n < 2)
         return FB_OK;
@@ -916,7 +1004,7 @@ static fb_err_t s_dispatch(broker_t *self, const s_input_t *in)
         return FB_OK;
     }
     if (s_is(in, "SEND"))
-        return s_handle_send(self, in);
+        return s_handle_send(self, in, pre);
     if (s_is(in, "ACK"))
         return s_handle_ack(self, in);
     if (s_is(in, "HELLO"))
@@ -965,27 +1053,66 @@ static void s_input_close(s_input_t *in)
     in->n = 0;
 }
 
-/* One group commit: every frame set available now (up to batch_max). */
+/* Ends a turn's transaction: the receipts sealed and chained, then COMMIT;
+ * on any failure (rc already set, or here) everything of the turn is rolled
+ * back and no reply of it leaves. FB_ERR_STORE is fatal for the broker. */
+static fb_err_t s_end_turn(broker_t *self, fb_err_t rc)
+{
+    if (rc == FB_OK)
+        rc = s_seal_receipts(self);
+    if (rc == FB_OK)
+        rc = store_commit(self->store);
+    if (rc == FB_OK)
+        return FB_OK;
+    s_log(self, FB_LOG_ERROR, "broker store-failed reason=%s sqlite=\"%s\"", fb_err_name(rc),
+          store_errmsg(self->store));
+    store_rollback(self->store);
+    s_drop_receipt_jobs(self);
+    s_drop_replies(self);
+    return FB_ERR_STORE;
+}
+
+/* Reads every frame set available now (up to batch_max) into self->batch,
+ * and marks the SENDs the rate limiter lets through for precheck.c. */
+static size_t s_read_batch(broker_t *self)
+{
+    size_t n = 0;
+    while (n < self->cfg.batch_max && s_read_input(self, &self->batch[n])) {
+        s_input_t *in = &self->batch[n];
+        precheck_t *pre = &self->pre[n++];
+        if (!in->actor[0] || !s_is(in, "SEND") || in->n < 3)
+            continue;
+        /* Before any work: a flooding sender costs a table lookup per frame. */
+        if (admission_take(self->admission, in->actor, fb_now_ms()) == FB_ERR_RATE_LIMITED)
+            continue;
+        pre->wanted = true;
+        pre->data = zmq_msg_data(&in->part[2]);
+        pre->len = zmq_msg_size(&in->part[2]);
+    }
+    return n;
+}
+
+/* One group commit: every frame set available now (up to batch_max), their
+ * signatures checked in bulk, then handled one by one in arrival order. */
 static fb_err_t s_turn(broker_t *self)
 {
     fb_err_t rc = store_begin(self->store);
-    s_input_t in;
-    for (unsigned i = 0; rc == FB_OK && i < self->cfg.batch_max && s_read_input(self, &in); i++) {
-        if (in.actor[0])
-            rc = s_dispatch(self, &in);
+    size_t n = rc == FB_OK ? s_read_batch(self) : 0;
+    if (rc == FB_OK)
+        rc = precheck_batch(self->store, self->pool, self->cfg.max_envelope, self->pre, n);
+    for (size_t i = 0; rc == FB_OK && i < n; i++) {
+        if (self->batch[i].actor[0])
+            rc = s_dispatch(self, &self->batch[i], &self->pre[i]);
         else
             s_log(self, FB_LOG_WARN, "broker unauthenticated-frame action=drop");
-        s_input_close(&in);
     }
-    if (rc == FB_OK)
-        rc = store_commit(self->store);
-    if (rc != FB_OK) {
-        s_log(self, FB_LOG_ERROR, "broker store-failed reason=%s sqlite=\"%s\"", fb_err_name(rc),
-              store_errmsg(self->store));
-        store_rollback(self->store);
-        s_drop_replies(self);
-        return FB_ERR_STORE;
+    rc = s_end_turn(self, rc);
+    for (size_t i = 0; i < n; i++) {
+        s_input_close(&self->batch[i]);
+        precheck_clear(&self->pre[i]);
     }
+    if (rc != FB_OK)
+        return rc;
     s_flush_replies(self);
     int64_t dv = store_data_version(self->store);
     if (dv != self->data_version) { /* the CLI changed the registry */
@@ -1011,14 +1138,8 @@ static fb_err_t s_expiry_turn(broker_t *self)
     fb_err_t rc = store_begin(self->store);
     if (rc == FB_OK)
         rc = expiry_scan(self->expiry, now, S_EXPIRY_BATCH, s_accept_own, self, &emitted);
-    if (rc == FB_OK)
-        rc = store_commit(self->store);
-    if (rc != FB_OK) {
-        s_log(self, FB_LOG_ERROR, "broker store-failed reason=%s sqlite=\"%s\"", fb_err_name(rc),
-              store_errmsg(self->store));
-        store_rollback(self->store);
+    if (s_end_turn(self, rc) != FB_OK)
         return FB_ERR_STORE;
-    }
     if (emitted == S_EXPIRY_BATCH)
         self->next_expiry_ms = now; /* more are due: go on at the next turn */
     if (emitted)
@@ -1037,14 +1158,8 @@ static fb_err_t s_decompte_turn(broker_t *self)
     fb_err_t rc = store_begin(self->store);
     if (rc == FB_OK)
         rc = decompte_emit_scan(self->decompte, now, s_accept_own, self, &emitted);
-    if (rc == FB_OK)
-        rc = store_commit(self->store);
-    if (rc != FB_OK) {
-        s_log(self, FB_LOG_ERROR, "broker store-failed reason=%s sqlite=\"%s\"", fb_err_name(rc),
-              store_errmsg(self->store));
-        store_rollback(self->store);
+    if (s_end_turn(self, rc) != FB_OK)
         return FB_ERR_STORE;
-    }
     return emitted ? s_pump(self) : FB_OK;
 }
 
@@ -1175,7 +1290,10 @@ broker_t *broker_new(const broker_config_t *cfg, fb_err_t *err)
         return NULL;
     }
     self->admission = admission_new(cfg->rate, cfg->rate_burst, cfg->max_backlog);
-    if (!self->admission) {
+    self->pool = parallel_new(cfg->verify_threads);
+    self->batch = calloc(cfg->batch_max, sizeof *self->batch);
+    self->pre = calloc(cfg->batch_max, sizeof *self->pre);
+    if (!self->admission || !self->pool || !self->batch || !self->pre) {
         *err = FB_ERR_NOMEM;
         broker_destroy(&self);
         return NULL;
@@ -1214,8 +1332,13 @@ void broker_destroy(broker_t **self_p)
     free(self->sessions);
     s_drop_replies(self);
     free(self->replies);
+    s_drop_receipt_jobs(self);
+    free(self->jobs);
     s_certs_clear(self);
     admission_destroy(&self->admission);
+    parallel_destroy(&self->pool);
+    free(self->batch);
+    free(self->pre);
     decompte_emit_destroy(&self->decompte);
     expiry_destroy(&self->expiry);
     ledger_close(&self->ledger);

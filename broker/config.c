@@ -64,6 +64,7 @@ static unsigned *s_unsigned_slot(broker_config_t *cfg, const char *name, unsigne
         {"rate_burst", offsetof(broker_config_t, rate_burst), 1, 10000000},
         {"max_backlog", offsetof(broker_config_t, max_backlog), 1, 1000000000},
         {"decompte_interval_s", offsetof(broker_config_t, decompte_interval_s), 0, 86400},
+        {"verify_threads", offsetof(broker_config_t, verify_threads), 0, 64},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (strcmp(name, table[i].name) == 0) {

@@ -3,7 +3,7 @@
  * File format: one "name = value" per line, '#' starts a comment. Names are
  * those of the fields below (endpoint, store, key, max_envelope, window,
  * batch_max, freshness_s, max_recipients, rate, rate_burst, max_backlog,
- * decompte_interval_s, log_level). Unknown names are an error, reported
+ * decompte_interval_s, verify_threads, log_level). Unknown names are an error, reported
  * with the line. */
 #ifndef FLUXBUS_BROKER_CONFIG_H
 #define FLUXBUS_BROKER_CONFIG_H
@@ -26,6 +26,8 @@ typedef struct {
     unsigned rate_burst;          /* SENDs a sender may make at once; default 500 */
     unsigned max_backlog;         /* undelivered deliveries per sender; default 100000 */
     unsigned decompte_interval_s; /* DecompteDroits this long after a change; default 60 */
+    unsigned verify_threads;      /* threads checking signatures, the loop's included;
+                                     default 0 = one per online CPU */
     fb_log_level_t log_level;     /* default info */
 } broker_config_t;
 

@@ -21,8 +21,9 @@ typedef struct {
     uint8_t id_out[FB_MESSAGE_ID_BYTES]; /* the id used */
 } s_head_t;
 
-/* Wraps a packed payload in a SignedBody from the broker and seals it. */
-static fb_err_t s_sign_body(notary_t *self, s_head_t *head, const ProtobufCMessage *payload,
+/* Wraps a packed payload in a SignedBody from the broker and packs it
+ * (not signed yet). */
+static fb_err_t s_pack_body(notary_t *self, s_head_t *head, const ProtobufCMessage *payload,
                             uint8_t **out, size_t *out_len)
 {
     uint8_t *bytes = NULL;
@@ -54,9 +55,28 @@ static fb_err_t s_sign_body(notary_t *self, s_head_t *head, const ProtobufCMessa
     }
     body.payload.data = bytes;
     body.payload.len = len;
-    rc = fb_envelope_seal(&body, self->keys, out, out_len);
+    rc = fb_codec_pack(&body.base, out, out_len);
     free(bytes);
     return rc;
+}
+
+/* s_pack_body, then sealed with the broker's key. */
+static fb_err_t s_sign_body(notary_t *self, s_head_t *head, const ProtobufCMessage *payload,
+                            uint8_t **out, size_t *out_len)
+{
+    uint8_t *body = NULL;
+    size_t len = 0;
+    fb_err_t rc = s_pack_body(self, head, payload, &body, &len);
+    if (rc == FB_OK)
+        rc = notary_seal(self, body, len, out, out_len);
+    free(body);
+    return rc;
+}
+
+fb_err_t notary_seal(const notary_t *self, const uint8_t *body, size_t len, uint8_t **out,
+                     size_t *out_len)
+{
+    return fb_envelope_seal_packed(body, len, self->keys, out, out_len);
 }
 
 /* A broker answer or certificate: to one actor (or none), maybe in reply. */
@@ -69,9 +89,9 @@ static fb_err_t s_sign(notary_t *self, int type, const char *to, const uint8_t *
     return s_sign_body(self, &head, payload, out, out_len);
 }
 
-fb_err_t notary_receipt(notary_t *self, const char *sender, const uint8_t *id, uint64_t seq,
-                        int64_t accepted_at_ms, bool duplicate, const uint8_t sha256[32],
-                        const router_targets_t *targets, uint8_t **out, size_t *out_len)
+fb_err_t notary_receipt_body(notary_t *self, const char *sender, const uint8_t *id, uint64_t seq,
+                             int64_t accepted_at_ms, bool duplicate, const uint8_t sha256[32],
+                             const router_targets_t *targets, uint8_t **out, size_t *out_len)
 {
     Fluxbus__V1__Receipt r = FLUXBUS__V1__RECEIPT__INIT;
     char **to = NULL;
@@ -92,9 +112,27 @@ fb_err_t notary_receipt(notary_t *self, const char *sender, const uint8_t *id, u
     r.duplicate = duplicate;
     r.envelope_sha256.data = (uint8_t *)sha256;
     r.envelope_sha256.len = 32;
-    fb_err_t rc = s_sign(self, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT, sender, id, &r.base,
-                         out, out_len);
+    const char *recipients[1] = {sender};
+    s_head_t head = {.type = FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT,
+                     .to = recipients,
+                     .n_to = 1,
+                     .in_reply_to = id};
+    fb_err_t rc = s_pack_body(self, &head, &r.base, out, out_len);
     free(to);
+    return rc;
+}
+
+fb_err_t notary_receipt(notary_t *self, const char *sender, const uint8_t *id, uint64_t seq,
+                        int64_t accepted_at_ms, bool duplicate, const uint8_t sha256[32],
+                        const router_targets_t *targets, uint8_t **out, size_t *out_len)
+{
+    uint8_t *body = NULL;
+    size_t len = 0;
+    fb_err_t rc = notary_receipt_body(self, sender, id, seq, accepted_at_ms, duplicate, sha256,
+                                      targets, &body, &len);
+    if (rc == FB_OK)
+        rc = notary_seal(self, body, len, out, out_len);
+    free(body);
     return rc;
 }
 

@@ -23,6 +23,18 @@ fb_err_t notary_receipt(notary_t *self, const char *sender, const uint8_t *id, u
                         int64_t accepted_at_ms, bool duplicate, const uint8_t sha256[32],
                         const router_targets_t *targets, uint8_t **out, size_t *out_len);
 
+/* notary_receipt in two steps, so that the signature (the costly part)
+ * can be made off the loop thread: the Receipt's SignedBody packed, not
+ * signed (caller frees *out)... */
+fb_err_t notary_receipt_body(notary_t *self, const char *sender, const uint8_t *id, uint64_t seq,
+                             int64_t accepted_at_ms, bool duplicate, const uint8_t sha256[32],
+                             const router_targets_t *targets, uint8_t **out, size_t *out_len);
+
+/* ...then sealed with the broker's key. Reads the keys only: safe from
+ * several threads at once. Caller frees *out. */
+fb_err_t notary_seal(const notary_t *self, const uint8_t *body, size_t len, uint8_t **out,
+                     size_t *out_len);
+
 /* Nack for message `id` (NULL when the body could not be read). */
 fb_err_t notary_nack(notary_t *self, const char *to, const uint8_t *id, fb_err_t reason,
                      const char *detail, uint8_t **out, size_t *out_len);

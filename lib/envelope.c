@@ -41,20 +41,18 @@ fb_err_t fb_envelope_seal(const Fluxbus__V1__SignedBody *body, const fb_keys_t *
     return fb_envelope_seal_attached((Fluxbus__V1__SignedBody *)body, NULL, 0, keys, out, out_len);
 }
 
-/* Signs body (its attachment digests already set) and packs the Envelope. */
-static fb_err_t s_sign_and_pack(const Fluxbus__V1__SignedBody *body, const ProtobufCBinaryData *att,
-                                size_t n, const fb_keys_t *keys, uint8_t **out, size_t *out_len)
+/* Signs the packed body and packs the Envelope with its attachments. */
+static fb_err_t s_seal_bytes(const uint8_t *body, size_t body_len, const ProtobufCBinaryData *att,
+                             size_t n, const fb_keys_t *keys, uint8_t **out, size_t *out_len)
 {
-    uint8_t *body_bytes = NULL, *pae = NULL;
-    size_t body_len = 0, pae_len = 0;
-    fb_err_t rc = fb_codec_pack(&body->base, &body_bytes, &body_len);
-    if (rc == FB_OK)
-        rc = fb_envelope_pae(body_bytes, body_len, &pae, &pae_len);
+    uint8_t *pae = NULL;
+    size_t pae_len = 0;
+    fb_err_t rc = fb_envelope_pae(body, body_len, &pae, &pae_len);
     if (rc == FB_OK) {
         uint8_t sig[FB_SIGNATURE_BYTES];
         crypto_sign_detached(sig, NULL, pae, pae_len, keys->sign_sk);
         Fluxbus__V1__Envelope env = FLUXBUS__V1__ENVELOPE__INIT;
-        env.body.data = body_bytes;
+        env.body.data = (uint8_t *)body;
         env.body.len = body_len;
         env.signature.data = sig;
         env.signature.len = sizeof sig;
@@ -64,8 +62,30 @@ static fb_err_t s_sign_and_pack(const Fluxbus__V1__SignedBody *body, const Proto
         rc = fb_codec_pack(&env.base, out, out_len);
     }
     free(pae);
+    return rc;
+}
+
+/* Signs body (its attachment digests already set) and packs the Envelope. */
+static fb_err_t s_sign_and_pack(const Fluxbus__V1__SignedBody *body, const ProtobufCBinaryData *att,
+                                size_t n, const fb_keys_t *keys, uint8_t **out, size_t *out_len)
+{
+    uint8_t *body_bytes = NULL;
+    size_t body_len = 0;
+    fb_err_t rc = fb_codec_pack(&body->base, &body_bytes, &body_len);
+    if (rc == FB_OK)
+        rc = s_seal_bytes(body_bytes, body_len, att, n, keys, out, out_len);
     free(body_bytes);
     return rc;
+}
+
+fb_err_t fb_envelope_seal_packed(const uint8_t *body, size_t body_len, const fb_keys_t *keys,
+                                 uint8_t **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (!keys || !keys->has_secret || !body)
+        return FB_ERR_INVALID;
+    return s_seal_bytes(body, body_len, NULL, 0, keys, out, out_len);
 }
 
 fb_err_t fb_envelope_seal_attached(Fluxbus__V1__SignedBody *body, const ProtobufCBinaryData *att,

@@ -40,6 +40,22 @@ void fb_audit_chain_link(const uint8_t prev[FB_AUDIT_LINK_BYTES], uint64_t seq, 
                          const uint8_t *receipt, size_t receipt_len,
                          uint8_t out[FB_AUDIT_LINK_BYTES]);
 
+/* The part of a link that depends on the message alone:
+ * BLAKE2b-256(body) || BLAKE2b-256(signature) of the stored envelope bytes
+ * (decoded as in fb_audit_chain_link_envelope, same errors; out zeroed on
+ * error). Lets the broker take it when it stores the message and chain the
+ * receipt later. */
+#define FB_AUDIT_MESSAGE_DIGEST_BYTES (2 * FB_DIGEST_BYTES)
+fb_err_t fb_audit_chain_message_digest(const uint8_t *envelope, size_t envelope_len,
+                                       uint8_t out[FB_AUDIT_MESSAGE_DIGEST_BYTES])
+    __attribute__((warn_unused_result));
+
+/* The link from that digest and the receipt, following prev. Cannot fail. */
+void fb_audit_chain_link_digest(const uint8_t prev[FB_AUDIT_LINK_BYTES], uint64_t seq,
+                                const uint8_t message_digest[FB_AUDIT_MESSAGE_DIGEST_BYTES],
+                                const uint8_t *receipt, size_t receipt_len,
+                                uint8_t out[FB_AUDIT_LINK_BYTES]);
+
 /* The same from the stored envelope bytes, which are decoded (at most
  * envelope_len bytes, no other cap) to find body and signature: a full
  * envelope and its skeleton give the same link; out may be prev. Returns FB_OK, or

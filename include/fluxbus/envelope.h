@@ -35,6 +35,13 @@ fb_err_t fb_envelope_pae(const uint8_t *body, size_t body_len, uint8_t **out, si
 fb_err_t fb_envelope_seal(const Fluxbus__V1__SignedBody *body, const fb_keys_t *keys, uint8_t **out,
                           size_t *out_len) __attribute__((warn_unused_result));
 
+/* fb_envelope_seal in two steps: `body` is a SignedBody already packed
+ * (fb_codec_pack), without attachments; signs it and packs the Envelope.
+ * Reads keys only, so several threads may seal with the same keys. */
+fb_err_t fb_envelope_seal_packed(const uint8_t *body, size_t body_len, const fb_keys_t *keys,
+                                 uint8_t **out, size_t *out_len)
+    __attribute__((warn_unused_result));
+
 /* Like fb_envelope_seal, with n detachable attachments: fills
  * body->attachment_digests with their BLAKE2b-256 (restored before return)
  * and carries the bytes in Envelope.attachments. */
