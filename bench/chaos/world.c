@@ -72,6 +72,9 @@ typedef struct {
 
 struct chaos_world {
     fbt_broker_t b;
+    /* The broker's address and keys as the threads read them: the harness
+     * writes b.endpoint again at every restart (with the same port). */
+    fbt_broker_t b_for_threads;
     chaos_world_config_t cfg;
     unsigned rng;
     uint8_t nonce[4];
@@ -134,7 +137,7 @@ static fb_client_t *s_connect(chaos_world_t *w, const fb_keys_t *keys, atomic_in
 {
     while (!atomic_load(stop)) {
         fb_err_t err = FB_OK;
-        fb_client_t *c = fbt_try_client(&w->b, keys, S_CLIENT_TIMEOUT_MS, &err);
+        fb_client_t *c = fbt_try_client(&w->b_for_threads, keys, S_CLIENT_TIMEOUT_MS, &err);
         if (c)
             return c;
     }
@@ -353,6 +356,7 @@ chaos_world_t *chaos_world_new(const chaos_world_config_t *cfg, unsigned seed)
             r->last_n[s] = -1;
     }
     fbt_start(&w->b);
+    w->b_for_threads = w->b;
     return w;
 }
 
