@@ -2,8 +2,8 @@
  * to it (compressed in time: --week-messages, sent as fast as the bailleurs
  * get their receipts), then connects: the catch-up must be complete, each
  * message once, in the order each bailleur sent them. Prints how long the
- * catch-up took (msgs/s) and the broker's peak memory, which must not grow
- * with the backlog (it waits in the store, not in memory).
+ * catch-up took (msgs/s) and the broker's peak memory (the backlog waits
+ * in the store, not in memory).
  *
  * The default, 20,000 messages, is a busy week of one national
  * réservataire: about 400,000 attributions a year in France, a third of the
