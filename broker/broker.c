@@ -46,6 +46,7 @@
 #include "router.h"
 #include "sealcheck.h"
 #include "store.h"
+#include "storelock.h"
 #include "zap.h"
 
 #define S_RID_MAX 256
@@ -97,6 +98,7 @@ struct broker {
     broker_config_t cfg;
     fb_keys_t keys;
     notary_t notary;
+    storelock_t *lock; /* the store is this broker's alone */
     store_t *store;
     ledger_t *ledger; /* on the store's connection */
     expiry_t *expiry; /* the broker's DeadlineExpired */
@@ -131,6 +133,21 @@ typedef struct s_input {
 
 /* ---- logging ----------------------------------------------------------- */
 
+/* stderr is fully buffered (main.c): info lines leave once per turn, after
+ * COMMIT and before the turn's replies (s_flush_log); warnings and errors,
+ * from any thread, at once. */
+static void s_log_line(fb_log_level_t level, const char *line)
+{
+    fb_log_stderr(NULL, level, line);
+    if (level >= FB_LOG_WARN)
+        fflush(stderr);
+}
+
+static void s_flush_log(void)
+{
+    fflush(stderr);
+}
+
 static void s_log(broker_t *self, fb_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -143,14 +160,14 @@ static void s_log(broker_t *self, fb_log_level_t level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    fb_log_stderr(NULL, level, line);
+    s_log_line(level, line);
 }
 
 static void s_zap_log(void *ctx, fb_log_level_t level, const char *line)
 {
     broker_t *self = ctx;
     if (level >= self->cfg.log_level)
-        fb_log_stderr(NULL, level, line);
+        s_log_line(level, line);
 }
 
 /* expiry.c and decompte_emit.c log through the same level filter. */
@@ -562,21 +579,6 @@ static fb_err_t s_check_new(broker_t *self, const Fluxbus__V1__SignedBody *body,
     return rc;
 }
 
-/* The ledger's view of a message (seq 0 until stored). */
-static ledger_msg_t s_ledger_msg(const Fluxbus__V1__SignedBody *body,
-                                 const ProtobufCMessage *payload, uint64_t seq, int64_t now)
-{
-    ledger_msg_t m = {.seq = seq,
-                      .sender = body->sender,
-                      .type = (int)body->type,
-                      .correlation_id = body->correlation_id,
-                      .recipients = (const char *const *)body->recipients,
-                      .n_recipients = body->n_recipients,
-                      .at_ms = now,
-                      .payload = payload};
-    return m;
-}
-
 /* Adds the receipt of the message stored at seq (envelope `data`) to seal at
  * the end of the turn; takes body. */
 static fb_err_t s_receipt_job(broker_t *self, uint64_t seq, const uint8_t *data, size_t len,
@@ -634,13 +636,12 @@ static fb_err_t s_seal_receipts(broker_t *self)
     for (size_t i = 0; rc == FB_OK && i < self->n_jobs; i++) {
         s_receipt_job_t *job = &self->jobs[i];
         rc = job->rc;
-        if (rc == FB_OK)
-            rc = store_set_receipt(self->store, job->seq, job->receipt, job->receipt_len);
         uint8_t link[FB_AUDIT_LINK_BYTES];
         fb_audit_chain_link_digest(head, job->seq, job->message_digest, job->receipt,
                                    job->receipt_len, link);
         if (rc == FB_OK)
-            rc = store_set_chain_link(self->store, job->seq, link);
+            rc = store_set_receipt_and_link(self->store, job->seq, job->receipt, job->receipt_len,
+                                            link);
         if (rc == FB_OK)
             memcpy(head, link, sizeof head);
     }
@@ -688,7 +689,7 @@ static fb_err_t s_store_accepted(broker_t *self, const Fluxbus__V1__SignedBody *
     uint64_t seq = 0;
     fb_err_t rc = store_put(self->store, &m, &seq);
     if (rc == FB_OK) {
-        ledger_msg_t lm = s_ledger_msg(body, payload, seq, now);
+        ledger_msg_t lm = ledger_msg_of(body, payload, seq, now);
         rc = ledger_record(self->ledger, &lm);
     }
     for (size_t i = 0; rc == FB_OK && i < targets->n; i++) {
@@ -859,7 +860,7 @@ static fb_err_t s_handle_send(broker_t *self, const s_input_t *in, const prechec
             if (rc == FB_OK)
                 rc = sealcheck_designation(self->store, body, fb_now_ms(), detail, sizeof detail);
             if (rc == FB_OK) {
-                ledger_msg_t lm = s_ledger_msg(body, payload, 0, fb_now_ms());
+                ledger_msg_t lm = ledger_msg_of(body, payload, 0, fb_now_ms());
                 rc = ledger_check(self->ledger, &lm, detail, sizeof detail);
             }
             if (rc == FB_OK)
@@ -1113,6 +1114,7 @@ static fb_err_t s_turn(broker_t *self)
     }
     if (rc != FB_OK)
         return rc;
+    s_flush_log();
     s_flush_replies(self);
     int64_t dv = store_data_version(self->store);
     if (dv != self->data_version) { /* the CLI changed the registry */
@@ -1192,6 +1194,7 @@ fb_err_t broker_run(broker_t *self, volatile sig_atomic_t *stop)
                   "DecompteDroits: nothing of it was kept\"");
             return FB_ERR_STORE;
         }
+        s_flush_log(); /* what the turns above and the deliveries logged */
         zmq_pollitem_t item = {self->router, 0, ZMQ_POLLIN, 0};
         int n = zmq_poll(&item, 1, s_poll_ms(self));
         if (n < 0 && errno != EINTR) {
@@ -1238,6 +1241,23 @@ static fb_err_t s_bind(broker_t *self)
     return FB_OK;
 }
 
+/* A store holding messages but no ledger tables (made before the ledger
+ * existed) would get an empty ledger: it is rebuilt first. */
+static bool s_ledger_missing(broker_t *self, char *why, size_t len)
+{
+    int version = 0;
+    uint64_t messages = 0;
+    if (ledger_schema_version(store_db(self->store), &version) != FB_OK ||
+        version != LEDGER_SCHEMA_NONE || store_count(self->store, &messages) != FB_OK ||
+        messages == 0)
+        return false;
+    snprintf(why, len,
+             "%.200s holds %llu messages and no flux ledger: run `fluxbus ledger rebuild --store "
+             "%.200s`",
+             self->cfg.store, (unsigned long long)messages, self->cfg.store);
+    return true;
+}
+
 broker_t *broker_new(const broker_config_t *cfg, fb_err_t *err)
 {
     broker_t *self = calloc(1, sizeof *self);
@@ -1258,6 +1278,13 @@ broker_t *broker_new(const broker_config_t *cfg, fb_err_t *err)
     }
     self->notary.keys = &self->keys;
     self->notary.sequence = (uint64_t)fb_now_ms() * 1000;
+    self->lock = storelock_take(cfg->store, "fluxbus-broker", why, sizeof why);
+    if (!self->lock) {
+        s_log(self, FB_LOG_ERROR, "broker store-locked detail=\"%s\"", why);
+        *err = FB_ERR_STORE;
+        broker_destroy(&self);
+        return NULL;
+    }
     self->store = store_open(cfg->store, why, sizeof why);
     if (!self->store) {
         s_log(self, FB_LOG_ERROR, "broker store-open-failed detail=\"%s\"", why);
@@ -1265,7 +1292,10 @@ broker_t *broker_new(const broker_config_t *cfg, fb_err_t *err)
         broker_destroy(&self);
         return NULL;
     }
-    self->ledger = ledger_open(store_db(self->store), why, sizeof why);
+    if (s_ledger_missing(self, why, sizeof why))
+        self->ledger = NULL;
+    else if ((self->ledger = ledger_open(store_db(self->store), why, sizeof why)))
+        ledger_set_clock_skew(self->ledger, (int64_t)cfg->freshness_s * 1000);
     if (self->ledger)
         self->expiry = expiry_new(store_db(self->store), &self->notary, self->ledger, s_expiry_log,
                                   self, why, sizeof why);
@@ -1343,6 +1373,7 @@ void broker_destroy(broker_t **self_p)
     expiry_destroy(&self->expiry);
     ledger_close(&self->ledger);
     store_destroy(&self->store);
+    storelock_release(&self->lock);
     fb_keys_wipe(&self->keys);
     free(self);
     *self_p = NULL;

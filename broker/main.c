@@ -48,6 +48,10 @@ static void s_usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* One write per turn for the log lines of a busy broker (broker.c
+     * flushes after each COMMIT; warnings and errors go out at once). */
+    static char log_buffer[1 << 16];
+    setvbuf(stderr, log_buffer, _IOFBF, sizeof log_buffer);
     broker_config_t cfg;
     char why[1024];
     broker_config_defaults(&cfg);

@@ -94,6 +94,7 @@ typedef enum {
     Q_SET_RECEIPT,
     Q_GET_RECEIPT,
     Q_SET_CHAIN_LINK,
+    Q_SET_RECEIPT_AND_LINK,
     Q_CHAIN_HEAD,
     Q_ENQUEUE,
     Q_PENDING,
@@ -166,6 +167,7 @@ static const char *const s_sql[Q__COUNT] = {
     [Q_SET_RECEIPT] = "UPDATE messages SET receipt = ?2 WHERE seq = ?1",
     [Q_GET_RECEIPT] = "SELECT receipt FROM messages WHERE seq = ?1",
     [Q_SET_CHAIN_LINK] = "UPDATE messages SET chain_link = ?2 WHERE seq = ?1",
+    [Q_SET_RECEIPT_AND_LINK] = "UPDATE messages SET receipt = ?2, chain_link = ?3 WHERE seq = ?1",
     [Q_CHAIN_HEAD] = "SELECT seq, chain_link FROM messages ORDER BY seq DESC LIMIT 1",
     [Q_ENQUEUE] = "INSERT OR IGNORE INTO deliveries(recipient, seq) VALUES (?1, ?2)",
     [Q_PENDING] = "SELECT d.seq, m.envelope, m.key_id FROM deliveries d"
@@ -771,6 +773,19 @@ fb_err_t store_set_chain_link(store_t *self, uint64_t seq, const uint8_t link[FB
     sqlite3_stmt *st = self->q[Q_SET_CHAIN_LINK];
     sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
     sqlite3_bind_blob(st, 2, link, FB_DIGEST_BYTES, SQLITE_STATIC);
+    fb_err_t rc = s_done(st, sqlite3_step(st));
+    if (rc == FB_OK && sqlite3_changes(self->db) == 0)
+        return FB_ERR_NOT_FOUND;
+    return rc;
+}
+
+fb_err_t store_set_receipt_and_link(store_t *self, uint64_t seq, const uint8_t *receipt, size_t len,
+                                    const uint8_t link[FB_DIGEST_BYTES])
+{
+    sqlite3_stmt *st = self->q[Q_SET_RECEIPT_AND_LINK];
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+    sqlite3_bind_blob(st, 2, receipt, (int)len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, link, FB_DIGEST_BYTES, SQLITE_STATIC);
     fb_err_t rc = s_done(st, sqlite3_step(st));
     if (rc == FB_OK && sqlite3_changes(self->db) == 0)
         return FB_ERR_NOT_FOUND;

@@ -143,6 +143,10 @@ fb_err_t store_set_receipt(store_t *self, uint64_t seq, const uint8_t *receipt, 
 /* Sets the audit chain link of message seq (fluxbus/audit_chain.h), in the
  * transaction that stored it. FB_ERR_NOT_FOUND if there is no such message. */
 fb_err_t store_set_chain_link(store_t *self, uint64_t seq, const uint8_t link[FB_DIGEST_BYTES]);
+/* store_set_receipt and store_set_chain_link in one write (the broker's
+ * path: both are known once the turn's receipts are sealed). */
+fb_err_t store_set_receipt_and_link(store_t *self, uint64_t seq, const uint8_t *receipt, size_t len,
+                                    const uint8_t link[FB_DIGEST_BYTES]);
 /* The audit chain head: the link of the last stored message and its seq, or
  * 32 zero bytes and seq 0 for an empty store (the link that message 1
  * follows). FB_ERR_MALFORMED (out zeroed) if that message has no 32-byte

@@ -40,6 +40,7 @@ int cmd_subscribe(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_retention(int argc, char **argv);
+int cmd_ledger(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_report_bilan(int argc, char **argv);
 int cmd_refdata(int argc, char **argv);

@@ -52,6 +52,7 @@ static const common_command_t s_commands[] = {
     {"audit", cmd_audit, "export or verify the stored messages, receipts and audit chain"},
     {"retention", cmd_retention, "purge sealed household payloads past their retention"},
     {"report", cmd_report, "reports of the flux ledger (flux: décompte and fairness; bilan)"},
+    {"ledger", cmd_ledger, "the flux ledger's tables (rebuild them from the stored messages)"},
     {"refdata", cmd_refdata, "import and list the dated reference data of the reports"},
     {"version", s_version, "print the version"},
     {NULL, NULL, NULL},

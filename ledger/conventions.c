@@ -4,7 +4,9 @@
  * docs/LEDGER.md, "Conventions").
  *
  * Owns: decoding the stored payloads, choosing the revision in force, the
- * territory / hors-flux / surréservation checks. Does not own the tables
+ * checks of an Orientation (a convention in force required en flux,
+ * territory, hors flux, surréservation, the délai) and the deadline it gets
+ * from its convention's délai when it sets none. Does not own the tables
  * (facts.c writes them) nor what a message may follow (the lifecycle). */
 #include "conventions.h"
 
@@ -351,23 +353,28 @@ size_t conventions_objectives(const conventions_rev_t *c, const char *party, int
 
 /* What the ledger knows of the vacancy being oriented. */
 typedef struct {
-    bool known; /* its LogementLibere was accepted */
+    bool known;   /* its LogementLibere was accepted */
+    bool foreign; /* the ledger has it as another bailleur's than the sender's */
     char commune[16];
     int mode, motif;
     int64_t freed_ms;
 } s_vacancy_t;
 
-static fb_err_t s_vacancy_get(sqlite3 *db, const char *vacancy, s_vacancy_t *out)
+static fb_err_t s_vacancy_get(sqlite3 *db, const char *vacancy, const char *sender,
+                              s_vacancy_t *out)
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db,
-                           "SELECT commune_insee, mode_gestion, hors_flux_motif, freed_ms"
-                           " FROM ledger_vacancies WHERE vacancy_id = ?1",
+                           "SELECT commune_insee, mode_gestion, hors_flux_motif, freed_ms,"
+                           " bailleur <> ?2 FROM ledger_vacancies WHERE vacancy_id = ?1",
                            -1, &st, NULL) != SQLITE_OK)
         return FB_ERR_STORE;
     sqlite3_bind_text(st, 1, vacancy, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, sender, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        out->foreign = sqlite3_column_int(st, 4) != 0;
     if (rc == SQLITE_ROW && sqlite3_column_type(st, 3) != SQLITE_NULL) {
         out->known = true;
         const char *insee = (const char *)sqlite3_column_text(st, 0);
@@ -610,39 +617,195 @@ static fb_err_t s_check_caps(sqlite3 *db, const conventions_t *one, const conven
     return FB_OK;
 }
 
-fb_err_t conventions_check_orientation(sqlite3 *db, const ledger_msg_t *msg, char *detail,
-                                       size_t dlen)
+/* ---- the délai ------------------------------------------------------------------------ */
+
+#define S_DAY_MS (24 * 3600 * 1000LL)
+
+/* A first letting is a vacancy freed en stock (conventions.h). */
+static bool s_first_letting(const s_vacancy_t *v)
+{
+    return v->known && v->mode == MODE(STOCK);
+}
+
+/* The délai an Orientation is given: so many days from its acceptance
+ * (from_ms), under the revision in force then. A round stored already (the
+ * same Orientation sent again) runs from its first acceptance, so that a
+ * repeat keeps its terms. */
+typedef struct {
+    const conventions_rev_t *rev;
+    unsigned days; /* 0: the convention sets no délai */
+    int64_t from_ms;
+    bool first_letting;
+} s_delai_t;
+
+static fb_err_t s_delai(sqlite3 *db, const conventions_t *one, const ledger_msg_t *msg,
+                        const s_vacancy_t *v, s_delai_t *out)
 {
     const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
-    if (dlen)
-        detail[0] = '\0';
-    if (!o || !o->convention_id || !*o->convention_id)
+    out->from_ms = msg->at_ms;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT oriented_ms FROM ledger_orientations WHERE vacancy_id = ?1"
+                           " AND reservataire = ?2 AND round = ?3",
+                           -1, &st, NULL) != SQLITE_OK)
+        return FB_ERR_STORE;
+    sqlite3_bind_text(st, 1, o->vacancy_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, o->reservataire_actor_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, o->round ? o->round : 1);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        out->from_ms = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return FB_ERR_STORE;
+    out->rev = conventions_at(one, 0, out->from_ms);
+    out->first_letting = s_first_letting(v);
+    out->days = conventions_deadline_days(out->rev, out->first_letting);
+    return FB_OK;
+}
+
+/* The bailleur may give more time than the délai, not less. Délais are
+ * counted in days: a deadline anywhere on the day the délai ends, or later,
+ * is enough (the seconds between sending and acceptance do not matter). */
+static fb_err_t s_check_deadline(const s_delai_t *d, const ledger_msg_t *msg, char *detail,
+                                 size_t dlen)
+{
+    const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
+    if (o->deadline_ms == 0 || d->days == 0)
+        return FB_OK;
+    period_date_t last = period_date_of(d->from_ms + (int64_t)d->days * S_DAY_MS);
+    if (o->deadline_ms >= period_day_start_ms(last))
+        return FB_OK;
+    char given[11], until[11];
+    period_format_date(period_date_of(o->deadline_ms), given);
+    period_format_date(last, until);
+    return s_refuse(detail, dlen,
+                    "Orientation of %s to %s with a deadline on %s, shorter than the %u days"
+                    " convention %s (revision %u) grants for %s (until %s): the bailleur may give"
+                    " more time, not less",
+                    o->vacancy_id, o->reservataire_actor_id, given, d->days, d->rev->convention_id,
+                    d->rev->revision, d->first_letting ? "a first letting" : "an existing dwelling",
+                    until);
+}
+
+fb_err_t conventions_orientation_deadline(sqlite3 *db, const ledger_msg_t *msg,
+                                          int64_t *deadline_ms)
+{
+    const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
+    *deadline_ms = o ? o->deadline_ms : 0;
+    if (!o || o->deadline_ms || !o->convention_id || !*o->convention_id)
         return FB_OK;
     char err[256];
     conventions_t *one = conventions_load_id(db, o->convention_id, err, sizeof err);
     if (!one)
         return FB_ERR_STORE;
     s_vacancy_t v;
-    fb_err_t rc = conventions_size(one) ? s_vacancy_get(db, o->vacancy_id, &v) : FB_OK;
-    if (rc == FB_OK && conventions_size(one)) {
-        const conventions_rev_t *c = conventions_at(one, 0, msg->at_ms);
-        /* A vacancy belongs to the year it was freed in (the flux is yearly). */
-        int year = period_year_of(v.known ? v.freed_ms : msg->at_ms);
-        /* The revision in force when the orientation is made is for that
-         * year: a convention of another year grants no right now. */
-        int now = period_year_of(msg->at_ms);
-        if (c->year && (int)c->year != now)
-            rc = s_refuse(detail, dlen,
-                          "convention %s (revision %u) is for %u, the orientation of %s is made"
-                          " in %d",
-                          c->convention_id, c->revision, c->year, o->vacancy_id, now);
-        if (rc == FB_OK)
-            rc = s_check_scope(c, msg->sender, o, &v, year, detail, dlen);
-        /* Outside the flux (a first letting en stock), it cannot overbook it. */
-        bool in_flux = !v.known || !conventions_excludes(c, v.mode, v.motif);
-        if (rc == FB_OK && in_flux)
-            rc = s_check_caps(db, one, c, msg, &v, year, detail, dlen);
+    s_delai_t d = {0};
+    fb_err_t rc = conventions_size(one) ? s_vacancy_get(db, o->vacancy_id, msg->sender, &v) : FB_OK;
+    if (rc == FB_OK && conventions_size(one))
+        rc = s_delai(db, one, msg, &v, &d);
+    if (rc == FB_OK && d.days)
+        *deadline_ms = d.from_ms + (int64_t)d.days * S_DAY_MS;
+    conventions_destroy(&one);
+    return rc;
+}
+
+/* ---- a convention required, in force, and the check in order ----------------------- */
+
+/* Must this Orientation name a convention? Every orientation en flux
+ * does. Not the bailleur's own dwelling (oriented to itself: its
+ * non-reserved share), nor a vacancy its LogementLibere put hors flux or en
+ * stock (a first letting, offered through the réservataire that holds it).
+ * A vacancy never freed on the bus is read as en flux, the rule since ELAN.
+ * An Orientation naming no réservataire is the lifecycle's to refuse. */
+static bool s_needs_convention(const ledger_msg_t *msg, const s_vacancy_t *v)
+{
+    const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
+    if (!*o->reservataire_actor_id || strcmp(o->reservataire_actor_id, msg->sender) == 0)
+        return false;
+    return !v->known || (v->mode != MODE(HORS_FLUX) && v->mode != MODE(STOCK));
+}
+
+static fb_err_t s_refuse_unbound(const ledger_msg_t *msg, const s_vacancy_t *v, char *detail,
+                                 size_t dlen)
+{
+    const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
+    if (!s_needs_convention(msg, v))
+        return FB_OK; /* nothing to check against */
+    if (!o->convention_id || !*o->convention_id)
+        return s_refuse(detail, dlen,
+                        "Orientation of %s to %s names no convention: an orientation en flux is"
+                        " made under a convention binding %s and %s",
+                        o->vacancy_id, o->reservataire_actor_id, msg->sender,
+                        o->reservataire_actor_id);
+    return s_refuse(detail, dlen,
+                    "convention %s unknown: no Convention with that id was accepted before the"
+                    " orientation of %s to %s",
+                    o->convention_id, o->vacancy_id, o->reservataire_actor_id);
+}
+
+/* The revision in force when the orientation is made grants a right now:
+ * it is for this year and has taken effect. */
+static fb_err_t s_check_in_force(const conventions_rev_t *c, const ledger_msg_t *msg, char *detail,
+                                 size_t dlen)
+{
+    const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
+    int now = period_year_of(msg->at_ms);
+    if (c->year && (int)c->year != now)
+        return s_refuse(detail, dlen,
+                        "convention %s (revision %u) is for %u, the orientation of %s is made"
+                        " in %d",
+                        c->convention_id, c->revision, c->year, o->vacancy_id, now);
+    int64_t from = conventions_effective_ms(c);
+    if (from <= msg->at_ms)
+        return FB_OK;
+    char start[11], today[11];
+    period_format_date(period_date_of(from), start);
+    period_format_date(period_date_of(msg->at_ms), today);
+    return s_refuse(detail, dlen,
+                    "convention %s (revision %u) takes effect on %s, after the orientation of %s"
+                    " on %s",
+                    c->convention_id, c->revision, start, o->vacancy_id, today);
+}
+
+fb_err_t conventions_check_orientation(sqlite3 *db, const ledger_msg_t *msg, char *detail,
+                                       size_t dlen)
+{
+    const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
+    if (dlen)
+        detail[0] = '\0';
+    if (!o)
+        return FB_OK;
+    s_vacancy_t v;
+    fb_err_t rc = s_vacancy_get(db, o->vacancy_id, msg->sender, &v);
+    /* Another bailleur's vacancy is the lifecycle's to refuse: no
+     * convention of the sender's can make it fit. */
+    if (rc != FB_OK || v.foreign)
+        return rc;
+    bool named = o->convention_id && *o->convention_id;
+    char err[256];
+    conventions_t *one = named ? conventions_load_id(db, o->convention_id, err, sizeof err) : NULL;
+    if (named && !one)
+        return FB_ERR_STORE;
+    if (!one || conventions_size(one) == 0) {
+        conventions_destroy(&one);
+        return s_refuse_unbound(msg, &v, detail, dlen);
     }
+    const conventions_rev_t *c = conventions_at(one, 0, msg->at_ms);
+    /* A vacancy belongs to the year it was freed in (the flux is yearly). */
+    int year = period_year_of(v.known ? v.freed_ms : msg->at_ms);
+    rc = s_check_in_force(c, msg, detail, dlen);
+    if (rc == FB_OK)
+        rc = s_check_scope(c, msg->sender, o, &v, year, detail, dlen);
+    /* Outside the flux (a first letting en stock), it cannot overbook it. */
+    bool in_flux = !v.known || !conventions_excludes(c, v.mode, v.motif);
+    if (rc == FB_OK && in_flux)
+        rc = s_check_caps(db, one, c, msg, &v, year, detail, dlen);
+    s_delai_t d;
+    if (rc == FB_OK)
+        rc = s_delai(db, one, msg, &v, &d);
+    if (rc == FB_OK)
+        rc = s_check_deadline(&d, msg, detail, dlen);
     conventions_destroy(&one);
     return rc;
 }

@@ -123,20 +123,36 @@ size_t conventions_objectives(const conventions_rev_t *c, const char *party, int
 /* ---- the check at orientation time ---- */
 
 /* May this Orientation (msg->payload; msg->sender the bailleur, msg->at_ms
- * now) be accepted under its convention? FB_OK when it names no convention
- * or one the ledger does not know (nothing to check against).
- * FB_ERR_INVALID_TRANSITION with the reason in detail when the convention
- * (revision in force at msg->at_ms) does not bind this bailleur and
- * réservataire, when the vacancy lies outside the réservataire's territory
- * (or its commune is unknown while the territory is limited), when the
- * convention excludes the vacancy from its flux (hors flux), or when the
- * orientation would overbook (surréservation, docs/LEDGER.md): the
- * réservataire's or the whole convention's held orientations over the
- * maximum of its objective, or (for a vacancy freed on the bus) the
- * bailleur's held orientations across all its conventions over its
- * dwellings freed en flux. FB_ERR_STORE on a database error. */
+ * now) be accepted under its convention? An orientation en flux must name a
+ * convention the ledger knows; one to the bailleur itself (its own
+ * non-reserved dwelling) or of a vacancy freed hors flux or en stock need
+ * not, and is checked only against a known convention it names.
+ * FB_ERR_INVALID_TRANSITION with the reason in detail when an orientation en
+ * flux names no convention or an unknown one; when the revision in force at
+ * msg->at_ms is for another year or has not taken effect, does not bind this
+ * bailleur and réservataire, or leaves the vacancy outside the
+ * réservataire's territory (or its commune is unknown while the territory is
+ * limited); when the convention excludes the vacancy from its flux (hors
+ * flux); when the orientation would overbook (surréservation,
+ * docs/LEDGER.md): the réservataire's or the whole convention's held
+ * orientations over the maximum of its objective, or (for a vacancy freed on
+ * the bus) the bailleur's held orientations across all its conventions over
+ * its dwellings freed en flux; when its deadline falls on a day before the
+ * convention's délai ends (conventions_orientation_deadline). FB_OK
+ * otherwise; FB_ERR_STORE on a database error. */
 fb_err_t conventions_check_orientation(sqlite3 *db, const ledger_msg_t *msg, char *detail,
                                        size_t dlen);
+
+/* The deadline of an Orientation accepted at msg->at_ms, the one the ledger
+ * stores and the broker's DeadlineExpired watches: its own deadline_ms when
+ * set; else, under a convention the ledger knows whose revision in force
+ * sets a délai for the vacancy's kind of dwelling (conventions_deadline_days:
+ * a first letting is a vacancy freed en stock), the acceptance plus that many
+ * days of 24 hours; else 0 (no deadline). A round stored already (the same
+ * Orientation again) counts from its first acceptance. FB_OK or
+ * FB_ERR_STORE. */
+fb_err_t conventions_orientation_deadline(sqlite3 *db, const ledger_msg_t *msg,
+                                          int64_t *deadline_ms);
 
 /* Checks a Convention before it is accepted: sent by one of its parties
  * (its bailleur_actor_id, its réservataire, or a commune with a sheet of a

@@ -31,7 +31,6 @@
 #define KIND(x) FLUXBUS__V1__OBJECTIVE_KIND__OBJECTIVE_KIND_##x
 #define UNIT(x) FLUXBUS__V1__OBJECTIVE_UNIT__OBJECTIVE_UNIT_##x
 #define DECISION(x) FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_##x
-#define VISIT(x) FLUXBUS__V1__VISITE_OUTCOME__VISITE_OUTCOME_##x
 #define TYPE(x) FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_##x
 
 /* A vacancy as LogementLibere described it. */
@@ -350,8 +349,8 @@ static bool s_attribution(int decision, int condition)
 static void s_add_candidate(s_ctx_t *x, s_pair_t *p, sqlite3_stmt *st)
 {
     const unsigned char *designating = sqlite3_column_text(st, 3);
-    int64_t designated = s_time(st, 5), decided = s_time(st, 8);
-    int visit = sqlite3_column_int(st, 6), decision = sqlite3_column_int(st, 7);
+    int64_t designated = s_time(st, 5), decided = s_time(st, 8), visited = s_time(st, 6);
+    int decision = sqlite3_column_int(st, 7);
     s_set_convention(p, sqlite3_column_text(st, 2), false);
     p->deleguee = p->deleguee || sqlite3_column_int(st, 4);
     p->partenariale = p->partenariale || (designating && *designating &&
@@ -360,7 +359,10 @@ static void s_add_candidate(s_ctx_t *x, s_pair_t *p, sqlite3_stmt *st)
     p->designated_in += s_in(x, designated);
     if (s_attribution(decision, sqlite3_column_int(st, 9))) {
         p->first_attribution = s_min(p->first_attribution, decided);
-        if (visit == VISIT(DONE_INTERESTED) || visit == VISIT(DONE_NOT_INTERESTED))
+        /* A visit counts when it took place by the decision: one after it
+         * (or reported after it, dated after) does not make a "CALEOL after
+         * a visit". */
+        if (visited != S_NONE && visited <= decided)
             p->first_attribution_visited = s_min(p->first_attribution_visited, decided);
     }
     bool dalo = sqlite3_column_int(st, 14), prio = dalo || sqlite3_column_int(st, 15);
@@ -387,7 +389,7 @@ static bool s_load_candidates(s_ctx_t *x)
 {
     sqlite3_stmt *st = s_prepare(
         x, "SELECT c.vacancy_id, c.credited, c.convention_id, c.designating, c.gestion_deleguee,"
-           " c.designated_ms, c.visit_outcome, c.decision, c.decided_ms, c.condition_state,"
+           " c.designated_ms, c.visited_ms, c.decision, c.decided_ms, c.condition_state,"
            " c.answer, c.answered_ms, c.non_suite_ms, c.lease_ms, c.dalo, c.pdalhpd"
            " FROM ledger_candidates c"
            " JOIN ledger_vacancies v ON v.vacancy_id = c.vacancy_id"

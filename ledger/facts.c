@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conventions.h"
 #include "fluxbus/codec.h"
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/caleol.pb-c.h"
@@ -44,7 +45,7 @@ static const char s_schema[] =
     "  convention_id TEXT, rank INTEGER, candidate_count INTEGER, dalo INTEGER,"
     "  pdalhpd INTEGER, quartile INTEGER, gestion_deleguee INTEGER, designated_ms INTEGER,"
     "  round INTEGER NOT NULL DEFAULT 0,"
-    "  visit_outcome INTEGER, visit_ms INTEGER,"
+    "  visit_outcome INTEGER, visit_ms INTEGER, visited_ms INTEGER,"
     "  decision INTEGER, decision_rank INTEGER, decided_ms INTEGER, condition_state INTEGER,"
     "  condition_ms INTEGER,"
     "  seance_id TEXT, answer INTEGER, refus_motif INTEGER, answered_ms INTEGER,"
@@ -64,16 +65,73 @@ static const char s_schema[] =
     "  at_ms INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS ledger_events_vacancy ON ledger_events(vacancy_id, seq);"
     "CREATE INDEX IF NOT EXISTS ledger_vacancies_bailleur ON ledger_vacancies(bailleur, freed_ms);"
-    "CREATE INDEX IF NOT EXISTS ledger_conventions_bailleur ON ledger_conventions(bailleur);";
+    "CREATE INDEX IF NOT EXISTS ledger_conventions_bailleur ON ledger_conventions(bailleur);"
+    "CREATE TABLE IF NOT EXISTS ledger_schema_version (version INTEGER NOT NULL);";
 
-fb_err_t facts_create(sqlite3 *db, char *err, size_t errlen)
+/* The tables s_schema makes, all derived from the stored messages. */
+static const char s_drop[] = "DROP TABLE IF EXISTS ledger_vacancies;"
+                             "DROP TABLE IF EXISTS ledger_orientations;"
+                             "DROP TABLE IF EXISTS ledger_candidates;"
+                             "DROP TABLE IF EXISTS ledger_conventions;"
+                             "DROP TABLE IF EXISTS ledger_seances;"
+                             "DROP TABLE IF EXISTS ledger_events;"
+                             "DROP TABLE IF EXISTS ledger_schema_version;";
+
+static fb_err_t s_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {
     char *msg = NULL;
-    if (sqlite3_exec(db, s_schema, NULL, NULL, &msg) == SQLITE_OK)
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
         return FB_OK;
     snprintf(err, errlen, "ledger tables: %s", msg ? msg : sqlite3_errmsg(db));
     sqlite3_free(msg);
     return FB_ERR_STORE;
+}
+
+fb_err_t facts_version(sqlite3 *db, int *version)
+{
+    /* Which of the version table and the oldest ledger table exist. */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                           " AND name = 'ledger_schema_version'),"
+                           " (SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                           " AND name = 'ledger_vacancies')",
+                           -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return FB_ERR_STORE;
+    }
+    bool versioned = sqlite3_column_int(st, 0), tables = sqlite3_column_int(st, 1);
+    sqlite3_finalize(st);
+    *version = versioned || tables ? 0 : FACTS_SCHEMA_NONE;
+    if (!versioned)
+        return FB_OK;
+    if (sqlite3_prepare_v2(db, "SELECT max(version) FROM ledger_schema_version", -1, &st, NULL) !=
+            SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return FB_ERR_STORE;
+    }
+    *version = sqlite3_column_int(st, 0); /* an empty table reads 0: older */
+    sqlite3_finalize(st);
+    return FB_OK;
+}
+
+fb_err_t facts_create(sqlite3 *db, char *err, size_t errlen)
+{
+    char stamp[160];
+    snprintf(stamp, sizeof stamp,
+             "INSERT INTO ledger_schema_version SELECT %d"
+             " WHERE NOT EXISTS (SELECT 1 FROM ledger_schema_version)",
+             FACTS_SCHEMA_VERSION);
+    fb_err_t rc = s_exec(db, s_schema, err, errlen);
+    return rc == FB_OK ? s_exec(db, stamp, err, errlen) : rc;
+}
+
+fb_err_t facts_reset(sqlite3 *db, char *err, size_t errlen)
+{
+    fb_err_t rc = s_exec(db, s_drop, err, errlen);
+    return rc == FB_OK ? facts_create(db, err, errlen) : rc;
 }
 
 /* Runs one statement; `fmt` says how to bind the arguments that follow, one
@@ -145,12 +203,17 @@ static fb_err_t s_logement(sqlite3 *db, const ledger_msg_t *m)
         (int64_t)l->mode_gestion, (int64_t)l->hors_flux_motif, m->at_ms);
 }
 
-static fb_err_t s_orientation(sqlite3 *db, const ledger_msg_t *m)
+/* *repeat: the same round again (the lifecycle accepts it only unchanged),
+ * which changes nothing: its status, candidates and expiry stay, and it is
+ * no event of the vacancy. */
+static fb_err_t s_orientation(sqlite3 *db, const ledger_msg_t *m, bool *repeat)
 {
     const Fluxbus__V1__Orientation *o = (const void *)m->payload;
-    fb_err_t rc = s_vacancy_seen(db, o->vacancy_id, m->sender, m->at_ms);
-    /* The same round again (the lifecycle accepts it only unchanged) is a
-     * repeat: its status, candidates and expiry stay. */
+    /* Its own deadline, else its convention's délai (conventions.h). */
+    int64_t deadline = 0;
+    fb_err_t rc = conventions_orientation_deadline(db, m, &deadline);
+    if (rc == FB_OK)
+        rc = s_vacancy_seen(db, o->vacancy_id, m->sender, m->at_ms);
     if (rc == FB_OK)
         rc = s_run(db,
                    "INSERT OR IGNORE INTO ledger_orientations (vacancy_id, reservataire, round,"
@@ -159,12 +222,13 @@ static fb_err_t s_orientation(sqlite3 *db, const ledger_msg_t *m)
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'oriente', ?)",
                    "ttittiiiiii", o->vacancy_id, o->reservataire_actor_id,
                    (int64_t)(o->round ? o->round : 1), m->sender, o->convention_id,
-                   (int64_t)o->contingent, o->deadline_ms,
+                   (int64_t)o->contingent, deadline,
                    (int64_t)(o->candidates_expected ? o->candidates_expected : 3), m->at_ms,
                    (int64_t)m->seq, m->at_ms);
-    if (rc != FB_OK || sqlite3_changes(db) == 0)
+    if (rc != FB_OK)
         return rc;
-    return s_vacancy_state(db, o->vacancy_id, "oriente", m->at_ms);
+    *repeat = sqlite3_changes(db) == 0;
+    return *repeat ? FB_OK : s_vacancy_state(db, o->vacancy_id, "oriente", m->at_ms);
 }
 
 /* Sets the status of `reservataire`'s latest orientation round on vacancy. */
@@ -359,6 +423,23 @@ static fb_err_t s_convention(sqlite3 *db, const ledger_msg_t *m)
     return rc == SQLITE_DONE ? FB_OK : FB_ERR_STORE;
 }
 
+/* visit_outcome and visit_ms say the latest Visite; visited_ms the earliest
+ * visit that took place (DONE_INTERESTED or DONE_NOT_INTERESTED), which
+ * the décompte compares with the decision's date: a later Visite (another
+ * visit, a no-show, one after the decision) neither makes nor unmakes a
+ * "CALEOL after a visit". */
+static fb_err_t s_visit(sqlite3 *db, const Fluxbus__V1__Visite *v, int64_t at_ms)
+{
+    bool done = v->outcome == FLUXBUS__V1__VISITE_OUTCOME__VISITE_OUTCOME_DONE_INTERESTED ||
+                v->outcome == FLUXBUS__V1__VISITE_OUTCOME__VISITE_OUTCOME_DONE_NOT_INTERESTED;
+    return s_run(db,
+                 "UPDATE ledger_candidates SET visit_outcome = ?1, visit_ms = ?2,"
+                 " visited_ms = CASE WHEN ?3 THEN min(COALESCE(visited_ms, ?2), ?2)"
+                 " ELSE visited_ms END WHERE vacancy_id = ?4 AND nur = ?5",
+                 "iiitt", (int64_t)v->outcome, v->visit_ms ? v->visit_ms : at_ms, (int64_t)done,
+                 v->vacancy_id, v->nur);
+}
+
 static fb_err_t s_seance(sqlite3 *db, const ledger_msg_t *m)
 {
     const Fluxbus__V1__CaleolSeance *s = (const void *)m->payload;
@@ -396,12 +477,13 @@ fb_err_t facts_record(sqlite3 *db, const ledger_msg_t *m)
     if (!vacancy)
         vacancy = m->correlation_id && *m->correlation_id ? m->correlation_id : NULL;
     fb_err_t rc = FB_OK;
+    bool repeat = false; /* a message that is no event of its vacancy */
     switch (m->type) {
     case T(LOGEMENT_LIBERE):
         rc = s_logement(db, m);
         break;
     case T(ORIENTATION):
-        rc = s_orientation(db, m);
+        rc = s_orientation(db, m, &repeat);
         break;
     case T(ORIENTATION_ACK):
         rc = s_orientation_status(db, ((const Fluxbus__V1__OrientationAck *)m->payload)->vacancy_id,
@@ -437,11 +519,7 @@ fb_err_t facts_record(sqlite3 *db, const ledger_msg_t *m)
     }
     case T(VISITE): {
         const Fluxbus__V1__Visite *v = (const void *)m->payload;
-        rc = s_run(db,
-                   "UPDATE ledger_candidates SET visit_outcome = ?, visit_ms = ?"
-                   " WHERE vacancy_id = ? AND nur = ?",
-                   "iitt", (int64_t)v->outcome, v->visit_ms ? v->visit_ms : m->at_ms, v->vacancy_id,
-                   v->nur);
+        rc = s_visit(db, v, m->at_ms);
         if (rc == FB_OK)
             rc = s_run(db,
                        "UPDATE ledger_vacancies SET state = 'visite', state_ms = ?"
@@ -474,7 +552,7 @@ fb_err_t facts_record(sqlite3 *db, const ledger_msg_t *m)
     default:
         break;
     }
-    if (rc == FB_OK && vacancy)
+    if (rc == FB_OK && vacancy && !repeat)
         rc = s_run(db,
                    "INSERT OR IGNORE INTO ledger_events (seq, vacancy_id, type, sender, at_ms)"
                    " VALUES (?, ?, ?, ?, ?)",

@@ -1,6 +1,6 @@
 /* ledger.c - the flux ledger's entry points (see ledger.h): opens the
- * tables, asks the conventions and the lifecycle whether a message fits,
- * records its facts. */
+ * tables (at their schema version), asks the conventions, the lifecycle
+ * and the dates' bounds whether a message fits, records its facts. */
 #include "ledger.h"
 
 #include <stdbool.h>
@@ -10,23 +10,86 @@
 
 #include "conventions.h"
 #include "facts.h"
-#include "fluxbus/v1/envelope.pb-c.h"
+#include "instants.h"
 #include "lifecycle.h"
 #include "refdata.h"
 
+_Static_assert(LEDGER_SCHEMA_VERSION == FACTS_SCHEMA_VERSION, "the ledger's version is its facts'");
+_Static_assert(LEDGER_SCHEMA_NONE == FACTS_SCHEMA_NONE, "the ledger's version is its facts'");
+
 struct ledger {
     sqlite3 *db;
-    bool owns_db; /* opened by ledger_open_readonly */
+    bool owns_db;    /* opened by ledger_open_readonly */
+    int64_t skew_ms; /* clock allowance of the payload dates */
 };
+
+ledger_msg_t ledger_msg_of(const Fluxbus__V1__SignedBody *body, const ProtobufCMessage *payload,
+                           uint64_t seq, int64_t at_ms)
+{
+    ledger_msg_t m = {.seq = seq,
+                      .sender = body->sender,
+                      .type = (int)body->type,
+                      .correlation_id = body->correlation_id,
+                      .recipients = (const char *const *)body->recipients,
+                      .n_recipients = body->n_recipients,
+                      .at_ms = at_ms,
+                      .payload = payload};
+    return m;
+}
+
+fb_err_t ledger_schema_version(sqlite3 *db, int *version)
+{
+    return facts_version(db, version);
+}
+
+/* A store's ledger of another version than this code's is not read: says
+ * so, and how to rebuild it. `none_ok`: a store without ledger tables will
+ * get new ones. */
+static bool s_version_fits(sqlite3 *db, bool none_ok, char *err, size_t errlen)
+{
+    int version = 0;
+    const char *path = sqlite3_db_filename(db, "main");
+    path = path && *path ? path : "the store";
+    if (facts_version(db, &version) != FB_OK) {
+        snprintf(err, errlen, "%s: cannot read the flux ledger's version (%s)", path,
+                 sqlite3_errmsg(db));
+        return false;
+    }
+    if (version == LEDGER_SCHEMA_VERSION || (none_ok && version == LEDGER_SCHEMA_NONE))
+        return true;
+    if (version == LEDGER_SCHEMA_NONE)
+        snprintf(err, errlen, "%s: no flux ledger in this store", path);
+    else if (version > LEDGER_SCHEMA_VERSION)
+        snprintf(err, errlen,
+                 "%s: the flux ledger's tables are version %d, newer than this fluxbus (%d)", path,
+                 version, LEDGER_SCHEMA_VERSION);
+    else
+        snprintf(err, errlen,
+                 "%s: the flux ledger's tables are version %d, this fluxbus needs %d: stop the "
+                 "broker and run `fluxbus ledger rebuild --store %s`",
+                 path, version, LEDGER_SCHEMA_VERSION, path);
+    return false;
+}
+
+static ledger_t *s_new(sqlite3 *db, bool owns_db, char *err, size_t errlen)
+{
+    ledger_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    self->db = db;
+    self->owns_db = owns_db;
+    self->skew_ms = INSTANTS_DEFAULT_SKEW_MS;
+    return self;
+}
 
 ledger_t *ledger_open(sqlite3 *db, char *err, size_t errlen)
 {
-    if (facts_create(db, err, errlen) != FB_OK || refdata_create(db, err, errlen) != FB_OK)
+    if (!s_version_fits(db, true, err, errlen) || facts_create(db, err, errlen) != FB_OK ||
+        refdata_create(db, err, errlen) != FB_OK)
         return NULL;
-    ledger_t *self = calloc(1, sizeof *self);
-    if (self)
-        self->db = db;
-    return self;
+    return s_new(db, false, err, errlen);
 }
 
 ledger_t *ledger_open_readonly(const char *path, char *err, size_t errlen)
@@ -38,26 +101,20 @@ ledger_t *ledger_open_readonly(const char *path, char *err, size_t errlen)
         return NULL;
     }
     sqlite3_busy_timeout(db, 5000);
-    /* Reading the table proves the file is a store with a ledger. */
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM ledger_vacancies", -1, &st, NULL) !=
-            SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW) {
-        snprintf(err, errlen, "%s: no flux ledger in this store (%s)", path, sqlite3_errmsg(db));
-        sqlite3_finalize(st);
+    ledger_t *self = s_version_fits(db, false, err, errlen) ? s_new(db, true, err, errlen) : NULL;
+    if (!self)
         sqlite3_close(db);
-        return NULL;
-    }
-    sqlite3_finalize(st);
-    ledger_t *self = calloc(1, sizeof *self);
-    if (!self) {
-        snprintf(err, errlen, "out of memory");
-        sqlite3_close(db);
-        return NULL;
-    }
-    self->db = db;
-    self->owns_db = true;
     return self;
+}
+
+fb_err_t ledger_reset(sqlite3 *db, char *err, size_t errlen)
+{
+    return facts_reset(db, err, errlen);
+}
+
+void ledger_set_clock_skew(ledger_t *self, int64_t skew_ms)
+{
+    self->skew_ms = skew_ms > 0 ? skew_ms : 0;
 }
 
 void ledger_close(ledger_t **self_p)
@@ -102,7 +159,9 @@ fb_err_t ledger_check(ledger_t *self, const ledger_msg_t *msg, char *detail, siz
         rc = conventions_check_orientation(self->db, msg, detail, dlen);
     if (rc == FB_OK && msg->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_CONVENTION)
         rc = conventions_check_convention(self->db, msg, detail, dlen);
-    return rc == FB_OK ? lifecycle_check(self->db, msg, detail, dlen) : rc;
+    if (rc == FB_OK)
+        rc = lifecycle_check(self->db, msg, detail, dlen);
+    return rc == FB_OK ? instants_check(self->db, msg, self->skew_ms, detail, dlen) : rc;
 }
 
 fb_err_t ledger_record(ledger_t *self, const ledger_msg_t *msg)

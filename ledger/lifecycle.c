@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "conventions.h"
 #include "snapshot.h"
 
 #include "fluxbus/v1/bail.pb-c.h"
@@ -775,9 +776,13 @@ static fb_err_t s_refuse_not_oriented(s_ctx_t *cx)
 }
 
 /* Is orientation `o` (round `round`) the one stored, term for term? 1 yes,
- * 0 no, -1 store error. */
+ * 0 no, -1 store error. Its deadline is the one it gets (its convention's
+ * délai when it sets none), as stored. */
 static int s_same_orientation(const s_ctx_t *cx, const Fluxbus__V1__Orientation *o, int round)
 {
+    int64_t deadline = 0;
+    if (conventions_orientation_deadline(cx->db, cx->msg, &deadline) != FB_OK)
+        return -1;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(cx->db,
                            "SELECT 1 FROM ledger_orientations WHERE vacancy_id = ?1"
@@ -791,7 +796,7 @@ static int s_same_orientation(const s_ctx_t *cx, const Fluxbus__V1__Orientation 
     sqlite3_bind_int(st, 3, round);
     sqlite3_bind_text(st, 4, o->convention_id ? o->convention_id : "", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, (int64_t)o->contingent);
-    sqlite3_bind_int64(st, 6, o->deadline_ms);
+    sqlite3_bind_int64(st, 6, deadline);
     sqlite3_bind_int64(st, 7, (int64_t)(o->candidates_expected ? o->candidates_expected : 3));
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);

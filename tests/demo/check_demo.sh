@@ -26,6 +26,7 @@ C=commune:74010 S=sne:national
 sent() { sqlite3 bus.db "SELECT count(*) FROM messages WHERE sender='$1' AND type=$2"; }
 got() { sqlite3 bus.db "SELECT count(*) FROM deliveries d JOIN messages m ON m.seq=d.seq WHERE d.recipient='$1' AND m.type=$2 AND d.acked_at_ms>0"; }
 pending() { sqlite3 bus.db "SELECT count(*) FROM deliveries WHERE acked_at_ms=0"; }
+to() { sqlite3 bus.db "SELECT count(*) FROM deliveries d JOIN messages m ON m.seq=d.seq WHERE d.recipient='$1' AND m.type=$2"; }
 
 echo "-- the broker's store"
 check "bailleur sent 4 LogementLibere" 4 "$(sent $B 1)"
@@ -61,17 +62,21 @@ check "commune received LogementIssue (attribué, non suivi, bail signé)" 3 "$(
 check "SNE received the 3 CaleolDecision" 3 "$(got $S 10)"
 check "SNE received the AttributionNonSuivieDeBail" 1 "$(got $S 12)"
 check "SNE received the BailSigne" 1 "$(got $S 13)"
-check "bailleur sent 1 Convention (Action Logement)" 1 "$(sent $B 15)"
-decomptes=$(sent broker 16)
-check "the broker sent DecompteDroits (after changes of the counts)" yes "$([ "$decomptes" -ge 2 ] && echo yes || echo "no: $decomptes")"
-check "AL received each DecompteDroits" "$decomptes" "$(got $AL 16)"
+check "bailleur sent 2 Convention (Action Logement, the State)" 2 "$(sent $B 15)"
+check "AL received its Convention" 1 "$(got $AL 15)"
+check "State received its Convention" 1 "$(got $ETAT 15)"
+decomptes=$(sent broker 16) decomptes_al=$(to $AL 16) decomptes_etat=$(to $ETAT 16)
+check "the broker sent DecompteDroits to AL (after changes of the counts)" yes "$([ "$decomptes_al" -ge 2 ] && echo yes || echo "no: $decomptes_al")"
+check "the broker sent DecompteDroits to the State" yes "$([ "$decomptes_etat" -ge 1 ] && echo yes || echo "no: $decomptes_etat")"
+check "each DecompteDroits to AL or the State" "$decomptes" "$((decomptes_al + decomptes_etat))"
+check "AL received each of its DecompteDroits" "$decomptes_al" "$(got $AL 16)"
+check "State received each of its DecompteDroits" "$decomptes_etat" "$(got $ETAT 16)"
 check "bailleur received each DecompteDroits" "$decomptes" "$(got $B 16)"
-check "State received no DecompteDroits (no convention)" 0 "$(got $ETAT 16)"
 check "nobody else sent a DecompteDroits" "$decomptes" "$(sqlite3 bus.db "SELECT count(*) FROM messages WHERE type=16")"
 check "nothing left unacknowledged" 0 "$(pending)"
 
 echo "-- the bailleur's spool"
-check "files in done/ (8 + their receipts)" 16 "$(ls bailleur/done | wc -l)"
+check "files in done/ (9 + their receipts)" 18 "$(ls bailleur/done | wc -l)"
 check "the bad CSV in rejected/ with its error report" 2 "$(ls bailleur/rejected | wc -l)"
 check "error report names line 2, column typologie" "2 typologie" \
   "$(node -e 'const d=require(process.argv[1]);const e=(d.errors||[d])[0];console.log(e.line+" "+(e.column||e.field))' "$work/bailleur/rejected/LogementLibere-bad.csv.error.json")"
@@ -89,15 +94,15 @@ events() { # events FILE DIRECTION: "Type" of each event, sorted, counted
   node -e 'const d=require(process.argv[1]);const c={};for(const e of d) if(e.direction===process.argv[2]) c[e.type]=(c[e.type]||0)+1;console.log(Object.keys(c).sort().map(k=>k+"="+c[k]).join(" "))' "$work/$1" "$2"
 }
 check "Action Logement received" \
-  "AttributionNonSuivieDeBail=1 BailSigne=1 CaleolDecision=3 CaleolSeance=1 Convention=1 DecompteDroits=$decomptes LogementLibere=4 Orientation=1 PropositionReponse=2" \
+  "AttributionNonSuivieDeBail=1 BailSigne=1 CaleolDecision=3 CaleolSeance=1 Convention=1 DecompteDroits=$decomptes_al LogementLibere=4 Orientation=1 PropositionReponse=2" \
   "$(events al-events.json received)"
 check "Action Logement's last décompte: sequence, broker, 4 freed (3 in the flux), 1 1 1 by the three methods, official 1 of 12" \
-  "$decomptes broker 3 1 1 1 1 1 12 11" \
+  "$decomptes_al broker 3 1 1 1 1 1 12 11" \
   "$(node -e 'const d=require(process.argv[1]).filter(e=>e.type==="DecompteDroits").pop().message, p=d.payload;
     console.log([p.sequence, d.sender, p.logements_liberes, p.hors_flux, p.count_orientation_acceptee, p.count_passage_caleol,
       p.count_bail_signe, p.done, p.objective, p.remaining].join(" "))' "$work/al-events.json")"
 check "Action Logement sent" "Designation=3 OrientationAck=1" "$(events al-events.json sent)"
-check "the State received" "DeadlineExpired=1 LogementLibere=4 Orientation=2" "$(events etat-events.json received)"
+check "the State received" "Convention=1 DeadlineExpired=1 DecompteDroits=$decomptes_etat LogementLibere=4 Orientation=2" "$(events etat-events.json received)"
 check "the State sent" "RemiseADisposition=1" "$(events etat-events.json sent)"
 check "no household in the platforms' event logs of sent designations" 0 \
   "$(grep -c -e Marchetti -e Ouedraogo al-events.json || true)"
@@ -123,6 +128,12 @@ PY
 )"
 check "no NUR nor name in the commune's feeds" 0 \
   "$(grep -c -e 074112500004217 -e 074032600000881 -e Marchetti -e Ouedraogo logements.json logements.csv caleol.ics | awk -F: '{s+=$2} END {print s}')"
+
+echo "-- what the bus refuses"
+check "an orientation en flux under no convention: INVALID_TRANSITION" 1 \
+  "$(grep -c 'reason=INVALID_TRANSITION detail="Orientation of vac-2026-0102 to reservataire:action-logement names no convention' "$out")"
+check "an orientation with less time than the convention's délai: INVALID_TRANSITION" 1 \
+  "$(grep -c 'reason=INVALID_TRANSITION detail="Orientation of vac-2026-0102 .* shorter than the 10 days convention conv-2026-74-al' "$out")"
 
 echo "-- confidentiality and audit"
 check "no NUR nor household name in the bailleur adapter's log" 0 \

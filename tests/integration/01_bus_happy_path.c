@@ -1,7 +1,8 @@
 /* 01_bus_happy_path - three actors exchange a vacancy through the real broker:
- * a bailleur publishes a freed dwelling and orients it to a réservataire, the
- * réservataire designates; a second réservataire receives nothing. Receipts,
- * end-to-end signatures and exact bytes are checked; SIGTERM stops cleanly. */
+ * a bailleur publishes a freed dwelling and orients it to a réservataire
+ * under their convention, the réservataire designates; a second réservataire
+ * receives nothing. Receipts, end-to-end signatures and exact bytes are
+ * checked; SIGTERM stops cleanly. */
 #include "harness.h"
 
 #include <signal.h>
@@ -28,7 +29,9 @@ static void test_vacancy_reaches_only_its_reservataire(void **state)
     fb_client_t *c1 = fbt_client(&b, &r1);
     fb_client_t *c2 = fbt_client(&b, &r2);
 
-    /* Logement libéré, then orientation, both to réservataire 1. */
+    /* The convention the orientation is made under, then logement libéré
+     * and orientation, all to réservataire 1. */
+    fbt_convention(cb, "conv-2025-al", r1.actor, c1);
     size_t len = 0;
     uint8_t *logement = fbt_logement("vac-1", "74010", &len);
     fb_receipt_t rec;

@@ -49,7 +49,9 @@ static void s_world_open(s_world_t *w)
     w->cr2 = fbt_client(&w->b, &w->resa2);
     w->cc = fbt_client(&w->b, &w->commune);
     /* The vacancy the Designations answer, oriented to the réservataire
-     * (one candidate expected): the ledger refuses a designation otherwise. */
+     * under their convention (one candidate expected): the ledger refuses a
+     * designation otherwise. */
+    fbt_convention(w->cb, FBT_CONV, FBT_RESA, w->cr);
     fbt_orient(w->cb, FBT_RESA, "vac-2026-0042", 1, w->cr);
 }
 

@@ -27,6 +27,7 @@ static void test_every_single_bit_flip_is_refused(void **state)
     /* Thousands of SENDs in a few seconds: lift the rate limit for this test. */
     const char *const args[] = {"--rate", "10000000", "--rate-burst", "10000000", NULL};
     fbt_pair_open_with(&w, args);
+    fbt_convention(w.cb, FBT_CONV, FBT_RESA, w.cr);
     fbt_orient(w.cb, FBT_RESA, "vac-flips", 1, w.cr);
 
     /* The réservataire designates a household, sealed for the bailleur. */

@@ -1,9 +1,10 @@
 /* 15_retention_purge - `fluxbus retention purge` on the store of a running
- * broker. The bailleur frees and orients two vacancies (seq 1-4); a
- * réservataire designates three candidates, each with a household sealed
- * for the bailleur's encryption key attached (seq 5-7): two for a vacancy
- * which the CALEOL attributes to the first (seq 8) and whose lease the
- * bailleur then signs (BailSigne, seq 9), one for a vacancy still open; the
+ * broker. The bailleur sends its convention with the réservataire (seq 1),
+ * frees and orients two vacancies under it (seq 2-5); the réservataire
+ * designates three candidates, each with a household sealed for the
+ * bailleur's encryption key attached (seq 6-8): two for a vacancy which the
+ * CALEOL attributes to the first (seq 9) and whose lease the bailleur then
+ * signs (BailSigne, seq 10), one for a vacancy still open; the
  * bailleur acknowledges all but one. A year and a day after the lease, the
  * purge drops the attachment of the acknowledged designation of the closed
  * vacancy - its bytes are gone from the SQLite files - and logs it; the
@@ -153,16 +154,17 @@ static int s_setup(void **state)
     assert_non_null(w);
     fbt_pair_open(&w->p);
     snprintf(w->wal, sizeof w->wal, "%s-wal", w->p.b.store);
-    fbt_orient(w->p.cb, FBT_RESA, S_CLOSED, 2, w->p.cr); /* seq 1, 2 */
-    fbt_orient(w->p.cb, FBT_RESA, S_OPEN, 1, w->p.cr);   /* seq 3, 4 */
-    assert_int_equal(s_designate(w, S_CLOSED, 0), 5);
-    assert_int_equal(s_designate(w, S_CLOSED, 1), 6);
-    assert_int_equal(s_designate(w, S_OPEN, 2), 7);
+    fbt_convention(w->p.cb, FBT_CONV, FBT_RESA, w->p.cr); /* seq 1 */
+    fbt_orient(w->p.cb, FBT_RESA, S_CLOSED, 2, w->p.cr);  /* seq 2, 3 */
+    fbt_orient(w->p.cb, FBT_RESA, S_OPEN, 1, w->p.cr);    /* seq 4, 5 */
+    assert_int_equal(s_designate(w, S_CLOSED, 0), 6);
+    assert_int_equal(s_designate(w, S_CLOSED, 1), 7);
+    assert_int_equal(s_designate(w, S_OPEN, 2), 8);
     s_receive(w, 0, 1);
     s_receive(w, 1, 0); /* left unacknowledged */
     s_receive(w, 2, 1);
-    fbt_attribute(w->p.cb, FBT_RESA, S_CLOSED, s_nur[0], w->p.cr); /* seq 8 */
-    s_bail_signe(w, S_CLOSED);                                     /* seq 9 */
+    fbt_attribute(w->p.cb, FBT_RESA, S_CLOSED, s_nur[0], w->p.cr); /* seq 9 */
+    s_bail_signe(w, S_CLOSED);                                     /* seq 10 */
     for (int n = 0; n < 3; n++)
         assert_true(s_on_disk(w, n));
     *state = w;
@@ -187,8 +189,8 @@ static void test_retention_purges_a_closed_vacancy_past_retention(void **state)
     s_world_t *w = *state;
     assert_int_equal(s_purge(w, 366, ""), 0);
     s_expect_out(w, "purged 1 message(s); skipped 1 with unacknowledged deliveries");
-    s_expect_out(w, "info retention purge seq=5 vacancy=\"" S_CLOSED "\" type=Designation at=");
-    s_expect_out(w, "warn retention skip seq=6 vacancy=\"" S_CLOSED
+    s_expect_out(w, "info retention purge seq=6 vacancy=\"" S_CLOSED "\" type=Designation at=");
+    s_expect_out(w, "warn retention skip seq=7 vacancy=\"" S_CLOSED
                     "\" type=Designation reason=unacked pending=1");
     assert_false(s_on_disk(w, 0));
     assert_true(s_on_disk(w, 1));
@@ -199,14 +201,14 @@ static void test_retention_purges_a_closed_vacancy_past_retention(void **state)
                             "sqlite3 '%s' 'SELECT seq, vacancy, type FROM purge_log'",
                             w->p.b.store),
                      0);
-    assert_string_equal(w->out, "5|" S_CLOSED "|5\n");
+    assert_string_equal(w->out, "6|" S_CLOSED "|5\n");
 
     /* The skeleton keeps signatures, receipts and the chain intact. */
     assert_int_equal(fbt_sh(w->out, sizeof w->out,
                             "'%s' audit verify --store '%s' --broker '%s.pub'", FB_CLI_BIN,
                             w->p.b.store, w->p.b.key),
                      0);
-    s_expect_out(w, "ok: 9 messages, chain head ");
+    s_expect_out(w, "ok: 10 messages, chain head ");
     if (fbt_sh(NULL, 0, "command -v node >/dev/null 2>&1") == 0) {
         assert_int_equal(
             fbt_sh(
@@ -217,7 +219,7 @@ static void test_retention_purges_a_closed_vacancy_past_retention(void **state)
                 w->p.b.dir, FB_CLI_BIN, w->p.b.store, w->p.b.key, w->p.b.dir, FB_SOURCE_DIR,
                 w->p.b.dir, w->p.b.key, w->p.b.dir),
             0);
-        s_expect_out(w, "verified 9 messages, chain head ");
+        s_expect_out(w, "verified 10 messages, chain head ");
         s_expect_out(w, "\n1\n"); /* one line purged */
     }
 
@@ -236,7 +238,7 @@ static void test_retention_keeps_everything_before_retention_and_in_a_dry_run(vo
     s_expect_out(w, "purged 0 message(s)");
     assert_int_equal(s_purge(w, 366, "--dry-run"), 0);
     s_expect_out(w, "would purge 1 message(s); skipped 1 with unacknowledged deliveries");
-    s_expect_out(w, "info retention would-purge seq=5 vacancy=\"" S_CLOSED "\"");
+    s_expect_out(w, "info retention would-purge seq=6 vacancy=\"" S_CLOSED "\"");
     for (int n = 0; n < 3; n++)
         assert_true(s_on_disk(w, n));
     assert_int_equal(fbt_sh(w->out, sizeof w->out, "sqlite3 '%s' 'SELECT count(*) FROM purge_log'",
@@ -260,13 +262,13 @@ static void test_retention_purges_a_skipped_message_once_acknowledged(void **sta
     uint8_t *p = fbt_logement("vac-2027-next", "74010", &len);
     fb_receipt_t rec; /* also: the ack above is committed */
     assert_int_equal(fbt_send(w->p.cb, T(LOGEMENT_LIBERE), FBT_RESA, NULL, p, len, &rec), FB_OK);
-    assert_int_equal(rec.store_seq, 10);
+    assert_int_equal(rec.store_seq, 11);
     fb_receipt_clear(&rec);
     free(p);
 
     assert_int_equal(s_purge(w, 366, ""), 0);
     s_expect_out(w, "purged 1 message(s); skipped 0");
-    s_expect_out(w, "info retention purge seq=6 vacancy=\"" S_CLOSED "\"");
+    s_expect_out(w, "info retention purge seq=7 vacancy=\"" S_CLOSED "\"");
     assert_false(s_on_disk(w, 0));
     assert_false(s_on_disk(w, 1));
     assert_true(s_on_disk(w, 2));
@@ -274,7 +276,7 @@ static void test_retention_purges_a_skipped_message_once_acknowledged(void **sta
                             "'%s' audit verify --store '%s' --broker '%s.pub'", FB_CLI_BIN,
                             w->p.b.store, w->p.b.key),
                      0);
-    s_expect_out(w, "ok: 10 messages, chain head ");
+    s_expect_out(w, "ok: 11 messages, chain head ");
 }
 
 int main(void)

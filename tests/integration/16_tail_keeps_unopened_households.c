@@ -59,6 +59,7 @@ static void test_household_for_the_old_key_waits_for_the_old_key_file(void **sta
                              "2>/dev/null",
                              FB_CLI_BIN, w.b.store, FBT_BAILLEUR, new_key),
                      0);
+    fbt_convention(w.cb, FBT_CONV, FBT_RESA, w.cr);
     fbt_orient(w.cb, FBT_RESA, "vac-rotation", 1, w.cr);
     fb_client_destroy(&w.cb); /* the bailleur reads with the CLI from now on */
 

@@ -63,9 +63,24 @@ typedef struct {
     char spool[600], inbox[700], done[700], rejected[700], outbox[700];
 } s_world_t;
 
+/* The bailleur sends its conventions `a` and `b` (NULL: none) with resa,
+ * whose client c (NULL: none) receives them, before its adapter runs (the
+ * bailleur's one session then). */
+static void s_conventions(s_world_t *w, const char *resa, fb_client_t *c, const char *a,
+                          const char *b)
+{
+    fb_client_t *cb = fbt_client(&w->b, &w->bailleur);
+    fbt_convention(cb, a, resa, c);
+    if (b)
+        fbt_convention(cb, b, resa, c);
+    fb_client_destroy(&cb);
+}
+
 /* Broker, the five actors (the commune subscribed to logements/74010), the
  * clients of three (the second réservataire, S_ETAT, has none until a test
- * makes one), and the adapter's config (not started). */
+ * makes one), the conventions with Action Logement the tests orient under
+ * (conv-74-al, and the harness's FBT_CONV), and the adapter's config (not
+ * started). */
 static void s_open(s_world_t *w)
 {
     memset(w, 0, sizeof *w);
@@ -80,6 +95,7 @@ static void s_open(s_world_t *w)
     w->cc = fbt_client(&w->b, &w->commune);
     w->cs = fbt_client(&w->b, &w->sne);
     assert_int_equal(fb_client_subscribe(w->cc, "logements/74010"), FB_OK);
+    s_conventions(w, FBT_RESA, w->cr, "conv-74-al", FBT_CONV);
     snprintf(w->spool, sizeof w->spool, "%s/spool", w->b.dir);
     snprintf(w->inbox, sizeof w->inbox, "%s/inbox", w->spool);
     snprintf(w->done, sizeof w->done, "%s/done", w->spool);
@@ -650,6 +666,7 @@ static void test_an_answer_reaches_only_the_reservataire_that_designated(void **
     s_world_t w;
     s_open(&w);
     fb_client_t *ce = fbt_client(&w.b, &w.etat);
+    s_conventions(&w, S_ETAT, ce, "conv-74-etat", NULL);
     s_start_adapter(&w);
     /* The vacancy is oriented to both réservataires, one after the other
      * (the ledger refuses a second orientation while one is open): the
@@ -680,12 +697,14 @@ static void test_an_answer_reaches_only_the_reservataire_that_designated(void **
            "{\"type\": \"CaleolDecision\", \"payload\": {\"seance_id\": \"caleol-2026-11\", "
            "\"vacancy_id\": \"vac-2026-0701\", \"nur\": \"" S_NUR "\", \"rank\": 1, "
            "\"designataire_actor_id\": \"" FBT_RESA "\", \"decision\": "
-           "\"CALEOL_DECISION_CODE_ATTRIBUTION\", \"revision\": 1}}");
+           "\"CALEOL_DECISION_CODE_ATTRIBUTION\", \"decided_ms\": 1796047800000, "
+           "\"revision\": 1}}");
     json_decref(s_wait_json(&w, w.done, "03-decision.json.receipt.json"));
     fb_codec_free(s_expect(w.cr, T(CALEOL_DECISION), NULL));
     fb_codec_free(s_expect(w.cs, T(CALEOL_DECISION), NULL));
 
-    /* The household's refusal: to the designator, not to the State. */
+    /* The household's refusal, after the decision (30/11 15:10): to the
+     * designator, not to the State. */
     s_drop(&w, "PropositionReponse-vac-2026-0701.csv",
            "vacancy_id;nur;answer;refus_motif;refus_text;answered_ms\n"
            "vac-2026-0701;" S_NUR ";REFUSEE;LOCALISATION;Trop loin de l'école;30/11/2026 18:00\n");

@@ -209,8 +209,9 @@ static void s_read_base(s_world_t *w)
     snprintf(w->base, sizeof w->base, "%.*s", (int)n, url);
 }
 
-/* Broker, bailleur and réservataire, the adapter started with the webhook
- * (failing its first attempt) or with a spool directory. */
+/* Broker, bailleur and réservataire, their convention (S_CONV), the adapter
+ * started with the webhook (failing its first attempt) or with a spool
+ * directory. */
 static void s_world_open(s_world_t *w, int with_hook, int with_spool)
 {
     memset(w, 0, sizeof *w);
@@ -219,6 +220,7 @@ static void s_world_open(s_world_t *w, int with_hook, int with_spool)
     fbt_actor(&w->b, FBT_RESA, "reservataire", NULL, &w->resa);
     fbt_start(&w->b);
     w->cb = fbt_client(&w->b, &w->bailleur);
+    fbt_convention(w->cb, S_CONV, FBT_RESA, NULL);
     char extra[2048];
     int n = snprintf(extra, sizeof extra, "http_port = 0\napi_token = %s\n", S_TOKEN);
     w->with_hook = with_hook;
@@ -640,30 +642,31 @@ static void test_platform_designates_and_follows_events_through_http(void **stat
     s_bailleur_sends(&w, T(PROPOSITION_REPONSE), &rep.base, VAC_A);
     s_wait_state(&w, VAC_A, "accepte");
 
+    /* The convention the bailleur sent first is the first event. */
     static const char *const types[] = {
-        "LogementLibere", "Orientation",        "LogementLibere", "Orientation",
-        "Designation",    "Designation",        "Designation",    "RemiseADisposition",
-        "CaleolDecision", "PropositionReponse", "BailSigne"};
-    json_t *events = s_wait_events(&w, 10);
-    assert_int_equal(json_array_size(events), 10);
+        "Convention",         "LogementLibere", "Orientation",        "LogementLibere",
+        "Orientation",        "Designation",    "Designation",        "Designation",
+        "RemiseADisposition", "CaleolDecision", "PropositionReponse", "BailSigne"};
+    json_t *events = s_wait_events(&w, 11);
+    assert_int_equal(json_array_size(events), 11);
     s_expect_well_ordered(events);
-    for (size_t i = 0; i < 10; i++)
+    for (size_t i = 0; i < 11; i++)
         assert_string_equal(s_str(json_array_get(events, i), "type"), types[i]);
-    const json_t *decided = json_array_get(events, 8);
+    const json_t *decided = json_array_get(events, 9);
     assert_string_equal(s_str(decided, "direction"), "received");
     assert_string_equal(s_str(decided, "vacancy_id"), VAC_A);
     assert_string_equal(
         s_str(json_object_get(json_object_get(decided, "message"), "payload"), "decision"),
         "CALEOL_DECISION_CODE_ATTRIBUTION");
-    assert_string_equal(s_str(json_array_get(events, 4), "direction"), "sent");
+    assert_string_equal(s_str(json_array_get(events, 5), "direction"), "sent");
     /* No household in the event log. */
     char *text = json_dumps(events, 0);
     assert_null(strstr(text, "Marchetti"));
     free(text);
-    /* Paging: after the 8th event, two are left. */
+    /* Paging: after the 9th event, two are left. */
     char path[64];
     snprintf(path, sizeof path, "/events?after=%lld&limit=5",
-             (long long)json_integer_value(json_object_get(json_array_get(events, 7), "id")));
+             (long long)json_integer_value(json_object_get(json_array_get(events, 8), "id")));
     json_t *page = s_get(&w, path);
     assert_int_equal(json_array_size(page), 2);
     assert_string_equal(s_str(json_array_get(page, 0), "type"), "CaleolDecision");
@@ -671,11 +674,11 @@ static void test_platform_designates_and_follows_events_through_http(void **stat
     s_expect_error(&w, "GET", "/events?after=-1", S_TOKEN, NULL, 400, "after");
 
     /* The webhook got them all, in order, after a first refused attempt. */
-    assert_int_equal(s_hook_wait(&w.hook, 10, WAIT_MS), 10);
+    assert_int_equal(s_hook_wait(&w.hook, 11, WAIT_MS), 11);
     pthread_mutex_lock(&w.hook.mu);
-    assert_int_equal(w.hook.attempts, 11);
+    assert_int_equal(w.hook.attempts, 12);
     assert_string_equal(w.hook.auth, "Bearer " S_HOOK_TOKEN);
-    for (size_t i = 0; i < 10; i++)
+    for (size_t i = 0; i < 11; i++)
         assert_int_equal(
             json_integer_value(json_object_get(json_array_get(w.hook.delivered, i), "id")),
             json_integer_value(json_object_get(json_array_get(events, i), "id")));
@@ -685,7 +688,7 @@ static void test_platform_designates_and_follows_events_through_http(void **stat
      * lease signed meanwhile, and gets it after its restart. */
     char line[64];
     snprintf(line, sizeof line, "webhook event=%lld delivered",
-             (long long)json_integer_value(json_object_get(json_array_get(events, 9), "id")));
+             (long long)json_integer_value(json_object_get(json_array_get(events, 10), "id")));
     for (int waited = 0; !fbt_proc_log_contains(&w.ad, line) && waited < WAIT_MS; waited += 20)
         usleep(20000); /* the log line follows the cursor's write */
     assert_true(fbt_proc_log_contains(&w.ad, line));
@@ -702,22 +705,22 @@ static void test_platform_designates_and_follows_events_through_http(void **stat
     fbt_proc_start(&w.ad, FB_ADAPTER_RESERVATAIRE_BIN, NULL);
     s_read_base(&w);
     s_wait_state(&w, VAC_A, "bail_signe");
-    json_t *after = s_wait_events(&w, 11);
-    assert_int_equal(json_array_size(after), 11);
+    json_t *after = s_wait_events(&w, 12);
+    assert_int_equal(json_array_size(after), 12);
     s_expect_well_ordered(after);
-    for (size_t i = 0; i < 10; i++)
+    for (size_t i = 0; i < 11; i++)
         assert_true(json_equal(json_array_get(after, i), json_array_get(events, i)));
-    assert_string_equal(s_str(json_array_get(after, 10), "type"), types[10]);
+    assert_string_equal(s_str(json_array_get(after, 11), "type"), types[11]);
     offers = s_get(&w, "/offers");
     assert_int_equal(json_array_size(offers), 2);
     json_decref(offers);
     /* The webhook resumes with the new event, none twice. */
-    assert_int_equal(s_hook_wait(&w.hook, 11, WAIT_MS), 11);
+    assert_int_equal(s_hook_wait(&w.hook, 12, WAIT_MS), 12);
     fbt_expect_nothing(w.cb, QUIET_MS); /* nothing sent again either */
     pthread_mutex_lock(&w.hook.mu);
-    assert_int_equal(json_array_size(w.hook.delivered), 11);
-    assert_int_equal(w.hook.attempts, 12);
-    assert_string_equal(s_str(json_array_get(w.hook.delivered, 10), "type"), "BailSigne");
+    assert_int_equal(json_array_size(w.hook.delivered), 12);
+    assert_int_equal(w.hook.attempts, 13);
+    assert_string_equal(s_str(json_array_get(w.hook.delivered, 11), "type"), "BailSigne");
     pthread_mutex_unlock(&w.hook.mu);
     json_decref(after);
     json_decref(events);

@@ -72,6 +72,8 @@ static s_world_t *s_open(bool with_sim)
     fbt_start(&w->b);
     w->cb = fbt_client(&w->b, &w->bailleur);
     w->cr = fbt_client(&w->b, &w->resa);
+    /* The convention every orientation of the test is made under. */
+    fbt_convention(w->cb, FBT_CONV, S_RESA, NULL);
     snprintf(w->exchange, sizeof w->exchange, "%s/sne-exchange", w->b.dir);
     snprintf(w->requests, sizeof w->requests, "%s/requests", w->exchange);
     snprintf(w->requests_done, sizeof w->requests_done, "%s/requests/done", w->exchange);

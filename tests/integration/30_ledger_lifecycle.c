@@ -30,6 +30,7 @@
 #define N2 "074011926000002"
 #define N3 "074011926000003"
 #define S_OUT 8192
+#define S_CONV_AL "conv-2026-74-al"
 
 typedef struct {
     fbt_pair_t p;
@@ -102,16 +103,16 @@ static void s_logement(s_world_t *w, const char *vacancy)
     s_ok(w, w->p.cb, T(LOGEMENT_LIBERE), FBT_RESA, vacancy, &l.base);
 }
 
-static void s_orient(s_world_t *w, const char *vacancy, const char *resa, unsigned expected)
+static void s_orient(s_world_t *w, const char *vacancy, unsigned expected)
 {
     Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
     o.vacancy_id = (char *)vacancy;
-    o.convention_id = "conv-2026-74-al";
-    o.reservataire_actor_id = (char *)resa;
+    o.convention_id = S_CONV_AL;
+    o.reservataire_actor_id = FBT_RESA;
     o.deadline_ms = fb_now_ms() + 10LL * 86400000;
     o.candidates_expected = expected;
     o.round = 1;
-    s_ok(w, w->p.cb, T(ORIENTATION), resa, vacancy, &o.base);
+    s_ok(w, w->p.cb, T(ORIENTATION), FBT_RESA, vacancy, &o.base);
 }
 
 static Fluxbus__V1__Designation s_designation(const char *vacancy, const char *nur, unsigned rank,
@@ -119,7 +120,7 @@ static Fluxbus__V1__Designation s_designation(const char *vacancy, const char *n
 {
     Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
     d.vacancy_id = (char *)vacancy;
-    d.convention_id = "conv-2026-74-al";
+    d.convention_id = S_CONV_AL;
     d.nur = (char *)nur;
     d.rank = rank;
     d.candidate_count = count;
@@ -185,6 +186,8 @@ static void s_open(s_world_t *w)
     w->p.cr = fbt_client(&w->p.b, &w->p.resa);
     w->cr2 = fbt_client(&w->p.b, &w->resa2);
     w->cs = fbt_client(&w->p.b, &w->sne);
+    /* The convention the orientations are made under. */
+    fbt_convention(w->p.cb, S_CONV_AL, FBT_RESA, w->p.cr);
 }
 
 static void s_close(s_world_t *w)
@@ -210,7 +213,7 @@ static void test_a_whole_life_is_accepted_and_what_follows_it_refused(void **sta
     s_open(&w);
     const char *vac = "vac-2026-0101";
     s_logement(&w, vac);
-    s_orient(&w, vac, FBT_RESA, 3);
+    s_orient(&w, vac, 3);
     Fluxbus__V1__OrientationAck ack = FLUXBUS__V1__ORIENTATION_ACK__INIT;
     ack.vacancy_id = (char *)vac;
     s_ok(&w, w.p.cr, T(ORIENTATION_ACK), FBT_BAILLEUR, vac, &ack.base);
@@ -284,10 +287,11 @@ static void test_a_whole_life_is_accepted_and_what_follows_it_refused(void **sta
               "BailSigne for NUR " N3 " on vac-2026-0101, who is not attributed");
     Fluxbus__V1__Orientation again = FLUXBUS__V1__ORIENTATION__INIT;
     again.vacancy_id = (char *)vac;
-    again.reservataire_actor_id = S_RESA2;
-    again.round = 1;
-    s_refused(&w, w.p.cb, T(ORIENTATION), S_RESA2, vac, &again.base,
-              "Orientation of vac-2026-0101 to " S_RESA2
+    again.convention_id = S_CONV_AL;
+    again.reservataire_actor_id = FBT_RESA;
+    again.round = 2;
+    s_refused(&w, w.p.cb, T(ORIENTATION), FBT_RESA, vac, &again.base,
+              "Orientation of vac-2026-0101 to " FBT_RESA
               ", which is let, its demande radiée in SNE");
     s_audit_ok(&w);
     s_close(&w);
@@ -303,7 +307,7 @@ static void test_messages_that_do_not_fit_are_refused_and_change_nothing(void **
     /* A designation by a réservataire the vacancy is not oriented to, and a
      * remise by it. */
     s_logement(&w, "vac-a");
-    s_orient(&w, "vac-a", FBT_RESA, 1);
+    s_orient(&w, "vac-a", 1);
     Fluxbus__V1__Designation d = s_designation("vac-a", N1, 1, 1);
     s_refused(&w, w.cr2, T(DESIGNATION), FBT_BAILLEUR, "vac-a", &d.base,
               "Designation by " S_RESA2 " on vac-a, which is oriented to " FBT_RESA " only");
@@ -326,7 +330,7 @@ static void test_messages_that_do_not_fit_are_refused_and_change_nothing(void **
     /* Fewer candidates than the orientation expects, without a reason;
      * with one, accepted. */
     s_logement(&w, "vac-b");
-    s_orient(&w, "vac-b", FBT_RESA, 3);
+    s_orient(&w, "vac-b", 3);
     Fluxbus__V1__Designation few = s_designation("vac-b", N1, 1, 2);
     s_refused(&w, w.p.cr, T(DESIGNATION), FBT_BAILLEUR, "vac-b", &few.base,
               "designation round of 2 candidates on vac-b where the orientation expects 3, "
@@ -338,13 +342,13 @@ static void test_messages_that_do_not_fit_are_refused_and_change_nothing(void **
     /* After the remise à disposition, no designation; the deadline of an
      * orientation expires once. */
     s_logement(&w, "vac-c");
-    s_orient(&w, "vac-c", FBT_RESA, 1);
+    s_orient(&w, "vac-c", 1);
     r.vacancy_id = "vac-c";
     s_ok(&w, w.p.cr, T(REMISE_A_DISPOSITION), FBT_BAILLEUR, "vac-c", &r.base);
     Fluxbus__V1__Designation late = s_designation("vac-c", N1, 1, 1);
     s_refused(&w, w.p.cr, T(DESIGNATION), FBT_BAILLEUR, "vac-c", &late.base,
               "Designation by " FBT_RESA " on vac-c after the remise à disposition by " FBT_RESA);
-    s_orient(&w, "vac-d", FBT_RESA, 1); /* an Orientation may open a vacancy */
+    s_orient(&w, "vac-d", 1); /* an Orientation may open a vacancy */
     /* Its deadline is ten days away: no DeadlineExpired yet (the broker
      * says it once passed, test 32; expiring twice: the unit tests). */
     Fluxbus__V1__DeadlineExpired e = FLUXBUS__V1__DEADLINE_EXPIRED__INIT;

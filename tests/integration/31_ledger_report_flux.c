@@ -20,7 +20,6 @@
 #include <jansson.h>
 
 #include "fluxbus/v1/bail.pb-c.h"
-#include "fluxbus/v1/caleol.pb-c.h"
 #include "fluxbus/v1/ledger.pb-c.h"
 #include "fluxbus/v1/orientation.pb-c.h"
 #include "period.h"
@@ -114,53 +113,6 @@ static void s_designated(fbt_pair_t *w, const char *vacancy, const char *nur)
     s_ok(w->cr, T(DESIGNATION), FBT_BAILLEUR, vacancy, &d.base);
 }
 
-static void s_caleol_agreed(fbt_pair_t *w, const char *vacancy, const char *nur)
-{
-    char *vacancies[] = {(char *)vacancy}, *communes[] = {"74010"};
-    Fluxbus__V1__CaleolSeance s = FLUXBUS__V1__CALEOL_SEANCE__INIT;
-    char seance[32];
-    snprintf(seance, sizeof seance, "S-%s", vacancy);
-    s.seance_id = seance;
-    s.revision = 1;
-    s.status = FLUXBUS__V1__CALEOL_SEANCE_STATUS__CALEOL_SEANCE_STATUS_SCHEDULED;
-    s.bailleur_siren = "552046955";
-    s.start_ms = fb_now_ms();
-    s.end_ms = s.start_ms + 3600000;
-    s.n_vacancy_ids = 1;
-    s.vacancy_ids = vacancies;
-    s.n_communes_insee = 1;
-    s.communes_insee = communes;
-    s_ok(w->cb, T(CALEOL_SEANCE), FBT_RESA, vacancy, &s.base);
-    Fluxbus__V1__CaleolDecision c = FLUXBUS__V1__CALEOL_DECISION__INIT;
-    c.seance_id = seance;
-    c.vacancy_id = (char *)vacancy;
-    c.nur = (char *)nur;
-    c.rank = 1;
-    c.designataire_actor_id = FBT_RESA;
-    c.decision = FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION;
-    c.decided_ms = fb_now_ms();
-    c.revision = 1;
-    s_ok(w->cb, T(CALEOL_DECISION), FBT_RESA, vacancy, &c.base);
-}
-
-static void s_leased(fbt_pair_t *w, const char *vacancy, const char *nur)
-{
-    Fluxbus__V1__PropositionReponse p = FLUXBUS__V1__PROPOSITION_REPONSE__INIT;
-    p.vacancy_id = (char *)vacancy;
-    p.nur = (char *)nur;
-    p.answer = FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE;
-    p.answered_ms = fb_now_ms();
-    s_ok(w->cb, T(PROPOSITION_REPONSE), FBT_RESA, vacancy, &p.base);
-    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
-    b.vacancy_id = (char *)vacancy;
-    b.nur = (char *)nur;
-    b.designataire_actor_id = FBT_RESA;
-    b.convention_id = S_CONV;
-    b.bailleur_siren = "552046955";
-    b.commune_insee = "74010";
-    s_ok(w->cb, T(BAIL_SIGNE), FBT_RESA, vacancy, &b.base);
-}
-
 static void s_given_back(fbt_pair_t *w, const char *vacancy)
 {
     Fluxbus__V1__RemiseADisposition r = FLUXBUS__V1__REMISE_ADISPOSITION__INIT;
@@ -194,13 +146,13 @@ static int s_script(fbt_pair_t *w)
     s_libere(w, "V6", "74010");
     s_oriented_and_acked(w, "V1");
     s_designated(w, "V1", S_NUR1);
-    s_caleol_agreed(w, "V1", S_NUR1);
-    s_leased(w, "V1", S_NUR1);
+    fbt_caleol_agree(w->cb, FBT_RESA, "V1", S_NUR1, false);
+    fbt_accept_and_lease(w->cb, FBT_RESA, "V1", S_NUR1, S_CONV, false);
     s_oriented_and_acked(w, "V2");
     s_given_back(w, "V2"); /* not counted: the right comes back */
     s_oriented_and_acked(w, "V3");
     s_designated(w, "V3", S_NUR3);
-    s_caleol_agreed(w, "V3", S_NUR3);
+    fbt_caleol_agree(w->cb, FBT_RESA, "V3", S_NUR3, false);
     s_oriented_and_acked(w, "V4");
     s_orientation_refused(w, "V5", "outside the territory");
     s_orientation_refused(w, "V6", "surréservation");

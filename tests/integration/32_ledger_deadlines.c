@@ -7,7 +7,10 @@
  * store. An orientation answered in time gives none; one acknowledged but
  * not answered expires. A deadline that passes while the broker is stopped
  * fires once after the restart; a kill -9 as the broker emits one still
- * leaves exactly one. No registered actor may send as the broker. */
+ * leaves exactly one. An orientation without a deadline gets its
+ * convention's délai (existing dwelling or first letting), stored for the
+ * broker to watch; one shorter than the délai is refused. No registered
+ * actor may send as the broker. */
 #include "harness.h"
 
 #include <signal.h>
@@ -17,8 +20,10 @@
 #include <unistd.h>
 
 #include "fluxbus/v1/designation.pb-c.h"
+#include "fluxbus/v1/logement.pb-c.h"
 #include "fluxbus/v1/ledger.pb-c.h"
 #include "fluxbus/v1/orientation.pb-c.h"
+#include "period.h"
 
 #define T(x) FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_##x
 #define S_COUNTED FLUXBUS__V1__DEADLINE_COUNTING__DEADLINE_COUNTING_COUNTED
@@ -26,6 +31,7 @@
 #define WAIT_MS 15000 /* a delivery: generous for a loaded machine */
 #define QUIET_MS 1500 /* "nothing more": three looks at the deadlines */
 #define AHEAD_MS 1500 /* deadlines this far ahead of the orientation */
+#define S_DAY_MS (24 * 3600 * 1000LL)
 
 /* Sends `msg` of `type` from c to `to` about vacancy; asserts accepted. */
 static void s_send(fb_client_t *c, int type, const char *to, const char *vacancy,
@@ -49,7 +55,8 @@ static void s_orient(fbt_pair_t *w, const char *vacancy, const char *convention,
 }
 
 /* The bailleur's convention with the réservataire, saying an expired
- * deadline is not counted. */
+ * deadline is not counted. No délai: the tests' deadlines are seconds away,
+ * which a délai in days would refuse. */
 static void s_convention_not_counted(fbt_pair_t *w, const char *convention)
 {
     Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
@@ -58,10 +65,9 @@ static void s_convention_not_counted(fbt_pair_t *w, const char *convention)
     c.bailleur_siren = "552046955";
     c.bailleur_actor_id = FBT_BAILLEUR;
     c.reservataire_actor_id = FBT_RESA;
-    c.year = 2026;
+    c.year = (uint32_t)period_year_of(fb_now_ms());
     c.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
     c.objective = 10;
-    c.deadline_days = 30;
     c.expired_deadline_counting = S_NOT_COUNTED;
     s_send(w->cb, T(CONVENTION), FBT_RESA, "", &c.base);
 }
@@ -185,13 +191,14 @@ static void test_deadline_expired_reaches_both_once_signed_by_the_broker(void **
     fbt_pair_t w;
     fbt_pair_open(&w);
     s_convention_not_counted(&w, "conv-74-al");
+    fbt_convention(w.cb, FBT_CONV, FBT_RESA, w.cr);
     int64_t now = fb_now_ms();
-    /* Under a convention that says "not counted", and under one the broker
-     * has never seen (counted). */
+    /* Under a convention that says "not counted", and under one that says
+     * nothing (counted). */
     s_orient(&w, "vac-2026-0501", "conv-74-al", now + AHEAD_MS);
-    s_orient(&w, "vac-2026-0502", "conv-unknown", now + AHEAD_MS + 200);
+    s_orient(&w, "vac-2026-0502", FBT_CONV, now + AHEAD_MS + 200);
     s_expect_both(&w, "vac-2026-0501", "conv-74-al", now + AHEAD_MS, S_NOT_COUNTED);
-    s_expect_both(&w, "vac-2026-0502", "conv-unknown", now + AHEAD_MS + 200, S_COUNTED);
+    s_expect_both(&w, "vac-2026-0502", FBT_CONV, now + AHEAD_MS + 200, S_COUNTED);
     fbt_expect_nothing(w.cr, QUIET_MS);
     fbt_expect_nothing(w.cb, 100);
     assert_int_equal(s_expired_stored(&w, "vac-2026-0501"), 1);
@@ -210,6 +217,7 @@ static void test_designation_in_time_gives_no_expiry_an_ack_alone_does(void **st
     (void)state;
     fbt_pair_t w;
     fbt_pair_open(&w);
+    fbt_convention(w.cb, "conv-74-al", FBT_RESA, w.cr); /* expiries counted */
     int64_t deadline = fb_now_ms() + AHEAD_MS;
     s_orient(&w, "vac-2026-0601", "conv-74-al", deadline);
     s_orient(&w, "vac-2026-0602", "conv-74-al", deadline);
@@ -249,6 +257,7 @@ static void test_deadline_passed_while_the_broker_was_down_fires_once(void **sta
     (void)state;
     fbt_pair_t w;
     fbt_pair_open(&w);
+    fbt_convention(w.cb, "conv-74-al", FBT_RESA, w.cr); /* expiries counted */
     int64_t deadline = fb_now_ms() + AHEAD_MS;
     s_orient(&w, "vac-2026-0701", "conv-74-al", deadline);
     fb_client_destroy(&w.cb);
@@ -279,6 +288,7 @@ static void test_kill9_as_the_broker_emits_still_gives_one(void **state)
     (void)state;
     fbt_pair_t w;
     fbt_pair_open(&w);
+    fbt_convention(w.cb, "conv-74-al", FBT_RESA, w.cr); /* expiries counted */
     int64_t deadline = fb_now_ms() + AHEAD_MS;
     s_orient(&w, "vac-2026-0801", "conv-74-al", deadline);
     /* Nobody receives: the broker only stores and queues. As soon as it logs
@@ -303,6 +313,92 @@ static void test_kill9_as_the_broker_emits_still_gives_one(void **state)
                                " vacancy_id = 'vac-2026-0801' AND expired_ms > 0"),
                      1);
     s_audit_verifies(&w);
+    fbt_pair_close(&w);
+}
+
+/* A dwelling freed by the bailleur, en flux or (first letting) en stock. */
+static void s_libere(fbt_pair_t *w, const char *vacancy, int mode)
+{
+    Fluxbus__V1__LogementLibere l = FLUXBUS__V1__LOGEMENT_LIBERE__INIT;
+    l.vacancy_id = (char *)vacancy;
+    l.commune_insee = "74010";
+    l.mode_gestion = mode;
+    s_send(w->cb, T(LOGEMENT_LIBERE), FBT_RESA, vacancy, &l.base);
+}
+
+/* The deadline the ledger stored for vacancy, less its acceptance. */
+static long long s_delai_ms(const fbt_pair_t *w, const char *vacancy)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT deadline_ms - oriented_ms FROM ledger_orientations WHERE vacancy_id = '%s'",
+             vacancy);
+    return s_sql(w, sql);
+}
+
+/* The convention's délais: an Orientation without a deadline gets its
+ * acceptance plus the délai for its kind of dwelling (15 days for an
+ * existing one, 30 for a first letting), stored as the deadline the broker
+ * watches; sent again unchanged it is a repeat. One whose deadline falls
+ * before the délai ends is refused; a longer one is kept as it is. */
+static void test_convention_delais_give_the_deadline_and_refuse_a_shorter_one(void **state)
+{
+    (void)state;
+    fbt_pair_t w;
+    fbt_pair_open(&w);
+    const char *conv = "conv-74-al-delais";
+    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    c.convention_id = (char *)conv;
+    c.revision = 1;
+    c.bailleur_actor_id = FBT_BAILLEUR;
+    c.reservataire_actor_id = FBT_RESA;
+    c.year = (uint32_t)period_year_of(fb_now_ms());
+    c.deadline_days = 15;
+    c.deadline_days_first_letting = 30;
+    s_send(w.cb, T(CONVENTION), FBT_RESA, "", &c.base);
+    s_libere(&w, "vac-2026-1001", FLUXBUS__V1__MODE_GESTION__MODE_GESTION_FLUX);
+    s_libere(&w, "vac-2026-1002", FLUXBUS__V1__MODE_GESTION__MODE_GESTION_STOCK);
+    s_libere(&w, "vac-2026-1003", FLUXBUS__V1__MODE_GESTION__MODE_GESTION_FLUX);
+
+    s_orient(&w, "vac-2026-1001", conv, 0);
+    s_orient(&w, "vac-2026-1002", conv, 0);
+    assert_int_equal(s_delai_ms(&w, "vac-2026-1001"), 15 * S_DAY_MS);
+    assert_int_equal(s_delai_ms(&w, "vac-2026-1002"), 30 * S_DAY_MS);
+    /* The same Orientation again, later: a repeat, its deadline kept. */
+    long long first = s_sql(&w, "SELECT deadline_ms FROM ledger_orientations"
+                                " WHERE vacancy_id = 'vac-2026-1001'");
+    s_orient(&w, "vac-2026-1001", conv, 0);
+    assert_int_equal(s_sql(&w, "SELECT deadline_ms FROM ledger_orientations"
+                               " WHERE vacancy_id = 'vac-2026-1001'"),
+                     first);
+
+    /* Ten days where the convention grants fifteen: refused, nothing stored. */
+    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
+    o.vacancy_id = "vac-2026-1003";
+    o.convention_id = (char *)conv;
+    o.reservataire_actor_id = FBT_RESA;
+    o.deadline_ms = fb_now_ms() + 10 * S_DAY_MS;
+    o.candidates_expected = 3;
+    o.round = 1;
+    char day[11], want[512];
+    period_format_date(period_date_of(o.deadline_ms), day);
+    snprintf(want, sizeof want,
+             "Orientation of vac-2026-1003 to " FBT_RESA " with a deadline on %s, shorter than"
+             " the 15 days convention %s (revision 1) grants for an existing dwelling (until ...",
+             day, conv);
+    fb_receipt_t rec;
+    fb_err_t rc = fbt_send_msg(w.cb, T(ORIENTATION), FBT_RESA, o.vacancy_id, &o.base, &rec);
+    fbt_expect_nack(rc, &rec, FB_ERR_INVALID_TRANSITION, want);
+    fb_receipt_clear(&rec);
+    assert_int_equal(s_sql(&w, "SELECT count(*) FROM ledger_orientations"
+                               " WHERE vacancy_id = 'vac-2026-1003'"),
+                     0);
+    /* Twenty days: more time than the délai is the bailleur's to give. */
+    int64_t longer = fb_now_ms() + 20 * S_DAY_MS;
+    s_orient(&w, "vac-2026-1003", conv, longer);
+    assert_int_equal(s_sql(&w, "SELECT deadline_ms FROM ledger_orientations"
+                               " WHERE vacancy_id = 'vac-2026-1003'"),
+                     longer);
     fbt_pair_close(&w);
 }
 
@@ -340,6 +436,7 @@ int main(void)
         cmocka_unit_test(test_designation_in_time_gives_no_expiry_an_ack_alone_does),
         cmocka_unit_test(test_deadline_passed_while_the_broker_was_down_fires_once),
         cmocka_unit_test(test_kill9_as_the_broker_emits_still_gives_one),
+        cmocka_unit_test(test_convention_delais_give_the_deadline_and_refuse_a_shorter_one),
         cmocka_unit_test(test_no_actor_may_send_as_the_broker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

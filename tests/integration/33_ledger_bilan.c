@@ -23,7 +23,6 @@
 #include <jansson.h>
 
 #include "fluxbus/v1/bail.pb-c.h"
-#include "fluxbus/v1/caleol.pb-c.h"
 #include "fluxbus/v1/designation.pb-c.h"
 #include "fluxbus/v1/ledger.pb-c.h"
 #include "fluxbus/v1/logement.pb-c.h"
@@ -114,32 +113,7 @@ static void s_to_caleol(fbt_pair_t *w, const char *vacancy, const char *rpls, co
         d.household_size = 2;
         s_ok(w->cr, T(DESIGNATION), FBT_BAILLEUR, vacancy, &d.base);
     }
-    char *vacancies[] = {(char *)vacancy}, *communes[] = {"74010"};
-    char seance[32];
-    snprintf(seance, sizeof seance, "S-%s", vacancy);
-    Fluxbus__V1__CaleolSeance s = FLUXBUS__V1__CALEOL_SEANCE__INIT;
-    s.seance_id = seance;
-    s.revision = 1;
-    s.status = FLUXBUS__V1__CALEOL_SEANCE_STATUS__CALEOL_SEANCE_STATUS_SCHEDULED;
-    s.bailleur_siren = "552046955";
-    s.start_ms = fb_now_ms();
-    s.end_ms = s.start_ms + 3600000;
-    s.n_vacancy_ids = 1;
-    s.vacancy_ids = vacancies;
-    s.n_communes_insee = 1;
-    s.communes_insee = communes;
-    s_ok(w->cb, T(CALEOL_SEANCE), FBT_RESA, vacancy, &s.base);
-    Fluxbus__V1__CaleolDecision c = FLUXBUS__V1__CALEOL_DECISION__INIT;
-    c.seance_id = seance;
-    c.vacancy_id = (char *)vacancy;
-    c.nur = (char *)h[0].nur;
-    c.rank = 1;
-    c.designataire_actor_id = FBT_RESA;
-    c.decision = FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION;
-    c.decided_ms = fb_now_ms();
-    c.revision = 1;
-    c.q1 = h[0].quartile == Q(Q1);
-    s_ok(w->cb, T(CALEOL_DECISION), FBT_RESA, vacancy, &c.base);
+    fbt_caleol_agree(w->cb, FBT_RESA, vacancy, h[0].nur, h[0].quartile == Q(Q1));
 }
 
 static void s_answer(fbt_pair_t *w, const char *vacancy, const char *nur, bool refused)
@@ -152,20 +126,6 @@ static void s_answer(fbt_pair_t *w, const char *vacancy, const char *nur, bool r
     p.refus_motif = refused ? FLUXBUS__V1__REFUS_MOTIF__REFUS_MOTIF_LOYER_TROP_ELEVE : 0;
     p.answered_ms = fb_now_ms();
     s_ok(w->cb, T(PROPOSITION_REPONSE), FBT_RESA, vacancy, &p.base);
-}
-
-static void s_leased(fbt_pair_t *w, const char *vacancy, const s_household_t *h)
-{
-    s_answer(w, vacancy, h->nur, false);
-    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
-    b.vacancy_id = (char *)vacancy;
-    b.nur = (char *)h->nur;
-    b.designataire_actor_id = FBT_RESA;
-    b.convention_id = S_CONV;
-    b.bailleur_siren = "552046955";
-    b.commune_insee = "74010";
-    b.q1 = h->quartile == Q(Q1);
-    s_ok(w->cb, T(BAIL_SIGNE), FBT_RESA, vacancy, &b.base);
 }
 
 static void s_refused(fbt_pair_t *w, const char *vacancy, const char *nur)
@@ -189,13 +149,13 @@ static int s_script(fbt_pair_t *w)
                                h4[] = {{"074012500000104", Q(Q4), false},
                                        {"074012500000999", Q(Q3), false}};
     s_to_caleol(w, "V1", "RPLS-QPV", "RES-A", h1, 1);
-    s_leased(w, "V1", &h1[0]);
+    fbt_accept_and_lease(w->cb, FBT_RESA, "V1", h1[0].nur, S_CONV, h1[0].quartile == Q(Q1));
     s_to_caleol(w, "V2", "RPLS-2", "RES-A", h2, 1);
-    s_leased(w, "V2", &h2[0]);
+    fbt_accept_and_lease(w->cb, FBT_RESA, "V2", h2[0].nur, S_CONV, h2[0].quartile == Q(Q1));
     s_to_caleol(w, "V3", "RPLS-3", "RES-<B>", h3, 2);
     s_refused(w, "V3", h3[0].nur);
     s_to_caleol(w, "V4", "RPLS-4", "RES-C", h4, 2);
-    s_leased(w, "V4", &h4[0]);
+    fbt_accept_and_lease(w->cb, FBT_RESA, "V4", h4[0].nur, S_CONV, h4[0].quartile == Q(Q1));
     return year;
 }
 

@@ -112,7 +112,7 @@ static void s_orient(fbt_pair_t *w, const char *vacancy)
     o.vacancy_id = (char *)vacancy;
     o.convention_id = S_CONV;
     o.reservataire_actor_id = FBT_RESA;
-    o.deadline_ms = fb_now_ms() + 7 * 86400000LL;
+    o.deadline_ms = fb_now_ms() + 30 * 86400000LL; /* the convention's délai */
     o.candidates_expected = 1;
     o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
     o.round = 1;
@@ -162,6 +162,8 @@ static void s_seance(fbt_pair_t *w, const char *vacancy)
     size_t n_kept = s->n_vacancy_ids;
     s->revision = 1;
     s->status = FLUXBUS__V1__CALEOL_SEANCE_STATUS__CALEOL_SEANCE_STATUS_SCHEDULED;
+    s->start_ms = fb_now_ms(); /* it sits now: its decision follows */
+    s->end_ms = s->start_ms + 7200000;
     s->vacancy_ids = vacancies;
     s->n_vacancy_ids = 1;
     s_send(w->cb, T(CALEOL_SEANCE), FBT_RESA, vacancy, &s->base);

@@ -40,6 +40,7 @@
 #define S_SNE "sne"
 #define S_EPCI "200066793"
 #define S_CONV "C-AL-36"
+#define S_CONV_ETAT "C-ETAT-36"
 
 typedef struct {
     fbt_pair_t w;
@@ -116,7 +117,7 @@ static void s_let(s_world_t *x, fb_client_t *resa, const s_letting_t *l)
     s_ok(x->w.cb, T(LOGEMENT_LIBERE), l->resa, l->vacancy, &lib.base);
     Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
     o.vacancy_id = (char *)l->vacancy;
-    o.convention_id = strcmp(l->resa, FBT_RESA) == 0 ? S_CONV : "";
+    o.convention_id = strcmp(l->resa, FBT_RESA) == 0 ? S_CONV : S_CONV_ETAT;
     o.reservataire_actor_id = (char *)l->resa;
     o.deadline_ms = fb_now_ms() + 15 * 86400000LL;
     o.candidates_expected = 1;
@@ -172,6 +173,7 @@ static void s_open(s_world_t *x)
     x->cs = fbt_client(&x->w.b, &x->sne);
     x->year = period_year_of(fb_now_ms());
     s_convention(x);
+    fbt_convention(x->w.cb, S_CONV_ETAT, S_ETAT, x->ce); /* no objective */
     static const s_letting_t v1 = {"V1", "74010", FBT_RESA, "074012600000001", false, true},
                              v2 = {"V2", "74010", S_ETAT, "074012600000002", true, true},
                              v3 = {"V3", "74011", FBT_RESA, "074012600000003", false, false};

@@ -4,10 +4,11 @@
  * revision; a DeadlineExpired before the deadline; a correlation_id that is
  * not the payload's vacancy; a let vacancy a NON_ATTRIBUTION does not
  * reopen; the same Orientation round again (a no-op) and amended (refused);
- * an Orientation under another year's convention. Each refusal is a
- * broker-signed Nack with INVALID_TRANSITION and its detail, and nothing is
- * stored: the ledger's tables are unchanged and `fluxbus audit verify`
- * counts only the accepted messages. */
+ * an Orientation under another year's convention; an Orientation en flux
+ * naming no convention, an unknown one, or one that does not bind its
+ * réservataire. Each refusal is a broker-signed Nack with INVALID_TRANSITION
+ * and its detail, and nothing is stored: the ledger's tables are unchanged
+ * and `fluxbus audit verify` counts only the accepted messages. */
 #include "harness.h"
 
 #include <stdio.h>
@@ -160,7 +161,7 @@ static Fluxbus__V1__Orientation s_orientation(const char *vacancy, const char *c
 static void s_orient(s_world_t *w, const char *vacancy, unsigned expected)
 {
     Fluxbus__V1__Orientation o =
-        s_orientation(vacancy, "", fb_now_ms() + 10LL * 86400000, expected);
+        s_orientation(vacancy, FBT_CONV, fb_now_ms() + 10LL * 86400000, expected);
     s_ok(w, w->p.cb, T(ORIENTATION), FBT_RESA, vacancy, &o.base);
 }
 
@@ -244,6 +245,9 @@ static void s_open(s_world_t *w)
     w->p.cb = fbt_client(&w->p.b, &w->p.bailleur);
     w->p.cr = fbt_client(&w->p.b, &w->p.resa);
     w->cr2 = fbt_client(&w->p.b, &w->resa2);
+    /* The convention the orientations are made under (S_CONV is the
+     * tests' own, sent when they need it). */
+    w->last_seq = fbt_convention(w->p.cb, FBT_CONV, FBT_RESA, w->p.cr);
 }
 
 static void s_close(s_world_t *w)
@@ -308,7 +312,7 @@ static void test_correlation_id_is_the_payloads_vacancy(void **state)
     s_refused(&w, w.p.cb, T(LOGEMENT_LIBERE), FBT_RESA, "vac-x", &l.base,
               "LogementLibere names vacancy vac-y in its payload but vac-x as its "
               "correlation_id: they must be the same");
-    Fluxbus__V1__Orientation o = s_orientation("vac-x", "", fb_now_ms() + 86400000LL, 1);
+    Fluxbus__V1__Orientation o = s_orientation("vac-x", FBT_CONV, fb_now_ms() + 86400000LL, 1);
     s_refused(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-y", &o.base,
               "Orientation names vacancy vac-x in its payload but vac-y as its "
               "correlation_id: they must be the same");
@@ -362,7 +366,7 @@ static void test_same_orientation_round_is_a_no_op_an_amended_one_refused(void *
     s_world_t w;
     s_open(&w);
     s_libere(&w, "vac-o");
-    Fluxbus__V1__Orientation o = s_orientation("vac-o", "", fb_now_ms() + 10LL * 86400000, 1);
+    Fluxbus__V1__Orientation o = s_orientation("vac-o", FBT_CONV, fb_now_ms() + 10LL * 86400000, 1);
     s_ok(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-o", &o.base);
     /* Again, term for term: accepted (a new message, logged as an event),
      * the facts and the report unchanged. */
@@ -405,6 +409,51 @@ static void test_orientation_under_another_years_convention(void **state)
     s_close(&w);
 }
 
+/* An orientation en flux names a convention the ledger knows that binds
+ * its réservataire; one of a dwelling freed hors flux or en stock (a first
+ * letting) need not. */
+static void test_orientation_en_flux_needs_its_convention(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_open(&w);
+    s_libere(&w, "vac-c");
+    Fluxbus__V1__Orientation o = s_orientation("vac-c", "", fb_now_ms() + 10LL * 86400000, 1);
+    s_refused(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-c", &o.base,
+              "Orientation of vac-c to " FBT_RESA " names no convention: an orientation en flux "
+              "is made under a convention binding " FBT_BAILLEUR " and " FBT_RESA);
+    o.convention_id = "C-NEVER-SENT";
+    s_refused(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-c", &o.base,
+              "convention C-NEVER-SENT unknown: no Convention with that id was accepted before "
+              "the orientation of vac-c to " FBT_RESA);
+    o.convention_id = FBT_CONV;
+    o.reservataire_actor_id = S_RESA2;
+    char want[256];
+    snprintf(want, sizeof want,
+             S_RESA2 " is not a party of convention " FBT_CONV " (revision 1) in %d", s_year_now());
+    s_refused(&w, w.p.cb, T(ORIENTATION), S_RESA2, "vac-c", &o.base, want);
+    /* Hors flux (a mutation interne) and en stock: no convention needed. */
+    static const struct {
+        const char *vacancy;
+        int mode, motif;
+    } kept[] = {
+        {"vac-h", FLUXBUS__V1__MODE_GESTION__MODE_GESTION_HORS_FLUX,
+         FLUXBUS__V1__HORS_FLUX_MOTIF__HORS_FLUX_MOTIF_MUTATION_INTERNE},
+        {"vac-s", FLUXBUS__V1__MODE_GESTION__MODE_GESTION_STOCK, 0},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        Fluxbus__V1__LogementLibere l = s_libere_msg(kept[i].vacancy, "74010");
+        l.mode_gestion = kept[i].mode;
+        l.hors_flux_motif = kept[i].motif;
+        s_ok(&w, w.p.cb, T(LOGEMENT_LIBERE), FBT_RESA, kept[i].vacancy, &l.base);
+        Fluxbus__V1__Orientation k =
+            s_orientation(kept[i].vacancy, "", fb_now_ms() + 10LL * 86400000, 1);
+        s_ok(&w, w.p.cb, T(ORIENTATION), FBT_RESA, kept[i].vacancy, &k.base);
+    }
+    s_audit_ok(&w);
+    s_close(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_non_attribution_after_the_lease_does_not_reopen),
         cmocka_unit_test(test_same_orientation_round_is_a_no_op_an_amended_one_refused),
         cmocka_unit_test(test_orientation_under_another_years_convention),
+        cmocka_unit_test(test_orientation_en_flux_needs_its_convention),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

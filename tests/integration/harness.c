@@ -19,8 +19,10 @@
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/caleol.pb-c.h"
 #include "fluxbus/v1/designation.pb-c.h"
+#include "fluxbus/v1/ledger.pb-c.h"
 #include "fluxbus/v1/logement.pb-c.h"
 #include "fluxbus/v1/orientation.pb-c.h"
+#include "period.h"
 #include "store.h"
 
 void fbt_setup(fbt_broker_t *b)
@@ -273,9 +275,10 @@ uint8_t *fbt_bail_signe(const char *vacancy, const char *nur, size_t *len)
 }
 
 /* Sends packed payload of `type` about `vacancy` from c to `to`, asserts it
- * is accepted, frees payload; cr (not NULL) receives and acks it. */
-static void s_send_about(fb_client_t *c, int type, const char *to, const char *vacancy,
-                         uint8_t *payload, size_t len, fb_client_t *cr)
+ * is accepted, frees payload; cr (not NULL) receives and acks it. Returns
+ * its store sequence. */
+static uint64_t s_send_about(fb_client_t *c, int type, const char *to, const char *vacancy,
+                             uint8_t *payload, size_t len, fb_client_t *cr)
 {
     const char *const to_list[1] = {to};
     fb_outgoing_t m = {.type = type,
@@ -287,7 +290,9 @@ static void s_send_about(fb_client_t *c, int type, const char *to, const char *v
     fb_receipt_t rec;
     fb_err_t rc = fb_client_send(c, &m, &rec);
     if (rc != FB_OK)
-        fail_msg("type %d about %s refused: %s %s", type, vacancy, fb_err_name(rc), rec.detail);
+        fail_msg("type %d about %s refused: %s %s", type, vacancy ? vacancy : "-", fb_err_name(rc),
+                 rec.detail);
+    uint64_t seq = rec.store_seq;
     fb_receipt_clear(&rec);
     free(payload);
     if (cr) {
@@ -296,6 +301,22 @@ static void s_send_about(fb_client_t *c, int type, const char *to, const char *v
         assert_int_equal(d->body->type, type);
         fb_delivery_destroy(&d);
     }
+    return seq;
+}
+
+uint64_t fbt_convention(fb_client_t *cb, const char *id, const char *resa, fb_client_t *cr)
+{
+    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    c.convention_id = (char *)id;
+    c.revision = 1;
+    c.bailleur_siren = "552046955";
+    c.bailleur_actor_id = (char *)fb_client_actor(cb);
+    c.reservataire_actor_id = (char *)resa;
+    c.year = (uint32_t)period_year_of(fb_now_ms());
+    size_t len = 0;
+    uint8_t *convention = s_pack(&c.base, &len);
+    return s_send_about(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_CONVENTION, resa, NULL,
+                        convention, len, cr);
 }
 
 void fbt_orient(fb_client_t *cb, const char *resa, const char *vacancy, unsigned expected,
@@ -307,7 +328,7 @@ void fbt_orient(fb_client_t *cb, const char *resa, const char *vacancy, unsigned
                  logement, len, cr);
     Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
     o.vacancy_id = (char *)vacancy;
-    o.convention_id = "conv-test";
+    o.convention_id = FBT_CONV;
     o.reservataire_actor_id = (char *)resa;
     o.deadline_ms = fb_now_ms() + 10LL * 86400000;
     o.candidates_expected = expected;
@@ -333,6 +354,59 @@ void fbt_attribute(fb_client_t *cb, const char *resa, const char *vacancy, const
     uint8_t *decision = s_pack(&d.base, &len);
     s_send_about(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_CALEOL_DECISION, resa, vacancy,
                  decision, len, cr);
+}
+
+void fbt_caleol_agree(fb_client_t *cb, const char *resa, const char *vacancy, const char *nur,
+                      bool q1)
+{
+    char *vacancies[] = {(char *)vacancy}, *communes[] = {"74010"};
+    char seance[64];
+    snprintf(seance, sizeof seance, "S-%s", vacancy);
+    Fluxbus__V1__CaleolSeance s = FLUXBUS__V1__CALEOL_SEANCE__INIT;
+    s.seance_id = seance;
+    s.revision = 1;
+    s.status = FLUXBUS__V1__CALEOL_SEANCE_STATUS__CALEOL_SEANCE_STATUS_SCHEDULED;
+    s.bailleur_siren = "552046955";
+    s.start_ms = fb_now_ms();
+    s.end_ms = s.start_ms + 3600000;
+    s.n_vacancy_ids = 1;
+    s.vacancy_ids = vacancies;
+    s.n_communes_insee = 1;
+    s.communes_insee = communes;
+    fbt_send_ok(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_CALEOL_SEANCE, resa, vacancy, &s.base);
+    Fluxbus__V1__CaleolDecision c = FLUXBUS__V1__CALEOL_DECISION__INIT;
+    c.seance_id = seance;
+    c.vacancy_id = (char *)vacancy;
+    c.nur = (char *)nur;
+    c.rank = 1;
+    c.designataire_actor_id = (char *)resa;
+    c.decision = FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION;
+    c.decided_ms = fb_now_ms(); /* once the session started */
+    c.revision = 1;
+    c.q1 = q1;
+    fbt_send_ok(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_CALEOL_DECISION, resa, vacancy,
+                &c.base);
+}
+
+void fbt_accept_and_lease(fb_client_t *cb, const char *resa, const char *vacancy, const char *nur,
+                          const char *convention, bool q1)
+{
+    Fluxbus__V1__PropositionReponse p = FLUXBUS__V1__PROPOSITION_REPONSE__INIT;
+    p.vacancy_id = (char *)vacancy;
+    p.nur = (char *)nur;
+    p.answer = FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE;
+    p.answered_ms = fb_now_ms();
+    fbt_send_ok(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_PROPOSITION_REPONSE, resa, vacancy,
+                &p.base);
+    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
+    b.vacancy_id = (char *)vacancy;
+    b.nur = (char *)nur;
+    b.designataire_actor_id = (char *)resa;
+    b.convention_id = (char *)convention;
+    b.bailleur_siren = "552046955";
+    b.commune_insee = "74010";
+    b.q1 = q1;
+    fbt_send_ok(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_BAIL_SIGNE, resa, vacancy, &b.base);
 }
 
 /* The payload's vacancy_id (into buf), the correlation_id the ledger wants

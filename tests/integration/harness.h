@@ -9,6 +9,7 @@
 #define FLUXBUS_TEST_HARNESS_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
@@ -79,9 +80,23 @@ uint8_t *fbt_designation(const char *vacancy, const char *nur, const fb_sealed_t
 /* A packed BailSigne of demande `nur` for vacancy `vacancy` (caller frees). */
 uint8_t *fbt_bail_signe(const char *vacancy, const char *nur, size_t *len);
 
+/* The convention fbt_orient orients under. */
+#define FBT_CONV "conv-test"
+
+/* What the ledger wants before any orientation en flux (docs/LEDGER.md,
+ * "Checks at orientation time"): the smallest Convention it takes, sent by
+ * the bailleur's client cb to `resa` only: `id`, revision 1, cb's actor as
+ * bailleur (SIREN 552046955), `resa` as réservataire, this year (Paris), no
+ * objective (no maximum), no territory (every commune), no délai. Sent
+ * again, it is a duplicate (accepted, nothing changes). When cr (resa's
+ * client) is not NULL it receives and acks it. Asserts it is accepted;
+ * returns its store sequence. */
+uint64_t fbt_convention(fb_client_t *cb, const char *id, const char *resa, fb_client_t *cr);
+
 /* What the ledger's lifecycle wants before a Designation (docs/LEDGER.md):
  * the bailleur's client cb frees `vacancy` (LogementLibere, commune 74010)
- * and orients it to `resa`, `expected` candidates expected, both sent to
+ * and orients it to `resa` under FBT_CONV (which fbt_convention must have
+ * sent first, for `resa`), `expected` candidates expected, both sent to
  * `resa` only. When cr (resa's client) is not NULL it receives and acks
  * both. Asserts both are accepted. */
 void fbt_orient(fb_client_t *cb, const char *resa, const char *vacancy, unsigned expected,
@@ -91,6 +106,21 @@ void fbt_orient(fb_client_t *cb, const char *resa, const char *vacancy, unsigned
  * on `vacancy` to `resa` (designataire); cr as in fbt_orient. */
 void fbt_attribute(fb_client_t *cb, const char *resa, const char *vacancy, const char *nur,
                    fb_client_t *cr);
+
+/* The CALEOL agrees: the bailleur's client cb sends the session "S-<vacancy>"
+ * (commune 74010, sitting now, `vacancy` on its agenda), then its
+ * ATTRIBUTION of demande `nur`, rank 1, credited to `resa`, with the Q1
+ * flag `q1`; both to `resa`, asserted accepted. */
+void fbt_caleol_agree(fb_client_t *cb, const char *resa, const char *vacancy, const char *nur,
+                      bool q1);
+
+/* The household accepts and signs: the bailleur's client cb sends the
+ * PropositionReponse ACCEPTEE of demande `nur` on `vacancy` (answered now),
+ * then its BailSigne credited to `resa` under `convention` (SIREN
+ * 552046955, commune 74010) with the Q1 flag `q1`; both to `resa`,
+ * asserted accepted. */
+void fbt_accept_and_lease(fb_client_t *cb, const char *resa, const char *vacancy, const char *nur,
+                          const char *convention, bool q1);
 
 /* Sends one message of `type` to one recipient or topic; returns fb_client_send's result. */
 fb_err_t fbt_send(fb_client_t *c, int type, const char *to, const char *topic,

@@ -834,6 +834,24 @@ static void test_store_chain_head_is_the_link_of_the_last_message(void **state)
     assert_int_equal(r.chain_link_len, FB_DIGEST_BYTES);
     assert_int_equal(r.chain_link[0], 0xA1);
     assert_int_equal(r.purged_at_ms, 0);
+
+    /* The broker's path writes receipt and link at once. */
+    uint64_t c = s_put(fx->store, S_BAILLEUR, S_KEY_BAILLEUR, 3);
+    const uint8_t receipt[] = {0x0A, 0x01, 0x02};
+    memset(link, 0xC3, sizeof link);
+    assert_int_equal(store_set_receipt_and_link(fx->store, c, receipt, sizeof receipt, link),
+                     FB_OK);
+    assert_int_equal(store_chain_head(fx->store, head, &seq), FB_OK);
+    assert_int_equal(seq, c);
+    assert_memory_equal(head, link, sizeof head);
+    uint8_t *got = NULL;
+    size_t got_len = 0;
+    assert_int_equal(store_get_receipt(fx->store, c, &got, &got_len), FB_OK);
+    assert_int_equal(got_len, sizeof receipt);
+    assert_memory_equal(got, receipt, sizeof receipt);
+    free(got);
+    assert_int_equal(store_set_receipt_and_link(fx->store, c + 1, receipt, sizeof receipt, link),
+                     FB_ERR_NOT_FOUND);
 }
 
 /* What closes a vacancy is the first closing message stored at or after a

@@ -68,6 +68,20 @@ static inline void script_close(script_t *s)
     tmpdir_remove(s->dir);
 }
 
+/* The first column of the one row `sql` reads from the store (-1 when it
+ * is NULL); the test fails when the query does. */
+static inline int64_t script_int(script_t *s, const char *sql)
+{
+    sqlite3 *db = store_db(s->store);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
 /* 10:00 Paris time on y-m-d. */
 static inline int64_t script_at(int y, int m, int d)
 {
@@ -251,14 +265,23 @@ static inline void script_designate(script_t *s, const char *vacancy, const char
     script_designate_by(s, resa, vacancy, nur, resa, false, at);
 }
 
-static inline void script_visit(script_t *s, const char *vacancy, const char *nur, int64_t at)
+/* A Visite of `nur` with `outcome` (VisiteOutcome), dated visit_ms,
+ * accepted at `at` (a report may come days after the visit). */
+static inline void script_visit_outcome(script_t *s, const char *vacancy, const char *nur,
+                                        int outcome, int64_t visit_ms, int64_t at)
 {
     Fluxbus__V1__Visite v = FLUXBUS__V1__VISITE__INIT;
     v.vacancy_id = (char *)vacancy;
     v.nur = (char *)nur;
-    v.visit_ms = at;
-    v.outcome = FLUXBUS__V1__VISITE_OUTCOME__VISITE_OUTCOME_DONE_INTERESTED;
+    v.visit_ms = visit_ms;
+    v.outcome = outcome;
     script_record(s, SC_BAILLEUR, SC_TYPE(VISITE), vacancy, SC_AL, at, &v);
+}
+
+static inline void script_visit(script_t *s, const char *vacancy, const char *nur, int64_t at)
+{
+    script_visit_outcome(s, vacancy, nur,
+                         FLUXBUS__V1__VISITE_OUTCOME__VISITE_OUTCOME_DONE_INTERESTED, at, at);
 }
 
 /* A CaleolDecision (ATTRIBUTION when decision is 0) ranking `nur` `rank`. */
@@ -313,6 +336,22 @@ static inline void script_bail(script_t *s, const char *vacancy, const char *nur
     b.nur = (char *)nur;
     b.designataire_actor_id = (char *)resa;
     script_record(s, SC_BAILLEUR, SC_TYPE(BAIL_SIGNE), vacancy, resa, at, &b);
+}
+
+/* The smallest Convention payload the ledger takes (strings borrowed):
+ * `id`, revision 1, between SC_BAILLEUR and `resa`, for `year`, counted by
+ * `method` (CountingMethod); no objective, territory or délai. */
+static inline Fluxbus__V1__Convention script_convention_of(const char *id, const char *resa,
+                                                           int year, int method)
+{
+    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    c.convention_id = (char *)id;
+    c.revision = 1;
+    c.bailleur_actor_id = SC_BAILLEUR;
+    c.reservataire_actor_id = (char *)resa;
+    c.year = (uint32_t)year;
+    c.counting_method = method;
+    return c;
 }
 
 /* ledger_check of a Convention from `sender`: FB_OK or the refusal, its

@@ -1,10 +1,12 @@
 /* test_conventions.c - the conventions as the ledger reads them back
  * (ledger/conventions.c): the revision in force on a date, the defaults of
- * a revision, and the checks of an Orientation through ledger_check: the
- * parties, the territory, hors flux, first lettings en stock, and
- * surréservation (a réservataire's maximum, a per-mille share of the
- * dwellings freed, the bailleur's flux across all its conventions), each
- * refused with FB_ERR_INVALID_TRANSITION and a reason. */
+ * a revision, and the checks of an Orientation through ledger_check: a
+ * known convention in force required en flux (not hors flux, en stock nor
+ * to the bailleur itself), the parties, the territory, hors flux, first
+ * lettings en stock, surréservation (a réservataire's maximum, a per-mille
+ * share of the dwellings freed, the bailleur's flux across all its
+ * conventions) and the délai (a deadline derived from it, a shorter one
+ * refused), each refused with FB_ERR_INVALID_TRANSITION and a reason. */
 #include "ledger_script.h"
 
 #include "conventions.h"
@@ -197,17 +199,31 @@ static void test_orientation_outside_the_conventions_year_is_refused(void **stat
     script_close(&s);
 }
 
-/* The bailleur's flux counts every held orientation, with or without a
- * convention. */
-static void test_orientations_without_a_convention_count_in_the_bailleurs_flux(void **state)
+/* A convention of the whole of 2025 with réservataire resa and nothing
+ * else: no territory, objective nor délai. */
+static void s_bare_convention(script_t *s, const char *id, const char *resa, int64_t at)
+{
+    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    c.convention_id = (char *)id;
+    c.revision = 1;
+    c.bailleur_actor_id = SC_BAILLEUR;
+    c.reservataire_actor_id = (char *)resa;
+    c.year = 2025;
+    script_convention(s, &c, at);
+}
+
+/* The bailleur's flux counts every held orientation, under any of its
+ * conventions (and a vacancy never freed on the bus). */
+static void test_orientations_under_every_convention_count_in_the_bailleurs_flux(void **state)
 {
     (void)state;
     script_t s;
     script_open(&s);
     s_conv_t c = {"C1", SC_AL, 1, KIND(PLACEMENTS), UNIT(COUNT), 5, 5, NULL, NULL, 0, 0};
     s_convention(&s, &c, s_d(1, 2));
+    s_bare_convention(&s, "C-ETAT", SC_ETAT, s_d(1, 2));
     script_libere(&s, "V0", "74010", 0, 0, s_d(2, 1));
-    script_orient(&s, "X1", SC_ETAT, NULL, s_d(2, 2)); /* never freed, no convention */
+    script_orient(&s, "X1", SC_ETAT, "C-ETAT", s_d(2, 2)); /* never freed */
     s_expect_refused(&s, "V0", SC_AL, "C1", s_d(2, 3),
                      "surréservation: bailleur " SC_BAILLEUR " would hold 2 orientations across"
                      " its conventions in 2025, over its 1 dwellings freed en flux");
@@ -337,16 +353,59 @@ static void test_orientation_parties_of_the_convention(void **state)
     script_libere(&s, "V0", "74010", 0, 0, s_d(2, 1));
     s_expect_refused(&s, "V0", SC_ETAT, "C1", s_d(2, 2), "is not a party of convention C1");
     char detail[256] = "";
-    assert_int_equal(script_check_orient_from(&s, "bailleur:999999999", "V0", SC_AL, "C1",
+    /* Another bailleur, on a vacancy of its own the ledger has not seen (on
+     * V0, SC_BAILLEUR's, the lifecycle refuses it first). */
+    assert_int_equal(script_check_orient_from(&s, "bailleur:999999999", "V9", SC_AL, "C1",
                                               s_d(2, 2), detail, sizeof detail),
                      INVALID);
     assert_non_null(strstr(detail, "binds bailleur " SC_BAILLEUR));
-    /* No convention named, or one the ledger does not know: nothing to check. */
-    assert_int_equal(script_check_orient(&s, "V0", SC_ETAT, "", s_d(2, 2), detail, sizeof detail),
-                     FB_OK);
+    assert_int_equal(script_check_orient_from(&s, "bailleur:999999999", "V0", SC_AL, "C1",
+                                              s_d(2, 2), detail, sizeof detail),
+                     INVALID);
+    assert_string_equal(detail,
+                        "Orientation by bailleur:999999999 on V0, a vacancy of " SC_BAILLEUR);
+    script_close(&s);
+}
+
+/* An orientation en flux names a convention the ledger knows, in force;
+ * one of a dwelling freed hors flux or en stock, or to the bailleur itself
+ * (its own share), need not. */
+static void test_orientation_en_flux_names_a_known_convention_in_force(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_conv_t c = {"C1", SC_AL, 1, KIND(PLACEMENTS), UNIT(COUNT), 10, 0, NULL, NULL, 3, 0};
+    s_convention(&s, &c, s_d(1, 2)); /* in force from 1 March */
+    script_libere(&s, "V0", "74010", 0, 0, s_d(2, 1));
+    char detail[256] = "";
+    assert_int_equal(script_check_orient(&s, "V0", SC_AL, NULL, s_d(3, 2), detail, sizeof detail),
+                     INVALID);
+    assert_string_equal(detail,
+                        "Orientation of V0 to " SC_AL " names no convention: an "
+                        "orientation en flux is made under a convention binding " SC_BAILLEUR
+                        " and " SC_AL);
     assert_int_equal(
-        script_check_orient(&s, "V0", SC_ETAT, "C-UNKNOWN", s_d(2, 2), detail, sizeof detail),
-        FB_OK);
+        script_check_orient(&s, "V0", SC_AL, "C-UNKNOWN", s_d(3, 2), detail, sizeof detail),
+        INVALID);
+    assert_string_equal(detail, "convention C-UNKNOWN unknown: no Convention with that id was "
+                                "accepted before the orientation of V0 to " SC_AL);
+    /* A vacancy never freed on the bus is en flux all the same. */
+    s_expect_refused(&s, "GHOST", SC_AL, "", s_d(3, 2), "GHOST to " SC_AL " names no convention");
+    /* Not in force yet. */
+    assert_int_equal(script_check_orient(&s, "V0", SC_AL, "C1", s_d(2, 20), detail, sizeof detail),
+                     INVALID);
+    assert_string_equal(detail, "convention C1 (revision 1) takes effect on 2025-03-01, after "
+                                "the orientation of V0 on 2025-02-20");
+    script_orient(&s, "V0", SC_AL, "C1", s_d(3, 2));
+
+    /* Hors flux, en stock, the bailleur's own: no convention needed. */
+    script_libere(&s, "MUT", "74010", MODE(HORS_FLUX), MOTIF(MUTATION_INTERNE), s_d(3, 3));
+    script_libere(&s, "NEUF", "74010", MODE(STOCK), 0, s_d(3, 3));
+    script_libere(&s, "OWN", "74010", 0, 0, s_d(3, 3));
+    script_orient(&s, "MUT", SC_AL, NULL, s_d(3, 4));
+    script_orient(&s, "NEUF", SC_ETAT, "C-STOCK-UNKNOWN", s_d(3, 4));
+    script_orient(&s, "OWN", SC_BAILLEUR, NULL, s_d(3, 4));
     script_close(&s);
 }
 
@@ -477,13 +536,134 @@ static void test_conventions_defaults(void **state)
     assert_true(r.requires_visit);
 }
 
+/* ---- the délai ---- */
+
+#define S_DAY_MS (24 * 3600 * 1000LL)
+
+/* Checks, and records when it fits, an Orientation of vacancy to AL under
+ * C-D (round 1) with this deadline (0: none). */
+static fb_err_t s_orient_by(script_t *s, const char *vacancy, int64_t deadline, int64_t at,
+                            char *detail, size_t dlen)
+{
+    Fluxbus__V1__Orientation o = script_orientation(vacancy, SC_AL, "C-D", 1, at);
+    o.deadline_ms = deadline;
+    fb_err_t rc =
+        script_check(s, SC_BAILLEUR, SC_TYPE(ORIENTATION), vacancy, SC_AL, at, &o, detail, dlen);
+    if (rc == FB_OK)
+        script_record(s, SC_BAILLEUR, SC_TYPE(ORIENTATION), vacancy, SC_AL, at, &o);
+    return rc;
+}
+
+static int64_t s_stored_deadline(script_t *s, const char *vacancy)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(ledger_db(s->ledger),
+                                        "SELECT deadline_ms FROM ledger_orientations"
+                                        " WHERE vacancy_id = ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, vacancy, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t deadline = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return deadline;
+}
+
+/* Convention C-D of 2025 with AL: 15 days for an existing dwelling, 30 for
+ * a first letting; `revision` 2 (from 1 June) gives 20 days. */
+static void s_delai_convention(script_t *s, unsigned revision)
+{
+    Fluxbus__V1__Date june = FLUXBUS__V1__DATE__INIT;
+    june.year = 2025;
+    june.month = 6;
+    june.day = 1;
+    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    c.convention_id = "C-D";
+    c.revision = revision;
+    c.bailleur_actor_id = SC_BAILLEUR;
+    c.reservataire_actor_id = SC_AL;
+    c.year = 2025;
+    c.deadline_days = revision == 1 ? 15 : 20;
+    c.deadline_days_first_letting = 30;
+    c.effective_from = revision == 1 ? NULL : &june;
+    script_convention(s, &c, s_d(1, 2));
+}
+
+/* An orientation without a deadline gets its acceptance plus the délai for
+ * its kind of dwelling, under the revision in force; stored, and kept when
+ * the same orientation comes again. */
+static void test_orientation_without_a_deadline_gets_the_conventions_delai(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_delai_convention(&s, 1);
+    s_delai_convention(&s, 2);
+    script_libere(&s, "OLD", "74010", 0, 0, s_d(2, 1));
+    script_libere(&s, "NEUF", "74010", MODE(STOCK), 0, s_d(2, 1));
+    script_libere(&s, "JUNE", "74010", 0, 0, s_d(6, 1));
+    char detail[256] = "";
+    assert_int_equal(s_orient_by(&s, "OLD", 0, s_d(2, 2), detail, sizeof detail), FB_OK);
+    assert_int_equal(s_orient_by(&s, "NEUF", 0, s_d(2, 2), detail, sizeof detail), FB_OK);
+    assert_int_equal(s_orient_by(&s, "JUNE", 0, s_d(6, 2), detail, sizeof detail), FB_OK);
+    assert_int_equal(s_stored_deadline(&s, "OLD"), s_d(2, 2) + 15 * S_DAY_MS);
+    assert_int_equal(s_stored_deadline(&s, "NEUF"), s_d(2, 2) + 30 * S_DAY_MS);
+    assert_int_equal(s_stored_deadline(&s, "JUNE"), s_d(6, 2) + 20 * S_DAY_MS);
+    /* A week later, the same orientation: a repeat, its deadline kept. */
+    assert_int_equal(s_orient_by(&s, "OLD", 0, s_d(2, 9), detail, sizeof detail), FB_OK);
+    assert_int_equal(s_stored_deadline(&s, "OLD"), s_d(2, 2) + 15 * S_DAY_MS);
+    /* With another deadline, the same round has other terms. */
+    assert_int_equal(
+        s_orient_by(&s, "OLD", s_d(2, 2) + 16 * S_DAY_MS, s_d(2, 9), detail, sizeof detail),
+        INVALID);
+    assert_non_null(strstr(detail, "sent already with other terms"));
+    script_close(&s);
+}
+
+/* The bailleur may give more time than the délai, not less: a deadline on
+ * a day before the délai ends is refused; on that day or later, kept. */
+static void test_orientation_deadline_shorter_than_the_delai_is_refused(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_delai_convention(&s, 1);
+    script_libere(&s, "V0", "74010", 0, 0, s_d(2, 1));
+    script_libere(&s, "V1", "74010", 0, 0, s_d(2, 1));
+    script_libere(&s, "NEUF", "74010", MODE(STOCK), 0, s_d(2, 1));
+    char detail[512] = "";
+    /* 10:00 on 2 February: the délai ends on 17 February. */
+    int64_t at = s_d(2, 2);
+    assert_int_equal(s_orient_by(&s, "V0", script_at(2025, 2, 16) + 4 * 3600 * 1000LL, at, detail,
+                                 sizeof detail),
+                     INVALID);
+    assert_string_equal(detail, "Orientation of V0 to " SC_AL " with a deadline on 2025-02-16,"
+                                " shorter than the 15 days convention C-D (revision 1) grants for"
+                                " an existing dwelling (until 2025-02-17): the bailleur may give"
+                                " more time, not less");
+    assert_int_equal(s_orient_by(&s, "NEUF", at + 20 * S_DAY_MS, at, detail, sizeof detail),
+                     INVALID);
+    assert_non_null(strstr(detail, "shorter than the 30 days convention C-D (revision 1) grants "
+                                   "for a first letting (until 2025-03-04)"));
+    /* On the last day, a little before the hour: the délai counts days. */
+    int64_t last_day = period_day_start_ms((period_date_t){2025, 2, 17});
+    assert_int_equal(s_orient_by(&s, "V0", last_day, at, detail, sizeof detail), FB_OK);
+    assert_int_equal(s_stored_deadline(&s, "V0"), last_day);
+    assert_int_equal(s_orient_by(&s, "V1", at + 40 * S_DAY_MS, at, detail, sizeof detail), FB_OK);
+    assert_int_equal(s_stored_deadline(&s, "V1"), at + 40 * S_DAY_MS);
+    script_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_orientation_over_the_maximum_is_refused),
         cmocka_unit_test(test_a_convention_is_amended_by_its_parties_only),
         cmocka_unit_test(test_orientation_outside_the_conventions_year_is_refused),
-        cmocka_unit_test(test_orientations_without_a_convention_count_in_the_bailleurs_flux),
+        cmocka_unit_test(test_orientations_under_every_convention_count_in_the_bailleurs_flux),
+        cmocka_unit_test(test_orientation_en_flux_names_a_known_convention_in_force),
+        cmocka_unit_test(test_orientation_without_a_deadline_gets_the_conventions_delai),
+        cmocka_unit_test(test_orientation_deadline_shorter_than_the_delai_is_refused),
         cmocka_unit_test(test_counted_remise_keeps_the_right_used),
         cmocka_unit_test(test_orientation_over_a_per_mille_share_is_refused),
         cmocka_unit_test(test_orientation_over_the_bailleurs_flux_is_refused),

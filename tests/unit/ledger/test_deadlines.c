@@ -1,8 +1,9 @@
 /* test_deadlines - the ledger's due orientations (ledger/deadlines.h), on
  * tables filled the way the broker fills them (ledger_record of accepted
  * messages): only those still oriente or acquitte, with a deadline set and
- * passed, not marked, oldest first, with the counting of the convention in
- * force at the deadline; a mark closes one for good. */
+ * passed (stated, or derived from the convention's délai), not marked,
+ * oldest first, with the counting of the convention in force at the
+ * deadline; a mark closes one for good. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -241,6 +242,29 @@ static void test_deadlines_due_stops_at_the_limit_and_on_the_callback_error(void
     assert_int_equal(seen.n, 1);
 }
 
+/* An orientation without a deadline, under a convention with a délai, has
+ * the deadline the ledger derived (its acceptance plus the délai): due
+ * then, like one it stated. */
+static void test_deadlines_due_lists_a_deadline_derived_from_the_delai(void **state)
+{
+    s_fixture_t *f = *state;
+    const int64_t day = 24 * 3600 * 1000LL;
+    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    c.convention_id = "conv-d";
+    c.revision = 1;
+    c.bailleur_actor_id = S_BAILLEUR;
+    c.reservataire_actor_id = S_RESA;
+    c.year = 2026;
+    c.deadline_days = 15;
+    s_record(f, S_BAILLEUR, S_RESA, T(CONVENTION), "", 5, &c.base);
+    s_orient(f, "vac-d", "conv-d", 0); /* accepted at 10 */
+    s_seen_t seen;
+    assert_int_equal(s_due(f, 10 + 15 * day - 1, 10, &seen), 0);
+    assert_int_equal(s_due(f, 10 + 15 * day, 10, &seen), 1);
+    assert_string_equal(seen.due[0].vacancy_id, "vac-d");
+    assert_int_equal(seen.due[0].deadline_ms, 10 + 15 * day);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +277,8 @@ int main(void)
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(
             test_deadlines_due_stops_at_the_limit_and_on_the_callback_error, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_deadlines_due_lists_a_deadline_derived_from_the_delai,
+                                        s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -464,6 +464,45 @@ static void test_decompte_counting_rule_per_management_mode(void **state)
     script_close(&s);
 }
 
+/* "CALEOL after a visit" counts an attribution whose candidate visited by
+ * the decision's date: a visit after it, or reported after it and dated
+ * after, does not make one retroactively, and a later visit does not undo
+ * one. V1: decided without a visit, then visited. V2: visited, decided,
+ * then a no-show and a second visit. V3: decided, then a visit dated
+ * before the decision reported late. */
+static void test_decompte_caleol_after_a_visit_counts_visits_dated_by_the_decision(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    Fluxbus__V1__Convention c = script_convention_of("C-V", SC_AL, 2025, METHOD(PASSAGE_CALEOL));
+    c.caleol_requires_visit = true;
+    script_convention(&s, &c, s_d(2025, 1, 2));
+    const int done = FLUXBUS__V1__VISITE_OUTCOME__VISITE_OUTCOME_DONE_INTERESTED;
+    const char *v[] = {"V1", "V2", "V3"}, *n[] = {N("1"), N("2"), N("3")};
+    for (int i = 0; i < 3; i++) {
+        script_libere(&s, v[i], "74010", 0, 0, s_d(2025, 3, 1));
+        script_orient(&s, v[i], SC_AL, "C-V", s_d(2025, 3, 2));
+        script_designate(&s, v[i], n[i], SC_AL, s_d(2025, 3, 3));
+    }
+    script_visit(&s, "V2", n[1], s_d(2025, 3, 5));
+    for (int i = 0; i < 3; i++)
+        script_decide(&s, v[i], n[i], SC_AL, 0, s_d(2025, 3, 10));
+    script_visit(&s, "V1", n[0], s_d(2025, 3, 12));
+    script_visit_outcome(&s, "V2", n[1], FLUXBUS__V1__VISITE_OUTCOME__VISITE_OUTCOME_NO_SHOW,
+                         s_d(2025, 3, 12), s_d(2025, 3, 12));
+    script_visit(&s, "V2", n[1], s_d(2025, 3, 13));
+    script_visit_outcome(&s, "V3", n[2], done, s_d(2025, 3, 6), s_d(2025, 3, 14));
+    decompte_t *d = s_run(&s, period_year(2025), NULL, 0);
+    const decompte_line_t *l = s_line(s_item(d, "C-V"), SC_AL);
+    /* Each orientation counts (no acknowledgement: the designation);
+     * CALEOL after a visit: V2 and V3, not V1; no lease. */
+    s_assert_counts(&l->tally, 3, 2, 0, 2);
+    assert_int_equal(l->tally.caleol_attributions, 3);
+    decompte_destroy(&d);
+    script_close(&s);
+}
+
 /* ---- a multipartite convention ------------------------------------------------------ */
 
 #define S_EPCI "reservataire:grand-chambery"
@@ -674,6 +713,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_decompte_per_commune, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_decompte_reservataire_filter, s_setup, s_teardown),
         cmocka_unit_test(test_decompte_counting_rule_per_management_mode),
+        cmocka_unit_test(test_decompte_caleol_after_a_visit_counts_visits_dated_by_the_decision),
         cmocka_unit_test(test_decompte_multipartite_line_per_commune_sheet),
         cmocka_unit_test(test_fairness_hard_to_let_all_to_the_smallest_share),
         cmocka_unit_test(test_period_paris_days),
