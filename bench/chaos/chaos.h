@@ -66,6 +66,7 @@ typedef struct {
     uint64_t unexpected;        /* deliveries not of the book, or to the wrong recipient */
     uint64_t bad_deliveries;    /* deliveries the client refused to verify */
     uint64_t receiver_restarts; /* réservataires that died between handling and ack */
+    uint64_t broker_messages;   /* deliveries the broker signed itself (DecompteDroits) */
     uint64_t lost;              /* receipted, never delivered (set by chaos_world_drain) */
 } chaos_counts_t;
 
@@ -141,7 +142,8 @@ void chaos_world_drain(chaos_world_t *self, int timeout_ms);
 /* With the broker stopped: SQLite's integrity check passes, every receipted
  * message is in the store, and `fluxbus audit verify` passes (chain,
  * signatures, receipts). Fails the test with the reason otherwise; returns
- * the number of messages in the store. */
+ * the number of messages in the store, the broker's own included (it
+ * counts those apart). */
 uint64_t chaos_world_check_store(chaos_world_t *self);
 
 /* A copy of the counts so far. */
@@ -160,12 +162,24 @@ uint64_t chaos_world_broker_peak_kib(chaos_world_t *self);
 
 /* ---- the messages (traffic.c) ---- */
 
-/* The n-th message of a bailleur (SIREN `siren`) to réservataire `to`: for
- * even n the LogementLibere of its vacancy n / 2, for odd n that vacancy's
- * Orientation, the order the flux ledger wants. Fills *type, the packed
- * payload (caller frees) and the vacancy id. */
-fb_err_t chaos_traffic_payload(const char *siren, unsigned sender, uint64_t n, const char *to,
-                               int *type, uint8_t **payload, size_t *len, char vacancy[64]);
+/* A bailleur's messages: first one Convention with each réservataire it
+ * sends to (how many: chaos_traffic_conventions), then, vacancy after
+ * vacancy, a LogementLibere and its Orientation under that convention, the
+ * order the flux ledger wants. */
+unsigned chaos_traffic_conventions(unsigned recipients, chaos_route_t route);
+
+/* The réservataire (0-based) of message n of bailleur `sender`: with
+ * CHAOS_ROUTE_SPREAD the conventions go to each in turn, then vacancy v to
+ * (sender + v) % recipients; with CHAOS_ROUTE_FIRST everything to 0. */
+unsigned chaos_traffic_recipient(unsigned recipients, chaos_route_t route, unsigned sender,
+                                 uint64_t n);
+
+/* Message n of bailleur `bailleur` (SIREN `siren`, index `sender`) to
+ * réservataire `to`: fills *type, the packed payload (caller frees) and
+ * the correlation id (the vacancy, or the convention). */
+fb_err_t chaos_traffic_payload(const char *bailleur, const char *siren, unsigned sender, uint64_t n,
+                               unsigned conventions, const char *to, int *type, uint8_t **payload,
+                               size_t *len, char correlation[64]);
 
 /* The message id of message n of sender s in a run: 4 bytes of the run's
  * nonce, the sender (4 bytes) and n (8 bytes), big-endian, so that a

@@ -1,16 +1,20 @@
-/* traffic.c - the messages of bench/chaos: what a bailleur sends when a
- * dwelling is freed (LogementLibere, then its Orientation to a
- * réservataire), and message ids that say which sender and which message
- * they are, so a recipient can check completeness and order without any
- * table shared with the sender. Owns no state. */
+/* traffic.c - the messages of bench/chaos: a bailleur's Convention with
+ * each réservataire it orients to (the ledger wants one in force before an
+ * orientation en flux), then what it sends when a dwelling is freed
+ * (LogementLibere, then its Orientation to a réservataire); who gets each;
+ * and message ids that say which sender and which message they are, so a
+ * recipient can check completeness and order without any table shared with
+ * the sender. Owns no state. */
 #include "chaos.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fluxbus/v1/ledger.pb-c.h"
 #include "fluxbus/v1/logement.pb-c.h"
 #include "fluxbus/v1/orientation.pb-c.h"
+#include "period.h"
 
 #define S_DAY_MS 86400000LL
 
@@ -56,13 +60,36 @@ static fb_err_t s_logement(const char *siren, const char *vacancy, uint64_t v, u
     return fb_codec_pack(&l.base, out, len);
 }
 
-/* The bailleur orients the vacancy to `to`, three candidates expected
- * within ten days (no deadline passes during a run). */
-static fb_err_t s_orientation(const char *vacancy, const char *to, uint8_t **out, size_t *len)
+/* The id of the convention between bailleur `sender` and réservataire `to`. */
+static void s_convention_id(unsigned sender, const char *to, char out[64])
+{
+    snprintf(out, 64, "chaos-%u-%s", sender, to);
+}
+
+/* The smallest convention the ledger takes: this year, no objective, no
+ * territory (every commune), no délai (docs/LEDGER.md, "Conventions"). */
+static fb_err_t s_convention(const char *bailleur, const char *siren, const char *id,
+                             const char *to, uint8_t **out, size_t *len)
+{
+    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    c.convention_id = (char *)id;
+    c.revision = 1;
+    c.bailleur_siren = (char *)siren;
+    c.bailleur_actor_id = (char *)bailleur;
+    c.reservataire_actor_id = (char *)to;
+    c.year = period_year_of(fb_now_ms());
+    c.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
+    return fb_codec_pack(&c.base, out, len);
+}
+
+/* The bailleur orients the vacancy to `to` under their convention, three
+ * candidates expected within ten days (no deadline passes during a run). */
+static fb_err_t s_orientation(const char *vacancy, const char *convention, const char *to,
+                              uint8_t **out, size_t *len)
 {
     Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
     o.vacancy_id = (char *)vacancy;
-    o.convention_id = "conv-chaos";
+    o.convention_id = (char *)convention;
     o.reservataire_actor_id = (char *)to;
     o.deadline_ms = fb_now_ms() + 10 * S_DAY_MS;
     o.candidates_expected = 3;
@@ -71,17 +98,41 @@ static fb_err_t s_orientation(const char *vacancy, const char *to, uint8_t **out
     return fb_codec_pack(&o.base, out, len);
 }
 
-fb_err_t chaos_traffic_payload(const char *siren, unsigned sender, uint64_t n, const char *to,
-                               int *type, uint8_t **payload, size_t *len, char vacancy[64])
+unsigned chaos_traffic_conventions(unsigned recipients, chaos_route_t route)
 {
-    uint64_t v = n / 2;
-    snprintf(vacancy, 64, "chaos-%u-%llu", sender, (unsigned long long)v);
-    if (n % 2 == 0) {
+    return route == CHAOS_ROUTE_FIRST ? 1 : recipients;
+}
+
+unsigned chaos_traffic_recipient(unsigned recipients, chaos_route_t route, unsigned sender,
+                                 uint64_t n)
+{
+    unsigned conventions = chaos_traffic_conventions(recipients, route);
+    if (route == CHAOS_ROUTE_FIRST)
+        return 0;
+    if (n < conventions)
+        return (unsigned)n;
+    return (unsigned)((sender + (n - conventions) / 2) % recipients);
+}
+
+fb_err_t chaos_traffic_payload(const char *bailleur, const char *siren, unsigned sender, uint64_t n,
+                               unsigned conventions, const char *to, int *type, uint8_t **payload,
+                               size_t *len, char correlation[64])
+{
+    char convention[64];
+    s_convention_id(sender, to, convention);
+    if (n < conventions) {
+        snprintf(correlation, 64, "%s", convention);
+        *type = FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_CONVENTION;
+        return s_convention(bailleur, siren, convention, to, payload, len);
+    }
+    uint64_t v = (n - conventions) / 2;
+    snprintf(correlation, 64, "chaos-%u-%llu", sender, (unsigned long long)v);
+    if ((n - conventions) % 2 == 0) {
         *type = FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_LOGEMENT_LIBERE;
-        return s_logement(siren, vacancy, v, payload, len);
+        return s_logement(siren, correlation, v, payload, len);
     }
     *type = FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_ORIENTATION;
-    return s_orientation(vacancy, to, payload, len);
+    return s_orientation(correlation, convention, to, payload, len);
 }
 
 void chaos_traffic_id(const uint8_t nonce[4], unsigned sender, uint64_t n,

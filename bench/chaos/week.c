@@ -19,8 +19,8 @@ void chaos_week(void **state)
 {
     chaos_run_t *run = *state;
     const chaos_opts_t *o = run->opts;
-    /* Messages go by pairs (LogementLibere, Orientation) per vacancy. */
-    uint64_t per_sender = (o->week_messages + 2ull * o->senders - 1) / (2ull * o->senders) * 2;
+    /* A Convention, then messages by pairs (LogementLibere, Orientation). */
+    uint64_t per_sender = 1 + (o->week_messages + 2ull * o->senders - 1) / (2ull * o->senders) * 2;
     chaos_world_config_t cfg = {.senders = o->senders,
                                 .recipients = 1,
                                 .route = CHAOS_ROUTE_FIRST,
