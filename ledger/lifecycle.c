@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "conventions.h"
+#include "instants.h"
 #include "snapshot.h"
 
 #include "fluxbus/v1/bail.pb-c.h"
@@ -1020,12 +1021,15 @@ static fb_err_t s_expire(s_ctx_t *cx)
                         "DeadlineExpired for %s on %s, whose orientation (round %d) has no "
                         "deadline",
                         cx->resa, cx->vacancy, cx->orientation->round);
-    if (deadline > cx->msg->at_ms)
+    if (deadline > cx->msg->at_ms) {
+        char until[21], now[21];
+        instants_format(deadline, until);
+        instants_format(cx->msg->at_ms, now);
         return s_refuse(cx,
                         "DeadlineExpired for %s on %s before its deadline: the orientation "
-                        "(round %d) runs until %lld, it is %lld",
-                        cx->resa, cx->vacancy, cx->orientation->round, (long long)deadline,
-                        (long long)cx->msg->at_ms);
+                        "(round %d) runs until %s, it is %s",
+                        cx->resa, cx->vacancy, cx->orientation->round, until, now);
+    }
     return FB_OK;
 }
 

@@ -1089,7 +1089,7 @@ static void test_a_deadline_expires_once_passed_and_said_by_the_bailleur(void **
     e.vacancy_id = VAC;
     REFUSED(s_send(t, T(DEADLINE_EXPIRED), t->bailleur, R, &e),
             "DeadlineExpired for " R " on " VAC " before its deadline: the orientation (round 1) "
-            "runs until 1767312000000, it is 1767225600004");
+            "runs until 2026-01-02T00:00:00Z, it is 2026-01-01T00:00:00Z");
     t->now = S_DEADLINE;
     REFUSED(s_send(t, T(DEADLINE_EXPIRED), B2, R, &e),
             "DeadlineExpired by " B2 " on " VAC ", a vacancy of " B
