@@ -230,6 +230,8 @@ static int s_flux(int argc, char **argv)
         }
         q.bailleur = a.bailleur = bailleur;
     }
+    if (a.reservataire)
+        report_note_unknown("report flux", ledger_db(ledger), "--reservataire", a.reservataire);
     rc = s_flux_report(ledger, &q, &a);
     ledger_close(&ledger);
     return rc;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "conventions.h"
+#include "instants.h"
 #include "snapshot.h"
 
 #include "fluxbus/v1/bail.pb-c.h"
@@ -906,9 +907,35 @@ static fb_err_t s_check_round(s_ctx_t *cx, int round, int expected, const char *
     return FB_OK;
 }
 
+/* What a Designation says of who designated is its signer's: the
+ * designating actor, when named, is the sender, and only the vacancy's
+ * bailleur designates under gestion déléguée. The décompte reads the
+ * management mode from these (decompte.c), so a réservataire may not pick
+ * its own counting rule by claiming one. */
+static fb_err_t s_check_designator(s_ctx_t *cx)
+{
+    const Fluxbus__V1__Designation *d = (const void *)cx->msg->payload;
+    const char *sender = cx->msg->sender;
+    if (d->designating_actor_id && *d->designating_actor_id &&
+        strcmp(d->designating_actor_id, sender) != 0)
+        return s_refuse(cx,
+                        "Designation by %s on %s names %s as its designating actor: the "
+                        "designating actor is the sender",
+                        sender, cx->vacancy, d->designating_actor_id);
+    if (d->gestion_deleguee && !s_is_bailleur(cx, sender))
+        return s_refuse(cx,
+                        "Designation by %s on %s in gestion déléguée: only the vacancy's "
+                        "bailleur designates under gestion déléguée",
+                        sender, cx->vacancy);
+    return FB_OK;
+}
+
 static fb_err_t s_designate(s_ctx_t *cx)
 {
     const char *sender = cx->msg->sender;
+    fb_err_t rc = s_check_designator(cx);
+    if (rc != FB_OK)
+        return rc;
     if (strcmp(sender, cx->resa) != 0 && !s_is_bailleur(cx, sender))
         return s_refuse(cx,
                         "Designation by %s for %s on %s: only the vacancy's bailleur designates "
@@ -924,6 +951,9 @@ static fb_err_t s_designate_without_orientation(s_ctx_t *cx)
     const char *sender = cx->msg->sender;
     if (!cx->snap.known || !s_is_bailleur(cx, sender) || strcmp(cx->resa, sender) != 0)
         return s_refuse_not_oriented(cx);
+    fb_err_t rc = s_check_designator(cx);
+    if (rc != FB_OK)
+        return rc;
     const snapshot_orientation_t *last = NULL;
     for (size_t i = 0; i < cx->snap.n_orientations; i++) {
         const snapshot_orientation_t *o = &cx->snap.orientations[i];
@@ -987,12 +1017,15 @@ static fb_err_t s_expire(s_ctx_t *cx)
                         "DeadlineExpired for %s on %s, whose orientation (round %d) has no "
                         "deadline",
                         cx->resa, cx->vacancy, cx->orientation->round);
-    if (deadline > cx->msg->at_ms)
+    if (deadline > cx->msg->at_ms) {
+        char until[21], now[21];
+        instants_format(deadline, until);
+        instants_format(cx->msg->at_ms, now);
         return s_refuse(cx,
                         "DeadlineExpired for %s on %s before its deadline: the orientation "
-                        "(round %d) runs until %lld, it is %lld",
-                        cx->resa, cx->vacancy, cx->orientation->round, (long long)deadline,
-                        (long long)cx->msg->at_ms);
+                        "(round %d) runs until %s, it is %s",
+                        cx->resa, cx->vacancy, cx->orientation->round, until, now);
+    }
     return FB_OK;
 }
 
