@@ -39,13 +39,41 @@ static bool s_is_siren(const char *s)
     return strlen(s) == 9 && strspn(s, "0123456789") == 9;
 }
 
+/* Whether `sql` (one parameter: id) finds a row; true when it cannot tell. */
+static bool s_ledger_has(sqlite3 *db, const char *sql, const char *id)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return true;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc != SQLITE_DONE;
+}
+
+void report_note_unknown(const char *cmd, sqlite3 *db, const char *option, const char *id)
+{
+    static const char *const bailleur = "SELECT 1 FROM ledger_vacancies WHERE bailleur = ?1"
+                                        " OR bailleur_siren = ?1 LIMIT 1",
+                             *const reservataire =
+                                 "SELECT 1 FROM ledger_orientations WHERE reservataire = ?1"
+                                 " UNION ALL SELECT 1 FROM ledger_candidates WHERE credited = ?1"
+                                 " LIMIT 1";
+    bool is_bailleur = strcmp(option, "--bailleur") == 0;
+    if (!s_ledger_has(db, is_bailleur ? bailleur : reservataire, id))
+        common_note(cmd, "%s %s: the ledger has no %s of it, nothing matches (a typo?)", option, id,
+                    is_bailleur ? "dwelling" : "orientation nor candidate");
+}
+
 int report_bailleur(const char *cmd, sqlite3 *db, const char *arg, char *out, size_t outlen)
 {
     if (strlen(arg) >= outlen)
         return common_fail(cmd, EXIT_USAGE, "--bailleur: \"%s\" is too long", arg);
     snprintf(out, outlen, "%s", arg);
-    if (strchr(arg, ':'))
+    if (strchr(arg, ':')) {
+        report_note_unknown(cmd, db, "--bailleur", arg);
         return EXIT_OK;
+    }
     if (!s_is_siren(arg))
         return common_fail(cmd, EXIT_USAGE,
                            "--bailleur: \"%s\" is neither an actor id (kind:name) nor a SIREN "
@@ -74,5 +102,7 @@ int report_bailleur(const char *cmd, sqlite3 *db, const char *arg, char *out, si
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return common_fail(cmd, EXIT_STORE, "%s", sqlite3_errmsg(db));
+    if (n == 0)
+        report_note_unknown(cmd, db, "--bailleur", arg);
     return EXIT_OK;
 }

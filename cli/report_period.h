@@ -24,9 +24,15 @@ int report_period(const char *cmd, const report_period_args_t *a, period_t *out)
 /* --bailleur: an actor id ("bailleur:552046955", it holds a ':') as it is,
  * or a SIREN (9 digits) resolved to the actor id of the bailleur's
  * dwellings in the ledger of db (a SIREN the ledger does not know stays as
- * given: nothing matches it). EXIT_OK with the actor id in out; EXIT_USAGE
+ * given: nothing matches it, and a note says so). EXIT_OK with the actor id in out; EXIT_USAGE
  * after printing why (neither form, or a SIREN of several actors);
  * EXIT_STORE when the ledger cannot be read. */
 int report_bailleur(const char *cmd, sqlite3 *db, const char *arg, char *out, size_t outlen);
+
+/* Prints a note on stderr when the ledger of db knows nothing of the
+ * filter `option` ("--bailleur": no dwelling; "--reservataire": no
+ * orientation nor candidate) names: the report is then empty, and an empty
+ * report of a mistyped id reads like a year with nothing done. */
+void report_note_unknown(const char *cmd, sqlite3 *db, const char *option, const char *id);
 
 #endif

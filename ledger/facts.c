@@ -137,10 +137,10 @@ fb_err_t facts_reset(sqlite3 *db, char *err, size_t errlen)
 /* Runs one statement; `fmt` says how to bind the arguments that follow, one
  * character each: 't' text (const char *, NULL binds NULL), 'i' integer
  * (int64_t). */
-static fb_err_t s_run(sqlite3 *db, const char *sql, const char *fmt, ...)
+static fb_err_t s_run(stmts_t *q, const char *sql, const char *fmt, ...)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (!(st = stmts_get(q, sql)))
         return FB_ERR_STORE;
     va_list ap;
     va_start(ap, fmt);
@@ -155,7 +155,7 @@ static fb_err_t s_run(sqlite3 *db, const char *sql, const char *fmt, ...)
     }
     va_end(ap);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    stmts_put(q, st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? FB_OK : FB_ERR_STORE;
 }
 
@@ -166,9 +166,9 @@ static fb_err_t s_run(sqlite3 *db, const char *sql, const char *fmt, ...)
     " AND NOT (state = 'radie' AND ?1 <> 'radie')"                                                 \
     " AND NOT (state = 'bail_signe' AND ?1 NOT IN ('bail_signe', 'radie'))"
 
-static fb_err_t s_vacancy_state(sqlite3 *db, const char *vacancy, const char *state, int64_t at)
+static fb_err_t s_vacancy_state(stmts_t *q, const char *vacancy, const char *state, int64_t at)
 {
-    return s_run(db,
+    return s_run(q,
                  "UPDATE ledger_vacancies SET state = ?1, state_ms = ?2 WHERE vacancy_id = "
                  "?3" S_NOT_BACKWARDS,
                  "tit", state, at, vacancy);
@@ -176,19 +176,19 @@ static fb_err_t s_vacancy_state(sqlite3 *db, const char *vacancy, const char *st
 
 /* A vacancy known only from a later message (its LogementLibere went
  * elsewhere) still gets a row. */
-static fb_err_t s_vacancy_seen(sqlite3 *db, const char *vacancy, const char *bailleur, int64_t at)
+static fb_err_t s_vacancy_seen(stmts_t *q, const char *vacancy, const char *bailleur, int64_t at)
 {
-    return s_run(db,
+    return s_run(q,
                  "INSERT OR IGNORE INTO ledger_vacancies (vacancy_id, bailleur, state, state_ms)"
                  " VALUES (?, ?, 'libere', ?)",
                  "tti", vacancy, bailleur, at);
 }
 
-static fb_err_t s_logement(sqlite3 *db, const ledger_msg_t *m)
+static fb_err_t s_logement(stmts_t *q, const ledger_msg_t *m)
 {
     const Fluxbus__V1__LogementLibere *l = (const void *)m->payload;
     return s_run(
-        db,
+        q,
         "INSERT INTO ledger_vacancies (vacancy_id, bailleur, bailleur_siren, rpls_id, residence_id,"
         " commune_insee, epci_siren, qpv, qpv_map_year, typologie, financement,"
         " construction_period, mode_gestion, hors_flux_motif, freed_ms, state, state_ms)"
@@ -206,16 +206,16 @@ static fb_err_t s_logement(sqlite3 *db, const ledger_msg_t *m)
 /* *repeat: the same round again (the lifecycle accepts it only unchanged),
  * which changes nothing: its status, candidates and expiry stay, and it is
  * no event of the vacancy. */
-static fb_err_t s_orientation(sqlite3 *db, const ledger_msg_t *m, bool *repeat)
+static fb_err_t s_orientation(stmts_t *q, const ledger_msg_t *m, bool *repeat)
 {
     const Fluxbus__V1__Orientation *o = (const void *)m->payload;
     /* Its own deadline, else its convention's délai (conventions.h). */
     int64_t deadline = 0;
-    fb_err_t rc = conventions_orientation_deadline(db, m, &deadline);
+    fb_err_t rc = conventions_orientation_deadline(stmts_db(q), m, &deadline);
     if (rc == FB_OK)
-        rc = s_vacancy_seen(db, o->vacancy_id, m->sender, m->at_ms);
+        rc = s_vacancy_seen(q, o->vacancy_id, m->sender, m->at_ms);
     if (rc == FB_OK)
-        rc = s_run(db,
+        rc = s_run(q,
                    "INSERT OR IGNORE INTO ledger_orientations (vacancy_id, reservataire, round,"
                    " bailleur, convention_id, contingent, deadline_ms, candidates_expected,"
                    " oriented_ms, seq, status, status_ms)"
@@ -227,28 +227,28 @@ static fb_err_t s_orientation(sqlite3 *db, const ledger_msg_t *m, bool *repeat)
                    (int64_t)m->seq, m->at_ms);
     if (rc != FB_OK)
         return rc;
-    *repeat = sqlite3_changes(db) == 0;
-    return *repeat ? FB_OK : s_vacancy_state(db, o->vacancy_id, "oriente", m->at_ms);
+    *repeat = sqlite3_changes(stmts_db(q)) == 0;
+    return *repeat ? FB_OK : s_vacancy_state(q, o->vacancy_id, "oriente", m->at_ms);
 }
 
 /* Sets the status of `reservataire`'s latest orientation round on vacancy. */
-static fb_err_t s_orientation_status(sqlite3 *db, const char *vacancy, const char *reservataire,
+static fb_err_t s_orientation_status(stmts_t *q, const char *vacancy, const char *reservataire,
                                      const char *status, int64_t at)
 {
-    return s_run(db,
+    return s_run(q,
                  "UPDATE ledger_orientations SET status = ?1, status_ms = ?2"
                  " WHERE vacancy_id = ?3 AND reservataire = ?4 AND round = (SELECT max(round)"
                  " FROM ledger_orientations WHERE vacancy_id = ?3 AND reservataire = ?4)",
                  "titt", status, at, vacancy, reservataire);
 }
 
-static fb_err_t s_designation(sqlite3 *db, const ledger_msg_t *m)
+static fb_err_t s_designation(stmts_t *q, const ledger_msg_t *m)
 {
     const Fluxbus__V1__Designation *d = (const void *)m->payload;
     const char *credited =
         *d->credited_reservataire_actor_id ? d->credited_reservataire_actor_id : m->sender;
     fb_err_t rc = s_run(
-        db,
+        q,
         "INSERT INTO ledger_candidates (vacancy_id, nur, designating, credited, convention_id,"
         " rank, candidate_count, dalo, pdalhpd, quartile, gestion_deleguee, designated_ms, round)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, COALESCE((SELECT max(round)"
@@ -260,25 +260,23 @@ static fb_err_t s_designation(sqlite3 *db, const ledger_msg_t *m)
         (int64_t)d->rank, (int64_t)d->candidate_count, (int64_t)d->dalo, (int64_t)d->pdalhpd,
         (int64_t)d->quartile, (int64_t)d->gestion_deleguee, m->at_ms);
     if (rc == FB_OK)
-        rc = s_run(db,
+        rc = s_run(q,
                    "UPDATE ledger_orientations SET status = 'designe', status_ms = ?1,"
                    " candidates = candidates + 1 WHERE vacancy_id = ?2 AND reservataire = ?3"
                    " AND round = (SELECT max(round) FROM ledger_orientations"
                    " WHERE vacancy_id = ?2 AND reservataire = ?3)",
                    "itt", m->at_ms, d->vacancy_id, credited);
-    return rc == FB_OK ? s_vacancy_state(db, d->vacancy_id, "designe", m->at_ms) : rc;
+    return rc == FB_OK ? s_vacancy_state(q, d->vacancy_id, "designe", m->at_ms) : rc;
 }
 
 /* The réservataire a DeadlineExpired is about: the first recipient the
  * vacancy is oriented to (the bailleur may be a recipient too), or "". */
-static const char *s_oriented_recipient(sqlite3 *db, const ledger_msg_t *m, const char *vacancy)
+static const char *s_oriented_recipient(stmts_t *q, const ledger_msg_t *m, const char *vacancy)
 {
     const char *found = "";
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT 1 FROM ledger_orientations WHERE vacancy_id = ? AND"
-                           " reservataire = ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (!(st = stmts_get(q, "SELECT 1 FROM ledger_orientations WHERE vacancy_id = ? AND"
+                            " reservataire = ?")))
         return found;
     for (size_t i = 0; i < m->n_recipients && !*found; i++) {
         sqlite3_bind_text(st, 1, vacancy, -1, SQLITE_STATIC);
@@ -287,7 +285,7 @@ static const char *s_oriented_recipient(sqlite3 *db, const ledger_msg_t *m, cons
             found = m->recipients[i];
         sqlite3_reset(st);
     }
-    sqlite3_finalize(st);
+    stmts_put(q, st);
     return found;
 }
 
@@ -302,16 +300,16 @@ static bool s_settles_condition(const Fluxbus__V1__CaleolDecision *c)
             c->condition_state == FLUXBUS__V1__CONDITION_STATE__CONDITION_STATE_LAPSED);
 }
 
-static fb_err_t s_caleol_decision(sqlite3 *db, const ledger_msg_t *m)
+static fb_err_t s_caleol_decision(stmts_t *q, const ledger_msg_t *m)
 {
     const Fluxbus__V1__CaleolDecision *c = (const void *)m->payload;
     if (s_settles_condition(c))
-        return s_run(db,
+        return s_run(q,
                      "UPDATE ledger_candidates SET condition_state = ?, condition_ms = ?"
                      " WHERE vacancy_id = ? AND nur = ? AND decision IS NOT NULL",
                      "iitt", (int64_t)c->condition_state, m->at_ms, c->vacancy_id, c->nur);
     fb_err_t rc = s_run(
-        db,
+        q,
         "INSERT INTO ledger_candidates (vacancy_id, nur, credited, decision, decision_rank,"
         " decided_ms, condition_state, seance_id, q1, relogement_anru)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
@@ -321,37 +319,36 @@ static fb_err_t s_caleol_decision(sqlite3 *db, const ledger_msg_t *m)
         "tttiiiitii", c->vacancy_id, c->nur, c->designataire_actor_id, (int64_t)c->decision,
         (int64_t)c->rank, c->decided_ms ? c->decided_ms : m->at_ms, (int64_t)c->condition_state,
         c->seance_id, (int64_t)c->q1, (int64_t)c->relogement_anru);
-    return rc == FB_OK ? s_vacancy_state(db, c->vacancy_id, "decide", m->at_ms) : rc;
+    return rc == FB_OK ? s_vacancy_state(q, c->vacancy_id, "decide", m->at_ms) : rc;
 }
 
-static fb_err_t s_reponse(sqlite3 *db, const ledger_msg_t *m)
+static fb_err_t s_reponse(stmts_t *q, const ledger_msg_t *m)
 {
     const Fluxbus__V1__PropositionReponse *p = (const void *)m->payload;
     int refused = p->answer == FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_REFUSEE;
-    fb_err_t rc = s_run(db,
+    fb_err_t rc = s_run(q,
                         "UPDATE ledger_candidates SET answer = ?, refus_motif = ?, answered_ms = ?"
                         " WHERE vacancy_id = ? AND nur = ?",
                         "iiitt", (int64_t)p->answer, (int64_t)p->refus_motif,
                         p->answered_ms ? p->answered_ms : m->at_ms, p->vacancy_id, p->nur);
     if (rc == FB_OK && refused)
-        rc = s_run(db, "UPDATE ledger_vacancies SET refusals = refusals + 1 WHERE vacancy_id = ?",
+        rc = s_run(q, "UPDATE ledger_vacancies SET refusals = refusals + 1 WHERE vacancy_id = ?",
                    "t", p->vacancy_id);
-    return rc == FB_OK
-               ? s_vacancy_state(db, p->vacancy_id, refused ? "refuse" : "accepte", m->at_ms)
-               : rc;
+    return rc == FB_OK ? s_vacancy_state(q, p->vacancy_id, refused ? "refuse" : "accepte", m->at_ms)
+                       : rc;
 }
 
-static fb_err_t s_non_suite(sqlite3 *db, const ledger_msg_t *m)
+static fb_err_t s_non_suite(stmts_t *q, const ledger_msg_t *m)
 {
     const Fluxbus__V1__AttributionNonSuivieDeBail *a = (const void *)m->payload;
-    fb_err_t rc = s_run(db,
+    fb_err_t rc = s_run(q,
                         "UPDATE ledger_candidates SET non_suite = ?, non_suite_ms = ?"
                         " WHERE vacancy_id = ? AND nur = ?",
                         "iitt", (int64_t)a->reason, m->at_ms, a->vacancy_id, a->nur);
     /* Another candidate's acceptance or lease (e.g. rank 2 signed before
      * rank 1's non-suite was written) keeps the vacancy where it is. */
     if (rc == FB_OK)
-        rc = s_run(db,
+        rc = s_run(q,
                    "UPDATE ledger_vacancies SET state = 'non_suivi', state_ms = ?1"
                    " WHERE vacancy_id = ?2 AND state NOT IN ('bail_signe', 'radie') AND NOT EXISTS "
                    "(SELECT 1 FROM ledger_candidates"
@@ -361,11 +358,11 @@ static fb_err_t s_non_suite(sqlite3 *db, const ledger_msg_t *m)
     return rc;
 }
 
-static fb_err_t s_bail(sqlite3 *db, const ledger_msg_t *m)
+static fb_err_t s_bail(stmts_t *q, const ledger_msg_t *m)
 {
     const Fluxbus__V1__BailSigne *b = (const void *)m->payload;
     fb_err_t rc =
-        s_run(db,
+        s_run(q,
               "INSERT INTO ledger_candidates (vacancy_id, nur, credited, convention_id, lease_ms,"
               " lease_contingent, lease_q1, lease_anru) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
               " ON CONFLICT (vacancy_id, nur) DO UPDATE SET lease_ms = ?5, lease_contingent = ?6,"
@@ -375,22 +372,22 @@ static fb_err_t s_bail(sqlite3 *db, const ledger_msg_t *m)
               *b->designataire_actor_id ? b->designataire_actor_id : NULL,
               *b->convention_id ? b->convention_id : NULL, m->at_ms, (int64_t)b->contingent,
               (int64_t)b->q1, (int64_t)b->relogement_anru);
-    return rc == FB_OK ? s_vacancy_state(db, b->vacancy_id, "bail_signe", m->at_ms) : rc;
+    return rc == FB_OK ? s_vacancy_state(q, b->vacancy_id, "bail_signe", m->at_ms) : rc;
 }
 
-static fb_err_t s_radiation(sqlite3 *db, const ledger_msg_t *m)
+static fb_err_t s_radiation(stmts_t *q, const ledger_msg_t *m)
 {
     const Fluxbus__V1__SneRadiationAck *r = (const void *)m->payload;
     if (r->status != FLUXBUS__V1__SNE_RADIATION_STATUS__SNE_RADIATION_STATUS_RADIEE &&
         r->status != FLUXBUS__V1__SNE_RADIATION_STATUS__SNE_RADIATION_STATUS_ALREADY_RADIEE)
         return FB_OK;
     fb_err_t rc =
-        s_run(db, "UPDATE ledger_candidates SET radiated_ms = ? WHERE vacancy_id = ? AND nur = ?",
+        s_run(q, "UPDATE ledger_candidates SET radiated_ms = ? WHERE vacancy_id = ? AND nur = ?",
               "itt", m->at_ms, r->vacancy_id, r->nur);
-    return rc == FB_OK ? s_vacancy_state(db, r->vacancy_id, "radie", m->at_ms) : rc;
+    return rc == FB_OK ? s_vacancy_state(q, r->vacancy_id, "radie", m->at_ms) : rc;
 }
 
-static fb_err_t s_convention(sqlite3 *db, const ledger_msg_t *m)
+static fb_err_t s_convention(stmts_t *q, const ledger_msg_t *m)
 {
     const Fluxbus__V1__Convention *c = (const void *)m->payload;
     /* A revision again (ledger_check accepts it only unchanged) is a
@@ -400,11 +397,9 @@ static fb_err_t s_convention(sqlite3 *db, const ledger_msg_t *m)
     if (fb_codec_pack(m->payload, &buf, &len) != FB_OK)
         return FB_ERR_STORE;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT OR IGNORE INTO ledger_conventions (convention_id, revision,"
-                           " sender, bailleur, reservataire, year, accepted_ms, seq, payload)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (!(st = stmts_get(q, "INSERT OR IGNORE INTO ledger_conventions (convention_id, revision,"
+                            " sender, bailleur, reservataire, year, accepted_ms, seq, payload)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"))) {
         free(buf);
         return FB_ERR_STORE;
     }
@@ -418,7 +413,7 @@ static fb_err_t s_convention(sqlite3 *db, const ledger_msg_t *m)
     sqlite3_bind_int64(st, 8, (sqlite3_int64)m->seq);
     sqlite3_bind_blob(st, 9, buf, (int)len, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    stmts_put(q, st);
     free(buf);
     return rc == SQLITE_DONE ? FB_OK : FB_ERR_STORE;
 }
@@ -428,11 +423,11 @@ static fb_err_t s_convention(sqlite3 *db, const ledger_msg_t *m)
  * the décompte compares with the decision's date: a later Visite (another
  * visit, a no-show, one after the decision) neither makes nor unmakes a
  * "CALEOL after a visit". */
-static fb_err_t s_visit(sqlite3 *db, const Fluxbus__V1__Visite *v, int64_t at_ms)
+static fb_err_t s_visit(stmts_t *q, const Fluxbus__V1__Visite *v, int64_t at_ms)
 {
     bool done = v->outcome == FLUXBUS__V1__VISITE_OUTCOME__VISITE_OUTCOME_DONE_INTERESTED ||
                 v->outcome == FLUXBUS__V1__VISITE_OUTCOME__VISITE_OUTCOME_DONE_NOT_INTERESTED;
-    return s_run(db,
+    return s_run(q,
                  "UPDATE ledger_candidates SET visit_outcome = ?1, visit_ms = ?2,"
                  " visited_ms = CASE WHEN ?3 THEN min(COALESCE(visited_ms, ?2), ?2)"
                  " ELSE visited_ms END WHERE vacancy_id = ?4 AND nur = ?5",
@@ -440,17 +435,17 @@ static fb_err_t s_visit(sqlite3 *db, const Fluxbus__V1__Visite *v, int64_t at_ms
                  v->vacancy_id, v->nur);
 }
 
-static fb_err_t s_seance(sqlite3 *db, const ledger_msg_t *m)
+static fb_err_t s_seance(stmts_t *q, const ledger_msg_t *m)
 {
     const Fluxbus__V1__CaleolSeance *s = (const void *)m->payload;
-    fb_err_t rc = s_run(db,
+    fb_err_t rc = s_run(q,
                         "INSERT OR REPLACE INTO ledger_seances (seance_id, revision, status,"
                         " start_ms, bailleur) VALUES (?, ?, ?, ?, ?)",
                         "tiiit", s->seance_id, (int64_t)s->revision, (int64_t)s->status,
                         s->start_ms, m->sender);
     int cancelled = s->status == FLUXBUS__V1__CALEOL_SEANCE_STATUS__CALEOL_SEANCE_STATUS_CANCELLED;
     for (size_t i = 0; rc == FB_OK && !cancelled && i < s->n_vacancy_ids; i++)
-        rc = s_run(db,
+        rc = s_run(q,
                    "UPDATE ledger_vacancies SET state = 'en_caleol', state_ms = ?"
                    " WHERE vacancy_id = ? AND state IN ('designe', 'visite')",
                    "it", m->at_ms, s->vacancy_ids[i]);
@@ -471,7 +466,7 @@ const char *facts_vacancy_of(const ledger_msg_t *m)
     return v && *v ? v : NULL;
 }
 
-fb_err_t facts_record(sqlite3 *db, const ledger_msg_t *m)
+fb_err_t facts_record(stmts_t *q, const ledger_msg_t *m)
 {
     const char *vacancy = facts_vacancy_of(m);
     if (!vacancy)
@@ -480,80 +475,80 @@ fb_err_t facts_record(sqlite3 *db, const ledger_msg_t *m)
     bool repeat = false; /* a message that is no event of its vacancy */
     switch (m->type) {
     case T(LOGEMENT_LIBERE):
-        rc = s_logement(db, m);
+        rc = s_logement(q, m);
         break;
     case T(ORIENTATION):
-        rc = s_orientation(db, m, &repeat);
+        rc = s_orientation(q, m, &repeat);
         break;
     case T(ORIENTATION_ACK):
-        rc = s_orientation_status(db, ((const Fluxbus__V1__OrientationAck *)m->payload)->vacancy_id,
+        rc = s_orientation_status(q, ((const Fluxbus__V1__OrientationAck *)m->payload)->vacancy_id,
                                   m->sender, "acquitte", m->at_ms);
         break;
     case T(ORIENTATION_DECLINE):
-        rc = s_orientation_status(db,
+        rc = s_orientation_status(q,
                                   ((const Fluxbus__V1__OrientationDecline *)m->payload)->vacancy_id,
                                   m->sender, "decline", m->at_ms);
         break;
     case T(DESIGNATION):
-        rc = s_designation(db, m);
+        rc = s_designation(q, m);
         break;
     case T(REMISE_A_DISPOSITION): {
         const char *v = ((const Fluxbus__V1__RemiseADisposition *)m->payload)->vacancy_id;
-        rc = s_orientation_status(db, v, m->sender, "remis", m->at_ms);
+        rc = s_orientation_status(q, v, m->sender, "remis", m->at_ms);
         if (rc == FB_OK)
-            rc = s_vacancy_state(db, v, "remis", m->at_ms);
+            rc = s_vacancy_state(q, v, "remis", m->at_ms);
         break;
     }
     case T(DEADLINE_EXPIRED): {
         const char *v = ((const Fluxbus__V1__DeadlineExpired *)m->payload)->vacancy_id;
-        const char *resa = s_oriented_recipient(db, m, v);
-        rc = s_orientation_status(db, v, resa, "expire", m->at_ms);
+        const char *resa = s_oriented_recipient(q, m, v);
+        rc = s_orientation_status(q, v, resa, "expire", m->at_ms);
         if (rc == FB_OK)
-            rc = s_run(db,
+            rc = s_run(q,
                        "UPDATE ledger_orientations SET expired_ms = ? WHERE vacancy_id = ?"
                        " AND reservataire = ? AND status = 'expire' AND expired_ms = 0",
                        "itt", m->at_ms, v, resa);
         if (rc == FB_OK)
-            rc = s_vacancy_state(db, v, "expire", m->at_ms);
+            rc = s_vacancy_state(q, v, "expire", m->at_ms);
         break;
     }
     case T(VISITE): {
         const Fluxbus__V1__Visite *v = (const void *)m->payload;
-        rc = s_visit(db, v, m->at_ms);
+        rc = s_visit(q, v, m->at_ms);
         if (rc == FB_OK)
-            rc = s_run(db,
+            rc = s_run(q,
                        "UPDATE ledger_vacancies SET state = 'visite', state_ms = ?"
                        " WHERE vacancy_id = ? AND state = 'designe'",
                        "it", m->at_ms, v->vacancy_id);
         break;
     }
     case T(CALEOL_SEANCE):
-        rc = s_seance(db, m);
+        rc = s_seance(q, m);
         break;
     case T(CALEOL_DECISION):
-        rc = s_caleol_decision(db, m);
+        rc = s_caleol_decision(q, m);
         break;
     case T(PROPOSITION_REPONSE):
-        rc = s_reponse(db, m);
+        rc = s_reponse(q, m);
         break;
     case T(ATTRIBUTION_NON_SUIVIE_DE_BAIL):
-        rc = s_non_suite(db, m);
+        rc = s_non_suite(q, m);
         break;
     case T(BAIL_SIGNE):
-        rc = s_bail(db, m);
+        rc = s_bail(q, m);
         break;
     case T(SNE_RADIATION_ACK):
-        rc = s_radiation(db, m);
+        rc = s_radiation(q, m);
         break;
     case T(CONVENTION):
-        rc = s_convention(db, m);
+        rc = s_convention(q, m);
         vacancy = NULL;
         break;
     default:
         break;
     }
     if (rc == FB_OK && vacancy && !repeat)
-        rc = s_run(db,
+        rc = s_run(q,
                    "INSERT OR IGNORE INTO ledger_events (seq, vacancy_id, type, sender, at_ms)"
                    " VALUES (?, ?, ?, ?, ?)",
                    "ititi", (int64_t)m->seq, vacancy, (int64_t)m->type, m->sender, m->at_ms);

@@ -37,6 +37,7 @@
 #define FLUXBUS_LEDGER_FACTS_H
 
 #include "ledger.h"
+#include "stmts.h"
 
 #define FACTS_SCHEMA_VERSION 1
 #define FACTS_SCHEMA_NONE (-1) /* no ledger tables at all */
@@ -62,6 +63,6 @@ const char *facts_vacancy_of(const ledger_msg_t *msg);
 
 /* Writes what msg says into the tables; its ledger_events row goes under
  * the payload's vacancy_id (else the correlation_id). FB_OK or FB_ERR_STORE. */
-fb_err_t facts_record(sqlite3 *db, const ledger_msg_t *msg);
+fb_err_t facts_record(stmts_t *q, const ledger_msg_t *msg);
 
 #endif

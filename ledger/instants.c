@@ -86,25 +86,25 @@ static fb_err_t s_not_before(const s_date_t *d, int64_t bound, const char *what)
 
 /* The first column of one row of `sql` (text parameters), or S_NONE when
  * there is none or it is NULL or 0. FB_OK or FB_ERR_STORE. */
-static fb_err_t s_instant(sqlite3 *db, const char *sql, const char *a, const char *b, int64_t *out)
+static fb_err_t s_instant(stmts_t *q, const char *sql, const char *a, const char *b, int64_t *out)
 {
     sqlite3_stmt *st = NULL;
     *out = S_NONE;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (!(st = stmts_get(q, sql)))
         return FB_ERR_STORE;
     sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) != 0)
         *out = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    stmts_put(q, st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? FB_OK : FB_ERR_STORE;
 }
 
 /* The CALEOL decision of the candidate, as the ledger dates it. */
-static fb_err_t s_decided(sqlite3 *db, const char *vacancy, const char *nur, int64_t *out)
+static fb_err_t s_decided(stmts_t *q, const char *vacancy, const char *nur, int64_t *out)
 {
-    return s_instant(db,
+    return s_instant(q,
                      "SELECT decided_ms FROM ledger_candidates WHERE vacancy_id = ?1 AND nur = ?2"
                      " AND decision IS NOT NULL",
                      vacancy, nur, out);
@@ -124,7 +124,7 @@ static fb_err_t s_visit(const ledger_msg_t *m, s_date_t *d)
                        "SCHEDULED)");
 }
 
-static fb_err_t s_decision(sqlite3 *db, const ledger_msg_t *m, s_date_t *d)
+static fb_err_t s_decision(stmts_t *q, const ledger_msg_t *m, s_date_t *d)
 {
     const Fluxbus__V1__CaleolDecision *c = (const void *)m->payload;
     d->msg = "CaleolDecision", d->field = "decided_ms", d->nur = c->nur, d->vacancy = c->vacancy_id;
@@ -132,7 +132,7 @@ static fb_err_t s_decision(sqlite3 *db, const ledger_msg_t *m, s_date_t *d)
     fb_err_t rc = s_not_after(d, m->at_ms, "a decision is sent once the CALEOL took it");
     int64_t bound = S_NONE;
     if (rc == FB_OK && *c->seance_id)
-        rc = s_instant(db,
+        rc = s_instant(q,
                        "SELECT start_ms FROM ledger_seances WHERE seance_id = ?1 AND bailleur = ?2",
                        c->seance_id, m->sender, &bound);
     if (rc == FB_OK)
@@ -144,13 +144,13 @@ static fb_err_t s_decision(sqlite3 *db, const ledger_msg_t *m, s_date_t *d)
         (c->condition_state == FLUXBUS__V1__CONDITION_STATE__CONDITION_STATE_LIFTED ||
          c->condition_state == FLUXBUS__V1__CONDITION_STATE__CONDITION_STATE_LAPSED);
     if (rc == FB_OK && settles)
-        rc = s_decided(db, c->vacancy_id, c->nur, &bound);
+        rc = s_decided(q, c->vacancy_id, c->nur, &bound);
     if (rc == FB_OK && settles)
         rc = s_not_before(d, bound, "the decision whose condition it settles");
     return rc;
 }
 
-static fb_err_t s_answer(sqlite3 *db, const ledger_msg_t *m, s_date_t *d)
+static fb_err_t s_answer(stmts_t *q, const ledger_msg_t *m, s_date_t *d)
 {
     const Fluxbus__V1__PropositionReponse *p = (const void *)m->payload;
     d->msg = "PropositionReponse", d->field = "answered_ms", d->nur = p->nur,
@@ -159,11 +159,11 @@ static fb_err_t s_answer(sqlite3 *db, const ledger_msg_t *m, s_date_t *d)
     fb_err_t rc = s_not_after(d, m->at_ms, "an answer is sent once given");
     int64_t decided = S_NONE;
     if (rc == FB_OK)
-        rc = s_decided(db, p->vacancy_id, p->nur, &decided);
+        rc = s_decided(q, p->vacancy_id, p->nur, &decided);
     return rc == FB_OK ? s_not_before(d, decided, "the CALEOL decision it answers") : rc;
 }
 
-fb_err_t instants_check(sqlite3 *db, const ledger_msg_t *msg, int64_t skew_ms, char *detail,
+fb_err_t instants_check(stmts_t *q, const ledger_msg_t *msg, int64_t skew_ms, char *detail,
                         size_t dlen)
 {
     char scratch[8];
@@ -175,9 +175,9 @@ fb_err_t instants_check(sqlite3 *db, const ledger_msg_t *msg, int64_t skew_ms, c
     case T(VISITE):
         return s_visit(msg, &d);
     case T(CALEOL_DECISION):
-        return s_decision(db, msg, &d);
+        return s_decision(q, msg, &d);
     case T(PROPOSITION_REPONSE):
-        return s_answer(db, msg, &d);
+        return s_answer(q, msg, &d);
     default:
         return FB_OK;
     }

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "ledger.h"
+#include "stmts.h"
 
 /* The clock allowance unless the broker says otherwise: its default
  * freshness window (freshness_s = 300). */
@@ -37,7 +38,7 @@
  * (also for the types without such a date); FB_ERR_INVALID_TRANSITION with
  * the reason in detail; FB_ERR_STORE. Reads only; call it once the
  * lifecycle accepted msg (the candidate it names exists). */
-fb_err_t instants_check(sqlite3 *db, const ledger_msg_t *msg, int64_t skew_ms, char *detail,
+fb_err_t instants_check(stmts_t *q, const ledger_msg_t *msg, int64_t skew_ms, char *detail,
                         size_t dlen);
 
 /* Writes instant ms as "2026-11-30T14:10:00Z" (21 bytes with the NUL). */

@@ -19,6 +19,7 @@ _Static_assert(LEDGER_SCHEMA_NONE == FACTS_SCHEMA_NONE, "the ledger's version is
 
 struct ledger {
     sqlite3 *db;
+    stmts_t *q;      /* db's prepared statements, kept (stmts.h) */
     bool owns_db;    /* opened by ledger_open_readonly */
     int64_t skew_ms; /* clock allowance of the payload dates */
 };
@@ -81,6 +82,12 @@ static ledger_t *s_new(sqlite3 *db, bool owns_db, char *err, size_t errlen)
     self->db = db;
     self->owns_db = owns_db;
     self->skew_ms = INSTANTS_DEFAULT_SKEW_MS;
+    self->q = stmts_new(db);
+    if (!self->q) {
+        snprintf(err, errlen, "out of memory");
+        free(self);
+        return NULL;
+    }
     return self;
 }
 
@@ -120,6 +127,7 @@ void ledger_set_clock_skew(ledger_t *self, int64_t skew_ms)
 void ledger_close(ledger_t **self_p)
 {
     if (self_p && *self_p) {
+        stmts_destroy(&(*self_p)->q); /* before the connection closes */
         if ((*self_p)->owns_db)
             sqlite3_close((*self_p)->db);
         free(*self_p);
@@ -160,11 +168,11 @@ fb_err_t ledger_check(ledger_t *self, const ledger_msg_t *msg, char *detail, siz
     if (rc == FB_OK && msg->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_CONVENTION)
         rc = conventions_check_convention(self->db, msg, detail, dlen);
     if (rc == FB_OK)
-        rc = lifecycle_check(self->db, msg, detail, dlen);
-    return rc == FB_OK ? instants_check(self->db, msg, self->skew_ms, detail, dlen) : rc;
+        rc = lifecycle_check(self->q, msg, detail, dlen);
+    return rc == FB_OK ? instants_check(self->q, msg, self->skew_ms, detail, dlen) : rc;
 }
 
 fb_err_t ledger_record(ledger_t *self, const ledger_msg_t *msg)
 {
-    return facts_record(self->db, msg);
+    return facts_record(self->q, msg);
 }

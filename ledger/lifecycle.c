@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "conventions.h"
+#include "instants.h"
 #include "snapshot.h"
 
 #include "fluxbus/v1/bail.pb-c.h"
@@ -511,7 +512,7 @@ static bool s_in(int state, uint32_t set)
 /* ---- reading a message -------------------------------------------------------------- */
 
 typedef struct {
-    sqlite3 *db; /* read only */
+    stmts_t *q; /* the store's connection, read only */
     const ledger_msg_t *msg;
     lifecycle_event_t event;
     const char *vacancy;
@@ -781,15 +782,13 @@ static fb_err_t s_refuse_not_oriented(s_ctx_t *cx)
 static int s_same_orientation(const s_ctx_t *cx, const Fluxbus__V1__Orientation *o, int round)
 {
     int64_t deadline = 0;
-    if (conventions_orientation_deadline(cx->db, cx->msg, &deadline) != FB_OK)
+    if (conventions_orientation_deadline(stmts_db(cx->q), cx->msg, &deadline) != FB_OK)
         return -1;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(cx->db,
-                           "SELECT 1 FROM ledger_orientations WHERE vacancy_id = ?1"
-                           " AND reservataire = ?2 AND round = ?3"
-                           " AND COALESCE(convention_id, '') = ?4 AND contingent = ?5"
-                           " AND deadline_ms = ?6 AND candidates_expected = ?7",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (!(st = stmts_get(cx->q, "SELECT 1 FROM ledger_orientations WHERE vacancy_id = ?1"
+                                " AND reservataire = ?2 AND round = ?3"
+                                " AND COALESCE(convention_id, '') = ?4 AND contingent = ?5"
+                                " AND deadline_ms = ?6 AND candidates_expected = ?7")))
         return -1;
     sqlite3_bind_text(st, 1, cx->vacancy, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, cx->resa, -1, SQLITE_STATIC);
@@ -799,7 +798,7 @@ static int s_same_orientation(const s_ctx_t *cx, const Fluxbus__V1__Orientation 
     sqlite3_bind_int64(st, 6, deadline);
     sqlite3_bind_int64(st, 7, (int64_t)(o->candidates_expected ? o->candidates_expected : 3));
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    stmts_put(cx->q, st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -908,9 +907,35 @@ static fb_err_t s_check_round(s_ctx_t *cx, int round, int expected, const char *
     return FB_OK;
 }
 
+/* What a Designation says of who designated is its signer's: the
+ * designating actor, when named, is the sender, and only the vacancy's
+ * bailleur designates under gestion déléguée. The décompte reads the
+ * management mode from these (decompte.c), so a réservataire may not pick
+ * its own counting rule by claiming one. */
+static fb_err_t s_check_designator(s_ctx_t *cx)
+{
+    const Fluxbus__V1__Designation *d = (const void *)cx->msg->payload;
+    const char *sender = cx->msg->sender;
+    if (d->designating_actor_id && *d->designating_actor_id &&
+        strcmp(d->designating_actor_id, sender) != 0)
+        return s_refuse(cx,
+                        "Designation by %s on %s names %s as its designating actor: the "
+                        "designating actor is the sender",
+                        sender, cx->vacancy, d->designating_actor_id);
+    if (d->gestion_deleguee && !s_is_bailleur(cx, sender))
+        return s_refuse(cx,
+                        "Designation by %s on %s in gestion déléguée: only the vacancy's "
+                        "bailleur designates under gestion déléguée",
+                        sender, cx->vacancy);
+    return FB_OK;
+}
+
 static fb_err_t s_designate(s_ctx_t *cx)
 {
     const char *sender = cx->msg->sender;
+    fb_err_t rc = s_check_designator(cx);
+    if (rc != FB_OK)
+        return rc;
     if (strcmp(sender, cx->resa) != 0 && !s_is_bailleur(cx, sender))
         return s_refuse(cx,
                         "Designation by %s for %s on %s: only the vacancy's bailleur designates "
@@ -926,6 +951,9 @@ static fb_err_t s_designate_without_orientation(s_ctx_t *cx)
     const char *sender = cx->msg->sender;
     if (!cx->snap.known || !s_is_bailleur(cx, sender) || strcmp(cx->resa, sender) != 0)
         return s_refuse_not_oriented(cx);
+    fb_err_t rc = s_check_designator(cx);
+    if (rc != FB_OK)
+        return rc;
     const snapshot_orientation_t *last = NULL;
     for (size_t i = 0; i < cx->snap.n_orientations; i++) {
         const snapshot_orientation_t *o = &cx->snap.orientations[i];
@@ -973,17 +1001,15 @@ static fb_err_t s_give_back(s_ctx_t *cx)
 static fb_err_t s_expire(s_ctx_t *cx)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(cx->db,
-                           "SELECT deadline_ms FROM ledger_orientations WHERE vacancy_id = ?1"
-                           " AND reservataire = ?2 AND round = ?3",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (!(st = stmts_get(cx->q, "SELECT deadline_ms FROM ledger_orientations WHERE vacancy_id = ?1"
+                                " AND reservataire = ?2 AND round = ?3")))
         return FB_ERR_STORE;
     sqlite3_bind_text(st, 1, cx->vacancy, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, cx->resa, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, cx->orientation->round);
     int rc = sqlite3_step(st);
     int64_t deadline = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
+    stmts_put(cx->q, st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return FB_ERR_STORE;
     if (deadline <= 0)
@@ -991,12 +1017,15 @@ static fb_err_t s_expire(s_ctx_t *cx)
                         "DeadlineExpired for %s on %s, whose orientation (round %d) has no "
                         "deadline",
                         cx->resa, cx->vacancy, cx->orientation->round);
-    if (deadline > cx->msg->at_ms)
+    if (deadline > cx->msg->at_ms) {
+        char until[21], now[21];
+        instants_format(deadline, until);
+        instants_format(cx->msg->at_ms, now);
         return s_refuse(cx,
                         "DeadlineExpired for %s on %s before its deadline: the orientation "
-                        "(round %d) runs until %lld, it is %lld",
-                        cx->resa, cx->vacancy, cx->orientation->round, (long long)deadline,
-                        (long long)cx->msg->at_ms);
+                        "(round %d) runs until %s, it is %s",
+                        cx->resa, cx->vacancy, cx->orientation->round, until, now);
+    }
     return FB_OK;
 }
 
@@ -1108,14 +1137,13 @@ static fb_err_t s_update_dwelling(s_ctx_t *cx)
         return FB_OK;
     const Fluxbus__V1__LogementLibere *l = (const void *)cx->msg->payload;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(
-            cx->db,
-            "SELECT 1 FROM ledger_vacancies WHERE vacancy_id = ?1 AND freed_ms IS NOT NULL"
-            " AND NOT (bailleur_siren IS ?2 AND rpls_id IS ?3 AND residence_id IS ?4"
-            " AND commune_insee IS ?5 AND epci_siren IS ?6 AND qpv IS ?7 AND qpv_map_year IS ?8"
-            " AND typologie IS ?9 AND financement IS ?10 AND construction_period IS ?11"
-            " AND mode_gestion IS ?12 AND hors_flux_motif IS ?13)",
-            -1, &st, NULL) != SQLITE_OK)
+    if (!(st = stmts_get(
+              cx->q,
+              "SELECT 1 FROM ledger_vacancies WHERE vacancy_id = ?1 AND freed_ms IS NOT NULL"
+              " AND NOT (bailleur_siren IS ?2 AND rpls_id IS ?3 AND residence_id IS ?4"
+              " AND commune_insee IS ?5 AND epci_siren IS ?6 AND qpv IS ?7 AND qpv_map_year IS ?8"
+              " AND typologie IS ?9 AND financement IS ?10 AND construction_period IS ?11"
+              " AND mode_gestion IS ?12 AND hors_flux_motif IS ?13)")))
         return FB_ERR_STORE;
     const char *text[] = {cx->vacancy,     l->bailleur_siren, l->rpls_id,
                           l->residence_id, l->commune_insee,  l->epci_siren};
@@ -1128,7 +1156,7 @@ static fb_err_t s_update_dwelling(s_ctx_t *cx)
     for (int i = 0; i < 7; i++)
         sqlite3_bind_int64(st, i + 7, num[i]);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    stmts_put(cx->q, st);
     if (rc == SQLITE_DONE)
         return FB_OK;
     if (rc != SQLITE_ROW)
@@ -1243,10 +1271,10 @@ static void s_locate(s_ctx_t *cx)
 }
 
 /* Judges cx's event about cx->vacancy. */
-static fb_err_t s_judge(sqlite3 *db, s_ctx_t *cx)
+static fb_err_t s_judge(stmts_t *q, s_ctx_t *cx)
 {
-    cx->db = db;
-    fb_err_t rc = snapshot_load(db, cx->vacancy, &cx->snap);
+    cx->q = q;
+    fb_err_t rc = snapshot_load(q, cx->vacancy, &cx->snap);
     if (rc == FB_OK)
         rc = s_check_sender(cx);
     if (rc == FB_OK) {
@@ -1265,7 +1293,7 @@ static fb_err_t s_judge(sqlite3 *db, s_ctx_t *cx)
     return rc;
 }
 
-fb_err_t lifecycle_check(sqlite3 *db, const ledger_msg_t *msg, char *detail, size_t dlen)
+fb_err_t lifecycle_check(stmts_t *q, const ledger_msg_t *msg, char *detail, size_t dlen)
 {
     char scratch[8];
     s_ctx_t cx = {
@@ -1284,21 +1312,23 @@ fb_err_t lifecycle_check(sqlite3 *db, const ledger_msg_t *msg, char *detail, siz
             one.event =
                 cancelled ? LIFECYCLE_EV_CALEOL_SEANCE_CANCELLED : LIFECYCLE_EV_CALEOL_SEANCE;
             one.vacancy = s->vacancy_ids[i];
-            rc = s_judge(db, &one);
+            rc = s_judge(q, &one);
         }
         return rc;
     }
     int r = s_read(&cx);
     if (r <= 0)
         return r < 0 ? FB_ERR_INVALID_TRANSITION : FB_OK;
-    return s_judge(db, &cx);
+    return s_judge(q, &cx);
 }
 
 fb_err_t lifecycle_state(sqlite3 *db, lifecycle_scope_t scope, const char *vacancy, const char *key,
                          int *state)
 {
     snapshot_t snap;
-    fb_err_t rc = snapshot_load(db, vacancy, &snap);
+    stmts_t *q = stmts_new(db);
+    fb_err_t rc = q ? snapshot_load(q, vacancy, &snap) : FB_ERR_NOMEM;
+    stmts_destroy(&q);
     if (rc == FB_OK)
         *state = scope == LIFECYCLE_VACANCY ? s_vacancy_state(&snap)
                  : scope == LIFECYCLE_ORIENTATION

@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "ledger.h"
+#include "stmts.h"
 
 typedef enum {
     LIFECYCLE_VACANCY,
@@ -181,7 +182,7 @@ int lifecycle_state_count(lifecycle_scope_t scope);
  * lifecycle does not judge: Convention, DecompteDroits, BilanAnnuel);
  * FB_ERR_INVALID_TRANSITION with the reason in detail; FB_ERR_STORE or
  * FB_ERR_NOMEM. Reads only. */
-fb_err_t lifecycle_check(sqlite3 *db, const ledger_msg_t *msg, char *detail, size_t dlen);
+fb_err_t lifecycle_check(stmts_t *q, const ledger_msg_t *msg, char *detail, size_t dlen);
 
 /* The state of one subject of vacancy now: scope VACANCY (key unused),
  * ORIENTATION (key: the réservataire), CANDIDATE (key: the NUR). FB_OK,

@@ -22,10 +22,10 @@ static void s_copy(char *dst, size_t cap, sqlite3_stmt *st, int col)
     }
 }
 
-static sqlite3_stmt *s_prepare(sqlite3 *db, const char *sql, const char *vacancy)
+static sqlite3_stmt *s_prepare(stmts_t *q, const char *sql, const char *vacancy)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (!(st = stmts_get(q, sql)))
         return NULL;
     sqlite3_bind_text(st, 1, vacancy, -1, SQLITE_STATIC);
     return st;
@@ -42,9 +42,9 @@ static void *s_push(void **items, size_t *n, size_t size)
     return grown + (*n)++ * size;
 }
 
-static fb_err_t s_vacancy(sqlite3 *db, const char *vacancy, snapshot_t *out)
+static fb_err_t s_vacancy(stmts_t *q, const char *vacancy, snapshot_t *out)
 {
-    sqlite3_stmt *st = s_prepare(db,
+    sqlite3_stmt *st = s_prepare(q,
                                  "SELECT bailleur, state, mode_gestion FROM ledger_vacancies"
                                  " WHERE vacancy_id = ?",
                                  vacancy);
@@ -60,13 +60,13 @@ static fb_err_t s_vacancy(sqlite3 *db, const char *vacancy, snapshot_t *out)
         if (!out->bailleur)
             err = FB_ERR_NOMEM;
     }
-    sqlite3_finalize(st);
+    stmts_put(q, st);
     return err;
 }
 
-static fb_err_t s_orientations(sqlite3 *db, const char *vacancy, snapshot_t *out)
+static fb_err_t s_orientations(stmts_t *q, const char *vacancy, snapshot_t *out)
 {
-    sqlite3_stmt *st = s_prepare(db,
+    sqlite3_stmt *st = s_prepare(q,
                                  "SELECT reservataire, round, status, candidates_expected,"
                                  " candidates FROM ledger_orientations WHERE vacancy_id = ?"
                                  " ORDER BY seq, reservataire, round",
@@ -89,14 +89,14 @@ static fb_err_t s_orientations(sqlite3 *db, const char *vacancy, snapshot_t *out
     }
     if (err == FB_OK && rc != SQLITE_DONE)
         err = FB_ERR_STORE;
-    sqlite3_finalize(st);
+    stmts_put(q, st);
     return err;
 }
 
-static fb_err_t s_candidates(sqlite3 *db, const char *vacancy, snapshot_t *out)
+static fb_err_t s_candidates(stmts_t *q, const char *vacancy, snapshot_t *out)
 {
     sqlite3_stmt *st =
-        s_prepare(db,
+        s_prepare(q,
                   "SELECT nur, credited, round, rank, candidate_count, designated_ms IS NOT NULL,"
                   " visit_ms IS NOT NULL, decision, decision_rank, condition_state, answer,"
                   " non_suite IS NOT NULL, lease_ms IS NOT NULL, radiated_ms IS NOT NULL"
@@ -127,18 +127,18 @@ static fb_err_t s_candidates(sqlite3 *db, const char *vacancy, snapshot_t *out)
     }
     if (err == FB_OK && rc != SQLITE_DONE)
         err = FB_ERR_STORE;
-    sqlite3_finalize(st);
+    stmts_put(q, st);
     return err;
 }
 
-fb_err_t snapshot_load(sqlite3 *db, const char *vacancy, snapshot_t *out)
+fb_err_t snapshot_load(stmts_t *q, const char *vacancy, snapshot_t *out)
 {
     memset(out, 0, sizeof *out);
-    fb_err_t rc = s_vacancy(db, vacancy, out);
+    fb_err_t rc = s_vacancy(q, vacancy, out);
     if (rc == FB_OK)
-        rc = s_orientations(db, vacancy, out);
+        rc = s_orientations(q, vacancy, out);
     if (rc == FB_OK)
-        rc = s_candidates(db, vacancy, out);
+        rc = s_candidates(q, vacancy, out);
     return rc;
 }
 

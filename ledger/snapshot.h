@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "fluxbus/err.h"
+#include "stmts.h"
 
 /* One row of ledger_orientations. */
 typedef struct {
@@ -54,7 +55,7 @@ typedef struct {
 /* Reads vacancy into *out (zeroed first; known = false when the ledger has
  * no row). FB_OK, FB_ERR_NOMEM or FB_ERR_STORE; *out is to be cleared with
  * snapshot_clear() in every case. */
-fb_err_t snapshot_load(sqlite3 *db, const char *vacancy, snapshot_t *out);
+fb_err_t snapshot_load(stmts_t *q, const char *vacancy, snapshot_t *out);
 
 /* Frees what snapshot_load allocated; safe on a zeroed or cleared one. */
 void snapshot_clear(snapshot_t *self);

@@ -688,6 +688,54 @@ static void test_designation_by_a_reservataire_the_vacancy_is_not_oriented_to(vo
     s_close(t);
 }
 
+/* A Designation of N1 on VAC by `sender`, credited to `credited`, naming
+ * `designating` and saying gestion déléguée or not. */
+static fb_err_t s_designate_claiming(s_t *t, const char *sender, const char *credited,
+                                     const char *designating, bool deleguee)
+{
+    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
+    d.vacancy_id = VAC;
+    d.nur = N1;
+    d.rank = 1;
+    d.candidate_count = 1;
+    d.credited_reservataire_actor_id = (char *)credited;
+    d.designating_actor_id = (char *)designating;
+    d.gestion_deleguee = deleguee;
+    return s_send(t, T(DESIGNATION), sender, B, &d);
+}
+
+static void test_a_designation_claims_no_other_designator(void **state)
+{
+    (void)state;
+    s_t tt, *t = &tt;
+    s_open(t);
+    OK(s_logement(t, VAC));
+    OK(s_orient(t, VAC, R, 1, 1));
+    /* The réservataire may not say the bailleur chose (partenariale) nor
+     * that it designates in gestion déléguée: the décompte reads its
+     * counting rule from these. */
+    REFUSED(s_designate_claiming(t, R, R, B, false),
+            "Designation by " R " on " VAC " names " B
+            " as its designating actor: the designating actor is the sender");
+    REFUSED(s_designate_claiming(t, R, R, R, true),
+            "Designation by " R " on " VAC
+            " in gestion déléguée: only the vacancy's bailleur designates under gestion "
+            "déléguée");
+    /* Nor may the bailleur name the réservataire as the one who chose. */
+    REFUSED(s_designate_claiming(t, B, R, R, true),
+            "Designation by " B " on " VAC " names " R
+            " as its designating actor: the designating actor is the sender");
+    /* Each naming itself is fine: the bailleur in gestion déléguée... */
+    OK(s_designate_claiming(t, B, R, B, true));
+    s_close(t);
+    /* ... and the réservataire designating directly. */
+    s_open(t);
+    OK(s_logement(t, VAC));
+    OK(s_orient(t, VAC, R, 1, 1));
+    OK(s_designate_claiming(t, R, R, R, false));
+    s_close(t);
+}
+
 static void test_decision_for_a_candidate_no_designation_named(void **state)
 {
     (void)state;
@@ -1041,7 +1089,7 @@ static void test_a_deadline_expires_once_passed_and_said_by_the_bailleur(void **
     e.vacancy_id = VAC;
     REFUSED(s_send(t, T(DEADLINE_EXPIRED), t->bailleur, R, &e),
             "DeadlineExpired for " R " on " VAC " before its deadline: the orientation (round 1) "
-            "runs until 1767312000000, it is 1767225600004");
+            "runs until 2026-01-02T00:00:00Z, it is 2026-01-01T00:00:00Z");
     t->now = S_DEADLINE;
     REFUSED(s_send(t, T(DEADLINE_EXPIRED), B2, R, &e),
             "DeadlineExpired by " B2 " on " VAC ", a vacancy of " B
@@ -1221,6 +1269,7 @@ int main(void)
         cmocka_unit_test(test_a_whole_life_is_accepted),
         cmocka_unit_test(test_every_row_from_each_of_its_states),
         cmocka_unit_test(test_designation_by_a_reservataire_the_vacancy_is_not_oriented_to),
+        cmocka_unit_test(test_a_designation_claims_no_other_designator),
         cmocka_unit_test(test_decision_for_a_candidate_no_designation_named),
         cmocka_unit_test(test_lease_before_any_decision),
         cmocka_unit_test(test_fewer_candidates_than_the_orientation_expects_need_a_reason),
