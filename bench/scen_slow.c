@@ -117,7 +117,7 @@ static int s_rounds(scen_t *sc, const s_opts_t *o, const fb_keys_t *senders, fb_
 static int s_report(const scen_t *sc, const s_opts_t *o, const s_figures_t *f)
 {
     stats_line("fluxbus-scenario slow: %zu bailleurs, LogementLibere of 512 B, %.0f msg/s to the "
-               "fast consumer, %.0f s per run, the slow one acks %.0f msg/s, window %u, %zu "
+               "fast consumer, %.0f s per run, the slow one acks %.3g msg/s, window %u, %zu "
                "rounds",
                o->n_senders, o->rate, o->duration_s, o->slow_ack_rate, sc->window, f->rounds);
     char label[96], key[64];
