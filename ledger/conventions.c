@@ -5,9 +5,10 @@
  *
  * Owns: decoding the stored payloads, choosing the revision in force, the
  * checks of an Orientation (a convention in force required en flux,
- * territory, hors flux, surréservation, the délai) and the deadline it gets
- * from its convention's délai when it sets none. Does not own the tables
- * (facts.c writes them) nor what a message may follow (the lifecycle). */
+ * territory, hors flux, surréservation, the délai, the candidates asked)
+ * and the deadline and candidates it gets from its convention when it sets
+ * none. Does not own the tables (facts.c writes them) nor what a message
+ * may follow (the lifecycle). */
 #include "conventions.h"
 
 #include <limits.h>
@@ -688,24 +689,73 @@ static fb_err_t s_check_deadline(const s_delai_t *d, const ledger_msg_t *msg, ch
                     until);
 }
 
+/* The terms an Orientation gets from the convention it names, if the ledger
+ * knows it: *one loaded (to be destroyed by the caller, also on error), d
+ * filled (d->rev NULL when there is no such convention). */
+static fb_err_t s_orientation_terms(sqlite3 *db, const ledger_msg_t *msg, conventions_t **one,
+                                    s_delai_t *d)
+{
+    const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
+    memset(d, 0, sizeof *d);
+    if (!o->convention_id || !*o->convention_id)
+        return FB_OK;
+    char err[256];
+    if (!(*one = conventions_load_id(db, o->convention_id, err, sizeof err)))
+        return FB_ERR_STORE;
+    if (!conventions_size(*one))
+        return FB_OK;
+    s_vacancy_t v;
+    fb_err_t rc = s_vacancy_get(db, o->vacancy_id, msg->sender, &v);
+    return rc == FB_OK ? s_delai(db, *one, msg, &v, d) : rc;
+}
+
 fb_err_t conventions_orientation_deadline(sqlite3 *db, const ledger_msg_t *msg,
                                           int64_t *deadline_ms)
 {
     const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
     *deadline_ms = o ? o->deadline_ms : 0;
-    if (!o || o->deadline_ms || !o->convention_id || !*o->convention_id)
+    if (!o || o->deadline_ms)
         return FB_OK;
-    char err[256];
-    conventions_t *one = conventions_load_id(db, o->convention_id, err, sizeof err);
-    if (!one)
-        return FB_ERR_STORE;
-    s_vacancy_t v;
-    s_delai_t d = {0};
-    fb_err_t rc = conventions_size(one) ? s_vacancy_get(db, o->vacancy_id, msg->sender, &v) : FB_OK;
-    if (rc == FB_OK && conventions_size(one))
-        rc = s_delai(db, one, msg, &v, &d);
+    conventions_t *one = NULL;
+    s_delai_t d;
+    fb_err_t rc = s_orientation_terms(db, msg, &one, &d);
     if (rc == FB_OK && d.days)
         *deadline_ms = d.from_ms + (int64_t)d.days * S_DAY_MS;
+    conventions_destroy(&one);
+    return rc;
+}
+
+/* ---- the candidates asked ----------------------------------------------------------- */
+
+#define S_CANDIDATES_DEFAULT 3 /* CCH R441-3: the CALEOL examines three */
+
+/* An Orientation may ask more candidates than its convention, not fewer. */
+static fb_err_t s_check_candidates(const s_delai_t *d, const ledger_msg_t *msg, char *detail,
+                                   size_t dlen)
+{
+    const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
+    unsigned least = d->rev ? d->rev->candidates_expected : 0;
+    if (!o->candidates_expected || o->candidates_expected >= least)
+        return FB_OK;
+    return s_refuse(detail, dlen,
+                    "Orientation of %s to %s asks for %u candidates, fewer than the %u convention"
+                    " %s (revision %u) requires: the bailleur may ask more, not fewer",
+                    o->vacancy_id, o->reservataire_actor_id, o->candidates_expected, least,
+                    d->rev->convention_id, d->rev->revision);
+}
+
+fb_err_t conventions_orientation_candidates(sqlite3 *db, const ledger_msg_t *msg,
+                                            unsigned *expected)
+{
+    const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
+    *expected = o && o->candidates_expected ? o->candidates_expected : S_CANDIDATES_DEFAULT;
+    if (!o || o->candidates_expected)
+        return FB_OK;
+    conventions_t *one = NULL;
+    s_delai_t d;
+    fb_err_t rc = s_orientation_terms(db, msg, &one, &d);
+    if (rc == FB_OK && d.rev && d.rev->candidates_expected)
+        *expected = d.rev->candidates_expected;
     conventions_destroy(&one);
     return rc;
 }
@@ -806,6 +856,8 @@ fb_err_t conventions_check_orientation(sqlite3 *db, const ledger_msg_t *msg, cha
         rc = s_delai(db, one, msg, &v, &d);
     if (rc == FB_OK)
         rc = s_check_deadline(&d, msg, detail, dlen);
+    if (rc == FB_OK)
+        rc = s_check_candidates(&d, msg, detail, dlen);
     conventions_destroy(&one);
     return rc;
 }

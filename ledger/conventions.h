@@ -138,7 +138,9 @@ size_t conventions_objectives(const conventions_rev_t *c, const char *party, int
  * orientations over the maximum of its objective, or (for a vacancy freed on
  * the bus) the bailleur's held orientations across all its conventions over
  * its dwellings freed en flux; when its deadline falls on a day before the
- * convention's délai ends (conventions_orientation_deadline). FB_OK
+ * convention's délai ends (conventions_orientation_deadline); when it asks
+ * for fewer candidates than the convention states (candidates_expected of
+ * the revision in force). FB_OK
  * otherwise; FB_ERR_STORE on a database error. */
 fb_err_t conventions_check_orientation(sqlite3 *db, const ledger_msg_t *msg, char *detail,
                                        size_t dlen);
@@ -153,6 +155,15 @@ fb_err_t conventions_check_orientation(sqlite3 *db, const ledger_msg_t *msg, cha
  * FB_ERR_STORE. */
 fb_err_t conventions_orientation_deadline(sqlite3 *db, const ledger_msg_t *msg,
                                           int64_t *deadline_ms);
+
+/* How many candidates an Orientation's round asks for, the number the
+ * ledger stores (candidates_expected) and the lifecycle requires before the
+ * CALEOL: its own candidates_expected when set (conventions_check_orientation
+ * refuses fewer than its convention's); else, under a convention the ledger
+ * knows whose revision in force (at the round's first acceptance) states
+ * candidates_expected, that number; else 3. FB_OK or FB_ERR_STORE. */
+fb_err_t conventions_orientation_candidates(sqlite3 *db, const ledger_msg_t *msg,
+                                            unsigned *expected);
 
 /* Checks a Convention before it is accepted: sent by one of its parties
  * (its bailleur_actor_id, its réservataire, or a commune with a sheet of a

@@ -209,9 +209,12 @@ static fb_err_t s_logement(stmts_t *q, const ledger_msg_t *m)
 static fb_err_t s_orientation(stmts_t *q, const ledger_msg_t *m, bool *repeat)
 {
     const Fluxbus__V1__Orientation *o = (const void *)m->payload;
-    /* Its own deadline, else its convention's délai (conventions.h). */
+    /* Its own deadline and candidates, else its convention's (conventions.h). */
     int64_t deadline = 0;
+    unsigned expected = 0;
     fb_err_t rc = conventions_orientation_deadline(stmts_db(q), m, &deadline);
+    if (rc == FB_OK)
+        rc = conventions_orientation_candidates(stmts_db(q), m, &expected);
     if (rc == FB_OK)
         rc = s_vacancy_seen(q, o->vacancy_id, m->sender, m->at_ms);
     if (rc == FB_OK)
@@ -222,9 +225,8 @@ static fb_err_t s_orientation(stmts_t *q, const ledger_msg_t *m, bool *repeat)
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'oriente', ?)",
                    "ttittiiiiii", o->vacancy_id, o->reservataire_actor_id,
                    (int64_t)(o->round ? o->round : 1), m->sender, o->convention_id,
-                   (int64_t)o->contingent, deadline,
-                   (int64_t)(o->candidates_expected ? o->candidates_expected : 3), m->at_ms,
-                   (int64_t)m->seq, m->at_ms);
+                   (int64_t)o->contingent, deadline, (int64_t)expected, m->at_ms, (int64_t)m->seq,
+                   m->at_ms);
     if (rc != FB_OK)
         return rc;
     *repeat = sqlite3_changes(stmts_db(q)) == 0;
