@@ -6,9 +6,11 @@
  * reopen; the same Orientation round again (a no-op) and amended (refused);
  * an Orientation under another year's convention; an Orientation en flux
  * naming no convention, an unknown one, or one that does not bind its
- * réservataire. Each refusal is a broker-signed Nack with INVALID_TRANSITION
- * and its detail, and nothing is stored: the ledger's tables are unchanged
- * and `fluxbus audit verify` counts only the accepted messages. */
+ * réservataire; an Orientation asking fewer candidates than its
+ * convention, and a decision before the round it gets is complete. Each
+ * refusal is a broker-signed Nack with INVALID_TRANSITION and its detail,
+ * and nothing is stored: the ledger's tables are unchanged and `fluxbus
+ * audit verify` counts only the accepted messages. */
 #include "harness.h"
 
 #include <stdio.h>
@@ -454,6 +456,42 @@ static void test_orientation_en_flux_needs_its_convention(void **state)
     s_close(&w);
 }
 
+/* A convention stating three candidates: an Orientation asking two is
+ * refused, one asking none gets three, and the CALEOL waits for them. */
+static void test_the_conventions_candidates_bind_its_orientations(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_open(&w);
+    s_conv_t k;
+    s_convention(&k, 1, s_year_now());
+    k.c.candidates_expected = 3;
+    s_ok(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &k.c.base);
+    s_libere(&w, "vac-k");
+    Fluxbus__V1__Orientation o = s_orientation("vac-k", S_CONV, fb_now_ms() + 20LL * 86400000, 2);
+    o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
+    s_refused(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-k", &o.base,
+              "Orientation of vac-k to " FBT_RESA " asks for 2 candidates, fewer than the 3 "
+              "convention " S_CONV " (revision 1) requires: the bailleur may ask more, not fewer");
+    o.candidates_expected = 0;
+    s_ok(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-k", &o.base);
+    assert_int_equal(fbt_sh(w.out, sizeof w.out,
+                            "sqlite3 '%s' \"SELECT candidates_expected FROM ledger_orientations"
+                            " WHERE vacancy_id = 'vac-k'\"",
+                            w.p.b.store),
+                     0);
+    assert_string_equal(w.out, "3\n");
+    s_designate(&w, "vac-k", N1, 1, 3);
+    s_designate(&w, "vac-k", N2, 2, 3);
+    Fluxbus__V1__CaleolDecision d = s_decision("vac-k", N1, CODE(ATTRIBUTION), 1);
+    s_refused(&w, w.p.cb, T(CALEOL_DECISION), FBT_RESA, "vac-k", &d.base,
+              "CaleolDecision ATTRIBUTION for NUR " N1 " on vac-k: 2 candidates of 3 received for "
+              "vac-k round 1 (" FBT_RESA "), no reason given (fewer_candidates_reason) and its "
+              "deadline has not passed");
+    s_audit_ok(&w);
+    s_close(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -464,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_same_orientation_round_is_a_no_op_an_amended_one_refused),
         cmocka_unit_test(test_orientation_under_another_years_convention),
         cmocka_unit_test(test_orientation_en_flux_needs_its_convention),
+        cmocka_unit_test(test_the_conventions_candidates_bind_its_orientations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
