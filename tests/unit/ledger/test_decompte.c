@@ -5,7 +5,8 @@
  * official method, the objective and how remises count; a per-mille
  * objective on a limited territory with hors-flux dwellings and a first
  * letting left out; gestion déléguée and partenariale; a multipartite
- * convention's commune sheets; and the fairness table of the issue (three
+ * convention's commune sheets; an OFFRES objective, counted and used as the
+ * cap of the orientations; and the fairness table of the issue (three
  * réservataires with 50/30/20 % of the orientations, every dwelling refused
  * three times or more oriented to the 20 % one). */
 #include "ledger_script.h"
@@ -699,6 +700,93 @@ static void test_period_paris_days(void **state)
     assert_int_equal(q.end_ms, period_day_start_ms((period_date_t){2025, 4, 1}));
 }
 
+/* The line's progress against its objective of `kind` (the test fails
+ * without one). */
+static const decompte_objective_t *s_objective(const decompte_line_t *l, int kind)
+{
+    for (size_t i = 0; i < l->n_objectives; i++)
+        if (l->objectives[i].kind == kind)
+            return &l->objectives[i];
+    fail_msg("no objective of kind %d", kind);
+    return NULL;
+}
+
+/* An OFFRES objective: the offers made available are the vacancies oriented
+ * to the réservataire in the period, a declined one left out; its maximum
+ * caps the orientations it may hold (surréservation), before the larger
+ * PLACEMENTS objective would. */
+static void test_decompte_offres_objective_counts_and_caps_the_offers(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    Fluxbus__V1__ConventionObjective offres = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
+    offres.kind = KIND(OFFRES);
+    offres.value = 3;
+    offres.max = 3;
+    Fluxbus__V1__ConventionObjective placements = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
+    placements.kind = KIND(PLACEMENTS);
+    placements.value = 10;
+    placements.max = 10;
+    Fluxbus__V1__ConventionObjective *objectives[] = {&placements, &offres};
+    Fluxbus__V1__Convention c = script_convention_of("C-OF", SC_AL, 2025, METHOD(BAIL_SIGNE));
+    c.n_objectives = 2;
+    c.objectives = objectives;
+    script_convention(&s, &c, s_d(2025, 1, 2));
+    static const char *const vac[] = {"O1", "O2", "O3", "O4", "O5"};
+    for (size_t i = 0; i < 5; i++)
+        script_libere(&s, vac[i], "74010", 0, 0, s_d(2025, 1, 6));
+    script_orient(&s, "O1", SC_AL, "C-OF", s_d(2025, 2, 3));
+    script_ack(&s, "O1", SC_AL, s_d(2025, 2, 4));
+    script_orient(&s, "O2", SC_AL, "C-OF", s_d(2025, 2, 5));
+    script_decline(&s, "O2", SC_AL, s_d(2025, 2, 6)); /* not an offer, not held */
+    script_orient(&s, "O3", SC_AL, "C-OF", s_d(2025, 3, 3));
+    script_orient(&s, "O4", SC_AL, "C-OF", s_d(2025, 4, 1));
+    /* A fourth held orientation would pass the OFFRES maximum (3), far
+     * below the PLACEMENTS one (10). */
+    char detail[512] = "";
+    assert_int_equal(
+        script_check_orient(&s, "O5", SC_AL, "C-OF", s_d(2025, 5, 5), detail, sizeof detail),
+        FB_ERR_INVALID_TRANSITION);
+    assert_string_equal(detail, "surréservation: " SC_AL " would hold 4 orientations under "
+                                "convention C-OF in 2025, over its maximum of 3 (5 dwellings "
+                                "freed in its scope)");
+
+    decompte_query_t q = {.period = period_year(2025)};
+    char err[256] = "";
+    decompte_t *d = decompte_run(store_db(s.store), &q, err, sizeof err);
+    if (!d)
+        fail_msg("decompte_run: %s", err);
+    assert_int_equal(d->n_items, 1);
+    assert_int_equal(d->items[0].n_lines, 1);
+    const decompte_line_t *l = &d->items[0].lines[0];
+    assert_int_equal(l->tally.orientations, 4);
+    assert_int_equal(l->tally.declines, 1);
+    assert_int_equal(l->tally.offres, 3);
+    const decompte_objective_t *o = s_objective(l, KIND(OFFRES));
+    assert_int_equal(o->target, 3);
+    assert_int_equal(o->target_max, 3);
+    assert_int_equal(o->done, 3);
+    assert_int_equal(o->remaining, 0);
+    assert_string_equal(o->status, "reached");
+    decompte_destroy(&d);
+
+    /* The first quarter: the offers of February and March only, against a
+     * target prorated by days (rounded half up). */
+    assert_true(period_make((period_date_t){2025, 1, 1}, (period_date_t){2025, 3, 31}, &q.period));
+    d = decompte_run(store_db(s.store), &q, err, sizeof err);
+    if (!d)
+        fail_msg("decompte_run: %s", err);
+    l = &d->items[0].lines[0];
+    assert_int_equal(l->tally.offres, 2);
+    o = s_objective(l, KIND(OFFRES));
+    assert_int_equal(o->done, 2);
+    assert_int_equal(o->target, 1); /* 3 x 90 / 365 = 0.74 */
+    assert_string_equal(o->status, "above_max");
+    decompte_destroy(&d);
+    script_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -715,6 +803,7 @@ int main(void)
         cmocka_unit_test(test_decompte_counting_rule_per_management_mode),
         cmocka_unit_test(test_decompte_caleol_after_a_visit_counts_visits_dated_by_the_decision),
         cmocka_unit_test(test_decompte_multipartite_line_per_commune_sheet),
+        cmocka_unit_test(test_decompte_offres_objective_counts_and_caps_the_offers),
         cmocka_unit_test(test_fairness_hard_to_let_all_to_the_smallest_share),
         cmocka_unit_test(test_period_paris_days),
     };
