@@ -702,7 +702,7 @@ static void test_period_paris_days(void **state)
 
 /* The line's progress against its objective of `kind` (the test fails
  * without one). */
-static const decompte_objective_t *s_objective(const decompte_line_t *l, int kind)
+static const decompte_objective_t *s_progress(const decompte_line_t *l, int kind)
 {
     for (size_t i = 0; i < l->n_objectives; i++)
         if (l->objectives[i].kind == kind)
@@ -763,7 +763,7 @@ static void test_decompte_offres_objective_counts_and_caps_the_offers(void **sta
     assert_int_equal(l->tally.orientations, 4);
     assert_int_equal(l->tally.declines, 1);
     assert_int_equal(l->tally.offres, 3);
-    const decompte_objective_t *o = s_objective(l, KIND(OFFRES));
+    const decompte_objective_t *o = s_progress(l, KIND(OFFRES));
     assert_int_equal(o->target, 3);
     assert_int_equal(o->target_max, 3);
     assert_int_equal(o->done, 3);
@@ -779,7 +779,7 @@ static void test_decompte_offres_objective_counts_and_caps_the_offers(void **sta
         fail_msg("decompte_run: %s", err);
     l = &d->items[0].lines[0];
     assert_int_equal(l->tally.offres, 2);
-    o = s_objective(l, KIND(OFFRES));
+    o = s_progress(l, KIND(OFFRES));
     assert_int_equal(o->done, 2);
     assert_int_equal(o->target, 1); /* 3 x 90 / 365 = 0.74 */
     assert_string_equal(o->status, "above_max");
