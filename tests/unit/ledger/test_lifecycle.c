@@ -59,17 +59,25 @@ typedef struct {
     char detail[512];
 } s_t;
 
+/* The payload of revision `revision` of convention `id` between B and
+ * `resa`, nothing more (strings borrowed). */
+static Fluxbus__V1__Convention s_convention(const char *id, unsigned revision, const char *resa)
+{
+    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    c.convention_id = (char *)id;
+    c.revision = revision;
+    c.bailleur_actor_id = B;
+    c.reservataire_actor_id = (char *)resa;
+    return c;
+}
+
 /* The conventions the orientations are made under: conv-1 with R, conv-2
  * with R2 (no year, territory, objective nor délai: nothing to refuse). */
 static void s_conventions(s_t *t)
 {
     static const char *const ids[] = {"conv-1", "conv-2"}, *const resa[] = {R, R2};
     for (size_t i = 0; i < 2; i++) {
-        Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
-        c.convention_id = (char *)ids[i];
-        c.revision = 1;
-        c.bailleur_actor_id = B;
-        c.reservataire_actor_id = (char *)resa[i];
+        Fluxbus__V1__Convention c = s_convention(ids[i], 1, resa[i]);
         ledger_msg_t m = {.seq = ++t->seq,
                           .sender = B,
                           .type = T(CONVENTION),
@@ -924,11 +932,7 @@ static void test_the_convention_sets_the_candidates_an_orientation_asks(void **s
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
-    c.convention_id = "conv-1";
-    c.revision = 2;
-    c.bailleur_actor_id = B;
-    c.reservataire_actor_id = R;
+    Fluxbus__V1__Convention c = s_convention("conv-1", 2, R);
     c.candidates_expected = 3;
     OK(s_send(t, T(CONVENTION), B, R, &c));
     OK(s_logement(t, VAC));
@@ -1312,11 +1316,7 @@ static void test_types_outside_the_lifecycle_are_not_judged(void **state)
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
-    c.convention_id = "conv-1";
-    c.revision = 1;
-    c.bailleur_actor_id = B;
-    c.reservataire_actor_id = R;
+    Fluxbus__V1__Convention c = s_convention("conv-1", 1, R);
     OK(s_send(t, T(CONVENTION), B, R, &c));
     Fluxbus__V1__CaleolSeance s = FLUXBUS__V1__CALEOL_SEANCE__INIT;
     s.seance_id = "seance-empty"; /* no vacancy on its agenda yet */
