@@ -108,6 +108,7 @@ typedef enum {
     Q_COUNT,
     Q_DATA_VERSION,
     Q_CHECKPOINT,
+    Q_INTEGRITY,
     Q__COUNT
 } s_query_t;
 
@@ -210,6 +211,7 @@ static const char *const s_sql[Q__COUNT] = {
     [Q_COUNT] = "SELECT count(*) FROM messages",
     [Q_DATA_VERSION] = "PRAGMA data_version",
     [Q_CHECKPOINT] = "PRAGMA wal_checkpoint(TRUNCATE)",
+    [Q_INTEGRITY] = "PRAGMA integrity_check(1)",
 };
 
 struct store {
@@ -981,4 +983,16 @@ fb_err_t store_checkpoint(store_t *self, bool *complete)
      * in the WAL, frames copied back. */
     *complete = rc == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
     return s_done(st, rc);
+}
+
+fb_err_t store_integrity_check(store_t *self, char *why, size_t cap)
+{
+    sqlite3_stmt *st = self->q[Q_INTEGRITY];
+    int rc = sqlite3_step(st);
+    /* One row, "ok", or the first problem found (the pragma's limit is 1). */
+    const char *text = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    int ok = text && strcmp(text, "ok") == 0;
+    snprintf(why, cap, "%s", text ? text : sqlite3_errmsg(self->db));
+    fb_err_t err = s_done(st, rc);
+    return err == FB_OK && !ok ? FB_ERR_STORE : err;
 }

@@ -176,7 +176,7 @@ static bool s_flux_write(const void *ctx, FILE *out)
         return report_flux_html(doc->d, doc->months, doc->n_months, doc->a->bailleur,
                                 doc->a->reservataire, out);
     json_t *json = report_flux_json(doc->d, doc->a->bailleur, doc->a->reservataire);
-    bool ok = json && json_dumpf(json, out, JSON_INDENT(2)) == 0 && fputc('\n', out) != EOF;
+    bool ok = json && json_dumpf(json, out, JSON_INDENT(2) | JSON_REAL_PRECISION(12)) == 0 && fputc('\n', out) != EOF;
     json_decref(json);
     return ok;
 }

@@ -169,7 +169,7 @@ static bool s_write(const void *ctx, FILE *out)
     if (strcmp(doc->format, "html") == 0)
         return report_html_write(doc->b, out);
     json_t *json = report_bilan_json(doc->b);
-    bool ok = json && json_dumpf(json, out, JSON_INDENT(2)) == 0 && fputc('\n', out) != EOF;
+    bool ok = json && json_dumpf(json, out, JSON_INDENT(2) | JSON_REAL_PRECISION(12)) == 0 && fputc('\n', out) != EOF;
     json_decref(json);
     return ok;
 }

@@ -135,6 +135,19 @@ check "an orientation en flux under no convention: INVALID_TRANSITION" 1 \
 check "an orientation with less time than the convention's délai: INVALID_TRANSITION" 1 \
   "$(grep -c 'reason=INVALID_TRANSITION detail="Orientation of vac-2026-0102 .* shorter than the 10 days convention conv-2026-74-al' "$out")"
 
+echo "-- the year's accounts (report flux / report bilan)"
+flux() { node -e "const d=require('./report-flux.json'); const c=d.conventions.find(c=>c.convention_id==='$1'); console.log($2)"; }
+check "AL's convention: 1 lease counted, officially at the lease" "1 bail_signe" \
+  "$(flux conv-2026-74-al 'c.total.counts.official + " " + c.counting.official_method')"
+check "AL's convention: 3 candidates, 2 attributions, 1 lease" "3 2 1" \
+  "$(flux conv-2026-74-al '[c.total.designations, c.total.caleol.attributions, c.total.leases].join(" ")')"
+check "the bilan: 2 attributions, 1 lease" "2 1" \
+  "$(node -e "const d=require('./report-bilan.json'); console.log(d.total.attributions + ' ' + d.total.leases)")"
+check "the bilan judges the legal priority objective (25 %) for the EPCI: pass" "25 pass" \
+  "$(node -e "const d=require('./report-bilan.json'); const o=d.epcis[0].objectives.find(o=>o.objective==='prioritaires'&&!o.reservataire); console.log(o.target.pct + ' ' + o.status)")"
+check "the HTML pages and the CSV are written" 3 \
+  "$(ls report-flux.html report-bilan.html report-bilan.csv 2>/dev/null | wc -l)"
+
 echo "-- confidentiality and audit"
 check "no NUR nor household name in the bailleur adapter's log" 0 \
   "$(grep -a -c -e 074112500004217 -e 074032600000881 -e 074092400012345 -e Marchetti -e Ouedraogo -e Delorme-Vidal bailleur.log || true)"
