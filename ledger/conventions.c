@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "amendments.h"
 #include "fluxbus/codec.h"
 #include "fluxbus/v1/logement.pb-c.h"
 #include "fluxbus/v1/orientation.pb-c.h"
@@ -902,8 +903,12 @@ static int s_same_revision(sqlite3 *db, const conventions_rev_t *c)
     return same;
 }
 
+/* Revision c against the revisions in force (`one`, at least one): a
+ * revision in force again with the same content is a duplicate
+ * (*duplicate set); a new one is above the last in force, and keeps its
+ * bailleur and its réservataire; its sender is a party of the last. */
 static fb_err_t s_check_revision(sqlite3 *db, const conventions_t *one, const conventions_rev_t *c,
-                                 const char *sender, char *detail, size_t dlen)
+                                 const char *sender, bool *duplicate, char *detail, size_t dlen)
 {
     size_t n = conventions_revision_count(one, 0);
     const conventions_rev_t *last = conventions_revision(one, 0, n - 1);
@@ -913,18 +918,21 @@ static fb_err_t s_check_revision(sqlite3 *db, const conventions_t *one, const co
         int same = s_same_revision(db, c);
         if (same < 0)
             return FB_ERR_STORE;
+        *duplicate = same;
         if (same)
             return FB_OK; /* the same revision again: a duplicate */
         return s_refuse(detail, dlen,
                         "Convention %s revision %u is stored already with other content: an "
                         "amendment is a new revision (%u)",
-                        c->convention_id, c->revision, last->revision + 1);
+                        c->convention_id, c->revision,
+                        amendments_next_revision(db, c->convention_id));
     }
     if (c->revision < last->revision)
         return s_refuse(detail, dlen,
                         "Convention %s revision %u is below its last revision %u: an amendment "
                         "is a new revision (%u)",
-                        c->convention_id, c->revision, last->revision, last->revision + 1);
+                        c->convention_id, c->revision, last->revision,
+                        amendments_next_revision(db, c->convention_id));
     if (strcmp(c->bailleur_actor_id, last->bailleur_actor_id) != 0)
         return s_refuse(detail, dlen,
                         "Convention %s revision %u names bailleur %s, but its revision %u binds "
@@ -936,6 +944,12 @@ static fb_err_t s_check_revision(sqlite3 *db, const conventions_t *one, const co
                         "Convention %s revision %u sent by %s, who is not a party of its "
                         "revision %u",
                         c->convention_id, c->revision, sender, last->revision);
+    if (strcmp(c->reservataire_actor_id, last->reservataire_actor_id) != 0)
+        return s_refuse(detail, dlen,
+                        "Convention %s revision %u names réservataire %s, but its revision %u "
+                        "binds %s: the réservataire of a convention does not change",
+                        c->convention_id, c->revision, c->reservataire_actor_id, last->revision,
+                        last->reservataire_actor_id);
     return FB_OK;
 }
 
@@ -961,8 +975,13 @@ fb_err_t conventions_check_convention(sqlite3 *db, const ledger_msg_t *msg, char
     conventions_t *one = conventions_load_id(db, c->convention_id, err, sizeof err);
     if (!one)
         return FB_ERR_STORE;
-    fb_err_t rc =
-        conventions_size(one) ? s_check_revision(db, one, c, msg->sender, detail, dlen) : FB_OK;
+    bool duplicate = false;
+    fb_err_t rc = conventions_size(one)
+                      ? s_check_revision(db, one, c, msg->sender, &duplicate, detail, dlen)
+                      : FB_OK;
     conventions_destroy(&one);
+    /* A new amendment, or one not yet in force: countersigned (amendments.h). */
+    if (rc == FB_OK && !duplicate && amendments_is_amendment(c))
+        rc = amendments_check(db, c, msg->sender, detail, dlen);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* conventions.h - the flux conventions as the ledger knows them: every
- * revision of every Convention accepted (table ledger_conventions, one
- * packed payload per revision), the revision in force on a date, what a
+ * revision of every Convention in force (table ledger_conventions, one
+ * packed payload per revision: revision 1 as sent, an amendment once
+ * countersigned, amendments.h), the revision in force on a date, what a
  * revision says once its defaults are applied (counting rule per management
  * mode, remises and expiries, hors-flux exclusions, first lettings,
  * territory, objectives), and the checks an Orientation must pass.
@@ -167,9 +168,12 @@ fb_err_t conventions_orientation_candidates(sqlite3 *db, const ledger_msg_t *msg
 
 /* Checks a Convention before it is accepted: sent by one of its parties
  * (its bailleur_actor_id, its réservataire, or a commune with a sheet of a
- * multipartite one) who is also a party of the last revision stored; a
- * revision stored already comes again with the same content only (a
- * duplicate); a new revision is above the last one; the bailleur stays.
+ * multipartite one) who is also a party of the last revision in force; a
+ * revision in force comes again with the same content only (a duplicate);
+ * a new revision is above the last one in force; the bailleur and the
+ * réservataire stay. An amendment (revision 2 or more) not yet in force is
+ * then checked as amendments_check says: sent by its bailleur or its
+ * réservataire, with the terms of any proposal of that revision stored.
  * FB_OK, FB_ERR_INVALID_TRANSITION (detail written) or FB_ERR_STORE. */
 fb_err_t conventions_check_convention(sqlite3 *db, const ledger_msg_t *msg, char *detail,
                                       size_t dlen);

@@ -31,12 +31,12 @@ static int64_t s_d(int y, int m, int d)
     return script_at(y, m, d);
 }
 
-/* Action Logement, Haute-Savoie, 2025. Revision 1: 10 placements (8..12),
- * counted at the lease, a CALEOL agreement only after a visit, an expired
- * deadline counted, a remise not. Revision 2 from 1 July (clause de
- * revoyure): 8 placements (6..10), counted at the CALEOL agreement, and a
- * remise now counts. */
-static void s_convention_al(script_t *s, unsigned revision, int64_t at)
+/* Action Logement, Haute-Savoie, 2025, sent by `sender`. Revision 1: 10
+ * placements (8..12), counted at the lease, a CALEOL agreement only after a
+ * visit, an expired deadline counted, a remise not. Revision 2 from 1 July
+ * (clause de revoyure): 8 placements (6..10), counted at the CALEOL
+ * agreement, and a remise now counts. */
+static void s_convention_al_by(script_t *s, unsigned revision, const char *sender, int64_t at)
 {
     Fluxbus__V1__ConventionObjective o = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
     o.kind = KIND(PLACEMENTS);
@@ -68,7 +68,16 @@ static void s_convention_al(script_t *s, unsigned revision, int64_t at)
     c.deadline_days_first_letting = 30;
     c.effective_from = &from;
     c.amendment_note = revision == 1 ? "" : "clause de revoyure du 20 juin 2025";
-    script_convention(s, &c, at);
+    script_convention_from(s, sender, &c, at);
+}
+
+/* Revision 1 from the bailleur; revision 2 from both parties (an amendment
+ * is in force once countersigned). */
+static void s_convention_al(script_t *s, unsigned revision, int64_t at)
+{
+    s_convention_al_by(s, revision, SC_BAILLEUR, at);
+    if (revision >= 2)
+        s_convention_al_by(s, revision, SC_AL, at);
 }
 
 /* The State's contingent on Annecy (74010) and Annecy-le-Vieux (74011):
@@ -350,6 +359,43 @@ static void test_decompte_amendment_applies_from_its_date(void **state)
     assert_string_equal(b->objectives[0].status, "in_progress");
     decompte_destroy(&h1);
     decompte_destroy(&h2);
+}
+
+/* An amendment Action Logement alone sent is a proposal: the décompte
+ * reads revision 1 (counted at the lease, 10 placements) until the bailleur
+ * countersigns it; then revision 2 (counted at the CALEOL agreement, 8)
+ * applies from its date, 1 July, to what happened before the
+ * countersignature too. */
+static void test_decompte_ignores_an_amendment_not_countersigned(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_convention_al(&s, 1, s_d(2024, 12, 1));
+    s_convention_al_by(&s, 2, SC_AL, s_d(2025, 6, 20));
+    script_libere(&s, "V1", "74010", 0, 0, s_d(2025, 7, 1));
+    script_orient(&s, "V1", SC_AL, C_AL, s_d(2025, 7, 2));
+    script_ack(&s, "V1", SC_AL, s_d(2025, 7, 3));
+    script_designate(&s, "V1", N("1"), SC_AL, s_d(2025, 7, 5));
+    script_visit(&s, "V1", N("1"), s_d(2025, 7, 10));
+    script_decide(&s, "V1", N("1"), SC_AL, 0, s_d(2025, 8, 1));
+    decompte_t *d = s_run(&s, period_year(2025), NULL, 0);
+    const decompte_convention_t *al = s_item(d, C_AL);
+    assert_int_equal(al->rev->revision, 1);
+    const decompte_line_t *l = s_line(al, SC_AL);
+    s_assert_counts(&l->tally, 1, 1, 0, 0); /* at the lease: not yet */
+    assert_int_equal(l->objectives[0].target, 10);
+    decompte_destroy(&d);
+
+    s_convention_al_by(&s, 2, SC_BAILLEUR, s_d(2025, 9, 1));
+    d = s_run(&s, period_year(2025), NULL, 0);
+    al = s_item(d, C_AL);
+    assert_int_equal(al->rev->revision, 2);
+    l = s_line(al, SC_AL);
+    s_assert_counts(&l->tally, 1, 1, 0, 1); /* agreed in August, under revision 2 */
+    assert_int_equal(l->objectives[0].target, 8);
+    decompte_destroy(&d);
+    script_close(&s);
 }
 
 /* 25 % of the dwellings freed on the State's two communes: 11 freed (H1
@@ -796,6 +842,7 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_decompte_amendment_applies_from_its_date, s_setup,
                                         s_teardown),
+        cmocka_unit_test(test_decompte_ignores_an_amendment_not_countersigned),
         cmocka_unit_test_setup_teardown(test_decompte_per_mille_objective_on_its_territory, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_decompte_per_commune, s_setup, s_teardown),

@@ -934,7 +934,8 @@ static void test_the_convention_sets_the_candidates_an_orientation_asks(void **s
     s_open(t);
     Fluxbus__V1__Convention c = s_convention("conv-1", 2, R);
     c.candidates_expected = 3;
-    OK(s_send(t, T(CONVENTION), B, R, &c));
+    OK(s_send(t, T(CONVENTION), B, R, &c)); /* an amendment: both parties sign it */
+    OK(s_send(t, T(CONVENTION), R, B, &c));
     OK(s_logement(t, VAC));
     REFUSED(s_orient(t, VAC, R, 1, 2),
             "Orientation of " VAC " to " R " asks for 2 candidates, fewer than the 3 convention "
