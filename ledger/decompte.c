@@ -668,25 +668,33 @@ static bool s_item_lines(const s_ctx_t *x, decompte_convention_t *item)
     return true;
 }
 
+/* Is vacancy v, freed in the period, in the scope of `party` (NULL: the
+ * whole convention) of item? *hors tells whether the convention leaves it
+ * out of its flux (judged with the revision in force when it was freed). */
+static bool s_freed_in_scope(const s_ctx_t *x, const decompte_convention_t *item, long ci,
+                             const char *party, const s_vacancy_t *v, bool *hors)
+{
+    const conventions_rev_t *rev = item->rev;
+    if (!v->freed_ms || !s_in(x, v->freed_ms))
+        return false;
+    if (*rev->bailleur_actor_id && strcmp(v->bailleur, rev->bailleur_actor_id) != 0)
+        return false;
+    if (!conventions_covers(rev, party, x->p.to.year, v->commune))
+        return false;
+    *hors = conventions_excludes(s_rev_at((s_conv_t){x->out->conventions, ci}, v->freed_ms),
+                                 v->mode, v->motif);
+    return true;
+}
+
 /* Dwellings freed in the period in the scope of `party` (NULL: the whole
  * convention), in the flux or not. */
 static void s_freed(const s_ctx_t *x, const decompte_convention_t *item, long ci, const char *party,
                     decompte_tally_t *t)
 {
-    const conventions_rev_t *rev = item->rev;
-    s_conv_t c = {x->out->conventions, ci};
     for (size_t i = 0; i < x->n_vac; i++) {
-        const s_vacancy_t *v = &x->vac[i];
-        if (!v->freed_ms || !s_in(x, v->freed_ms))
-            continue;
-        if (*rev->bailleur_actor_id && strcmp(v->bailleur, rev->bailleur_actor_id) != 0)
-            continue;
-        if (!conventions_covers(rev, party, x->p.to.year, v->commune))
-            continue;
-        if (conventions_excludes(s_rev_at(c, v->freed_ms), v->mode, v->motif))
-            t->hors_flux++;
-        else
-            t->freed++;
+        bool hors;
+        if (s_freed_in_scope(x, item, ci, party, &x->vac[i], &hors))
+            *(hors ? &t->hors_flux : &t->freed) += 1;
     }
 }
 
@@ -785,6 +793,40 @@ static void s_finish_items(s_ctx_t *x)
         /* The whole convention's objectives apply only to all its parties. */
         if (!x->q->reservataire || !conventions_multipartite(item->rev))
             s_line_objectives(x, item->rev, NULL, &item->total);
+    }
+}
+
+/* Vacancy v's place in réservataire r's scope: 0 outside every line of r,
+ * 1 hors flux in all of them, 2 in the flux of one at least. */
+static int s_reservataire_scope(const s_ctx_t *x, const decompte_row_t *r, const s_vacancy_t *v)
+{
+    int best = 0;
+    for (size_t k = 0; best < 2 && k < x->out->n_items; k++) {
+        const decompte_convention_t *item = &x->out->items[k];
+        long ci = conventions_find(x->out->conventions, item->rev->convention_id);
+        for (size_t i = 0; best < 2 && i < item->n_lines; i++) {
+            bool hors;
+            if (strcmp(item->lines[i].party, r->key) == 0 &&
+                s_freed_in_scope(x, item, ci, item->lines[i].party, v, &hors))
+                best = hors ? (best ? best : 1) : 2;
+        }
+    }
+    return best;
+}
+
+/* The réservataires' dwellings freed: each dwelling freed in the period in
+ * the scope of one of its convention lines, once even when several lines
+ * cover it; in the flux when one of them counts it in. */
+static void s_reservataires_freed(s_ctx_t *x)
+{
+    for (size_t k = 0; k < x->out->n_reservataires; k++) {
+        decompte_row_t *r = &x->out->reservataires[k];
+        r->tally.freed = r->tally.hors_flux = 0;
+        for (size_t i = 0; i < x->n_vac; i++) {
+            int scope = s_reservataire_scope(x, r, &x->vac[i]);
+            r->tally.freed += scope == 2;
+            r->tally.hors_flux += scope == 1;
+        }
     }
 }
 
@@ -895,6 +937,7 @@ decompte_t *decompte_run(sqlite3 *db, const decompte_query_t *q, char *err, size
     }
     if (ok) {
         s_finish_items(&x);
+        s_reservataires_freed(&x);
         /* qsort of an empty (NULL) array is undefined: the sanitizers abort. */
         if (x.out->n_reservataires)
             qsort(x.out->reservataires, x.out->n_reservataires, sizeof(decompte_row_t), s_cmp_row);

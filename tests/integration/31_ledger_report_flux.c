@@ -215,6 +215,11 @@ static void s_check_json(fbt_pair_t *w, int year)
     assert_int_equal(s_int(obj, "done"), 1);
     assert_int_equal(s_int(obj, "remaining"), 2);
     assert_string_equal(json_string_value(json_object_get(obj, "status")), "in_progress");
+    /* Its row: the dwellings freed in its convention's scope, as its line. */
+    json_t *resa = json_array_get(json_object_get(doc, "reservataires"), 0);
+    assert_string_equal(json_string_value(json_object_get(resa, "reservataire")), FBT_RESA);
+    assert_int_equal(s_int(resa, "freed"), 5);
+    assert_int_equal(s_int(resa, "hors_flux"), 0);
     /* Per commune: Annecy holds V1 (leased) and V4; Annecy-le-Vieux V3. */
     json_t *communes = json_object_get(doc, "communes");
     size_t i;
@@ -300,6 +305,9 @@ static void s_check_csv(fbt_pair_t *w, int year)
         "\nconvention;%s;1;bail_signe;%s;;5;0;4;4;0;2;1;0;2;0;0;0;0;1;3;2;1;1;0;0;0;0;3;1;33,3;"
         "in_progress\n",
         S_CONV, FBT_RESA);
+    if (!strstr(out, expect))
+        fail_msg("no line %s in:\n%s", expect, out);
+    snprintf(expect, sizeof expect, "\nreservataire;%s;5;0;4;4;", FBT_RESA);
     if (!strstr(out, expect))
         fail_msg("no line %s in:\n%s", expect, out);
     snprintf(expect, sizeof expect, "\nfairness;%s;4;100,0;0;0,0;3\n", FBT_RESA);

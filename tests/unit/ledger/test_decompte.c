@@ -314,6 +314,9 @@ static void test_decompte_year_counts_three_methods_apart(void **state)
 
     const decompte_row_t *r = s_row(d->reservataires, d->n_reservataires, SC_AL);
     s_assert_counts(&r->tally, 8, 6, 5, 6);
+    /* Its dwellings freed: those of its one convention's scope. */
+    assert_int_equal(r->tally.freed, 12);
+    assert_int_equal(r->tally.hors_flux, 2);
     assert_true(r->has_target);
     assert_int_equal(r->target, 8);
     decompte_destroy(&d);
@@ -421,6 +424,30 @@ static void test_decompte_per_mille_objective_on_its_territory(void **state)
     assert_int_equal(o->target_max, 3);
     assert_int_equal(o->done, 2);
     assert_string_equal(o->status, "in_progress");
+    /* The State's row: the dwellings freed on its territory, not X1. */
+    const decompte_row_t *r = s_row(d->reservataires, d->n_reservataires, SC_ETAT);
+    assert_int_equal(r->tally.freed, 11);
+    assert_int_equal(r->tally.hors_flux, 2);
+    decompte_destroy(&d);
+}
+
+/* A réservataire with two conventions of the bailleur over the same
+ * territory (2025's, and 2026's signed early): the dwellings freed in 2025
+ * count once in its row, though both lines hold them. */
+static void test_decompte_reservataire_row_counts_each_freed_dwelling_once(void **state)
+{
+    script_t *s = *state;
+    Fluxbus__V1__Convention c = script_convention_of("C-AL-2026", SC_AL, 2026, METHOD(BAIL_SIGNE));
+    c.departement = "74";
+    script_convention(s, &c, s_d(2025, 12, 1));
+    period_t p;
+    assert_true(period_make((period_date_t){2025, 1, 1}, (period_date_t){2026, 12, 31}, &p));
+    decompte_t *d = s_run(s, p, NULL, 0);
+    assert_int_equal(s_line(s_item(d, C_AL), SC_AL)->tally.freed, 12);
+    assert_int_equal(s_line(s_item(d, "C-AL-2026"), SC_AL)->tally.freed, 12);
+    const decompte_row_t *r = s_row(d->reservataires, d->n_reservataires, SC_AL);
+    assert_int_equal(r->tally.freed, 12);
+    assert_int_equal(r->tally.hors_flux, 2);
     decompte_destroy(&d);
 }
 
@@ -845,6 +872,8 @@ int main(void)
         cmocka_unit_test(test_decompte_ignores_an_amendment_not_countersigned),
         cmocka_unit_test_setup_teardown(test_decompte_per_mille_objective_on_its_territory, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_decompte_reservataire_row_counts_each_freed_dwelling_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_decompte_per_commune, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_decompte_reservataire_filter, s_setup, s_teardown),
         cmocka_unit_test(test_decompte_counting_rule_per_management_mode),
