@@ -41,8 +41,11 @@ static json_t *s_json_count(const bilan_count_t *c, bilan_dim_t dim)
                           c->label, "attributions", (int)c->attributions, "hors_flux",
                           (int)c->hors_flux, "prioritaires", (int)c->prioritaires, "q1", (int)c->q1,
                           "leases", (int)c->leases, "leases_hors_flux", (int)c->leases_hors_flux);
-    if (dim != BILAN_BY_RESERVATAIRE)
+    if (dim != BILAN_BY_RESERVATAIRE) {
+        /* Orientations are counted per réservataire only: null, never 0. */
+        json_object_set_new(o, "orientations", json_null());
         return o;
+    }
     json_object_set_new(o, "non_reserve", json_boolean(c->non_reserve));
     json_object_set_new(o, "orientations", json_integer(c->orientations));
     json_object_set_new(o, "convention",
@@ -224,14 +227,20 @@ static void s_share(FILE *out, uint32_t num, uint32_t den, bool last)
     s_field(out, pct, last);
 }
 
-static void s_csv_count(FILE *out, const char *dim, const bilan_count_t *c)
+/* One breakdown row; its orientations only when `orientations` (they are
+ * counted per réservataire and in all: an empty cell elsewhere, never 0). */
+static void s_csv_count(FILE *out, const char *dim, const bilan_count_t *c, bool orientations)
 {
     s_field(out, "breakdown", false);
     s_field(out, dim, false);
     s_field(out, c->key, false);
     s_field(out, c->label, false);
-    const uint32_t v[] = {c->orientations, c->attributions, c->hors_flux,       c->prioritaires,
-                          c->q1,           c->leases,       c->leases_hors_flux};
+    if (orientations)
+        s_uint(out, c->orientations, false);
+    else
+        fputc(';', out);
+    const uint32_t v[] = {c->attributions, c->hors_flux, c->prioritaires,
+                          c->q1,           c->leases,    c->leases_hors_flux};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         s_uint(out, v[i], false);
     if (c->has_objective) {
@@ -249,8 +258,9 @@ static void s_csv_breakdowns(const bilan_t *b, FILE *out)
           out);
     for (int d = 0; d < BILAN_DIMS; d++)
         for (size_t i = 0; i < b->by[d].n; i++)
-            s_csv_count(out, bilan_dim_name((bilan_dim_t)d), &b->by[d].rows[i]);
-    s_csv_count(out, "total", &b->total);
+            s_csv_count(out, bilan_dim_name((bilan_dim_t)d), &b->by[d].rows[i],
+                        d == BILAN_BY_RESERVATAIRE);
+    s_csv_count(out, "total", &b->total, true);
 }
 
 static void s_csv_objectives(const bilan_t *b, FILE *out)

@@ -282,6 +282,10 @@ static void s_check_json(fbt_pair_t *w, int year)
     s_check_objective(doc, "non_q1_en_qpv", "legal", NULL, 1, 1, "pass");
     const json_t *resa =
         json_array_get(json_object_get(json_object_get(doc, "breakdowns"), "reservataire"), 0);
+    assert_int_equal(s_int(resa, "orientations"), 4);
+    const json_t *qpv =
+        json_array_get(json_object_get(json_object_get(doc, "breakdowns"), "qpv"), 0);
+    assert_true(json_is_null(json_object_get(qpv, "orientations"))); /* not counted there */
     assert_int_equal(s_int(resa, "convention.objective"), 5);
     assert_int_equal(s_int(resa, "convention.done"), 3);
     const json_t *an = json_object_get(doc, "analyses");
@@ -308,7 +312,10 @@ static void s_check_csv(fbt_pair_t *w, int year)
     static const char *const lines[] = {
         "\nobjective;200066793;Grand Annecy;q1_hors_qpv;legal;epci;200066793;;1;2;50,0;25,0;pass;",
         "\nobjective;200066793;Grand Annecy;q1_hors_qpv;cia;epci;200066793;;1;2;50,0;55,0;fail;",
-        "\nbreakdown;qpv;in_qpv;en QPV;0;1;0;0;0;1;0;;\n",
+        /* orientations: counted per réservataire only, empty elsewhere */
+        "\nbreakdown;qpv;in_qpv;en QPV;;1;0;0;0;1;0;;\n",
+        "\nbreakdown;reservataire;" FBT_RESA ";" FBT_RESA ";4;4;",
+        "\nbreakdown;total;total;total;4;4;",
         "\nrefusals;bailleur:552046955;RES-<B>;74010;1;0;0;1;",
     };
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
