@@ -516,13 +516,24 @@ static void s_tally_add(decompte_tally_t *into, const decompte_tally_t *t)
 
 /* ---- objectives -------------------------------------------------------------------- */
 
-/* x * num / den rounded half up. */
-static uint32_t s_scale(uint64_t x, uint64_t num, uint64_t den)
+/* How a pro-rated figure is rounded to a whole number of dwellings. */
+typedef enum { S_HALF_UP, S_DOWN, S_UP } s_rounding_t;
+
+/* x * num / den, rounded as asked (den 0: 0). */
+static uint32_t s_round(uint64_t x, uint64_t num, uint64_t den, s_rounding_t how)
 {
     if (den == 0)
         return 0;
-    uint64_t r = (2 * x * num + den) / (2 * den);
+    uint64_t r = how == S_HALF_UP ? (2 * x * num + den) / (2 * den)
+                 : how == S_UP    ? (x * num + den - 1) / den
+                                  : x * num / den;
     return r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
+}
+
+/* x * num / den rounded half up. */
+static uint32_t s_scale(uint64_t x, uint64_t num, uint64_t den)
+{
+    return s_round(x, num, den, S_HALF_UP);
 }
 
 static uint32_t s_done_for(int kind, const decompte_tally_t *t)
@@ -563,9 +574,13 @@ static void s_objective_add(const s_ctx_t *x, const conventions_rev_t *rev,
     d->max += o->max;
     if (share)
         d->base = base;
+    /* Pro-rated bounds round outwards to whole dwellings (the minimum down,
+     * the maximum up): a dwelling is not divisible, so a short period must
+     * not turn a yearly maximum of 2 (0.49 on a quarter) into 0 and flag
+     * its one placement as over it. */
     d->target += s_scale(o->value, num, den);
-    d->target_min += s_scale(o->min, num, den);
-    d->target_max += s_scale(o->max, num, den);
+    d->target_min += s_round(o->min, num, den, S_DOWN);
+    d->target_max += s_round(o->max, num, den, S_UP);
 }
 
 static void s_objective_status(decompte_objective_t *d, const decompte_tally_t *t)

@@ -332,11 +332,13 @@ static void test_decompte_quarter_prorates_the_objective(void **state)
     const decompte_line_t *l = s_line(al, SC_AL);
     /* V8 V1 V2 accepted; V8 V1 agreed in CALEOL; V8's lease. */
     s_assert_counts(&l->tally, 3, 2, 1, 1);
-    /* 10 x 90 / 365 = 2.47 -> 2; 8 -> 1.97 -> 2; 12 -> 2.96 -> 3. */
+    /* 10 x 90 / 365 = 2.47 -> 2 (half up); the bounds round outwards:
+     * 8 -> 1.97 -> 1 (down), 12 -> 2.96 -> 3 (up). One placement: at the
+     * minimum, under the target. */
     assert_int_equal(l->objectives[0].target, 2);
-    assert_int_equal(l->objectives[0].target_min, 2);
+    assert_int_equal(l->objectives[0].target_min, 1);
     assert_int_equal(l->objectives[0].target_max, 3);
-    assert_string_equal(l->objectives[0].status, "below_min");
+    assert_string_equal(l->objectives[0].status, "in_progress");
     decompte_destroy(&d);
 }
 
@@ -420,8 +422,8 @@ static void test_decompte_per_mille_objective_on_its_territory(void **state)
     assert_int_equal(o->unit, UNIT(PER_MILLE));
     assert_int_equal(o->base, 11);
     assert_int_equal(o->target, 3);
-    assert_int_equal(o->target_min, 2);
-    assert_int_equal(o->target_max, 3);
+    assert_int_equal(o->target_min, 2); /* 2.2, down */
+    assert_int_equal(o->target_max, 4); /* 3.3, up */
     assert_int_equal(o->done, 2);
     assert_string_equal(o->status, "in_progress");
     /* The State's row: the dwellings freed on its territory, not X1. */
@@ -860,6 +862,41 @@ static void test_decompte_offres_objective_counts_and_caps_the_offers(void **sta
     script_close(&s);
 }
 
+/* On a quarter, a yearly maximum of 2 is 0.49: rounded up to 1, so one
+ * placement is within it (half up, it was 0 and the placement "above_max");
+ * a yearly minimum of 3 (0.74) rounds down to 0. */
+static void test_decompte_quarter_rounds_the_bounds_outwards(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    Fluxbus__V1__ConventionObjective o = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
+    o.kind = KIND(PLACEMENTS);
+    o.value = 1;
+    o.max = 2;
+    Fluxbus__V1__ConventionObjective *objectives[] = {&o};
+    Fluxbus__V1__Convention c =
+        script_convention_of("C-Q", SC_AL, 2025, METHOD(ORIENTATION_ACCEPTEE));
+    c.n_objectives = 1;
+    c.objectives = objectives;
+    script_convention(&s, &c, s_d(2025, 1, 2));
+    script_libere(&s, "Q1", "74010", 0, 0, s_d(2025, 1, 6));
+    script_orient(&s, "Q1", SC_AL, "C-Q", s_d(2025, 2, 3));
+    script_ack(&s, "Q1", SC_AL, s_d(2025, 2, 4));
+    decompte_query_t q = {.period = period_quarter(2025, 1)};
+    char err[256] = "";
+    decompte_t *d = decompte_run(store_db(s.store), &q, err, sizeof err);
+    if (!d)
+        fail_msg("decompte_run: %s", err);
+    const decompte_objective_t *p = s_progress(&d->items[0].lines[0], KIND(PLACEMENTS));
+    assert_int_equal(p->done, 1);
+    assert_int_equal(p->target, 0);     /* 1 x 90 / 365 = 0.25 */
+    assert_int_equal(p->target_max, 1); /* 2 x 90 / 365 = 0.49, up */
+    assert_string_equal(p->status, "reached");
+    decompte_destroy(&d);
+    script_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -867,6 +904,7 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_decompte_quarter_prorates_the_objective, s_setup,
                                         s_teardown),
+        cmocka_unit_test(test_decompte_quarter_rounds_the_bounds_outwards),
         cmocka_unit_test_setup_teardown(test_decompte_amendment_applies_from_its_date, s_setup,
                                         s_teardown),
         cmocka_unit_test(test_decompte_ignores_an_amendment_not_countersigned),
