@@ -550,37 +550,108 @@ static uint32_t s_done_for(int kind, const decompte_tally_t *t)
     }
 }
 
-/* Adds one written objective to the progress of its kind. */
-static void s_objective_add(const s_ctx_t *x, const conventions_rev_t *rev,
-                            const conventions_objective_t *o, const decompte_tally_t *t,
-                            decompte_objective_t *d, bool first)
+/* A multiple of the days of every year (365 and 366): a count objective's
+ * pro-rated parts of several years add up exactly over it. */
+#define S_YEAR_DEN ((uint64_t)365 * 366)
+
+enum { S_VALUE, S_MIN, S_MAX, S_BOUNDS };
+
+/* One kind's objectives over the period before rounding. Count objectives:
+ * sums of value x days of the year in the period x S_YEAR_DEN / days of the
+ * year; per-mille ones: sums of value x days of the year in the period, a
+ * share of the base over 1000 x the period's days. */
+typedef struct {
+    uint64_t count[S_BOUNDS];
+    uint64_t share[S_BOUNDS];
+    bool has_share;
+    bool has_unit; /* the kind's unit is set (from its first objective) */
+} s_exact_t;
+
+/* The days of year y within the period. */
+static uint64_t s_days_in_year(const period_t *p, int y)
 {
-    int year = rev->year > 0 ? rev->year : x->p.to.year;
-    uint64_t days = (uint64_t)period_days(x->p.from, x->p.to);
-    uint64_t year_days =
-        (uint64_t)period_days((period_date_t){year, 1, 1}, (period_date_t){year, 12, 31});
-    bool share = o->unit == UNIT(PER_MILLE);
-    bool of_placements = o->kind == KIND(GESTION_PARTENARIALE) || o->kind == KIND(GESTION_DELEGUEE);
-    uint32_t base = of_placements ? t->counts[DECOMPTE_OFFICIAL] : t->freed;
-    uint64_t num = share ? base : days, den = share ? 1000 : year_days;
-    if (first) {
-        d->kind = o->kind;
-        d->unit = o->unit;
-    } else if (d->unit != o->unit) {
-        d->unit = UNIT(UNSPECIFIED);
+    period_date_t from = y == p->from.year ? p->from : (period_date_t){y, 1, 1};
+    period_date_t to = y == p->to.year ? p->to : (period_date_t){y, 12, 31};
+    return (uint64_t)period_days(from, to);
+}
+
+/* The progress of kind `kind` in line (added when missing; NULL when the
+ * line holds DECOMPTE_MAX_OBJECTIVES kinds already). */
+static decompte_objective_t *s_objective_of(decompte_line_t *line, int kind, size_t *k)
+{
+    for (*k = 0; *k < line->n_objectives; (*k)++)
+        if (line->objectives[*k].kind == kind)
+            return &line->objectives[*k];
+    if (line->n_objectives == DECOMPTE_MAX_OBJECTIVES)
+        return NULL;
+    decompte_objective_t *d = &line->objectives[line->n_objectives++];
+    memset(d, 0, sizeof *d);
+    d->kind = kind;
+    return d;
+}
+
+/* Adds the objectives of `party` for year y, pro-rated by the days of y in
+ * the period, to line and exact. The written value, min and max shown are
+ * those of the last year of the period that has objectives of the kind. */
+static void s_year_objectives(const s_ctx_t *x, const conventions_rev_t *rev, const char *party,
+                              int y, decompte_line_t *line, s_exact_t *exact)
+{
+    conventions_objective_t obj[DECOMPTE_MAX_OBJECTIVES];
+    size_t n = conventions_objectives(rev, party, y, obj, DECOMPTE_MAX_OBJECTIVES);
+    if (n > DECOMPTE_MAX_OBJECTIVES)
+        n = DECOMPTE_MAX_OBJECTIVES;
+    uint64_t days = s_days_in_year(&x->p, y);
+    uint64_t per_day =
+        S_YEAR_DEN / (uint64_t)period_days((period_date_t){y, 1, 1}, (period_date_t){y, 12, 31});
+    bool written[DECOMPTE_MAX_OBJECTIVES] = {false};
+    for (size_t i = 0; i < n; i++) {
+        const conventions_objective_t *o = &obj[i];
+        size_t k;
+        decompte_objective_t *d = s_objective_of(line, o->kind, &k);
+        if (!d)
+            continue;
+        if (!exact[k].has_unit)
+            d->unit = o->unit;
+        else if (d->unit != o->unit)
+            d->unit = UNIT(UNSPECIFIED);
+        exact[k].has_unit = true;
+        if (!written[k]) {
+            d->value = d->min = d->max = 0;
+            written[k] = true;
+        }
+        d->value += o->value;
+        d->min += o->min;
+        d->max += o->max;
+        const uint32_t bound[S_BOUNDS] = {o->value, o->min, o->max};
+        bool share = o->unit == UNIT(PER_MILLE);
+        exact[k].has_share = exact[k].has_share || share;
+        for (int j = 0; j < S_BOUNDS; j++) {
+            if (share)
+                exact[k].share[j] += bound[j] * days;
+            else
+                exact[k].count[j] += bound[j] * days * per_day;
+        }
     }
-    d->value += o->value;
-    d->min += o->min;
-    d->max += o->max;
-    if (share)
+}
+
+/* Rounds one kind's exact figures into its targets. Targets are rounded
+ * half up; pro-rated bounds round outwards to whole dwellings (the minimum
+ * down, the maximum up): a dwelling is not divisible, so a short period
+ * must not turn a yearly maximum of 2 (0.49 on a quarter) into 0 and flag
+ * its one placement as over it. */
+static void s_objective_round(const s_ctx_t *x, const s_exact_t *e, const decompte_tally_t *t,
+                              decompte_objective_t *d)
+{
+    static const s_rounding_t how[S_BOUNDS] = {S_HALF_UP, S_DOWN, S_UP};
+    bool of_placements = d->kind == KIND(GESTION_PARTENARIALE) || d->kind == KIND(GESTION_DELEGUEE);
+    uint32_t base = of_placements ? t->counts[DECOMPTE_OFFICIAL] : t->freed;
+    uint64_t share_den = 1000 * (uint64_t)period_days(x->p.from, x->p.to);
+    uint32_t *target[S_BOUNDS] = {&d->target, &d->target_min, &d->target_max};
+    for (int j = 0; j < S_BOUNDS; j++)
+        *target[j] = s_round(e->count[j], 1, S_YEAR_DEN, how[j]) +
+                     s_round(e->share[j], base, share_den, how[j]);
+    if (e->has_share)
         d->base = base;
-    /* Pro-rated bounds round outwards to whole dwellings (the minimum down,
-     * the maximum up): a dwelling is not divisible, so a short period must
-     * not turn a yearly maximum of 2 (0.49 on a quarter) into 0 and flag
-     * its one placement as over it. */
-    d->target += s_scale(o->value, num, den);
-    d->target_min += s_round(o->min, num, den, S_DOWN);
-    d->target_max += s_round(o->max, num, den, S_UP);
 }
 
 static void s_objective_status(decompte_objective_t *d, const decompte_tally_t *t)
@@ -597,26 +668,22 @@ static void s_objective_status(decompte_objective_t *d, const decompte_tally_t *
         d->status = "in_progress";
 }
 
-/* Fills line->objectives from the revision's objectives of `party`. */
+/* Fills line->objectives from the revision's objectives of `party`, year by
+ * year of the period: each year's objectives pro-rated by its days in the
+ * period, and only for the convention's own year when it names one. */
 static void s_line_objectives(const s_ctx_t *x, const conventions_rev_t *rev, const char *party,
                               decompte_line_t *line)
 {
-    conventions_objective_t obj[DECOMPTE_MAX_OBJECTIVES];
-    size_t n = conventions_objectives(rev, party, x->p.to.year, obj, DECOMPTE_MAX_OBJECTIVES);
-    if (n > DECOMPTE_MAX_OBJECTIVES)
-        n = DECOMPTE_MAX_OBJECTIVES;
+    s_exact_t exact[DECOMPTE_MAX_OBJECTIVES];
+    memset(exact, 0, sizeof exact);
     line->n_objectives = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t k = 0;
-        while (k < line->n_objectives && line->objectives[k].kind != obj[i].kind)
-            k++;
-        bool first = k == line->n_objectives;
-        if (first)
-            memset(&line->objectives[line->n_objectives++], 0, sizeof line->objectives[0]);
-        s_objective_add(x, rev, &obj[i], &line->tally, &line->objectives[k], first);
-    }
-    for (size_t k = 0; k < line->n_objectives; k++)
+    for (int y = x->p.from.year; y <= x->p.to.year; y++)
+        if (rev->year == 0 || (int)rev->year == y)
+            s_year_objectives(x, rev, party, y, line, exact);
+    for (size_t k = 0; k < line->n_objectives; k++) {
+        s_objective_round(x, &exact[k], &line->tally, &line->objectives[k]);
         s_objective_status(&line->objectives[k], &line->tally);
+    }
 }
 
 /* ---- conventions, lines, rows ------------------------------------------------------ */

@@ -897,6 +897,66 @@ static void test_decompte_quarter_rounds_the_bounds_outwards(void **state)
     script_close(&s);
 }
 
+/* A period across 31 December (--from 2025-10-01 --to 2026-03-31): each
+ * year's objectives pro-rated by that year's days in the period. The 2025
+ * convention (10 a year) owes 10 x 92 / 365 = 2.52 -> 3, not 10 x 182 /
+ * 365 = 4.99 -> 5; the 2026 one (20) 20 x 90 / 365 = 4.93 -> 5, not 10. */
+static void test_decompte_period_across_two_years_prorates_each_year(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    Fluxbus__V1__ConventionObjective o25 = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
+    o25.value = 10;
+    o25.max = 12;
+    Fluxbus__V1__ConventionObjective o26 = o25;
+    o26.value = 20;
+    o26.max = 24;
+    Fluxbus__V1__ConventionObjective *objectives25[] = {&o25}, *objectives26[] = {&o26};
+    Fluxbus__V1__Convention c25 = script_convention_of("C-25", SC_AL, 2025, METHOD(BAIL_SIGNE));
+    c25.n_objectives = 1;
+    c25.objectives = objectives25;
+    script_convention(&s, &c25, s_d(2025, 1, 2));
+    Fluxbus__V1__Convention c26 = script_convention_of("C-26", SC_AL, 2026, METHOD(BAIL_SIGNE));
+    c26.n_objectives = 1;
+    c26.objectives = objectives26;
+    script_convention(&s, &c26, s_d(2025, 12, 1));
+    decompte_query_t q = {0};
+    assert_true(period_make((period_date_t){2025, 10, 1}, (period_date_t){2026, 3, 31}, &q.period));
+    char err[256] = "";
+    decompte_t *d = decompte_run(store_db(s.store), &q, err, sizeof err);
+    if (!d)
+        fail_msg("decompte_run: %s", err);
+    const decompte_objective_t *a = s_progress(s_line(s_item(d, "C-25"), SC_AL), KIND(PLACEMENTS));
+    const decompte_objective_t *b = s_progress(s_line(s_item(d, "C-26"), SC_AL), KIND(PLACEMENTS));
+    assert_int_equal(a->value, 10); /* as written */
+    assert_int_equal(a->target, 3);
+    assert_int_equal(a->target_max, 4); /* 12 x 92 / 365 = 3.02, up */
+    assert_int_equal(b->value, 20);
+    assert_int_equal(b->target, 5);
+    assert_int_equal(b->target_max, 6); /* 24 x 90 / 365 = 5.92, up */
+    const decompte_row_t *r = s_row(d->reservataires, d->n_reservataires, SC_AL);
+    assert_int_equal(r->target, 8);
+    decompte_destroy(&d);
+
+    /* A convention of every year (year 0) is owed in both: 365 a year is
+     * 92 in 2025's part and 90 in 2026's. */
+    Fluxbus__V1__ConventionObjective all = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
+    all.value = 365;
+    Fluxbus__V1__ConventionObjective *objectives_all[] = {&all};
+    Fluxbus__V1__Convention c0 = script_convention_of("C-ALL", SC_ETAT, 0, METHOD(BAIL_SIGNE));
+    c0.n_objectives = 1;
+    c0.objectives = objectives_all;
+    script_convention(&s, &c0, s_d(2025, 12, 2));
+    d = decompte_run(store_db(s.store), &q, err, sizeof err);
+    if (!d)
+        fail_msg("decompte_run: %s", err);
+    assert_int_equal(s_progress(s_line(s_item(d, "C-ALL"), SC_ETAT), KIND(PLACEMENTS))->target,
+                     182);
+    decompte_destroy(&d);
+    script_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -905,6 +965,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_decompte_quarter_prorates_the_objective, s_setup,
                                         s_teardown),
         cmocka_unit_test(test_decompte_quarter_rounds_the_bounds_outwards),
+        cmocka_unit_test(test_decompte_period_across_two_years_prorates_each_year),
         cmocka_unit_test_setup_teardown(test_decompte_amendment_applies_from_its_date, s_setup,
                                         s_teardown),
         cmocka_unit_test(test_decompte_ignores_an_amendment_not_countersigned),
