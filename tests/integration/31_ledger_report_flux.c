@@ -313,6 +313,16 @@ static void s_check_csv(fbt_pair_t *w, int year)
     snprintf(expect, sizeof expect, "\nfairness;%s;4;100,0;0;0,0;3\n", FBT_RESA);
     assert_non_null(strstr(out, expect));
     assert_non_null(strstr(out, "\ncommune;74256;1;0;"));
+    /* --codes-as-text: the INSEE code as ="74256", which Excel keeps as text
+     * (a leading zero, 01004, would stay); numbers stay numbers. */
+    static char text[1 << 17];
+    assert_int_equal(fbt_sh(text, sizeof text,
+                            "'%s' report flux --store '%s' --year %d --format csv --no-bom "
+                            "--codes-as-text",
+                            FB_CLI_BIN, w->b.store, year),
+                     0);
+    if (!strstr(text, "\ncommune;=\"74256\";1;0;"))
+        fail_msg("no coded commune in:\n%s", text);
     /* Every line of a table has as many fields as its header. */
     int header = 0;
     for (char *save = NULL, *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
