@@ -862,32 +862,48 @@ static void test_decompte_offres_objective_counts_and_caps_the_offers(void **sta
     script_close(&s);
 }
 
+/* Records a convention of `resa` for `year` (0: every year) with one
+ * PLACEMENTS objective of `value` a year, at most `max`. */
+static void s_convention_placements(script_t *s, const char *id, const char *resa, int year,
+                                    int method, uint32_t value, uint32_t max, int64_t at)
+{
+    Fluxbus__V1__ConventionObjective o = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
+    o.kind = KIND(PLACEMENTS);
+    o.value = value;
+    o.max = max;
+    Fluxbus__V1__ConventionObjective *objectives[] = {&o};
+    Fluxbus__V1__Convention c = script_convention_of(id, resa, year, method);
+    c.n_objectives = 1;
+    c.objectives = objectives;
+    script_convention(s, &c, at);
+}
+
+/* The décompte of every bailleur from `from` to `to`. */
+static decompte_t *s_run_dates(script_t *s, period_date_t from, period_date_t to)
+{
+    decompte_query_t q = {0};
+    assert_true(period_make(from, to, &q.period));
+    char err[256] = "";
+    decompte_t *d = decompte_run(store_db(s->store), &q, err, sizeof err);
+    if (!d)
+        fail_msg("decompte_run: %s", err);
+    return d;
+}
+
 /* On a quarter, a yearly maximum of 2 is 0.49: rounded up to 1, so one
- * placement is within it (half up, it was 0 and the placement "above_max");
- * a yearly minimum of 3 (0.74) rounds down to 0. */
+ * placement is within it (rounded half up it was 0, and the placement
+ * "above_max"). */
 static void test_decompte_quarter_rounds_the_bounds_outwards(void **state)
 {
     (void)state;
     script_t s;
     script_open(&s);
-    Fluxbus__V1__ConventionObjective o = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
-    o.kind = KIND(PLACEMENTS);
-    o.value = 1;
-    o.max = 2;
-    Fluxbus__V1__ConventionObjective *objectives[] = {&o};
-    Fluxbus__V1__Convention c =
-        script_convention_of("C-Q", SC_AL, 2025, METHOD(ORIENTATION_ACCEPTEE));
-    c.n_objectives = 1;
-    c.objectives = objectives;
-    script_convention(&s, &c, s_d(2025, 1, 2));
+    s_convention_placements(&s, "C-Q", SC_AL, 2025, METHOD(ORIENTATION_ACCEPTEE), 1, 2,
+                            s_d(2025, 1, 2));
     script_libere(&s, "Q1", "74010", 0, 0, s_d(2025, 1, 6));
     script_orient(&s, "Q1", SC_AL, "C-Q", s_d(2025, 2, 3));
     script_ack(&s, "Q1", SC_AL, s_d(2025, 2, 4));
-    decompte_query_t q = {.period = period_quarter(2025, 1)};
-    char err[256] = "";
-    decompte_t *d = decompte_run(store_db(s.store), &q, err, sizeof err);
-    if (!d)
-        fail_msg("decompte_run: %s", err);
+    decompte_t *d = s_run_dates(&s, (period_date_t){2025, 1, 1}, (period_date_t){2025, 3, 31});
     const decompte_objective_t *p = s_progress(&d->items[0].lines[0], KIND(PLACEMENTS));
     assert_int_equal(p->done, 1);
     assert_int_equal(p->target, 0);     /* 1 x 90 / 365 = 0.25 */
@@ -906,27 +922,10 @@ static void test_decompte_period_across_two_years_prorates_each_year(void **stat
     (void)state;
     script_t s;
     script_open(&s);
-    Fluxbus__V1__ConventionObjective o25 = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
-    o25.value = 10;
-    o25.max = 12;
-    Fluxbus__V1__ConventionObjective o26 = o25;
-    o26.value = 20;
-    o26.max = 24;
-    Fluxbus__V1__ConventionObjective *objectives25[] = {&o25}, *objectives26[] = {&o26};
-    Fluxbus__V1__Convention c25 = script_convention_of("C-25", SC_AL, 2025, METHOD(BAIL_SIGNE));
-    c25.n_objectives = 1;
-    c25.objectives = objectives25;
-    script_convention(&s, &c25, s_d(2025, 1, 2));
-    Fluxbus__V1__Convention c26 = script_convention_of("C-26", SC_AL, 2026, METHOD(BAIL_SIGNE));
-    c26.n_objectives = 1;
-    c26.objectives = objectives26;
-    script_convention(&s, &c26, s_d(2025, 12, 1));
-    decompte_query_t q = {0};
-    assert_true(period_make((period_date_t){2025, 10, 1}, (period_date_t){2026, 3, 31}, &q.period));
-    char err[256] = "";
-    decompte_t *d = decompte_run(store_db(s.store), &q, err, sizeof err);
-    if (!d)
-        fail_msg("decompte_run: %s", err);
+    s_convention_placements(&s, "C-25", SC_AL, 2025, METHOD(BAIL_SIGNE), 10, 12, s_d(2025, 1, 2));
+    s_convention_placements(&s, "C-26", SC_AL, 2026, METHOD(BAIL_SIGNE), 20, 24, s_d(2025, 12, 1));
+    period_date_t from = {2025, 10, 1}, to = {2026, 3, 31};
+    decompte_t *d = s_run_dates(&s, from, to);
     const decompte_objective_t *a = s_progress(s_line(s_item(d, "C-25"), SC_AL), KIND(PLACEMENTS));
     const decompte_objective_t *b = s_progress(s_line(s_item(d, "C-26"), SC_AL), KIND(PLACEMENTS));
     assert_int_equal(a->value, 10); /* as written */
@@ -935,22 +934,13 @@ static void test_decompte_period_across_two_years_prorates_each_year(void **stat
     assert_int_equal(b->value, 20);
     assert_int_equal(b->target, 5);
     assert_int_equal(b->target_max, 6); /* 24 x 90 / 365 = 5.92, up */
-    const decompte_row_t *r = s_row(d->reservataires, d->n_reservataires, SC_AL);
-    assert_int_equal(r->target, 8);
+    assert_int_equal(s_row(d->reservataires, d->n_reservataires, SC_AL)->target, 8);
     decompte_destroy(&d);
 
     /* A convention of every year (year 0) is owed in both: 365 a year is
      * 92 in 2025's part and 90 in 2026's. */
-    Fluxbus__V1__ConventionObjective all = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
-    all.value = 365;
-    Fluxbus__V1__ConventionObjective *objectives_all[] = {&all};
-    Fluxbus__V1__Convention c0 = script_convention_of("C-ALL", SC_ETAT, 0, METHOD(BAIL_SIGNE));
-    c0.n_objectives = 1;
-    c0.objectives = objectives_all;
-    script_convention(&s, &c0, s_d(2025, 12, 2));
-    d = decompte_run(store_db(s.store), &q, err, sizeof err);
-    if (!d)
-        fail_msg("decompte_run: %s", err);
+    s_convention_placements(&s, "C-ALL", SC_ETAT, 0, METHOD(BAIL_SIGNE), 365, 0, s_d(2025, 12, 2));
+    d = s_run_dates(&s, from, to);
     assert_int_equal(s_progress(s_line(s_item(d, "C-ALL"), SC_ETAT), KIND(PLACEMENTS))->target,
                      182);
     decompte_destroy(&d);
