@@ -23,7 +23,8 @@
 static const char s_flux_help[] =
     "usage: fluxbus report flux --year Y [--quarter Q | --half H | --from DATE --to DATE]\n"
     "                           [--bailleur ID] [--reservataire ID] [--hard-to-let N]\n"
-    "                           [--format json|csv|html] [--no-bom] [--output FILE]\n"
+    "                           [--format json|csv|html] [--no-bom] [--codes-as-text]\n"
+    "                           [--output FILE]\n"
     "                           [--store DB]\n"
     "\n"
     "The décompte of the flux conventions for a period, from the ledger of the\n"
@@ -53,6 +54,11 @@ static const char s_flux_help[] =
     "                    with = + - @ get a leading ') or html (one self-contained\n"
     "                    page with charts: progress per réservataire, monthly flow)\n"
     "  --no-bom          csv: no byte order mark (plain UTF-8 for pipelines)\n"
+    "  --codes-as-text   csv, for a spreadsheet: codes made of digits (INSEE 01004,\n"
+    "                    SIREN, NUR 074...) written =\"01004\", which Excel opening\n"
+    "                    the file by double-click keeps as text, leading zeros and\n"
+    "                    all digits (without it they are plain, for programs: a\n"
+    "                    spreadsheet then needs them imported as Text columns)\n"
     "  --output FILE     write there (replaced whole) instead of standard output\n"
     "  -h, --help        this help\n";
 
@@ -67,14 +73,15 @@ enum {
     S_OPT_HARD,
     S_OPT_FORMAT,
     S_OPT_OUTPUT,
-    S_OPT_NO_BOM
+    S_OPT_NO_BOM,
+    S_OPT_CODES_AS_TEXT
 };
 
 typedef struct {
     const char *store;
     long long year, quarter, half, hard;
     const char *from, *to, *bailleur, *reservataire, *format, *output;
-    bool no_bom;
+    bool no_bom, codes_as_text;
 } s_flux_args_t;
 
 static int s_flux_parse(int argc, char **argv, s_flux_args_t *a)
@@ -91,6 +98,7 @@ static int s_flux_parse(int argc, char **argv, s_flux_args_t *a)
                                          {"format", required_argument, NULL, S_OPT_FORMAT},
                                          {"output", required_argument, NULL, S_OPT_OUTPUT},
                                          {"no-bom", no_argument, NULL, S_OPT_NO_BOM},
+                                         {"codes-as-text", no_argument, NULL, S_OPT_CODES_AS_TEXT},
                                          COMMON_OPTION_HELP,
                                          {0}};
     const char *cmd = "report flux";
@@ -134,6 +142,9 @@ static int s_flux_parse(int argc, char **argv, s_flux_args_t *a)
         case S_OPT_NO_BOM:
             a->no_bom = true;
             break;
+        case S_OPT_CODES_AS_TEXT:
+            a->codes_as_text = true;
+            break;
         case 'h':
             common_help(s_flux_help, COMMON_HELP_STORE);
             return -1;
@@ -171,12 +182,14 @@ static bool s_flux_write(const void *ctx, FILE *out)
 {
     const s_flux_doc_t *doc = ctx;
     if (strcmp(doc->a->format, "csv") == 0)
-        return (doc->a->no_bom || fputs(CSV_CELL_BOM, out) != EOF) && report_flux_csv(doc->d, out);
+        return (doc->a->no_bom || fputs(CSV_CELL_BOM, out) != EOF) &&
+               report_flux_csv(doc->d, out, doc->a->codes_as_text);
     if (strcmp(doc->a->format, "html") == 0)
         return report_flux_html(doc->d, doc->months, doc->n_months, doc->a->bailleur,
                                 doc->a->reservataire, out);
     json_t *json = report_flux_json(doc->d, doc->a->bailleur, doc->a->reservataire);
-    bool ok = json && json_dumpf(json, out, JSON_INDENT(2) | JSON_REAL_PRECISION(12)) == 0 && fputc('\n', out) != EOF;
+    bool ok = json && json_dumpf(json, out, JSON_INDENT(2) | JSON_REAL_PRECISION(12)) == 0 &&
+              fputc('\n', out) != EOF;
     json_decref(json);
     return ok;
 }

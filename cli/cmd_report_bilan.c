@@ -23,7 +23,8 @@ static const char s_cmd[] = "report bilan";
 static const char s_help[] =
     "usage: fluxbus report bilan --year Y [--quarter Q | --half H | --from DATE --to DATE]\n"
     "                            [--bailleur ID] [--epci SIREN] [--repeated N]\n"
-    "                            [--format json|csv|html] [--no-bom] [--output FILE]\n"
+    "                            [--format json|csv|html] [--no-bom] [--codes-as-text]\n"
+    "                            [--output FILE]\n"
     "                            [--store DB]\n"
     "\n"
     "The bilan of attributions (CCH R441-5-1) for a period, from the ledger of the\n"
@@ -54,6 +55,11 @@ static const char s_help[] =
     "                    with = + - @ get a leading ') or html (one\n"
     "                    self-contained page with charts)\n"
     "  --no-bom          csv: no byte order mark (plain UTF-8 for pipelines)\n"
+    "  --codes-as-text   csv, for a spreadsheet: codes made of digits (INSEE 01004,\n"
+    "                    SIREN, NUR 074...) written =\"01004\", which Excel opening\n"
+    "                    the file by double-click keeps as text, leading zeros and\n"
+    "                    all digits (without it they are plain, for programs: a\n"
+    "                    spreadsheet then needs them imported as Text columns)\n"
     "  --output FILE     write there (replaced whole) instead of standard output\n"
     "  -h, --help        this help\n";
 
@@ -68,14 +74,15 @@ enum {
     S_OPT_REPEATED,
     S_OPT_FORMAT,
     S_OPT_OUTPUT,
-    S_OPT_NO_BOM
+    S_OPT_NO_BOM,
+    S_OPT_CODES_AS_TEXT
 };
 
 typedef struct {
     const char *store, *bailleur, *epci, *format, *output;
     report_period_args_t period;
     long long repeated;
-    bool no_bom;
+    bool no_bom, codes_as_text;
 } s_args_t;
 
 /* Applies one option; false after printing why. */
@@ -114,6 +121,9 @@ static bool s_option(s_args_t *a, int c)
     case S_OPT_NO_BOM:
         a->no_bom = true;
         return true;
+    case S_OPT_CODES_AS_TEXT:
+        a->codes_as_text = true;
+        return true;
     default:
         return false;
     }
@@ -134,6 +144,7 @@ static int s_parse(int argc, char **argv, s_args_t *a)
                                          {"format", required_argument, NULL, S_OPT_FORMAT},
                                          {"output", required_argument, NULL, S_OPT_OUTPUT},
                                          {"no-bom", no_argument, NULL, S_OPT_NO_BOM},
+                                         {"codes-as-text", no_argument, NULL, S_OPT_CODES_AS_TEXT},
                                          COMMON_OPTION_HELP,
                                          {0}};
     int c;
@@ -158,18 +169,20 @@ static int s_parse(int argc, char **argv, s_args_t *a)
 typedef struct {
     const bilan_t *b;
     const char *format;
-    bool no_bom;
+    bool no_bom, codes_as_text;
 } s_doc_t;
 
 static bool s_write(const void *ctx, FILE *out)
 {
     const s_doc_t *doc = ctx;
     if (strcmp(doc->format, "csv") == 0)
-        return (doc->no_bom || fputs(CSV_CELL_BOM, out) != EOF) && report_bilan_csv(doc->b, out);
+        return (doc->no_bom || fputs(CSV_CELL_BOM, out) != EOF) &&
+               report_bilan_csv(doc->b, out, doc->codes_as_text);
     if (strcmp(doc->format, "html") == 0)
         return report_html_write(doc->b, out);
     json_t *json = report_bilan_json(doc->b);
-    bool ok = json && json_dumpf(json, out, JSON_INDENT(2) | JSON_REAL_PRECISION(12)) == 0 && fputc('\n', out) != EOF;
+    bool ok = json && json_dumpf(json, out, JSON_INDENT(2) | JSON_REAL_PRECISION(12)) == 0 &&
+              fputc('\n', out) != EOF;
     json_decref(json);
     return ok;
 }
@@ -204,7 +217,7 @@ int cmd_report_bilan(int argc, char **argv)
     ledger_close(&ledger);
     if (!b)
         return common_fail(s_cmd, EXIT_STORE, "%s: %s", a.store, err);
-    s_doc_t doc = {b, a.format, a.no_bom};
+    s_doc_t doc = {b, a.format, a.no_bom, a.codes_as_text};
     rc = report_output(s_cmd, a.output, s_write, &doc);
     bilan_destroy(&b);
     return rc;

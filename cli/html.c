@@ -272,7 +272,7 @@ void html_monthly_chart(FILE *out, const char *id, const char *aria_label,
                 "<rect data-series=\"%s\" data-value=\"%u\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\""
                 " height=\"%.1f\" rx=\"2\" fill=\"%s\"><title>%s %s %d : %u</title></rect>",
                 series[k].key, m->values[k], x0 + bw * (double)k, top + plot_h - h, bw - 1, h,
-                series[k].colour, series[k].key, name, m->year, m->values[k]);
+                series[k].colour, series[k].label, name, m->year, m->values[k]);
         }
         if (i % every == 0)
             html_out(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>",

@@ -74,8 +74,8 @@ bool html_end(FILE *out, const char *footer_html);
  * bar per series, a y axis with round steps. */
 #define HTML_MAX_SERIES 4
 typedef struct {
-    const char *key;    /* data-series, and the bar's tooltip */
-    const char *label;  /* in the legend */
+    const char *key;    /* data-series */
+    const char *label;  /* in the legend and the bar's tooltip */
     const char *colour; /* HTML_C_* */
 } html_series_t;
 

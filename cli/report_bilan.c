@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "csv_cell.h"
+#include "report_csv.h"
 
 void report_bilan_pct(long x10, char out[24])
 {
@@ -41,8 +41,11 @@ static json_t *s_json_count(const bilan_count_t *c, bilan_dim_t dim)
                           c->label, "attributions", (int)c->attributions, "hors_flux",
                           (int)c->hors_flux, "prioritaires", (int)c->prioritaires, "q1", (int)c->q1,
                           "leases", (int)c->leases, "leases_hors_flux", (int)c->leases_hors_flux);
-    if (dim != BILAN_BY_RESERVATAIRE)
+    if (dim != BILAN_BY_RESERVATAIRE) {
+        /* Orientations are counted per réservataire only: null, never 0. */
+        json_object_set_new(o, "orientations", json_null());
         return o;
+    }
     json_object_set_new(o, "non_reserve", json_boolean(c->non_reserve));
     json_object_set_new(o, "orientations", json_integer(c->orientations));
     json_object_set_new(o, "convention",
@@ -202,110 +205,108 @@ json_t *report_bilan_json(const bilan_t *b)
 
 /* ---- CSV ------------------------------------------------------------------------- */
 
-/* One field: quoted when it holds the separator, a quote or a line break;
- * then ';' or, when last, a line break. */
-/* One text field, quoted when it must be and guarded against formula
- * injection (csv_cell.h): its text may come from other parties' messages. */
-static void s_field(FILE *out, const char *s, bool last)
+static void s_uint(report_csv_t *out, uint32_t v, bool last)
 {
-    csv_cell_write(out, s, true);
-    fputc(last ? '\n' : ';', out);
+    fprintf(out->f, "%u%c", v, last ? '\n' : ';');
 }
 
-static void s_uint(FILE *out, uint32_t v, bool last)
-{
-    fprintf(out, "%u%c", v, last ? '\n' : ';');
-}
-
-static void s_share(FILE *out, uint32_t num, uint32_t den, bool last)
+static void s_share(report_csv_t *out, uint32_t num, uint32_t den, bool last)
 {
     char pct[24];
     report_bilan_pct(bilan_share_x10(num, den), pct);
-    s_field(out, pct, last);
+    report_csv_field(out, pct, last);
 }
 
-static void s_csv_count(FILE *out, const char *dim, const bilan_count_t *c)
+/* One breakdown row; its orientations only when `orientations` (they are
+ * counted per réservataire and in all: an empty cell elsewhere, never 0). */
+static void s_csv_count(report_csv_t *out, const char *dim, const bilan_count_t *c,
+                        bool orientations)
 {
-    s_field(out, "breakdown", false);
-    s_field(out, dim, false);
-    s_field(out, c->key, false);
-    s_field(out, c->label, false);
-    const uint32_t v[] = {c->orientations, c->attributions, c->hors_flux,       c->prioritaires,
-                          c->q1,           c->leases,       c->leases_hors_flux};
+    report_csv_field(out, "breakdown", false);
+    report_csv_field(out, dim, false);
+    report_csv_field(out, c->key, false);
+    report_csv_field(out, c->label, false);
+    if (orientations)
+        s_uint(out, c->orientations, false);
+    else
+        fputc(';', out->f);
+    const uint32_t v[] = {c->attributions, c->hors_flux, c->prioritaires,
+                          c->q1,           c->leases,    c->leases_hors_flux};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         s_uint(out, v[i], false);
     if (c->has_objective) {
         s_uint(out, c->objective, false);
         s_uint(out, c->done, true);
     } else {
-        fputs(";\n", out);
+        fputs(";\n", out->f);
     }
 }
 
-static void s_csv_breakdowns(const bilan_t *b, FILE *out)
+static void s_csv_breakdowns(const bilan_t *b, report_csv_t *out)
 {
     fputs("table;dimension;key;label;orientations;attributions;hors_flux;prioritaires;q1;leases;"
           "leases_hors_flux;convention_objective;convention_done\n",
-          out);
+          out->f);
     for (int d = 0; d < BILAN_DIMS; d++)
         for (size_t i = 0; i < b->by[d].n; i++)
-            s_csv_count(out, bilan_dim_name((bilan_dim_t)d), &b->by[d].rows[i]);
-    s_csv_count(out, "total", &b->total);
+            s_csv_count(out, bilan_dim_name((bilan_dim_t)d), &b->by[d].rows[i],
+                        d == BILAN_BY_RESERVATAIRE);
+    s_csv_count(out, "total", &b->total, true);
 }
 
-static void s_csv_objectives(const bilan_t *b, FILE *out)
+static void s_csv_objectives(const bilan_t *b, report_csv_t *out)
 {
     fputs("\ntable;epci_siren;epci_name;objective;level;scope;scope_id;reservataire;numerator;"
           "denominator;achieved_pct;target_pct;status;anru;unknown_qpv;unknown_quartile;valid_from;"
           "source\n",
-          out);
+          out->f);
     for (size_t i = 0; i < b->n_epcis; i++) {
         const bilan_epci_t *e = &b->epcis[i];
         for (size_t k = 0; k < e->n_objectives; k++) {
             const bilan_objective_t *o = &e->objectives[k];
-            s_field(out, "objective", false);
-            s_field(out, e->epci_siren, false);
-            s_field(out, e->epci_name, false);
-            s_field(out, o->objective, false);
-            s_field(out, o->local ? "cia" : "legal", false);
-            s_field(out, o->scope, false);
-            s_field(out, o->scope_id, false);
-            s_field(out, o->reservataire, false);
+            report_csv_field(out, "objective", false);
+            report_csv_field(out, e->epci_siren, false);
+            report_csv_field(out, e->epci_name, false);
+            report_csv_field(out, o->objective, false);
+            report_csv_field(out, o->local ? "cia" : "legal", false);
+            report_csv_field(out, o->scope, false);
+            report_csv_field(out, o->scope_id, false);
+            report_csv_field(out, o->reservataire, false);
             s_uint(out, o->numerator, false);
             s_uint(out, o->denominator, false);
             s_share(out, o->numerator, o->denominator, false);
             char target[24] = "";
             if (o->has_target)
                 report_bilan_pct(o->target.target_per_mille, target);
-            s_field(out, target, false);
-            s_field(out, o->status, false);
+            report_csv_field(out, target, false);
+            report_csv_field(out, o->status, false);
             s_uint(out, o->anru, false);
             s_uint(out, o->unknown_qpv, false);
             s_uint(out, o->unknown_quartile, false);
-            s_field(out, o->has_target ? o->target.valid_from : "", false);
-            s_field(out, o->has_target ? o->target.source : "", true);
+            report_csv_field(out, o->has_target ? o->target.valid_from : "", false);
+            report_csv_field(out, o->has_target ? o->target.source : "", true);
         }
     }
 }
 
-static void s_csv_epcis(const bilan_t *b, FILE *out)
+static void s_csv_epcis(const bilan_t *b, report_csv_t *out)
 {
     fputs("\ntable;epci_siren;epci_name;year;q1_threshold_eur;attributions;leases;qpv_reference;"
           "qpv_message;qpv_unknown\n",
-          out);
+          out->f);
     for (size_t i = 0; i < b->n_epcis; i++) {
         const bilan_epci_t *e = &b->epcis[i];
         for (size_t k = 0; k < e->n_thresholds; k++) {
             const bilan_threshold_t *t = &e->thresholds[k];
-            s_field(out, "epci", false);
-            s_field(out, e->epci_siren, false);
-            s_field(out, e->epci_name, false);
-            fprintf(out, "%d;", t->year);
+            report_csv_field(out, "epci", false);
+            report_csv_field(out, e->epci_siren, false);
+            report_csv_field(out, e->epci_name, false);
+            fprintf(out->f, "%d;", t->year);
             if (t->known)
-                fprintf(out, "%lld,%02lld;", (long long)(t->cents / 100),
+                fprintf(out->f, "%lld,%02lld;", (long long)(t->cents / 100),
                         (long long)(t->cents % 100));
             else
-                fputc(';', out);
+                fputc(';', out->f);
             const uint32_t v[] = {e->attributions, e->leases, e->qpv_reference, e->qpv_message,
                                   e->qpv_unknown};
             for (size_t j = 0; j < 5; j++)
@@ -314,61 +315,61 @@ static void s_csv_epcis(const bilan_t *b, FILE *out)
     }
 }
 
-static void s_csv_months(const bilan_t *b, FILE *out)
+static void s_csv_months(const bilan_t *b, report_csv_t *out)
 {
-    fputs("\ntable;month;freed;orientations;attributions;leases\n", out);
+    fputs("\ntable;month;freed;orientations;attributions;leases\n", out->f);
     for (size_t i = 0; i < b->n_months; i++) {
         const bilan_month_t *m = &b->months[i];
-        fprintf(out, "month;%04d-%02d;%u;%u;%u;%u\n", m->year % 10000, m->month % 100, m->freed,
+        fprintf(out->f, "month;%04d-%02d;%u;%u;%u;%u\n", m->year % 10000, m->month % 100, m->freed,
                 m->orientations, m->attributions, m->leases);
     }
 }
 
-static void s_csv_analyses(const bilan_t *b, FILE *out)
+static void s_csv_analyses(const bilan_t *b, report_csv_t *out)
 {
-    fputs("\ntable;bailleur;residence_id;commune_insee;total", out);
+    fputs("\ntable;bailleur;residence_id;commune_insee;total", out->f);
     for (int m = 0; m < BILAN_REFUS_MOTIFS; m++)
-        fprintf(out, ";%s", bilan_refus_key(m));
-    fputc('\n', out);
+        fprintf(out->f, ";%s", bilan_refus_key(m));
+    fputc('\n', out->f);
     for (size_t i = 0; i < b->n_refusals; i++) {
         const bilan_refusals_t *r = &b->refusals[i];
-        s_field(out, "refusals", false);
-        s_field(out, r->bailleur, false);
-        s_field(out, r->residence_id, false);
-        s_field(out, r->commune_insee, false);
+        report_csv_field(out, "refusals", false);
+        report_csv_field(out, r->bailleur, false);
+        report_csv_field(out, r->residence_id, false);
+        report_csv_field(out, r->commune_insee, false);
         s_uint(out, r->total, false);
         for (int m = 0; m < BILAN_REFUS_MOTIFS; m++)
             s_uint(out, r->by_motif[m], m + 1 == BILAN_REFUS_MOTIFS);
     }
-    fputs("\ntable;commune_insee;leases;mean_days;median_days;min_days;max_days\n", out);
+    fputs("\ntable;commune_insee;leases;mean_days;median_days;min_days;max_days\n", out->f);
     for (size_t i = 0; i < b->n_vacant; i++) {
         const bilan_vacant_t *v = &b->vacant[i];
-        s_field(out, "days_vacant", false);
-        s_field(out, i ? v->key : "all", false);
+        report_csv_field(out, "days_vacant", false);
+        report_csv_field(out, i ? v->key : "all", false);
         s_uint(out, v->leases, false);
         char mean[24] = "";
         if (v->leases)
             report_bilan_pct(v->mean_x10, mean);
-        s_field(out, mean, false);
+        report_csv_field(out, mean, false);
         s_uint(out, v->median, false);
         s_uint(out, v->min, false);
         s_uint(out, v->max, true);
     }
-    fprintf(out, "\ntable;nur;presentations;reservataires;last_presented;threshold\n");
+    fprintf(out->f, "\ntable;nur;presentations;reservataires;last_presented;threshold\n");
     for (size_t i = 0; i < b->n_repeated; i++) {
         const bilan_repeated_t *r = &b->repeated[i];
-        s_field(out, "repeated", false);
-        s_field(out, r->nur, false);
+        report_csv_field(out, "repeated", false);
+        report_csv_field(out, r->nur, false);
         s_uint(out, r->presentations, false);
-        s_field(out, r->reservataires, false);
-        s_field(out, r->last_presented, false);
+        report_csv_field(out, r->reservataires, false);
+        report_csv_field(out, r->last_presented, false);
         s_uint(out, b->repeated_threshold, true);
     }
     const bilan_q1_proposals_t *p = &b->q1_proposals;
     fputs("\ntable;candidates;q1_candidates;q1_share_pct;proposals;proposals_with_q1;"
           "proposals_with_q1_pct\n",
-          out);
-    fputs("q1_proposals;", out);
+          out->f);
+    fputs("q1_proposals;", out->f);
     s_uint(out, p->candidates, false);
     s_uint(out, p->q1_candidates, false);
     s_share(out, p->q1_candidates, p->candidates, false);
@@ -377,17 +378,18 @@ static void s_csv_analyses(const bilan_t *b, FILE *out)
     s_share(out, p->proposals_with_q1, p->proposals, true);
 }
 
-bool report_bilan_csv(const bilan_t *b, FILE *out)
+bool report_bilan_csv(const bilan_t *b, FILE *f, bool codes_as_text)
 {
+    report_csv_t csv = {f, codes_as_text}, *out = &csv;
     char from[11], to[11];
     s_date(b->period.from, from);
     s_date(b->period.to, to);
-    fprintf(out, "report;bilan;from;%s;to;%s;reference_date;%s;standby_par_rang;%u\n\n", from, to,
-            b->reference_date, b->standby_par_rang);
+    fprintf(out->f, "report;bilan;from;%s;to;%s;reference_date;%s;standby_par_rang;%u\n\n", from,
+            to, b->reference_date, b->standby_par_rang);
     s_csv_breakdowns(b, out);
     s_csv_objectives(b, out);
     s_csv_epcis(b, out);
     s_csv_months(b, out);
     s_csv_analyses(b, out);
-    return fflush(out) == 0 && !ferror(out);
+    return fflush(f) == 0 && !ferror(f);
 }

@@ -20,8 +20,10 @@
 /* The report as a JSON object (new reference; NULL when out of memory). */
 json_t *report_bilan_json(const bilan_t *b);
 
-/* Writes the report as CSV tables on out. False if writing failed. */
-bool report_bilan_csv(const bilan_t *b, FILE *out);
+/* Writes the report as CSV tables on out; codes of digits (INSEE, SIREN,
+ * NUR) as ="…" when codes_as_text (report_csv.h). False if writing
+ * failed. */
+bool report_bilan_csv(const bilan_t *b, FILE *out, bool codes_as_text);
 
 /* A share in tenths of a percent written with a decimal comma ("62,5");
  * "" when x10 < 0. out holds 24 bytes. Shared with the HTML page. */

@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "csv_cell.h"
+#include "report_csv.h"
 
 /* ---- shared ---------------------------------------------------------------------- */
 
@@ -210,25 +210,17 @@ json_t *report_flux_json(const decompte_t *d, const char *bailleur, const char *
 
 /* ---- CSV ------------------------------------------------------------------------- */
 
-/* One text field, quoted when it must be and guarded against formula
- * injection (csv_cell.h): its text may come from other parties' messages. */
-static void s_field(FILE *out, const char *s, bool last)
+static void s_uint(report_csv_t *out, uint32_t v)
 {
-    csv_cell_write(out, s, true);
-    fputc(last ? '\n' : ';', out);
-}
-
-static void s_uint(FILE *out, uint32_t v)
-{
-    fprintf(out, "%u;", v);
+    fprintf(out->f, "%u;", v);
 }
 
 /* A tenth-precision number with a decimal comma ("62,5"); empty when < 0. */
-static void s_decimal(FILE *out, long x10, bool last)
+static void s_decimal(report_csv_t *out, long x10, bool last)
 {
     if (x10 >= 0)
-        fprintf(out, "%ld,%ld", x10 / 10, x10 % 10);
-    fputc(last ? '\n' : ';', out);
+        fprintf(out->f, "%ld,%ld", x10 / 10, x10 % 10);
+    fputc(last ? '\n' : ';', out->f);
 }
 
 static const char s_tally_head[] =
@@ -239,7 +231,7 @@ static const char s_tally_head[] =
 
 /* The tally's columns, each followed by ';' (the last by a line break when
  * `last`). */
-static void s_tally(FILE *out, const decompte_tally_t *t, bool last)
+static void s_tally(report_csv_t *out, const decompte_tally_t *t, bool last)
 {
     const uint32_t v[] = {t->freed,
                           t->hors_flux,
@@ -265,52 +257,52 @@ static void s_tally(FILE *out, const decompte_tally_t *t, bool last)
                           t->leases_dalo};
     size_t n = sizeof v / sizeof v[0];
     for (size_t i = 0; i < n; i++)
-        fprintf(out, "%u%c", v[i], last && i + 1 == n ? '\n' : ';');
+        fprintf(out->f, "%u%c", v[i], last && i + 1 == n ? '\n' : ';');
 }
 
-static void s_csv_line(FILE *out, const decompte_convention_t *item, const decompte_line_t *l,
-                       const char *party)
+static void s_csv_line(report_csv_t *out, const decompte_convention_t *item,
+                       const decompte_line_t *l, const char *party)
 {
-    s_field(out, "convention", false);
-    s_field(out, item->rev->convention_id, false);
-    fprintf(out, "%u;", item->rev->revision);
-    s_field(out, decompte_method_name(conventions_rule(item->rev, 0).method), false);
-    s_field(out, party, false);
-    s_field(out, l->commune_insee, false);
+    report_csv_field(out, "convention", false);
+    report_csv_field(out, item->rev->convention_id, false);
+    fprintf(out->f, "%u;", item->rev->revision);
+    report_csv_field(out, decompte_method_name(conventions_rule(item->rev, 0).method), false);
+    report_csv_field(out, party, false);
+    report_csv_field(out, l->commune_insee, false);
     s_tally(out, &l->tally, false);
     const decompte_objective_t *o = s_placements(l);
     if (o) {
-        fprintf(out, "%u;%u;", o->target, o->done);
+        fprintf(out->f, "%u;%u;", o->target, o->done);
         s_decimal(out, s_progress_x10(o->done, o->target), false);
-        s_field(out, o->status, true);
+        report_csv_field(out, o->status, true);
     } else {
-        fputs(";;;\n", out);
+        fputs(";;;\n", out->f);
     }
 }
 
-static void s_csv_objectives(FILE *out, const decompte_convention_t *item, const decompte_line_t *l,
-                             const char *party)
+static void s_csv_objectives(report_csv_t *out, const decompte_convention_t *item,
+                             const decompte_line_t *l, const char *party)
 {
     for (size_t i = 0; i < l->n_objectives; i++) {
         const decompte_objective_t *o = &l->objectives[i];
-        s_field(out, "objective", false);
-        s_field(out, item->rev->convention_id, false);
-        s_field(out, party, false);
-        s_field(out, decompte_kind_name(o->kind), false);
-        s_field(out, decompte_unit_name(o->unit), false);
+        report_csv_field(out, "objective", false);
+        report_csv_field(out, item->rev->convention_id, false);
+        report_csv_field(out, party, false);
+        report_csv_field(out, decompte_kind_name(o->kind), false);
+        report_csv_field(out, decompte_unit_name(o->unit), false);
         const uint32_t v[] = {o->value,  o->min,        o->max,        o->base,
                               o->target, o->target_min, o->target_max, o->done};
         for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
             s_uint(out, v[k]);
-        fprintf(out, "%d;", o->remaining);
+        fprintf(out->f, "%d;", o->remaining);
         s_decimal(out, s_progress_x10(o->done, o->target), false);
-        s_field(out, o->status, true);
+        report_csv_field(out, o->status, true);
     }
 }
 
-static void s_csv_conventions(const decompte_t *d, FILE *out)
+static void s_csv_conventions(const decompte_t *d, report_csv_t *out)
 {
-    fprintf(out,
+    fprintf(out->f,
             "table;convention_id;revision;official_method;party;commune_insee;%s;"
             "objective_target;objective_done;objective_progress_pct;objective_status\n",
             s_tally_head);
@@ -321,7 +313,7 @@ static void s_csv_conventions(const decompte_t *d, FILE *out)
     }
     fputs("\ntable;convention_id;party;kind;unit;value;min;max;base;target;target_min;"
           "target_max;done;remaining;progress_pct;status\n",
-          out);
+          out->f);
     for (size_t i = 0; i < d->n_items; i++) {
         for (size_t k = 0; k < d->items[i].n_lines; k++)
             s_csv_objectives(out, &d->items[i], &d->items[i].lines[k], d->items[i].lines[k].party);
@@ -329,21 +321,21 @@ static void s_csv_conventions(const decompte_t *d, FILE *out)
     }
 }
 
-static void s_csv_rows(FILE *out, const char *table, const char *key, const decompte_row_t *rows,
-                       size_t n, bool with_target)
+static void s_csv_rows(report_csv_t *out, const char *table, const char *key,
+                       const decompte_row_t *rows, size_t n, bool with_target)
 {
-    fprintf(out, "\ntable;%s;%s%s\n", key, s_tally_head,
+    fprintf(out->f, "\ntable;%s;%s%s\n", key, s_tally_head,
             with_target ? ";objective_target;progress_pct" : "");
     for (size_t i = 0; i < n; i++) {
-        s_field(out, table, false);
-        s_field(out, rows[i].key, false);
+        report_csv_field(out, table, false);
+        report_csv_field(out, rows[i].key, false);
         s_tally(out, &rows[i].tally, !with_target);
         if (!with_target)
             continue;
         if (rows[i].has_target)
-            fprintf(out, "%u;", rows[i].target);
+            fprintf(out->f, "%u;", rows[i].target);
         else
-            fputc(';', out);
+            fputc(';', out->f);
         s_decimal(out,
                   rows[i].has_target
                       ? s_progress_x10(rows[i].tally.counts[DECOMPTE_OFFICIAL], rows[i].target)
@@ -352,31 +344,32 @@ static void s_csv_rows(FILE *out, const char *table, const char *key, const deco
     }
 }
 
-static void s_csv_fairness(const decompte_t *d, FILE *out)
+static void s_csv_fairness(const decompte_t *d, report_csv_t *out)
 {
-    fprintf(out, "\ntable;reservataire;orientations;orientation_share_pct;hard_to_let;"
-                 "hard_to_let_share_pct;threshold\n");
+    fprintf(out->f, "\ntable;reservataire;orientations;orientation_share_pct;hard_to_let;"
+                    "hard_to_let_share_pct;threshold\n");
     for (size_t i = 0; i < d->n_fairness; i++) {
         const decompte_fairness_t *f = &d->fairness[i];
-        s_field(out, "fairness", false);
-        s_field(out, f->reservataire, false);
+        report_csv_field(out, "fairness", false);
+        report_csv_field(out, f->reservataire, false);
         s_uint(out, f->orientations);
         s_decimal(out, (long)f->orientation_share_pm, false);
         s_uint(out, f->hard_to_let);
         s_decimal(out, (long)f->hard_to_let_share_pm, false);
-        fprintf(out, "%u\n", d->hard_to_let_threshold);
+        fprintf(out->f, "%u\n", d->hard_to_let_threshold);
     }
 }
 
-bool report_flux_csv(const decompte_t *d, FILE *out)
+bool report_flux_csv(const decompte_t *d, FILE *f, bool codes_as_text)
 {
+    report_csv_t csv = {f, codes_as_text}, *out = &csv;
     char from[11], to[11];
     s_date(d->period.from, from);
     s_date(d->period.to, to);
-    fprintf(out, "report;flux;from;%s;to;%s\n\n", from, to);
+    fprintf(out->f, "report;flux;from;%s;to;%s\n\n", from, to);
     s_csv_conventions(d, out);
     s_csv_rows(out, "reservataire", "reservataire", d->reservataires, d->n_reservataires, true);
     s_csv_rows(out, "commune", "commune_insee", d->communes, d->n_communes, false);
     s_csv_fairness(d, out);
-    return fflush(out) == 0 && !ferror(out);
+    return fflush(f) == 0 && !ferror(f);
 }

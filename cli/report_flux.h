@@ -20,7 +20,9 @@
  * bailleur and reservataire are the filters asked for (NULL: none). */
 json_t *report_flux_json(const decompte_t *d, const char *bailleur, const char *reservataire);
 
-/* Writes the report as CSV tables on out. False if writing failed. */
-bool report_flux_csv(const decompte_t *d, FILE *out);
+/* Writes the report as CSV tables on out; codes of digits (INSEE, SIREN,
+ * NUR) as ="…" when codes_as_text (report_csv.h). False if writing
+ * failed. */
+bool report_flux_csv(const decompte_t *d, FILE *out, bool codes_as_text);
 
 #endif

@@ -127,13 +127,15 @@ static void s_reservataire_row(FILE *out, const decompte_row_t *r)
     html_out(out,
              "\" data-done=\"%u\" data-objective=\"%u\" data-attributions=\"%u\""
              " data-prioritaires=\"%u\" data-dalo=\"%u\" data-orientation-acceptee=\"%u\""
-             " data-passage-caleol=\"%u\" data-bail-signe=\"%u\"><td>",
+             " data-passage-caleol=\"%u\" data-bail-signe=\"%u\" data-freed=\"%u\""
+             " data-hors-flux=\"%u\"><td>",
              t->counts[DECOMPTE_OFFICIAL], r->has_target ? r->target : 0, t->caleol_attributions,
              t->attributions_prioritaires, t->attributions_dalo,
              t->counts[DECOMPTE_ORIENTATION_ACCEPTEE], t->counts[DECOMPTE_PASSAGE_CALEOL],
-             t->counts[DECOMPTE_BAIL_SIGNE]);
+             t->counts[DECOMPTE_BAIL_SIGNE], t->freed, t->hors_flux);
     html_esc(out, r->key);
-    html_out(out, "</td><td class=\"n\">%u</td><td>", t->orientations);
+    html_out(out, "</td><td class=\"n\">%u</td><td class=\"n\">%u</td><td>", t->freed,
+             t->orientations);
     if (r->has_target)
         html_progress(out, t->counts[DECOMPTE_OFFICIAL], r->target, 200);
     else
@@ -155,8 +157,10 @@ static void s_reservataires(FILE *out, const decompte_t *d)
           "<div class=\"card\"><p class=\"rule\">Placements comptés selon la règle de chaque "
           "convention (officiel) face à l'objectif de la période ; à côté, les logements comptés "
           "selon chacune des trois méthodes, et la part des attributions en CALEOL à des ménages "
-          "prioritaires (DALO ou PDALHPD).</p>\n<table><thead><tr><th>réservataire</th>"
-          "<th class=\"n\">orientations</th><th>placements / objectif</th>"
+          "prioritaires (DALO ou PDALHPD). Libérés : les logements libérés dans la période sur "
+          "le périmètre de ses conventions, en flux.</p>\n<table><thead><tr><th>réservataire</th>"
+          "<th class=\"n\">libérés</th><th class=\"n\">orientations</th><th>placements / "
+          "objectif</th>"
           "<th class=\"n\" title=\"orientation acceptée\">orient.</th>"
           "<th class=\"n\" title=\"passage en CALEOL\">CALEOL</th>"
           "<th class=\"n\" title=\"bail signé\">bail</th><th class=\"n\">officiel</th>"
@@ -165,7 +169,7 @@ static void s_reservataires(FILE *out, const decompte_t *d)
     for (size_t i = 0; i < d->n_reservataires; i++)
         s_reservataire_row(out, &d->reservataires[i]);
     if (!d->n_reservataires)
-        fputs("<tr><td colspan=\"8\" class=\"muted\">Aucun réservataire dans la période.</td></tr>",
+        fputs("<tr><td colspan=\"9\" class=\"muted\">Aucun réservataire dans la période.</td></tr>",
               out);
     fputs("</tbody></table></div>\n</section>\n", out);
 }

@@ -5,9 +5,10 @@
  *
  * Owns: decoding the stored payloads, choosing the revision in force, the
  * checks of an Orientation (a convention in force required en flux,
- * territory, hors flux, surréservation, the délai) and the deadline it gets
- * from its convention's délai when it sets none. Does not own the tables
- * (facts.c writes them) nor what a message may follow (the lifecycle). */
+ * territory, hors flux, surréservation, the délai, the candidates asked)
+ * and the deadline and candidates it gets from its convention when it sets
+ * none. Does not own the tables (facts.c writes them) nor what a message
+ * may follow (the lifecycle). */
 #include "conventions.h"
 
 #include <limits.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "amendments.h"
 #include "fluxbus/codec.h"
 #include "fluxbus/v1/logement.pb-c.h"
 #include "fluxbus/v1/orientation.pb-c.h"
@@ -688,24 +690,73 @@ static fb_err_t s_check_deadline(const s_delai_t *d, const ledger_msg_t *msg, ch
                     until);
 }
 
+/* The terms an Orientation gets from the convention it names, if the ledger
+ * knows it: *one loaded (to be destroyed by the caller, also on error), d
+ * filled (d->rev NULL when there is no such convention). */
+static fb_err_t s_orientation_terms(sqlite3 *db, const ledger_msg_t *msg, conventions_t **one,
+                                    s_delai_t *d)
+{
+    const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
+    memset(d, 0, sizeof *d);
+    if (!o->convention_id || !*o->convention_id)
+        return FB_OK;
+    char err[256];
+    if (!(*one = conventions_load_id(db, o->convention_id, err, sizeof err)))
+        return FB_ERR_STORE;
+    if (!conventions_size(*one))
+        return FB_OK;
+    s_vacancy_t v;
+    fb_err_t rc = s_vacancy_get(db, o->vacancy_id, msg->sender, &v);
+    return rc == FB_OK ? s_delai(db, *one, msg, &v, d) : rc;
+}
+
 fb_err_t conventions_orientation_deadline(sqlite3 *db, const ledger_msg_t *msg,
                                           int64_t *deadline_ms)
 {
     const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
     *deadline_ms = o ? o->deadline_ms : 0;
-    if (!o || o->deadline_ms || !o->convention_id || !*o->convention_id)
+    if (!o || o->deadline_ms)
         return FB_OK;
-    char err[256];
-    conventions_t *one = conventions_load_id(db, o->convention_id, err, sizeof err);
-    if (!one)
-        return FB_ERR_STORE;
-    s_vacancy_t v;
-    s_delai_t d = {0};
-    fb_err_t rc = conventions_size(one) ? s_vacancy_get(db, o->vacancy_id, msg->sender, &v) : FB_OK;
-    if (rc == FB_OK && conventions_size(one))
-        rc = s_delai(db, one, msg, &v, &d);
+    conventions_t *one = NULL;
+    s_delai_t d;
+    fb_err_t rc = s_orientation_terms(db, msg, &one, &d);
     if (rc == FB_OK && d.days)
         *deadline_ms = d.from_ms + (int64_t)d.days * S_DAY_MS;
+    conventions_destroy(&one);
+    return rc;
+}
+
+/* ---- the candidates asked ----------------------------------------------------------- */
+
+#define S_CANDIDATES_DEFAULT 3 /* CCH R441-3: the CALEOL examines three */
+
+/* An Orientation may ask more candidates than its convention, not fewer. */
+static fb_err_t s_check_candidates(const s_delai_t *d, const ledger_msg_t *msg, char *detail,
+                                   size_t dlen)
+{
+    const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
+    unsigned least = d->rev ? d->rev->candidates_expected : 0;
+    if (!o->candidates_expected || o->candidates_expected >= least)
+        return FB_OK;
+    return s_refuse(detail, dlen,
+                    "Orientation of %s to %s asks for %u candidates, fewer than the %u convention"
+                    " %s (revision %u) requires: the bailleur may ask more, not fewer",
+                    o->vacancy_id, o->reservataire_actor_id, o->candidates_expected, least,
+                    d->rev->convention_id, d->rev->revision);
+}
+
+fb_err_t conventions_orientation_candidates(sqlite3 *db, const ledger_msg_t *msg,
+                                            unsigned *expected)
+{
+    const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
+    *expected = o && o->candidates_expected ? o->candidates_expected : S_CANDIDATES_DEFAULT;
+    if (!o || o->candidates_expected)
+        return FB_OK;
+    conventions_t *one = NULL;
+    s_delai_t d;
+    fb_err_t rc = s_orientation_terms(db, msg, &one, &d);
+    if (rc == FB_OK && d.rev && d.rev->candidates_expected)
+        *expected = d.rev->candidates_expected;
     conventions_destroy(&one);
     return rc;
 }
@@ -806,6 +857,8 @@ fb_err_t conventions_check_orientation(sqlite3 *db, const ledger_msg_t *msg, cha
         rc = s_delai(db, one, msg, &v, &d);
     if (rc == FB_OK)
         rc = s_check_deadline(&d, msg, detail, dlen);
+    if (rc == FB_OK)
+        rc = s_check_candidates(&d, msg, detail, dlen);
     conventions_destroy(&one);
     return rc;
 }
@@ -850,8 +903,12 @@ static int s_same_revision(sqlite3 *db, const conventions_rev_t *c)
     return same;
 }
 
+/* Revision c against the revisions in force (`one`, at least one): a
+ * revision in force again with the same content is a duplicate
+ * (*duplicate set); a new one is above the last in force, and keeps its
+ * bailleur and its réservataire; its sender is a party of the last. */
 static fb_err_t s_check_revision(sqlite3 *db, const conventions_t *one, const conventions_rev_t *c,
-                                 const char *sender, char *detail, size_t dlen)
+                                 const char *sender, bool *duplicate, char *detail, size_t dlen)
 {
     size_t n = conventions_revision_count(one, 0);
     const conventions_rev_t *last = conventions_revision(one, 0, n - 1);
@@ -861,18 +918,21 @@ static fb_err_t s_check_revision(sqlite3 *db, const conventions_t *one, const co
         int same = s_same_revision(db, c);
         if (same < 0)
             return FB_ERR_STORE;
+        *duplicate = same;
         if (same)
             return FB_OK; /* the same revision again: a duplicate */
         return s_refuse(detail, dlen,
                         "Convention %s revision %u is stored already with other content: an "
                         "amendment is a new revision (%u)",
-                        c->convention_id, c->revision, last->revision + 1);
+                        c->convention_id, c->revision,
+                        amendments_next_revision(db, c->convention_id));
     }
     if (c->revision < last->revision)
         return s_refuse(detail, dlen,
                         "Convention %s revision %u is below its last revision %u: an amendment "
                         "is a new revision (%u)",
-                        c->convention_id, c->revision, last->revision, last->revision + 1);
+                        c->convention_id, c->revision, last->revision,
+                        amendments_next_revision(db, c->convention_id));
     if (strcmp(c->bailleur_actor_id, last->bailleur_actor_id) != 0)
         return s_refuse(detail, dlen,
                         "Convention %s revision %u names bailleur %s, but its revision %u binds "
@@ -884,6 +944,12 @@ static fb_err_t s_check_revision(sqlite3 *db, const conventions_t *one, const co
                         "Convention %s revision %u sent by %s, who is not a party of its "
                         "revision %u",
                         c->convention_id, c->revision, sender, last->revision);
+    if (strcmp(c->reservataire_actor_id, last->reservataire_actor_id) != 0)
+        return s_refuse(detail, dlen,
+                        "Convention %s revision %u names réservataire %s, but its revision %u "
+                        "binds %s: the réservataire of a convention does not change",
+                        c->convention_id, c->revision, c->reservataire_actor_id, last->revision,
+                        last->reservataire_actor_id);
     return FB_OK;
 }
 
@@ -909,8 +975,13 @@ fb_err_t conventions_check_convention(sqlite3 *db, const ledger_msg_t *msg, char
     conventions_t *one = conventions_load_id(db, c->convention_id, err, sizeof err);
     if (!one)
         return FB_ERR_STORE;
-    fb_err_t rc =
-        conventions_size(one) ? s_check_revision(db, one, c, msg->sender, detail, dlen) : FB_OK;
+    bool duplicate = false;
+    fb_err_t rc = conventions_size(one)
+                      ? s_check_revision(db, one, c, msg->sender, &duplicate, detail, dlen)
+                      : FB_OK;
     conventions_destroy(&one);
+    /* A new amendment, or one not yet in force: countersigned (amendments.h). */
+    if (rc == FB_OK && !duplicate && amendments_is_amendment(c))
+        rc = amendments_check(db, c, msg->sender, detail, dlen);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* conventions.h - the flux conventions as the ledger knows them: every
- * revision of every Convention accepted (table ledger_conventions, one
- * packed payload per revision), the revision in force on a date, what a
+ * revision of every Convention in force (table ledger_conventions, one
+ * packed payload per revision: revision 1 as sent, an amendment once
+ * countersigned, amendments.h), the revision in force on a date, what a
  * revision says once its defaults are applied (counting rule per management
  * mode, remises and expiries, hors-flux exclusions, first lettings,
  * territory, objectives), and the checks an Orientation must pass.
@@ -138,7 +139,9 @@ size_t conventions_objectives(const conventions_rev_t *c, const char *party, int
  * orientations over the maximum of its objective, or (for a vacancy freed on
  * the bus) the bailleur's held orientations across all its conventions over
  * its dwellings freed en flux; when its deadline falls on a day before the
- * convention's délai ends (conventions_orientation_deadline). FB_OK
+ * convention's délai ends (conventions_orientation_deadline); when it asks
+ * for fewer candidates than the convention states (candidates_expected of
+ * the revision in force). FB_OK
  * otherwise; FB_ERR_STORE on a database error. */
 fb_err_t conventions_check_orientation(sqlite3 *db, const ledger_msg_t *msg, char *detail,
                                        size_t dlen);
@@ -154,11 +157,23 @@ fb_err_t conventions_check_orientation(sqlite3 *db, const ledger_msg_t *msg, cha
 fb_err_t conventions_orientation_deadline(sqlite3 *db, const ledger_msg_t *msg,
                                           int64_t *deadline_ms);
 
+/* How many candidates an Orientation's round asks for, the number the
+ * ledger stores (candidates_expected) and the lifecycle requires before the
+ * CALEOL: its own candidates_expected when set (conventions_check_orientation
+ * refuses fewer than its convention's); else, under a convention the ledger
+ * knows whose revision in force (at the round's first acceptance) states
+ * candidates_expected, that number; else 3. FB_OK or FB_ERR_STORE. */
+fb_err_t conventions_orientation_candidates(sqlite3 *db, const ledger_msg_t *msg,
+                                            unsigned *expected);
+
 /* Checks a Convention before it is accepted: sent by one of its parties
  * (its bailleur_actor_id, its réservataire, or a commune with a sheet of a
- * multipartite one) who is also a party of the last revision stored; a
- * revision stored already comes again with the same content only (a
- * duplicate); a new revision is above the last one; the bailleur stays.
+ * multipartite one) who is also a party of the last revision in force; a
+ * revision in force comes again with the same content only (a duplicate);
+ * a new revision is above the last one in force; the bailleur and the
+ * réservataire stay. An amendment (revision 2 or more) not yet in force is
+ * then checked as amendments_check says: sent by its bailleur or its
+ * réservataire, with the terms of any proposal of that revision stored.
  * FB_OK, FB_ERR_INVALID_TRANSITION (detail written) or FB_ERR_STORE. */
 fb_err_t conventions_check_convention(sqlite3 *db, const ledger_msg_t *msg, char *detail,
                                       size_t dlen);

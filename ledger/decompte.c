@@ -516,13 +516,24 @@ static void s_tally_add(decompte_tally_t *into, const decompte_tally_t *t)
 
 /* ---- objectives -------------------------------------------------------------------- */
 
-/* x * num / den rounded half up. */
-static uint32_t s_scale(uint64_t x, uint64_t num, uint64_t den)
+/* How a pro-rated figure is rounded to a whole number of dwellings. */
+typedef enum { S_HALF_UP, S_DOWN, S_UP } s_rounding_t;
+
+/* x * num / den, rounded as asked (den 0: 0). */
+static uint32_t s_round(uint64_t x, uint64_t num, uint64_t den, s_rounding_t how)
 {
     if (den == 0)
         return 0;
-    uint64_t r = (2 * x * num + den) / (2 * den);
+    uint64_t r = how == S_HALF_UP ? (2 * x * num + den) / (2 * den)
+                 : how == S_UP    ? (x * num + den - 1) / den
+                                  : x * num / den;
     return r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
+}
+
+/* x * num / den rounded half up. */
+static uint32_t s_scale(uint64_t x, uint64_t num, uint64_t den)
+{
+    return s_round(x, num, den, S_HALF_UP);
 }
 
 static uint32_t s_done_for(int kind, const decompte_tally_t *t)
@@ -539,33 +550,108 @@ static uint32_t s_done_for(int kind, const decompte_tally_t *t)
     }
 }
 
-/* Adds one written objective to the progress of its kind. */
-static void s_objective_add(const s_ctx_t *x, const conventions_rev_t *rev,
-                            const conventions_objective_t *o, const decompte_tally_t *t,
-                            decompte_objective_t *d, bool first)
+/* A multiple of the days of every year (365 and 366): a count objective's
+ * pro-rated parts of several years add up exactly over it. */
+#define S_YEAR_DEN ((uint64_t)365 * 366)
+
+enum { S_VALUE, S_MIN, S_MAX, S_BOUNDS };
+
+/* One kind's objectives over the period before rounding. Count objectives:
+ * sums of value x days of the year in the period x S_YEAR_DEN / days of the
+ * year; per-mille ones: sums of value x days of the year in the period, a
+ * share of the base over 1000 x the period's days. */
+typedef struct {
+    uint64_t count[S_BOUNDS];
+    uint64_t share[S_BOUNDS];
+    bool has_share;
+    bool has_unit; /* the kind's unit is set (from its first objective) */
+} s_exact_t;
+
+/* The days of year y within the period. */
+static uint64_t s_days_in_year(const period_t *p, int y)
 {
-    int year = rev->year > 0 ? rev->year : x->p.to.year;
-    uint64_t days = (uint64_t)period_days(x->p.from, x->p.to);
-    uint64_t year_days =
-        (uint64_t)period_days((period_date_t){year, 1, 1}, (period_date_t){year, 12, 31});
-    bool share = o->unit == UNIT(PER_MILLE);
-    bool of_placements = o->kind == KIND(GESTION_PARTENARIALE) || o->kind == KIND(GESTION_DELEGUEE);
-    uint32_t base = of_placements ? t->counts[DECOMPTE_OFFICIAL] : t->freed;
-    uint64_t num = share ? base : days, den = share ? 1000 : year_days;
-    if (first) {
-        d->kind = o->kind;
-        d->unit = o->unit;
-    } else if (d->unit != o->unit) {
-        d->unit = UNIT(UNSPECIFIED);
+    period_date_t from = y == p->from.year ? p->from : (period_date_t){y, 1, 1};
+    period_date_t to = y == p->to.year ? p->to : (period_date_t){y, 12, 31};
+    return (uint64_t)period_days(from, to);
+}
+
+/* The progress of kind `kind` in line (added when missing; NULL when the
+ * line holds DECOMPTE_MAX_OBJECTIVES kinds already). */
+static decompte_objective_t *s_objective_of(decompte_line_t *line, int kind, size_t *k)
+{
+    for (*k = 0; *k < line->n_objectives; (*k)++)
+        if (line->objectives[*k].kind == kind)
+            return &line->objectives[*k];
+    if (line->n_objectives == DECOMPTE_MAX_OBJECTIVES)
+        return NULL;
+    decompte_objective_t *d = &line->objectives[line->n_objectives++];
+    memset(d, 0, sizeof *d);
+    d->kind = kind;
+    return d;
+}
+
+/* Adds the objectives of `party` for year y, pro-rated by the days of y in
+ * the period, to line and exact. The written value, min and max shown are
+ * those of the last year of the period that has objectives of the kind. */
+static void s_year_objectives(const s_ctx_t *x, const conventions_rev_t *rev, const char *party,
+                              int y, decompte_line_t *line, s_exact_t *exact)
+{
+    conventions_objective_t obj[DECOMPTE_MAX_OBJECTIVES];
+    size_t n = conventions_objectives(rev, party, y, obj, DECOMPTE_MAX_OBJECTIVES);
+    if (n > DECOMPTE_MAX_OBJECTIVES)
+        n = DECOMPTE_MAX_OBJECTIVES;
+    uint64_t days = s_days_in_year(&x->p, y);
+    uint64_t per_day =
+        S_YEAR_DEN / (uint64_t)period_days((period_date_t){y, 1, 1}, (period_date_t){y, 12, 31});
+    bool written[DECOMPTE_MAX_OBJECTIVES] = {false};
+    for (size_t i = 0; i < n; i++) {
+        const conventions_objective_t *o = &obj[i];
+        size_t k;
+        decompte_objective_t *d = s_objective_of(line, o->kind, &k);
+        if (!d)
+            continue;
+        if (!exact[k].has_unit)
+            d->unit = o->unit;
+        else if (d->unit != o->unit)
+            d->unit = UNIT(UNSPECIFIED);
+        exact[k].has_unit = true;
+        if (!written[k]) {
+            d->value = d->min = d->max = 0;
+            written[k] = true;
+        }
+        d->value += o->value;
+        d->min += o->min;
+        d->max += o->max;
+        const uint32_t bound[S_BOUNDS] = {o->value, o->min, o->max};
+        bool share = o->unit == UNIT(PER_MILLE);
+        exact[k].has_share = exact[k].has_share || share;
+        for (int j = 0; j < S_BOUNDS; j++) {
+            if (share)
+                exact[k].share[j] += bound[j] * days;
+            else
+                exact[k].count[j] += bound[j] * days * per_day;
+        }
     }
-    d->value += o->value;
-    d->min += o->min;
-    d->max += o->max;
-    if (share)
+}
+
+/* Rounds one kind's exact figures into its targets. Targets are rounded
+ * half up; pro-rated bounds round outwards to whole dwellings (the minimum
+ * down, the maximum up): a dwelling is not divisible, so a short period
+ * must not turn a yearly maximum of 2 (0.49 on a quarter) into 0 and flag
+ * its one placement as over it. */
+static void s_objective_round(const s_ctx_t *x, const s_exact_t *e, const decompte_tally_t *t,
+                              decompte_objective_t *d)
+{
+    static const s_rounding_t how[S_BOUNDS] = {S_HALF_UP, S_DOWN, S_UP};
+    bool of_placements = d->kind == KIND(GESTION_PARTENARIALE) || d->kind == KIND(GESTION_DELEGUEE);
+    uint32_t base = of_placements ? t->counts[DECOMPTE_OFFICIAL] : t->freed;
+    uint64_t share_den = 1000 * (uint64_t)period_days(x->p.from, x->p.to);
+    uint32_t *target[S_BOUNDS] = {&d->target, &d->target_min, &d->target_max};
+    for (int j = 0; j < S_BOUNDS; j++)
+        *target[j] = s_round(e->count[j], 1, S_YEAR_DEN, how[j]) +
+                     s_round(e->share[j], base, share_den, how[j]);
+    if (e->has_share)
         d->base = base;
-    d->target += s_scale(o->value, num, den);
-    d->target_min += s_scale(o->min, num, den);
-    d->target_max += s_scale(o->max, num, den);
 }
 
 static void s_objective_status(decompte_objective_t *d, const decompte_tally_t *t)
@@ -582,26 +668,22 @@ static void s_objective_status(decompte_objective_t *d, const decompte_tally_t *
         d->status = "in_progress";
 }
 
-/* Fills line->objectives from the revision's objectives of `party`. */
+/* Fills line->objectives from the revision's objectives of `party`, year by
+ * year of the period: each year's objectives pro-rated by its days in the
+ * period, and only for the convention's own year when it names one. */
 static void s_line_objectives(const s_ctx_t *x, const conventions_rev_t *rev, const char *party,
                               decompte_line_t *line)
 {
-    conventions_objective_t obj[DECOMPTE_MAX_OBJECTIVES];
-    size_t n = conventions_objectives(rev, party, x->p.to.year, obj, DECOMPTE_MAX_OBJECTIVES);
-    if (n > DECOMPTE_MAX_OBJECTIVES)
-        n = DECOMPTE_MAX_OBJECTIVES;
+    s_exact_t exact[DECOMPTE_MAX_OBJECTIVES];
+    memset(exact, 0, sizeof exact);
     line->n_objectives = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t k = 0;
-        while (k < line->n_objectives && line->objectives[k].kind != obj[i].kind)
-            k++;
-        bool first = k == line->n_objectives;
-        if (first)
-            memset(&line->objectives[line->n_objectives++], 0, sizeof line->objectives[0]);
-        s_objective_add(x, rev, &obj[i], &line->tally, &line->objectives[k], first);
-    }
-    for (size_t k = 0; k < line->n_objectives; k++)
+    for (int y = x->p.from.year; y <= x->p.to.year; y++)
+        if (rev->year == 0 || (int)rev->year == y)
+            s_year_objectives(x, rev, party, y, line, exact);
+    for (size_t k = 0; k < line->n_objectives; k++) {
+        s_objective_round(x, &exact[k], &line->tally, &line->objectives[k]);
         s_objective_status(&line->objectives[k], &line->tally);
+    }
 }
 
 /* ---- conventions, lines, rows ------------------------------------------------------ */
@@ -668,25 +750,33 @@ static bool s_item_lines(const s_ctx_t *x, decompte_convention_t *item)
     return true;
 }
 
+/* Is vacancy v, freed in the period, in the scope of `party` (NULL: the
+ * whole convention) of item? *hors tells whether the convention leaves it
+ * out of its flux (judged with the revision in force when it was freed). */
+static bool s_freed_in_scope(const s_ctx_t *x, const decompte_convention_t *item, long ci,
+                             const char *party, const s_vacancy_t *v, bool *hors)
+{
+    const conventions_rev_t *rev = item->rev;
+    if (!v->freed_ms || !s_in(x, v->freed_ms))
+        return false;
+    if (*rev->bailleur_actor_id && strcmp(v->bailleur, rev->bailleur_actor_id) != 0)
+        return false;
+    if (!conventions_covers(rev, party, x->p.to.year, v->commune))
+        return false;
+    *hors = conventions_excludes(s_rev_at((s_conv_t){x->out->conventions, ci}, v->freed_ms),
+                                 v->mode, v->motif);
+    return true;
+}
+
 /* Dwellings freed in the period in the scope of `party` (NULL: the whole
  * convention), in the flux or not. */
 static void s_freed(const s_ctx_t *x, const decompte_convention_t *item, long ci, const char *party,
                     decompte_tally_t *t)
 {
-    const conventions_rev_t *rev = item->rev;
-    s_conv_t c = {x->out->conventions, ci};
     for (size_t i = 0; i < x->n_vac; i++) {
-        const s_vacancy_t *v = &x->vac[i];
-        if (!v->freed_ms || !s_in(x, v->freed_ms))
-            continue;
-        if (*rev->bailleur_actor_id && strcmp(v->bailleur, rev->bailleur_actor_id) != 0)
-            continue;
-        if (!conventions_covers(rev, party, x->p.to.year, v->commune))
-            continue;
-        if (conventions_excludes(s_rev_at(c, v->freed_ms), v->mode, v->motif))
-            t->hors_flux++;
-        else
-            t->freed++;
+        bool hors;
+        if (s_freed_in_scope(x, item, ci, party, &x->vac[i], &hors))
+            *(hors ? &t->hors_flux : &t->freed) += 1;
     }
 }
 
@@ -785,6 +875,40 @@ static void s_finish_items(s_ctx_t *x)
         /* The whole convention's objectives apply only to all its parties. */
         if (!x->q->reservataire || !conventions_multipartite(item->rev))
             s_line_objectives(x, item->rev, NULL, &item->total);
+    }
+}
+
+/* Vacancy v's place in réservataire r's scope: 0 outside every line of r,
+ * 1 hors flux in all of them, 2 in the flux of one at least. */
+static int s_reservataire_scope(const s_ctx_t *x, const decompte_row_t *r, const s_vacancy_t *v)
+{
+    int best = 0;
+    for (size_t k = 0; best < 2 && k < x->out->n_items; k++) {
+        const decompte_convention_t *item = &x->out->items[k];
+        long ci = conventions_find(x->out->conventions, item->rev->convention_id);
+        for (size_t i = 0; best < 2 && i < item->n_lines; i++) {
+            bool hors;
+            if (strcmp(item->lines[i].party, r->key) == 0 &&
+                s_freed_in_scope(x, item, ci, item->lines[i].party, v, &hors))
+                best = hors ? (best ? best : 1) : 2;
+        }
+    }
+    return best;
+}
+
+/* The réservataires' dwellings freed: each dwelling freed in the period in
+ * the scope of one of its convention lines, once even when several lines
+ * cover it; in the flux when one of them counts it in. */
+static void s_reservataires_freed(s_ctx_t *x)
+{
+    for (size_t k = 0; k < x->out->n_reservataires; k++) {
+        decompte_row_t *r = &x->out->reservataires[k];
+        r->tally.freed = r->tally.hors_flux = 0;
+        for (size_t i = 0; i < x->n_vac; i++) {
+            int scope = s_reservataire_scope(x, r, &x->vac[i]);
+            r->tally.freed += scope == 2;
+            r->tally.hors_flux += scope == 1;
+        }
     }
 }
 
@@ -895,6 +1019,7 @@ decompte_t *decompte_run(sqlite3 *db, const decompte_query_t *q, char *err, size
     }
     if (ok) {
         s_finish_items(&x);
+        s_reservataires_freed(&x);
         /* qsort of an empty (NULL) array is undefined: the sanitizers abort. */
         if (x.out->n_reservataires)
             qsort(x.out->reservataires, x.out->n_reservataires, sizeof(decompte_row_t), s_cmp_row);

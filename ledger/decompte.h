@@ -82,7 +82,9 @@ typedef struct {
     decompte_line_t total; /* every line together; objectives of the whole convention */
 } decompte_convention_t;
 
-/* One réservataire's or one commune's tallies. */
+/* One réservataire's or one commune's tallies. A réservataire's freed and
+ * hors_flux are the dwellings freed in the scope of any of its convention
+ * lines, each once; a commune's, every dwelling freed there. */
 typedef struct {
     char key[DECOMPTE_ID_MAX];
     decompte_tally_t tally;
@@ -131,7 +133,8 @@ void decompte_destroy(decompte_t **self_p);
 
 /* One month of a period (clipped to it) and what happened in it for every
  * réservataire together: the sum of the décompte's réservataire rows for
- * that month alone. */
+ * that month alone (so freed and hors_flux count a dwelling once per
+ * réservataire whose scope holds it). */
 typedef struct {
     int year, month;
     decompte_tally_t tally;

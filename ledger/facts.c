@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "amendments.h"
 #include "conventions.h"
 #include "fluxbus/codec.h"
 #include "fluxbus/v1/bail.pb-c.h"
@@ -56,7 +57,12 @@ static const char s_schema[] =
     "CREATE TABLE IF NOT EXISTS ledger_conventions ("
     "  convention_id TEXT NOT NULL, revision INTEGER NOT NULL, sender TEXT NOT NULL,"
     "  bailleur TEXT, reservataire TEXT, year INTEGER, accepted_ms INTEGER NOT NULL,"
-    "  seq INTEGER, payload BLOB NOT NULL, PRIMARY KEY (convention_id, revision));"
+    "  seq INTEGER, payload BLOB NOT NULL, signed_by TEXT NOT NULL,"
+    "  PRIMARY KEY (convention_id, revision));"
+    "CREATE TABLE IF NOT EXISTS ledger_convention_proposals ("
+    "  convention_id TEXT NOT NULL, revision INTEGER NOT NULL, sender TEXT NOT NULL,"
+    "  accepted_ms INTEGER NOT NULL, seq INTEGER, payload BLOB NOT NULL,"
+    "  PRIMARY KEY (convention_id, revision, sender));"
     "CREATE TABLE IF NOT EXISTS ledger_seances ("
     "  seance_id TEXT PRIMARY KEY, revision INTEGER, status INTEGER, start_ms INTEGER,"
     "  bailleur TEXT);"
@@ -73,6 +79,7 @@ static const char s_drop[] = "DROP TABLE IF EXISTS ledger_vacancies;"
                              "DROP TABLE IF EXISTS ledger_orientations;"
                              "DROP TABLE IF EXISTS ledger_candidates;"
                              "DROP TABLE IF EXISTS ledger_conventions;"
+                             "DROP TABLE IF EXISTS ledger_convention_proposals;"
                              "DROP TABLE IF EXISTS ledger_seances;"
                              "DROP TABLE IF EXISTS ledger_events;"
                              "DROP TABLE IF EXISTS ledger_schema_version;";
@@ -209,9 +216,12 @@ static fb_err_t s_logement(stmts_t *q, const ledger_msg_t *m)
 static fb_err_t s_orientation(stmts_t *q, const ledger_msg_t *m, bool *repeat)
 {
     const Fluxbus__V1__Orientation *o = (const void *)m->payload;
-    /* Its own deadline, else its convention's délai (conventions.h). */
+    /* Its own deadline and candidates, else its convention's (conventions.h). */
     int64_t deadline = 0;
+    unsigned expected = 0;
     fb_err_t rc = conventions_orientation_deadline(stmts_db(q), m, &deadline);
+    if (rc == FB_OK)
+        rc = conventions_orientation_candidates(stmts_db(q), m, &expected);
     if (rc == FB_OK)
         rc = s_vacancy_seen(q, o->vacancy_id, m->sender, m->at_ms);
     if (rc == FB_OK)
@@ -222,9 +232,8 @@ static fb_err_t s_orientation(stmts_t *q, const ledger_msg_t *m, bool *repeat)
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'oriente', ?)",
                    "ttittiiiiii", o->vacancy_id, o->reservataire_actor_id,
                    (int64_t)(o->round ? o->round : 1), m->sender, o->convention_id,
-                   (int64_t)o->contingent, deadline,
-                   (int64_t)(o->candidates_expected ? o->candidates_expected : 3), m->at_ms,
-                   (int64_t)m->seq, m->at_ms);
+                   (int64_t)o->contingent, deadline, (int64_t)expected, m->at_ms, (int64_t)m->seq,
+                   m->at_ms);
     if (rc != FB_OK)
         return rc;
     *repeat = sqlite3_changes(stmts_db(q)) == 0;
@@ -387,22 +396,16 @@ static fb_err_t s_radiation(stmts_t *q, const ledger_msg_t *m)
     return rc == FB_OK ? s_vacancy_state(q, r->vacancy_id, "radie", m->at_ms) : rc;
 }
 
-static fb_err_t s_convention(stmts_t *q, const ledger_msg_t *m)
+/* Runs `sql` with a Convention's parameters: ?1 convention_id, ?2
+ * revision, ?3 sender, ?4 bailleur, ?5 réservataire, ?6 year, ?7 accepted
+ * at, ?8 seq, ?9 the packed payload. */
+static fb_err_t s_convention_run(stmts_t *q, const char *sql, const ledger_msg_t *m,
+                                 const uint8_t *buf, size_t len)
 {
     const Fluxbus__V1__Convention *c = (const void *)m->payload;
-    /* A revision again (ledger_check accepts it only unchanged) is a
-     * duplicate: the first one stays. */
-    uint8_t *buf = NULL; /* a multipartite convention's sheets may be long */
-    size_t len = 0;
-    if (fb_codec_pack(m->payload, &buf, &len) != FB_OK)
+    sqlite3_stmt *st = stmts_get(q, sql);
+    if (!st)
         return FB_ERR_STORE;
-    sqlite3_stmt *st = NULL;
-    if (!(st = stmts_get(q, "INSERT OR IGNORE INTO ledger_conventions (convention_id, revision,"
-                            " sender, bailleur, reservataire, year, accepted_ms, seq, payload)"
-                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"))) {
-        free(buf);
-        return FB_ERR_STORE;
-    }
     sqlite3_bind_text(st, 1, c->convention_id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, c->revision);
     sqlite3_bind_text(st, 3, m->sender, -1, SQLITE_TRANSIENT);
@@ -414,8 +417,49 @@ static fb_err_t s_convention(stmts_t *q, const ledger_msg_t *m)
     sqlite3_bind_blob(st, 9, buf, (int)len, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     stmts_put(q, st);
-    free(buf);
     return rc == SQLITE_DONE ? FB_OK : FB_ERR_STORE;
+}
+
+/* Revision 1 is in force as sent. An amendment is a proposal of its
+ * sender; it is in force once its bailleur and its réservataire both sent
+ * the same packed payload (amendments.h), signed_by naming them in the
+ * order they signed, unless a higher revision is in force already. A
+ * revision again (ledger_check accepts it only unchanged) is a duplicate:
+ * the first one stays. */
+static fb_err_t s_convention(stmts_t *q, const ledger_msg_t *m)
+{
+    const Fluxbus__V1__Convention *c = (const void *)m->payload;
+    uint8_t *buf = NULL; /* a multipartite convention's sheets may be long */
+    size_t len = 0;
+    if (fb_codec_pack(m->payload, &buf, &len) != FB_OK)
+        return FB_ERR_STORE;
+    fb_err_t rc;
+    if (!amendments_is_amendment(c))
+        rc = s_convention_run(q,
+                              "INSERT OR IGNORE INTO ledger_conventions (convention_id, revision,"
+                              " sender, bailleur, reservataire, year, accepted_ms, seq, payload,"
+                              " signed_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?3)",
+                              m, buf, len);
+    else
+        rc = s_convention_run(q,
+                              "INSERT OR IGNORE INTO ledger_convention_proposals (convention_id,"
+                              " revision, sender, accepted_ms, seq, payload)"
+                              " VALUES (?1, ?2, ?3, ?7, ?8, ?9)",
+                              m, buf, len);
+    if (rc == FB_OK && amendments_is_amendment(c))
+        rc = s_convention_run(
+            q,
+            "INSERT OR IGNORE INTO ledger_conventions (convention_id, revision, sender,"
+            " bailleur, reservataire, year, accepted_ms, seq, payload, signed_by)"
+            " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, who FROM (SELECT count(*) AS n,"
+            " group_concat(sender, ' ') AS who FROM (SELECT sender"
+            " FROM ledger_convention_proposals WHERE convention_id = ?1 AND revision = ?2"
+            " AND payload = ?9 AND sender IN (?4, ?5) AND ?4 <> ?5 ORDER BY seq))"
+            " WHERE n = 2 AND NOT EXISTS (SELECT 1 FROM ledger_conventions"
+            " WHERE convention_id = ?1 AND revision > ?2)",
+            m, buf, len);
+    free(buf);
+    return rc;
 }
 
 /* visit_outcome and visit_ms say the latest Visite; visited_ms the earliest

@@ -16,10 +16,18 @@
  *   designation), rank and priority flags, the CALEOL decision (with its
  *   q1 and relogement_anru), the household's answer, a non-suite, the lease
  *   (with its own lease_q1 and lease_anru: the bilan counts attributions
- *   on the decision's, leases on the lease's), the SNE radiation.
- * ledger_conventions: every revision of every Convention, as sent.
- *   Its visit_outcome and visit_ms are the latest Visite's, visited_ms the
+ *   on the decision's, leases on the lease's), the SNE radiation. Its
+ *   visit_outcome and visit_ms are the latest Visite's, visited_ms the
  *   earliest visit that took place.
+ * ledger_conventions: every revision of every Convention in force, as
+ *   sent (its packed payload): revision 1 from its sender, an amendment
+ *   once its bailleur and its réservataire both sent it with the same
+ *   payload (amendments.h); `signed_by` names who did, in the order they
+ *   did; sender, accepted_ms and seq are those of the message that put it
+ *   in force.
+ * ledger_convention_proposals: one row per (convention, revision, sender)
+ *   of every amendment (revision 2 or more) accepted, as sent: a proposal
+ *   while the other signer has not sent it, then its two signatures.
  * ledger_events: one row per message about a vacancy (seq, type, sender),
  *   but an Orientation repeating its open round term for term (a no-op).
  * ledger_schema_version: FACTS_SCHEMA_VERSION, the version of all of the
@@ -39,7 +47,7 @@
 #include "ledger.h"
 #include "stmts.h"
 
-#define FACTS_SCHEMA_VERSION 1
+#define FACTS_SCHEMA_VERSION 2
 #define FACTS_SCHEMA_NONE (-1) /* no ledger tables at all */
 
 /* The version of the tables in db: FACTS_SCHEMA_VERSION when current, 0 for

@@ -20,7 +20,8 @@
 
 void instants_format(int64_t ms, char out[21])
 {
-    time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    /* Seconds rounded down, without overflow at the ends of int64. */
+    time_t t = (time_t)(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));
     struct tm tm;
     if (!gmtime_r(&t, &tm) || strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         snprintf(out, 21, "%lld ms", (long long)ms);

@@ -782,7 +782,9 @@ static fb_err_t s_refuse_not_oriented(s_ctx_t *cx)
 static int s_same_orientation(const s_ctx_t *cx, const Fluxbus__V1__Orientation *o, int round)
 {
     int64_t deadline = 0;
-    if (conventions_orientation_deadline(stmts_db(cx->q), cx->msg, &deadline) != FB_OK)
+    unsigned expected = 0;
+    if (conventions_orientation_deadline(stmts_db(cx->q), cx->msg, &deadline) != FB_OK ||
+        conventions_orientation_candidates(stmts_db(cx->q), cx->msg, &expected) != FB_OK)
         return -1;
     sqlite3_stmt *st = NULL;
     if (!(st = stmts_get(cx->q, "SELECT 1 FROM ledger_orientations WHERE vacancy_id = ?1"
@@ -796,7 +798,7 @@ static int s_same_orientation(const s_ctx_t *cx, const Fluxbus__V1__Orientation 
     sqlite3_bind_text(st, 4, o->convention_id ? o->convention_id : "", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, (int64_t)o->contingent);
     sqlite3_bind_int64(st, 6, deadline);
-    sqlite3_bind_int64(st, 7, (int64_t)(o->candidates_expected ? o->candidates_expected : 3));
+    sqlite3_bind_int64(st, 7, (int64_t)expected);
     int rc = sqlite3_step(st);
     stmts_put(cx->q, st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
@@ -854,6 +856,17 @@ static bool s_same_round(const s_ctx_t *cx, const snapshot_candidate_t *c, const
     if (strcmp(c->credited, credited) != 0 || c->round != round || !c->designated)
         return false;
     return round != 0 || s_in(s_candidate_state(&cx->snap, c), C_HOLDING);
+}
+
+/* How many candidates the bailleur's own designations (round 0) owe:
+ * rehousing hors flux presents one household; otherwise the CALEOL examines
+ * as many as the last orientation asked, three by default. */
+static int s_own_expected(const s_ctx_t *cx)
+{
+    if (cx->snap.mode_gestion == FLUXBUS__V1__MODE_GESTION__MODE_GESTION_HORS_FLUX)
+        return 1;
+    return cx->snap.n_orientations ? cx->snap.orientations[cx->snap.n_orientations - 1].expected
+                                   : 3;
 }
 
 /* A Designation fits its round: a NUR not designated before, a rank within
@@ -954,7 +967,6 @@ static fb_err_t s_designate_without_orientation(s_ctx_t *cx)
     fb_err_t rc = s_check_designator(cx);
     if (rc != FB_OK)
         return rc;
-    const snapshot_orientation_t *last = NULL;
     for (size_t i = 0; i < cx->snap.n_orientations; i++) {
         const snapshot_orientation_t *o = &cx->snap.orientations[i];
         if (s_open_status(o))
@@ -963,7 +975,6 @@ static fb_err_t s_designate_without_orientation(s_ctx_t *cx)
                             "(round %d, %s)",
                             sender, cx->vacancy, o->reservataire, o->round,
                             s_phrase(cx, LIFECYCLE_ORIENTATION, s_orientation_state(o)));
-        last = o;
     }
     const snapshot_candidate_t *other = NULL;
     for (size_t i = 0; i < cx->snap.n_candidates && !other; i++) {
@@ -976,12 +987,7 @@ static fb_err_t s_designate_without_orientation(s_ctx_t *cx)
                         "Designation by %s for itself on %s while NUR %s (designated for %s) "
                         "is %s",
                         sender, cx->vacancy, other->nur, other->credited, s_c_phrase(cx, other));
-    /* Rehousing hors flux presents one household; otherwise the CALEOL
-     * examines as many as the last orientation asked, three by default. */
-    int expected = cx->snap.mode_gestion == FLUXBUS__V1__MODE_GESTION__MODE_GESTION_HORS_FLUX ? 1
-                   : last ? last->expected
-                          : 3;
-    return s_check_round(cx, 0, expected, "the CALEOL");
+    return s_check_round(cx, 0, s_own_expected(cx), "the CALEOL");
 }
 
 static fb_err_t s_give_back(s_ctx_t *cx)
@@ -1048,6 +1054,68 @@ static fb_err_t s_expire_incomplete_round(s_ctx_t *cx)
     return FB_OK;
 }
 
+/* The round of candidate `of` (its réservataire's orientation round, or
+ * the bailleur's own designations) is complete when the CALEOL comes to it:
+ * as many distinct ranks received as the round owes — the candidates its
+ * orientation expects, or the fewer its designations announced, which
+ * carried a reason (fewer_candidates_reason, s_check_round) —, unless the
+ * orientation's deadline passed (the bailleur goes on with what came). */
+static fb_err_t s_check_full_round(s_ctx_t *cx, const char *what, const snapshot_candidate_t *of)
+{
+    const snapshot_orientation_t *o =
+        of->round ? snapshot_round(&cx->snap, of->credited, of->round) : NULL;
+    if (o && (strcmp(o->status, "expire") == 0 ||
+              (o->deadline_ms > 0 && o->deadline_ms <= cx->msg->at_ms)))
+        return FB_OK;
+    int expected = !of->round ? s_own_expected(cx) : o ? o->expected : 3;
+    int announced = 0, received = 0;
+    for (size_t i = 0; i < cx->snap.n_candidates; i++) {
+        const snapshot_candidate_t *c = &cx->snap.candidates[i];
+        if (!s_same_round(cx, c, of->credited, of->round))
+            continue;
+        if (c->candidate_count > announced)
+            announced = c->candidate_count;
+        bool again = false; /* a rank counted already */
+        for (size_t j = 0; j < i && !again; j++)
+            again = s_same_round(cx, &cx->snap.candidates[j], of->credited, of->round) &&
+                    cx->snap.candidates[j].rank == c->rank;
+        received += !again;
+    }
+    bool reason = announced < expected;
+    if (received >= (reason ? announced : expected))
+        return FB_OK;
+    char round[320];
+    if (of->round)
+        snprintf(round, sizeof round, "round %d (%s)", of->round, of->credited);
+    else
+        snprintf(round, sizeof round, "(the bailleur's own designations)");
+    if (reason)
+        return s_refuse(cx,
+                        "%s: %d candidates of the %d announced received for %s %s, whose reason "
+                        "(fewer_candidates_reason) is for %d of the %d expected%s",
+                        what, received, announced, cx->vacancy, round, announced, expected,
+                        o ? ", and its deadline has not passed" : "");
+    return s_refuse(cx, "%s: %d candidates of %d received for %s %s, no reason given%s", what,
+                    received, expected, cx->vacancy, round,
+                    o ? " (fewer_candidates_reason) and its deadline has not passed"
+                      : " (fewer_candidates_reason)");
+}
+
+/* A CALEOL session examines the vacancy's undecided candidates: each of
+ * their rounds is complete. */
+static fb_err_t s_put_on_agenda(s_ctx_t *cx)
+{
+    char what[320];
+    snprintf(what, sizeof what, "CaleolSeance lists %s", cx->vacancy);
+    fb_err_t rc = FB_OK;
+    for (size_t i = 0; rc == FB_OK && i < cx->snap.n_candidates; i++) {
+        const snapshot_candidate_t *c = &cx->snap.candidates[i];
+        if (s_in(s_candidate_state(&cx->snap, c), C_UNDECIDED))
+            rc = s_check_full_round(cx, what, c);
+    }
+    return rc;
+}
+
 /* The réservataire a decision or a lease credits is the one the candidate
  * was designated for. */
 static fb_err_t s_check_credit(s_ctx_t *cx, const char *credits)
@@ -1059,10 +1127,26 @@ static fb_err_t s_check_credit(s_ctx_t *cx, const char *credits)
                     cx->candidate->credited);
 }
 
+/* The decision that takes the vacancy from its designations to `decide`
+ * (the first of its CALEOL) comes once the candidate's round is complete;
+ * the next ones of the same examination find it decided. */
+static fb_err_t s_check_first_decision(s_ctx_t *cx)
+{
+    int v = s_vacancy_state(&cx->snap);
+    if (v != LIFECYCLE_V_DESIGNE && v != LIFECYCLE_V_VISITE && v != LIFECYCLE_V_EN_CALEOL)
+        return FB_OK;
+    char what[320];
+    snprintf(what, sizeof what, "%s for NUR %s on %s", s_events[cx->event].name, cx->nur,
+             cx->vacancy);
+    return s_check_full_round(cx, what, cx->candidate);
+}
+
 static fb_err_t s_decide(s_ctx_t *cx)
 {
     const Fluxbus__V1__CaleolDecision *d = (const void *)cx->msg->payload;
     fb_err_t rc = s_check_credit(cx, d->designataire_actor_id);
+    if (rc == FB_OK)
+        rc = s_check_first_decision(cx);
     if (rc != FB_OK ||
         (cx->event != LIFECYCLE_EV_ATTRIBUTION && cx->event != LIFECYCLE_EV_ATTRIBUTION_PAR_RANG &&
          cx->event != LIFECYCLE_EV_SOUS_CONDITION))
@@ -1182,7 +1266,7 @@ static const s_check_fn s_checks[LIFECYCLE_ACTION_COUNT] = {
     [LIFECYCLE_OPEN_VACANCY] = s_ok,
     [LIFECYCLE_UPDATE_DWELLING] = s_update_dwelling,
     [LIFECYCLE_ORIENT] = s_orient,
-    [LIFECYCLE_PUT_ON_AGENDA] = s_ok,
+    [LIFECYCLE_PUT_ON_AGENDA] = s_put_on_agenda,
     [LIFECYCLE_KEEP_ON_AGENDA] = s_ok,
     [LIFECYCLE_TELL_OUTCOME] = s_ok,
     [LIFECYCLE_ACKNOWLEDGE] = s_ok,

@@ -68,7 +68,8 @@ static fb_err_t s_orientations(stmts_t *q, const char *vacancy, snapshot_t *out)
 {
     sqlite3_stmt *st = s_prepare(q,
                                  "SELECT reservataire, round, status, candidates_expected,"
-                                 " candidates FROM ledger_orientations WHERE vacancy_id = ?"
+                                 " candidates, deadline_ms FROM ledger_orientations"
+                                 " WHERE vacancy_id = ?"
                                  " ORDER BY seq, reservataire, round",
                                  vacancy);
     if (!st)
@@ -86,6 +87,7 @@ static fb_err_t s_orientations(stmts_t *q, const char *vacancy, snapshot_t *out)
         s_copy(o->status, sizeof o->status, st, 2);
         o->expected = sqlite3_column_int(st, 3);
         o->candidates = sqlite3_column_int(st, 4);
+        o->deadline_ms = sqlite3_column_int64(st, 5);
     }
     if (err == FB_OK && rc != SQLITE_DONE)
         err = FB_ERR_STORE;

@@ -18,9 +18,10 @@
 typedef struct {
     char *reservataire;
     int round;
-    char status[16]; /* oriente, acquitte, decline, designe, remis, expire */
-    int expected;    /* candidates_expected */
-    int candidates;  /* designations received */
+    char status[16];     /* oriente, acquitte, decline, designe, remis, expire */
+    int expected;        /* candidates_expected */
+    int candidates;      /* designations received */
+    int64_t deadline_ms; /* 0: none */
 } snapshot_orientation_t;
 
 /* One row of ledger_candidates; an absent column reads 0 / false. */

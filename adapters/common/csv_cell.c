@@ -1,5 +1,6 @@
 /* csv_cell.c - one CSV cell, quoted and guarded (csv_cell.h). Owns the
- * formula-injection rule every CSV output of fluxbus applies. */
+ * formula-injection rule every CSV output of fluxbus applies, and the one
+ * formula it writes itself: ="digits", for codes kept as text. */
 #include "csv_cell.h"
 
 #include <string.h>
@@ -30,4 +31,22 @@ void csv_cell_write(FILE *out, const char *text, bool guard)
     }
     if (quote)
         fputc('"', out);
+}
+
+bool csv_cell_is_code(const char *text)
+{
+    if (!text || !*text)
+        return false;
+    for (const char *c = text; *c; c++)
+        if (*c < '0' || *c > '9')
+            return false;
+    return true;
+}
+
+void csv_cell_write_code_as_text(FILE *out, const char *text)
+{
+    if (csv_cell_is_code(text))
+        fprintf(out, "=\"%s\"", text);
+    else
+        csv_cell_write(out, text, true);
 }

@@ -121,7 +121,7 @@ void ics_destroy(ics_t **self_p)
 /* An instant (ms since the epoch) as a UTC time. */
 static struct icaltimetype s_utc(int64_t ms)
 {
-    time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    time_t t = (time_t)(ms / 1000 - (ms % 1000 < 0 ? 1 : 0)); /* floor, no overflow */
     return icaltime_from_timet_with_zone(t, 0, icaltimezone_get_utc_timezone());
 }
 

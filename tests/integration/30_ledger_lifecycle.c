@@ -4,10 +4,10 @@
  * rank 1 refusing and its attribution not followed by a lease, rank 2
  * accepting and signing, SNE radiating; the ledger's tables say so. Then
  * each message that does not fit (the issue's examples and the others
- * docs/LEDGER.md lists) gets a broker-signed Nack with INVALID_TRANSITION
- * and its detail, and nothing is stored: the message count is the same,
- * `fluxbus audit verify` still passes, and the ledger's tables are
- * unchanged. */
+ * docs/LEDGER.md lists, a CALEOL before the round announced is complete)
+ * gets a broker-signed Nack with INVALID_TRANSITION and its detail, and
+ * nothing is stored: the message count is the same, `fluxbus audit verify`
+ * still passes, and the ledger's tables are unchanged. */
 #include "harness.h"
 
 #include <signal.h>
@@ -338,6 +338,35 @@ static void test_messages_that_do_not_fit_are_refused_and_change_nothing(void **
     few.fewer_candidates_reason =
         FLUXBUS__V1__FEWER_CANDIDATES_REASON__FEWER_CANDIDATES_REASON_INSUFFISANCE_DEMANDES;
     s_ok(&w, w.p.cr, T(DESIGNATION), FBT_BAILLEUR, "vac-b", &few.base);
+
+    /* Three announced, two sent: neither the CALEOL session nor a decision
+     * takes the vacancy before the third (or its deadline). */
+    s_logement(&w, "vac-e");
+    s_orient(&w, "vac-e", 3);
+    for (unsigned i = 0; i < 2; i++) {
+        Fluxbus__V1__Designation two = s_designation("vac-e", i ? N2 : N1, i + 1, 3);
+        s_ok(&w, w.p.cr, T(DESIGNATION), FBT_BAILLEUR, "vac-e", &two.base);
+    }
+    Fluxbus__V1__CaleolSeance seance = FLUXBUS__V1__CALEOL_SEANCE__INIT;
+    char *agenda[1] = {"vac-e"};
+    seance.seance_id = "caleol-annecy-2026-04";
+    seance.revision = 1;
+    seance.status = FLUXBUS__V1__CALEOL_SEANCE_STATUS__CALEOL_SEANCE_STATUS_SCHEDULED;
+    seance.vacancy_ids = agenda;
+    seance.n_vacancy_ids = 1;
+    s_refused(&w, w.p.cb, T(CALEOL_SEANCE), FBT_RESA, "vac-e", &seance.base,
+              "CaleolSeance lists vac-e: 2 candidates of 3 received for vac-e round 1 (" FBT_RESA
+              "), no reason given (fewer_candidates_reason) and its deadline has not passed");
+    Fluxbus__V1__CaleolDecision early = s_decision("vac-e", N1, CODE(ATTRIBUTION), 1);
+    s_refused(&w, w.p.cb, T(CALEOL_DECISION), FBT_RESA, "vac-e", &early.base,
+              "CaleolDecision ATTRIBUTION for NUR " N1 " on vac-e: 2 candidates of 3 received for "
+              "vac-e round 1 (" FBT_RESA "), no reason given (fewer_candidates_reason) and its "
+              "deadline has not passed");
+    Fluxbus__V1__Designation third = s_designation("vac-e", N3, 3, 3);
+    s_ok(&w, w.p.cr, T(DESIGNATION), FBT_BAILLEUR, "vac-e", &third.base);
+    s_ok(&w, w.p.cb, T(CALEOL_SEANCE), FBT_RESA, "vac-e", &seance.base);
+    early.decided_ms = fb_now_ms();
+    s_ok(&w, w.p.cb, T(CALEOL_DECISION), FBT_RESA, "vac-e", &early.base);
 
     /* After the remise à disposition, no designation; the deadline of an
      * orientation expires once. */

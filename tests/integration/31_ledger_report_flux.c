@@ -215,6 +215,11 @@ static void s_check_json(fbt_pair_t *w, int year)
     assert_int_equal(s_int(obj, "done"), 1);
     assert_int_equal(s_int(obj, "remaining"), 2);
     assert_string_equal(json_string_value(json_object_get(obj, "status")), "in_progress");
+    /* Its row: the dwellings freed in its convention's scope, as its line. */
+    json_t *resa = json_array_get(json_object_get(doc, "reservataires"), 0);
+    assert_string_equal(json_string_value(json_object_get(resa, "reservataire")), FBT_RESA);
+    assert_int_equal(s_int(resa, "freed"), 5);
+    assert_int_equal(s_int(resa, "hors_flux"), 0);
     /* Per commune: Annecy holds V1 (leased) and V4; Annecy-le-Vieux V3. */
     json_t *communes = json_object_get(doc, "communes");
     size_t i;
@@ -302,9 +307,22 @@ static void s_check_csv(fbt_pair_t *w, int year)
         S_CONV, FBT_RESA);
     if (!strstr(out, expect))
         fail_msg("no line %s in:\n%s", expect, out);
+    snprintf(expect, sizeof expect, "\nreservataire;%s;5;0;4;4;", FBT_RESA);
+    if (!strstr(out, expect))
+        fail_msg("no line %s in:\n%s", expect, out);
     snprintf(expect, sizeof expect, "\nfairness;%s;4;100,0;0;0,0;3\n", FBT_RESA);
     assert_non_null(strstr(out, expect));
     assert_non_null(strstr(out, "\ncommune;74256;1;0;"));
+    /* --codes-as-text: the INSEE code as ="74256", which Excel keeps as text
+     * (a leading zero, 01004, would stay); numbers stay numbers. */
+    static char text[1 << 17];
+    assert_int_equal(fbt_sh(text, sizeof text,
+                            "'%s' report flux --store '%s' --year %d --format csv --no-bom "
+                            "--codes-as-text",
+                            FB_CLI_BIN, w->b.store, year),
+                     0);
+    if (!strstr(text, "\ncommune;=\"74256\";1;0;"))
+        fail_msg("no coded commune in:\n%s", text);
     /* Every line of a table has as many fields as its header. */
     int header = 0;
     for (char *save = NULL, *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {

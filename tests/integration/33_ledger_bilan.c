@@ -282,6 +282,10 @@ static void s_check_json(fbt_pair_t *w, int year)
     s_check_objective(doc, "non_q1_en_qpv", "legal", NULL, 1, 1, "pass");
     const json_t *resa =
         json_array_get(json_object_get(json_object_get(doc, "breakdowns"), "reservataire"), 0);
+    assert_int_equal(s_int(resa, "orientations"), 4);
+    const json_t *qpv =
+        json_array_get(json_object_get(json_object_get(doc, "breakdowns"), "qpv"), 0);
+    assert_true(json_is_null(json_object_get(qpv, "orientations"))); /* not counted there */
     assert_int_equal(s_int(resa, "convention.objective"), 5);
     assert_int_equal(s_int(resa, "convention.done"), 3);
     const json_t *an = json_object_get(doc, "analyses");
@@ -308,12 +312,35 @@ static void s_check_csv(fbt_pair_t *w, int year)
     static const char *const lines[] = {
         "\nobjective;200066793;Grand Annecy;q1_hors_qpv;legal;epci;200066793;;1;2;50,0;25,0;pass;",
         "\nobjective;200066793;Grand Annecy;q1_hors_qpv;cia;epci;200066793;;1;2;50,0;55,0;fail;",
-        "\nbreakdown;qpv;in_qpv;en QPV;0;1;0;0;0;1;0;;\n",
+        /* orientations: counted per réservataire only, empty elsewhere */
+        "\nbreakdown;qpv;in_qpv;en QPV;;1;0;0;0;1;0;;\n",
+        "\nbreakdown;reservataire;" FBT_RESA ";" FBT_RESA ";4;4;",
+        "\nbreakdown;total;total;total;4;4;",
         "\nrefusals;bailleur:552046955;RES-<B>;74010;1;0;0;1;",
     };
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
         if (!strstr(out, lines[i]))
             fail_msg("no line %s in:\n%s", lines[i] + 1, out);
+    /* Plain codes by default (for programs): the NUR as it is. */
+    if (!strstr(out, "\nrepeated;074012500000999;2;"))
+        fail_msg("no plain NUR in:\n%s", out);
+    /* --codes-as-text, for a spreadsheet: codes of digits as ="...", kept as
+     * text with their leading zero by Excel opening the file; other text
+     * unchanged and still guarded. */
+    static char text[1 << 18];
+    assert_int_equal(fbt_sh(text, sizeof text,
+                            "'%s' report bilan --store '%s' --year %d --format csv --no-bom "
+                            "--codes-as-text",
+                            FB_CLI_BIN, w->b.store, year),
+                     0);
+    static const char *const coded[] = {
+        "\nrepeated;=\"074012500000999\";2;",
+        "\nrefusals;bailleur:552046955;RES-<B>;=\"74010\";1;0;0;1;",
+        "\nobjective;=\"200066793\";Grand Annecy;q1_hors_qpv;legal;epci;=\"200066793\";;1;2;50,0;",
+    };
+    for (size_t i = 0; i < sizeof coded / sizeof coded[0]; i++)
+        if (!strstr(text, coded[i]))
+            fail_msg("no line %s in:\n%s", coded[i] + 1, text);
     /* Every line of a table has as many fields as its header. */
     int header = 0;
     for (char *save = NULL, *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {

@@ -6,14 +6,18 @@
  * reopen; the same Orientation round again (a no-op) and amended (refused);
  * an Orientation under another year's convention; an Orientation en flux
  * naming no convention, an unknown one, or one that does not bind its
- * réservataire. Each refusal is a broker-signed Nack with INVALID_TRANSITION
- * and its detail, and nothing is stored: the ledger's tables are unchanged
- * and `fluxbus audit verify` counts only the accepted messages. */
+ * réservataire; an Orientation asking fewer candidates than its
+ * convention, and a decision before the round it gets is complete. Each
+ * refusal is a broker-signed Nack with INVALID_TRANSITION and its detail,
+ * and nothing is stored: the ledger's tables are unchanged and `fluxbus
+ * audit verify` counts only the accepted messages. */
 #include "harness.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/caleol.pb-c.h"
@@ -268,8 +272,11 @@ static void test_convention_parties_and_revisions(void **state)
     s_refused(&w, w.cr2, T(CONVENTION), FBT_RESA, NULL, &k.c.base,
               "Convention " S_CONV " revision 2 sent by " S_RESA2 ", who is not one of its "
               "parties (bailleur " FBT_BAILLEUR ", réservataire " FBT_RESA ")");
+    /* An amendment: in force once both parties sent it. */
     s_ok(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &k.c.base);
+    s_ok(&w, w.p.cr, T(CONVENTION), FBT_BAILLEUR, NULL, &k.c.base);
     char *stored = s_ledger(&w);
+    assert_non_null(strstr(stored, S_CONV "|2|"));
     k.c.deadline_days = 20;
     s_refused(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &k.c.base,
               "Convention " S_CONV " revision 2 is stored already with other content: an "
@@ -284,6 +291,138 @@ static void test_convention_parties_and_revisions(void **state)
     s_refused(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &k.c.base,
               "Convention " S_CONV " revision 1 is below its last revision 2: an amendment "
               "is a new revision (3)");
+    s_audit_ok(&w);
+    s_close(&w);
+}
+
+/* The terms in force of S_CONV, from `fluxbus report flux`: its revision,
+ * official method and placements objective (value, max). */
+static void s_terms(s_world_t *w, int *revision, char *method, size_t mlen, int *value, int *max)
+{
+    char *out = s_report(w);
+    json_error_t e;
+    json_t *doc = json_loads(out, 0, &e);
+    free(out);
+    if (!doc)
+        fail_msg("report is not JSON: %s", e.text);
+    json_t *convs = json_object_get(doc, "conventions"), *c = NULL;
+    for (size_t i = 0; i < json_array_size(convs); i++)
+        if (strcmp(json_string_value(json_object_get(json_array_get(convs, i), "convention_id")),
+                   S_CONV) == 0)
+            c = json_array_get(convs, i);
+    assert_non_null(c);
+    *revision = (int)json_integer_value(json_object_get(c, "revision"));
+    snprintf(method, mlen, "%s",
+             json_string_value(json_object_get(json_object_get(c, "counting"), "official_method")));
+    json_t *o = json_array_get(json_object_get(json_object_get(c, "total"), "objectives"), 0);
+    *value = (int)json_integer_value(json_object_get(o, "value"));
+    *max = (int)json_integer_value(json_object_get(o, "max"));
+    json_decref(doc);
+}
+
+static void s_expect_terms(s_world_t *w, int revision, const char *method, int value, int max)
+{
+    int r = 0, v = 0, m = 0;
+    char how[32] = "";
+    s_terms(w, &r, how, sizeof how, &v, &m);
+    assert_int_equal(r, revision);
+    assert_string_equal(how, method);
+    assert_int_equal(v, value);
+    assert_int_equal(m, max);
+}
+
+/* Who signed each revision in force of S_CONV, and each proposal. */
+static char *s_signatures(s_world_t *w)
+{
+    assert_int_equal(fbt_sh(w->out, sizeof w->out,
+                            "sqlite3 '%s' \"SELECT 'in force', revision, signed_by"
+                            " FROM ledger_conventions WHERE convention_id = '" S_CONV "'"
+                            " UNION ALL SELECT 'sent', revision, sender"
+                            " FROM ledger_convention_proposals WHERE convention_id = '" S_CONV "'"
+                            " ORDER BY 1, 2, 3\"",
+                            w->p.b.store),
+                     0);
+    return strdup(w->out);
+}
+
+/* The review's case: Action Logement alone sends a revision 2 backdated
+ * to 1 January that rewrites the year (objective 12 -> 2, max 14 -> 200,
+ * the counting method, délai 10 -> 60 days). It is a proposal only: the
+ * terms in force stay those of revision 1 and the bailleur's next
+ * orientation is judged under them. A revision 2 of the bailleur's with
+ * other terms is refused, naming the field; the same terms countersign
+ * it, and it is in force from its date, backdated as both agreed. */
+static void test_an_amendment_takes_effect_only_countersigned(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_open(&w);
+    int year = s_year_now();
+    Fluxbus__V1__Date january = FLUXBUS__V1__DATE__INIT;
+    january.year = year;
+    january.month = 1;
+    january.day = 1;
+    s_conv_t r1, r2, other;
+    s_convention(&r1, 1, year);
+    r1.o.value = 12;
+    r1.o.max = 14;
+    r1.c.deadline_days = 10;
+    r1.c.effective_from = &january;
+    s_ok(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &r1.c.base);
+    s_expect_terms(&w, 1, "bail_signe", 12, 14);
+
+    s_convention(&r2, 2, year);
+    r2.o.value = 2;
+    r2.o.max = 200;
+    r2.c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_PASSAGE_CALEOL;
+    r2.c.deadline_days = 60;
+    r2.c.effective_from = &january;
+    r2.c.amendment_note = "avenant";
+    s_ok(&w, w.p.cr, T(CONVENTION), FBT_BAILLEUR, NULL, &r2.c.base);
+    char *sig = s_signatures(&w);
+    assert_string_equal(sig, "in force|1|" FBT_BAILLEUR "\nsent|2|" FBT_RESA "\n");
+    free(sig);
+    s_expect_terms(&w, 1, "bail_signe", 12, 14);
+    /* Under revision 1 (délai 10 days) an 11-day deadline is enough. */
+    s_libere(&w, "vac-a1");
+    Fluxbus__V1__Orientation o = s_orientation("vac-a1", S_CONV, fb_now_ms() + 11LL * 86400000, 1);
+    s_ok(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-a1", &o.base);
+
+    /* The bailleur's revision 2 with another objective: refused. */
+    s_convention(&other, 2, year);
+    other.o.value = 10;
+    other.o.max = 200;
+    other.c.counting_method = r2.c.counting_method;
+    other.c.deadline_days = 60;
+    other.c.effective_from = &january;
+    other.c.amendment_note = "avenant";
+    s_refused(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &other.c.base,
+              "Convention " S_CONV " revision 2 differs from the one " FBT_RESA
+              " proposed (objectives): send the same terms to countersign it, or propose "
+              "revision 3");
+    /* Action Logement cannot change its own proposal either. */
+    s_refused(&w, w.p.cr, T(CONVENTION), FBT_BAILLEUR, NULL, &other.c.base,
+              "Convention " S_CONV " revision 2 was proposed by " FBT_RESA
+              " already with other terms (objectives): a proposal stands, an amendment is a "
+              "new revision (3)");
+    s_expect_terms(&w, 1, "bail_signe", 12, 14);
+
+    /* The same terms from the bailleur: in force, from 1 January. */
+    s_ok(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &r2.c.base);
+    sig = s_signatures(&w);
+    assert_string_equal(sig, "in force|1|" FBT_BAILLEUR "\nin force|2|" FBT_RESA " " FBT_BAILLEUR
+                             "\nsent|2|" FBT_BAILLEUR "\nsent|2|" FBT_RESA "\n");
+    free(sig);
+    s_expect_terms(&w, 2, "passage_caleol", 2, 200);
+    s_libere(&w, "vac-a2");
+    o = s_orientation("vac-a2", S_CONV, fb_now_ms() + 11LL * 86400000, 1);
+    char given[11], want[256];
+    period_format_date(period_date_of(o.deadline_ms), given);
+    snprintf(want, sizeof want,
+             "Orientation of vac-a2 to " FBT_RESA " with a deadline on %s, shorter than the 60 "
+             "days convention " S_CONV " (revision 2) grants...",
+             given);
+    s_refused(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-a2", &o.base, want);
     s_audit_ok(&w);
     s_close(&w);
 }
@@ -454,16 +593,54 @@ static void test_orientation_en_flux_needs_its_convention(void **state)
     s_close(&w);
 }
 
+/* A convention stating three candidates: an Orientation asking two is
+ * refused, one asking none gets three, and the CALEOL waits for them. */
+static void test_the_conventions_candidates_bind_its_orientations(void **state)
+{
+    (void)state;
+    s_world_t w;
+    s_open(&w);
+    s_conv_t k;
+    s_convention(&k, 1, s_year_now());
+    k.c.candidates_expected = 3;
+    s_ok(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &k.c.base);
+    s_libere(&w, "vac-k");
+    Fluxbus__V1__Orientation o = s_orientation("vac-k", S_CONV, fb_now_ms() + 20LL * 86400000, 2);
+    o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
+    s_refused(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-k", &o.base,
+              "Orientation of vac-k to " FBT_RESA " asks for 2 candidates, fewer than the 3 "
+              "convention " S_CONV " (revision 1) requires: the bailleur may ask more, not fewer");
+    o.candidates_expected = 0;
+    s_ok(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-k", &o.base);
+    assert_int_equal(fbt_sh(w.out, sizeof w.out,
+                            "sqlite3 '%s' \"SELECT candidates_expected FROM ledger_orientations"
+                            " WHERE vacancy_id = 'vac-k'\"",
+                            w.p.b.store),
+                     0);
+    assert_string_equal(w.out, "3\n");
+    s_designate(&w, "vac-k", N1, 1, 3);
+    s_designate(&w, "vac-k", N2, 2, 3);
+    Fluxbus__V1__CaleolDecision d = s_decision("vac-k", N1, CODE(ATTRIBUTION), 1);
+    s_refused(&w, w.p.cb, T(CALEOL_DECISION), FBT_RESA, "vac-k", &d.base,
+              "CaleolDecision ATTRIBUTION for NUR " N1 " on vac-k: 2 candidates of 3 received for "
+              "vac-k round 1 (" FBT_RESA "), no reason given (fewer_candidates_reason) and its "
+              "deadline has not passed");
+    s_audit_ok(&w);
+    s_close(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_convention_parties_and_revisions),
+        cmocka_unit_test(test_an_amendment_takes_effect_only_countersigned),
         cmocka_unit_test(test_deadline_expired_before_the_deadline),
         cmocka_unit_test(test_correlation_id_is_the_payloads_vacancy),
         cmocka_unit_test(test_non_attribution_after_the_lease_does_not_reopen),
         cmocka_unit_test(test_same_orientation_round_is_a_no_op_an_amended_one_refused),
         cmocka_unit_test(test_orientation_under_another_years_convention),
         cmocka_unit_test(test_orientation_en_flux_needs_its_convention),
+        cmocka_unit_test(test_the_conventions_candidates_bind_its_orientations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

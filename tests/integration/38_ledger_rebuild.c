@@ -6,12 +6,16 @@
  * agreed in CALEOL and visited after (under a convention counting a CALEOL
  * agreement after a visit, only the first counts). `fluxbus ledger
  * rebuild` is refused while the broker runs, and the broker refuses a store
- * another process holds. Then the store is made old: its ledger loses its
- * version, columns added since (lease_q1, condition_ms...) and its events.
+ * another process holds. The convention is amended twice: revision 2
+ * countersigned (in force), revision 3 sent by Action Logement alone (a
+ * proposal). Then the store is made old: version 1 (no record of who
+ * signed), refused; then its ledger loses its version, columns added since
+ * (lease_q1, condition_ms...) and its events.
  * The broker refuses to start and the reports refuse to read it, both
  * naming the rebuild command; the rebuild replays every stored message, and
  * `fluxbus report flux` and `report bilan` (JSON) are byte for byte what
- * they were; the broker starts again. A store holding messages and no
+ * they were, and so are the revisions in force and their signers; the
+ * broker starts again. A store holding messages and no
  * ledger at all (made before the ledger existed) is refused and rebuilt the
  * same way. */
 #include "harness.h"
@@ -40,7 +44,10 @@
 static const char *const s_at_once[] = {"--decompte-interval-s", "0", NULL};
 
 /* Counted at the CALEOL's agreement after a visit: the candidates' visits
- * (visited_ms, a column the old store lacks) make the counts. */
+ * (visited_ms, a column the old store lacks) make the counts. Revision 1
+ * from the bailleur, revision 2 (a note) from both parties: in force;
+ * revision 3 (counted at the lease) from Action Logement alone: a proposal,
+ * which the rebuild must leave out of force too. */
 static void s_convention(fbt_pair_t *w, int year)
 {
     Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
@@ -53,6 +60,14 @@ static void s_convention(fbt_pair_t *w, int year)
     c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_PASSAGE_CALEOL;
     c.caleol_requires_visit = true;
     fbt_send_ok(w->cb, T(CONVENTION), FBT_RESA, NULL, &c.base);
+    c.revision = 2;
+    c.amendment_note = "avenant n°1";
+    fbt_send_ok(w->cr, T(CONVENTION), FBT_BAILLEUR, NULL, &c.base);
+    fbt_send_ok(w->cb, T(CONVENTION), FBT_RESA, NULL, &c.base);
+    c.revision = 3;
+    c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_BAIL_SIGNE;
+    c.amendment_note = "proposé par Action Logement seul";
+    fbt_send_ok(w->cr, T(CONVENTION), FBT_BAILLEUR, NULL, &c.base);
 }
 
 /* Freed in Annecy and oriented to Action Logement (twice when `twice`:
@@ -146,8 +161,20 @@ static void s_reports(const fbt_pair_t *w, int year, char *out)
     assert_true(n > 1000 && n + 1 < S_OUT);
 }
 
+/* The revisions in force and every amendment sent, with their signers. */
+static void s_signatures(const fbt_pair_t *w, char *out, size_t len)
+{
+    assert_int_equal(fbt_sh(out, len,
+                            "sqlite3 '%s' \"SELECT 'in force', revision, signed_by"
+                            " FROM ledger_conventions UNION ALL SELECT 'sent', revision, sender"
+                            " FROM ledger_convention_proposals ORDER BY 1, 2, 3\"",
+                            w->b.store),
+                     0);
+}
+
 /* The official count of the year's only convention line: V1, visited
- * before its CALEOL; not V3, visited after. */
+ * before its CALEOL; not V3, visited after (under revision 2: revision 3,
+ * which would count at the lease, is only proposed). */
 static void s_counts_the_visit_before_the_decision(const fbt_pair_t *w, int year)
 {
     static char out[S_OUT];
@@ -293,6 +320,24 @@ static void test_an_old_ledger_is_refused_then_rebuilt_to_the_same_reports(void 
     s_broker_refuses(&w, says);
     storelock_release(&lock);
 
+    static char signed_before[4096], signed_after[4096];
+    s_signatures(&w, signed_before, sizeof signed_before);
+    assert_string_equal(signed_before, "in force|1|" FBT_BAILLEUR "\n"
+                                       "in force|2|" FBT_RESA " " FBT_BAILLEUR "\n"
+                                       "sent|2|" FBT_BAILLEUR "\nsent|2|" FBT_RESA "\n"
+                                       "sent|3|" FBT_RESA "\n");
+
+    /* A store of version 1: amendments in force as one party sent them. */
+    s_sql(&w, "UPDATE ledger_schema_version SET version = 1;"
+              "ALTER TABLE ledger_conventions DROP COLUMN signed_by;"
+              "DROP TABLE ledger_convention_proposals;");
+    snprintf(says, sizeof says,
+             "the flux ledger's tables are version 1, this fluxbus needs 2: stop the broker and "
+             "run `fluxbus ledger rebuild --store %s`",
+             w.b.store);
+    s_broker_refuses(&w, says);
+    s_cli(&w, "report flux", "--year 2026", 5, says);
+
     /* A store of the version before: no version, fewer columns, events lost. */
     s_sql(&w, "DROP TABLE ledger_schema_version;"
               "ALTER TABLE ledger_candidates DROP COLUMN lease_q1;"
@@ -307,6 +352,9 @@ static void test_an_old_ledger_is_refused_then_rebuilt_to_the_same_reports(void 
     s_rebuild_ok(&w);
     s_reports(&w, year, after);
     assert_string_equal(after, before);
+    s_counts_the_visit_before_the_decision(&w, year);
+    s_signatures(&w, signed_after, sizeof signed_after);
+    assert_string_equal(signed_after, signed_before);
     assert_int_equal(s_count(&w, "SELECT count(*) FROM ledger_events"), events);
     assert_int_equal(s_count(&w, "SELECT max(version) FROM ledger_schema_version"),
                      LEDGER_SCHEMA_VERSION);

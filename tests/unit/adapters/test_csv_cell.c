@@ -15,19 +15,28 @@
 
 #include "common/csv_cell.h"
 
-/* The cell text as csv_cell_write writes it (static buffer). */
-static const char *s_cell(const char *text, bool guard)
+/* The cell text as csv_cell_write (or, when code, csv_cell_write_code_as_text)
+ * writes it (static buffer). */
+static const char *s_write(const char *text, bool guard, bool code)
 {
     static char out[256];
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     assert_non_null(f);
-    csv_cell_write(f, text, guard);
+    if (code)
+        csv_cell_write_code_as_text(f, text);
+    else
+        csv_cell_write(f, text, guard);
     assert_int_equal(fclose(f), 0);
     snprintf(out, sizeof out, "%s", buf);
     free(buf);
     return out;
+}
+
+static const char *s_cell(const char *text, bool guard)
+{
+    return s_write(text, guard, false);
 }
 
 static void test_csv_cell_plain_and_quoted(void **state)
@@ -62,6 +71,27 @@ static void test_csv_cell_guards_formulas(void **state)
     assert_false(csv_cell_needs_quotes("a,b"));
 }
 
+/* Codes of digits only, asked as text: ="01004", which Excel opening the
+ * file keeps as 01004 (not 1004, nor 7,40125E+13 for a NUR); anything else
+ * written and guarded as usual, so a formula from a message never runs. */
+static void test_csv_cell_codes_as_text_keep_their_zeros(void **state)
+{
+    (void)state;
+    assert_string_equal(s_write("01004", true, true), "=\"01004\"");
+    assert_string_equal(s_write("074012500000999", true, true), "=\"074012500000999\"");
+    assert_string_equal(s_write("200066793", true, true), "=\"200066793\"");
+    assert_string_equal(s_write("2A004", true, true), "2A004"); /* Corsica: text already */
+    assert_string_equal(s_write("", true, true), "");
+    assert_string_equal(s_write(NULL, true, true), "");
+    assert_string_equal(s_write("=HYPERLINK(\"x\")", true, true), "\"'=HYPERLINK(\"\"x\"\")\"");
+    assert_string_equal(s_write("-1", true, true), "'-1");
+    assert_string_equal(s_write("12,5", true, true), "12,5");
+    assert_true(csv_cell_is_code("0"));
+    assert_false(csv_cell_is_code("1 004"));
+    assert_false(csv_cell_is_code("+33"));
+    assert_false(csv_cell_is_code(""));
+}
+
 static void test_csv_cell_bom_is_utf8(void **state)
 {
     (void)state;
@@ -73,6 +103,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_cell_plain_and_quoted),
         cmocka_unit_test(test_csv_cell_guards_formulas),
+        cmocka_unit_test(test_csv_cell_codes_as_text_keep_their_zeros),
         cmocka_unit_test(test_csv_cell_bom_is_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -367,13 +367,28 @@ static inline fb_err_t script_check_convention(script_t *s, const char *sender,
     return ledger_check(s->ledger, &m, detail, dlen);
 }
 
-/* Checks (must pass) then records a Convention sent by the bailleur. */
-static inline void script_convention(script_t *s, const Fluxbus__V1__Convention *c, int64_t at)
+/* Checks (must pass) then records a Convention sent by `sender` to the
+ * convention's other party. */
+static inline void script_convention_from(script_t *s, const char *sender,
+                                          const Fluxbus__V1__Convention *c, int64_t at)
 {
     char detail[512] = "";
-    if (script_check_convention(s, SC_BAILLEUR, c, at, detail, sizeof detail) != FB_OK)
-        fail_msg("convention %s revision %u refused: %s", c->convention_id, c->revision, detail);
-    script_record(s, SC_BAILLEUR, SC_TYPE(CONVENTION), NULL, c->reservataire_actor_id, at, c);
+    if (script_check_convention(s, sender, c, at, detail, sizeof detail) != FB_OK)
+        fail_msg("convention %s revision %u from %s refused: %s", c->convention_id, c->revision,
+                 sender, detail);
+    const char *to =
+        strcmp(sender, c->bailleur_actor_id) == 0 ? c->reservataire_actor_id : c->bailleur_actor_id;
+    script_record(s, sender, SC_TYPE(CONVENTION), NULL, to, at, c);
+}
+
+/* A Convention sent by the bailleur; an amendment (revision 2 or more) is
+ * then countersigned by its réservataire at the same instant, so that it is
+ * in force (docs/LEDGER.md, "Amendments: countersigned"). */
+static inline void script_convention(script_t *s, const Fluxbus__V1__Convention *c, int64_t at)
+{
+    script_convention_from(s, SC_BAILLEUR, c, at);
+    if (c->revision >= 2)
+        script_convention_from(s, c->reservataire_actor_id, c, at);
 }
 
 #endif

@@ -9,6 +9,7 @@
  * refused), each refused with FB_ERR_INVALID_TRANSITION and a reason. */
 #include "ledger_script.h"
 
+#include "amendments.h"
 #include "conventions.h"
 
 #define MODE(x) FLUXBUS__V1__MODE_GESTION__MODE_GESTION_##x
@@ -35,7 +36,9 @@ typedef struct {
     int remise;
 } s_conv_t;
 
-static void s_convention(script_t *s, const s_conv_t *v, int64_t at)
+/* Sent by `by`; NULL: by the bailleur, an amendment countersigned by the
+ * réservataire. */
+static void s_convention_by(script_t *s, const s_conv_t *v, const char *by, int64_t at)
 {
     Fluxbus__V1__ConventionObjective o = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
     o.kind = v->kind;
@@ -61,7 +64,15 @@ static void s_convention(script_t *s, const s_conv_t *v, int64_t at)
     c.territory_insee = territory;
     c.effective_from = &from;
     c.remise_counting = v->remise;
-    script_convention(s, &c, at);
+    if (by)
+        script_convention_from(s, by, &c, at);
+    else
+        script_convention(s, &c, at);
+}
+
+static void s_convention(script_t *s, const s_conv_t *v, int64_t at)
+{
+    s_convention_by(s, v, NULL, at);
 }
 
 static conventions_t *s_load(script_t *s, const char *id)
@@ -458,7 +469,131 @@ static void test_orientation_multipartite_sheets(void **state)
     /* The whole contingent (2) is used: the EPCI itself may not orient more. */
     s_expect_refused(&s, "B2", "reservataire:grand-chambery", "C-GC", s_d(2, 12),
                      "convention C-GC would hold 3");
+
+    /* An amendment raising the contingent to 3 is signed by the bailleur
+     * and the EPCI, not by a commune of a sheet. */
+    Fluxbus__V1__ConventionObjective three = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
+    three.value = 3;
+    Fluxbus__V1__ConventionObjective *more[] = {&three};
+    c.revision = 2;
+    c.objectives = more;
+    char detail[512] = "";
+    assert_int_equal(
+        script_check_convention(&s, "commune:73065", &c, s_d(2, 13), detail, sizeof detail),
+        INVALID);
+    assert_string_equal(detail, "Convention C-GC revision 2 sent by commune:73065: an amendment is "
+                                "signed by the bailleur " SC_BAILLEUR
+                                " and the réservataire reservataire:grand-chambery only");
+    script_convention_from(&s, "reservataire:grand-chambery", &c, s_d(2, 13));
+    s_expect_refused(&s, "B2", "reservataire:grand-chambery", "C-GC", s_d(2, 14),
+                     "convention C-GC would hold 3");
+    script_convention_from(&s, SC_BAILLEUR, &c, s_d(2, 14));
+    script_orient(&s, "B2", "reservataire:grand-chambery", "C-GC", s_d(2, 15));
     script_close(&s);
+}
+
+/* An amendment one party alone sent is a proposal, not in force: the
+ * orientations are judged under revision 1 until the other party sends the
+ * same revision; then it is in force from its date, even an earlier one. */
+static void test_an_amendment_one_party_sent_is_not_in_force(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_conv_t c = {"C1", SC_AL, 1, KIND(PLACEMENTS), UNIT(COUNT), 2, 2, NULL, NULL, 0, 0};
+    s_convention(&s, &c, s_d(1, 2));
+    c.revision = 2;
+    c.value = 3;
+    c.max = 3;
+    s_convention_by(&s, &c, SC_AL, s_d(2, 1)); /* from 1 January: backdated */
+    conventions_t *all = s_load(&s, "C1");
+    assert_int_equal(conventions_revision_count(all, 0), 1);
+    conventions_destroy(&all);
+    for (int i = 0; i < 3; i++) {
+        char v[4];
+        snprintf(v, sizeof v, "V%d", i);
+        script_libere(&s, v, "74010", 0, 0, s_d(2, 2 + i));
+    }
+    script_orient(&s, "V0", SC_AL, "C1", s_d(2, 10));
+    script_orient(&s, "V1", SC_AL, "C1", s_d(2, 11));
+    s_expect_refused(&s, "V2", SC_AL, "C1", s_d(2, 12), "maximum of 2");
+    /* Sent again by the same party: a duplicate, still a proposal. */
+    s_convention_by(&s, &c, SC_AL, s_d(2, 13));
+    s_expect_refused(&s, "V2", SC_AL, "C1", s_d(2, 13), "maximum of 2");
+    s_convention_by(&s, &c, SC_BAILLEUR, s_d(2, 14));
+    all = s_load(&s, "C1");
+    assert_int_equal(conventions_revision_count(all, 0), 2);
+    assert_int_equal(conventions_at(all, 0, s_d(1, 1))->revision, 2);
+    conventions_destroy(&all);
+    script_orient(&s, "V2", SC_AL, "C1", s_d(2, 15));
+    script_close(&s);
+}
+
+/* A proposal that differs from the other party's proposal of the same
+ * revision is refused, naming the first field that differs; a party cannot
+ * change its own proposal; the réservataire does not change either. */
+static void test_an_amendment_with_other_terms_is_refused(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_conv_t c = {"C1", SC_AL, 1, KIND(PLACEMENTS), UNIT(COUNT), 2, 2, NULL, NULL, 0, 0};
+    s_convention(&s, &c, s_d(1, 2));
+    c.revision = 2;
+    c.max = 14;
+    s_convention_by(&s, &c, SC_AL, s_d(2, 1));
+    Fluxbus__V1__Convention other = FLUXBUS__V1__CONVENTION__INIT;
+    other.convention_id = "C1";
+    other.revision = 2;
+    other.bailleur_actor_id = SC_BAILLEUR;
+    other.reservataire_actor_id = SC_AL;
+    other.year = 2025;
+    s_expect_convention_refused(&s, SC_BAILLEUR, &other,
+                                "Convention C1 revision 2 differs from the one " SC_AL
+                                " proposed (departement): send the same terms to countersign "
+                                "it, or propose revision 3");
+    s_expect_convention_refused(&s, SC_AL, &other,
+                                "Convention C1 revision 2 was proposed by " SC_AL
+                                " already with other terms (departement): a proposal stands, an "
+                                "amendment is a new revision (3)");
+    other.reservataire_actor_id = SC_ETAT;
+    other.revision = 3;
+    s_expect_convention_refused(&s, SC_BAILLEUR, &other,
+                                "Convention C1 revision 3 names réservataire " SC_ETAT
+                                ", but its revision 1 binds " SC_AL
+                                ": the réservataire of a convention does not change");
+    conventions_t *all = s_load(&s, "C1");
+    assert_int_equal(conventions_revision_count(all, 0), 1);
+    conventions_destroy(&all);
+    script_close(&s);
+}
+
+/* The first field that differs, in field-number order. */
+static void test_amendments_difference_names_the_first_field(void **state)
+{
+    (void)state;
+    Fluxbus__V1__Date july = FLUXBUS__V1__DATE__INIT;
+    july.year = 2025;
+    july.month = 7;
+    july.day = 1;
+    Fluxbus__V1__Date june = july;
+    june.month = 6;
+    Fluxbus__V1__Convention a = FLUXBUS__V1__CONVENTION__INIT, b;
+    a.convention_id = "C1";
+    a.revision = 2;
+    a.effective_from = &july;
+    a.amendment_note = "avenant";
+    b = a;
+    assert_null(amendments_difference(&a, &b));
+    b.effective_from = &june;
+    assert_string_equal(amendments_difference(&a, &b), "effective_from");
+    b.amendment_note = "avenant n°2";
+    b.deadline_days = 60;
+    assert_string_equal(amendments_difference(&a, &b), "deadline_days");
+    char *territory[] = {"74010"};
+    b.n_territory_insee = 1;
+    b.territory_insee = territory;
+    assert_string_equal(amendments_difference(&a, &b), "deadline_days");
 }
 
 /* Revisions: the one in force on a date, at 00:00 Paris; before the first,
@@ -671,6 +806,9 @@ int main(void)
         cmocka_unit_test(test_orientation_hors_flux_and_first_letting),
         cmocka_unit_test(test_orientation_parties_of_the_convention),
         cmocka_unit_test(test_orientation_multipartite_sheets),
+        cmocka_unit_test(test_an_amendment_one_party_sent_is_not_in_force),
+        cmocka_unit_test(test_an_amendment_with_other_terms_is_refused),
+        cmocka_unit_test(test_amendments_difference_names_the_first_field),
         cmocka_unit_test(test_conventions_revision_in_force_on_a_date),
         cmocka_unit_test(test_conventions_defaults),
     };

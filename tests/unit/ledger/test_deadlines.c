@@ -63,7 +63,8 @@ static void s_orient(s_fixture_t *f, const char *vacancy, const char *convention
 }
 
 /* A revision of convention `id` for 2026, in force from `from_month`/1
- * (0: from 1 January, the default), accepted at accepted_ms. */
+ * (0: from 1 January, the default), accepted at accepted_ms; an amendment
+ * (revision 2 or more) is countersigned by the réservataire then. */
 static void s_convention(s_fixture_t *f, const char *id, uint32_t revision, int counting,
                          int from_month, int64_t accepted_ms)
 {
@@ -82,6 +83,8 @@ static void s_convention(s_fixture_t *f, const char *id, uint32_t revision, int 
         c.effective_from = &from;
     }
     s_record(f, S_BAILLEUR, S_RESA, T(CONVENTION), "", accepted_ms, &c.base);
+    if (revision >= 2)
+        s_record(f, S_RESA, S_BAILLEUR, T(CONVENTION), "", accepted_ms, &c.base);
 }
 
 static int s_setup(void **state)

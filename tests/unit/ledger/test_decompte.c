@@ -5,7 +5,8 @@
  * official method, the objective and how remises count; a per-mille
  * objective on a limited territory with hors-flux dwellings and a first
  * letting left out; gestion déléguée and partenariale; a multipartite
- * convention's commune sheets; and the fairness table of the issue (three
+ * convention's commune sheets; an OFFRES objective, counted and used as the
+ * cap of the orientations; and the fairness table of the issue (three
  * réservataires with 50/30/20 % of the orientations, every dwelling refused
  * three times or more oriented to the 20 % one). */
 #include "ledger_script.h"
@@ -30,12 +31,12 @@ static int64_t s_d(int y, int m, int d)
     return script_at(y, m, d);
 }
 
-/* Action Logement, Haute-Savoie, 2025. Revision 1: 10 placements (8..12),
- * counted at the lease, a CALEOL agreement only after a visit, an expired
- * deadline counted, a remise not. Revision 2 from 1 July (clause de
- * revoyure): 8 placements (6..10), counted at the CALEOL agreement, and a
- * remise now counts. */
-static void s_convention_al(script_t *s, unsigned revision, int64_t at)
+/* Action Logement, Haute-Savoie, 2025, sent by `sender`. Revision 1: 10
+ * placements (8..12), counted at the lease, a CALEOL agreement only after a
+ * visit, an expired deadline counted, a remise not. Revision 2 from 1 July
+ * (clause de revoyure): 8 placements (6..10), counted at the CALEOL
+ * agreement, and a remise now counts. */
+static void s_convention_al_by(script_t *s, unsigned revision, const char *sender, int64_t at)
 {
     Fluxbus__V1__ConventionObjective o = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
     o.kind = KIND(PLACEMENTS);
@@ -67,7 +68,16 @@ static void s_convention_al(script_t *s, unsigned revision, int64_t at)
     c.deadline_days_first_letting = 30;
     c.effective_from = &from;
     c.amendment_note = revision == 1 ? "" : "clause de revoyure du 20 juin 2025";
-    script_convention(s, &c, at);
+    script_convention_from(s, sender, &c, at);
+}
+
+/* Revision 1 from the bailleur; revision 2 from both parties (an amendment
+ * is in force once countersigned). */
+static void s_convention_al(script_t *s, unsigned revision, int64_t at)
+{
+    s_convention_al_by(s, revision, SC_BAILLEUR, at);
+    if (revision >= 2)
+        s_convention_al_by(s, revision, SC_AL, at);
 }
 
 /* The State's contingent on Annecy (74010) and Annecy-le-Vieux (74011):
@@ -304,6 +314,9 @@ static void test_decompte_year_counts_three_methods_apart(void **state)
 
     const decompte_row_t *r = s_row(d->reservataires, d->n_reservataires, SC_AL);
     s_assert_counts(&r->tally, 8, 6, 5, 6);
+    /* Its dwellings freed: those of its one convention's scope. */
+    assert_int_equal(r->tally.freed, 12);
+    assert_int_equal(r->tally.hors_flux, 2);
     assert_true(r->has_target);
     assert_int_equal(r->target, 8);
     decompte_destroy(&d);
@@ -319,11 +332,13 @@ static void test_decompte_quarter_prorates_the_objective(void **state)
     const decompte_line_t *l = s_line(al, SC_AL);
     /* V8 V1 V2 accepted; V8 V1 agreed in CALEOL; V8's lease. */
     s_assert_counts(&l->tally, 3, 2, 1, 1);
-    /* 10 x 90 / 365 = 2.47 -> 2; 8 -> 1.97 -> 2; 12 -> 2.96 -> 3. */
+    /* 10 x 90 / 365 = 2.47 -> 2 (half up); the bounds round outwards:
+     * 8 -> 1.97 -> 1 (down), 12 -> 2.96 -> 3 (up). One placement: at the
+     * minimum, under the target. */
     assert_int_equal(l->objectives[0].target, 2);
-    assert_int_equal(l->objectives[0].target_min, 2);
+    assert_int_equal(l->objectives[0].target_min, 1);
     assert_int_equal(l->objectives[0].target_max, 3);
-    assert_string_equal(l->objectives[0].status, "below_min");
+    assert_string_equal(l->objectives[0].status, "in_progress");
     decompte_destroy(&d);
 }
 
@@ -351,6 +366,43 @@ static void test_decompte_amendment_applies_from_its_date(void **state)
     decompte_destroy(&h2);
 }
 
+/* An amendment Action Logement alone sent is a proposal: the décompte
+ * reads revision 1 (counted at the lease, 10 placements) until the bailleur
+ * countersigns it; then revision 2 (counted at the CALEOL agreement, 8)
+ * applies from its date, 1 July, to what happened before the
+ * countersignature too. */
+static void test_decompte_ignores_an_amendment_not_countersigned(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_convention_al(&s, 1, s_d(2024, 12, 1));
+    s_convention_al_by(&s, 2, SC_AL, s_d(2025, 6, 20));
+    script_libere(&s, "V1", "74010", 0, 0, s_d(2025, 7, 1));
+    script_orient(&s, "V1", SC_AL, C_AL, s_d(2025, 7, 2));
+    script_ack(&s, "V1", SC_AL, s_d(2025, 7, 3));
+    script_designate(&s, "V1", N("1"), SC_AL, s_d(2025, 7, 5));
+    script_visit(&s, "V1", N("1"), s_d(2025, 7, 10));
+    script_decide(&s, "V1", N("1"), SC_AL, 0, s_d(2025, 8, 1));
+    decompte_t *d = s_run(&s, period_year(2025), NULL, 0);
+    const decompte_convention_t *al = s_item(d, C_AL);
+    assert_int_equal(al->rev->revision, 1);
+    const decompte_line_t *l = s_line(al, SC_AL);
+    s_assert_counts(&l->tally, 1, 1, 0, 0); /* at the lease: not yet */
+    assert_int_equal(l->objectives[0].target, 10);
+    decompte_destroy(&d);
+
+    s_convention_al_by(&s, 2, SC_BAILLEUR, s_d(2025, 9, 1));
+    d = s_run(&s, period_year(2025), NULL, 0);
+    al = s_item(d, C_AL);
+    assert_int_equal(al->rev->revision, 2);
+    l = s_line(al, SC_AL);
+    s_assert_counts(&l->tally, 1, 1, 0, 1); /* agreed in August, under revision 2 */
+    assert_int_equal(l->objectives[0].target, 8);
+    decompte_destroy(&d);
+    script_close(&s);
+}
+
 /* 25 % of the dwellings freed on the State's two communes: 11 freed (H1
  * and F1 left out, X1 elsewhere), so 2.75 -> 3 owed; E1 accepted and E2
  * designated by the bailleur count, E3 was declined. */
@@ -370,10 +422,34 @@ static void test_decompte_per_mille_objective_on_its_territory(void **state)
     assert_int_equal(o->unit, UNIT(PER_MILLE));
     assert_int_equal(o->base, 11);
     assert_int_equal(o->target, 3);
-    assert_int_equal(o->target_min, 2);
-    assert_int_equal(o->target_max, 3);
+    assert_int_equal(o->target_min, 2); /* 2.2, down */
+    assert_int_equal(o->target_max, 4); /* 3.3, up */
     assert_int_equal(o->done, 2);
     assert_string_equal(o->status, "in_progress");
+    /* The State's row: the dwellings freed on its territory, not X1. */
+    const decompte_row_t *r = s_row(d->reservataires, d->n_reservataires, SC_ETAT);
+    assert_int_equal(r->tally.freed, 11);
+    assert_int_equal(r->tally.hors_flux, 2);
+    decompte_destroy(&d);
+}
+
+/* A réservataire with two conventions of the bailleur over the same
+ * territory (2025's, and 2026's signed early): the dwellings freed in 2025
+ * count once in its row, though both lines hold them. */
+static void test_decompte_reservataire_row_counts_each_freed_dwelling_once(void **state)
+{
+    script_t *s = *state;
+    Fluxbus__V1__Convention c = script_convention_of("C-AL-2026", SC_AL, 2026, METHOD(BAIL_SIGNE));
+    c.departement = "74";
+    script_convention(s, &c, s_d(2025, 12, 1));
+    period_t p;
+    assert_true(period_make((period_date_t){2025, 1, 1}, (period_date_t){2026, 12, 31}, &p));
+    decompte_t *d = s_run(s, p, NULL, 0);
+    assert_int_equal(s_line(s_item(d, C_AL), SC_AL)->tally.freed, 12);
+    assert_int_equal(s_line(s_item(d, "C-AL-2026"), SC_AL)->tally.freed, 12);
+    const decompte_row_t *r = s_row(d->reservataires, d->n_reservataires, SC_AL);
+    assert_int_equal(r->tally.freed, 12);
+    assert_int_equal(r->tally.hors_flux, 2);
     decompte_destroy(&d);
 }
 
@@ -699,6 +775,178 @@ static void test_period_paris_days(void **state)
     assert_int_equal(q.end_ms, period_day_start_ms((period_date_t){2025, 4, 1}));
 }
 
+/* The line's progress against its objective of `kind` (the test fails
+ * without one). */
+static const decompte_objective_t *s_progress(const decompte_line_t *l, int kind)
+{
+    for (size_t i = 0; i < l->n_objectives; i++)
+        if (l->objectives[i].kind == kind)
+            return &l->objectives[i];
+    fail_msg("no objective of kind %d", kind);
+    return NULL;
+}
+
+/* An OFFRES objective: the offers made available are the vacancies oriented
+ * to the réservataire in the period, a declined one left out; its maximum
+ * caps the orientations it may hold (surréservation), before the larger
+ * PLACEMENTS objective would. */
+static void test_decompte_offres_objective_counts_and_caps_the_offers(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    Fluxbus__V1__ConventionObjective offres = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
+    offres.kind = KIND(OFFRES);
+    offres.value = 3;
+    offres.max = 3;
+    Fluxbus__V1__ConventionObjective placements = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
+    placements.kind = KIND(PLACEMENTS);
+    placements.value = 10;
+    placements.max = 10;
+    Fluxbus__V1__ConventionObjective *objectives[] = {&placements, &offres};
+    Fluxbus__V1__Convention c = script_convention_of("C-OF", SC_AL, 2025, METHOD(BAIL_SIGNE));
+    c.n_objectives = 2;
+    c.objectives = objectives;
+    script_convention(&s, &c, s_d(2025, 1, 2));
+    static const char *const vac[] = {"O1", "O2", "O3", "O4", "O5"};
+    for (size_t i = 0; i < 5; i++)
+        script_libere(&s, vac[i], "74010", 0, 0, s_d(2025, 1, 6));
+    script_orient(&s, "O1", SC_AL, "C-OF", s_d(2025, 2, 3));
+    script_ack(&s, "O1", SC_AL, s_d(2025, 2, 4));
+    script_orient(&s, "O2", SC_AL, "C-OF", s_d(2025, 2, 5));
+    script_decline(&s, "O2", SC_AL, s_d(2025, 2, 6)); /* not an offer, not held */
+    script_orient(&s, "O3", SC_AL, "C-OF", s_d(2025, 3, 3));
+    script_orient(&s, "O4", SC_AL, "C-OF", s_d(2025, 4, 1));
+    /* A fourth held orientation would pass the OFFRES maximum (3), far
+     * below the PLACEMENTS one (10). */
+    char detail[512] = "";
+    assert_int_equal(
+        script_check_orient(&s, "O5", SC_AL, "C-OF", s_d(2025, 5, 5), detail, sizeof detail),
+        FB_ERR_INVALID_TRANSITION);
+    assert_string_equal(detail, "surréservation: " SC_AL " would hold 4 orientations under "
+                                "convention C-OF in 2025, over its maximum of 3 (5 dwellings "
+                                "freed in its scope)");
+
+    decompte_query_t q = {.period = period_year(2025)};
+    char err[256] = "";
+    decompte_t *d = decompte_run(store_db(s.store), &q, err, sizeof err);
+    if (!d)
+        fail_msg("decompte_run: %s", err);
+    assert_int_equal(d->n_items, 1);
+    assert_int_equal(d->items[0].n_lines, 1);
+    const decompte_line_t *l = &d->items[0].lines[0];
+    assert_int_equal(l->tally.orientations, 4);
+    assert_int_equal(l->tally.declines, 1);
+    assert_int_equal(l->tally.offres, 3);
+    const decompte_objective_t *o = s_progress(l, KIND(OFFRES));
+    assert_int_equal(o->target, 3);
+    assert_int_equal(o->target_max, 3);
+    assert_int_equal(o->done, 3);
+    assert_int_equal(o->remaining, 0);
+    assert_string_equal(o->status, "reached");
+    decompte_destroy(&d);
+
+    /* The first quarter: the offers of February and March only, against a
+     * target prorated by days (rounded half up). */
+    assert_true(period_make((period_date_t){2025, 1, 1}, (period_date_t){2025, 3, 31}, &q.period));
+    d = decompte_run(store_db(s.store), &q, err, sizeof err);
+    if (!d)
+        fail_msg("decompte_run: %s", err);
+    l = &d->items[0].lines[0];
+    assert_int_equal(l->tally.offres, 2);
+    o = s_progress(l, KIND(OFFRES));
+    assert_int_equal(o->done, 2);
+    assert_int_equal(o->target, 1); /* 3 x 90 / 365 = 0.74 */
+    assert_string_equal(o->status, "above_max");
+    decompte_destroy(&d);
+    script_close(&s);
+}
+
+/* Records a convention of `resa` for `year` (0: every year) with one
+ * PLACEMENTS objective of `value` a year, at most `max`. */
+static void s_convention_placements(script_t *s, const char *id, const char *resa, int year,
+                                    int method, uint32_t value, uint32_t max, int64_t at)
+{
+    Fluxbus__V1__ConventionObjective o = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
+    o.kind = KIND(PLACEMENTS);
+    o.value = value;
+    o.max = max;
+    Fluxbus__V1__ConventionObjective *objectives[] = {&o};
+    Fluxbus__V1__Convention c = script_convention_of(id, resa, year, method);
+    c.n_objectives = 1;
+    c.objectives = objectives;
+    script_convention(s, &c, at);
+}
+
+/* The décompte of every bailleur from `from` to `to`. */
+static decompte_t *s_run_dates(script_t *s, period_date_t from, period_date_t to)
+{
+    decompte_query_t q = {0};
+    assert_true(period_make(from, to, &q.period));
+    char err[256] = "";
+    decompte_t *d = decompte_run(store_db(s->store), &q, err, sizeof err);
+    if (!d)
+        fail_msg("decompte_run: %s", err);
+    return d;
+}
+
+/* On a quarter, a yearly maximum of 2 is 0.49: rounded up to 1, so one
+ * placement is within it (rounded half up it was 0, and the placement
+ * "above_max"). */
+static void test_decompte_quarter_rounds_the_bounds_outwards(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_convention_placements(&s, "C-Q", SC_AL, 2025, METHOD(ORIENTATION_ACCEPTEE), 1, 2,
+                            s_d(2025, 1, 2));
+    script_libere(&s, "Q1", "74010", 0, 0, s_d(2025, 1, 6));
+    script_orient(&s, "Q1", SC_AL, "C-Q", s_d(2025, 2, 3));
+    script_ack(&s, "Q1", SC_AL, s_d(2025, 2, 4));
+    decompte_t *d = s_run_dates(&s, (period_date_t){2025, 1, 1}, (period_date_t){2025, 3, 31});
+    const decompte_objective_t *p = s_progress(&d->items[0].lines[0], KIND(PLACEMENTS));
+    assert_int_equal(p->done, 1);
+    assert_int_equal(p->target, 0);     /* 1 x 90 / 365 = 0.25 */
+    assert_int_equal(p->target_max, 1); /* 2 x 90 / 365 = 0.49, up */
+    assert_string_equal(p->status, "reached");
+    decompte_destroy(&d);
+    script_close(&s);
+}
+
+/* A period across 31 December (--from 2025-10-01 --to 2026-03-31): each
+ * year's objectives pro-rated by that year's days in the period. The 2025
+ * convention (10 a year) owes 10 x 92 / 365 = 2.52 -> 3, not 10 x 182 /
+ * 365 = 4.99 -> 5; the 2026 one (20) 20 x 90 / 365 = 4.93 -> 5, not 10. */
+static void test_decompte_period_across_two_years_prorates_each_year(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_convention_placements(&s, "C-25", SC_AL, 2025, METHOD(BAIL_SIGNE), 10, 12, s_d(2025, 1, 2));
+    s_convention_placements(&s, "C-26", SC_AL, 2026, METHOD(BAIL_SIGNE), 20, 24, s_d(2025, 12, 1));
+    period_date_t from = {2025, 10, 1}, to = {2026, 3, 31};
+    decompte_t *d = s_run_dates(&s, from, to);
+    const decompte_objective_t *a = s_progress(s_line(s_item(d, "C-25"), SC_AL), KIND(PLACEMENTS));
+    const decompte_objective_t *b = s_progress(s_line(s_item(d, "C-26"), SC_AL), KIND(PLACEMENTS));
+    assert_int_equal(a->value, 10); /* as written */
+    assert_int_equal(a->target, 3);
+    assert_int_equal(a->target_max, 4); /* 12 x 92 / 365 = 3.02, up */
+    assert_int_equal(b->value, 20);
+    assert_int_equal(b->target, 5);
+    assert_int_equal(b->target_max, 6); /* 24 x 90 / 365 = 5.92, up */
+    assert_int_equal(s_row(d->reservataires, d->n_reservataires, SC_AL)->target, 8);
+    decompte_destroy(&d);
+
+    /* A convention of every year (year 0) is owed in both: 365 a year is
+     * 92 in 2025's part and 90 in 2026's. */
+    s_convention_placements(&s, "C-ALL", SC_ETAT, 0, METHOD(BAIL_SIGNE), 365, 0, s_d(2025, 12, 2));
+    d = s_run_dates(&s, from, to);
+    assert_int_equal(s_progress(s_line(s_item(d, "C-ALL"), SC_ETAT), KIND(PLACEMENTS))->target,
+                     182);
+    decompte_destroy(&d);
+    script_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -706,15 +954,21 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_decompte_quarter_prorates_the_objective, s_setup,
                                         s_teardown),
+        cmocka_unit_test(test_decompte_quarter_rounds_the_bounds_outwards),
+        cmocka_unit_test(test_decompte_period_across_two_years_prorates_each_year),
         cmocka_unit_test_setup_teardown(test_decompte_amendment_applies_from_its_date, s_setup,
                                         s_teardown),
+        cmocka_unit_test(test_decompte_ignores_an_amendment_not_countersigned),
         cmocka_unit_test_setup_teardown(test_decompte_per_mille_objective_on_its_territory, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_decompte_reservataire_row_counts_each_freed_dwelling_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_decompte_per_commune, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_decompte_reservataire_filter, s_setup, s_teardown),
         cmocka_unit_test(test_decompte_counting_rule_per_management_mode),
         cmocka_unit_test(test_decompte_caleol_after_a_visit_counts_visits_dated_by_the_decision),
         cmocka_unit_test(test_decompte_multipartite_line_per_commune_sheet),
+        cmocka_unit_test(test_decompte_offres_objective_counts_and_caps_the_offers),
         cmocka_unit_test(test_fairness_hard_to_let_all_to_the_smallest_share),
         cmocka_unit_test(test_period_paris_days),
     };

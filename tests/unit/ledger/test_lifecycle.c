@@ -59,17 +59,25 @@ typedef struct {
     char detail[512];
 } s_t;
 
+/* The payload of revision `revision` of convention `id` between B and
+ * `resa`, nothing more (strings borrowed). */
+static Fluxbus__V1__Convention s_convention(const char *id, unsigned revision, const char *resa)
+{
+    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
+    c.convention_id = (char *)id;
+    c.revision = revision;
+    c.bailleur_actor_id = B;
+    c.reservataire_actor_id = (char *)resa;
+    return c;
+}
+
 /* The conventions the orientations are made under: conv-1 with R, conv-2
  * with R2 (no year, territory, objective nor délai: nothing to refuse). */
 static void s_conventions(s_t *t)
 {
     static const char *const ids[] = {"conv-1", "conv-2"}, *const resa[] = {R, R2};
     for (size_t i = 0; i < 2; i++) {
-        Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
-        c.convention_id = (char *)ids[i];
-        c.revision = 1;
-        c.bailleur_actor_id = B;
-        c.reservataire_actor_id = (char *)resa[i];
+        Fluxbus__V1__Convention c = s_convention(ids[i], 1, resa[i]);
         ledger_msg_t m = {.seq = ++t->seq,
                           .sender = B,
                           .type = T(CONVENTION),
@@ -800,6 +808,165 @@ static void test_fewer_candidates_than_the_orientation_expects_need_a_reason(voi
     s_close(t);
 }
 
+/* The round announced 3 but only 2 came: neither the CALEOL session nor a
+ * decision takes the vacancy until the third arrives. */
+static void test_a_round_short_of_its_designations_does_not_go_to_the_caleol(void **state)
+{
+    (void)state;
+    s_t tt, *t = &tt;
+    s_open(t);
+    OK(s_logement(t, VAC));
+    OK(s_orient(t, VAC, R, 1, 3));
+    OK(s_designate(t, N1, 1, 3));
+    OK(s_designate(t, N2, 2, 3));
+    REFUSED(s_seance(t, VAC, false),
+            "CaleolSeance lists " VAC ": 2 candidates of 3 received for " VAC " round 1 (" R
+            "), no reason given (fewer_candidates_reason) and its deadline has not passed");
+    REFUSED(s_decide(t, N1, CODE(ATTRIBUTION)),
+            "CaleolDecision ATTRIBUTION for NUR " N1 " on " VAC
+            ": 2 candidates of 3 received for " VAC " round 1 (" R
+            "), no reason given (fewer_candidates_reason) and its deadline has "
+            "not passed");
+    REFUSED(s_decide(t, N2, CODE(NON_ATTRIBUTION)),
+            "CaleolDecision NON_ATTRIBUTION for NUR " N2 " on " VAC ": 2 candidates of 3 received "
+            "for " VAC " round 1 (" R "), no reason given (fewer_candidates_reason) and its "
+            "deadline has not passed");
+    /* A cancelled session examines nothing. */
+    OK(s_seance(t, VAC, true));
+    OK(s_designate(t, N3, 3, 3));
+    OK(s_seance(t, VAC, false));
+    assert_int_equal(s_state(t, LIFECYCLE_VACANCY, NULL), LIFECYCLE_V_EN_CALEOL);
+    /* The first decision takes the vacancy to `decide`; the others follow. */
+    OK(s_decide(t, N3, CODE(NON_ATTRIBUTION)));
+    OK(s_decide(t, N2, CODE(NON_ATTRIBUTION)));
+    OK(s_decide(t, N1, CODE(ATTRIBUTION)));
+    s_close(t);
+
+    /* Without a session: the first decision. */
+    s_open(t);
+    OK(s_logement(t, VAC));
+    OK(s_orient(t, VAC, R, 1, 2));
+    OK(s_designate(t, N1, 1, 2));
+    OK(s_visite(t, N1));
+    REFUSED(s_decide(t, N1, CODE(REJET_IRRECEVABILITE)),
+            "CaleolDecision REJET_IRRECEVABILITE for NUR " N1 " on " VAC ": 1 candidates of 2 "
+            "received for " VAC " round 1 (" R "), no reason given (fewer_candidates_reason) and "
+            "its deadline has not passed");
+    OK(s_designate(t, N2, 2, 2));
+    OK(s_decide(t, N1, CODE(REJET_IRRECEVABILITE)));
+    s_close(t);
+}
+
+/* A reason covers the fewer candidates announced, not fewer than those. */
+static void test_a_reason_covers_the_candidates_announced(void **state)
+{
+    (void)state;
+    s_t tt, *t = &tt;
+    s_open(t);
+    OK(s_logement(t, VAC));
+    OK(s_orient(t, VAC, R, 1, 3));
+    OK(s_designate_full(t, VAC, R, NULL, N1, 1, 2, FEWER(INSUFFISANCE_DEMANDES)));
+    REFUSED(s_seance(t, VAC, false),
+            "CaleolSeance lists " VAC ": 1 candidates of the 2 announced received for " VAC
+            " round 1 (" R "), whose reason (fewer_candidates_reason) is for 2 of the 3 expected, "
+            "and its deadline has not passed");
+    /* The same rank twice is one candidate. */
+    REFUSED(s_designate_full(t, VAC, R, NULL, N2, 1, 2, FEWER(INSUFFISANCE_DEMANDES)),
+            "Designation rank 1 on " VAC ", which is NUR " N1 "'s in this round");
+    OK(s_designate_full(t, VAC, R, NULL, N2, 2, 2, FEWER(INSUFFISANCE_DEMANDES)));
+    OK(s_seance(t, VAC, false));
+    OK(s_decide(t, N2, CODE(ATTRIBUTION)));
+    s_close(t);
+}
+
+/* Once the deadline passed, the bailleur goes on with what came, whether
+ * or not a DeadlineExpired was said. */
+static void test_past_the_deadline_the_caleol_takes_what_came(void **state)
+{
+    (void)state;
+    s_t tt, *t = &tt;
+    s_open(t);
+    OK(s_logement(t, VAC));
+    OK(s_orient(t, VAC, R, 1, 3));
+    OK(s_designate(t, N1, 1, 3));
+    t->now = S_DEADLINE - 2;
+    REFUSED(s_seance(t, VAC, false),
+            "CaleolSeance lists " VAC ": 1 candidates of 3 received for " VAC " round 1 (" R
+            "), no reason given (fewer_candidates_reason) and its deadline has not passed");
+    OK(s_seance(t, VAC, false)); /* at the deadline */
+    OK(s_decide(t, N1, CODE(ATTRIBUTION)));
+    s_close(t);
+
+    s_open(t);
+    OK(s_logement(t, VAC));
+    OK(s_orient(t, VAC, R, 1, 3));
+    OK(s_designate(t, N1, 1, 3));
+    OK(s_expired(t, R));
+    OK(s_decide(t, N1, CODE(ATTRIBUTION)));
+    s_close(t);
+}
+
+/* The bailleur's own designations owe as many too. */
+static void test_the_bailleurs_own_round_is_complete_before_the_caleol(void **state)
+{
+    (void)state;
+    s_t tt, *t = &tt;
+    s_open(t);
+    OK(s_logement(t, VAC));
+    OK(s_designate_full(t, VAC, B, NULL, N1, 1, 3, 0));
+    OK(s_designate_full(t, VAC, B, NULL, N2, 2, 3, 0));
+    REFUSED(s_decide_full(t, N1, CODE(ATTRIBUTION), 0, 0, ""),
+            "CaleolDecision ATTRIBUTION for NUR " N1 " on " VAC
+            ": 2 candidates of 3 received for " VAC
+            " (the bailleur's own designations), no reason given (fewer_candidates_reason)");
+    OK(s_designate_full(t, VAC, B, NULL, N3, 3, 3, 0));
+    OK(s_decide_full(t, N2, CODE(NON_ATTRIBUTION), 0, 0, ""));
+    OK(s_decide_full(t, N1, CODE(ATTRIBUTION), 0, 0, ""));
+    s_close(t);
+}
+
+/* A convention stating its number of candidates: an Orientation without
+ * one gets it, one asking fewer is refused, one asking more is kept. */
+static void test_the_convention_sets_the_candidates_an_orientation_asks(void **state)
+{
+    (void)state;
+    s_t tt, *t = &tt;
+    s_open(t);
+    Fluxbus__V1__Convention c = s_convention("conv-1", 2, R);
+    c.candidates_expected = 3;
+    OK(s_send(t, T(CONVENTION), B, R, &c)); /* an amendment: both parties sign it */
+    OK(s_send(t, T(CONVENTION), R, B, &c));
+    OK(s_logement(t, VAC));
+    REFUSED(s_orient(t, VAC, R, 1, 2),
+            "Orientation of " VAC " to " R " asks for 2 candidates, fewer than the 3 convention "
+            "conv-1 (revision 2) requires: the bailleur may ask more, not fewer");
+    OK(s_orient(t, VAC, R, 1, 0));
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(t->db,
+                                        "SELECT candidates_expected FROM ledger_orientations"
+                                        " WHERE vacancy_id = 'vac-1' AND round = 1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 3);
+    sqlite3_finalize(st);
+    OK(s_orient(t, VAC, R, 1, 0)); /* the same again: a repeat */
+    REFUSED(s_designate(t, N1, 1, 2),
+            "designation round of 2 candidates on " VAC " where the orientation expects 3, "
+            "without a reason (fewer_candidates_reason)");
+    OK(s_designate(t, N1, 1, 3));
+    OK(s_designate(t, N2, 2, 3));
+    REFUSED(s_seance(t, VAC, false),
+            "CaleolSeance lists " VAC ": 2 candidates of 3 received for " VAC " round 1 (" R
+            "), no reason given (fewer_candidates_reason) and its deadline has not passed");
+    OK(s_remise(t, R));
+    OK(s_orient(t, VAC, R, 2, 4)); /* more than the convention: the bailleur's choice */
+    REFUSED(s_designate(t, N3, 1, 3),
+            "designation round of 3 candidates on " VAC " where the orientation expects 4, "
+            "without a reason (fewer_candidates_reason)");
+    s_close(t);
+}
+
 static void test_designation_and_remise_after_the_orientation_ended(void **state)
 {
     (void)state;
@@ -1150,11 +1317,7 @@ static void test_types_outside_the_lifecycle_are_not_judged(void **state)
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
-    c.convention_id = "conv-1";
-    c.revision = 1;
-    c.bailleur_actor_id = B;
-    c.reservataire_actor_id = R;
+    Fluxbus__V1__Convention c = s_convention("conv-1", 1, R);
     OK(s_send(t, T(CONVENTION), B, R, &c));
     Fluxbus__V1__CaleolSeance s = FLUXBUS__V1__CALEOL_SEANCE__INIT;
     s.seance_id = "seance-empty"; /* no vacancy on its agenda yet */
@@ -1273,6 +1436,11 @@ int main(void)
         cmocka_unit_test(test_decision_for_a_candidate_no_designation_named),
         cmocka_unit_test(test_lease_before_any_decision),
         cmocka_unit_test(test_fewer_candidates_than_the_orientation_expects_need_a_reason),
+        cmocka_unit_test(test_a_round_short_of_its_designations_does_not_go_to_the_caleol),
+        cmocka_unit_test(test_a_reason_covers_the_candidates_announced),
+        cmocka_unit_test(test_past_the_deadline_the_caleol_takes_what_came),
+        cmocka_unit_test(test_the_bailleurs_own_round_is_complete_before_the_caleol),
+        cmocka_unit_test(test_the_convention_sets_the_candidates_an_orientation_asks),
         cmocka_unit_test(test_designation_and_remise_after_the_orientation_ended),
         cmocka_unit_test(test_a_second_lease_and_a_radiation_before_the_lease),
         cmocka_unit_test(test_ranks_answer_in_their_order),

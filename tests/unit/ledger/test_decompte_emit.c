@@ -1,0 +1,176 @@
+/* test_decompte_emit.c - when the broker sends its DecompteDroits again
+ * (broker/decompte_emit.c), the clock injected through the scan's now_ms:
+ * a new line is sent; unchanged, it is not sent again within a day; a day
+ * after the last one it is sent again ("at least daily", sequence + 1)
+ * while it has activity in the current year, and again a day after that;
+ * a change is sent at the next scan whatever the hour; a line without
+ * activity this year is sent once, never daily. The facts are scripted
+ * through the ledger on a real store (ledger_script.h), the messages
+ * signed by a real notary; the accept callback stands for broker.c's
+ * storing and keeps what it was handed. */
+#include "ledger_script.h"
+
+#include "decompte_emit.h"
+#include "fluxbus/keys.h"
+#include "notary.h"
+
+#define C_AL "C-AL-74-2025"
+#define C_ETAT "C-ETAT-74-2025"
+#define HOUR_MS (3600 * 1000LL)
+#define DAY_MS (24 * HOUR_MS)
+#define S_MAX_SENT 16
+
+typedef struct {
+    script_t s;
+    fb_keys_t broker, al, etat, bailleur;
+    notary_t notary;
+    decompte_emit_t *emit;
+    /* What the scans handed over, in order. */
+    char party[S_MAX_SENT][64];
+    uint32_t sequence[S_MAX_SENT];
+    int64_t computed_ms[S_MAX_SENT];
+    size_t n;
+} s_fixture_t;
+
+static void s_register(store_t *store, const fb_keys_t *k, const char *role)
+{
+    store_actor_t a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.id, sizeof a.id, "%s", k->actor);
+    snprintf(a.roles, sizeof a.roles, "%s", role);
+    memcpy(a.transport_key, k->curve_pk, sizeof a.transport_key);
+    assert_int_equal(store_actor_add(store, &a, "test"), FB_OK);
+}
+
+static fb_err_t s_accept(void *ctx, const uint8_t *envelope, size_t len,
+                         const ProtobufCMessage *payload)
+{
+    s_fixture_t *fx = ctx;
+    assert_non_null(envelope);
+    assert_true(len > 0);
+    const Fluxbus__V1__DecompteDroits *d = (const void *)payload;
+    assert_true(fx->n < S_MAX_SENT);
+    snprintf(fx->party[fx->n], sizeof fx->party[fx->n], "%s", d->party_actor_id);
+    fx->sequence[fx->n] = d->sequence;
+    fx->computed_ms[fx->n] = d->computed_ms;
+    fx->n++;
+    return FB_OK;
+}
+
+/* One scan at now_ms, in a store transaction as the broker runs it; how
+ * many DecompteDroits it handed over. */
+static size_t s_scan(s_fixture_t *fx, int64_t now_ms)
+{
+    size_t emitted = 0;
+    assert_int_equal(store_begin(fx->s.store), FB_OK);
+    assert_int_equal(decompte_emit_scan(fx->emit, now_ms, s_accept, fx, &emitted), FB_OK);
+    assert_int_equal(store_commit(fx->s.store), FB_OK);
+    return emitted;
+}
+
+static int s_setup(void **state)
+{
+    s_fixture_t *fx = calloc(1, sizeof *fx);
+    assert_non_null(fx);
+    script_open(&fx->s);
+    assert_int_equal(fb_keys_generate(&fx->broker, "broker"), FB_OK);
+    assert_int_equal(fb_keys_generate(&fx->al, SC_AL), FB_OK);
+    assert_int_equal(fb_keys_generate(&fx->etat, SC_ETAT), FB_OK);
+    assert_int_equal(fb_keys_generate(&fx->bailleur, SC_BAILLEUR), FB_OK);
+    s_register(fx->s.store, &fx->al, "reservataire");
+    s_register(fx->s.store, &fx->etat, "reservataire");
+    s_register(fx->s.store, &fx->bailleur, "bailleur");
+    fx->notary.keys = &fx->broker;
+    char err[256] = "";
+    fx->emit = decompte_emit_new(fx->s.store, &fx->notary, 0, NULL, NULL, script_at(2025, 1, 1),
+                                 err, sizeof err);
+    if (!fx->emit)
+        fail_msg("decompte_emit_new: %s", err);
+    *state = fx;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    s_fixture_t *fx = *state;
+    decompte_emit_destroy(&fx->emit);
+    script_close(&fx->s);
+    fb_keys_wipe(&fx->broker);
+    free(fx);
+    return 0;
+}
+
+/* Action Logement's convention with a vacancy oriented to it in March
+ * 2025 (activity); the State's, in Savoie (73), with nothing in 2025: the
+ * dwelling freed in Annecy is outside its scope. */
+static void s_script(s_fixture_t *fx)
+{
+    Fluxbus__V1__Convention al = script_convention_of(
+        C_AL, SC_AL, 2025, FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_BAIL_SIGNE);
+    script_convention(&fx->s, &al, script_at(2025, 1, 2));
+    Fluxbus__V1__Convention etat = script_convention_of(
+        C_ETAT, SC_ETAT, 2025, FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_BAIL_SIGNE);
+    etat.departement = "73";
+    script_convention(&fx->s, &etat, script_at(2025, 1, 2));
+    script_libere(&fx->s, "V1", "74010", 0, 0, script_at(2025, 3, 2));
+    script_orient(&fx->s, "V1", SC_AL, C_AL, script_at(2025, 3, 2));
+}
+
+static void test_an_active_line_is_sent_again_daily_without_change(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_script(fx);
+    int64_t t0 = script_at(2025, 3, 3);
+    /* First scan: both lines are new. */
+    assert_int_equal(s_scan(fx, t0), 2);
+    assert_int_equal(fx->sequence[0], 1);
+    assert_int_equal(fx->sequence[1], 1);
+    assert_int_equal(fx->computed_ms[0], t0);
+    /* Nothing changed: nothing within the day. */
+    assert_int_equal(s_scan(fx, t0 + HOUR_MS), 0);
+    assert_int_equal(s_scan(fx, t0 + DAY_MS - 1), 0);
+    /* A day after the last one: the active line again, the idle one not. */
+    assert_int_equal(s_scan(fx, t0 + DAY_MS), 1);
+    assert_string_equal(fx->party[2], SC_AL);
+    assert_int_equal(fx->sequence[2], 2);
+    assert_int_equal(fx->computed_ms[2], t0 + DAY_MS);
+    assert_int_equal(script_int(&fx->s, "SELECT sent_ms FROM ledger_decompte_sent"
+                                        " WHERE convention_id = '" C_AL "'"),
+                     t0 + DAY_MS);
+    /* The day counts from that resend. */
+    assert_int_equal(s_scan(fx, t0 + 2 * DAY_MS - HOUR_MS), 0);
+    assert_int_equal(s_scan(fx, t0 + 2 * DAY_MS), 1);
+    assert_int_equal(fx->sequence[3], 3);
+    /* The State's line, without activity this year, was sent once only. */
+    assert_int_equal(script_int(&fx->s, "SELECT seq FROM ledger_decompte_sent"
+                                        " WHERE convention_id = '" C_ETAT "'"),
+                     1);
+}
+
+static void test_a_change_is_sent_at_the_next_scan_then_daily_from_it(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_script(fx);
+    int64_t t0 = script_at(2025, 3, 3);
+    assert_int_equal(s_scan(fx, t0), 2);
+    /* An hour later the réservataire acknowledges: sent at once. */
+    script_ack(&fx->s, "V1", SC_AL, t0 + HOUR_MS);
+    assert_int_equal(s_scan(fx, t0 + HOUR_MS + 1), 1);
+    assert_string_equal(fx->party[2], SC_AL);
+    assert_int_equal(fx->sequence[2], 2);
+    /* The next daily resend is a day after the change's message. */
+    assert_int_equal(s_scan(fx, t0 + DAY_MS), 0);
+    assert_int_equal(s_scan(fx, t0 + HOUR_MS + 1 + DAY_MS), 1);
+    assert_int_equal(fx->sequence[3], 3);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_an_active_line_is_sent_again_daily_without_change,
+                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_change_is_sent_at_the_next_scan_then_daily_from_it,
+                                        s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
