@@ -316,6 +316,12 @@ static fb_delivery_t *s_bailleur_receives(s_world_t *w, int type, ProtobufCMessa
 {
     fb_delivery_t *d = fbt_recv_ack(w->cb, WAIT_MS);
     assert_non_null(d);
+    if ((int)d->body->type != type) { /* say what came instead (a rare failure under load) */
+        const fb_catalog_entry_t *got = fb_catalog_by_type((int)d->body->type);
+        print_error("the bailleur received %s from %s (store seq %llu) where it waited for %s\n",
+                    got ? got->name : "?", d->body->sender, (unsigned long long)d->store_seq,
+                    fb_catalog_by_type(type)->name);
+    }
     assert_int_equal(d->body->type, type);
     assert_string_equal(d->body->sender, FBT_RESA);
     const fb_catalog_entry_t *e = fb_catalog_by_type(type);
