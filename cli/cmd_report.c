@@ -52,15 +52,8 @@ static const char s_flux_help[] =
     "                    decimal commas, first column names the table; UTF-8 with\n"
     "                    a byte order mark for French Excel; text cells starting\n"
     "                    with = + - @ get a leading ') or html (one self-contained\n"
-    "                    page with charts: progress per réservataire, monthly flow)\n"
-    "  --no-bom          csv: no byte order mark (plain UTF-8 for pipelines)\n"
-    "  --codes-as-text   csv, for a spreadsheet: codes made of digits (INSEE 01004,\n"
-    "                    SIREN, NUR 074...) written =\"01004\", which Excel opening\n"
-    "                    the file by double-click keeps as text, leading zeros and\n"
-    "                    all digits (without it they are plain, for programs: a\n"
-    "                    spreadsheet then needs them imported as Text columns)\n"
-    "  --output FILE     write there (replaced whole) instead of standard output\n"
-    "  -h, --help        this help\n";
+    "                    page with charts: progress per réservataire, monthly "
+    "flow)\n" REPORT_OUTPUT_HELP "  -h, --help        this help\n";
 
 enum {
     S_OPT_YEAR = 0x200,
@@ -71,17 +64,13 @@ enum {
     S_OPT_BAILLEUR,
     S_OPT_RESA,
     S_OPT_HARD,
-    S_OPT_FORMAT,
-    S_OPT_OUTPUT,
-    S_OPT_NO_BOM,
-    S_OPT_CODES_AS_TEXT
 };
 
 typedef struct {
     const char *store;
     long long year, quarter, half, hard;
-    const char *from, *to, *bailleur, *reservataire, *format, *output;
-    bool no_bom, codes_as_text;
+    const char *from, *to, *bailleur, *reservataire;
+    report_output_opts_t out;
 } s_flux_args_t;
 
 static int s_flux_parse(int argc, char **argv, s_flux_args_t *a)
@@ -95,10 +84,7 @@ static int s_flux_parse(int argc, char **argv, s_flux_args_t *a)
                                          {"bailleur", required_argument, NULL, S_OPT_BAILLEUR},
                                          {"reservataire", required_argument, NULL, S_OPT_RESA},
                                          {"hard-to-let", required_argument, NULL, S_OPT_HARD},
-                                         {"format", required_argument, NULL, S_OPT_FORMAT},
-                                         {"output", required_argument, NULL, S_OPT_OUTPUT},
-                                         {"no-bom", no_argument, NULL, S_OPT_NO_BOM},
-                                         {"codes-as-text", no_argument, NULL, S_OPT_CODES_AS_TEXT},
+                                         REPORT_OUTPUT_OPTIONS,
                                          COMMON_OPTION_HELP,
                                          {0}};
     const char *cmd = "report flux";
@@ -133,34 +119,19 @@ static int s_flux_parse(int argc, char **argv, s_flux_args_t *a)
         case S_OPT_RESA:
             a->reservataire = optarg;
             break;
-        case S_OPT_FORMAT:
-            a->format = optarg;
-            break;
-        case S_OPT_OUTPUT:
-            a->output = optarg;
-            break;
-        case S_OPT_NO_BOM:
-            a->no_bom = true;
-            break;
-        case S_OPT_CODES_AS_TEXT:
-            a->codes_as_text = true;
-            break;
         case 'h':
             common_help(s_flux_help, COMMON_HELP_STORE);
             return -1;
         default:
-            return EXIT_USAGE;
+            if (!report_output_option(&a->out, c, optarg))
+                return EXIT_USAGE;
         }
         if (!ok)
             return EXIT_USAGE;
     }
     if (optind < argc)
         return common_fail(cmd, EXIT_USAGE, "unexpected argument \"%s\"", argv[optind]);
-    if (strcmp(a->format, "json") != 0 && strcmp(a->format, "csv") != 0 &&
-        strcmp(a->format, "html") != 0)
-        return common_fail(cmd, EXIT_USAGE, "--format must be json, csv or html, not \"%s\"",
-                           a->format);
-    return EXIT_OK;
+    return report_output_check(cmd, &a->out);
 }
 
 /* The period the options name, or a usage error. */
@@ -181,17 +152,14 @@ typedef struct {
 static bool s_flux_write(const void *ctx, FILE *out)
 {
     const s_flux_doc_t *doc = ctx;
-    if (strcmp(doc->a->format, "csv") == 0)
-        return (doc->a->no_bom || fputs(CSV_CELL_BOM, out) != EOF) &&
-               report_flux_csv(doc->d, out, doc->a->codes_as_text);
-    if (strcmp(doc->a->format, "html") == 0)
+    if (strcmp(doc->a->out.format, "csv") == 0)
+        return (doc->a->out.no_bom || fputs(CSV_CELL_BOM, out) != EOF) &&
+               report_flux_csv(doc->d, out, doc->a->out.codes_as_text);
+    if (strcmp(doc->a->out.format, "html") == 0)
         return report_flux_html(doc->d, doc->months, doc->n_months, doc->a->bailleur,
                                 doc->a->reservataire, out);
-    json_t *json = report_flux_json(doc->d, doc->a->bailleur, doc->a->reservataire);
-    bool ok = json && json_dumpf(json, out, JSON_INDENT(2) | JSON_REAL_PRECISION(12)) == 0 &&
-              fputc('\n', out) != EOF;
-    json_decref(json);
-    return ok;
+    return report_output_json(report_flux_json(doc->d, doc->a->bailleur, doc->a->reservataire),
+                              out);
 }
 
 /* Computes the décompte of q (and, for the page, its months) and writes it. */
@@ -201,15 +169,15 @@ static int s_flux_report(ledger_t *ledger, const decompte_query_t *q, const s_fl
     s_flux_doc_t doc = {.a = a};
     decompte_t *d = decompte_run(ledger_db(ledger), q, err, sizeof err);
     decompte_month_t *months = NULL;
-    if (d && strcmp(a->format, "html") == 0)
+    if (d && strcmp(a->out.format, "html") == 0)
         months = decompte_months(ledger_db(ledger), q, &doc.n_months, err, sizeof err);
-    if (!d || (strcmp(a->format, "html") == 0 && !months)) {
+    if (!d || (strcmp(a->out.format, "html") == 0 && !months)) {
         decompte_destroy(&d);
         return common_fail("report flux", EXIT_STORE, "%s: %s", a->store, err);
     }
     doc.d = d;
     doc.months = months;
-    int rc = report_output("report flux", a->output, s_flux_write, &doc);
+    int rc = report_output("report flux", a->out.output, s_flux_write, &doc);
     free(months);
     decompte_destroy(&d);
     return rc;
@@ -217,7 +185,7 @@ static int s_flux_report(ledger_t *ledger, const decompte_query_t *q, const s_fl
 
 static int s_flux(int argc, char **argv)
 {
-    s_flux_args_t a = {.store = common_store_default(), .format = "json"};
+    s_flux_args_t a = {.store = common_store_default(), .out.format = "json"};
     int rc = s_flux_parse(argc, argv, &a);
     if (rc != EXIT_OK)
         return rc < 0 ? EXIT_OK : rc;

@@ -53,14 +53,7 @@ static const char s_help[] =
     "                    decimal commas, first column names the table; UTF-8 with\n"
     "                    a byte order mark for French Excel; text cells starting\n"
     "                    with = + - @ get a leading ') or html (one\n"
-    "                    self-contained page with charts)\n"
-    "  --no-bom          csv: no byte order mark (plain UTF-8 for pipelines)\n"
-    "  --codes-as-text   csv, for a spreadsheet: codes made of digits (INSEE 01004,\n"
-    "                    SIREN, NUR 074...) written =\"01004\", which Excel opening\n"
-    "                    the file by double-click keeps as text, leading zeros and\n"
-    "                    all digits (without it they are plain, for programs: a\n"
-    "                    spreadsheet then needs them imported as Text columns)\n"
-    "  --output FILE     write there (replaced whole) instead of standard output\n"
+    "                    self-contained page with charts)\n" REPORT_OUTPUT_HELP
     "  -h, --help        this help\n";
 
 enum {
@@ -72,17 +65,13 @@ enum {
     S_OPT_BAILLEUR,
     S_OPT_EPCI,
     S_OPT_REPEATED,
-    S_OPT_FORMAT,
-    S_OPT_OUTPUT,
-    S_OPT_NO_BOM,
-    S_OPT_CODES_AS_TEXT
 };
 
 typedef struct {
-    const char *store, *bailleur, *epci, *format, *output;
+    const char *store, *bailleur, *epci;
     report_period_args_t period;
     long long repeated;
-    bool no_bom, codes_as_text;
+    report_output_opts_t out;
 } s_args_t;
 
 /* Applies one option; false after printing why. */
@@ -112,20 +101,8 @@ static bool s_option(s_args_t *a, int c)
     case S_OPT_EPCI:
         a->epci = optarg;
         return true;
-    case S_OPT_FORMAT:
-        a->format = optarg;
-        return true;
-    case S_OPT_OUTPUT:
-        a->output = optarg;
-        return true;
-    case S_OPT_NO_BOM:
-        a->no_bom = true;
-        return true;
-    case S_OPT_CODES_AS_TEXT:
-        a->codes_as_text = true;
-        return true;
     default:
-        return false;
+        return report_output_option(&a->out, c, optarg);
     }
 }
 
@@ -141,10 +118,7 @@ static int s_parse(int argc, char **argv, s_args_t *a)
                                          {"bailleur", required_argument, NULL, S_OPT_BAILLEUR},
                                          {"epci", required_argument, NULL, S_OPT_EPCI},
                                          {"repeated", required_argument, NULL, S_OPT_REPEATED},
-                                         {"format", required_argument, NULL, S_OPT_FORMAT},
-                                         {"output", required_argument, NULL, S_OPT_OUTPUT},
-                                         {"no-bom", no_argument, NULL, S_OPT_NO_BOM},
-                                         {"codes-as-text", no_argument, NULL, S_OPT_CODES_AS_TEXT},
+                                         REPORT_OUTPUT_OPTIONS,
                                          COMMON_OPTION_HELP,
                                          {0}};
     int c;
@@ -158,11 +132,7 @@ static int s_parse(int argc, char **argv, s_args_t *a)
     }
     if (optind < argc)
         return common_fail(s_cmd, EXIT_USAGE, "unexpected argument \"%s\"", argv[optind]);
-    if (strcmp(a->format, "json") != 0 && strcmp(a->format, "csv") != 0 &&
-        strcmp(a->format, "html") != 0)
-        return common_fail(s_cmd, EXIT_USAGE, "--format must be json, csv or html, not \"%s\"",
-                           a->format);
-    return EXIT_OK;
+    return report_output_check(s_cmd, &a->out);
 }
 
 /* The bilan and the format asked, for report_output. */
@@ -180,16 +150,12 @@ static bool s_write(const void *ctx, FILE *out)
                report_bilan_csv(doc->b, out, doc->codes_as_text);
     if (strcmp(doc->format, "html") == 0)
         return report_html_write(doc->b, out);
-    json_t *json = report_bilan_json(doc->b);
-    bool ok = json && json_dumpf(json, out, JSON_INDENT(2) | JSON_REAL_PRECISION(12)) == 0 &&
-              fputc('\n', out) != EOF;
-    json_decref(json);
-    return ok;
+    return report_output_json(report_bilan_json(doc->b), out);
 }
 
 int cmd_report_bilan(int argc, char **argv)
 {
-    s_args_t a = {.store = common_store_default(), .format = "json"};
+    s_args_t a = {.store = common_store_default(), .out.format = "json"};
     int rc = s_parse(argc, argv, &a);
     if (rc != EXIT_OK)
         return rc < 0 ? EXIT_OK : rc;
@@ -217,8 +183,8 @@ int cmd_report_bilan(int argc, char **argv)
     ledger_close(&ledger);
     if (!b)
         return common_fail(s_cmd, EXIT_STORE, "%s: %s", a.store, err);
-    s_doc_t doc = {b, a.format, a.no_bom, a.codes_as_text};
-    rc = report_output(s_cmd, a.output, s_write, &doc);
+    s_doc_t doc = {b, a.out.format, a.out.no_bom, a.out.codes_as_text};
+    rc = report_output(s_cmd, a.out.output, s_write, &doc);
     bilan_destroy(&b);
     return rc;
 }
