@@ -10,6 +10,10 @@
  *    transaction, replies are queued and sent after COMMIT);
  *  - a failed COMMIT ends the broker (FB_ERR_STORE) without sending anything
  *    of that batch;
+ *  - a recipient's ACK frees its window at once but reaches the disk with
+ *    the next COMMIT that writes anyway, or within ack_delay_ms, or at a
+ *    clean exit (acks.c); until then the pump does not send that message
+ *    again;
  *  - the bytes stored and forwarded are exactly the bytes verified;
  *  - backlog lives in the store; the only per-receiver memory is its window
  *    of in-flight sequence numbers;
@@ -34,6 +38,7 @@
 #include "fluxbus/codec.h"
 #include "fluxbus/envelope.h"
 #include "fluxbus/keys.h"
+#include "acks.h"
 #include "admission.h"
 #include "bilan_reply.h"
 #include "decompte_emit.h"
@@ -53,6 +58,7 @@
 #define S_KEYCERT_CACHE 256
 #define S_EXPIRY_PERIOD_MS 500 /* how often the deadlines are looked at */
 #define S_EXPIRY_BATCH 64      /* DeadlineExpired per transaction */
+#define S_ACKS_MAX 1024        /* acks kept before a commit of their own */
 
 typedef struct {
     uint8_t rid[S_RID_MAX];
@@ -108,6 +114,7 @@ struct broker {
     void *router;
     zap_t *zap;
     admission_t *admission;
+    acks_t *acks;     /* acks taken, not yet in the store */
     parallel_t *pool; /* checks the signatures of a batch (precheck.c) */
     char endpoint[256];
     s_session_t *sessions;
@@ -380,6 +387,7 @@ typedef struct {
     broker_t *self;
     s_session_t *s;
     size_t sent;
+    size_t skipped; /* acked, the ack not in the store yet */
     int blocked;
 } s_pump_t;
 
@@ -391,6 +399,13 @@ static void s_deliver_one(void *ctx, uint64_t seq, const uint8_t *env, size_t le
     s_session_t *s = p->s;
     if (p->blocked || s->dead)
         return;
+    if (acks_has(self->acks, s->actor, seq)) {
+        /* Acked by the recipient (before a new HELLO, say), the ack still
+         * kept in acks.c: done for this live connection, not sent again. */
+        s->cursor = seq;
+        p->skipped++;
+        return;
+    }
     const s_cert_t *cert = NULL;
     if (s_keycert(self, key_id, &cert) != FB_OK) {
         s_log(self, FB_LOG_ERROR, "broker keycert-failed key_id=%s seq=%llu", key_id,
@@ -433,11 +448,11 @@ static fb_err_t s_pump(broker_t *self)
             continue;
         }
         size_t room = s->window - s->n_inflight;
-        s_pump_t p = {self, s, 0, 0};
+        s_pump_t p = {self, s, 0, 0, 0};
         fb_err_t rc = store_pending_for(self->store, s->actor, s->cursor, room, s_deliver_one, &p);
         if (rc != FB_OK)
             return rc;
-        if (!p.blocked && p.sent < room)
+        if (!p.blocked && p.sent + p.skipped < room)
             s->dirty = 0; /* drained: wait for a new message or an ack */
     }
     s_sessions_reap(self);
@@ -552,9 +567,16 @@ static fb_err_t s_dedup(broker_t *self, const s_input_t *in, const Fluxbus__V1__
     return rc == FB_OK ? s_queue_reply(self, in, "RECEIPT", buf, len) : rc;
 }
 
+static fb_err_t s_write_acks(broker_t *self, const char *forced);
+
+/* The sender's backlog is counted again only when it looks full: the acks
+ * kept (acks.c) are written first, in the turn's transaction, so that they
+ * count. */
 static fb_err_t s_count_backlog(void *ctx, const char *actor, uint64_t *out)
 {
-    return store_sender_backlog(ctx, actor, out);
+    broker_t *self = ctx;
+    fb_err_t rc = s_write_acks(self, "backlog");
+    return rc == FB_OK ? store_sender_backlog(self->store, actor, out) : rc;
 }
 
 /* Checks that only apply to a message not seen before (a resent duplicate
@@ -571,8 +593,7 @@ static fb_err_t s_check_new(broker_t *self, const Fluxbus__V1__SignedBody *body,
                  (long long)body->created_at_ms, (long long)now, self->cfg.freshness_s);
         return FB_ERR_STALE;
     }
-    fb_err_t rc =
-        admission_backlog_check(self->admission, body->sender, s_count_backlog, self->store);
+    fb_err_t rc = admission_backlog_check(self->admission, body->sender, s_count_backlog, self);
     if (rc == FB_ERR_BACKLOG_FULL)
         snprintf(detail, dlen, "%u deliveries of this sender wait for their recipients",
                  self->cfg.max_backlog);
@@ -908,6 +929,41 @@ static fb_err_t s_handle_hello(broker_t *self, const s_input_t *in)
     return s_session_start(self, in, window);
 }
 
+/* acks_write_fn: one ack into the store, in the current transaction. */
+static fb_err_t s_write_ack(void *ctx, const char *recipient, uint64_t seq, int64_t at_ms)
+{
+    broker_t *self = ctx;
+    fb_err_t rc = store_mark_acked(self->store, recipient, seq, at_ms);
+    if (rc != FB_ERR_NOT_FOUND)
+        return rc;
+    s_log(self, FB_LOG_DEBUG, "broker ack-ignored peer=%s seq=%llu", recipient,
+          (unsigned long long)seq);
+    return FB_OK;
+}
+
+/* Writes the acks kept (acks.c) into the current transaction when its
+ * COMMIT reaches the disk anyway (the turn wrote something); when the turn
+ * answers anything, since PROTOCOL.md 3.2 lets a client take any answer
+ * that follows its ACKs on a connection as proof they are on disk; when
+ * they are due (ack_delay_ms, or S_ACKS_MAX of them); or always, when
+ * `forced` names a reason (NULL: decide). */
+static fb_err_t s_write_acks(broker_t *self, const char *forced)
+{
+    if (acks_count(self->acks) == 0)
+        return FB_OK;
+    const char *why = forced                              ? forced
+                      : store_has_writes(self->store)     ? "commit"
+                      : self->n_replies > 0               ? "answer"
+                      : acks_due(self->acks, fb_now_ms()) ? "due"
+                                                          : NULL;
+    if (!why)
+        return FB_OK;
+    size_t n = 0;
+    fb_err_t rc = acks_flush(self->acks, s_write_ack, self, &n);
+    s_log(self, FB_LOG_DEBUG, "broker acks-written n=%zu reason=%s", n, why);
+    return rc;
+}
+
 static fb_err_t s_handle_ack(broker_t *self, const s_input_t *in)
 {
     ProtobufCMessage *msg = NULL;
@@ -920,12 +976,16 @@ static fb_err_t s_handle_ack(broker_t *self, const s_input_t *in)
     }
     uint64_t seq = ((Fluxbus__V1__DeliveryAck *)msg)->store_seq;
     fb_codec_free(msg);
-    /* Only the recipient's own queue is touched: the actor comes from ZAP. */
-    fb_err_t rc = store_mark_acked(self->store, in->actor, seq, fb_now_ms());
-    if (rc == FB_ERR_NOT_FOUND)
-        s_log(self, FB_LOG_DEBUG, "broker ack-ignored peer=%s seq=%llu", in->actor,
-              (unsigned long long)seq);
-    else if (rc != FB_OK)
+    /* Only the recipient's own queue is touched: the actor comes from ZAP.
+     * Kept, not written: an ack alone is not worth an fdatasync of its own
+     * (s_write_acks says when it reaches the store). */
+    fb_err_t rc = acks_add(self->acks, in->actor, seq, fb_now_ms());
+    if (rc == FB_OK)
+        s_log(self, FB_LOG_DEBUG, "broker ack-kept peer=%s seq=%llu kept=%zu", in->actor,
+              (unsigned long long)seq, acks_count(self->acks));
+    else /* out of memory: write it now */
+        rc = s_write_ack(self, in->actor, seq, fb_now_ms());
+    if (rc != FB_OK)
         return rc;
     s_session_acked(self, in->actor, seq);
     return FB_OK;
@@ -1060,6 +1120,8 @@ static void s_input_close(s_input_t *in)
 static fb_err_t s_end_turn(broker_t *self, fb_err_t rc)
 {
     if (rc == FB_OK)
+        rc = s_write_acks(self, NULL);
+    if (rc == FB_OK)
         rc = s_seal_receipts(self);
     if (rc == FB_OK)
         rc = store_commit(self->store);
@@ -1165,13 +1227,33 @@ static fb_err_t s_decompte_turn(broker_t *self)
     return emitted ? s_pump(self) : FB_OK;
 }
 
+/* The acks kept (acks.c) that no other turn carried, in a transaction of
+ * their own once they are due, or all of them when `all` (a clean exit).
+ * A failed COMMIT is fatal, as in s_turn. */
+static fb_err_t s_acks_turn(broker_t *self, bool all)
+{
+    if (acks_count(self->acks) == 0 || (!all && !acks_due(self->acks, fb_now_ms())))
+        return FB_OK;
+    size_t n = acks_count(self->acks);
+    fb_err_t rc = store_begin(self->store);
+    if (rc == FB_OK)
+        rc = s_write_acks(self, all ? "exit" : "due");
+    if (s_end_turn(self, rc) != FB_OK)
+        return FB_ERR_STORE;
+    if (all)
+        s_log(self, FB_LOG_INFO, "broker acks-committed n=%zu reason=exit", n);
+    return FB_OK;
+}
+
 /* How long the loop may wait for input: until the next look at the
- * deadlines or the décompte, at most a second. */
+ * deadlines or the décompte, or the kept acks' deadline, at most a second. */
 static long s_poll_ms(const broker_t *self)
 {
     int64_t next = decompte_emit_next_ms(self->decompte);
     if (self->next_expiry_ms < next)
         next = self->next_expiry_ms;
+    if (acks_due_ms(self->acks) < next)
+        next = acks_due_ms(self->acks);
     int64_t left = next - fb_now_ms();
     return left < 0 ? 0 : left > 1000 ? 1000 : (long)left;
 }
@@ -1194,6 +1276,12 @@ fb_err_t broker_run(broker_t *self, volatile sig_atomic_t *stop)
                   "DecompteDroits: nothing of it was kept\"");
             return FB_ERR_STORE;
         }
+        if (s_acks_turn(self, false) != FB_OK) {
+            s_log(self, FB_LOG_ERROR,
+                  "broker exiting code=3 detail=\"store failure while committing acks: the "
+                  "messages they acknowledged will be delivered again\"");
+            return FB_ERR_STORE;
+        }
         s_flush_log(); /* what the turns above and the deliveries logged */
         zmq_pollitem_t item = {self->router, 0, ZMQ_POLLIN, 0};
         int n = zmq_poll(&item, 1, s_poll_ms(self));
@@ -1209,6 +1297,13 @@ fb_err_t broker_run(broker_t *self, volatile sig_atomic_t *stop)
                   "the last batch was acknowledged\"");
             return FB_ERR_STORE;
         }
+    }
+    /* A clean stop loses no ack: what was acked is not delivered again. */
+    if (s_acks_turn(self, true) != FB_OK) {
+        s_log(self, FB_LOG_ERROR,
+              "broker exiting code=3 detail=\"store failure while committing the last acks: "
+              "the messages they acknowledged will be delivered again\"");
+        return FB_ERR_STORE;
     }
     s_log(self, FB_LOG_INFO, "broker stopping reason=signal");
     return FB_OK;
@@ -1320,10 +1415,11 @@ broker_t *broker_new(const broker_config_t *cfg, fb_err_t *err)
         return NULL;
     }
     self->admission = admission_new(cfg->rate, cfg->rate_burst, cfg->max_backlog);
+    self->acks = acks_new(cfg->ack_delay_ms, S_ACKS_MAX);
     self->pool = parallel_new(cfg->verify_threads);
     self->batch = calloc(cfg->batch_max, sizeof *self->batch);
     self->pre = calloc(cfg->batch_max, sizeof *self->pre);
-    if (!self->admission || !self->pool || !self->batch || !self->pre) {
+    if (!self->admission || !self->acks || !self->pool || !self->batch || !self->pre) {
         *err = FB_ERR_NOMEM;
         broker_destroy(&self);
         return NULL;
@@ -1366,6 +1462,7 @@ void broker_destroy(broker_t **self_p)
     free(self->jobs);
     s_certs_clear(self);
     admission_destroy(&self->admission);
+    acks_destroy(&self->acks);
     parallel_destroy(&self->pool);
     free(self->batch);
     free(self->pre);

@@ -24,6 +24,7 @@ void broker_config_defaults(broker_config_t *cfg)
     cfg->rate_burst = 500;
     cfg->max_backlog = 100000;
     cfg->decompte_interval_s = 60;
+    cfg->ack_delay_ms = 10;
     cfg->log_level = FB_LOG_INFO;
 }
 
@@ -65,6 +66,7 @@ static unsigned *s_unsigned_slot(broker_config_t *cfg, const char *name, unsigne
         {"max_backlog", offsetof(broker_config_t, max_backlog), 1, 1000000000},
         {"decompte_interval_s", offsetof(broker_config_t, decompte_interval_s), 0, 86400},
         {"verify_threads", offsetof(broker_config_t, verify_threads), 0, 64},
+        {"ack_delay_ms", offsetof(broker_config_t, ack_delay_ms), 0, 60000},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (strcmp(name, table[i].name) == 0) {

@@ -3,8 +3,8 @@
  * File format: one "name = value" per line, '#' starts a comment. Names are
  * those of the fields below (endpoint, store, key, max_envelope, window,
  * batch_max, freshness_s, max_recipients, rate, rate_burst, max_backlog,
- * decompte_interval_s, verify_threads, log_level). Unknown names are an error, reported
- * with the line. */
+ * decompte_interval_s, verify_threads, ack_delay_ms, log_level). Unknown names are an error,
+ * reported with the line. */
 #ifndef FLUXBUS_BROKER_CONFIG_H
 #define FLUXBUS_BROKER_CONFIG_H
 
@@ -28,6 +28,8 @@ typedef struct {
     unsigned decompte_interval_s; /* DecompteDroits this long after a change; default 60 */
     unsigned verify_threads;      /* threads checking signatures, the loop's included;
                                      default 0 = one per online CPU */
+    unsigned ack_delay_ms;        /* an ACK not written with messages is committed at
+                                     the latest this long after; default 10, 0 = at once */
     fb_log_level_t log_level;     /* default info */
 } broker_config_t;
 

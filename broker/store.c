@@ -217,6 +217,7 @@ static const char *const s_sql[Q__COUNT] = {
 struct store {
     sqlite3 *db;
     sqlite3_stmt *q[Q__COUNT];
+    sqlite3_int64 changes_at_begin; /* rows changed on db before the open transaction */
 };
 
 /* Resets a statement after use and maps the step result. */
@@ -690,7 +691,14 @@ fb_err_t store_subscribers(store_t *self, const char *topic, store_subscriber_fn
 
 fb_err_t store_begin(store_t *self)
 {
+    self->changes_at_begin = sqlite3_total_changes64(self->db);
     return s_exec(self, Q_BEGIN);
+}
+
+bool store_has_writes(store_t *self)
+{
+    return !sqlite3_get_autocommit(self->db) &&
+           sqlite3_total_changes64(self->db) != self->changes_at_begin;
 }
 
 fb_err_t store_commit(store_t *self)

@@ -131,6 +131,11 @@ fb_err_t store_subscribers(store_t *self, const char *topic, store_subscriber_fn
 
 /* ---- messages and queues ---- */
 fb_err_t store_begin(store_t *self);
+/* True when the transaction store_begin() opened has changed a row (the
+ * store's or the ledger's, on the same connection): its COMMIT will reach
+ * the disk, an fdatasync. A transaction that changed nothing commits
+ * without writing. */
+bool store_has_writes(store_t *self);
 /* Commits durably (synchronous=FULL). FB_ERR_STORE means nothing can be
  * assumed on disk: the caller must not acknowledge. */
 fb_err_t store_commit(store_t *self);

@@ -144,7 +144,10 @@ fb_err_t fb_client_encryption_key(fb_client_t *self, const char *actor,
 fb_err_t fb_client_recv(fb_client_t *self, fb_delivery_t **out, int timeout_ms)
     __attribute__((warn_unused_result));
 
-/* Tells the broker the delivery is handled; it will not be sent again. */
+/* Tells the broker the delivery is handled; it will not be sent again,
+ * unless the broker dies before it committed the ack (PROTOCOL.md 7.4): then
+ * it comes again after the reconnection, and this client drops it (7.6). No
+ * answer comes: FB_OK means the ACK was queued, not that it is on disk. */
 fb_err_t fb_client_ack(fb_client_t *self, const fb_delivery_t *delivery);
 
 void fb_delivery_destroy(fb_delivery_t **self_p);

@@ -80,6 +80,7 @@ static void test_config_file_sets_every_setting(void **state)
                                 "rate = 20\n"
                                 "rate_burst = 40\n"
                                 "max_backlog = 1000\n"
+                                "ack_delay_ms = 250\n"
                                 "log_level = debug\n"),
                      FB_OK);
     assert_string_equal(fx->cfg.endpoint, "tcp://0.0.0.0:6000");
@@ -93,6 +94,7 @@ static void test_config_file_sets_every_setting(void **state)
     assert_int_equal(fx->cfg.rate, 20);
     assert_int_equal(fx->cfg.rate_burst, 40);
     assert_int_equal(fx->cfg.max_backlog, 1000);
+    assert_int_equal(fx->cfg.ack_delay_ms, 250);
     assert_int_equal(fx->cfg.log_level, FB_LOG_DEBUG);
 }
 
@@ -112,6 +114,7 @@ static void test_config_defaults(void **state)
     assert_int_equal(cfg.rate, 100);
     assert_int_equal(cfg.rate_burst, 500);
     assert_int_equal(cfg.max_backlog, 100000);
+    assert_int_equal(cfg.ack_delay_ms, 10);
     assert_int_equal(cfg.log_level, FB_LOG_INFO);
 }
 
@@ -182,6 +185,8 @@ static void test_config_bad_number_names_its_line(void **state)
         "rate = 0\n",
         "rate_burst = 0\n",
         "max_backlog = 0\n",
+        "ack_delay_ms = 60001\n",
+        "ack_delay_ms = -1\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char text[256];
@@ -198,6 +203,11 @@ static void test_config_bad_number_names_its_line(void **state)
     assert_int_equal(fx->cfg.batch_max, 65536);
     assert_int_equal(fx->cfg.max_envelope, 1024);
     assert_int_equal(s_load(fx, "window = 1024\nmax_envelope = 67108864\n"), FB_OK);
+    /* 0 is a valid delay: each turn commits its own acks. */
+    assert_int_equal(s_load(fx, "ack_delay_ms = 0\n"), FB_OK);
+    assert_int_equal(fx->cfg.ack_delay_ms, 0);
+    assert_int_equal(s_load(fx, "ack_delay_ms = 60000\n"), FB_OK);
+    assert_int_equal(fx->cfg.ack_delay_ms, 60000);
     assert_int_equal(fx->cfg.window, 1024);
     assert_int_equal(fx->cfg.max_envelope, 67108864);
 }

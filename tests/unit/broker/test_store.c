@@ -376,6 +376,35 @@ static void test_store_mark_acked_twice_is_not_found(void **state)
     assert_int_equal(store_mark_acked(fx->store, S_RESA2, seq, 14), FB_OK);
 }
 
+/* What the broker asks before committing (broker.c, acks.c): has the open
+ * transaction changed anything? Reads and a write that matches no row do
+ * not count; outside a transaction the answer is no. */
+static void test_store_has_writes_only_after_a_change(void **state)
+{
+    s_fixture_t *fx = *state;
+    uint64_t seq = s_put(fx->store, S_BAILLEUR, S_KEY_BAILLEUR, 1);
+    assert_int_equal(store_enqueue(fx->store, seq, S_RESA), FB_OK);
+    assert_false(store_has_writes(fx->store)); /* no transaction open */
+
+    assert_int_equal(store_begin(fx->store), FB_OK);
+    assert_false(store_has_writes(fx->store));
+    uint8_t id[FB_MESSAGE_ID_BYTES];
+    memset(id, 1, sizeof id); /* message 1's id (s_msg) */
+    store_seen_t seen;
+    assert_int_equal(store_find(fx->store, S_BAILLEUR, id, &seen), FB_OK);
+    assert_int_equal(store_mark_acked(fx->store, S_COMMUNE, seq, 5), FB_ERR_NOT_FOUND);
+    assert_false(store_has_writes(fx->store));
+    assert_int_equal(store_mark_acked(fx->store, S_RESA, seq, 5), FB_OK);
+    assert_true(store_has_writes(fx->store));
+    assert_int_equal(store_commit(fx->store), FB_OK);
+    assert_false(store_has_writes(fx->store));
+
+    /* A new transaction starts clean. */
+    assert_int_equal(store_begin(fx->store), FB_OK);
+    assert_false(store_has_writes(fx->store));
+    store_rollback(fx->store);
+}
+
 typedef struct {
     size_t n;
     char recipient[8][FB_ACTOR_MAX];
@@ -1055,6 +1084,7 @@ int main(void)
         S_TEST(test_store_put_refuses_same_sender_and_id_twice),
         S_TEST(test_store_pending_is_in_seq_order_after_seq_and_limited),
         S_TEST(test_store_mark_acked_twice_is_not_found),
+        S_TEST(test_store_has_writes_only_after_a_change),
         S_TEST(test_store_backlog_counts_pending_per_recipient),
         S_TEST(test_store_sender_backlog_skips_acked_and_revoked),
         S_TEST(test_store_key_rotate_ends_other_keys_at_the_overlap),
