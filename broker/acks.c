@@ -93,7 +93,8 @@ int64_t acks_due_ms(const acks_t *self)
 
 bool acks_due(const acks_t *self, int64_t now_ms)
 {
-    return self->n > 0 && now_ms >= acks_due_ms(self);
+    /* A clock set back (now before the oldest ack) must not hold them. */
+    return self->n > 0 && (now_ms >= acks_due_ms(self) || now_ms < self->kept[0].at_ms);
 }
 
 fb_err_t acks_flush(acks_t *self, acks_write_fn write, void *ctx, size_t *written)

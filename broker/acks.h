@@ -51,7 +51,8 @@ size_t acks_count(const acks_t *self);
 int64_t acks_due_ms(const acks_t *self);
 
 /* True when the kept acks must be written now: `max` of them wait, or the
- * oldest is `delay_ms` old at now_ms. */
+ * oldest is `delay_ms` old at now_ms, or now_ms is before the oldest (the
+ * clock was set back). */
 bool acks_due(const acks_t *self, int64_t now_ms);
 
 /* Writes one ack (the caller's store, in its transaction); FB_OK, or an
