@@ -264,8 +264,9 @@ static int s_copy(const char *from, const char *to)
 /* The figures the template was filled with, to reuse it only when they match. */
 static void s_signature(const decompte_world_t *w, char *out, size_t cap)
 {
-    snprintf(out, cap, "v2 %zu %zu %zu %zu %zu %zu %d\n", w->vacancies, w->bailleurs,
-             w->reservataires, w->communes, w->epcis, w->sheets_per_epci, w->year);
+    snprintf(out, cap, "v2 ledger %d: %zu %zu %zu %zu %zu %zu %d\n", LEDGER_SCHEMA_VERSION,
+             w->vacancies, w->bailleurs, w->reservataires, w->communes, w->epcis,
+             w->sheets_per_epci, w->year);
 }
 
 static bool s_template_fits(const s_opts_t *o, const char *sig_path)

@@ -117,6 +117,9 @@ static void s_year(decompte_scan_t *self, sqlite3 *db, decompte_sent_t *sent,
         if (ok && conventions_multipartite(item->rev))
             ok = s_look(self, sent, y, item, &item->total);
     }
+    /* Nothing due: the lines are freed here rather than on the loop thread. */
+    if (ok && y->n_due == 0)
+        decompte_destroy(&y->d);
 }
 
 /* An active observer into the scan's list. */

@@ -36,7 +36,7 @@ typedef struct {
     period_t period;
     bool failed;               /* not computed: the reason is in err */
     char err[256];             /* "" when computed */
-    decompte_t *d;             /* the lines computed (decompte_lines) */
+    decompte_t *d;             /* the lines computed (decompte_lines); NULL once none is due */
     decompte_scan_line_t *due; /* the lines to look at, in the décompte's order */
     size_t n_due;
     size_t n_lines; /* every line computed */

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fluxbus/v1/ledger.pb-c.h"
@@ -26,27 +25,9 @@
 
 static const char *const s_at_once[] = {"--decompte-interval-s", "0", NULL};
 
-/* The Paris year now (UTC+1 in winter, when a year turns). */
-static int s_year_now(void)
-{
-    time_t t = (time_t)(fb_now_ms() / 1000) + 3600;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    return tm.tm_year + 1900;
-}
-
-/* An integer read from the store by the sqlite3 shell (another process: it
- * sees what was committed). */
-static long long s_sql(const fbt_pair_t *w, const char *sql)
-{
-    char out[64] = "";
-    assert_int_equal(fbt_sh(out, sizeof out, "sqlite3 '%s' \"%s\"", w->b.store, sql), 0);
-    return atoll(out);
-}
-
 static long long s_stored(const fbt_pair_t *w)
 {
-    return s_sql(w, "SELECT count(*) FROM messages WHERE type = 16");
+    return fbt_sql_int(&w->b, "SELECT count(*) FROM messages WHERE type = 16");
 }
 
 /* The EPCI (the réservataire of the pair) delegates to S_SHEETS communes,
@@ -69,7 +50,7 @@ static void s_convention(fbt_pair_t *w)
     c.convention_id = "conv-epci-1200";
     c.revision = 1;
     c.kind = FLUXBUS__V1__CONVENTION_KIND__CONVENTION_KIND_MULTIPARTITE;
-    c.year = s_year_now();
+    c.year = fbt_year_now();
     c.bailleur_actor_id = FBT_BAILLEUR;
     c.reservataire_actor_id = FBT_RESA;
     c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_BAIL_SIGNE;
@@ -119,16 +100,18 @@ static void test_kill9_during_the_scan_loses_nothing_and_sends_nothing_twice(voi
     usleep(S_QUIET_MS * 1000);
     assert_int_equal(s_stored(&w), S_LINES);
     /* Each line once, sequence 1, its record naming its stored message. */
-    assert_int_equal(s_sql(&w, "SELECT count(*) FROM ledger_decompte_sent"), S_LINES);
-    assert_int_equal(s_sql(&w, "SELECT count(*) FROM ledger_decompte_sent WHERE seq <> 1"), 0);
-    assert_int_equal(s_sql(&w, "SELECT count(*) FROM ledger_decompte_sent s JOIN messages m"
-                               " ON m.type = 16 AND lower(hex(m.message_id)) = s.message_id"),
+    assert_int_equal(fbt_sql_int(&w.b, "SELECT count(*) FROM ledger_decompte_sent"), S_LINES);
+    assert_int_equal(fbt_sql_int(&w.b, "SELECT count(*) FROM ledger_decompte_sent WHERE seq <> 1"),
+                     0);
+    assert_int_equal(fbt_sql_int(&w.b,
+                                 "SELECT count(*) FROM ledger_decompte_sent s JOIN messages m"
+                                 " ON m.type = 16 AND lower(hex(m.message_id)) = s.message_id"),
                      S_LINES);
-    assert_int_equal(s_sql(&w, "SELECT count(*) FROM deliveries d JOIN messages m"
-                               " ON m.seq = d.seq WHERE m.type = 16"
-                               " AND d.recipient = '" FBT_BAILLEUR "'"),
+    assert_int_equal(fbt_sql_int(&w.b, "SELECT count(*) FROM deliveries d JOIN messages m"
+                                       " ON m.seq = d.seq WHERE m.type = 16"
+                                       " AND d.recipient = '" FBT_BAILLEUR "'"),
                      S_LINES);
-    fbt_audit_ok(&w.b, (uint64_t)s_sql(&w, "SELECT count(*) FROM messages"));
+    fbt_audit_ok(&w.b, (uint64_t)fbt_sql_int(&w.b, "SELECT count(*) FROM messages"));
     fbt_pair_close(&w);
 }
 
