@@ -146,13 +146,13 @@ fb_err_t facts_create(sqlite3 *db, char *err, size_t errlen)
              FACTS_SCHEMA_VERSION);
     fb_err_t rc = s_exec(db, s_schema, err, errlen);
     if (rc == FB_OK)
-        rc = held_create(db, err, errlen);
+        rc = s_exec(db, held_schema_sql(), err, errlen);
     return rc == FB_OK ? s_exec(db, stamp, err, errlen) : rc;
 }
 
 fb_err_t facts_reset(sqlite3 *db, char *err, size_t errlen)
 {
-    fb_err_t rc = held_drop(db, err, errlen);
+    fb_err_t rc = s_exec(db, held_drop_sql(), err, errlen);
     if (rc == FB_OK)
         rc = s_exec(db, s_drop, err, errlen);
     return rc == FB_OK ? facts_create(db, err, errlen) : rc;

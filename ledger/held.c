@@ -66,24 +66,14 @@ static const char s_drop[] = "DROP TABLE IF EXISTS ledger_held_pairs;"
                              "DROP TABLE IF EXISTS ledger_held;"
                              "DROP TABLE IF EXISTS ledger_freed;";
 
-static fb_err_t s_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+const char *held_schema_sql(void)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
-        return FB_OK;
-    snprintf(err, errlen, "ledger counts: %s", msg ? msg : sqlite3_errmsg(db));
-    sqlite3_free(msg);
-    return FB_ERR_STORE;
+    return s_schema;
 }
 
-fb_err_t held_create(sqlite3 *db, char *err, size_t errlen)
+const char *held_drop_sql(void)
 {
-    return s_exec(db, s_schema, err, errlen);
-}
-
-fb_err_t held_drop(sqlite3 *db, char *err, size_t errlen)
-{
-    return s_exec(db, s_drop, err, errlen);
+    return s_drop;
 }
 
 /* ---- refreshing one vacancy ------------------------------------------------------------ */

@@ -27,10 +27,10 @@
 #include "ledger.h"
 #include "stmts.h"
 
-/* Creates the tables and triggers above (idempotent); held_drop removes
- * them. FB_OK or FB_ERR_STORE (reason in err). */
-fb_err_t held_create(sqlite3 *db, char *err, size_t errlen);
-fb_err_t held_drop(sqlite3 *db, char *err, size_t errlen);
+/* The SQL that creates the tables and triggers above (idempotent), and the
+ * SQL that drops them (facts.c runs both with the ledger's other tables). */
+const char *held_schema_sql(void);
+const char *held_drop_sql(void);
 
 /* Computes again the held pairs of one vacancy (after its facts or one of
  * its orientations changed). */
