@@ -21,6 +21,7 @@
 #include "fluxbus/codec.h"
 #include "fluxbus/v1/logement.pb-c.h"
 #include "fluxbus/v1/orientation.pb-c.h"
+#include "held.h"
 #include "period.h"
 
 #define S_MAX_PAYLOAD (1024u * 1024u)
@@ -434,118 +435,65 @@ static fb_err_t s_check_scope(const conventions_rev_t *c, const char *bailleur,
 }
 
 /* Counts of held orientations (docs/LEDGER.md, "surréservation"), leaving
- * out the pair being oriented. */
+ * out the pair being oriented, and of dwellings freed (held.h keeps both). */
 typedef struct {
-    uint32_t party;      /* pairs of the réservataire under the convention */
-    uint32_t convention; /* pairs of every party under the convention */
-    uint32_t bailleur;   /* pairs under any convention of the bailleur, en flux */
-} s_held_t;
+    const conventions_rev_t *c; /* the convention oriented under */
+    const char *party;          /* the réservataire oriented to */
+    int sign;                   /* +1 adding groups, -1 taking the pair out */
+    uint32_t party_held;        /* pairs of the réservataire under the convention */
+    uint32_t convention_held;   /* pairs of every party under the convention */
+    uint32_t bailleur_held;     /* pairs under any convention of the bailleur, en flux */
+    int year;
+    uint32_t party_freed;      /* freed in the flux of the convention for party */
+    uint32_t convention_freed; /* freed in the flux of the whole convention */
+    uint32_t en_flux_freed;    /* freed en flux at all */
+} s_counts_t;
 
-/* Is an orientation whose latest round ended in `status` at status_ms still
- * held (its right used or in use)? */
-static bool s_still_held(const conventions_t *all, const conventions_t *one, const char *conv,
-                         const char *status, int64_t status_ms)
+static bool s_en_flux(int mode)
 {
-    if (strcmp(status, "decline") == 0)
-        return false;
-    bool remis = strcmp(status, "remis") == 0, expire = strcmp(status, "expire") == 0;
-    if (!remis && !expire)
-        return true;
-    static const conventions_rev_t defaults = FLUXBUS__V1__CONVENTION__INIT;
-    long i = conventions_find(all, conv);
-    const conventions_t *set = i >= 0 ? all : one;
-    if (i < 0)
-        i = conventions_find(one, conv);
-    /* An unknown convention: its defaults. */
-    const conventions_rev_t *rev = i < 0 ? &defaults : conventions_at(set, (size_t)i, status_ms);
-    return remis ? conventions_remise_counted(rev) : conventions_expiry_counted(rev);
+    return mode != MODE(STOCK) && mode != MODE(HORS_FLUX);
 }
 
-static fb_err_t s_count_held(sqlite3 *db, const conventions_t *all, const conventions_t *one,
-                             const conventions_rev_t *c, const ledger_msg_t *msg,
-                             const period_t *year, s_held_t *out)
+/* An orientation naming no convention (or an unknown one) holds a dwelling
+ * of the bailleur's flux all the same. */
+static void s_add_held(void *ctx, const held_group_t *g)
+{
+    s_counts_t *k = ctx;
+    uint32_t n = (uint32_t)(k->sign * g->n);
+    if (s_en_flux(g->mode))
+        k->bailleur_held += n;
+    if (strcmp(g->convention_id, k->c->convention_id) != 0 ||
+        conventions_excludes(k->c, g->mode, g->motif))
+        return;
+    k->convention_held += n;
+    if (strcmp(g->reservataire, k->party) == 0)
+        k->party_held += n;
+}
+
+static void s_add_freed(void *ctx, const held_group_t *g)
+{
+    s_counts_t *k = ctx;
+    uint32_t n = (uint32_t)g->n;
+    if (s_en_flux(g->mode))
+        k->en_flux_freed += n;
+    if (conventions_excludes(k->c, g->mode, g->motif))
+        return;
+    if (conventions_covers(k->c, NULL, k->year, g->commune))
+        k->convention_freed += n;
+    if (conventions_covers(k->c, k->party, k->year, g->commune))
+        k->party_freed += n;
+}
+
+static fb_err_t s_count(sqlite3 *db, const conventions_rev_t *c, const ledger_msg_t *msg, int year,
+                        s_counts_t *out)
 {
     const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
-    memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(
-            db,
-            "SELECT o.convention_id, o.reservataire, o.vacancy_id, o.status, o.status_ms,"
-            " v.mode_gestion, v.hors_flux_motif FROM ledger_orientations o"
-            " LEFT JOIN ledger_vacancies v ON v.vacancy_id = o.vacancy_id"
-            " WHERE o.bailleur = ?1 AND o.oriented_ms >= ?2"
-            " AND COALESCE(v.freed_ms, o.oriented_ms) >= ?2"
-            " AND COALESCE(v.freed_ms, o.oriented_ms) < ?3"
-            " AND o.round = (SELECT max(x.round) FROM ledger_orientations x"
-            "  WHERE x.vacancy_id = o.vacancy_id AND x.reservataire = o.reservataire)",
-            -1, &st, NULL) != SQLITE_OK)
-        return FB_ERR_STORE;
-    sqlite3_bind_text(st, 1, msg->sender, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, year->start_ms);
-    sqlite3_bind_int64(st, 3, year->end_ms);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        /* An orientation naming no convention (or an unknown one) holds a
-         * dwelling of the bailleur's flux all the same. */
-        const char *conv = (const char *)sqlite3_column_text(st, 0);
-        if (!conv)
-            conv = "";
-        const char *party = (const char *)sqlite3_column_text(st, 1);
-        const char *vacancy = (const char *)sqlite3_column_text(st, 2);
-        const char *status = (const char *)sqlite3_column_text(st, 3);
-        int mode = sqlite3_column_int(st, 5), motif = sqlite3_column_int(st, 6);
-        if (strcmp(vacancy, o->vacancy_id) == 0 && strcmp(party, o->reservataire_actor_id) == 0)
-            continue; /* the pair being (re)oriented */
-        if (!s_still_held(all, one, conv, status, sqlite3_column_int64(st, 4)))
-            continue;
-        if (mode != MODE(STOCK) && mode != MODE(HORS_FLUX))
-            out->bailleur++;
-        if (strcmp(conv, c->convention_id) != 0 || conventions_excludes(c, mode, motif))
-            continue;
-        out->convention++;
-        if (strcmp(party, o->reservataire_actor_id) == 0)
-            out->party++;
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? FB_OK : FB_ERR_STORE;
-}
-
-/* Dwellings of the bailleur freed in the year: in the flux of convention c
- * for `party` (NULL: the whole convention) and en flux at all. */
-typedef struct {
-    uint32_t party, convention, en_flux;
-} s_freed_t;
-
-static fb_err_t s_count_freed(sqlite3 *db, const conventions_rev_t *c, const char *bailleur,
-                              const char *party, const period_t *year, s_freed_t *out)
-{
-    memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(
-            db,
-            "SELECT commune_insee, mode_gestion, hors_flux_motif FROM ledger_vacancies"
-            " WHERE bailleur = ?1 AND freed_ms >= ?2 AND freed_ms < ?3",
-            -1, &st, NULL) != SQLITE_OK)
-        return FB_ERR_STORE;
-    sqlite3_bind_text(st, 1, bailleur, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, year->start_ms);
-    sqlite3_bind_int64(st, 3, year->end_ms);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *insee = (const char *)sqlite3_column_text(st, 0);
-        int mode = sqlite3_column_int(st, 1), motif = sqlite3_column_int(st, 2);
-        if (mode != MODE(STOCK) && mode != MODE(HORS_FLUX))
-            out->en_flux++;
-        if (conventions_excludes(c, mode, motif))
-            continue;
-        int y = year->from.year;
-        if (conventions_covers(c, NULL, y, insee))
-            out->convention++;
-        if (conventions_covers(c, party, y, insee))
-            out->party++;
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? FB_OK : FB_ERR_STORE;
+    *out = (s_counts_t){.c = c, .party = o->reservataire_actor_id, .sign = 1, .year = year};
+    fb_err_t rc = held_each(db, msg->sender, year, s_add_held, out);
+    out->sign = -1; /* the pair being (re)oriented */
+    if (rc == FB_OK)
+        rc = held_pair(db, o->vacancy_id, o->reservataire_actor_id, year, s_add_held, out);
+    return rc == FB_OK ? held_each_freed(db, msg->sender, year, s_add_freed, out) : rc;
 }
 
 /* The most orientations the objectives allow (OFFRES if there is one, else
@@ -572,50 +520,40 @@ static bool s_cap(const conventions_objective_t *obj, size_t n, uint32_t freed, 
     return bounded;
 }
 
-static fb_err_t s_check_caps(sqlite3 *db, const conventions_t *one, const conventions_rev_t *c,
-                             const ledger_msg_t *msg, const s_vacancy_t *v, int year, char *detail,
-                             size_t dlen)
+static fb_err_t s_check_caps(sqlite3 *db, const conventions_rev_t *c, const ledger_msg_t *msg,
+                             const s_vacancy_t *v, int year, char *detail, size_t dlen)
 {
     const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
     const char *party = o->reservataire_actor_id;
-    period_t p = period_year(year);
-    char err[256];
-    conventions_t *all = conventions_load(db, msg->sender, err, sizeof err);
-    if (!all)
-        return FB_ERR_STORE;
-    s_held_t held;
-    s_freed_t freed;
-    fb_err_t rc = s_count_held(db, all, one, c, msg, &p, &held);
-    if (rc == FB_OK)
-        rc = s_count_freed(db, c, msg->sender, party, &p, &freed);
-    conventions_destroy(&all);
+    s_counts_t k;
+    fb_err_t rc = s_count(db, c, msg, year, &k);
     if (rc != FB_OK)
         return rc;
 
     conventions_objective_t obj[S_MAX_OBJECTIVES];
     size_t n = conventions_objectives(c, party, year, obj, S_MAX_OBJECTIVES);
     uint32_t cap;
-    if (s_cap(obj, n < S_MAX_OBJECTIVES ? n : S_MAX_OBJECTIVES, freed.party, &cap) &&
-        held.party + 1 > cap)
+    if (s_cap(obj, n < S_MAX_OBJECTIVES ? n : S_MAX_OBJECTIVES, k.party_freed, &cap) &&
+        k.party_held + 1 > cap)
         return s_refuse(detail, dlen,
                         "surréservation: %s would hold %u orientations under convention %s in %d,"
                         " over its maximum of %u (%u dwellings freed in its scope)",
-                        party, held.party + 1, c->convention_id, year, cap, freed.party);
+                        party, k.party_held + 1, c->convention_id, year, cap, k.party_freed);
     n = conventions_objectives(c, NULL, year, obj, S_MAX_OBJECTIVES);
     if (conventions_multipartite(c) &&
-        s_cap(obj, n < S_MAX_OBJECTIVES ? n : S_MAX_OBJECTIVES, freed.convention, &cap) &&
-        held.convention + 1 > cap)
+        s_cap(obj, n < S_MAX_OBJECTIVES ? n : S_MAX_OBJECTIVES, k.convention_freed, &cap) &&
+        k.convention_held + 1 > cap)
         return s_refuse(detail, dlen,
                         "surréservation: convention %s would hold %u orientations in %d, over its"
                         " maximum of %u (%u dwellings freed in its scope)",
-                        c->convention_id, held.convention + 1, year, cap, freed.convention);
+                        c->convention_id, k.convention_held + 1, year, cap, k.convention_freed);
     /* A vacancy never freed on the bus is the lifecycle's to refuse. */
-    bool en_flux = v->known && v->mode != MODE(STOCK) && v->mode != MODE(HORS_FLUX);
-    if (en_flux && held.bailleur + 1 > freed.en_flux)
+    bool en_flux = v->known && s_en_flux(v->mode);
+    if (en_flux && k.bailleur_held + 1 > k.en_flux_freed)
         return s_refuse(detail, dlen,
                         "surréservation: bailleur %s would hold %u orientations across its"
                         " conventions in %d, over its %u dwellings freed en flux",
-                        msg->sender, held.bailleur + 1, year, freed.en_flux);
+                        msg->sender, k.bailleur_held + 1, year, k.en_flux_freed);
     return FB_OK;
 }
 
@@ -851,7 +789,7 @@ fb_err_t conventions_check_orientation(sqlite3 *db, const ledger_msg_t *msg, cha
     /* Outside the flux (a first letting en stock), it cannot overbook it. */
     bool in_flux = !v.known || !conventions_excludes(c, v.mode, v.motif);
     if (rc == FB_OK && in_flux)
-        rc = s_check_caps(db, one, c, msg, &v, year, detail, dlen);
+        rc = s_check_caps(db, c, msg, &v, year, detail, dlen);
     s_delai_t d;
     if (rc == FB_OK)
         rc = s_delai(db, one, msg, &v, &d);

@@ -7,6 +7,8 @@
 #include "deadlines.h"
 
 #include "conventions.h"
+#include "held.h"
+#include "stmts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,7 @@ static const char *const s_sql[Q__COUNT] = {
 struct deadlines {
     sqlite3 *db;
     sqlite3_stmt *q[Q__COUNT];
+    stmts_t *held; /* for held.h's counts */
 };
 
 deadlines_t *deadlines_open(sqlite3 *db, char *err, size_t errlen)
@@ -44,6 +47,11 @@ deadlines_t *deadlines_open(sqlite3 *db, char *err, size_t errlen)
         return NULL;
     }
     self->db = db;
+    if (!(self->held = stmts_new(db))) {
+        snprintf(err, errlen, "out of memory");
+        free(self);
+        return NULL;
+    }
     for (int i = 0; i < Q__COUNT; i++)
         if (sqlite3_prepare_v3(db, s_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &self->q[i], NULL) !=
             SQLITE_OK) {
@@ -60,6 +68,7 @@ void deadlines_close(deadlines_t **self_p)
         return;
     for (int i = 0; i < Q__COUNT; i++)
         sqlite3_finalize((*self_p)->q[i]);
+    stmts_destroy(&(*self_p)->held);
     free(*self_p);
     *self_p = NULL;
 }
@@ -153,5 +162,7 @@ fb_err_t deadlines_mark(deadlines_t *self, const deadlines_due_t *due, int64_t a
     sqlite3_bind_text(st, 2, due->vacancy_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, due->reservataire, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, due->round);
-    return s_done(st, sqlite3_step(st));
+    fb_err_t rc = s_done(st, sqlite3_step(st));
+    /* An expiry may end a right the convention does not count. */
+    return rc == FB_OK ? held_refresh_vacancy(self->held, due->vacancy_id) : rc;
 }

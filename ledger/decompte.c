@@ -73,6 +73,7 @@ typedef struct {
     size_t n_vac;
     s_pair_t *pairs;
     size_t n_pairs;
+    const char *lo, *hi; /* the chunk of vacancy ids [lo, hi] read (decompte_lines); NULL: all */
     decompte_t *out;
     char *err;
     size_t errlen;
@@ -149,16 +150,30 @@ static bool s_in(const s_ctx_t *x, int64_t t)
     return t != S_NONE && period_contains(&x->p, t);
 }
 
-/* Prepares sql and binds the bailleur filter as ?1 (NULL: all). */
-static sqlite3_stmt *s_prepare(s_ctx_t *x, const char *sql)
+/* A loader's SQL reads every vacancy's facts (sql[0]) or those of the
+ * chunk [?2, ?3] of vacancy ids (sql[1]: the same with S_IN_CHUNK on each
+ * table read, so that each uses its index on the vacancy id). */
+#define S_ALL(column) ""
+#define S_IN_CHUNK(column) " AND " column " >= ?2 AND " column " <= ?3"
+/* clang-format off */
+#define S_BOTH(sql) {sql(S_ALL), sql(S_IN_CHUNK)}
+/* clang-format on */
+
+/* Prepares the loader's SQL for the context (all, or its chunk bound as ?2
+ * and ?3) and binds the bailleur filter as ?1 (NULL: all). */
+static sqlite3_stmt *s_prepare(s_ctx_t *x, const char *const sql[2])
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(x->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(x->db, sql[x->lo != NULL], -1, &st, NULL) != SQLITE_OK) {
         snprintf(x->err, x->errlen, "décompte: %s", sqlite3_errmsg(x->db));
         return NULL;
     }
     if (x->q->bailleur)
         sqlite3_bind_text(st, 1, x->q->bailleur, -1, SQLITE_TRANSIENT);
+    if (x->lo) {
+        sqlite3_bind_text(st, 2, x->lo, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, x->hi, -1, SQLITE_STATIC);
+    }
     return st;
 }
 
@@ -182,12 +197,33 @@ static bool s_grow(void **arr, size_t n, size_t size)
     return p != NULL;
 }
 
+#define S_SQL_VACANCIES(in_chunk)                                                                  \
+    "SELECT vacancy_id, bailleur, commune_insee, mode_gestion, hors_flux_motif, freed_ms,"         \
+    " refusals FROM ledger_vacancies WHERE (?1 IS NULL OR bailleur = ?1)" in_chunk(                \
+        "vacancy_id") " ORDER BY vacancy_id"
+
+/* The row of S_SQL_VACANCIES's columns into v, its strings borrowed from
+ * the statement ("" for NULL) until its next step. */
+static void s_vacancy_read(sqlite3_stmt *st, s_vacancy_t *v)
+{
+    char *text[3];
+    for (int i = 0; i < 3; i++) {
+        const unsigned char *t = sqlite3_column_text(st, i);
+        text[i] = t ? (char *)t : "";
+    }
+    v->id = text[0];
+    v->bailleur = text[1];
+    v->commune = text[2];
+    v->mode = sqlite3_column_int(st, 3);
+    v->motif = sqlite3_column_int(st, 4);
+    v->freed_ms = sqlite3_column_int64(st, 5);
+    v->refusals = (uint32_t)sqlite3_column_int(st, 6);
+}
+
 static bool s_load_vacancies(s_ctx_t *x)
 {
-    sqlite3_stmt *st = s_prepare(
-        x, "SELECT vacancy_id, bailleur, commune_insee, mode_gestion, hors_flux_motif, freed_ms,"
-           " refusals FROM ledger_vacancies WHERE (?1 IS NULL OR bailleur = ?1)"
-           " ORDER BY vacancy_id");
+    static const char *const sql[2] = S_BOTH(S_SQL_VACANCIES);
+    sqlite3_stmt *st = s_prepare(x, sql);
     if (!st)
         return false;
     int rc;
@@ -198,13 +234,10 @@ static bool s_load_vacancies(s_ctx_t *x)
             return false;
         }
         s_vacancy_t *v = &x->vac[x->n_vac++];
-        v->id = s_dup(sqlite3_column_text(st, 0));
-        v->bailleur = s_dup(sqlite3_column_text(st, 1));
-        v->commune = s_dup(sqlite3_column_text(st, 2));
-        v->mode = sqlite3_column_int(st, 3);
-        v->motif = sqlite3_column_int(st, 4);
-        v->freed_ms = sqlite3_column_int64(st, 5);
-        v->refusals = (uint32_t)sqlite3_column_int(st, 6);
+        s_vacancy_read(st, v);
+        v->id = strdup(v->id);
+        v->bailleur = strdup(v->bailleur);
+        v->commune = strdup(v->commune);
     }
     return s_done(x, st, rc);
 }
@@ -223,16 +256,29 @@ static void s_pair_init(s_pair_t *p)
     p->first_lease = S_NONE;
 }
 
+/* The pairs: (vacancy, réservataire) of the orientations, the credited
+ * candidates and the acks, declines and remises. */
+#define S_PAIRS_ORIENTED(in_chunk)                                                                 \
+    " SELECT vacancy_id, reservataire AS party FROM ledger_orientations WHERE 1" in_chunk(         \
+        "vacancy_id")
+#define S_PAIRS_CREDITED(in_chunk)                                                                 \
+    " SELECT vacancy_id, credited FROM ledger_candidates"                                          \
+    " WHERE credited IS NOT NULL AND credited <> ''" in_chunk("vacancy_id")
+#define S_PAIRS_ANSWERED(in_chunk)                                                                 \
+    " SELECT vacancy_id, sender FROM ledger_events WHERE type IN (3, 4, 6)" in_chunk("vacancy_id")
+/* clang-format off */
+#define S_SQL_PAIRS(in_chunk)                                                 \
+    "SELECT p.vacancy_id, p.party FROM ("                                     \
+    S_PAIRS_ORIENTED(in_chunk) " UNION" S_PAIRS_CREDITED(in_chunk)            \
+    " UNION" S_PAIRS_ANSWERED(in_chunk) ") p"                                 \
+    " JOIN ledger_vacancies v ON v.vacancy_id = p.vacancy_id"                 \
+    " WHERE (?1 IS NULL OR v.bailleur = ?1) ORDER BY p.vacancy_id, p.party"
+/* clang-format on */
+
 static bool s_load_pairs(s_ctx_t *x)
 {
-    sqlite3_stmt *st =
-        s_prepare(x, "SELECT p.vacancy_id, p.party FROM ("
-                     " SELECT vacancy_id, reservataire AS party FROM ledger_orientations"
-                     " UNION SELECT vacancy_id, credited FROM ledger_candidates"
-                     "  WHERE credited IS NOT NULL AND credited <> ''"
-                     " UNION SELECT vacancy_id, sender FROM ledger_events WHERE type IN (3, 4, 6)"
-                     ") p JOIN ledger_vacancies v ON v.vacancy_id = p.vacancy_id"
-                     " WHERE (?1 IS NULL OR v.bailleur = ?1) ORDER BY p.vacancy_id, p.party");
+    static const char *const sql[2] = S_BOTH(S_SQL_PAIRS);
+    sqlite3_stmt *st = s_prepare(x, sql);
     if (!st)
         return false;
     int rc;
@@ -278,14 +324,18 @@ static void s_set_convention(s_pair_t *p, const unsigned char *conv, bool from_o
     p->convention_from_orientation = from_orientation;
 }
 
+#define S_SQL_ORIENTATIONS(in_chunk)                                                               \
+    "SELECT o.vacancy_id, o.reservataire, o.round, o.convention_id, o.oriented_ms,"                \
+    " o.status, o.status_ms, o.expired_ms FROM ledger_orientations o"                              \
+    " JOIN ledger_vacancies v ON v.vacancy_id = o.vacancy_id"                                      \
+    " WHERE (?1 IS NULL OR v.bailleur = ?1)" in_chunk(                                             \
+        "o.vacancy_id") " ORDER BY o.vacancy_id, o.reservataire, o.round"
+
 /* Orientation rounds, in round order per pair. */
 static bool s_load_orientations(s_ctx_t *x)
 {
-    sqlite3_stmt *st = s_prepare(
-        x, "SELECT o.vacancy_id, o.reservataire, o.round, o.convention_id, o.oriented_ms,"
-           " o.status, o.status_ms, o.expired_ms FROM ledger_orientations o"
-           " JOIN ledger_vacancies v ON v.vacancy_id = o.vacancy_id"
-           " WHERE (?1 IS NULL OR v.bailleur = ?1) ORDER BY o.vacancy_id, o.reservataire, o.round");
+    static const char *const sql[2] = S_BOTH(S_SQL_ORIENTATIONS);
+    sqlite3_stmt *st = s_prepare(x, sql);
     if (!st)
         return false;
     int rc;
@@ -309,13 +359,17 @@ static bool s_load_orientations(s_ctx_t *x)
     return s_done(x, st, rc);
 }
 
+#define S_SQL_EVENTS(in_chunk)                                                                     \
+    "SELECT e.vacancy_id, e.sender, e.type, e.at_ms FROM ledger_events e"                          \
+    " JOIN ledger_vacancies v ON v.vacancy_id = e.vacancy_id"                                      \
+    " WHERE e.type IN (3, 4, 6) AND (?1 IS NULL OR v.bailleur = ?1)" in_chunk(                     \
+        "e.vacancy_id") " ORDER BY e.seq"
+
 /* Acks, declines and remises, from the party itself. */
 static bool s_load_events(s_ctx_t *x)
 {
-    sqlite3_stmt *st = s_prepare(
-        x, "SELECT e.vacancy_id, e.sender, e.type, e.at_ms FROM ledger_events e"
-           " JOIN ledger_vacancies v ON v.vacancy_id = e.vacancy_id"
-           " WHERE e.type IN (3, 4, 6) AND (?1 IS NULL OR v.bailleur = ?1) ORDER BY e.seq");
+    static const char *const sql[2] = S_BOTH(S_SQL_EVENTS);
+    sqlite3_stmt *st = s_prepare(x, sql);
     if (!st)
         return false;
     int rc;
@@ -385,15 +439,18 @@ static void s_add_candidate(s_ctx_t *x, s_pair_t *p, sqlite3_stmt *st)
     p->leases_dalo_in += dalo && s_in(x, s_time(st, 13));
 }
 
+#define S_SQL_CANDIDATES(in_chunk)                                                                 \
+    "SELECT c.vacancy_id, c.credited, c.convention_id, c.designating, c.gestion_deleguee,"         \
+    " c.designated_ms, c.visited_ms, c.decision, c.decided_ms, c.condition_state,"                 \
+    " c.answer, c.answered_ms, c.non_suite_ms, c.lease_ms, c.dalo, c.pdalhpd"                      \
+    " FROM ledger_candidates c"                                                                    \
+    " JOIN ledger_vacancies v ON v.vacancy_id = c.vacancy_id"                                      \
+    " WHERE c.credited IS NOT NULL AND (?1 IS NULL OR v.bailleur = ?1)" in_chunk("c.vacancy_id")
+
 static bool s_load_candidates(s_ctx_t *x)
 {
-    sqlite3_stmt *st = s_prepare(
-        x, "SELECT c.vacancy_id, c.credited, c.convention_id, c.designating, c.gestion_deleguee,"
-           " c.designated_ms, c.visited_ms, c.decision, c.decided_ms, c.condition_state,"
-           " c.answer, c.answered_ms, c.non_suite_ms, c.lease_ms, c.dalo, c.pdalhpd"
-           " FROM ledger_candidates c"
-           " JOIN ledger_vacancies v ON v.vacancy_id = c.vacancy_id"
-           " WHERE c.credited IS NOT NULL AND (?1 IS NULL OR v.bailleur = ?1)");
+    static const char *const sql[2] = S_BOTH(S_SQL_CANDIDATES);
+    sqlite3_stmt *st = s_prepare(x, sql);
     if (!st)
         return false;
     int rc;
@@ -710,25 +767,43 @@ static decompte_line_t *s_line_add(decompte_convention_t *item, const char *part
     return l;
 }
 
+/* What convention i's revisions say: *year when one is for the period's
+ * years (or for none), *party when the query's réservataire (if any) is a
+ * party of one. */
+static void s_convention_terms(const s_ctx_t *x, size_t i, bool *year, bool *party)
+{
+    const conventions_t *set = x->out->conventions;
+    *party = !x->q->reservataire;
+    *year = false;
+    for (size_t k = 0; k < conventions_revision_count(set, i); k++) {
+        const conventions_rev_t *r = conventions_revision(set, i, k);
+        *year = *year || r->year == 0 || (r->year >= x->p.from.year && r->year <= x->p.to.year);
+        *party = *party || conventions_is_party(r, x->q->reservataire, x->p.to.year);
+    }
+}
+
+/* Was pair p first oriented before the period's end? */
+static bool s_oriented_by_end(const s_ctx_t *x, const s_pair_t *p)
+{
+    return p->first_oriented != S_NONE && p->first_oriented < x->p.end_ms;
+}
+
+/* Is pair p one of convention `id`'s, oriented before the period's end? */
+static bool s_pair_oriented_under(const s_ctx_t *x, const s_pair_t *p, const char *id)
+{
+    return p->convention && strcmp(p->convention, id) == 0 && s_oriented_by_end(x, p);
+}
+
 /* Does convention i concern the period (its year, or any activity)? */
 static bool s_convention_wanted(const s_ctx_t *x, size_t i)
 {
-    const conventions_t *set = x->out->conventions;
-    const char *id = conventions_id(set, i);
-    bool party = !x->q->reservataire;
-    bool year = false;
-    for (size_t k = 0; k < conventions_revision_count(set, i); k++) {
-        const conventions_rev_t *r = conventions_revision(set, i, k);
-        year = year || r->year == 0 || (r->year >= x->p.from.year && r->year <= x->p.to.year);
-        party = party || conventions_is_party(r, x->q->reservataire, x->p.to.year);
-    }
+    const char *id = conventions_id(x->out->conventions, i);
+    bool year, party;
+    s_convention_terms(x, i, &year, &party);
     if (!party)
         return false;
-    for (size_t k = 0; !year && k < x->n_pairs; k++) {
-        const s_pair_t *p = &x->pairs[k];
-        year = p->convention && strcmp(p->convention, id) == 0 && p->first_oriented != S_NONE &&
-               p->first_oriented < x->p.end_ms;
-    }
+    for (size_t k = 0; !year && k < x->n_pairs; k++)
+        year = s_pair_oriented_under(x, &x->pairs[k], id);
     return year;
 }
 
@@ -793,6 +868,14 @@ static decompte_row_t *s_row(decompte_row_t **rows, size_t *n, const char *key)
     return r;
 }
 
+/* Item of convention i: its revision in force at the period's end, its
+ * own lines. */
+static bool s_item_init(const s_ctx_t *x, size_t i, decompte_convention_t *item)
+{
+    item->rev = conventions_at(x->out->conventions, i, x->p.end_ms - 1);
+    return s_item_lines(x, item);
+}
+
 static bool s_build_items(s_ctx_t *x)
 {
     decompte_t *out = x->out;
@@ -800,14 +883,9 @@ static bool s_build_items(s_ctx_t *x)
     out->items = calloc(n ? n : 1, sizeof *out->items);
     if (!out->items)
         return false;
-    for (size_t i = 0; i < n; i++) {
-        if (!s_convention_wanted(x, i))
-            continue;
-        decompte_convention_t *item = &out->items[out->n_items++];
-        item->rev = conventions_at(out->conventions, i, x->p.end_ms - 1);
-        if (!s_item_lines(x, item))
+    for (size_t i = 0; i < n; i++)
+        if (s_convention_wanted(x, i) && !s_item_init(x, i, &out->items[out->n_items++]))
             return false;
-    }
     return true;
 }
 
@@ -845,6 +923,34 @@ static bool s_count_all(s_ctx_t *x)
     return true;
 }
 
+/* The total of item (every line but for its own freed and hors_flux, which
+ * it holds already) and the objectives of each line and of the total; with
+ * rows, each line's targets go to its réservataire's row. */
+static void s_item_finish(s_ctx_t *x, decompte_convention_t *item, bool rows)
+{
+    decompte_t *out = x->out;
+    uint32_t freed = item->total.tally.freed, hors = item->total.tally.hors_flux;
+    memset(&item->total, 0, sizeof item->total);
+    snprintf(item->total.party, sizeof item->total.party, "%s", item->rev->reservataire_actor_id);
+    for (size_t i = 0; i < item->n_lines; i++) {
+        decompte_line_t *l = &item->lines[i];
+        s_tally_add(&item->total.tally, &l->tally);
+        s_line_objectives(x, item->rev, l->party, l);
+        for (size_t j = 0; rows && j < l->n_objectives; j++) {
+            decompte_row_t *r = s_row(&out->reservataires, &out->n_reservataires, l->party);
+            if (r && l->objectives[j].kind == KIND(PLACEMENTS)) {
+                r->target += l->objectives[j].target;
+                r->has_target = true;
+            }
+        }
+    }
+    item->total.tally.freed = freed;
+    item->total.tally.hors_flux = hors;
+    /* The whole convention's objectives apply only to all its parties. */
+    if (!x->q->reservataire || !conventions_multipartite(item->rev))
+        s_line_objectives(x, item->rev, NULL, &item->total);
+}
+
 /* Bases, totals and objectives of every convention line; the réservataires'
  * targets. */
 static void s_finish_items(s_ctx_t *x)
@@ -853,28 +959,14 @@ static void s_finish_items(s_ctx_t *x)
     for (size_t k = 0; k < out->n_items; k++) {
         decompte_convention_t *item = &out->items[k];
         long ci = conventions_find(out->conventions, item->rev->convention_id);
-        memset(&item->total, 0, sizeof item->total);
-        snprintf(item->total.party, sizeof item->total.party, "%s",
-                 item->rev->reservataire_actor_id);
         for (size_t i = 0; i < item->n_lines; i++) {
             decompte_line_t *l = &item->lines[i];
             l->tally.freed = l->tally.hors_flux = 0;
             s_freed(x, item, ci, l->party, &l->tally);
-            s_tally_add(&item->total.tally, &l->tally);
-            s_line_objectives(x, item->rev, l->party, l);
-            for (size_t j = 0; j < l->n_objectives; j++) {
-                decompte_row_t *r = s_row(&out->reservataires, &out->n_reservataires, l->party);
-                if (r && l->objectives[j].kind == KIND(PLACEMENTS)) {
-                    r->target += l->objectives[j].target;
-                    r->has_target = true;
-                }
-            }
         }
         item->total.tally.freed = item->total.tally.hors_flux = 0;
         s_freed(x, item, ci, NULL, &item->total.tally);
-        /* The whole convention's objectives apply only to all its parties. */
-        if (!x->q->reservataire || !conventions_multipartite(item->rev))
-            s_line_objectives(x, item->rev, NULL, &item->total);
+        s_item_finish(x, item, true);
     }
 }
 
@@ -983,6 +1075,7 @@ static int s_cmp_fairness(const void *a, const void *b)
                   ((const decompte_fairness_t *)b)->reservataire);
 }
 
+/* Frees the vacancies and pairs read (the context can read more). */
 static void s_ctx_free(s_ctx_t *x)
 {
     for (size_t i = 0; i < x->n_vac; i++) {
@@ -997,22 +1090,48 @@ static void s_ctx_free(s_ctx_t *x)
     }
     free(x->vac);
     free(x->pairs);
+    x->vac = NULL;
+    x->pairs = NULL;
+    x->n_vac = x->n_pairs = 0;
+}
+
+static bool s_oom(s_ctx_t *x)
+{
+    snprintf(x->err, x->errlen, "décompte: out of memory");
+    return false;
+}
+
+/* The result for q, with its conventions loaded; NULL with a reason in err. */
+static decompte_t *s_out_new(sqlite3 *db, const decompte_query_t *q, char *err, size_t errlen)
+{
+    decompte_t *out = calloc(1, sizeof *out);
+    if (!out) {
+        snprintf(err, errlen, "décompte: out of memory");
+        return NULL;
+    }
+    out->period = q->period;
+    out->hard_to_let_threshold =
+        q->hard_to_let_threshold ? q->hard_to_let_threshold : DECOMPTE_DEFAULT_HARD_TO_LET;
+    out->conventions = conventions_load(db, q->bailleur, err, errlen);
+    if (!out->conventions)
+        decompte_destroy(&out);
+    return out;
+}
+
+/* Every fact of the context's vacancies (all, or its chunk). */
+static bool s_load_facts(s_ctx_t *x)
+{
+    return s_load_vacancies(x) && s_load_pairs(x) && s_load_orientations(x) && s_load_events(x) &&
+           s_load_candidates(x);
 }
 
 decompte_t *decompte_run(sqlite3 *db, const decompte_query_t *q, char *err, size_t errlen)
 {
     s_ctx_t x = {.db = db, .q = q, .p = q->period, .err = err, .errlen = errlen};
-    x.out = calloc(1, sizeof *x.out);
-    if (!x.out) {
-        snprintf(err, errlen, "décompte: out of memory");
+    x.out = s_out_new(db, q, err, errlen);
+    if (!x.out)
         return NULL;
-    }
-    x.out->period = q->period;
-    x.out->hard_to_let_threshold =
-        q->hard_to_let_threshold ? q->hard_to_let_threshold : DECOMPTE_DEFAULT_HARD_TO_LET;
-    x.out->conventions = conventions_load(db, q->bailleur, err, errlen);
-    bool ok = x.out->conventions && s_load_vacancies(&x) && s_load_pairs(&x) &&
-              s_load_orientations(&x) && s_load_events(&x) && s_load_candidates(&x);
+    bool ok = s_load_facts(&x);
     if (ok && !(s_build_items(&x) && s_count_all(&x) && s_commune_freed(&x) && s_fairness(&x))) {
         snprintf(err, errlen, "décompte: out of memory");
         ok = false;
@@ -1048,6 +1167,293 @@ void decompte_destroy(decompte_t **self_p)
     conventions_destroy(&self->conventions);
     free(self);
     *self_p = NULL;
+}
+
+/* ---- the lines alone, chunk by chunk (decompte_lines) ------------------------------- */
+
+/* Every convention's item while the chunks are read (in convention order),
+ * and whether a pair of it was oriented before the period's end (the
+ * activity part of s_convention_wanted). */
+typedef struct {
+    decompte_convention_t *items;
+    bool *oriented;
+    size_t n;
+} s_all_t;
+
+static void s_all_free(s_all_t *all)
+{
+    for (size_t i = 0; all->items && i < all->n; i++)
+        free(all->items[i].lines);
+    free(all->items);
+    free(all->oriented);
+}
+
+static bool s_all_init(s_ctx_t *x, s_all_t *all)
+{
+    all->n = conventions_size(x->out->conventions);
+    all->items = calloc(all->n ? all->n : 1, sizeof *all->items);
+    all->oriented = calloc(all->n ? all->n : 1, sizeof *all->oriented);
+    if (!all->items || !all->oriented)
+        return false;
+    for (size_t i = 0; i < all->n; i++)
+        if (!s_item_init(x, i, &all->items[i]))
+            return false;
+    return true;
+}
+
+/* The chunk's pairs into their conventions' lines, as s_count_all counts
+ * them into the items (a pair of a convention not kept in the end is
+ * counted into lines that are dropped). */
+static bool s_count_chunk(s_ctx_t *x, s_all_t *all)
+{
+    for (size_t k = 0; k < x->n_pairs; k++) {
+        const s_pair_t *p = &x->pairs[k];
+        long ci = p->convention ? conventions_find(x->out->conventions, p->convention) : -1;
+        if (ci < 0)
+            continue;
+        all->oriented[ci] = all->oriented[ci] || s_oriented_by_end(x, p);
+        if (!s_party_wanted(x, p->party))
+            continue;
+        decompte_tally_t t = {0};
+        s_count_pair(x, (s_conv_t){x->out->conventions, ci}, p, &t);
+        decompte_line_t *l = s_line_add(&all->items[ci], p->party, NULL);
+        if (!l)
+            return s_oom(x);
+        s_tally_add(&l->tally, &t);
+    }
+    return true;
+}
+
+/* The chunk after [*lo, *hi] (the first when *hi is NULL): the first and
+ * last of the next n vacancy ids, into *lo and *hi (owned; replaced).
+ * *more is false when none is left. */
+static bool s_next_chunk(s_ctx_t *x, size_t n, char **lo, char **hi, bool *more)
+{
+    static const char *const sql[2] = {
+        "SELECT min(vacancy_id), max(vacancy_id) FROM (SELECT vacancy_id FROM ledger_vacancies"
+        " ORDER BY vacancy_id LIMIT ?1)",
+        "SELECT min(vacancy_id), max(vacancy_id) FROM (SELECT vacancy_id FROM ledger_vacancies"
+        " WHERE vacancy_id > ?2 ORDER BY vacancy_id LIMIT ?1)"};
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(x->db, sql[*hi != NULL], -1, &st, NULL) != SQLITE_OK)
+        return s_done(x, st, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)n);
+    if (*hi)
+        sqlite3_bind_text(st, 2, *hi, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    *more = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+    if (*more) {
+        free(*lo);
+        free(*hi);
+        *lo = s_dup(sqlite3_column_text(st, 0));
+        *hi = s_dup(sqlite3_column_text(st, 1));
+        if (!*lo || !*hi) {
+            sqlite3_finalize(st);
+            return s_oom(x);
+        }
+    }
+    return s_done(x, st, rc == SQLITE_ROW ? SQLITE_DONE : rc);
+}
+
+/* Reads the facts chunk by chunk, counting each chunk's pairs. */
+static bool s_read_chunks(s_ctx_t *x, s_all_t *all, size_t chunk)
+{
+    char *lo = NULL, *hi = NULL;
+    bool more = true, ok = true;
+    while (ok && more) {
+        ok = s_next_chunk(x, chunk, &lo, &hi, &more);
+        if (ok && more) {
+            x->lo = lo;
+            x->hi = hi;
+            ok = s_load_facts(x) && s_count_chunk(x, all);
+            s_ctx_free(x);
+        }
+    }
+    x->lo = x->hi = NULL;
+    free(lo);
+    free(hi);
+    return ok;
+}
+
+/* Moves the items of the conventions concerning the period (s_convention_wanted)
+ * into the result, in convention order. */
+static bool s_keep_wanted(s_ctx_t *x, s_all_t *all)
+{
+    decompte_t *out = x->out;
+    out->items = calloc(all->n ? all->n : 1, sizeof *out->items);
+    if (!out->items)
+        return s_oom(x);
+    for (size_t i = 0; i < all->n; i++) {
+        bool year, party;
+        s_convention_terms(x, i, &year, &party);
+        if (party && (year || all->oriented[i])) {
+            out->items[out->n_items++] = all->items[i];
+            all->items[i].lines = NULL;
+        }
+    }
+    return true;
+}
+
+/* One item's lines for the dwellings freed: those with a sheet of the
+ * period's year by the sheet's commune (the only one their territory
+ * holds), the others apart. */
+typedef struct {
+    const char *insee;
+    size_t line;
+} s_sheet_ref_t;
+
+typedef struct {
+    decompte_convention_t *item;
+    long ci;
+    s_sheet_ref_t *sheets;
+    size_t n_sheets;
+    size_t *others;
+    size_t n_others;
+} s_scope_t;
+
+static int s_cmp_sheet(const void *a, const void *b)
+{
+    return strcmp(((const s_sheet_ref_t *)a)->insee, ((const s_sheet_ref_t *)b)->insee);
+}
+
+static int s_cmp_scope_bailleur(const void *a, const void *b)
+{
+    return strcmp(((const s_scope_t *)a)->item->rev->bailleur_actor_id,
+                  ((const s_scope_t *)b)->item->rev->bailleur_actor_id);
+}
+
+static bool s_scope_init(const s_ctx_t *x, decompte_convention_t *item, s_scope_t *sc)
+{
+    sc->item = item;
+    sc->ci = conventions_find(x->out->conventions, item->rev->convention_id);
+    sc->sheets = calloc(item->n_lines + 1, sizeof *sc->sheets);
+    sc->others = calloc(item->n_lines + 1, sizeof *sc->others);
+    if (!sc->sheets || !sc->others)
+        return false;
+    for (size_t i = 0; i < item->n_lines; i++) {
+        const Fluxbus__V1__CommuneSheet *sheet =
+            conventions_sheet(item->rev, item->lines[i].party, x->p.to.year);
+        if (sheet)
+            sc->sheets[sc->n_sheets++] = (s_sheet_ref_t){sheet->commune_insee, i};
+        else
+            sc->others[sc->n_others++] = i;
+    }
+    if (sc->n_sheets)
+        qsort(sc->sheets, sc->n_sheets, sizeof *sc->sheets, s_cmp_sheet);
+    return true;
+}
+
+static void s_count_freed(const s_ctx_t *x, const s_scope_t *sc, const char *party,
+                          const s_vacancy_t *v, decompte_tally_t *t)
+{
+    bool hors;
+    if (s_freed_in_scope(x, sc->item, sc->ci, party, v, &hors))
+        *(hors ? &t->hors_flux : &t->freed) += 1;
+}
+
+/* Vacancy v (freed in the period) into the freed and hors_flux of the
+ * scope's lines and total, as s_freed counts them. */
+static void s_scope_add(const s_ctx_t *x, s_scope_t *sc, const s_vacancy_t *v)
+{
+    decompte_convention_t *item = sc->item;
+    size_t lo = 0, hi = sc->n_sheets;
+    while (lo < hi) { /* the first sheet of v's commune */
+        size_t mid = (lo + hi) / 2;
+        if (strcmp(sc->sheets[mid].insee, v->commune) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < sc->n_sheets && strcmp(sc->sheets[lo].insee, v->commune) == 0; lo++) {
+        decompte_line_t *l = &item->lines[sc->sheets[lo].line];
+        s_count_freed(x, sc, l->party, v, &l->tally);
+    }
+    for (size_t i = 0; i < sc->n_others; i++) {
+        decompte_line_t *l = &item->lines[sc->others[i]];
+        s_count_freed(x, sc, l->party, v, &l->tally);
+    }
+    s_count_freed(x, sc, NULL, v, &item->total.tally);
+}
+
+/* The vacancies freed in the period by `bailleur` ("": by anyone, within
+ * the query's bailleur), each into scopes [0, n). */
+static bool s_freed_of(s_ctx_t *x, const char *bailleur, s_scope_t *scopes, size_t n)
+{
+    static const char *const sql[2] = {
+        "SELECT vacancy_id, bailleur, commune_insee, mode_gestion, hors_flux_motif, freed_ms,"
+        " refusals FROM ledger_vacancies WHERE (?1 IS NULL OR bailleur = ?1)"
+        " AND freed_ms >= ?2 AND freed_ms < ?3",
+        "SELECT vacancy_id, bailleur, commune_insee, mode_gestion, hors_flux_motif, freed_ms,"
+        " refusals FROM ledger_vacancies WHERE bailleur = ?1 AND freed_ms >= ?2 AND freed_ms < ?3"};
+    bool anyone = !*bailleur;
+    if (!anyone && x->q->bailleur && strcmp(bailleur, x->q->bailleur) != 0)
+        return true; /* decompte_run reads only the query's bailleur's vacancies */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(x->db, sql[!anyone], -1, &st, NULL) != SQLITE_OK)
+        return s_done(x, st, SQLITE_ERROR);
+    const char *who = anyone ? x->q->bailleur : bailleur;
+    if (who)
+        sqlite3_bind_text(st, 1, who, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, x->p.start_ms);
+    sqlite3_bind_int64(st, 3, x->p.end_ms);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        s_vacancy_t v;
+        s_vacancy_read(st, &v);
+        for (size_t i = 0; i < n; i++)
+            s_scope_add(x, &scopes[i], &v);
+    }
+    return s_done(x, st, rc);
+}
+
+/* The freed and hors_flux of every line and total, as s_finish_items counts
+ * them, reading only the dwellings freed in the period, bailleur by
+ * bailleur. */
+static bool s_lines_freed(s_ctx_t *x)
+{
+    decompte_t *out = x->out;
+    s_scope_t *scopes = calloc(out->n_items + 1, sizeof *scopes);
+    bool ok = scopes != NULL;
+    for (size_t k = 0; ok && k < out->n_items; k++)
+        ok = s_scope_init(x, &out->items[k], &scopes[k]);
+    if (!ok)
+        s_oom(x);
+    else if (out->n_items)
+        qsort(scopes, out->n_items, sizeof *scopes, s_cmp_scope_bailleur);
+    for (size_t k = 0, end; ok && k < out->n_items; k = end) {
+        const char *bailleur = scopes[k].item->rev->bailleur_actor_id;
+        for (end = k;
+             end < out->n_items && strcmp(scopes[end].item->rev->bailleur_actor_id, bailleur) == 0;
+             end++)
+            ;
+        ok = s_freed_of(x, bailleur, &scopes[k], end - k);
+    }
+    for (size_t k = 0; scopes && k < out->n_items; k++) {
+        free(scopes[k].sheets);
+        free(scopes[k].others);
+    }
+    free(scopes);
+    return ok;
+}
+
+decompte_t *decompte_lines(sqlite3 *db, const decompte_query_t *q, size_t chunk, char *err,
+                           size_t errlen)
+{
+    s_ctx_t x = {.db = db, .q = q, .p = q->period, .err = err, .errlen = errlen};
+    x.out = s_out_new(db, q, err, errlen);
+    if (!x.out)
+        return NULL;
+    s_all_t all = {0};
+    bool ok = s_all_init(&x, &all) || s_oom(&x);
+    ok = ok && s_read_chunks(&x, &all, chunk ? chunk : DECOMPTE_CHUNK);
+    ok = ok && s_keep_wanted(&x, &all);
+    s_all_free(&all);
+    ok = ok && s_lines_freed(&x);
+    for (size_t k = 0; ok && k < x.out->n_items; k++)
+        s_item_finish(&x, &x.out->items[k], false);
+    if (!ok)
+        decompte_destroy(&x.out);
+    return x.out;
 }
 
 /* ---- month by month ------------------------------------------------------------------- */

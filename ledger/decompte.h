@@ -128,6 +128,19 @@ typedef struct {
  * err on a database error or a convention that does not decode. */
 decompte_t *decompte_run(sqlite3 *db, const decompte_query_t *q, char *err, size_t errlen);
 
+/* The vacancies decompte_lines reads at a time when not told. */
+#define DECOMPTE_CHUNK 1024
+
+/* The convention lines of q alone: the items of decompte_run(q), the same
+ * and in the same order, without the réservataire and commune rows and the
+ * fairness table. Read `chunk` vacancies at a time (0: DECOMPTE_CHUNK), so
+ * that the memory it takes is that of the conventions and their lines, not
+ * of the ledger; the dwellings freed are read for the period only. Reads
+ * in several statements: for a consistent result, call it inside a read
+ * transaction. NULL with a reason in err, as decompte_run. */
+decompte_t *decompte_lines(sqlite3 *db, const decompte_query_t *q, size_t chunk, char *err,
+                           size_t errlen);
+
 /* Frees; safe on NULL and twice. */
 void decompte_destroy(decompte_t **self_p);
 

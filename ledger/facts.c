@@ -21,6 +21,8 @@
 #include "fluxbus/v1/logement.pb-c.h"
 #include "fluxbus/v1/orientation.pb-c.h"
 #include "fluxbus/v1/sne.pb-c.h"
+#include "held.h"
+#include "period.h"
 
 static const char s_schema[] =
     "CREATE TABLE IF NOT EXISTS ledger_vacancies ("
@@ -28,7 +30,7 @@ static const char s_schema[] =
     "  rpls_id TEXT, residence_id TEXT, commune_insee TEXT, epci_siren TEXT,"
     "  qpv INTEGER, qpv_map_year INTEGER, typologie INTEGER, financement INTEGER,"
     "  construction_period INTEGER, mode_gestion INTEGER, hors_flux_motif INTEGER,"
-    "  freed_ms INTEGER, state TEXT NOT NULL, state_ms INTEGER NOT NULL,"
+    "  freed_ms INTEGER, freed_year INTEGER, state TEXT NOT NULL, state_ms INTEGER NOT NULL,"
     "  refusals INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS ledger_orientations ("
     "  vacancy_id TEXT NOT NULL, reservataire TEXT NOT NULL, round INTEGER NOT NULL,"
@@ -72,6 +74,17 @@ static const char s_schema[] =
     "CREATE INDEX IF NOT EXISTS ledger_events_vacancy ON ledger_events(vacancy_id, seq);"
     "CREATE INDEX IF NOT EXISTS ledger_vacancies_bailleur ON ledger_vacancies(bailleur, freed_ms);"
     "CREATE INDEX IF NOT EXISTS ledger_conventions_bailleur ON ledger_conventions(bailleur);"
+    /* The bilan's periods (bilan.c); partial: a candidate without the date
+     * costs no index entry. */
+    "CREATE INDEX IF NOT EXISTS ledger_candidates_decided ON ledger_candidates(decided_ms)"
+    "  WHERE decided_ms IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS ledger_candidates_lease ON ledger_candidates(lease_ms)"
+    "  WHERE lease_ms IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS ledger_candidates_designated ON ledger_candidates(designated_ms)"
+    "  WHERE designated_ms IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS ledger_candidates_answered ON ledger_candidates(answered_ms)"
+    "  WHERE answered_ms IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS ledger_candidates_nur ON ledger_candidates(nur);"
     "CREATE TABLE IF NOT EXISTS ledger_schema_version (version INTEGER NOT NULL);";
 
 /* The tables s_schema makes, all derived from the stored messages. */
@@ -132,12 +145,16 @@ fb_err_t facts_create(sqlite3 *db, char *err, size_t errlen)
              " WHERE NOT EXISTS (SELECT 1 FROM ledger_schema_version)",
              FACTS_SCHEMA_VERSION);
     fb_err_t rc = s_exec(db, s_schema, err, errlen);
+    if (rc == FB_OK)
+        rc = s_exec(db, held_schema_sql(), err, errlen);
     return rc == FB_OK ? s_exec(db, stamp, err, errlen) : rc;
 }
 
 fb_err_t facts_reset(sqlite3 *db, char *err, size_t errlen)
 {
-    fb_err_t rc = s_exec(db, s_drop, err, errlen);
+    fb_err_t rc = s_exec(db, held_drop_sql(), err, errlen);
+    if (rc == FB_OK)
+        rc = s_exec(db, s_drop, err, errlen);
     return rc == FB_OK ? facts_create(db, err, errlen) : rc;
 }
 
@@ -198,16 +215,20 @@ static fb_err_t s_logement(stmts_t *q, const ledger_msg_t *m)
         q,
         "INSERT INTO ledger_vacancies (vacancy_id, bailleur, bailleur_siren, rpls_id, residence_id,"
         " commune_insee, epci_siren, qpv, qpv_map_year, typologie, financement,"
-        " construction_period, mode_gestion, hors_flux_motif, freed_ms, state, state_ms)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 'libere', ?15)"
+        " construction_period, mode_gestion, hors_flux_motif, freed_ms, freed_year, state, "
+        "state_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 'libere',"
+        " ?15)"
         " ON CONFLICT (vacancy_id) DO UPDATE SET bailleur_siren = ?3, rpls_id = ?4,"
         " residence_id = ?5, commune_insee = ?6, epci_siren = ?7, qpv = ?8, qpv_map_year = ?9,"
         " typologie = ?10, financement = ?11, construction_period = ?12, mode_gestion = ?13,"
-        " hors_flux_motif = ?14, freed_ms = COALESCE(freed_ms, ?15)",
-        "tttttttiiiiiiii", l->vacancy_id, m->sender, l->bailleur_siren, l->rpls_id, l->residence_id,
-        l->commune_insee, l->epci_siren, (int64_t)l->qpv, (int64_t)l->qpv_map_year,
+        " hors_flux_motif = ?14, freed_ms = COALESCE(freed_ms, ?15),"
+        " freed_year = CASE WHEN freed_ms IS NULL THEN ?16 ELSE freed_year END",
+        "tttttttiiiiiiiii", l->vacancy_id, m->sender, l->bailleur_siren, l->rpls_id,
+        l->residence_id, l->commune_insee, l->epci_siren, (int64_t)l->qpv, (int64_t)l->qpv_map_year,
         (int64_t)l->typologie, (int64_t)l->financement, (int64_t)l->construction_period,
-        (int64_t)l->mode_gestion, (int64_t)l->hors_flux_motif, m->at_ms);
+        (int64_t)l->mode_gestion, (int64_t)l->hors_flux_motif, m->at_ms,
+        (int64_t)period_year_of(m->at_ms));
 }
 
 /* *repeat: the same round again (the lifecycle accepts it only unchanged),
@@ -459,7 +480,8 @@ static fb_err_t s_convention(stmts_t *q, const ledger_msg_t *m)
             " WHERE convention_id = ?1 AND revision > ?2)",
             m, buf, len);
     free(buf);
-    return rc;
+    /* A revision in force may count remises and expiries otherwise. */
+    return rc == FB_OK ? held_refresh_convention(q, c->convention_id) : rc;
 }
 
 /* visit_outcome and visit_ms say the latest Visite; visited_ms the earliest
@@ -508,6 +530,24 @@ const char *facts_vacancy_of(const ledger_msg_t *m)
         return NULL;
     const char *v = *(const char *const *)((const char *)m->payload + f->offset);
     return v && *v ? v : NULL;
+}
+
+/* Does a message of this type change what held.h counts: a vacancy's
+ * facts, an orientation round or its status? */
+static bool s_moves_held(int type)
+{
+    switch (type) {
+    case T(LOGEMENT_LIBERE):
+    case T(ORIENTATION):
+    case T(ORIENTATION_ACK):
+    case T(ORIENTATION_DECLINE):
+    case T(DESIGNATION):
+    case T(REMISE_A_DISPOSITION):
+    case T(DEADLINE_EXPIRED):
+        return true;
+    default:
+        return false;
+    }
 }
 
 fb_err_t facts_record(stmts_t *q, const ledger_msg_t *m)
@@ -591,6 +631,8 @@ fb_err_t facts_record(stmts_t *q, const ledger_msg_t *m)
     default:
         break;
     }
+    if (rc == FB_OK && vacancy && !repeat && s_moves_held(m->type))
+        rc = held_refresh_vacancy(q, vacancy);
     if (rc == FB_OK && vacancy && !repeat)
         rc = s_run(q,
                    "INSERT OR IGNORE INTO ledger_events (seq, vacancy_id, type, sender, at_ms)"

@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fluxbus/v1/bail.pb-c.h"
@@ -50,15 +49,6 @@ static void s_send(fb_client_t *c, int type, const char *to, const char *vacancy
     fbt_send_ok(c, type, to, vacancy, msg);
 }
 
-/* The Paris year now (UTC+1 in winter, when a year turns). */
-static int s_year_now(void)
-{
-    time_t t = (time_t)(fb_now_ms() / 1000) + 3600;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    return tm.tm_year + 1900;
-}
-
 /* The bailleur's convention with the réservataire for this year on commune
  * 74010: 10 placements (8 to 12), counted at the CALEOL agreement. */
 static void s_convention(fbt_pair_t *w)
@@ -76,7 +66,7 @@ static void s_convention(fbt_pair_t *w)
     c.bailleur_siren = "552046955";
     c.bailleur_actor_id = FBT_BAILLEUR;
     c.reservataire_actor_id = FBT_RESA;
-    c.year = s_year_now();
+    c.year = fbt_year_now();
     c.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
     c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_PASSAGE_CALEOL;
     c.deadline_days = 30;
@@ -202,7 +192,7 @@ static void s_lease(fbt_pair_t *w, const char *vacancy)
 {
     Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
     Fluxbus__V1__Date on = FLUXBUS__V1__DATE__INIT;
-    on.year = s_year_now();
+    on.year = fbt_year_now();
     on.month = 12;
     on.day = 1;
     b.vacancy_id = (char *)vacancy;
@@ -282,7 +272,7 @@ static void s_expect(const fbt_pair_t *w, fb_client_t *c, const s_want_t *want,
     assert_false(m->convention_total);
     assert_int_equal(m->convention_revision, 1);
     assert_non_null(m->period);
-    assert_int_equal(m->period->start->year, s_year_now());
+    assert_int_equal(m->period->start->year, fbt_year_now());
     assert_int_equal(m->period->start->month, 1);
     assert_int_equal(m->period->start->day, 1);
     assert_int_equal(m->period->end->month, 12);
@@ -339,18 +329,9 @@ static void s_expect_all(const fbt_pair_t *w, fb_client_t *obs, const s_want_t *
     assert_string_equal(to_resa, to_bailleur);
 }
 
-/* An integer read from the store by the sqlite3 shell (another process: it
- * sees what was committed). */
-static long long s_sql(const fbt_pair_t *w, const char *sql)
-{
-    char out[64] = "";
-    assert_int_equal(fbt_sh(out, sizeof out, "sqlite3 '%s' \"%s\"", w->b.store, sql), 0);
-    return atoll(out);
-}
-
 static long long s_decomptes_stored(const fbt_pair_t *w)
 {
-    return s_sql(w, "SELECT count(*) FROM messages WHERE type = 16");
+    return fbt_sql_int(&w->b, "SELECT count(*) FROM messages WHERE type = 16");
 }
 
 /* fluxbus audit verify with the broker key: the broker's own messages are
@@ -462,9 +443,10 @@ static void test_each_change_of_counts_gives_one_signed_decompte(void **state)
     fbt_expect_nothing(o.ce, 100);
     fbt_expect_nothing(o.cx, 100);
     assert_int_equal(s_decomptes_stored(&w), 8);
-    assert_int_equal(s_sql(&w, "SELECT seq FROM ledger_decompte_sent WHERE convention_id = '" S_CONV
-                               "' AND party = '" FBT_RESA "' AND scope = 'party'"),
-                     8);
+    assert_int_equal(
+        fbt_sql_int(&w.b, "SELECT seq FROM ledger_decompte_sent WHERE convention_id = '" S_CONV
+                          "' AND party = '" FBT_RESA "' AND scope = 'party'"),
+        8);
     assert_true(fbt_log_contains(&w.b, "broker decompte-sent"));
     s_audit_verifies(&w);
     s_others_close(&o);
@@ -575,7 +557,7 @@ static void s_multipartite(fbt_pair_t *w)
     c.revision = 1;
     c.kind = FLUXBUS__V1__CONVENTION_KIND__CONVENTION_KIND_MULTIPARTITE;
     c.departement = "73";
-    c.year = s_year_now();
+    c.year = fbt_year_now();
     c.bailleur_actor_id = FBT_BAILLEUR;
     c.reservataire_actor_id = S_EPCI;
     c.epci_siren = "200069110";
@@ -718,7 +700,7 @@ static void test_the_adapters_show_the_decompte(void **state)
              "\"convention_id\": \"%s\", \"revision\": 1, \"bailleur_siren\": \"552046955\","
              " \"bailleur_actor_id\": \"%s\", \"reservataire_actor_id\": \"%s\", \"year\": %d,"
              " \"objectives\": [{\"kind\": \"OBJECTIVE_KIND_PLACEMENTS\", \"value\": 10}]}}",
-             FBT_RESA, S_CONV, FBT_BAILLEUR, FBT_RESA, s_year_now());
+             FBT_RESA, S_CONV, FBT_BAILLEUR, FBT_RESA, fbt_year_now());
     snprintf(path, sizeof path, "%s/Convention-%s.json", inbox, S_CONV);
     fbt_write_file(path, text);
 

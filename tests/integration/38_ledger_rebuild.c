@@ -332,9 +332,9 @@ static void test_an_old_ledger_is_refused_then_rebuilt_to_the_same_reports(void 
               "ALTER TABLE ledger_conventions DROP COLUMN signed_by;"
               "DROP TABLE ledger_convention_proposals;");
     snprintf(says, sizeof says,
-             "the flux ledger's tables are version 1, this fluxbus needs 2: stop the broker and "
+             "the flux ledger's tables are version 1, this fluxbus needs %d: stop the broker and "
              "run `fluxbus ledger rebuild --store %s`",
-             w.b.store);
+             LEDGER_SCHEMA_VERSION, w.b.store);
     s_broker_refuses(&w, says);
     s_cli(&w, "report flux", "--year 2026", 5, says);
 

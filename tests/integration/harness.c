@@ -683,6 +683,18 @@ int fbt_sh(char *out, size_t cap, const char *fmt, ...)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+long long fbt_sql_int(const fbt_broker_t *b, const char *sql)
+{
+    char out[64] = "";
+    assert_int_equal(fbt_sh(out, sizeof out, "sqlite3 '%s' \"%s\"", b->store, sql), 0);
+    return atoll(out);
+}
+
+int fbt_year_now(void)
+{
+    return period_year_of(fb_now_ms());
+}
+
 /* Both actors registered on a broker started with `args`; the bailleur connected. */
 static void s_pair_start(fbt_pair_t *w, const char *const *args)
 {

@@ -195,6 +195,14 @@ int fbt_file_contains(const char *path, const void *needle, size_t len);
  * stderr goes through. */
 int fbt_sh(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* The integer the sqlite3 shell reads from the broker's store with `sql`
+ * (another process: it sees what was committed); the test fails when the
+ * shell does. */
+long long fbt_sql_int(const fbt_broker_t *b, const char *sql);
+
+/* The Paris calendar year now (the year of the broker's décompte). */
+int fbt_year_now(void);
+
 /* The headless Chromium the HTML reports are checked with (chromium or
  * chromium-browser on PATH), or NULL when none is installed. */
 const char *fbt_chromium(void);

@@ -4,13 +4,19 @@
  * after the last one it is sent again ("at least daily", sequence + 1)
  * while it has activity in the current year, and again a day after that;
  * a change is sent at the next scan whatever the hour; a line without
- * activity this year is sent once, never daily. The facts are scripted
+ * activity this year is sent once, never daily. How a scan runs: its first
+ * call only starts the computation (off the caller's thread), later calls
+ * send at most a few dozen lines each, every line once; a change recorded
+ * while it computes is not in it (its snapshot) and goes with the next
+ * one; an emitter destroyed while it computes sends nothing and leaves no
+ * record. The message id is the documented digest. The facts are scripted
  * through the ledger on a real store (ledger_script.h), the messages
  * signed by a real notary; the accept callback stands for broker.c's
  * storing and keeps what it was handed. */
 #include "ledger_script.h"
 
 #include "decompte_emit.h"
+#include "fluxbus/envelope.h"
 #include "fluxbus/keys.h"
 #include "notary.h"
 
@@ -18,7 +24,8 @@
 #define C_ETAT "C-ETAT-74-2025"
 #define HOUR_MS (3600 * 1000LL)
 #define DAY_MS (24 * HOUR_MS)
-#define S_MAX_SENT 16
+#define S_MAX_SENT 256
+#define S_SHEETS 150
 
 typedef struct {
     script_t s;
@@ -29,6 +36,8 @@ typedef struct {
     char party[S_MAX_SENT][64];
     uint32_t sequence[S_MAX_SENT];
     int64_t computed_ms[S_MAX_SENT];
+    uint32_t acks[S_MAX_SENT];
+    uint8_t id[S_MAX_SENT][FB_MESSAGE_ID_BYTES];
     size_t n;
 } s_fixture_t;
 
@@ -53,19 +62,43 @@ static fb_err_t s_accept(void *ctx, const uint8_t *envelope, size_t len,
     snprintf(fx->party[fx->n], sizeof fx->party[fx->n], "%s", d->party_actor_id);
     fx->sequence[fx->n] = d->sequence;
     fx->computed_ms[fx->n] = d->computed_ms;
+    fx->acks[fx->n] = d->activity ? d->activity->acks : 0;
+    Fluxbus__V1__Envelope *env = NULL;
+    Fluxbus__V1__SignedBody *body = NULL;
+    assert_int_equal(fb_envelope_decode(envelope, len, len, &env), FB_OK);
+    assert_int_equal(fb_envelope_verify(env, fx->broker.sign_pk), FB_OK);
+    assert_int_equal(fb_envelope_parse_body(env, &body), FB_OK);
+    assert_int_equal(body->message_id.len, FB_MESSAGE_ID_BYTES);
+    memcpy(fx->id[fx->n], body->message_id.data, FB_MESSAGE_ID_BYTES);
+    fb_body_free(body);
+    fb_envelope_free(env);
     fx->n++;
     return FB_OK;
 }
 
-/* One scan at now_ms, in a store transaction as the broker runs it; how
+/* One call of the scan, in a store transaction as the broker makes it; how
  * many DecompteDroits it handed over. */
-static size_t s_scan(s_fixture_t *fx, int64_t now_ms)
+static size_t s_step(s_fixture_t *fx, int64_t now_ms)
 {
     size_t emitted = 0;
     assert_int_equal(store_begin(fx->s.store), FB_OK);
     assert_int_equal(decompte_emit_scan(fx->emit, now_ms, s_accept, fx, &emitted), FB_OK);
     assert_int_equal(store_commit(fx->s.store), FB_OK);
     return emitted;
+}
+
+/* One whole scan at now_ms, its steps each in a store transaction as the
+ * broker runs them (the first starts the computation, which the test
+ * waits for instead of the broker's polling); how many DecompteDroits it
+ * handed over. */
+static size_t s_scan(s_fixture_t *fx, int64_t now_ms)
+{
+    size_t total = 0;
+    do {
+        total += s_step(fx, now_ms);
+        decompte_emit_wait(fx->emit);
+    } while (decompte_emit_busy(fx->emit));
+    return total;
 }
 
 static int s_setup(void **state)
@@ -164,6 +197,118 @@ static void test_a_change_is_sent_at_the_next_scan_then_daily_from_it(void **sta
     assert_int_equal(fx->sequence[3], 3);
 }
 
+/* A multipartite convention (the State standing for an EPCI) with
+ * S_SHEETS communes, none registered: each sheet's line goes to the
+ * bailleur alone. */
+static void s_big_convention(s_fixture_t *fx)
+{
+    static Fluxbus__V1__CommuneSheet sheets[S_SHEETS], *ptrs[S_SHEETS];
+    static char insee[S_SHEETS][8], actor[S_SHEETS][24];
+    for (int i = 0; i < S_SHEETS; i++) {
+        Fluxbus__V1__CommuneSheet init = FLUXBUS__V1__COMMUNE_SHEET__INIT;
+        sheets[i] = init;
+        snprintf(insee[i], sizeof insee[i], "%05d", 74100 + i);
+        snprintf(actor[i], sizeof actor[i], "commune:%05d", 74100 + i);
+        sheets[i].commune_insee = insee[i];
+        sheets[i].commune_actor_id = actor[i];
+        ptrs[i] = &sheets[i];
+    }
+    Fluxbus__V1__Convention c = script_convention_of(
+        "C-EPCI-2025", SC_ETAT, 2025, FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_BAIL_SIGNE);
+    c.kind = FLUXBUS__V1__CONVENTION_KIND__CONVENTION_KIND_MULTIPARTITE;
+    c.commune_sheets = ptrs;
+    c.n_commune_sheets = S_SHEETS;
+    script_convention(&fx->s, &c, script_at(2025, 1, 2));
+}
+
+static void test_a_scan_starts_off_the_caller_then_sends_a_few_lines_per_call(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_script(fx);
+    s_big_convention(fx);
+    int64_t t0 = script_at(2025, 3, 3);
+    /* The first call only starts the computation. */
+    assert_false(decompte_emit_busy(fx->emit));
+    assert_int_equal(s_step(fx, t0), 0);
+    assert_true(decompte_emit_busy(fx->emit));
+    assert_true(decompte_emit_next_ms(fx->emit) <= t0 + 1000);
+    decompte_emit_wait(fx->emit);
+    assert_true(decompte_emit_next_ms(fx->emit) <= t0);
+    /* Then a few dozen lines a call, until every line went once. */
+    size_t calls = 0, total = 0;
+    while (decompte_emit_busy(fx->emit)) {
+        size_t n = s_step(fx, t0);
+        assert_true(n <= 64);
+        total += n;
+        calls++;
+    }
+    size_t lines = 2 + S_SHEETS + 1; /* AL, the State, the sheets, the whole convention */
+    assert_int_equal(total, lines);
+    assert_true(calls >= 3);
+    assert_int_equal(fx->n, lines);
+    for (size_t i = 0; i < fx->n; i++)
+        assert_int_equal(fx->sequence[i], 1);
+    assert_int_equal(script_int(&fx->s, "SELECT count(*) FROM ledger_decompte_sent"), lines);
+    /* Over: the next look is the hourly one, and it sends nothing again. */
+    assert_true(decompte_emit_next_ms(fx->emit) >= t0 + HOUR_MS);
+    assert_int_equal(s_scan(fx, t0 + HOUR_MS), 0);
+}
+
+static void test_a_change_while_the_scan_computes_goes_with_the_next_scan(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_script(fx);
+    int64_t t0 = script_at(2025, 3, 3);
+    assert_int_equal(s_step(fx, t0), 0);
+    decompte_emit_wait(fx->emit);
+    /* Computed; the réservataire acknowledges before the lines are sent. */
+    script_ack(&fx->s, "V1", SC_AL, t0);
+    decompte_emit_touch(fx->emit, t0);
+    assert_int_equal(s_scan(fx, t0), 2);
+    assert_string_equal(fx->party[0], SC_AL);
+    assert_int_equal(fx->acks[0], 0); /* as the ledger stood when it began */
+    /* The next scan says the acknowledgement, once. */
+    assert_int_equal(s_scan(fx, t0 + 1), 1);
+    assert_string_equal(fx->party[2], SC_AL);
+    assert_int_equal(fx->acks[2], 1);
+    assert_int_equal(fx->sequence[2], 2);
+    assert_int_equal(s_scan(fx, t0 + 2), 0);
+}
+
+static void test_an_emitter_destroyed_while_it_computes_sends_nothing(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_script(fx);
+    s_big_convention(fx);
+    int64_t t0 = script_at(2025, 3, 3);
+    assert_int_equal(s_step(fx, t0), 0);
+    decompte_emit_destroy(&fx->emit);
+    decompte_emit_destroy(&fx->emit); /* safe twice */
+    assert_int_equal(fx->n, 0);
+    assert_int_equal(script_int(&fx->s, "SELECT count(*) FROM ledger_decompte_sent"), 0);
+    /* A new one (a restart) sends it all. */
+    char err[256] = "";
+    fx->emit = decompte_emit_new(fx->s.store, &fx->notary, 0, NULL, NULL, t0, err, sizeof err);
+    assert_non_null(fx->emit);
+    assert_int_equal(s_scan(fx, t0), 2 + S_SHEETS + 1);
+}
+
+static void test_the_message_id_is_the_documented_digest(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_script(fx);
+    assert_int_equal(s_scan(fx, script_at(2025, 3, 3)), 2);
+    assert_string_equal(fx->party[0], SC_AL);
+    /* SHA-256 of "fluxbus/DecompteDroits/v1", NUL, convention, NUL, scope,
+     * NUL, party, NUL, year, NUL, sequence: its first 16 bytes. */
+    static const char text[] = "fluxbus/DecompteDroits/v1\0" C_AL "\0party\0" SC_AL "\0"
+                               "2025\0"
+                               "1";
+    uint8_t digest[32];
+    fb_sha256((const uint8_t *)text, sizeof text - 1, digest);
+    assert_memory_equal(fx->id[0], digest, FB_MESSAGE_ID_BYTES);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -171,6 +316,14 @@ int main(void)
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_change_is_sent_at_the_next_scan_then_daily_from_it,
                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_scan_starts_off_the_caller_then_sends_a_few_lines_per_call, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_change_while_the_scan_computes_goes_with_the_next_scan, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_an_emitter_destroyed_while_it_computes_sends_nothing,
+                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_the_message_id_is_the_documented_digest, s_setup,
+                                        s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
