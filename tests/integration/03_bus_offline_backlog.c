@@ -9,60 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define T_LOGEMENT FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_LOGEMENT_LIBERE
 #define N_BACKLOG 200
 #define QUIET_MS 400 /* "receives nothing": wait this long for a delivery */
 
-typedef struct {
-    uint8_t id[FB_MESSAGE_ID_BYTES];
-    uint64_t seq;
-} s_sent_t;
-
-/* The bailleur sends n vacancies to the réservataire; each receipt's id and
- * store_seq go to sent[first..first+n), and store_seqs only grow. */
-static void s_send_backlog(fbt_pair_t *w, s_sent_t *sent, size_t first, size_t n)
+static void s_expect_ack(fb_client_t *c, const fbt_sent_t *sent, size_t i)
 {
-    for (size_t i = first; i < first + n; i++) {
-        char vacancy[32];
-        snprintf(vacancy, sizeof vacancy, "vac-%zu", i);
-        size_t len = 0;
-        uint8_t *payload = fbt_logement(vacancy, "74010", &len);
-        fb_receipt_t rec;
-        assert_int_equal(fbt_send(w->cb, T_LOGEMENT, w->resa.actor, NULL, payload, len, &rec),
-                         FB_OK);
-        assert_true(rec.accepted);
-        assert_false(rec.duplicate);
-        if (i > 0)
-            assert_true(rec.store_seq > sent[i - 1].seq);
-        memcpy(sent[i].id, rec.message_id, FB_MESSAGE_ID_BYTES);
-        sent[i].seq = rec.store_seq;
-        fb_receipt_clear(&rec);
-        free(payload);
-    }
-}
-
-/* Receives the next delivery (or fails) and checks it is sent[i]. */
-static fb_delivery_t *s_expect(fb_client_t *c, const s_sent_t *sent, size_t i)
-{
-    fb_delivery_t *d = NULL;
-    fb_err_t rc = fb_client_recv(c, &d, 5000);
-    if (rc != FB_OK)
-        fprintf(stderr, "expected delivery #%zu (seq %llu), got %s\n", i,
-                (unsigned long long)sent[i].seq, fb_err_name(rc));
-    assert_int_equal(rc, FB_OK);
-    if (d->store_seq != sent[i].seq)
-        fprintf(stderr, "delivery #%zu: seq %llu, expected %llu\n", i,
-                (unsigned long long)d->store_seq, (unsigned long long)sent[i].seq);
-    assert_int_equal(d->store_seq, sent[i].seq);
-    assert_int_equal(d->body->message_id.len, FB_MESSAGE_ID_BYTES);
-    assert_memory_equal(d->body->message_id.data, sent[i].id, FB_MESSAGE_ID_BYTES);
-    assert_int_equal(d->body->type, T_LOGEMENT);
-    return d;
-}
-
-static void s_expect_ack(fb_client_t *c, const s_sent_t *sent, size_t i)
-{
-    fb_delivery_t *d = s_expect(c, sent, i);
+    fb_delivery_t *d = fbt_expect_sent(c, sent, i);
     assert_int_equal(fb_client_ack(c, d), FB_OK);
     fb_delivery_destroy(&d);
 }
@@ -88,8 +40,9 @@ static void test_offline_backlog_arrives_complete_in_send_order(void **state)
     (void)state;
     fbt_pair_t w;
     fbt_pair_open_offline(&w);
-    static s_sent_t sent[N_BACKLOG];
-    s_send_backlog(&w, sent, 0, N_BACKLOG); /* the réservataire never connected */
+    static fbt_sent_t sent[N_BACKLOG];
+    fbt_send_logements(w.cb, w.resa.actor, "vac", sent, 0,
+                       N_BACKLOG); /* the réservataire never connected */
 
     s_connect_resa(&w);
     for (size_t i = 0; i < N_BACKLOG; i++)
@@ -108,13 +61,13 @@ static void test_redelivers_unacked_in_order(void **state)
     (void)state;
     fbt_pair_t w;
     fbt_pair_open_offline(&w);
-    s_sent_t sent[20];
-    s_send_backlog(&w, sent, 0, 20);
+    fbt_sent_t sent[20];
+    fbt_send_logements(w.cb, w.resa.actor, "vac", sent, 0, 20);
 
     /* Receive ten, acknowledge none, go away. */
     s_connect_resa(&w);
     for (size_t i = 0; i < 10; i++) {
-        fb_delivery_t *d = s_expect(w.cr, sent, i);
+        fb_delivery_t *d = fbt_expect_sent(w.cr, sent, i);
         fb_delivery_destroy(&d);
     }
 
@@ -131,13 +84,13 @@ static void test_redelivery_skips_acked_and_keeps_order(void **state)
     (void)state;
     fbt_pair_t w;
     fbt_pair_open_offline(&w);
-    s_sent_t sent[20];
-    s_send_backlog(&w, sent, 0, 20);
+    fbt_sent_t sent[20];
+    fbt_send_logements(w.cb, w.resa.actor, "vac", sent, 0, 20);
 
     /* Of the first ten, acknowledge only the odd positions (1, 3, ... 9). */
     s_connect_resa(&w);
     for (size_t i = 0; i < 10; i++) {
-        fb_delivery_t *d = s_expect(w.cr, sent, i);
+        fb_delivery_t *d = fbt_expect_sent(w.cr, sent, i);
         if (i % 2 == 1)
             assert_int_equal(fb_client_ack(w.cr, d), FB_OK);
         fb_delivery_destroy(&d);
@@ -159,8 +112,8 @@ static void test_window_of_four_bounds_inflight_and_everything_arrives(void **st
     (void)state;
     fbt_pair_t w;
     fbt_pair_open_offline(&w);
-    s_sent_t sent[60];
-    s_send_backlog(&w, sent, 0, 50);
+    fbt_sent_t sent[60];
+    fbt_send_logements(w.cb, w.resa.actor, "vac", sent, 0, 50);
 
     fb_client_config_t cfg = {
         .endpoint = w.b.endpoint,
@@ -178,7 +131,7 @@ static void test_window_of_four_bounds_inflight_and_everything_arrives(void **st
     /* Four in flight without an ack, then the broker waits. */
     fb_delivery_t *held[4];
     for (size_t i = 0; i < 4; i++)
-        held[i] = s_expect(w.cr, sent, i);
+        held[i] = fbt_expect_sent(w.cr, sent, i);
     fb_delivery_t *d = NULL;
     assert_int_equal(fb_client_recv(w.cr, &d, QUIET_MS), FB_ERR_TIMEOUT);
     assert_null(d);
@@ -188,7 +141,7 @@ static void test_window_of_four_bounds_inflight_and_everything_arrives(void **st
     /* One ack frees one slot: exactly the next message comes. */
     assert_int_equal(fb_client_ack(w.cr, held[0]), FB_OK);
     fb_delivery_destroy(&held[0]);
-    held[0] = s_expect(w.cr, sent, 4);
+    held[0] = fbt_expect_sent(w.cr, sent, 4);
     assert_int_equal(fb_client_recv(w.cr, &d, QUIET_MS), FB_ERR_TIMEOUT);
     for (size_t i = 0; i < 4; i++) {
         assert_int_equal(fb_client_ack(w.cr, held[i]), FB_OK);
@@ -198,7 +151,7 @@ static void test_window_of_four_bounds_inflight_and_everything_arrives(void **st
     /* The rest of the backlog, then messages sent while it is connected. */
     for (size_t i = 5; i < 50; i++)
         s_expect_ack(w.cr, sent, i);
-    s_send_backlog(&w, sent, 50, 10);
+    fbt_send_logements(w.cb, w.resa.actor, "vac", sent, 50, 10);
     for (size_t i = 50; i < 60; i++)
         s_expect_ack(w.cr, sent, i);
     fbt_expect_nothing(w.cr, QUIET_MS);

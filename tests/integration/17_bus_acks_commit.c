@@ -18,51 +18,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#define T_LOGEMENT FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_LOGEMENT_LIBERE
 #define N_SENT 10
 #define QUIET_MS 400 /* "receives nothing": wait this long for a delivery */
 #define WAIT_MS 5000
 
 static const char *const s_long_delay[] = {"--ack-delay-ms", "60000", NULL};
 
-typedef struct {
-    uint8_t id[FB_MESSAGE_ID_BYTES];
-    uint64_t seq;
-} s_sent_t;
-
-/* The bailleur sends sent[first..first+n) to the réservataire. */
-static void s_send(fbt_pair_t *w, s_sent_t *sent, size_t first, size_t n)
-{
-    for (size_t i = first; i < first + n; i++) {
-        char vacancy[32];
-        snprintf(vacancy, sizeof vacancy, "vac-ack-%zu", i);
-        size_t len = 0;
-        uint8_t *payload = fbt_logement(vacancy, "74010", &len);
-        fb_receipt_t rec;
-        assert_int_equal(fbt_send(w->cb, T_LOGEMENT, w->resa.actor, NULL, payload, len, &rec),
-                         FB_OK);
-        assert_true(rec.accepted);
-        memcpy(sent[i].id, rec.message_id, FB_MESSAGE_ID_BYTES);
-        sent[i].seq = rec.store_seq;
-        fb_receipt_clear(&rec);
-        free(payload);
-    }
-}
-
 /* c receives sent[first..first+n) in order and acks each one as it comes:
  * the broker gets the acks one by one. */
-static void s_take(fb_client_t *c, const s_sent_t *sent, size_t first, size_t n)
+static void s_take(fb_client_t *c, const fbt_sent_t *sent, size_t first, size_t n)
 {
     for (size_t i = first; i < first + n; i++) {
-        fb_delivery_t *d = NULL;
-        fb_err_t rc = fb_client_recv(c, &d, WAIT_MS);
-        if (rc != FB_OK)
-            fail_msg("expected delivery #%zu (seq %llu), got %s", i,
-                     (unsigned long long)sent[i].seq, fb_err_name(rc));
-        if (d->store_seq != sent[i].seq)
-            fail_msg("delivery #%zu: seq %llu, expected %llu", i, (unsigned long long)d->store_seq,
-                     (unsigned long long)sent[i].seq);
-        assert_memory_equal(d->body->message_id.data, sent[i].id, FB_MESSAGE_ID_BYTES);
+        fb_delivery_t *d = fbt_expect_sent(c, sent, i);
         assert_int_equal(fb_client_ack(c, d), FB_OK);
         fb_delivery_destroy(&d);
     }
@@ -80,6 +47,15 @@ static void s_wait_kept(const fbt_pair_t *w, uint64_t seq)
         usleep(1000);
     if (!fbt_log_contains(&w->b, needle))
         fail_msg("the broker never logged \"%s\"", needle);
+}
+
+/* Starts the pair's broker with `args`; the bailleur sends N_SENT messages
+ * (sent[0..N_SENT)) and the réservataire takes and acks them one by one. */
+static void s_open_acked(fbt_pair_t *w, const char *const *args, fbt_sent_t *sent)
+{
+    fbt_pair_open_with(w, args);
+    fbt_send_logements(w->cb, w->resa.actor, "vac-ack", sent, 0, N_SENT);
+    s_take(w->cr, sent, 0, N_SENT);
 }
 
 /* Deliveries the store holds as not acknowledged, all recipients together
@@ -108,14 +84,20 @@ static void s_kill9_restart(fbt_pair_t *w)
     w->cr = fbt_client(&w->b, &w->resa);
 }
 
+/* kill -9, restart: every ack was on disk, nothing comes again. Closes. */
+static void s_nothing_after_kill9(fbt_pair_t *w)
+{
+    s_kill9_restart(w);
+    fbt_expect_nothing(w->cr, QUIET_MS);
+    fbt_pair_close(w);
+}
+
 static void test_acks_one_by_one_are_all_applied_by_a_clean_stop(void **state)
 {
     (void)state;
     fbt_pair_t w;
-    fbt_pair_open_with(&w, s_long_delay);
-    s_sent_t sent[N_SENT];
-    s_send(&w, sent, 0, N_SENT);
-    s_take(w.cr, sent, 0, N_SENT);
+    fbt_sent_t sent[N_SENT];
+    s_open_acked(&w, s_long_delay, sent);
     s_wait_kept(&w, sent[N_SENT - 1].seq);
     /* Taken and kept: nothing has committed them yet. */
     assert_int_equal(s_pending_in_store(&w), N_SENT);
@@ -133,18 +115,18 @@ static void test_kill9_redelivers_only_the_acks_not_yet_committed(void **state)
     (void)state;
     fbt_pair_t w;
     fbt_pair_open_with(&w, s_long_delay);
-    s_sent_t sent[N_SENT + 1];
+    fbt_sent_t sent[N_SENT + 1];
 
     /* Five acked, then a message stored: its commit carries the five. */
-    s_send(&w, sent, 0, 5);
+    fbt_send_logements(w.cb, w.resa.actor, "vac-ack", sent, 0, 5);
     s_take(w.cr, sent, 0, 5);
     s_wait_kept(&w, sent[4].seq);
-    s_send(&w, sent, 5, 1);
+    fbt_send_logements(w.cb, w.resa.actor, "vac-ack", sent, 5, 1);
     assert_true(fbt_log_contains(&w.b, "broker acks-written n=5 reason=commit"));
     assert_int_equal(s_pending_in_store(&w), 1);
 
     /* Five more sent, then the six acked one by one: those stay kept. */
-    s_send(&w, sent, 6, N_SENT - 5);
+    fbt_send_logements(w.cb, w.resa.actor, "vac-ack", sent, 6, N_SENT - 5);
     s_take(w.cr, sent, 5, N_SENT + 1 - 5);
     s_wait_kept(&w, sent[N_SENT].seq);
     assert_int_equal(s_pending_in_store(&w), N_SENT + 1 - 5);
@@ -169,8 +151,8 @@ static void test_a_new_hello_does_not_get_back_what_was_acked(void **state)
      * HELLO (at its first receive) comes with no answer that would commit
      * them. */
     fb_client_t *again = fbt_client(&w.b, &w.resa);
-    s_sent_t sent[N_SENT];
-    s_send(&w, sent, 0, N_SENT);
+    fbt_sent_t sent[N_SENT + 1];
+    fbt_send_logements(w.cb, w.resa.actor, "vac-ack", sent, 0, N_SENT);
     s_take(w.cr, sent, 0, N_SENT);
     s_wait_kept(&w, sent[N_SENT - 1].seq);
 
@@ -180,9 +162,8 @@ static void test_a_new_hello_does_not_get_back_what_was_acked(void **state)
     assert_int_equal(s_pending_in_store(&w), N_SENT); /* they were still kept */
 
     /* And what comes next is delivered to the new session. */
-    s_sent_t more[1];
-    s_send(&w, more, 0, 1);
-    s_take(again, more, 0, 1);
+    fbt_send_logements(w.cb, w.resa.actor, "vac-ack", sent, N_SENT, 1);
+    s_take(again, sent, N_SENT, 1);
     fb_client_destroy(&again);
     fbt_pair_close(&w);
 }
@@ -192,10 +173,8 @@ static void test_kept_acks_reach_the_store_within_the_delay(void **state)
     (void)state;
     fbt_pair_t w;
     const char *const args[] = {"--ack-delay-ms", "50", NULL};
-    fbt_pair_open_with(&w, args);
-    s_sent_t sent[N_SENT];
-    s_send(&w, sent, 0, N_SENT);
-    s_take(w.cr, sent, 0, N_SENT);
+    fbt_sent_t sent[N_SENT];
+    s_open_acked(&w, args, sent);
 
     /* No other traffic: the broker commits them on its own. */
     int64_t until = fb_now_ms() + WAIT_MS;
@@ -203,29 +182,21 @@ static void test_kept_acks_reach_the_store_within_the_delay(void **state)
         usleep(5000);
     assert_int_equal(s_pending_in_store(&w), 0);
     assert_true(fbt_log_contains(&w.b, "reason=due"));
-
-    s_kill9_restart(&w);
-    fbt_expect_nothing(w.cr, QUIET_MS);
-    fbt_pair_close(&w);
+    s_nothing_after_kill9(&w);
 }
 
 static void test_an_answer_after_acks_means_they_are_on_disk(void **state)
 {
     (void)state;
     fbt_pair_t w;
-    fbt_pair_open_with(&w, s_long_delay);
-    s_sent_t sent[N_SENT];
-    s_send(&w, sent, 0, N_SENT);
-    s_take(w.cr, sent, 0, N_SENT);
+    fbt_sent_t sent[N_SENT];
+    s_open_acked(&w, s_long_delay, sent);
     /* A round trip on the same connection: a réservataire may not
      * subscribe, the refusal is the answer. No message is stored. */
     assert_int_equal(fb_client_subscribe(w.cr, "caleol/74010"), FB_ERR_NOT_AUTHORIZED);
     assert_int_equal(s_pending_in_store(&w), 0);
     assert_true(fbt_log_contains(&w.b, "broker acks-written n=10 reason=answer"));
-
-    s_kill9_restart(&w);
-    fbt_expect_nothing(w.cr, QUIET_MS);
-    fbt_pair_close(&w);
+    s_nothing_after_kill9(&w);
 }
 
 int main(void)

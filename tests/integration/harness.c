@@ -521,6 +521,45 @@ fb_delivery_t *fbt_recv_ack(fb_client_t *c, int timeout_ms)
     return d;
 }
 
+void fbt_send_logements(fb_client_t *c, const char *to, const char *prefix, fbt_sent_t *sent,
+                        size_t first, size_t n)
+{
+    for (size_t i = first; i < first + n; i++) {
+        char vacancy[64];
+        snprintf(vacancy, sizeof vacancy, "%s-%zu", prefix, i);
+        size_t len = 0;
+        uint8_t *payload = fbt_logement(vacancy, "74010", &len);
+        fb_receipt_t rec;
+        assert_int_equal(fbt_send(c, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_LOGEMENT_LIBERE, to,
+                                  NULL, payload, len, &rec),
+                         FB_OK);
+        assert_true(rec.accepted);
+        assert_false(rec.duplicate);
+        if (i > 0)
+            assert_true(rec.store_seq > sent[i - 1].seq);
+        memcpy(sent[i].id, rec.message_id, FB_MESSAGE_ID_BYTES);
+        sent[i].seq = rec.store_seq;
+        fb_receipt_clear(&rec);
+        free(payload);
+    }
+}
+
+fb_delivery_t *fbt_expect_sent(fb_client_t *c, const fbt_sent_t *sent, size_t i)
+{
+    fb_delivery_t *d = NULL;
+    fb_err_t rc = fb_client_recv(c, &d, 5000);
+    if (rc != FB_OK)
+        fail_msg("expected delivery #%zu (seq %llu), got %s", i, (unsigned long long)sent[i].seq,
+                 fb_err_name(rc));
+    if (d->store_seq != sent[i].seq)
+        fail_msg("delivery #%zu: seq %llu, expected %llu", i, (unsigned long long)d->store_seq,
+                 (unsigned long long)sent[i].seq);
+    assert_int_equal(d->body->message_id.len, FB_MESSAGE_ID_BYTES);
+    assert_memory_equal(d->body->message_id.data, sent[i].id, FB_MESSAGE_ID_BYTES);
+    assert_int_equal(d->body->type, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_LOGEMENT_LIBERE);
+    return d;
+}
+
 void fbt_expect_nothing(fb_client_t *c, int quiet_ms)
 {
     fb_delivery_t *d = fbt_recv_ack(c, quiet_ms);

@@ -144,6 +144,22 @@ void fbt_expect_nack(fb_err_t rc, const fb_receipt_t *rec, fb_err_t want, const 
 /* `fluxbus audit verify` passes on b's store and counts `messages`. */
 void fbt_audit_ok(const fbt_broker_t *b, uint64_t messages);
 
+/* What a test sent: the message id and the store seq its receipt names. */
+typedef struct {
+    uint8_t id[FB_MESSAGE_ID_BYTES];
+    uint64_t seq;
+} fbt_sent_t;
+
+/* c sends n LogementLibere (vacancies "<prefix>-<i>", commune 74010) to
+ * `to`, for i from first; each receipt's message id and store seq go to
+ * sent[i]. Asserts each is accepted, new, and stored after sent[i - 1]. */
+void fbt_send_logements(fb_client_t *c, const char *to, const char *prefix, fbt_sent_t *sent,
+                        size_t first, size_t n);
+
+/* Receives the next delivery on c (up to 5 s) and asserts it is sent[i], a
+ * LogementLibere; returns it, not acked (caller destroys). */
+fb_delivery_t *fbt_expect_sent(fb_client_t *c, const fbt_sent_t *sent, size_t i);
+
 /* Receives (up to timeout_ms), checks, acks; returns NULL on timeout. */
 fb_delivery_t *fbt_recv_ack(fb_client_t *c, int timeout_ms);
 
