@@ -67,7 +67,7 @@ typedef struct {
     unsigned window;
     uint64_t *inflight; /* store seqs sent and not yet acked, window entries */
     size_t n_inflight;
-    uint64_t cursor; /* highest seq sent in this session */
+    uint64_t cursor; /* highest seq sent in this session, or skipped as acked */
     int dirty;       /* the store may hold more for it */
     int dead;        /* peer gone: drop at the end of the turn */
 } s_session_t;
