@@ -10,10 +10,13 @@
  *   and not counted by the revision in force then; in the year the
  *   vacancy was freed, not when oriented before it);
  * - ledger_held is ledger_held_pairs counted per group;
- * - ledger_freed is ledger_vacancies counted per group. */
+ * - ledger_freed is ledger_vacancies counted per group.
+ * And an expiry the broker marks itself (deadlines_mark) gives back a right
+ * its convention does not count. */
 #include "ledger_script.h"
 
 #include "conventions.h"
+#include "deadlines.h"
 
 #define MODE(x) FLUXBUS__V1__MODE_GESTION__MODE_GESTION_##x
 #define MOTIF(x) FLUXBUS__V1__HORS_FLUX_MOTIF__HORS_FLUX_MOTIF_##x
@@ -280,10 +283,52 @@ static void test_counts_follow_a_random_life(void **state)
     script_close(&s);
 }
 
+/* deadlines_due's callback: marks each due orientation expired at ctx's
+ * instant (as broker/expiry.c does before it sends DeadlineExpired). */
+typedef struct {
+    deadlines_t *d;
+    int64_t at;
+    int marked;
+} s_marking_t;
+
+static fb_err_t s_mark(void *ctx, const deadlines_due_t *due)
+{
+    s_marking_t *m = ctx;
+    m->marked++;
+    return deadlines_mark(m->d, due, m->at);
+}
+
+static void test_an_expiry_the_broker_marks_gives_the_right_back(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    int64_t at = script_at(2025, 3, 2);
+    Fluxbus__V1__Convention c = script_convention_of("C1", SC_AL, 2025, 0);
+    c.expired_deadline_counting = COUNTING(NOT_COUNTED);
+    script_convention(&s, &c, at);
+    script_libere(&s, "V1", "74010", 0, 0, at);
+    script_orient(&s, "V1", SC_AL, "C1", at); /* a deadline 15 days on */
+    assert_int_equal(script_int(&s, "SELECT sum(n) FROM ledger_held"), 1);
+
+    char err[256] = "";
+    s_marking_t m = {.d = deadlines_open(store_db(s.store), err, sizeof err),
+                     .at = at + 16 * 86400000LL};
+    assert_non_null(m.d);
+    assert_int_equal(deadlines_due(m.d, m.at, 10, s_mark, &m), FB_OK);
+    deadlines_close(&m.d);
+    assert_int_equal(m.marked, 1);
+    assert_int_equal(script_int(&s, "SELECT count(*) FROM ledger_held_pairs"), 0);
+    assert_int_equal(script_int(&s, "SELECT sum(n) FROM ledger_held"), 0);
+    s_check_counts(&s, 0);
+    script_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts_follow_a_random_life),
+        cmocka_unit_test(test_an_expiry_the_broker_marks_gives_the_right_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
