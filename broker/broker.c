@@ -41,6 +41,7 @@
 #include "acks.h"
 #include "admission.h"
 #include "bilan_reply.h"
+#include "checkpointer.h"
 #include "decompte_emit.h"
 #include "expiry.h"
 #include "keyquery.h"
@@ -59,6 +60,7 @@
 #define S_EXPIRY_PERIOD_MS 500 /* how often the deadlines are looked at */
 #define S_EXPIRY_BATCH 64      /* DeadlineExpired per transaction */
 #define S_ACKS_MAX 1024        /* acks kept before a commit of their own */
+#define S_CHECKPOINT_MS 100    /* the checkpointer's rhythm (checkpointer.h) */
 
 typedef struct {
     uint8_t rid[S_RID_MAX];
@@ -109,7 +111,8 @@ struct broker {
     ledger_t *ledger; /* on the store's connection */
     expiry_t *expiry; /* the broker's DeadlineExpired */
     int64_t next_expiry_ms;
-    decompte_emit_t *decompte; /* the broker's DecompteDroits */
+    decompte_emit_t *decompte;    /* the broker's DecompteDroits */
+    checkpointer_t *checkpointer; /* the WAL's checkpoints, off the loop thread */
     void *ctx;
     void *router;
     zap_t *zap;
@@ -1353,6 +1356,23 @@ static bool s_ledger_missing(broker_t *self, char *why, size_t len)
     return true;
 }
 
+/* The WAL's checkpoints move to a thread of their own; if it cannot start,
+ * the loop keeps checkpointing after its commits, as SQLite does by
+ * default. */
+static void s_start_checkpointer(broker_t *self)
+{
+    char why[256];
+    self->checkpointer =
+        checkpointer_start(self->cfg.store, S_CHECKPOINT_MS, s_zap_log, self, why, sizeof why);
+    if (self->checkpointer)
+        store_checkpoint_on_commit(self->store, false);
+    else
+        s_log(self, FB_LOG_WARN,
+              "broker checkpointer-failed detail=\"%s\" (checkpoints after"
+              " commits instead)",
+              why);
+}
+
 broker_t *broker_new(const broker_config_t *cfg, fb_err_t *err)
 {
     broker_t *self = calloc(1, sizeof *self);
@@ -1403,6 +1423,7 @@ broker_t *broker_new(const broker_config_t *cfg, fb_err_t *err)
         broker_destroy(&self);
         return NULL;
     }
+    s_start_checkpointer(self);
     self->data_version = store_data_version(self->store);
     uint64_t head_seq = 0;
     if (store_chain_head(self->store, self->chain_head, &head_seq) != FB_OK) {
@@ -1466,6 +1487,7 @@ void broker_destroy(broker_t **self_p)
     parallel_destroy(&self->pool);
     free(self->batch);
     free(self->pre);
+    checkpointer_stop(&self->checkpointer);
     decompte_emit_destroy(&self->decompte);
     expiry_destroy(&self->expiry);
     ledger_close(&self->ledger);

@@ -288,6 +288,24 @@ static fb_err_t s_migrate(store_t *self, char *errbuf, size_t errlen)
     return FB_OK;
 }
 
+/* The WAL hook once the checkpointer does the work: a PASSIVE checkpoint
+ * in the committing connection only when the WAL has grown that long. */
+static int s_wal_fallback(void *ctx, sqlite3 *db, const char *name, int frames)
+{
+    (void)ctx;
+    if (frames >= STORE_WAL_FALLBACK_FRAMES)
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+}
+
+void store_checkpoint_on_commit(store_t *self, bool on)
+{
+    if (on)
+        sqlite3_wal_autocheckpoint(self->db, 1000); /* SQLite's default */
+    else
+        sqlite3_wal_hook(self->db, s_wal_fallback, NULL);
+}
+
 store_t *store_open(const char *path, char *errbuf, size_t errlen)
 {
     char dummy[8];

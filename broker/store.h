@@ -75,6 +75,13 @@ store_t *store_open(const char *path, char *errbuf, size_t errlen);
 /* Closes the store; safe on NULL and twice. */
 void store_destroy(store_t **self_p);
 
+/* Whether the connection checkpoints the WAL itself after a COMMIT (SQLite's
+ * automatic checkpoint, the default) or leaves it to a checkpointer
+ * (checkpointer.h), checkpointing itself only once the WAL passes
+ * STORE_WAL_FALLBACK_FRAMES (the checkpointer stalled or absent). */
+#define STORE_WAL_FALLBACK_FRAMES 16384
+void store_checkpoint_on_commit(store_t *self, bool on);
+
 /* ---- registry ---- */
 fb_err_t store_actor_add(store_t *self, const store_actor_t *actor, const char *by);
 fb_err_t store_actor_get(store_t *self, const char *id, store_actor_t *out);
