@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -1001,14 +1002,31 @@ int64_t store_data_version(store_t *self)
     return v;
 }
 
+/* A TRUNCATE checkpoint does not wait for another connection's checkpoint
+ * in progress (the broker's checkpointer runs one every 100 ms): it is
+ * tried again this many times, this long apart. */
+#define S_CHECKPOINT_TRIES 50
+#define S_CHECKPOINT_PAUSE_MS 20
+
 fb_err_t store_checkpoint(store_t *self, bool *complete)
 {
     sqlite3_stmt *st = self->q[Q_CHECKPOINT];
-    int rc = sqlite3_step(st);
-    /* One row: busy (1 if another connection kept it from finishing), frames
-     * in the WAL, frames copied back. */
-    *complete = rc == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
-    return s_done(st, rc);
+    fb_err_t err = FB_OK;
+    *complete = false;
+    for (int i = 0; i < S_CHECKPOINT_TRIES && err == FB_OK && !*complete; i++) {
+        if (i) {
+            struct timespec pause = {0, S_CHECKPOINT_PAUSE_MS * 1000000L};
+            nanosleep(&pause, NULL);
+        }
+        int rc = sqlite3_step(st);
+        /* One row: busy (1 if another connection kept it from finishing),
+         * frames in the WAL, frames copied back. */
+        *complete = rc == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
+        err = rc == SQLITE_BUSY ? FB_OK : s_done(st, rc);
+        if (rc == SQLITE_BUSY)
+            sqlite3_reset(st);
+    }
+    return err;
 }
 
 fb_err_t store_integrity_check(store_t *self, char *why, size_t cap)

@@ -269,8 +269,10 @@ int64_t store_data_version(store_t *self);
 /* Copies everything in the write-ahead log into the database file and
  * truncates the log to zero bytes, so that overwritten data (a purged
  * envelope) is left nowhere on disk; free space is zeroed (secure_delete).
- * Waits for other connections up to the busy timeout. *complete is false
- * when another connection kept it from finishing (try again later). */
+ * Waits for other connections up to the busy timeout, and for another
+ * connection's checkpoint (the broker's checkpointer) up to a second.
+ * *complete is false when another connection kept it from finishing (try
+ * again later). */
 fb_err_t store_checkpoint(store_t *self, bool *complete);
 
 /* SQLite's integrity check of the whole file (every table and index, the
