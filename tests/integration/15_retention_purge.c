@@ -198,10 +198,11 @@ static void test_retention_purges_a_closed_vacancy_past_retention(void **state)
     assert_true(s_on_disk(w, 2));
 
     /* Auditable in the store itself. */
-    assert_int_equal(fbt_sh(w->out, sizeof w->out,
-                            "sqlite3 '%s' 'SELECT seq, vacancy, type FROM purge_log'",
-                            w->p.b.store),
-                     0);
+    assert_int_equal(
+        fbt_sh(w->out, sizeof w->out,
+               "sqlite3 -cmd '.timeout 10000' '%s' 'SELECT seq, vacancy, type FROM purge_log'",
+               w->p.b.store),
+        0);
     assert_string_equal(w->out, "6|" S_CLOSED "|5\n");
 
     /* The skeleton keeps signatures, receipts and the chain intact. */
@@ -242,7 +243,8 @@ static void test_retention_keeps_everything_before_retention_and_in_a_dry_run(vo
     s_expect_out(w, "info retention would-purge seq=6 vacancy=\"" S_CLOSED "\"");
     for (int n = 0; n < 3; n++)
         assert_true(s_on_disk(w, n));
-    assert_int_equal(fbt_sh(w->out, sizeof w->out, "sqlite3 '%s' 'SELECT count(*) FROM purge_log'",
+    assert_int_equal(fbt_sh(w->out, sizeof w->out,
+                            "sqlite3 -cmd '.timeout 10000' '%s' 'SELECT count(*) FROM purge_log'",
                             w->p.b.store),
                      0);
     assert_string_equal(w->out, "0\n");

@@ -62,13 +62,14 @@ static void s_ok(s_world_t *w, fb_client_t *c, int type, const char *to, const c
 /* The ledger's tables, as text (sqlite3 on the broker's store). */
 static char *s_ledger(s_world_t *w)
 {
-    assert_int_equal(fbt_sh(w->out, sizeof w->out,
-                            "sqlite3 '%s' 'SELECT * FROM ledger_vacancies ORDER BY 1;"
-                            " SELECT * FROM ledger_orientations ORDER BY 1, 2, 3;"
-                            " SELECT * FROM ledger_candidates ORDER BY 1, 2;"
-                            " SELECT count(*) FROM ledger_events'",
-                            w->p.b.store),
-                     0);
+    assert_int_equal(
+        fbt_sh(w->out, sizeof w->out,
+               "sqlite3 -cmd '.timeout 10000' '%s' 'SELECT * FROM ledger_vacancies ORDER BY 1;"
+               " SELECT * FROM ledger_orientations ORDER BY 1, 2, 3;"
+               " SELECT * FROM ledger_candidates ORDER BY 1, 2;"
+               " SELECT count(*) FROM ledger_events'",
+               w->p.b.store),
+        0);
     return strdup(w->out);
 }
 
@@ -266,14 +267,15 @@ static void test_a_whole_life_is_accepted_and_what_follows_it_refused(void **sta
     s_ok(&w, w.p.cb, T(BAIL_SIGNE), S_SNE, vac, &bail.base);
     s_ok(&w, w.cs, T(SNE_RADIATION_ACK), FBT_BAILLEUR, vac, &rad.base);
 
-    assert_int_equal(fbt_sh(w.out, sizeof w.out,
-                            "sqlite3 '%s' \"SELECT state FROM ledger_vacancies;"
-                            " SELECT status, candidates FROM ledger_orientations;"
-                            " SELECT nur, decision, answer, non_suite IS NOT NULL,"
-                            " lease_ms IS NOT NULL, radiated_ms IS NOT NULL"
-                            " FROM ledger_candidates ORDER BY nur\"",
-                            w.p.b.store),
-                     0);
+    assert_int_equal(
+        fbt_sh(w.out, sizeof w.out,
+               "sqlite3 -cmd '.timeout 10000' '%s' \"SELECT state FROM ledger_vacancies;"
+               " SELECT status, candidates FROM ledger_orientations;"
+               " SELECT nur, decision, answer, non_suite IS NOT NULL,"
+               " lease_ms IS NOT NULL, radiated_ms IS NOT NULL"
+               " FROM ledger_candidates ORDER BY nur\"",
+               w.p.b.store),
+        0);
     assert_string_equal(w.out, "radie\n"
                                "designe|3\n" N1 "|2|2|1|0|0\n" N2 "|2|1|0|1|1\n" N3 "|4||0|0|0\n");
 

@@ -136,7 +136,8 @@ static void s_expect_both(fbt_pair_t *w, const char *vacancy, const char *conven
 static long long s_sql(const fbt_pair_t *w, const char *sql)
 {
     char out[64] = "";
-    assert_int_equal(fbt_sh(out, sizeof out, "sqlite3 '%s' \"%s\"", w->b.store, sql), 0);
+    assert_int_equal(
+        fbt_sh(out, sizeof out, "sqlite3 -cmd '.timeout 10000' '%s' \"%s\"", w->b.store, sql), 0);
     return atoll(out);
 }
 

@@ -64,14 +64,15 @@ static void s_ok(s_world_t *w, fb_client_t *c, int type, const char *to, const c
 /* The ledger's facts tables, as text (sqlite3 on the broker's store). */
 static char *s_facts(s_world_t *w)
 {
-    assert_int_equal(fbt_sh(w->out, sizeof w->out,
-                            "sqlite3 '%s' 'SELECT * FROM ledger_vacancies ORDER BY 1;"
-                            " SELECT * FROM ledger_orientations ORDER BY 1, 2, 3;"
-                            " SELECT * FROM ledger_candidates ORDER BY 1, 2;"
-                            " SELECT convention_id, revision, hex(payload) FROM ledger_conventions"
-                            " ORDER BY 1, 2'",
-                            w->p.b.store),
-                     0);
+    assert_int_equal(
+        fbt_sh(w->out, sizeof w->out,
+               "sqlite3 -cmd '.timeout 10000' '%s' 'SELECT * FROM ledger_vacancies ORDER BY 1;"
+               " SELECT * FROM ledger_orientations ORDER BY 1, 2, 3;"
+               " SELECT * FROM ledger_candidates ORDER BY 1, 2;"
+               " SELECT convention_id, revision, hex(payload) FROM ledger_conventions"
+               " ORDER BY 1, 2'",
+               w->p.b.store),
+        0);
     return strdup(w->out);
 }
 
@@ -79,9 +80,11 @@ static char *s_facts(s_world_t *w)
 static char *s_ledger(s_world_t *w)
 {
     char *facts = s_facts(w);
-    assert_int_equal(fbt_sh(w->out, sizeof w->out,
-                            "sqlite3 '%s' 'SELECT count(*) FROM ledger_events'", w->p.b.store),
-                     0);
+    assert_int_equal(
+        fbt_sh(w->out, sizeof w->out,
+               "sqlite3 -cmd '.timeout 10000' '%s' 'SELECT count(*) FROM ledger_events'",
+               w->p.b.store),
+        0);
     size_t n = strlen(facts) + strlen(w->out) + 1;
     char *all = malloc(n);
     assert_non_null(all);
@@ -334,14 +337,15 @@ static void s_expect_terms(s_world_t *w, int revision, const char *method, int v
 /* Who signed each revision in force of S_CONV, and each proposal. */
 static char *s_signatures(s_world_t *w)
 {
-    assert_int_equal(fbt_sh(w->out, sizeof w->out,
-                            "sqlite3 '%s' \"SELECT 'in force', revision, signed_by"
-                            " FROM ledger_conventions WHERE convention_id = '" S_CONV "'"
-                            " UNION ALL SELECT 'sent', revision, sender"
-                            " FROM ledger_convention_proposals WHERE convention_id = '" S_CONV "'"
-                            " ORDER BY 1, 2, 3\"",
-                            w->p.b.store),
-                     0);
+    assert_int_equal(
+        fbt_sh(w->out, sizeof w->out,
+               "sqlite3 -cmd '.timeout 10000' '%s' \"SELECT 'in force', revision, signed_by"
+               " FROM ledger_conventions WHERE convention_id = '" S_CONV "'"
+               " UNION ALL SELECT 'sent', revision, sender"
+               " FROM ledger_convention_proposals WHERE convention_id = '" S_CONV "'"
+               " ORDER BY 1, 2, 3\"",
+               w->p.b.store),
+        0);
     return strdup(w->out);
 }
 
@@ -477,20 +481,22 @@ static void test_non_attribution_after_the_lease_does_not_reopen(void **state)
     b.designataire_actor_id = FBT_RESA;
     b.commune_insee = "74010";
     s_ok(&w, w.p.cb, T(BAIL_SIGNE), FBT_RESA, vac, &b.base);
-    assert_int_equal(fbt_sh(w.out, sizeof w.out,
-                            "sqlite3 '%s' \"SELECT state FROM ledger_vacancies"
-                            " WHERE vacancy_id = 'vac-l'\"",
-                            w.p.b.store),
-                     0);
+    assert_int_equal(
+        fbt_sh(w.out, sizeof w.out,
+               "sqlite3 -cmd '.timeout 10000' '%s' \"SELECT state FROM ledger_vacancies"
+               " WHERE vacancy_id = 'vac-l'\"",
+               w.p.b.store),
+        0);
     char *let = strdup(w.out);
     assert_string_equal(let, "bail_signe\n");
     Fluxbus__V1__CaleolDecision d2 = s_decision(vac, N2, CODE(NON_ATTRIBUTION), 2);
     s_ok(&w, w.p.cb, T(CALEOL_DECISION), FBT_RESA, vac, &d2.base);
-    assert_int_equal(fbt_sh(w.out, sizeof w.out,
-                            "sqlite3 '%s' \"SELECT state FROM ledger_vacancies"
-                            " WHERE vacancy_id = 'vac-l'\"",
-                            w.p.b.store),
-                     0);
+    assert_int_equal(
+        fbt_sh(w.out, sizeof w.out,
+               "sqlite3 -cmd '.timeout 10000' '%s' \"SELECT state FROM ledger_vacancies"
+               " WHERE vacancy_id = 'vac-l'\"",
+               w.p.b.store),
+        0);
     assert_string_equal(w.out, let);
     free(let);
     Fluxbus__V1__LogementLibere again = s_libere_msg(vac, "74011");
@@ -613,7 +619,8 @@ static void test_the_conventions_candidates_bind_its_orientations(void **state)
     o.candidates_expected = 0;
     s_ok(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-k", &o.base);
     assert_int_equal(fbt_sh(w.out, sizeof w.out,
-                            "sqlite3 '%s' \"SELECT candidates_expected FROM ledger_orientations"
+                            "sqlite3 -cmd '.timeout 10000' '%s' \"SELECT candidates_expected FROM "
+                            "ledger_orientations"
                             " WHERE vacancy_id = 'vac-k'\"",
                             w.p.b.store),
                      0);

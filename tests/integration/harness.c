@@ -725,7 +725,10 @@ int fbt_sh(char *out, size_t cap, const char *fmt, ...)
 long long fbt_sql_int(const fbt_broker_t *b, const char *sql)
 {
     char out[64] = "";
-    assert_int_equal(fbt_sh(out, sizeof out, "sqlite3 '%s' \"%s\"", b->store, sql), 0);
+    /* The broker's threads hold their own connections (a restarted broker
+     * recovers the WAL first): wait for their locks as the CLI does. */
+    assert_int_equal(
+        fbt_sh(out, sizeof out, "sqlite3 -cmd '.timeout 10000' '%s' \"%s\"", b->store, sql), 0);
     return atoll(out);
 }
 
