@@ -61,17 +61,14 @@ static fb_err_t s_push(conventions_t *self, conventions_rev_t *rev)
     return FB_OK;
 }
 
-static conventions_t *s_load(sqlite3 *db, const char *sql, const char *arg, char *err,
-                             size_t errlen)
+/* Reads the revisions `st` selects (convention_id, payload), then resets it. */
+static conventions_t *s_read(sqlite3 *db, sqlite3_stmt *st, char *err, size_t errlen)
 {
     conventions_t *self = calloc(1, sizeof *self);
-    sqlite3_stmt *st = NULL;
-    if (!self || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "conventions: %s", self ? sqlite3_errmsg(db) : "out of memory");
-        goto fail;
+    if (!self) {
+        snprintf(err, errlen, "conventions: out of memory");
+        return NULL;
     }
-    if (arg)
-        sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         ProtobufCMessage *msg = NULL;
@@ -93,13 +90,33 @@ static conventions_t *s_load(sqlite3 *db, const char *sql, const char *arg, char
         snprintf(err, errlen, "conventions: %s", sqlite3_errmsg(db));
         goto fail;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return self;
 fail:
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     conventions_destroy(&self);
     return NULL;
 }
+
+static conventions_t *s_load(sqlite3 *db, const char *sql, const char *arg, char *err,
+                             size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "conventions: %s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    if (arg)
+        sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+    conventions_t *self = s_read(db, st, err, errlen);
+    sqlite3_finalize(st);
+    return self;
+}
+
+#define S_BY_ID                                                                                    \
+    "SELECT convention_id, payload FROM ledger_conventions"                                        \
+    " WHERE convention_id = ?1 ORDER BY revision"
 
 conventions_t *conventions_load(sqlite3 *db, const char *bailleur, char *err, size_t errlen)
 {
@@ -113,10 +130,21 @@ conventions_t *conventions_load(sqlite3 *db, const char *bailleur, char *err, si
 
 conventions_t *conventions_load_id(sqlite3 *db, const char *convention_id, char *err, size_t errlen)
 {
-    return s_load(db,
-                  "SELECT convention_id, payload FROM ledger_conventions"
-                  " WHERE convention_id = ?1 ORDER BY revision",
-                  convention_id, err, errlen);
+    return s_load(db, S_BY_ID, convention_id, err, errlen);
+}
+
+conventions_t *conventions_load_id_q(stmts_t *q, const char *convention_id, char *err,
+                                     size_t errlen)
+{
+    sqlite3_stmt *st = stmts_get(q, S_BY_ID);
+    if (!st) {
+        snprintf(err, errlen, "conventions: %s", sqlite3_errmsg(stmts_db(q)));
+        return NULL;
+    }
+    sqlite3_bind_text(st, 1, convention_id, -1, SQLITE_STATIC);
+    conventions_t *self = s_read(stmts_db(q), st, err, errlen);
+    stmts_put(q, st);
+    return self;
 }
 
 void conventions_destroy(conventions_t **self_p)
@@ -363,15 +391,12 @@ typedef struct {
     int64_t freed_ms;
 } s_vacancy_t;
 
-static fb_err_t s_vacancy_get(sqlite3 *db, const char *vacancy, const char *sender,
-                              s_vacancy_t *out)
+static fb_err_t s_vacancy_get(stmts_t *q, const char *vacancy, const char *sender, s_vacancy_t *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT commune_insee, mode_gestion, hors_flux_motif, freed_ms,"
-                           " bailleur <> ?2 FROM ledger_vacancies WHERE vacancy_id = ?1",
-                           -1, &st, NULL) != SQLITE_OK)
+    sqlite3_stmt *st = stmts_get(q, "SELECT commune_insee, mode_gestion, hors_flux_motif, freed_ms,"
+                                    " bailleur <> ?2 FROM ledger_vacancies WHERE vacancy_id = ?1");
+    if (!st)
         return FB_ERR_STORE;
     sqlite3_bind_text(st, 1, vacancy, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, sender, -1, SQLITE_TRANSIENT);
@@ -386,7 +411,7 @@ static fb_err_t s_vacancy_get(sqlite3 *db, const char *vacancy, const char *send
         out->motif = sqlite3_column_int(st, 2);
         out->freed_ms = sqlite3_column_int64(st, 3);
     }
-    sqlite3_finalize(st);
+    stmts_put(q, st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? FB_OK : FB_ERR_STORE;
 }
 
@@ -484,16 +509,16 @@ static void s_add_freed(void *ctx, const held_group_t *g)
         k->party_freed += n;
 }
 
-static fb_err_t s_count(sqlite3 *db, const conventions_rev_t *c, const ledger_msg_t *msg, int year,
+static fb_err_t s_count(stmts_t *q, const conventions_rev_t *c, const ledger_msg_t *msg, int year,
                         s_counts_t *out)
 {
     const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
     *out = (s_counts_t){.c = c, .party = o->reservataire_actor_id, .sign = 1, .year = year};
-    fb_err_t rc = held_each(db, msg->sender, year, s_add_held, out);
+    fb_err_t rc = held_each(q, msg->sender, year, s_add_held, out);
     out->sign = -1; /* the pair being (re)oriented */
     if (rc == FB_OK)
-        rc = held_pair(db, o->vacancy_id, o->reservataire_actor_id, year, s_add_held, out);
-    return rc == FB_OK ? held_each_freed(db, msg->sender, year, s_add_freed, out) : rc;
+        rc = held_pair(q, o->vacancy_id, o->reservataire_actor_id, year, s_add_held, out);
+    return rc == FB_OK ? held_each_freed(q, msg->sender, year, s_add_freed, out) : rc;
 }
 
 /* The most orientations the objectives allow (OFFRES if there is one, else
@@ -520,13 +545,13 @@ static bool s_cap(const conventions_objective_t *obj, size_t n, uint32_t freed, 
     return bounded;
 }
 
-static fb_err_t s_check_caps(sqlite3 *db, const conventions_rev_t *c, const ledger_msg_t *msg,
+static fb_err_t s_check_caps(stmts_t *q, const conventions_rev_t *c, const ledger_msg_t *msg,
                              const s_vacancy_t *v, int year, char *detail, size_t dlen)
 {
     const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
     const char *party = o->reservataire_actor_id;
     s_counts_t k;
-    fb_err_t rc = s_count(db, c, msg, year, &k);
+    fb_err_t rc = s_count(q, c, msg, year, &k);
     if (rc != FB_OK)
         return rc;
 
@@ -578,16 +603,14 @@ typedef struct {
     bool first_letting;
 } s_delai_t;
 
-static fb_err_t s_delai(sqlite3 *db, const conventions_t *one, const ledger_msg_t *msg,
+static fb_err_t s_delai(stmts_t *q, const conventions_t *one, const ledger_msg_t *msg,
                         const s_vacancy_t *v, s_delai_t *out)
 {
     const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
     out->from_ms = msg->at_ms;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT oriented_ms FROM ledger_orientations WHERE vacancy_id = ?1"
-                           " AND reservataire = ?2 AND round = ?3",
-                           -1, &st, NULL) != SQLITE_OK)
+    sqlite3_stmt *st = stmts_get(q, "SELECT oriented_ms FROM ledger_orientations"
+                                    " WHERE vacancy_id = ?1 AND reservataire = ?2 AND round = ?3");
+    if (!st)
         return FB_ERR_STORE;
     sqlite3_bind_text(st, 1, o->vacancy_id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, o->reservataire_actor_id, -1, SQLITE_TRANSIENT);
@@ -595,7 +618,7 @@ static fb_err_t s_delai(sqlite3 *db, const conventions_t *one, const ledger_msg_
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         out->from_ms = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    stmts_put(q, st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return FB_ERR_STORE;
     out->rev = conventions_at(one, 0, out->from_ms);
@@ -631,7 +654,7 @@ static fb_err_t s_check_deadline(const s_delai_t *d, const ledger_msg_t *msg, ch
 /* The terms an Orientation gets from the convention it names, if the ledger
  * knows it: *one loaded (to be destroyed by the caller, also on error), d
  * filled (d->rev NULL when there is no such convention). */
-static fb_err_t s_orientation_terms(sqlite3 *db, const ledger_msg_t *msg, conventions_t **one,
+static fb_err_t s_orientation_terms(stmts_t *q, const ledger_msg_t *msg, conventions_t **one,
                                     s_delai_t *d)
 {
     const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
@@ -639,17 +662,16 @@ static fb_err_t s_orientation_terms(sqlite3 *db, const ledger_msg_t *msg, conven
     if (!o->convention_id || !*o->convention_id)
         return FB_OK;
     char err[256];
-    if (!(*one = conventions_load_id(db, o->convention_id, err, sizeof err)))
+    if (!(*one = conventions_load_id_q(q, o->convention_id, err, sizeof err)))
         return FB_ERR_STORE;
     if (!conventions_size(*one))
         return FB_OK;
     s_vacancy_t v;
-    fb_err_t rc = s_vacancy_get(db, o->vacancy_id, msg->sender, &v);
-    return rc == FB_OK ? s_delai(db, *one, msg, &v, d) : rc;
+    fb_err_t rc = s_vacancy_get(q, o->vacancy_id, msg->sender, &v);
+    return rc == FB_OK ? s_delai(q, *one, msg, &v, d) : rc;
 }
 
-fb_err_t conventions_orientation_deadline(sqlite3 *db, const ledger_msg_t *msg,
-                                          int64_t *deadline_ms)
+fb_err_t conventions_orientation_deadline(stmts_t *q, const ledger_msg_t *msg, int64_t *deadline_ms)
 {
     const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
     *deadline_ms = o ? o->deadline_ms : 0;
@@ -657,7 +679,7 @@ fb_err_t conventions_orientation_deadline(sqlite3 *db, const ledger_msg_t *msg,
         return FB_OK;
     conventions_t *one = NULL;
     s_delai_t d;
-    fb_err_t rc = s_orientation_terms(db, msg, &one, &d);
+    fb_err_t rc = s_orientation_terms(q, msg, &one, &d);
     if (rc == FB_OK && d.days)
         *deadline_ms = d.from_ms + (int64_t)d.days * S_DAY_MS;
     conventions_destroy(&one);
@@ -683,8 +705,7 @@ static fb_err_t s_check_candidates(const s_delai_t *d, const ledger_msg_t *msg, 
                     d->rev->convention_id, d->rev->revision);
 }
 
-fb_err_t conventions_orientation_candidates(sqlite3 *db, const ledger_msg_t *msg,
-                                            unsigned *expected)
+fb_err_t conventions_orientation_candidates(stmts_t *q, const ledger_msg_t *msg, unsigned *expected)
 {
     const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
     *expected = o && o->candidates_expected ? o->candidates_expected : S_CANDIDATES_DEFAULT;
@@ -692,7 +713,7 @@ fb_err_t conventions_orientation_candidates(sqlite3 *db, const ledger_msg_t *msg
         return FB_OK;
     conventions_t *one = NULL;
     s_delai_t d;
-    fb_err_t rc = s_orientation_terms(db, msg, &one, &d);
+    fb_err_t rc = s_orientation_terms(q, msg, &one, &d);
     if (rc == FB_OK && d.rev && d.rev->candidates_expected)
         *expected = d.rev->candidates_expected;
     conventions_destroy(&one);
@@ -757,7 +778,7 @@ static fb_err_t s_check_in_force(const conventions_rev_t *c, const ledger_msg_t 
                     c->convention_id, c->revision, start, o->vacancy_id, today);
 }
 
-fb_err_t conventions_check_orientation(sqlite3 *db, const ledger_msg_t *msg, char *detail,
+fb_err_t conventions_check_orientation(stmts_t *q, const ledger_msg_t *msg, char *detail,
                                        size_t dlen)
 {
     const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
@@ -766,14 +787,14 @@ fb_err_t conventions_check_orientation(sqlite3 *db, const ledger_msg_t *msg, cha
     if (!o)
         return FB_OK;
     s_vacancy_t v;
-    fb_err_t rc = s_vacancy_get(db, o->vacancy_id, msg->sender, &v);
+    fb_err_t rc = s_vacancy_get(q, o->vacancy_id, msg->sender, &v);
     /* Another bailleur's vacancy is the lifecycle's to refuse: no
      * convention of the sender's can make it fit. */
     if (rc != FB_OK || v.foreign)
         return rc;
     bool named = o->convention_id && *o->convention_id;
     char err[256];
-    conventions_t *one = named ? conventions_load_id(db, o->convention_id, err, sizeof err) : NULL;
+    conventions_t *one = named ? conventions_load_id_q(q, o->convention_id, err, sizeof err) : NULL;
     if (named && !one)
         return FB_ERR_STORE;
     if (!one || conventions_size(one) == 0) {
@@ -789,10 +810,10 @@ fb_err_t conventions_check_orientation(sqlite3 *db, const ledger_msg_t *msg, cha
     /* Outside the flux (a first letting en stock), it cannot overbook it. */
     bool in_flux = !v.known || !conventions_excludes(c, v.mode, v.motif);
     if (rc == FB_OK && in_flux)
-        rc = s_check_caps(db, c, msg, &v, year, detail, dlen);
+        rc = s_check_caps(q, c, msg, &v, year, detail, dlen);
     s_delai_t d;
     if (rc == FB_OK)
-        rc = s_delai(db, one, msg, &v, &d);
+        rc = s_delai(q, one, msg, &v, &d);
     if (rc == FB_OK)
         rc = s_check_deadline(&d, msg, detail, dlen);
     if (rc == FB_OK)

@@ -17,6 +17,7 @@
 
 #include "fluxbus/v1/ledger.pb-c.h"
 #include "ledger.h"
+#include "stmts.h"
 
 typedef Fluxbus__V1__Convention conventions_rev_t;
 
@@ -30,6 +31,11 @@ conventions_t *conventions_load(sqlite3 *db, const char *bailleur, char *err, si
 /* Loads the revisions of one convention (none is not an error: size 0). */
 conventions_t *conventions_load_id(sqlite3 *db, const char *convention_id, char *err,
                                    size_t errlen);
+
+/* The same through q's statements (prepared once: the orientation checks
+ * and the running counts load a convention per message). */
+conventions_t *conventions_load_id_q(stmts_t *q, const char *convention_id, char *err,
+                                     size_t errlen);
 
 /* Frees; safe on NULL and twice. */
 void conventions_destroy(conventions_t **self_p);
@@ -143,7 +149,7 @@ size_t conventions_objectives(const conventions_rev_t *c, const char *party, int
  * for fewer candidates than the convention states (candidates_expected of
  * the revision in force). FB_OK
  * otherwise; FB_ERR_STORE on a database error. */
-fb_err_t conventions_check_orientation(sqlite3 *db, const ledger_msg_t *msg, char *detail,
+fb_err_t conventions_check_orientation(stmts_t *q, const ledger_msg_t *msg, char *detail,
                                        size_t dlen);
 
 /* The deadline of an Orientation accepted at msg->at_ms, the one the ledger
@@ -154,7 +160,7 @@ fb_err_t conventions_check_orientation(sqlite3 *db, const ledger_msg_t *msg, cha
  * days of 24 hours; else 0 (no deadline). A round stored already (the same
  * Orientation again) counts from its first acceptance. FB_OK or
  * FB_ERR_STORE. */
-fb_err_t conventions_orientation_deadline(sqlite3 *db, const ledger_msg_t *msg,
+fb_err_t conventions_orientation_deadline(stmts_t *q, const ledger_msg_t *msg,
                                           int64_t *deadline_ms);
 
 /* How many candidates an Orientation's round asks for, the number the
@@ -163,7 +169,7 @@ fb_err_t conventions_orientation_deadline(sqlite3 *db, const ledger_msg_t *msg,
  * refuses fewer than its convention's); else, under a convention the ledger
  * knows whose revision in force (at the round's first acceptance) states
  * candidates_expected, that number; else 3. FB_OK or FB_ERR_STORE. */
-fb_err_t conventions_orientation_candidates(sqlite3 *db, const ledger_msg_t *msg,
+fb_err_t conventions_orientation_candidates(stmts_t *q, const ledger_msg_t *msg,
                                             unsigned *expected);
 
 /* Checks a Convention before it is accepted: sent by one of its parties

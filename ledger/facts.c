@@ -240,9 +240,9 @@ static fb_err_t s_orientation(stmts_t *q, const ledger_msg_t *m, bool *repeat)
     /* Its own deadline and candidates, else its convention's (conventions.h). */
     int64_t deadline = 0;
     unsigned expected = 0;
-    fb_err_t rc = conventions_orientation_deadline(stmts_db(q), m, &deadline);
+    fb_err_t rc = conventions_orientation_deadline(q, m, &deadline);
     if (rc == FB_OK)
-        rc = conventions_orientation_candidates(stmts_db(q), m, &expected);
+        rc = conventions_orientation_candidates(q, m, &expected);
     if (rc == FB_OK)
         rc = s_vacancy_seen(q, o->vacancy_id, m->sender, m->at_ms);
     if (rc == FB_OK)

@@ -82,7 +82,7 @@ const char *held_drop_sql(void)
  * held (its right used or in use)? A remise or an expiry holds it when the
  * revision of its convention in force then counts it (an unknown
  * convention: the defaults). -1 on a store error. */
-static int s_still_held(sqlite3 *db, const char *convention_id, const char *status,
+static int s_still_held(stmts_t *q, const char *convention_id, const char *status,
                         int64_t status_ms)
 {
     if (strcmp(status, "decline") == 0)
@@ -92,7 +92,7 @@ static int s_still_held(sqlite3 *db, const char *convention_id, const char *stat
         return 1;
     static const conventions_rev_t defaults = FLUXBUS__V1__CONVENTION__INIT;
     char err[256];
-    conventions_t *c = conventions_load_id(db, convention_id, err, sizeof err);
+    conventions_t *c = conventions_load_id_q(q, convention_id, err, sizeof err);
     if (!c)
         return -1;
     const conventions_rev_t *rev =
@@ -108,46 +108,103 @@ static const char *s_text(sqlite3_stmt *st, int col)
     return t ? t : "";
 }
 
-/* Inserts the pair of the row `st` is on (the query in held_refresh_vacancy)
- * when it is held in the year it counts in. */
-static fb_err_t s_add_pair(stmts_t *q, sqlite3_stmt *st, const char *vacancy_id)
+/* One (vacancy, réservataire) as ledger_held_pairs should have it. */
+typedef struct {
+    const char *vacancy_id, *reservataire, *bailleur, *convention_id;
+    bool held; /* false: no row */
+    int year, mode, motif;
+} s_pair_t;
+
+/* The pair of the row `st` is on (the query in held_refresh_vacancy): held
+ * when its latest round holds a right in the year it counts in. */
+static fb_err_t s_pair_of(stmts_t *q, sqlite3_stmt *st, const char *vacancy_id, s_pair_t *p)
 {
-    const char *conv = s_text(st, 2);
-    int held = s_still_held(stmts_db(q), conv, s_text(st, 3), sqlite3_column_int64(st, 4));
-    if (held <= 0)
-        return held < 0 ? FB_ERR_STORE : FB_OK;
+    *p = (s_pair_t){.vacancy_id = vacancy_id,
+                    .reservataire = s_text(st, 0),
+                    .bailleur = s_text(st, 1),
+                    .convention_id = s_text(st, 2),
+                    .mode = sqlite3_column_int(st, 7),
+                    .motif = sqlite3_column_int(st, 8)};
+    int held = s_still_held(q, p->convention_id, s_text(st, 3), sqlite3_column_int64(st, 4));
+    if (held < 0)
+        return FB_ERR_STORE;
     int64_t oriented = sqlite3_column_int64(st, 5);
     int64_t at = sqlite3_column_type(st, 6) == SQLITE_NULL ? oriented : sqlite3_column_int64(st, 6);
-    int year = period_year_of(at);
-    if (oriented < period_year(year).start_ms)
-        return FB_OK; /* oriented before the year it would count in */
-    sqlite3_stmt *ins =
-        stmts_get(q, "INSERT INTO ledger_held_pairs (vacancy_id, reservataire, bailleur, year,"
-                     " convention_id, mode_gestion, hors_flux_motif) VALUES (?, ?, ?, ?, ?, ?, ?)");
-    if (!ins)
+    p->year = period_year_of(at);
+    /* Not when oriented before the year it would count in. */
+    p->held = held && oriented >= period_year(p->year).start_ms;
+    return FB_OK;
+}
+
+typedef enum { S_ABSENT, S_SAME, S_OTHER } s_stored_t;
+
+/* How ledger_held_pairs has p's (vacancy, réservataire) now; -1 on a store
+ * error. */
+static int s_stored(stmts_t *q, const s_pair_t *p)
+{
+    sqlite3_stmt *st = stmts_get(q, "SELECT bailleur, year, convention_id, mode_gestion,"
+                                    " hors_flux_motif FROM ledger_held_pairs"
+                                    " WHERE vacancy_id = ?1 AND reservataire = ?2");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, p->vacancy_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, p->reservataire, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st), stored = rc == SQLITE_DONE ? S_ABSENT : -1;
+    if (rc == SQLITE_ROW)
+        stored = p->held && strcmp(s_text(st, 0), p->bailleur) == 0 &&
+                         sqlite3_column_int(st, 1) == p->year &&
+                         strcmp(s_text(st, 2), p->convention_id) == 0 &&
+                         sqlite3_column_int(st, 3) == p->mode &&
+                         sqlite3_column_int(st, 4) == p->motif
+                     ? S_SAME
+                     : S_OTHER;
+    stmts_put(q, st);
+    return stored;
+}
+
+/* Runs `sql` on p's columns (the triggers move the counts). */
+static fb_err_t s_write(stmts_t *q, const char *sql, const s_pair_t *p)
+{
+    sqlite3_stmt *st = stmts_get(q, sql);
+    if (!st)
         return FB_ERR_STORE;
-    sqlite3_bind_text(ins, 1, vacancy_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(ins, 2, s_text(st, 0), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(ins, 3, s_text(st, 1), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(ins, 4, year);
-    sqlite3_bind_text(ins, 5, conv, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(ins, 6, sqlite3_column_int(st, 7));
-    sqlite3_bind_int(ins, 7, sqlite3_column_int(st, 8));
-    int rc = sqlite3_step(ins);
-    stmts_put(q, ins);
+    sqlite3_bind_text(st, 1, p->vacancy_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, p->reservataire, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, p->bailleur, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, p->year);
+    sqlite3_bind_text(st, 5, p->convention_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, p->mode);
+    sqlite3_bind_int(st, 7, p->motif);
+    int rc = sqlite3_step(st);
+    stmts_put(q, st);
     return rc == SQLITE_DONE ? FB_OK : FB_ERR_STORE;
 }
 
+/* Brings p's row to what it should be, writing only when it changes: a
+ * row that stays the same fires no trigger. */
+static fb_err_t s_update_pair(stmts_t *q, const s_pair_t *p)
+{
+    int stored = s_stored(q, p);
+    if (stored < 0)
+        return FB_ERR_STORE;
+    fb_err_t rc = FB_OK;
+    if (stored == S_OTHER)
+        rc = s_write(q, "DELETE FROM ledger_held_pairs WHERE vacancy_id = ?1 AND reservataire = ?2",
+                     p);
+    if (rc == FB_OK && p->held && stored != S_SAME)
+        rc = s_write(q,
+                     "INSERT INTO ledger_held_pairs (vacancy_id, reservataire, bailleur, year,"
+                     " convention_id, mode_gestion, hors_flux_motif) VALUES (?1, ?2, ?3, ?4, ?5,"
+                     " ?6, ?7)",
+                     p);
+    return rc;
+}
+
+/* Every réservataire of a stored pair has an orientation of the vacancy
+ * (orientations are never deleted), so visiting the latest round of each
+ * visits every stored pair. */
 fb_err_t held_refresh_vacancy(stmts_t *q, const char *vacancy_id)
 {
-    sqlite3_stmt *del = stmts_get(q, "DELETE FROM ledger_held_pairs WHERE vacancy_id = ?");
-    if (!del)
-        return FB_ERR_STORE;
-    sqlite3_bind_text(del, 1, vacancy_id, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(del);
-    stmts_put(q, del);
-    if (rc != SQLITE_DONE)
-        return FB_ERR_STORE;
     /* The latest round of each réservataire the vacancy is oriented to. */
     sqlite3_stmt *st = stmts_get(
         q, "SELECT o.reservataire, o.bailleur, COALESCE(o.convention_id, ''), o.status,"
@@ -160,8 +217,11 @@ fb_err_t held_refresh_vacancy(stmts_t *q, const char *vacancy_id)
         return FB_ERR_STORE;
     sqlite3_bind_text(st, 1, vacancy_id, -1, SQLITE_TRANSIENT);
     fb_err_t err = FB_OK;
+    int rc;
+    s_pair_t p;
     while (err == FB_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        err = s_add_pair(q, st, vacancy_id);
+        if ((err = s_pair_of(q, st, vacancy_id, &p)) == FB_OK)
+            err = s_update_pair(q, &p);
     stmts_put(q, st);
     if (err != FB_OK)
         return err;
@@ -210,11 +270,11 @@ fb_err_t held_refresh_convention(stmts_t *q, const char *convention_id)
 
 /* Runs `sql` (?1 and ?2 text, ?2 unused by some, ?3 the year), calling fn per row: convention,
  * réservataire, commune, mode, motif, n in columns 0 to 5. */
-static fb_err_t s_each(sqlite3 *db, const char *sql, const char *a, const char *b, int year,
+static fb_err_t s_each(stmts_t *q, const char *sql, const char *a, const char *b, int year,
                        held_group_fn fn, void *ctx)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    sqlite3_stmt *st = stmts_get(q, sql);
+    if (!st)
         return FB_ERR_STORE;
     sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
@@ -232,30 +292,30 @@ static fb_err_t s_each(sqlite3 *db, const char *sql, const char *a, const char *
         if (g.n)
             fn(ctx, &g);
     }
-    sqlite3_finalize(st);
+    stmts_put(q, st);
     return rc == SQLITE_DONE ? FB_OK : FB_ERR_STORE;
 }
 
-fb_err_t held_each(sqlite3 *db, const char *bailleur, int year, held_group_fn fn, void *ctx)
+fb_err_t held_each(stmts_t *q, const char *bailleur, int year, held_group_fn fn, void *ctx)
 {
-    return s_each(db,
+    return s_each(q,
                   "SELECT convention_id, reservataire, NULL, mode_gestion, hors_flux_motif, n"
                   " FROM ledger_held WHERE bailleur = ?1 AND year = ?3",
                   bailleur, NULL, year, fn, ctx);
 }
 
-fb_err_t held_each_freed(sqlite3 *db, const char *bailleur, int year, held_group_fn fn, void *ctx)
+fb_err_t held_each_freed(stmts_t *q, const char *bailleur, int year, held_group_fn fn, void *ctx)
 {
-    return s_each(db,
+    return s_each(q,
                   "SELECT NULL, NULL, commune_insee, mode_gestion, hors_flux_motif, n"
                   " FROM ledger_freed WHERE bailleur = ?1 AND year = ?3",
                   bailleur, NULL, year, fn, ctx);
 }
 
-fb_err_t held_pair(sqlite3 *db, const char *vacancy_id, const char *reservataire, int year,
+fb_err_t held_pair(stmts_t *q, const char *vacancy_id, const char *reservataire, int year,
                    held_group_fn fn, void *ctx)
 {
-    return s_each(db,
+    return s_each(q,
                   "SELECT convention_id, reservataire, NULL, mode_gestion, hors_flux_motif, 1"
                   " FROM ledger_held_pairs WHERE vacancy_id = ?1 AND reservataire = ?2"
                   " AND year = ?3",

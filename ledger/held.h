@@ -54,14 +54,14 @@ typedef struct {
 typedef void (*held_group_fn)(void *ctx, const held_group_t *g);
 
 /* Calls fn for each group of pairs held with bailleur's vacancies in year. */
-fb_err_t held_each(sqlite3 *db, const char *bailleur, int year, held_group_fn fn, void *ctx);
+fb_err_t held_each(stmts_t *q, const char *bailleur, int year, held_group_fn fn, void *ctx);
 
 /* Calls fn for each group of bailleur's vacancies freed in year. */
-fb_err_t held_each_freed(sqlite3 *db, const char *bailleur, int year, held_group_fn fn, void *ctx);
+fb_err_t held_each_freed(stmts_t *q, const char *bailleur, int year, held_group_fn fn, void *ctx);
 
 /* Calls fn once with the group of the pair (vacancy, reservataire) and n = 1
  * if it is held in year; not at all otherwise. */
-fb_err_t held_pair(sqlite3 *db, const char *vacancy_id, const char *reservataire, int year,
+fb_err_t held_pair(stmts_t *q, const char *vacancy_id, const char *reservataire, int year,
                    held_group_fn fn, void *ctx);
 
 #endif

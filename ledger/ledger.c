@@ -164,7 +164,7 @@ fb_err_t ledger_check(ledger_t *self, const ledger_msg_t *msg, char *detail, siz
      * message must fit its vacancy's lifecycle (lifecycle.c). */
     fb_err_t rc = s_check_correlation(msg, detail, dlen);
     if (rc == FB_OK && msg->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_ORIENTATION)
-        rc = conventions_check_orientation(self->db, msg, detail, dlen);
+        rc = conventions_check_orientation(self->q, msg, detail, dlen);
     if (rc == FB_OK && msg->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_CONVENTION)
         rc = conventions_check_convention(self->db, msg, detail, dlen);
     if (rc == FB_OK)

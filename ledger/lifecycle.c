@@ -783,8 +783,8 @@ static int s_same_orientation(const s_ctx_t *cx, const Fluxbus__V1__Orientation 
 {
     int64_t deadline = 0;
     unsigned expected = 0;
-    if (conventions_orientation_deadline(stmts_db(cx->q), cx->msg, &deadline) != FB_OK ||
-        conventions_orientation_candidates(stmts_db(cx->q), cx->msg, &expected) != FB_OK)
+    if (conventions_orientation_deadline(cx->q, cx->msg, &deadline) != FB_OK ||
+        conventions_orientation_candidates(cx->q, cx->msg, &expected) != FB_OK)
         return -1;
     sqlite3_stmt *st = NULL;
     if (!(st = stmts_get(cx->q, "SELECT 1 FROM ledger_orientations WHERE vacancy_id = ?1"
