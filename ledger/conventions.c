@@ -509,8 +509,13 @@ static void s_add_freed(void *ctx, const held_group_t *g)
         k->party_freed += n;
 }
 
+/* What s_count must read of the dwellings freed: per commune, for a
+ * per-mille objective (the territory decides what counts); the bailleur's
+ * total en flux, for its flux; or nothing. */
+typedef enum { S_FREED_NONE, S_FREED_EN_FLUX, S_FREED_BY_TERRITORY } s_freed_need_t;
+
 static fb_err_t s_count(stmts_t *q, const conventions_rev_t *c, const ledger_msg_t *msg, int year,
-                        s_counts_t *out)
+                        s_freed_need_t need, s_counts_t *out)
 {
     const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
     *out = (s_counts_t){.c = c, .party = o->reservataire_actor_id, .sign = 1, .year = year};
@@ -518,18 +523,31 @@ static fb_err_t s_count(stmts_t *q, const conventions_rev_t *c, const ledger_msg
     out->sign = -1; /* the pair being (re)oriented */
     if (rc == FB_OK)
         rc = held_pair(q, o->vacancy_id, o->reservataire_actor_id, year, s_add_held, out);
-    return rc == FB_OK ? held_each_freed(q, msg->sender, year, s_add_freed, out) : rc;
+    int64_t en_flux = 0;
+    if (rc == FB_OK && need == S_FREED_BY_TERRITORY)
+        rc = held_each_freed(q, msg->sender, year, s_add_freed, out);
+    else if (rc == FB_OK && need == S_FREED_EN_FLUX &&
+             (rc = held_freed_en_flux(q, msg->sender, year, &en_flux)) == FB_OK)
+        out->en_flux_freed = (uint32_t)en_flux;
+    return rc;
 }
 
-/* The most orientations the objectives allow (OFFRES if there is one, else
- * PLACEMENTS; max, else value; a per-mille bound applied to `freed`,
- * rounded up). False when they set no bound. */
-static bool s_cap(const conventions_objective_t *obj, size_t n, uint32_t freed, uint32_t *cap)
+/* The kind of objective that bounds the orientations: OFFRES if there is
+ * one, else PLACEMENTS. */
+static int s_cap_kind(const conventions_objective_t *obj, size_t n)
 {
-    int kind = KIND(PLACEMENTS);
     for (size_t i = 0; i < n; i++)
         if (obj[i].kind == KIND(OFFRES))
-            kind = KIND(OFFRES);
+            return KIND(OFFRES);
+    return KIND(PLACEMENTS);
+}
+
+/* The most orientations the objectives allow (s_cap_kind; max, else
+ * value; a per-mille bound applied to `freed`, rounded up). False when
+ * they set no bound. */
+static bool s_cap(const conventions_objective_t *obj, size_t n, uint32_t freed, uint32_t *cap)
+{
+    int kind = s_cap_kind(obj, n);
     uint64_t total = 0;
     bool bounded = false;
     for (size_t i = 0; i < n; i++) {
@@ -545,35 +563,66 @@ static bool s_cap(const conventions_objective_t *obj, size_t n, uint32_t freed, 
     return bounded;
 }
 
+/* Does s_cap read `freed` for these objectives (a per-mille bound)? */
+static bool s_per_mille(const conventions_objective_t *obj, size_t n)
+{
+    int kind = s_cap_kind(obj, n);
+    for (size_t i = 0; i < n; i++)
+        if (obj[i].kind == kind && obj[i].unit == UNIT(PER_MILLE) && (obj[i].max || obj[i].value))
+            return true;
+    return false;
+}
+
+/* The objectives of `party` (NULL: the whole convention) in year, at most
+ * S_MAX_OBJECTIVES of them. */
+static size_t s_objectives(const conventions_rev_t *c, const char *party, int year,
+                           conventions_objective_t *obj)
+{
+    size_t n = conventions_objectives(c, party, year, obj, S_MAX_OBJECTIVES);
+    return n < S_MAX_OBJECTIVES ? n : S_MAX_OBJECTIVES;
+}
+
 static fb_err_t s_check_caps(stmts_t *q, const conventions_rev_t *c, const ledger_msg_t *msg,
                              const s_vacancy_t *v, int year, char *detail, size_t dlen)
 {
     const Fluxbus__V1__Orientation *o = (const void *)msg->payload;
     const char *party = o->reservataire_actor_id;
+    conventions_objective_t own[S_MAX_OBJECTIVES], whole[S_MAX_OBJECTIVES];
+    size_t n_own = s_objectives(c, party, year, own);
+    bool multipartite = conventions_multipartite(c);
+    size_t n_whole = multipartite ? s_objectives(c, NULL, year, whole) : 0;
+    /* A vacancy never freed on the bus is the lifecycle's to refuse. */
+    bool en_flux = v->known && s_en_flux(v->mode);
+    s_freed_need_t need = s_per_mille(own, n_own) || s_per_mille(whole, n_whole)
+                              ? S_FREED_BY_TERRITORY
+                          : en_flux ? S_FREED_EN_FLUX
+                                    : S_FREED_NONE;
     s_counts_t k;
-    fb_err_t rc = s_count(q, c, msg, year, &k);
+    fb_err_t rc = s_count(q, c, msg, year, need, &k);
     if (rc != FB_OK)
         return rc;
 
-    conventions_objective_t obj[S_MAX_OBJECTIVES];
-    size_t n = conventions_objectives(c, party, year, obj, S_MAX_OBJECTIVES);
     uint32_t cap;
-    if (s_cap(obj, n < S_MAX_OBJECTIVES ? n : S_MAX_OBJECTIVES, k.party_freed, &cap) &&
-        k.party_held + 1 > cap)
+    bool party_over = s_cap(own, n_own, k.party_freed, &cap) && k.party_held + 1 > cap;
+    /* A refusal says the dwellings freed in the scope, whatever the unit. */
+    if (party_over && need != S_FREED_BY_TERRITORY &&
+        (rc = held_each_freed(q, msg->sender, year, s_add_freed, &k)) != FB_OK)
+        return rc;
+    if (party_over)
         return s_refuse(detail, dlen,
                         "surréservation: %s would hold %u orientations under convention %s in %d,"
                         " over its maximum of %u (%u dwellings freed in its scope)",
                         party, k.party_held + 1, c->convention_id, year, cap, k.party_freed);
-    n = conventions_objectives(c, NULL, year, obj, S_MAX_OBJECTIVES);
-    if (conventions_multipartite(c) &&
-        s_cap(obj, n < S_MAX_OBJECTIVES ? n : S_MAX_OBJECTIVES, k.convention_freed, &cap) &&
-        k.convention_held + 1 > cap)
+    bool whole_over = multipartite && s_cap(whole, n_whole, k.convention_freed, &cap) &&
+                      k.convention_held + 1 > cap;
+    if (whole_over && need != S_FREED_BY_TERRITORY &&
+        (rc = held_each_freed(q, msg->sender, year, s_add_freed, &k)) != FB_OK)
+        return rc;
+    if (whole_over)
         return s_refuse(detail, dlen,
                         "surréservation: convention %s would hold %u orientations in %d, over its"
                         " maximum of %u (%u dwellings freed in its scope)",
                         c->convention_id, k.convention_held + 1, year, cap, k.convention_freed);
-    /* A vacancy never freed on the bus is the lifecycle's to refuse. */
-    bool en_flux = v->known && s_en_flux(v->mode);
     if (en_flux && k.bailleur_held + 1 > k.en_flux_freed)
         return s_refuse(detail, dlen,
                         "surréservation: bailleur %s would hold %u orientations across its"

@@ -312,6 +312,23 @@ fb_err_t held_each_freed(stmts_t *q, const char *bailleur, int year, held_group_
                   bailleur, NULL, year, fn, ctx);
 }
 
+fb_err_t held_freed_en_flux(stmts_t *q, const char *bailleur, int year, int64_t *n)
+{
+    sqlite3_stmt *st = stmts_get(q, "SELECT COALESCE(sum(n), 0) FROM ledger_freed"
+                                    " WHERE bailleur = ?1 AND year = ?2"
+                                    " AND mode_gestion NOT IN (?3, ?4)");
+    if (!st)
+        return FB_ERR_STORE;
+    sqlite3_bind_text(st, 1, bailleur, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, year);
+    sqlite3_bind_int(st, 3, FLUXBUS__V1__MODE_GESTION__MODE_GESTION_STOCK);
+    sqlite3_bind_int(st, 4, FLUXBUS__V1__MODE_GESTION__MODE_GESTION_HORS_FLUX);
+    int rc = sqlite3_step(st);
+    *n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    stmts_put(q, st);
+    return rc == SQLITE_ROW ? FB_OK : FB_ERR_STORE;
+}
+
 fb_err_t held_pair(stmts_t *q, const char *vacancy_id, const char *reservataire, int year,
                    held_group_fn fn, void *ctx)
 {

@@ -59,6 +59,11 @@ fb_err_t held_each(stmts_t *q, const char *bailleur, int year, held_group_fn fn,
 /* Calls fn for each group of bailleur's vacancies freed in year. */
 fb_err_t held_each_freed(stmts_t *q, const char *bailleur, int year, held_group_fn fn, void *ctx);
 
+/* How many of bailleur's vacancies were freed en flux (neither en stock
+ * nor hors flux) in year, into *n: the sum of held_each_freed's groups of
+ * those modes, without reading them one by one. */
+fb_err_t held_freed_en_flux(stmts_t *q, const char *bailleur, int year, int64_t *n);
+
 /* Calls fn once with the group of the pair (vacancy, reservataire) and n = 1
  * if it is held in year; not at all otherwise. */
 fb_err_t held_pair(stmts_t *q, const char *vacancy_id, const char *reservataire, int year,

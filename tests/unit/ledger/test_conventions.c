@@ -292,6 +292,44 @@ static void test_orientation_over_a_per_mille_share_is_refused(void **state)
     script_close(&s);
 }
 
+/* A per-mille share counts the dwellings freed in the réservataire's
+ * territory only; a maximum in numbers, refused, says them too. */
+static void test_per_mille_share_counts_the_dwellings_freed_in_its_territory(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    s_conv_t c = {"C1",    SC_ETAT, 1, KIND(PLACEMENTS), UNIT(PER_MILLE), 0, 500, "74010",
+                  "74011", 0,       0};
+    s_convention(&s, &c, s_d(1, 2));
+    s_conv_t n = {"C2", SC_AL, 1, KIND(PLACEMENTS), UNIT(COUNT), 0, 1, "74010", "74011", 0, 0};
+    s_convention(&s, &n, s_d(1, 2));
+    const char *v[] = {"IN1", "IN2", "OUT1", "OUT2", "OUT3", "OUT4"};
+    const char *insee[] = {"74010", "74010", "74256", "74256", "74256", "74256"};
+    for (int i = 0; i < 6; i++)
+        script_libere(&s, v[i], insee[i], 0, 0, s_d(2, 1 + i));
+    script_orient(&s, "IN1", SC_ETAT, "C1", s_d(2, 10)); /* 50 % of 2 */
+    char detail[256] = "";
+    assert_int_equal(
+        script_check_orient(&s, "IN2", SC_ETAT, "C1", s_d(2, 11), detail, sizeof detail), INVALID);
+    assert_string_equal(detail, "surréservation: " SC_ETAT " would hold 2 orientations under"
+                                " convention C1 in 2025, over its maximum of 1 (2 dwellings"
+                                " freed in its scope)");
+    script_libere(&s, "IN3", "74011", 0, 0, s_d(2, 12)); /* 50 % of 3, rounded up */
+    script_orient(&s, "IN2", SC_ETAT, "C1", s_d(2, 13));
+
+    /* A maximum in numbers does not need the dwellings freed, but its
+     * refusal says how many there are in the scope. */
+    script_orient(&s, "IN3", SC_AL, "C2", s_d(2, 14));
+    script_libere(&s, "IN4", "74010", 0, 0, s_d(2, 15));
+    assert_int_equal(script_check_orient(&s, "IN4", SC_AL, "C2", s_d(2, 16), detail, sizeof detail),
+                     INVALID);
+    assert_string_equal(detail, "surréservation: " SC_AL " would hold 2 orientations under"
+                                " convention C2 in 2025, over its maximum of 1 (4 dwellings"
+                                " freed in its scope)");
+    script_close(&s);
+}
+
 /* More orientations held across all the bailleur's conventions than
  * dwellings it freed en flux: the same dwelling held by two réservataires. */
 static void test_orientation_over_the_bailleurs_flux_is_refused(void **state)
@@ -801,6 +839,7 @@ int main(void)
         cmocka_unit_test(test_orientation_deadline_shorter_than_the_delai_is_refused),
         cmocka_unit_test(test_counted_remise_keeps_the_right_used),
         cmocka_unit_test(test_orientation_over_a_per_mille_share_is_refused),
+        cmocka_unit_test(test_per_mille_share_counts_the_dwellings_freed_in_its_territory),
         cmocka_unit_test(test_orientation_over_the_bailleurs_flux_is_refused),
         cmocka_unit_test(test_orientation_outside_the_territory_is_refused),
         cmocka_unit_test(test_orientation_hors_flux_and_first_letting),
