@@ -1,6 +1,10 @@
 /* stmts.c - the statement cache of stmts.h: a small open-addressing table
  * keyed by the SQL text (FNV-1a), each slot one prepared statement and
- * whether it is handed out. */
+ * whether it is handed out; and two tables keyed by address that find a
+ * slot without hashing the text: the SQL pointer a caller passes (its
+ * literal, verified by strcmp: a buffer reused for other text falls back to
+ * the text's hash) and the statement handed out (for stmts_put). Hashing
+ * the text on each get and put was a tenth of the ledger's instructions. */
 #include "stmts.h"
 
 #include <stdbool.h>
@@ -9,6 +13,7 @@
 #include <string.h>
 
 #define S_SLOTS 256 /* power of two; the ledger uses well under half */
+#define S_REFS 512  /* power of two: addresses of SQL texts and statements */
 
 typedef struct {
     char *sql; /* NULL: free slot */
@@ -16,10 +21,18 @@ typedef struct {
     bool out; /* handed out, not yet put back */
 } s_slot_t;
 
+/* An address (a caller's SQL text, or a cached statement) and its slot. */
+typedef struct {
+    const void *key; /* NULL: free */
+    s_slot_t *slot;
+} s_ref_t;
+
 struct stmts {
     sqlite3 *db;
     size_t used;
     s_slot_t slot[S_SLOTS];
+    s_ref_t by_sql[S_REFS], by_st[S_REFS];
+    size_t n_by_sql;
 };
 
 static uint32_t s_hash(const char *s)
@@ -53,6 +66,26 @@ static sqlite3_stmt *s_prepare(sqlite3 *db, const char *sql, unsigned flags)
     return st;
 }
 
+static uint32_t s_address_hash(const void *p)
+{
+    uint64_t x = (uint64_t)(uintptr_t)p;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return (uint32_t)x;
+}
+
+/* The entry of key in refs, or the free one where it would go. The tables
+ * are kept at most half full, so there is always a free entry. */
+static s_ref_t *s_ref(s_ref_t *refs, const void *key)
+{
+    for (uint32_t i = s_address_hash(key);; i++) {
+        s_ref_t *r = &refs[i & (S_REFS - 1)];
+        if (!r->key || r->key == key)
+            return r;
+    }
+}
+
 /* The slot of sql, or the free slot where it would go; NULL when full. */
 static s_slot_t *s_find(stmts_t *self, const char *sql)
 {
@@ -64,9 +97,30 @@ static s_slot_t *s_find(stmts_t *self, const char *sql)
     return NULL;
 }
 
+/* The cached slot whose text sql's address held last time, if it still
+ * holds that text. */
+static s_slot_t *s_by_address(stmts_t *self, const char *sql)
+{
+    s_ref_t *r = s_ref(self->by_sql, sql);
+    return r->key && strcmp(r->slot->sql, sql) == 0 ? r->slot : NULL;
+}
+
+/* Remembers that sql's address holds slot's text (unless the table is
+ * half full: then the text's hash finds it, as before). */
+static void s_remember(stmts_t *self, const char *sql, s_slot_t *slot)
+{
+    s_ref_t *r = s_ref(self->by_sql, sql);
+    if (!r->key && self->n_by_sql >= S_REFS / 2)
+        return;
+    self->n_by_sql += !r->key;
+    *r = (s_ref_t){.key = sql, .slot = slot};
+}
+
 sqlite3_stmt *stmts_get(stmts_t *self, const char *sql)
 {
-    s_slot_t *slot = s_find(self, sql);
+    s_slot_t *slot = s_by_address(self, sql);
+    if (!slot && (slot = s_find(self, sql)) && slot->sql)
+        s_remember(self, sql, slot);
     if (slot && slot->sql && !slot->out) {
         slot->out = true;
         return slot->st;
@@ -83,35 +137,23 @@ sqlite3_stmt *stmts_get(stmts_t *self, const char *sql)
     }
     *slot = (s_slot_t){.sql = copy, .st = st, .out = true};
     self->used++;
+    *s_ref(self->by_st, st) = (s_ref_t){.key = st, .slot = slot};
+    s_remember(self, sql, slot);
     return st;
-}
-
-/* The slot holding st: by its text first, by a scan when SQLite keeps the
- * text differently (a tail after the statement). NULL: not cached. */
-static s_slot_t *s_slot_of(stmts_t *self, sqlite3_stmt *st)
-{
-    const char *sql = sqlite3_sql(st);
-    s_slot_t *slot = sql ? s_find(self, sql) : NULL;
-    if (slot && slot->st == st)
-        return slot;
-    for (size_t i = 0; i < S_SLOTS; i++)
-        if (self->slot[i].st == st)
-            return &self->slot[i];
-    return NULL;
 }
 
 void stmts_put(stmts_t *self, sqlite3_stmt *st)
 {
     if (!st)
         return;
-    s_slot_t *slot = s_slot_of(self, st);
-    if (slot) {
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-        slot->out = false;
+    s_ref_t *r = s_ref(self->by_st, st);
+    if (!r->key) {
+        sqlite3_finalize(st); /* not cached */
         return;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    r->slot->out = false;
 }
 
 void stmts_destroy(stmts_t **self_p)

@@ -2,7 +2,9 @@
  * the same statement back once put back, ready to bind again (reset,
  * bindings cleared); a nested use of the same SQL gets a fresh statement
  * that is finalized when put back; SQL that does not prepare gives NULL;
- * past its capacity it still works, uncached. */
+ * past its capacity it still works, uncached; a buffer that held one SQL
+ * text and now holds another gets the other's statement (the cache finds
+ * texts by their address first). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -99,6 +101,24 @@ static void test_stmts_bad_sql_is_null(void **state)
     stmts_destroy(&q);
 }
 
+static void test_stmts_a_buffer_with_other_sql_gets_its_statement(void **state)
+{
+    stmts_t *q = stmts_new(*state);
+    s_insert(q, 1, "un");
+    char sql[64];
+    sqlite3_stmt *st[2];
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 2; i++) {
+            snprintf(sql, sizeof sql, "SELECT %s FROM t WHERE k = 1", i ? "k" : "v");
+            st[i] = stmts_get(q, sql);
+            assert_int_equal(sqlite3_step(st[i]), SQLITE_ROW);
+            assert_string_equal((const char *)sqlite3_column_text(st[i], 0), i ? "1" : "un");
+            stmts_put(q, st[i]);
+        }
+    assert_ptr_not_equal(st[0], st[1]);
+    stmts_destroy(&q);
+}
+
 static void test_stmts_past_capacity_still_works(void **state)
 {
     stmts_t *q = stmts_new(*state);
@@ -126,6 +146,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stmts_nested_use_gets_a_fresh_statement, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_stmts_bad_sql_is_null, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_stmts_a_buffer_with_other_sql_gets_its_statement,
+                                        s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_stmts_past_capacity_still_works, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
