@@ -4,7 +4,10 @@
  * ledger_check and ledger_record on a fresh store, in transactions of
  * --batch messages, as the broker's loop does once a message passed its
  * other checks. Prints, per message type, how many and the mean time of
- * the check and of the record.
+ * the check and of the record. With --background N, the ledger first holds
+ * N vacancy lives of the year written straight into it (decompte_world.h,
+ * its bailleurs the replay's, its vacancies in --communes C communes): a
+ * ledger whose bailleurs have freed dwellings in many communes.
  *
  * Under valgrind --tool=callgrind --collect-atstart=no, it collects the
  * instructions of ledger_check and ledger_record only (of the messages of
@@ -22,7 +25,9 @@
 #include "fluxbus/catalog.h"
 #include "fluxbus/codec.h"
 #include "fluxbus/envelope.h"
+#include "decompte_world.h"
 #include "ledger.h"
+#include "period.h"
 #include "replay_msgs.h"
 #include "stats.h"
 #include "store.h"
@@ -33,7 +38,8 @@
 #define CALLGRIND_TOGGLE_COLLECT
 #endif
 
-#define S_TYPES 64 /* MessageType values are below this */
+#define S_TYPES 64             /* MessageType values are below this */
+#define S_FIRST_SEQ 1000000000 /* the replay's store seqs, above the background's */
 
 static const char s_usage[] =
     "usage: fluxbus-ledger-bench [options]\n"
@@ -46,11 +52,14 @@ static const char s_usage[] =
     "  --reservataires R réservataires, one convention each per bailleur (default 4)\n"
     "  --cohort C        vacancies started per wave (default 50)\n"
     "  --batch K         messages per transaction (default 64)\n"
+    "  --background N    vacancy lives recorded first, straight into the ledger\n"
+    "                    (default 0)\n"
+    "  --communes C      communes of the background's vacancies (default 5000)\n"
     "  --measure TYPE    under callgrind, collect this type's messages only\n"
     "                    (LogementLibere, Orientation, ...; default all)\n";
 
 typedef struct {
-    size_t vacancies, bailleurs, resas, cohort, batch;
+    size_t vacancies, bailleurs, resas, cohort, batch, background, communes;
     int measure; /* a MessageType, or -1: all */
 } s_opts_t;
 
@@ -66,17 +75,21 @@ typedef struct {
 
 static int s_parse(int argc, char **argv, s_opts_t *o)
 {
-    *o = (s_opts_t){
-        .vacancies = 1000, .bailleurs = 4, .resas = 4, .cohort = 50, .batch = 64, .measure = -1};
+    *o = (s_opts_t){.vacancies = 1000,
+                    .bailleurs = 4,
+                    .resas = 4,
+                    .cohort = 50,
+                    .batch = 64,
+                    .communes = 5000,
+                    .measure = -1};
     struct {
         const char *name;
         size_t *out;
         double min, max;
-    } sizes[] = {{"--vacancies", &o->vacancies, 1, 1e7},
-                 {"--bailleurs", &o->bailleurs, 1, 100},
-                 {"--reservataires", &o->resas, 1, 100},
-                 {"--cohort", &o->cohort, 1, 1e6},
-                 {"--batch", &o->batch, 1, 1e6}};
+    } sizes[] = {{"--vacancies", &o->vacancies, 1, 1e7}, {"--bailleurs", &o->bailleurs, 1, 100},
+                 {"--reservataires", &o->resas, 1, 100}, {"--cohort", &o->cohort, 1, 1e6},
+                 {"--batch", &o->batch, 1, 1e6},         {"--background", &o->background, 0, 1e7},
+                 {"--communes", &o->communes, 1, 99000}};
     for (int i = 1; i < argc; i++) {
         bool known = false;
         for (size_t k = 0; k < sizeof sizes / sizeof sizes[0] && !known; k++) {
@@ -208,7 +221,7 @@ static fb_err_t s_run(store_t *store, ledger_t *ledger, const s_opts_t *o, const
         size_t end = i + o->batch < f->n ? i + o->batch : f->n;
         rc = store_begin(store);
         for (size_t j = i; rc == FB_OK && j < end; j++)
-            rc = s_one(ledger, o, &f->msgs[j], j + 1, base + (int64_t)j, cost);
+            rc = s_one(ledger, o, &f->msgs[j], S_FIRST_SEQ + j, base + (int64_t)j, cost);
         if (rc == FB_OK)
             rc = store_commit(store);
         else
@@ -246,14 +259,31 @@ static fb_err_t s_keys(fb_keys_t *keys, size_t bailleurs, size_t resas)
     fb_err_t rc = FB_OK;
     for (size_t i = 0; rc == FB_OK && i < bailleurs + resas + 1; i++) {
         char id[64];
-        if (i < bailleurs)
-            snprintf(id, sizeof id, "bailleur:8%08zu", i);
+        if (i < bailleurs) /* decompte_world's bailleurs */
+            snprintf(id, sizeof id, "bailleur:%09zu", 100000000 + i);
         else if (i < bailleurs + resas)
             snprintf(id, sizeof id, "reservataire:bench-%zu", i - bailleurs);
         else
             snprintf(id, sizeof id, "sne:bench");
         rc = fb_keys_generate(&keys[i], id);
     }
+    return rc;
+}
+
+/* The background lives, freed on 1 January of this year. */
+static fb_err_t s_background(store_t *store, ledger_t *ledger, const s_opts_t *o)
+{
+    decompte_world_t w = decompte_world_default();
+    w.bailleurs = o->bailleurs;
+    w.reservataires = o->resas;
+    w.communes = o->communes;
+    w.year = period_year_of(fb_now_ms());
+    fb_err_t rc = store_begin(store);
+    if (rc == FB_OK)
+        rc = decompte_world_more(&w, ledger, 0, o->background, 1);
+    if (rc == FB_OK)
+        return store_commit(store);
+    store_rollback(store);
     return rc;
 }
 
@@ -281,6 +311,8 @@ static int s_bench(const s_opts_t *o, const char *dir)
         rc = FB_ERR_STORE;
     if (rc == FB_OK && !(ledger = ledger_open(store_db(store), err, sizeof err)))
         rc = FB_ERR_STORE;
+    if (rc == FB_OK && o->background)
+        rc = s_background(store, ledger, o);
     if (rc == FB_OK)
         rc = s_run(store, ledger, o, &flux, cost);
     if (rc == FB_OK)
