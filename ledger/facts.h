@@ -47,7 +47,7 @@
 #include "ledger.h"
 #include "stmts.h"
 
-#define FACTS_SCHEMA_VERSION 3
+#define FACTS_SCHEMA_VERSION 4
 #define FACTS_SCHEMA_NONE (-1) /* no ledger tables at all */
 
 /* The version of the tables in db: FACTS_SCHEMA_VERSION when current, 0 for

@@ -27,6 +27,9 @@ static const char s_schema[] =
     "  bailleur TEXT NOT NULL, year INTEGER NOT NULL, commune_insee TEXT NOT NULL,"
     "  mode_gestion INTEGER NOT NULL, hors_flux_motif INTEGER NOT NULL, n INTEGER NOT NULL,"
     "  PRIMARY KEY (bailleur, year, commune_insee, mode_gestion, hors_flux_motif));"
+    "CREATE TABLE IF NOT EXISTS ledger_freed_modes ("
+    "  bailleur TEXT NOT NULL, year INTEGER NOT NULL, mode_gestion INTEGER NOT NULL,"
+    "  n INTEGER NOT NULL, PRIMARY KEY (bailleur, year, mode_gestion));"
     "CREATE INDEX IF NOT EXISTS ledger_orientations_settled ON ledger_orientations(convention_id)"
     "  WHERE status IN ('remis', 'expire');"
     "CREATE TRIGGER IF NOT EXISTS ledger_held_pairs_add AFTER INSERT ON ledger_held_pairs BEGIN"
@@ -60,11 +63,20 @@ static const char s_schema[] =
     "  COALESCE(NEW.commune_insee, ''), COALESCE(NEW.mode_gestion, 0),"
     "  COALESCE(NEW.hors_flux_motif, 0), 1 WHERE NEW.freed_year IS NOT NULL"
     "  ON CONFLICT (bailleur, year, commune_insee, mode_gestion, hors_flux_motif)"
-    "  DO UPDATE SET n = n + 1; END;";
+    "  DO UPDATE SET n = n + 1; END;"
+    /* ledger_freed summed over the communes and motifs: its rows are
+     * inserted, their n updated, never deleted. */
+    "CREATE TRIGGER IF NOT EXISTS ledger_freed_modes_add AFTER INSERT ON ledger_freed BEGIN"
+    "  INSERT INTO ledger_freed_modes VALUES (NEW.bailleur, NEW.year, NEW.mode_gestion, NEW.n)"
+    "  ON CONFLICT (bailleur, year, mode_gestion) DO UPDATE SET n = n + NEW.n; END;"
+    "CREATE TRIGGER IF NOT EXISTS ledger_freed_modes_move AFTER UPDATE OF n ON ledger_freed"
+    "  BEGIN UPDATE ledger_freed_modes SET n = n + NEW.n - OLD.n WHERE bailleur = NEW.bailleur"
+    "  AND year = NEW.year AND mode_gestion = NEW.mode_gestion; END;";
 
 static const char s_drop[] = "DROP TABLE IF EXISTS ledger_held_pairs;"
                              "DROP TABLE IF EXISTS ledger_held;"
-                             "DROP TABLE IF EXISTS ledger_freed;";
+                             "DROP TABLE IF EXISTS ledger_freed;"
+                             "DROP TABLE IF EXISTS ledger_freed_modes;";
 
 const char *held_schema_sql(void)
 {
@@ -314,7 +326,7 @@ fb_err_t held_each_freed(stmts_t *q, const char *bailleur, int year, held_group_
 
 fb_err_t held_freed_en_flux(stmts_t *q, const char *bailleur, int year, int64_t *n)
 {
-    sqlite3_stmt *st = stmts_get(q, "SELECT COALESCE(sum(n), 0) FROM ledger_freed"
+    sqlite3_stmt *st = stmts_get(q, "SELECT COALESCE(sum(n), 0) FROM ledger_freed_modes"
                                     " WHERE bailleur = ?1 AND year = ?2"
                                     " AND mode_gestion NOT IN (?3, ?4)");
     if (!st)

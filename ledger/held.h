@@ -14,6 +14,9 @@
  *   réservataire, mode, motif); triggers on ledger_held_pairs keep it.
  * ledger_freed: how many vacancies were freed per (bailleur, year, commune,
  *   mode, motif); triggers on ledger_vacancies (its freed_year) keep it.
+ * ledger_freed_modes: ledger_freed summed per (bailleur, year, mode), kept
+ *   by triggers on ledger_freed: the bailleur's dwellings freed en flux
+ *   without reading one row per commune.
  *
  * Invariant: after every message recorded (facts.c) and every deadline
  * marked (deadlines.c), ledger_held_pairs is what held_refresh_vacancy would
@@ -61,7 +64,7 @@ fb_err_t held_each_freed(stmts_t *q, const char *bailleur, int year, held_group_
 
 /* How many of bailleur's vacancies were freed en flux (neither en stock
  * nor hors flux) in year, into *n: the sum of held_each_freed's groups of
- * those modes, without reading them one by one. */
+ * those modes, read from ledger_freed_modes (a few rows). */
 fb_err_t held_freed_en_flux(stmts_t *q, const char *bailleur, int year, int64_t *n);
 
 /* Calls fn once with the group of the pair (vacancy, reservataire) and n = 1

@@ -29,7 +29,7 @@ typedef struct ledger ledger_t;
 
 /* The version of the ledger's tables this code reads and writes, and the
  * version of a store without any (see ledger_schema_version). */
-#define LEDGER_SCHEMA_VERSION 3
+#define LEDGER_SCHEMA_VERSION 4
 #define LEDGER_SCHEMA_NONE (-1)
 
 /* One accepted (or to-be-accepted) domain message. */

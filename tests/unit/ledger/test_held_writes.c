@@ -5,10 +5,14 @@
  * pair whose terms change (a new round under another convention, after a
  * remise its first convention counts) moves from one group to the other;
  * a pair no longer held goes. Writes are counted by temporary triggers on
- * ledger_held_pairs. */
+ * ledger_held_pairs. And ledger_freed_modes is ledger_freed summed per
+ * (bailleur, year, mode) as dwellings are freed, freed again with other
+ * terms, and freed in another year. */
 #include "ledger_script.h"
 
 #define COUNTING(x) FLUXBUS__V1__DEADLINE_COUNTING__DEADLINE_COUNTING_##x
+#define MODE(x) FLUXBUS__V1__MODE_GESTION__MODE_GESTION_##x
+#define MOTIF(x) FLUXBUS__V1__HORS_FLUX_MOTIF__HORS_FLUX_MOTIF_##x
 
 static int64_t s_d(int m, int d)
 {
@@ -103,11 +107,50 @@ static void test_a_pair_that_changes_its_terms_moves(void **state)
     script_close(&s);
 }
 
+/* Rows of ledger_freed_modes that ledger_freed summed does not give, and
+ * the other way round. */
+static int64_t s_modes_differ(script_t *s)
+{
+    return script_int(s, "SELECT (SELECT count(*) FROM (SELECT * FROM ledger_freed_modes EXCEPT"
+                         " SELECT bailleur, year, mode_gestion, sum(n) FROM ledger_freed"
+                         " GROUP BY 1, 2, 3)) + (SELECT count(*) FROM (SELECT bailleur, year,"
+                         " mode_gestion, sum(n) FROM ledger_freed GROUP BY 1, 2, 3 EXCEPT"
+                         " SELECT * FROM ledger_freed_modes))");
+}
+
+static void test_freed_modes_sum_the_dwellings_freed(void **state)
+{
+    (void)state;
+    script_t s;
+    script_open(&s);
+    static const char *const insee[] = {"74010", "74011", "74012"};
+    static const int modes[] = {MODE(FLUX), MODE(STOCK), MODE(HORS_FLUX), MODE(FLUX)};
+    for (int i = 0; i < 12; i++) {
+        char v[8];
+        snprintf(v, sizeof v, "V%d", i);
+        int mode = modes[i % 4];
+        script_libere(&s, v, insee[i % 3], mode, mode == MODE(HORS_FLUX) ? MOTIF(OTHER) : 0,
+                      script_at(2025 + i / 8, 2, 1 + i));
+        assert_int_equal(s_modes_differ(&s), 0);
+    }
+    /* Freed again before any orientation, with other terms. */
+    script_libere(&s, "V0", "74012", MODE(STOCK), 0, script_at(2025, 3, 1));
+    script_libere(&s, "V1", "74010", MODE(FLUX), 0, script_at(2025, 3, 2));
+    assert_int_equal(s_modes_differ(&s), 0);
+    /* En flux (MODE_GESTION_FLUX, 1) in 2025: V1, V3, V4 and V7. */
+    assert_int_equal(script_int(&s, "SELECT n FROM ledger_freed_modes WHERE year = 2025"
+                                    " AND mode_gestion = 1"),
+                     4);
+    assert_int_equal(script_int(&s, "SELECT count(DISTINCT year) FROM ledger_freed_modes"), 2);
+    script_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_life_that_holds_the_same_pair_writes_it_once),
         cmocka_unit_test(test_a_pair_that_changes_its_terms_moves),
+        cmocka_unit_test(test_freed_modes_sum_the_dwellings_freed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
