@@ -398,8 +398,8 @@ static fb_err_t s_vacancy_get(stmts_t *q, const char *vacancy, const char *sende
                                     " bailleur <> ?2 FROM ledger_vacancies WHERE vacancy_id = ?1");
     if (!st)
         return FB_ERR_STORE;
-    sqlite3_bind_text(st, 1, vacancy, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, sender, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 1, vacancy, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, sender, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         out->foreign = sqlite3_column_int(st, 4) != 0;
@@ -661,8 +661,8 @@ static fb_err_t s_delai(stmts_t *q, const conventions_t *one, const ledger_msg_t
                                     " WHERE vacancy_id = ?1 AND reservataire = ?2 AND round = ?3");
     if (!st)
         return FB_ERR_STORE;
-    sqlite3_bind_text(st, 1, o->vacancy_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, o->reservataire_actor_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 1, o->vacancy_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, o->reservataire_actor_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, o->round ? o->round : 1);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)

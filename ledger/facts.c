@@ -160,7 +160,8 @@ fb_err_t facts_reset(sqlite3 *db, char *err, size_t errlen)
 
 /* Runs one statement; `fmt` says how to bind the arguments that follow, one
  * character each: 't' text (const char *, NULL binds NULL), 'i' integer
- * (int64_t). */
+ * (int64_t). Texts are bound without a copy (SQLITE_STATIC): the statement
+ * is stepped and put back, its bindings cleared, before s_run returns. */
 static fb_err_t s_run(stmts_t *q, const char *sql, const char *fmt, ...)
 {
     sqlite3_stmt *st = NULL;
@@ -172,7 +173,7 @@ static fb_err_t s_run(stmts_t *q, const char *sql, const char *fmt, ...)
         if (fmt[i] == 't') {
             const char *s = va_arg(ap, const char *);
             if (s)
-                sqlite3_bind_text(st, i + 1, s, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_text(st, i + 1, s, -1, SQLITE_STATIC);
         } else {
             sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
         }

@@ -227,7 +227,7 @@ fb_err_t held_refresh_vacancy(stmts_t *q, const char *vacancy_id)
            "  WHERE x.vacancy_id = ?1 AND x.reservataire = o.reservataire)");
     if (!st)
         return FB_ERR_STORE;
-    sqlite3_bind_text(st, 1, vacancy_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 1, vacancy_id, -1, SQLITE_STATIC);
     fb_err_t err = FB_OK;
     int rc;
     s_pair_t p;
@@ -288,8 +288,8 @@ static fb_err_t s_each(stmts_t *q, const char *sql, const char *a, const char *b
     sqlite3_stmt *st = stmts_get(q, sql);
     if (!st)
         return FB_ERR_STORE;
-    sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, year);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
