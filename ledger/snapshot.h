@@ -22,6 +22,7 @@ typedef struct {
     int expected;        /* candidates_expected */
     int candidates;      /* designations received */
     int64_t deadline_ms; /* 0: none */
+    int64_t seq;         /* store seq of the Orientation: the order they were sent */
 } snapshot_orientation_t;
 
 /* One row of ledger_candidates; an absent column reads 0 / false. */
@@ -40,6 +41,8 @@ typedef struct {
     bool non_suite;
     bool lease;
     bool radiated;
+    int64_t designated_ms; /* INT64_MIN: not designated */
+    int64_t rowid;         /* with designated_ms, the designation order */
 } snapshot_candidate_t;
 
 typedef struct {
