@@ -48,7 +48,10 @@ static const char s_schema[] =
     "  COALESCE(NEW.commune_insee, ''), COALESCE(NEW.mode_gestion, 0),"
     "  COALESCE(NEW.hors_flux_motif, 0), 1)"
     "  ON CONFLICT (bailleur, year, commune_insee, mode_gestion, hors_flux_motif)"
-    "  DO UPDATE SET n = n + 1; END;"
+    "  DO UPDATE SET n = n + 1;"
+    "  INSERT INTO ledger_freed_modes VALUES (NEW.bailleur, NEW.freed_year,"
+    "  COALESCE(NEW.mode_gestion, 0), 1)"
+    "  ON CONFLICT (bailleur, year, mode_gestion) DO UPDATE SET n = n + 1; END;"
     "CREATE TRIGGER IF NOT EXISTS ledger_freed_move AFTER UPDATE OF bailleur, freed_year,"
     "  commune_insee, mode_gestion, hors_flux_motif ON ledger_vacancies"
     "  WHEN OLD.bailleur IS NOT NEW.bailleur OR OLD.freed_year IS NOT NEW.freed_year"
@@ -63,15 +66,13 @@ static const char s_schema[] =
     "  COALESCE(NEW.commune_insee, ''), COALESCE(NEW.mode_gestion, 0),"
     "  COALESCE(NEW.hors_flux_motif, 0), 1 WHERE NEW.freed_year IS NOT NULL"
     "  ON CONFLICT (bailleur, year, commune_insee, mode_gestion, hors_flux_motif)"
-    "  DO UPDATE SET n = n + 1; END;"
-    /* ledger_freed summed over the communes and motifs: its rows are
-     * inserted, their n updated, never deleted. */
-    "CREATE TRIGGER IF NOT EXISTS ledger_freed_modes_add AFTER INSERT ON ledger_freed BEGIN"
-    "  INSERT INTO ledger_freed_modes VALUES (NEW.bailleur, NEW.year, NEW.mode_gestion, NEW.n)"
-    "  ON CONFLICT (bailleur, year, mode_gestion) DO UPDATE SET n = n + NEW.n; END;"
-    "CREATE TRIGGER IF NOT EXISTS ledger_freed_modes_move AFTER UPDATE OF n ON ledger_freed"
-    "  BEGIN UPDATE ledger_freed_modes SET n = n + NEW.n - OLD.n WHERE bailleur = NEW.bailleur"
-    "  AND year = NEW.year AND mode_gestion = NEW.mode_gestion; END;";
+    "  DO UPDATE SET n = n + 1;"
+    "  UPDATE ledger_freed_modes SET n = n - 1 WHERE OLD.freed_year IS NOT NULL"
+    "  AND bailleur = OLD.bailleur AND year = OLD.freed_year"
+    "  AND mode_gestion = COALESCE(OLD.mode_gestion, 0);"
+    "  INSERT INTO ledger_freed_modes SELECT NEW.bailleur, NEW.freed_year,"
+    "  COALESCE(NEW.mode_gestion, 0), 1 WHERE NEW.freed_year IS NOT NULL"
+    "  ON CONFLICT (bailleur, year, mode_gestion) DO UPDATE SET n = n + 1; END;";
 
 static const char s_drop[] = "DROP TABLE IF EXISTS ledger_held_pairs;"
                              "DROP TABLE IF EXISTS ledger_held;"

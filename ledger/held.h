@@ -15,8 +15,8 @@
  * ledger_freed: how many vacancies were freed per (bailleur, year, commune,
  *   mode, motif); triggers on ledger_vacancies (its freed_year) keep it.
  * ledger_freed_modes: ledger_freed summed per (bailleur, year, mode), kept
- *   by triggers on ledger_freed: the bailleur's dwellings freed en flux
- *   without reading one row per commune.
+ *   by the same triggers: the bailleur's dwellings freed en flux without
+ *   reading one row per commune.
  *
  * Invariant: after every message recorded (facts.c) and every deadline
  * marked (deadlines.c), ledger_held_pairs is what held_refresh_vacancy would
