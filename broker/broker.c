@@ -22,7 +22,9 @@
  *    through the same store, ledger, audit chain and queues as accepted
  *    ones;
  *  - a message addressed to the broker (a BilanRequest) is stored with the
- *    broker's answer (bilan_reply.c) in the same transaction, or refused. */
+ *    broker's answer (bilan_reply.c) in the same transaction, or refused;
+ *    the answer is computed off the loop (bilan_queue.c) while the request
+ *    waits, unacknowledged, and the loop goes on with everything else. */
 #include "broker.h"
 
 #include <errno.h>
@@ -40,6 +42,7 @@
 #include "fluxbus/keys.h"
 #include "acks.h"
 #include "admission.h"
+#include "bilan_queue.h"
 #include "bilan_reply.h"
 #include "checkpointer.h"
 #include "decompte_emit.h"
@@ -61,6 +64,8 @@
 #define S_EXPIRY_BATCH 64      /* DeadlineExpired per transaction */
 #define S_ACKS_MAX 1024        /* acks kept before a commit of their own */
 #define S_CHECKPOINT_MS 100    /* the checkpointer's rhythm (checkpointer.h) */
+#define S_BILAN_QUEUE 8        /* BilanRequests waiting for their answer, at most */
+#define S_BILAN_POLL_MS 10     /* while a bilan computes, the loop looks this often */
 
 typedef struct {
     uint8_t rid[S_RID_MAX];
@@ -113,6 +118,7 @@ struct broker {
     int64_t next_expiry_ms;
     decompte_emit_t *decompte;    /* the broker's DecompteDroits */
     checkpointer_t *checkpointer; /* the WAL's checkpoints, off the loop thread */
+    bilan_queue_t *bilans;        /* BilanRequests waiting for their answer */
     void *ctx;
     void *router;
     zap_t *zap;
@@ -196,9 +202,10 @@ static void s_id_hex(const uint8_t *id, char out[2 * FB_MESSAGE_ID_BYTES + 1])
 
 /* ---- replies (sent after commit) ---------------------------------------- */
 
-/* Queues a reply; takes ownership of data. */
-static fb_err_t s_queue_reply(broker_t *self, const s_input_t *in, const char *cmd, uint8_t *data,
-                              size_t len)
+/* Queues a reply to the connection of routing id rid; takes ownership of
+ * data. */
+static fb_err_t s_queue_reply_to(broker_t *self, const uint8_t *rid, size_t rid_len,
+                                 const char *cmd, uint8_t *data, size_t len)
 {
     if (self->n_replies == self->cap_replies) {
         size_t cap = self->cap_replies ? 2 * self->cap_replies : 64;
@@ -211,12 +218,20 @@ static fb_err_t s_queue_reply(broker_t *self, const s_input_t *in, const char *c
         self->cap_replies = cap;
     }
     s_reply_t *r = &self->replies[self->n_replies++];
-    r->rid_len = zmq_msg_size((zmq_msg_t *)&in->part[0]);
-    memcpy(r->rid, zmq_msg_data((zmq_msg_t *)&in->part[0]), r->rid_len);
+    r->rid_len = rid_len < S_RID_MAX ? rid_len : S_RID_MAX;
+    memcpy(r->rid, rid, r->rid_len);
     r->cmd = cmd;
     r->data = data;
     r->len = len;
     return FB_OK;
+}
+
+/* Queues a reply to the connection `in` came from; takes ownership of data. */
+static fb_err_t s_queue_reply(broker_t *self, const s_input_t *in, const char *cmd, uint8_t *data,
+                              size_t len)
+{
+    return s_queue_reply_to(self, zmq_msg_data((zmq_msg_t *)&in->part[0]),
+                            zmq_msg_size((zmq_msg_t *)&in->part[0]), cmd, data, len);
 }
 
 static fb_err_t s_queue_packed(broker_t *self, const s_input_t *in, const char *cmd,
@@ -464,17 +479,25 @@ static fb_err_t s_pump(broker_t *self)
 
 /* ---- the SEND pipeline ---------------------------------------------------------- */
 
-static fb_err_t s_nack(broker_t *self, const s_input_t *in, const uint8_t *id, fb_err_t reason,
-                       const char *detail)
+/* A signed Nack for actor's message id, to the connection of routing id rid. */
+static fb_err_t s_nack_to(broker_t *self, const uint8_t *rid, size_t rid_len, const char *actor,
+                          const uint8_t *id, fb_err_t reason, const char *detail)
 {
     char hex[2 * FB_MESSAGE_ID_BYTES + 1];
     s_id_hex(id, hex);
-    s_log(self, FB_LOG_WARN, "broker nack msg_id=%s peer=%s reason=%s detail=\"%s\"", hex,
-          in->actor, fb_err_name(reason), detail);
+    s_log(self, FB_LOG_WARN, "broker nack msg_id=%s peer=%s reason=%s detail=\"%s\"", hex, actor,
+          fb_err_name(reason), detail);
     uint8_t *buf = NULL;
     size_t len = 0;
-    fb_err_t rc = notary_nack(&self->notary, in->actor, id, reason, detail, &buf, &len);
-    return rc == FB_OK ? s_queue_reply(self, in, "RECEIPT", buf, len) : rc;
+    fb_err_t rc = notary_nack(&self->notary, actor, id, reason, detail, &buf, &len);
+    return rc == FB_OK ? s_queue_reply_to(self, rid, rid_len, "RECEIPT", buf, len) : rc;
+}
+
+static fb_err_t s_nack(broker_t *self, const s_input_t *in, const uint8_t *id, fb_err_t reason,
+                       const char *detail)
+{
+    return s_nack_to(self, zmq_msg_data((zmq_msg_t *)&in->part[0]),
+                     zmq_msg_size((zmq_msg_t *)&in->part[0]), in->actor, id, reason, detail);
 }
 
 /* Checks the key that signed the envelope (precheck.c looked it up and
@@ -547,6 +570,27 @@ static fb_err_t s_check_body(broker_t *self, const s_input_t *in,
     return FB_OK;
 }
 
+/* A message stored before as `seen`, sent again (to the connection of
+ * routing id rid): the same bytes get the receipt again (duplicate), other
+ * bytes are a CONFLICT. */
+static fb_err_t s_receipt_again_to(broker_t *self, const uint8_t *rid, size_t rid_len,
+                                   const Fluxbus__V1__SignedBody *body, const uint8_t sha[32],
+                                   const store_seen_t *seen)
+{
+    if (memcmp(seen->envelope_sha256, sha, 32) != 0)
+        return s_nack_to(self, rid, rid_len, body->sender, body->message_id.data, FB_ERR_CONFLICT,
+                         "message_id already used with different bytes");
+    char hex[2 * FB_MESSAGE_ID_BYTES + 1];
+    s_id_hex(body->message_id.data, hex);
+    s_log(self, FB_LOG_INFO, "broker duplicate msg_id=%s peer=%s seq=%llu", hex, body->sender,
+          (unsigned long long)seen->seq);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    fb_err_t rc = notary_receipt(&self->notary, body->sender, body->message_id.data, seen->seq,
+                                 seen->accepted_at_ms, true, sha, NULL, &buf, &len);
+    return rc == FB_OK ? s_queue_reply_to(self, rid, rid_len, "RECEIPT", buf, len) : rc;
+}
+
 /* Same (sender, message_id) seen before: same bytes get the receipt again
  * (duplicate), other bytes are a CONFLICT. Returns FB_ERR_NOT_FOUND if new. */
 static fb_err_t s_dedup(broker_t *self, const s_input_t *in, const Fluxbus__V1__SignedBody *body,
@@ -556,18 +600,8 @@ static fb_err_t s_dedup(broker_t *self, const s_input_t *in, const Fluxbus__V1__
     fb_err_t rc = store_find(self->store, body->sender, body->message_id.data, &seen);
     if (rc != FB_OK)
         return rc;
-    char hex[2 * FB_MESSAGE_ID_BYTES + 1];
-    s_id_hex(body->message_id.data, hex);
-    if (memcmp(seen.envelope_sha256, sha, 32) != 0)
-        return s_nack(self, in, body->message_id.data, FB_ERR_CONFLICT,
-                      "message_id already used with different bytes");
-    s_log(self, FB_LOG_INFO, "broker duplicate msg_id=%s peer=%s seq=%llu", hex, in->actor,
-          (unsigned long long)seen.seq);
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    rc = notary_receipt(&self->notary, body->sender, body->message_id.data, seen.seq,
-                        seen.accepted_at_ms, true, sha, NULL, &buf, &len);
-    return rc == FB_OK ? s_queue_reply(self, in, "RECEIPT", buf, len) : rc;
+    return s_receipt_again_to(self, zmq_msg_data((zmq_msg_t *)&in->part[0]),
+                              zmq_msg_size((zmq_msg_t *)&in->part[0]), body, sha, &seen);
 }
 
 static fb_err_t s_write_acks(broker_t *self, const char *forced);
@@ -733,9 +767,12 @@ static fb_err_t s_store_accepted(broker_t *self, const Fluxbus__V1__SignedBody *
     return FB_OK;
 }
 
-static fb_err_t s_accept(broker_t *self, const s_input_t *in, const Fluxbus__V1__SignedBody *body,
-                         const ProtobufCMessage *payload, const uint8_t *data, size_t len,
-                         const uint8_t sha[32], const router_targets_t *targets)
+/* Accepts a sender's message (s_store_accepted) and queues its RECEIPT to
+ * the connection of routing id rid. */
+static fb_err_t s_accept_to(broker_t *self, const uint8_t *rid, size_t rid_len,
+                            const Fluxbus__V1__SignedBody *body, const ProtobufCMessage *payload,
+                            const uint8_t *data, size_t len, const uint8_t sha[32],
+                            const router_targets_t *targets)
 {
     uint64_t seq = 0;
     fb_err_t rc = s_store_accepted(self, body, payload, data, len, sha, targets, &seq);
@@ -747,9 +784,9 @@ static fb_err_t s_accept(broker_t *self, const s_input_t *in, const Fluxbus__V1_
     s_id_hex(body->message_id.data, hex);
     const fb_catalog_entry_t *entry = fb_catalog_by_type((int)body->type);
     s_log(self, FB_LOG_INFO, "broker accept msg_id=%s peer=%s type=%s seq=%llu recipients=%zu", hex,
-          in->actor, entry ? entry->name : "?", (unsigned long long)seq, targets->n);
+          body->sender, entry ? entry->name : "?", (unsigned long long)seq, targets->n);
     /* The RECEIPT's bytes come with s_seal_receipts, before any reply leaves. */
-    rc = s_queue_reply(self, in, "RECEIPT", NULL, 0);
+    rc = s_queue_reply_to(self, rid, rid_len, "RECEIPT", NULL, 0);
     if (rc == FB_OK)
         self->jobs[self->n_jobs - 1].reply = (long)self->n_replies - 1;
     return rc;
@@ -800,28 +837,71 @@ static fb_err_t s_accept_own(void *ctx, const uint8_t *data, size_t len,
     return rc;
 }
 
-/* A BilanRequest's answer, computed and sealed before the request is
- * accepted (a refusal is the request's Nack); *answer is empty for any
- * other message. */
-static fb_err_t s_prepare_answer(broker_t *self, const store_actor_t *sender,
-                                 const Fluxbus__V1__SignedBody *body,
-                                 const ProtobufCMessage *payload, bilan_reply_t *answer,
-                                 char *detail, size_t dlen)
+/* ---- BilanRequests: answered off the loop ------------------------------------------------ */
+
+/* The same (sender, message_id) sent again while its BilanRequest waits for
+ * its answer (bilan_queue.c): the same bytes wait for the same outcome, the
+ * connection told with the first (one request, one answer); other bytes
+ * are a CONFLICT, as for a stored message. FB_ERR_NOT_FOUND when no request
+ * of that id waits. */
+static fb_err_t s_join_pending(broker_t *self, const s_input_t *in,
+                               const Fluxbus__V1__SignedBody *body, const uint8_t sha[32])
 {
-    memset(answer, 0, sizeof *answer);
-    if (body->type != FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_BILAN_REQUEST)
-        return FB_OK;
-    return bilan_reply_prepare(store_db(self->store), &self->notary, sender, body,
-                               (const Fluxbus__V1__BilanRequest *)payload, self->cfg.max_envelope,
-                               fb_now_ms(), answer, detail, dlen);
+    bilan_pending_t *p = bilan_queue_find(self->bilans, body->sender, body->message_id.data);
+    if (!p)
+        return FB_ERR_NOT_FOUND;
+    if (memcmp(p->sha256, sha, 32) != 0)
+        return s_nack(self, in, body->message_id.data, FB_ERR_CONFLICT,
+                      "message_id already used with different bytes (a BilanRequest waiting for "
+                      "its answer)");
+    char hex[2 * FB_MESSAGE_ID_BYTES + 1];
+    s_id_hex(body->message_id.data, hex);
+    s_log(self, FB_LOG_INFO,
+          "broker bilan-waiting msg_id=%s peer=%s detail=\"sent again while "
+          "its answer is computed: one answer, a receipt to each connection\"",
+          hex, in->actor);
+    return bilan_queue_wait_too(p, zmq_msg_data((zmq_msg_t *)&in->part[0]),
+                                zmq_msg_size((zmq_msg_t *)&in->part[0]));
+}
+
+/* A BilanRequest that passed every check of the SEND pipeline: what
+ * bilan_reply_scope refuses is refused now (a Nack, as before any
+ * computation); otherwise it waits, unacknowledged, for its answer to be
+ * computed off the loop, and s_bilan_turn stores both. Takes *body and
+ * *payload once queued. A full queue is a RATE_LIMITED Nack. */
+static fb_err_t s_defer_bilan(broker_t *self, const s_input_t *in, const store_actor_t *sender,
+                              Fluxbus__V1__SignedBody **body, ProtobufCMessage **payload,
+                              const uint8_t *data, size_t len, const uint8_t sha[32])
+{
+    uint8_t id[FB_MESSAGE_ID_BYTES];
+    memcpy(id, (*body)->message_id.data, sizeof id);
+    char detail[256] = "";
+    bilan_reply_scope_t scope;
+    fb_err_t rc = bilan_reply_scope(sender, (const Fluxbus__V1__BilanRequest *)*payload, &scope,
+                                    detail, sizeof detail);
+    if (rc == FB_OK)
+        rc = bilan_queue_add(self->bilans, sender, body, payload, data, len, sha,
+                             zmq_msg_data((zmq_msg_t *)&in->part[0]),
+                             zmq_msg_size((zmq_msg_t *)&in->part[0]), fb_now_ms());
+    if (rc == FB_ERR_RATE_LIMITED)
+        snprintf(detail, sizeof detail,
+                 "%zu BilanRequests wait for their answer already: send it again later",
+                 bilan_queue_size(self->bilans));
+    else if (rc == FB_ERR_NOMEM)
+        snprintf(detail, sizeof detail, "out of memory: send it again later");
+    if (rc != FB_OK)
+        return s_nack(self, in, id, rc, detail);
+    char hex[2 * FB_MESSAGE_ID_BYTES + 1];
+    s_id_hex(id, hex);
+    s_log(self, FB_LOG_INFO, "broker bilan-queued msg_id=%s peer=%s waiting=%zu", hex, in->actor,
+          bilan_queue_size(self->bilans));
+    return FB_OK;
 }
 
 /* Stores the answer after its request, in the same transaction. Only a
  * store failure is returned (fatal); a refusal is logged by s_accept_own. */
 static fb_err_t s_accept_answer(broker_t *self, const char *peer, bilan_reply_t *answer)
 {
-    if (!answer->envelope)
-        return FB_OK;
     fb_err_t rc = s_accept_own(self, answer->envelope, answer->len, bilan_reply_payload(answer));
     if (rc == FB_OK)
         s_log(self, FB_LOG_INFO, "broker bilan-answer peer=%s attributions=%u leases=%u", peer,
@@ -830,7 +910,8 @@ static fb_err_t s_accept_answer(broker_t *self, const char *peer, bilan_reply_t 
 }
 
 /* rate -> size cap -> decode -> key + verify (done in bulk by precheck.c)
- * -> parse -> sender/type/payload -> dedup -> route -> store + receipt.
+ * -> parse -> sender/type/payload -> dedup -> route -> store + receipt (a
+ * BilanRequest: -> wait for its answer, s_defer_bilan, then s_bilan_turn).
  * Refusals become signed Nacks; only a store failure is returned as an
  * error (it is fatal). */
 static fb_err_t s_handle_send(broker_t *self, const s_input_t *in, const precheck_t *pre)
@@ -867,12 +948,13 @@ static fb_err_t s_handle_send(broker_t *self, const s_input_t *in, const prechec
     const uint8_t *id = body->message_id.data;
     store_actor_t sender;
     router_targets_t targets = {0};
-    bilan_reply_t answer = {0};
     ProtobufCMessage *payload = NULL;
     const uint8_t *sha = pre->sha256;
     rc = s_check_body(self, in, body, &sender, &payload, detail, sizeof detail);
     if (rc == FB_OK) {
         rc = s_dedup(self, in, body, sha);
+        if (rc == FB_ERR_NOT_FOUND)
+            rc = s_join_pending(self, in, body, sha);
         if (rc == FB_ERR_NOT_FOUND) {
             rc = s_check_new(self, body, detail, sizeof detail);
             if (rc == FB_OK)
@@ -887,20 +969,19 @@ static fb_err_t s_handle_send(broker_t *self, const s_input_t *in, const prechec
                 ledger_msg_t lm = ledger_msg_of(body, payload, 0, fb_now_ms());
                 rc = ledger_check(self->ledger, &lm, detail, sizeof detail);
             }
-            if (rc == FB_OK)
-                rc = s_prepare_answer(self, &sender, body, payload, &answer, detail, sizeof detail);
-            if (rc == FB_OK) {
-                rc = s_accept(self, in, body, payload, data, len, sha, &targets);
-                if (rc == FB_OK)
-                    rc = s_accept_answer(self, in->actor, &answer);
-            } else if (rc != FB_ERR_STORE) {
+            if (rc == FB_OK && body->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_BILAN_REQUEST)
+                rc = s_defer_bilan(self, in, &sender, &body, &payload, data, len, sha);
+            else if (rc == FB_OK)
+                rc = s_accept_to(self, zmq_msg_data((zmq_msg_t *)&in->part[0]),
+                                 zmq_msg_size((zmq_msg_t *)&in->part[0]), body, payload, data, len,
+                                 sha, &targets);
+            else if (rc != FB_ERR_STORE) {
                 rc = s_nack(self, in, id, rc, detail);
             }
         }
     } else if (rc != FB_ERR_STORE) {
         rc = s_nack(self, in, id, rc, detail);
     }
-    bilan_reply_clear(&answer);
     router_targets_free(&targets);
     fb_codec_free(payload);
     fb_body_free(body);
@@ -1248,8 +1329,133 @@ static fb_err_t s_acks_turn(broker_t *self, bool all)
     return FB_OK;
 }
 
+/* Every connection waiting for p gets its Nack. */
+static fb_err_t s_bilan_refuse(broker_t *self, const bilan_pending_t *p, fb_err_t reason,
+                               const char *detail)
+{
+    fb_err_t rc = FB_OK;
+    for (size_t i = 0; rc == FB_OK && i < p->n_waiters; i++)
+        rc = s_nack_to(self, p->waiters[i].id, p->waiters[i].len, p->body->sender,
+                       p->body->message_id.data, reason, detail);
+    return rc;
+}
+
+/* p was stored (cannot happen while copies wait in the queue, checked all
+ * the same): each connection gets the receipt again, or a CONFLICT. */
+static fb_err_t s_bilan_stored(broker_t *self, const bilan_pending_t *p, const store_seen_t *seen)
+{
+    fb_err_t rc = FB_OK;
+    for (size_t i = 0; rc == FB_OK && i < p->n_waiters; i++)
+        rc =
+            s_receipt_again_to(self, p->waiters[i].id, p->waiters[i].len, p->body, p->sha256, seen);
+    return rc;
+}
+
+/* Stores p and its sealed answer in the turn's transaction: the first
+ * connection waiting gets the receipt, the others the same receipt marked
+ * duplicate (6.2). */
+static fb_err_t s_bilan_store(broker_t *self, bilan_pending_t *p)
+{
+    const Fluxbus__V1__SignedBody *body = p->body;
+    char detail[256] = "";
+    fb_err_t rc = bilan_reply_seal(&self->notary, body->sender, body->message_id.data,
+                                   self->cfg.max_envelope, &p->reply, detail, sizeof detail);
+    if (rc != FB_OK)
+        return s_bilan_refuse(self, p, rc, rc == FB_ERR_NOMEM ? "out of memory" : detail);
+    router_targets_t none = {0}; /* addressed to the broker: queued for nobody */
+    rc = s_accept_to(self, p->waiters[0].id, p->waiters[0].len, body, p->payload, p->envelope,
+                     p->len, p->sha256, &none);
+    if (rc == FB_OK)
+        rc = s_accept_answer(self, body->sender, &p->reply);
+    store_seen_t seen;
+    if (rc == FB_OK && p->n_waiters > 1)
+        rc = store_find(self->store, body->sender, body->message_id.data, &seen);
+    for (size_t i = 1; rc == FB_OK && i < p->n_waiters; i++)
+        rc = s_receipt_again_to(self, p->waiters[i].id, p->waiters[i].len, body, p->sha256, &seen);
+    return rc;
+}
+
+/* A computed request, on the loop: the checks that may have changed since
+ * it came are made again (stored meanwhile; the requester revoked; its
+ * roles or territory changed, and then *again is set with the new record
+ * in *now: it is computed again), then its refusal is told or it is
+ * stored with its answer. Only a store failure is returned. */
+static fb_err_t s_bilan_settle(broker_t *self, bilan_pending_t *p, bool *again, store_actor_t *now)
+{
+    const Fluxbus__V1__SignedBody *body = p->body;
+    store_seen_t seen;
+    fb_err_t rc = store_find(self->store, body->sender, body->message_id.data, &seen);
+    if (rc != FB_ERR_NOT_FOUND)
+        return rc == FB_OK ? s_bilan_stored(self, p, &seen) : rc;
+    rc = store_actor_get(self->store, body->sender, now);
+    if (rc == FB_ERR_NOT_FOUND || (rc == FB_OK && now->revoked_at_ms)) {
+        char detail[256];
+        snprintf(detail, sizeof detail, "actor %.120s was revoked while its bilan was computed",
+                 body->sender);
+        return s_bilan_refuse(self, p, FB_ERR_NOT_AUTHORIZED, detail);
+    }
+    if (rc != FB_OK)
+        return rc;
+    if (strcmp(now->roles, p->requester.roles) != 0 ||
+        strcmp(now->territories, p->requester.territories) != 0) {
+        *again = true;
+        return FB_OK;
+    }
+    if (p->rc == FB_ERR_STORE || p->rc == FB_ERR_NOMEM) {
+        /* The computation's own connection failed: the request was not
+         * stored, its sender may send it again. */
+        s_log(self, FB_LOG_ERROR, "broker bilan-failed peer=%s detail=\"%s\"", body->sender,
+              p->detail);
+        char detail[300];
+        snprintf(detail, sizeof detail, "the bilan could not be computed (%.200s): send it again",
+                 p->detail);
+        return s_bilan_refuse(self, p, p->rc, detail);
+    }
+    return p->rc != FB_OK ? s_bilan_refuse(self, p, p->rc, p->detail) : s_bilan_store(self, p);
+}
+
+/* The BilanRequests waiting for their answer (bilan_queue.c): starts
+ * computing the oldest, and once it is computed settles it in a
+ * transaction of its own. A failed COMMIT is fatal, as in s_turn. */
+static fb_err_t s_bilan_turn(broker_t *self)
+{
+    char hex[2 * FB_MESSAGE_ID_BYTES + 1];
+    const bilan_pending_t *started = bilan_queue_start(self->bilans, fb_now_ms());
+    if (started) {
+        s_id_hex(started->body->message_id.data, hex);
+        s_log(self, FB_LOG_INFO, "broker bilan-computing msg_id=%s peer=%s waiting=%zu", hex,
+              started->body->sender, bilan_queue_size(self->bilans));
+    }
+    bilan_pending_t *p = bilan_queue_ready(self->bilans);
+    if (!p)
+        return FB_OK;
+    s_id_hex(p->body->message_id.data, hex);
+    s_log(self, FB_LOG_INFO, "broker bilan-computed msg_id=%s peer=%s reason=%s seconds=%.3f", hex,
+          p->body->sender, fb_err_name(p->rc), p->seconds);
+    bool again = false;
+    store_actor_t now;
+    fb_err_t rc = store_begin(self->store);
+    if (rc == FB_OK)
+        rc = s_bilan_settle(self, p, &again, &now);
+    if (s_end_turn(self, rc) != FB_OK)
+        return FB_ERR_STORE;
+    if (again) {
+        s_log(self, FB_LOG_INFO,
+              "broker bilan-again msg_id=%s peer=%s detail=\"roles or territory changed while it "
+              "was computed\"",
+              hex, p->body->sender);
+        bilan_queue_retry(self->bilans, &now);
+    } else {
+        bilan_queue_pop(self->bilans);
+    }
+    s_flush_log();
+    s_flush_replies(self);
+    return s_pump(self);
+}
+
 /* How long the loop may wait for input: until the next look at the
- * deadlines or the décompte, or the kept acks' deadline, at most a second. */
+ * deadlines or the décompte, or the kept acks' deadline, or a bilan's
+ * next step, at most a second. */
 static long s_poll_ms(const broker_t *self)
 {
     int64_t next = decompte_emit_next_ms(self->decompte);
@@ -1257,7 +1463,11 @@ static long s_poll_ms(const broker_t *self)
         next = self->next_expiry_ms;
     if (acks_due_ms(self->acks) < next)
         next = acks_due_ms(self->acks);
-    int64_t left = next - fb_now_ms();
+    int64_t now = fb_now_ms();
+    int64_t bilan = bilan_queue_next_ms(self->bilans, now, S_BILAN_POLL_MS);
+    if (bilan < next)
+        next = bilan;
+    int64_t left = next - now;
     return left < 0 ? 0 : left > 1000 ? 1000 : (long)left;
 }
 
@@ -1283,6 +1493,12 @@ fb_err_t broker_run(broker_t *self, volatile sig_atomic_t *stop)
             s_log(self, FB_LOG_ERROR,
                   "broker exiting code=3 detail=\"store failure while committing acks: the "
                   "messages they acknowledged will be delivered again\"");
+            return FB_ERR_STORE;
+        }
+        if (s_bilan_turn(self) != FB_OK) {
+            s_log(self, FB_LOG_ERROR,
+                  "broker exiting code=3 detail=\"store failure while storing a BilanRequest with "
+                  "its answer: neither was acknowledged\"");
             return FB_ERR_STORE;
         }
         s_flush_log(); /* what the turns above and the deliveries logged */
@@ -1435,12 +1651,14 @@ broker_t *broker_new(const broker_config_t *cfg, fb_err_t *err)
         broker_destroy(&self);
         return NULL;
     }
+    self->bilans = bilan_queue_new(cfg->store, S_BILAN_QUEUE);
     self->admission = admission_new(cfg->rate, cfg->rate_burst, cfg->max_backlog);
     self->acks = acks_new(cfg->ack_delay_ms, S_ACKS_MAX);
     self->pool = parallel_new(cfg->verify_threads);
     self->batch = calloc(cfg->batch_max, sizeof *self->batch);
     self->pre = calloc(cfg->batch_max, sizeof *self->pre);
-    if (!self->admission || !self->acks || !self->pool || !self->batch || !self->pre) {
+    if (!self->bilans || !self->admission || !self->acks || !self->pool || !self->batch ||
+        !self->pre) {
         *err = FB_ERR_NOMEM;
         broker_destroy(&self);
         return NULL;
@@ -1467,6 +1685,14 @@ void broker_destroy(broker_t **self_p)
     if (!self_p || !*self_p)
         return;
     broker_t *self = *self_p;
+    if (self->bilans && bilan_queue_size(self->bilans) > 0) {
+        s_log(self, FB_LOG_INFO,
+              "broker bilan-dropped waiting=%zu computing=%d detail=\"not acknowledged: their "
+              "senders send them again\"",
+              bilan_queue_size(self->bilans), bilan_queue_busy(self->bilans));
+        s_flush_log();
+    }
+    bilan_queue_destroy(&self->bilans); /* interrupts a computation under way */
     if (self->router)
         zmq_close(self->router);
     if (self->ctx) {
