@@ -138,13 +138,21 @@ bilan_queue_t *bilan_queue_new(const char *path, size_t max_pending)
     return self;
 }
 
+const bilan_pending_t *bilan_queue_stop(bilan_queue_t *self)
+{
+    atomic_store(&self->stop, true);
+    if (self->state != S_COMPUTING)
+        return NULL;
+    s_join(self);
+    return self->job;
+}
+
 void bilan_queue_destroy(bilan_queue_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
     bilan_queue_t *self = *self_p;
-    atomic_store(&self->stop, true);
-    s_join(self);
+    bilan_queue_stop(self);
     for (size_t i = 0; i < self->n; i++)
         s_pending_free(self->items[i]);
     free(self->items);
@@ -220,7 +228,7 @@ fb_err_t bilan_queue_add(bilan_queue_t *self, const store_actor_t *requester,
 
 const bilan_pending_t *bilan_queue_start(bilan_queue_t *self, int64_t now_ms)
 {
-    if (self->n == 0 || self->state != S_IDLE)
+    if (self->n == 0 || self->state != S_IDLE || atomic_load(&self->stop))
         return NULL;
     self->job = self->items[0];
     self->job_ms = now_ms;

@@ -68,9 +68,14 @@ typedef struct bilan_queue bilan_queue_t;
 bilan_queue_t *bilan_queue_new(const char *path, size_t max_pending);
 
 /* Interrupts the computation under way, if any (its statements fail
- * within a few thousand SQLite steps), waits for its thread, and frees
- * every request still waiting: none was acknowledged. Safe on NULL and
- * twice. */
+ * within a few thousand SQLite steps) and waits for its thread; returns
+ * the request it computed (its outcome set: the interruption, or the
+ * answer if it ended first), or NULL when none was under way. Nothing is
+ * computed after it. */
+const bilan_pending_t *bilan_queue_stop(bilan_queue_t *self);
+
+/* bilan_queue_stop, then frees every request still waiting: none was
+ * acknowledged. Safe on NULL and twice. */
 void bilan_queue_destroy(bilan_queue_t **self_p);
 
 /* How many requests wait (the one computing included). */

@@ -1530,6 +1530,28 @@ fb_err_t broker_run(broker_t *self, volatile sig_atomic_t *stop)
 
 /* ---- lifecycle --------------------------------------------------------------------- */
 
+/* At exit: the bilan under way is interrupted, and the requests waiting
+ * are dropped, unacknowledged (their senders send them again). */
+static void s_bilans_drop(broker_t *self)
+{
+    size_t waiting = bilan_queue_size(self->bilans);
+    bool computing = bilan_queue_busy(self->bilans);
+    const bilan_pending_t *p = bilan_queue_stop(self->bilans);
+    if (p) {
+        char hex[2 * FB_MESSAGE_ID_BYTES + 1];
+        s_id_hex(p->body->message_id.data, hex);
+        s_log(self, FB_LOG_INFO, "broker %s msg_id=%s peer=%s seconds=%.3f",
+              p->rc == FB_OK ? "bilan-computed" : "bilan-interrupted", hex, p->body->sender,
+              p->seconds);
+    }
+    if (waiting)
+        s_log(self, FB_LOG_INFO,
+              "broker bilan-dropped waiting=%zu computing=%d detail=\"not acknowledged: their "
+              "senders send them again\"",
+              waiting, computing);
+    s_flush_log();
+}
+
 static fb_err_t s_bind(broker_t *self)
 {
     int one = 1, linger = 2000, server = 1;
@@ -1685,13 +1707,8 @@ void broker_destroy(broker_t **self_p)
     if (!self_p || !*self_p)
         return;
     broker_t *self = *self_p;
-    if (self->bilans && bilan_queue_size(self->bilans) > 0) {
-        s_log(self, FB_LOG_INFO,
-              "broker bilan-dropped waiting=%zu computing=%d detail=\"not acknowledged: their "
-              "senders send them again\"",
-              bilan_queue_size(self->bilans), bilan_queue_busy(self->bilans));
-        s_flush_log();
-    }
+    if (self->bilans)
+        s_bilans_drop(self);
     bilan_queue_destroy(&self->bilans); /* interrupts a computation under way */
     if (self->router)
         zmq_close(self->router);
