@@ -32,7 +32,7 @@
 #include "store.h"
 
 #define T(x) FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_##x
-#define S_VACANCIES 40000 /* a bilan of a second or two on this kind of machine */
+#define S_VACANCIES 20000 /* a bilan of a second or more on this kind of machine */
 #define S_OTHERS 20       /* the bailleur's messages sent while a bilan computes */
 #define S_STOP_MS 5000    /* SIGTERM to exit, at most */
 #define S_LONG_MS 120000  /* a requester that waits for its receipt this long */
