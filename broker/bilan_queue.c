@@ -11,7 +11,8 @@
  * dropped, changed or computed again before the thread was joined. The
  * thread reads its request's requester and payload and writes its outcome
  * only; `done` tells the loop the outcome is there. A stop request
- * interrupts its statements through a progress handler. */
+ * interrupts its statements through a progress handler. The thread runs
+ * at a lower priority than the loop (nice S_NICE). */
 #include "bilan_queue.h"
 
 #include <pthread.h>
@@ -19,7 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -28,6 +32,7 @@
 
 #define S_PROGRESS_STEPS 1000 /* SQLite steps between two looks at the stop flag */
 #define S_BUSY_MS 10000       /* as store.c: the loop's commits hold the file briefly */
+#define S_NICE 10             /* the thread's niceness: below the loop's (0) */
 
 typedef enum { S_IDLE, S_COMPUTING, S_COMPUTED } s_state_t;
 
@@ -79,6 +84,10 @@ static void *s_run(void *arg)
 {
     bilan_queue_t *self = arg;
     bilan_pending_t *p = self->job;
+    /* On a busy machine the loop's acknowledgements go first: this thread
+     * alone runs at a lower priority (Linux: a thread's own nice value).
+     * Best effort; it computes all the same if refused. */
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), S_NICE);
     double t0 = s_clock();
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(self->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) ==
