@@ -34,7 +34,9 @@
 #define S_BUSY_MS 10000       /* as store.c: the loop's commits hold the file briefly */
 #define S_NICE 10             /* the thread's niceness: below the loop's (0) */
 
-typedef enum { S_IDLE, S_COMPUTING, S_COMPUTED } s_state_t;
+/* Of the oldest request; S_ABANDONED: its thread was left running at a
+ * stop (bilan_queue_stop), and nothing of the queue is freed any more. */
+typedef enum { S_IDLE, S_COMPUTING, S_COMPUTED, S_ABANDONED } s_state_t;
 
 struct bilan_queue {
     char *path;
@@ -45,6 +47,9 @@ struct bilan_queue {
     int64_t job_ms;       /* when: the answer's computed_ms */
     pthread_t thread;
     atomic_bool done, stop;
+    pthread_mutex_t lock; /* guards db and the end's signal */
+    pthread_cond_t ended; /* the thread set done */
+    sqlite3 *db;          /* the thread's connection while it is open */
 };
 
 static double s_clock(void)
@@ -92,7 +97,13 @@ static void *s_run(void *arg)
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(self->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) ==
         SQLITE_OK) {
+        pthread_mutex_lock(&self->lock);
+        self->db = db;
+        pthread_mutex_unlock(&self->lock);
         s_compute(self, db);
+        pthread_mutex_lock(&self->lock);
+        self->db = NULL;
+        pthread_mutex_unlock(&self->lock);
     } else {
         p->rc = FB_ERR_STORE;
         snprintf(p->detail, sizeof p->detail, "bilan: cannot open %.120s: %s", self->path,
@@ -102,7 +113,10 @@ static void *s_run(void *arg)
     if (p->rc != FB_OK && atomic_load(&self->stop))
         snprintf(p->detail, sizeof p->detail, "bilan: interrupted (the broker stops)");
     p->seconds = s_clock() - t0;
+    pthread_mutex_lock(&self->lock);
     atomic_store_explicit(&self->done, true, memory_order_release);
+    pthread_cond_broadcast(&self->ended);
+    pthread_mutex_unlock(&self->lock);
     return NULL;
 }
 
@@ -144,15 +158,50 @@ bilan_queue_t *bilan_queue_new(const char *path, size_t max_pending)
     }
     atomic_init(&self->done, false);
     atomic_init(&self->stop, false);
+    pthread_mutex_init(&self->lock, NULL);
+    pthread_cond_init(&self->ended, NULL);
     return self;
 }
 
-const bilan_pending_t *bilan_queue_stop(bilan_queue_t *self)
+/* Waits up to grace_ms for the thread to set done; false if it did not. */
+static bool s_wait_end(bilan_queue_t *self, unsigned grace_ms)
 {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += (long)(grace_ms % 1000) * 1000000L;
+    until.tv_sec += grace_ms / 1000 + until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&self->lock);
+    int rc = 0;
+    while (!atomic_load(&self->done) && rc == 0)
+        rc = pthread_cond_timedwait(&self->ended, &self->lock, &until);
+    bool done = atomic_load(&self->done);
+    pthread_mutex_unlock(&self->lock);
+    return done;
+}
+
+const bilan_pending_t *bilan_queue_stop(bilan_queue_t *self, unsigned grace_ms, bool *abandoned)
+{
+    *abandoned = self->state == S_ABANDONED;
     atomic_store(&self->stop, true);
     if (self->state != S_COMPUTING)
         return NULL;
-    s_join(self);
+    /* The progress handler sees the flag between two VDBE steps, and
+     * sqlite3_interrupt at the next check of its own; neither cuts short
+     * one long step (a big sort), which the grace period lets end. */
+    pthread_mutex_lock(&self->lock);
+    if (self->db)
+        sqlite3_interrupt(self->db);
+    pthread_mutex_unlock(&self->lock);
+    if (s_wait_end(self, grace_ms)) {
+        s_join(self);
+        return self->job;
+    }
+    /* Left to end with the process: it only reads, and writes nothing but
+     * the memory of the queue, which is not freed any more. */
+    pthread_detach(self->thread);
+    self->state = S_ABANDONED;
+    *abandoned = true;
     return self->job;
 }
 
@@ -161,13 +210,18 @@ void bilan_queue_destroy(bilan_queue_t **self_p)
     if (!self_p || !*self_p)
         return;
     bilan_queue_t *self = *self_p;
-    bilan_queue_stop(self);
+    *self_p = NULL;
+    bool abandoned = false;
+    bilan_queue_stop(self, BILAN_QUEUE_GRACE_MS, &abandoned);
+    if (abandoned)
+        return; /* its thread may still write into it */
     for (size_t i = 0; i < self->n; i++)
         s_pending_free(self->items[i]);
     free(self->items);
     free(self->path);
+    pthread_cond_destroy(&self->ended);
+    pthread_mutex_destroy(&self->lock);
     free(self);
-    *self_p = NULL;
 }
 
 size_t bilan_queue_size(const bilan_queue_t *self)

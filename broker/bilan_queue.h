@@ -67,15 +67,21 @@ typedef struct bilan_queue bilan_queue_t;
  * memory. */
 bilan_queue_t *bilan_queue_new(const char *path, size_t max_pending);
 
-/* Interrupts the computation under way, if any (its statements fail
- * within a few thousand SQLite steps) and waits for its thread; returns
- * the request it computed (its outcome set: the interruption, or the
- * answer if it ended first), or NULL when none was under way. Nothing is
- * computed after it. */
-const bilan_pending_t *bilan_queue_stop(bilan_queue_t *self);
+#define BILAN_QUEUE_GRACE_MS 1000 /* bilan_queue_destroy's wait for an interrupted thread */
 
-/* bilan_queue_stop, then frees every request still waiting: none was
- * acknowledged. Safe on NULL and twice. */
+/* Interrupts the computation under way, if any: its statements fail at
+ * the next of their checks (a progress handler every few thousand SQLite
+ * steps, and sqlite3_interrupt). One long step, a big sort, is not cut
+ * short: the thread is waited for up to grace_ms, then left to end with
+ * the process (*abandoned set; it only reads; the queue is then never
+ * freed). Returns the request it computed (its outcome set unless
+ * abandoned), or NULL when none was under way. Nothing is computed after
+ * it. */
+const bilan_pending_t *bilan_queue_stop(bilan_queue_t *self, unsigned grace_ms, bool *abandoned);
+
+/* bilan_queue_stop (BILAN_QUEUE_GRACE_MS), then frees every request still
+ * waiting: none was acknowledged. At the exit of the process only, when the
+ * thread was abandoned. Safe on NULL and twice. */
 void bilan_queue_destroy(bilan_queue_t **self_p);
 
 /* How many requests wait (the one computing included). */

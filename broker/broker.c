@@ -1535,14 +1535,16 @@ fb_err_t broker_run(broker_t *self, volatile sig_atomic_t *stop)
 static void s_bilans_drop(broker_t *self)
 {
     size_t waiting = bilan_queue_size(self->bilans);
-    bool computing = bilan_queue_busy(self->bilans);
-    const bilan_pending_t *p = bilan_queue_stop(self->bilans);
+    bool computing = bilan_queue_busy(self->bilans), abandoned = false;
+    const bilan_pending_t *p = bilan_queue_stop(self->bilans, BILAN_QUEUE_GRACE_MS, &abandoned);
     if (p) {
         char hex[2 * FB_MESSAGE_ID_BYTES + 1];
         s_id_hex(p->body->message_id.data, hex);
-        s_log(self, FB_LOG_INFO, "broker %s msg_id=%s peer=%s seconds=%.3f",
-              p->rc == FB_OK ? "bilan-computed" : "bilan-interrupted", hex, p->body->sender,
-              p->seconds);
+        s_log(self, FB_LOG_INFO, "broker bilan-stopped msg_id=%s peer=%s how=%s", hex,
+              p->body->sender,
+              abandoned        ? "abandoned (one long SQLite step: it ends with the process)"
+              : p->rc == FB_OK ? "computed"
+                               : "interrupted");
     }
     if (waiting)
         s_log(self, FB_LOG_INFO,

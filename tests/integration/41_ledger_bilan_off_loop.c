@@ -306,7 +306,7 @@ static void s_check_stop_while_computing(s_world_t *x)
     int64_t took = fb_now_ms() - t0;
     if (took > S_STOP_MS)
         fail_msg("the broker took %lld ms to stop", (long long)took);
-    s_wait_log(x, "bilan-interrupted", id);
+    s_wait_log(x, "bilan-stopped", id);
     assert_true(fbt_log_contains(&x->w.b, "broker bilan-dropped waiting=1 computing=1"));
 
     fbt_start(&x->w.b);

@@ -6,6 +6,7 @@
  * stop that leaves nothing running. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -267,7 +268,9 @@ static void test_bilan_queue_starts_nothing_once_stopped(void **state)
     s_request_t r;
     s_request(&r, S_RESA, 6);
     assert_int_equal(s_add(q, &resa, &r, "x"), FB_OK);
-    assert_null(bilan_queue_stop(q));
+    bool abandoned = true;
+    assert_null(bilan_queue_stop(q, 100, &abandoned));
+    assert_false(abandoned);
     assert_null(bilan_queue_start(q, 1));
     assert_false(bilan_queue_busy(q));
     bilan_queue_destroy(&q);
