@@ -697,19 +697,7 @@ static fb_err_t s_store_accepted(broker_t *self, const Fluxbus__V1__SignedBody *
                                  uint64_t *seq_out)
 {
     int64_t now = fb_now_ms();
-    store_message_t m = {
-        .sender = body->sender,
-        .message_id = body->message_id.data,
-        .sender_seq = body->sequence,
-        .type = (int)body->type,
-        .correlation_id = body->correlation_id,
-        .key_id = body->key_id,
-        .envelope = data,
-        .envelope_len = len,
-        .envelope_sha256 = sha,
-        .created_at_ms = body->created_at_ms,
-        .accepted_at_ms = now,
-    };
+    store_message_t m = store_message_of(body, data, len, sha, now);
     uint64_t seq = 0;
     fb_err_t rc = store_put(self->store, &m, &seq);
     if (rc == FB_OK) {

@@ -746,6 +746,22 @@ fb_err_t store_find(store_t *self, const char *sender, const uint8_t *message_id
     return err == FB_OK && rc == SQLITE_DONE ? FB_ERR_NOT_FOUND : err;
 }
 
+store_message_t store_message_of(const Fluxbus__V1__SignedBody *body, const uint8_t *envelope,
+                                 size_t len, const uint8_t sha256[32], int64_t accepted_at_ms)
+{
+    return (store_message_t){.sender = body->sender,
+                             .message_id = body->message_id.data,
+                             .sender_seq = body->sequence,
+                             .type = (int)body->type,
+                             .correlation_id = body->correlation_id,
+                             .key_id = body->key_id,
+                             .envelope = envelope,
+                             .envelope_len = len,
+                             .envelope_sha256 = sha256,
+                             .created_at_ms = body->created_at_ms,
+                             .accepted_at_ms = accepted_at_ms};
+}
+
 fb_err_t store_put(store_t *self, const store_message_t *m, uint64_t *seq_out)
 {
     sqlite3_stmt *st = self->q[Q_PUT];

@@ -61,6 +61,13 @@ typedef struct {
     int64_t accepted_at_ms;
 } store_message_t;
 
+/* The message to store for an accepted envelope (`envelope`, `len` bytes,
+ * its SHA-256 `sha256`) whose signed body is `body`, accepted at
+ * accepted_at_ms. Everything is borrowed: body, envelope and sha256 must
+ * outlive the store_put that writes it. */
+store_message_t store_message_of(const Fluxbus__V1__SignedBody *body, const uint8_t *envelope,
+                                 size_t len, const uint8_t sha256[32], int64_t accepted_at_ms);
+
 /* What the store remembers of an accepted message, for dedup. */
 typedef struct {
     uint64_t seq;

@@ -19,6 +19,7 @@
 #include "fluxbus/envelope.h"
 #include "fluxbus/keys.h"
 #include "notary.h"
+#include "registry.h"
 
 #define C_AL "C-AL-74-2025"
 #define C_ETAT "C-ETAT-74-2025"
@@ -40,16 +41,6 @@ typedef struct {
     uint8_t id[S_MAX_SENT][FB_MESSAGE_ID_BYTES];
     size_t n;
 } s_fixture_t;
-
-static void s_register(store_t *store, const fb_keys_t *k, const char *role)
-{
-    store_actor_t a;
-    memset(&a, 0, sizeof a);
-    snprintf(a.id, sizeof a.id, "%s", k->actor);
-    snprintf(a.roles, sizeof a.roles, "%s", role);
-    memcpy(a.transport_key, k->curve_pk, sizeof a.transport_key);
-    assert_int_equal(store_actor_add(store, &a, "test"), FB_OK);
-}
 
 static fb_err_t s_accept(void *ctx, const uint8_t *envelope, size_t len,
                          const ProtobufCMessage *payload)
@@ -110,9 +101,9 @@ static int s_setup(void **state)
     assert_int_equal(fb_keys_generate(&fx->al, SC_AL), FB_OK);
     assert_int_equal(fb_keys_generate(&fx->etat, SC_ETAT), FB_OK);
     assert_int_equal(fb_keys_generate(&fx->bailleur, SC_BAILLEUR), FB_OK);
-    s_register(fx->s.store, &fx->al, "reservataire");
-    s_register(fx->s.store, &fx->etat, "reservataire");
-    s_register(fx->s.store, &fx->bailleur, "bailleur");
+    registry_add_actor(fx->s.store, &fx->al, "reservataire");
+    registry_add_actor(fx->s.store, &fx->etat, "reservataire");
+    registry_add_actor(fx->s.store, &fx->bailleur, "bailleur");
     fx->notary.keys = &fx->broker;
     char err[256] = "";
     fx->emit = decompte_emit_new(fx->s.store, &fx->notary, 0, NULL, NULL, script_at(2025, 1, 1),
