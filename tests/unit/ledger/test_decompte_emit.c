@@ -20,6 +20,7 @@
 #include "fluxbus/keys.h"
 #include "notary.h"
 #include "registry.h"
+#include "sheets.h"
 
 #define C_AL "C-AL-74-2025"
 #define C_ETAT "C-ETAT-74-2025"
@@ -193,23 +194,14 @@ static void test_a_change_is_sent_at_the_next_scan_then_daily_from_it(void **sta
  * bailleur alone. */
 static void s_big_convention(s_fixture_t *fx)
 {
-    static Fluxbus__V1__CommuneSheet sheets[S_SHEETS], *ptrs[S_SHEETS];
-    static char insee[S_SHEETS][8], actor[S_SHEETS][24];
-    for (int i = 0; i < S_SHEETS; i++) {
-        Fluxbus__V1__CommuneSheet init = FLUXBUS__V1__COMMUNE_SHEET__INIT;
-        sheets[i] = init;
-        snprintf(insee[i], sizeof insee[i], "%05d", 74100 + i);
-        snprintf(actor[i], sizeof actor[i], "commune:%05d", 74100 + i);
-        sheets[i].commune_insee = insee[i];
-        sheets[i].commune_actor_id = actor[i];
-        ptrs[i] = &sheets[i];
-    }
+    sheets_t *sheets = sheets_new(S_SHEETS, 74100);
+    assert_non_null(sheets);
     Fluxbus__V1__Convention c = script_convention_of(
         "C-EPCI-2025", SC_ETAT, 2025, FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_BAIL_SIGNE);
     c.kind = FLUXBUS__V1__CONVENTION_KIND__CONVENTION_KIND_MULTIPARTITE;
-    c.commune_sheets = ptrs;
-    c.n_commune_sheets = S_SHEETS;
+    sheets_attach(sheets, &c);
     script_convention(&fx->s, &c, script_at(2025, 1, 2));
+    sheets_destroy(&sheets);
 }
 
 static void test_a_scan_starts_off_the_caller_then_sends_a_few_lines_per_call(void **state)
