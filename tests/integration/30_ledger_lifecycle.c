@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "builders.h"
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/caleol.pb-c.h"
 #include "fluxbus/v1/designation.pb-c.h"
@@ -96,71 +97,28 @@ static void s_refused(s_world_t *w, fb_client_t *c, int type, const char *to, co
 
 static void s_logement(s_world_t *w, const char *vacancy)
 {
-    Fluxbus__V1__LogementLibere l = FLUXBUS__V1__LOGEMENT_LIBERE__INIT;
-    l.vacancy_id = (char *)vacancy;
+    Fluxbus__V1__LogementLibere l = builders_libere(vacancy, "74010");
     l.rpls_id = "0740123456789";
-    l.commune_insee = "74010";
-    l.typologie = FLUXBUS__V1__TYPOLOGIE__TYPOLOGIE_T3;
     s_ok(w, w->p.cb, T(LOGEMENT_LIBERE), FBT_RESA, vacancy, &l.base);
 }
 
 static void s_orient(s_world_t *w, const char *vacancy, unsigned expected)
 {
-    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
-    o.vacancy_id = (char *)vacancy;
-    o.convention_id = S_CONV_AL;
-    o.reservataire_actor_id = FBT_RESA;
-    o.deadline_ms = fb_now_ms() + 10LL * 86400000;
-    o.candidates_expected = expected;
-    o.round = 1;
+    Fluxbus__V1__Orientation o = builders_orientation(vacancy, S_CONV_AL, FBT_RESA, expected,
+                                                      fb_now_ms() + 10 * BUILDERS_DAY_MS);
     s_ok(w, w->p.cb, T(ORIENTATION), FBT_RESA, vacancy, &o.base);
 }
 
 static Fluxbus__V1__Designation s_designation(const char *vacancy, const char *nur, unsigned rank,
                                               unsigned count)
 {
-    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
-    d.vacancy_id = (char *)vacancy;
-    d.convention_id = S_CONV_AL;
-    d.nur = (char *)nur;
-    d.rank = rank;
-    d.candidate_count = count;
-    d.household_size = 2;
-    return d;
+    return builders_designation(vacancy, S_CONV_AL, nur, rank, count);
 }
 
 static Fluxbus__V1__CaleolDecision s_decision(const char *vacancy, const char *nur, int code,
                                               unsigned rank)
 {
-    Fluxbus__V1__CaleolDecision d = FLUXBUS__V1__CALEOL_DECISION__INIT;
-    d.seance_id = "caleol-annecy-2026-03";
-    d.vacancy_id = (char *)vacancy;
-    d.nur = (char *)nur;
-    d.rank = rank;
-    d.designataire_actor_id = FBT_RESA;
-    d.decision = code;
-    d.decided_ms = fb_now_ms();
-    d.revision = 1;
-    return d;
-}
-
-static Fluxbus__V1__PropositionReponse s_answer(const char *vacancy, const char *nur, int answer)
-{
-    Fluxbus__V1__PropositionReponse r = FLUXBUS__V1__PROPOSITION_REPONSE__INIT;
-    r.vacancy_id = (char *)vacancy;
-    r.nur = (char *)nur;
-    r.answer = answer;
-    return r;
-}
-
-static Fluxbus__V1__BailSigne s_bail(const char *vacancy, const char *nur)
-{
-    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
-    b.vacancy_id = (char *)vacancy;
-    b.nur = (char *)nur;
-    b.designataire_actor_id = FBT_RESA;
-    b.commune_insee = "74010";
-    return b;
+    return builders_decision("caleol-annecy-2026-03", vacancy, nur, rank, FBT_RESA, code);
 }
 
 static Fluxbus__V1__SneRadiationAck s_radiation(const char *vacancy, const char *nur)
@@ -244,12 +202,12 @@ static void test_a_whole_life_is_accepted_and_what_follows_it_refused(void **sta
     s_ok(&w, w.p.cb, T(CALEOL_DECISION), FBT_RESA, vac, &d3.base);
     /* Rank 2 cannot accept before rank 1 has answered. */
     Fluxbus__V1__PropositionReponse yes2 =
-        s_answer(vac, N2, FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE);
+        builders_answer(vac, N2, FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE);
     s_refused(&w, w.p.cb, T(PROPOSITION_REPONSE), FBT_RESA, vac, &yes2.base,
               "PropositionReponse ACCEPTEE for NUR " N2 " (rank 2) on vac-2026-0101 while rank 1 "
               "(NUR " N1 ") has neither refused nor ended");
     Fluxbus__V1__PropositionReponse no1 =
-        s_answer(vac, N1, FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_REFUSEE);
+        builders_answer(vac, N1, FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_REFUSEE);
     no1.refus_motif = FLUXBUS__V1__REFUS_MOTIF__REFUS_MOTIF_LOCALISATION;
     s_ok(&w, w.p.cb, T(PROPOSITION_REPONSE), FBT_RESA, vac, &no1.base);
     s_ok(&w, w.p.cb, T(PROPOSITION_REPONSE), FBT_RESA, vac, &yes2.base);
@@ -263,7 +221,7 @@ static void test_a_whole_life_is_accepted_and_what_follows_it_refused(void **sta
     s_refused(&w, w.cs, T(SNE_RADIATION_ACK), FBT_BAILLEUR, vac, &rad.base,
               "SneRadiationAck for NUR " N2 " on vac-2026-0101 before its lease (NUR " N2
               " is accepted by the household)");
-    Fluxbus__V1__BailSigne bail = s_bail(vac, N2);
+    Fluxbus__V1__BailSigne bail = builders_lease(vac, N2, FBT_RESA);
     s_ok(&w, w.p.cb, T(BAIL_SIGNE), S_SNE, vac, &bail.base);
     s_ok(&w, w.cs, T(SNE_RADIATION_ACK), FBT_BAILLEUR, vac, &rad.base);
 
@@ -284,7 +242,7 @@ static void test_a_whole_life_is_accepted_and_what_follows_it_refused(void **sta
     s_refused(&w, w.p.cb, T(BAIL_SIGNE), S_SNE, vac, &bail.base,
               "a second BailSigne for NUR " N2
               " on vac-2026-0101, which is let, its demande radiée in SNE already");
-    Fluxbus__V1__BailSigne bail3 = s_bail(vac, N3);
+    Fluxbus__V1__BailSigne bail3 = builders_lease(vac, N3, FBT_RESA);
     s_refused(&w, w.p.cb, T(BAIL_SIGNE), S_SNE, vac, &bail3.base,
               "BailSigne for NUR " N3 " on vac-2026-0101, who is not attributed");
     Fluxbus__V1__Orientation again = FLUXBUS__V1__ORIENTATION__INIT;
@@ -325,7 +283,7 @@ static void test_messages_that_do_not_fit_are_refused_and_change_nothing(void **
     Fluxbus__V1__CaleolDecision dec = s_decision("vac-a", N2, CODE(ATTRIBUTION), 1);
     s_refused(&w, w.p.cb, T(CALEOL_DECISION), FBT_RESA, "vac-a", &dec.base,
               "CaleolDecision for NUR " N2 ", which no designation named on vac-a");
-    Fluxbus__V1__BailSigne bail = s_bail("vac-a", N1);
+    Fluxbus__V1__BailSigne bail = builders_lease("vac-a", N1, FBT_RESA);
     s_refused(&w, w.p.cb, T(BAIL_SIGNE), FBT_RESA, "vac-a", &bail.base,
               "BailSigne on vac-a before any attribution decision (NUR " N1 " is designated)");
 
@@ -392,7 +350,7 @@ static void test_messages_that_do_not_fit_are_refused_and_change_nothing(void **
     s_refused(&w, w.p.cr, T(DESIGNATION), FBT_BAILLEUR, "vac-z", &unseen.base,
               "Designation by " FBT_RESA " on vac-z, which the ledger has never seen (no "
               "LogementLibere nor Orientation)");
-    Fluxbus__V1__BailSigne unseen_bail = s_bail("vac-z", N1);
+    Fluxbus__V1__BailSigne unseen_bail = builders_lease("vac-z", N1, FBT_RESA);
     s_refused(&w, w.p.cb, T(BAIL_SIGNE), FBT_RESA, "vac-z", &unseen_bail.base,
               "BailSigne for NUR " N1 ", which no designation named on vac-z");
 

@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "builders.h"
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/caleol.pb-c.h"
 #include "fluxbus/v1/designation.pb-c.h"
@@ -138,11 +139,8 @@ static void s_refused(s_world_t *w, fb_client_t *c, int type, const char *to, co
 
 static Fluxbus__V1__LogementLibere s_libere_msg(const char *vacancy, const char *insee)
 {
-    Fluxbus__V1__LogementLibere l = FLUXBUS__V1__LOGEMENT_LIBERE__INIT;
-    l.vacancy_id = (char *)vacancy;
+    Fluxbus__V1__LogementLibere l = builders_libere(vacancy, insee);
     l.rpls_id = "0740123456789";
-    l.commune_insee = (char *)insee;
-    l.typologie = FLUXBUS__V1__TYPOLOGIE__TYPOLOGIE_T3;
     return l;
 }
 
@@ -155,14 +153,7 @@ static void s_libere(s_world_t *w, const char *vacancy)
 static Fluxbus__V1__Orientation s_orientation(const char *vacancy, const char *conv,
                                               int64_t deadline_ms, unsigned expected)
 {
-    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
-    o.vacancy_id = (char *)vacancy;
-    o.convention_id = (char *)conv;
-    o.reservataire_actor_id = FBT_RESA;
-    o.deadline_ms = deadline_ms;
-    o.candidates_expected = expected;
-    o.round = 1;
-    return o;
+    return builders_orientation(vacancy, conv, FBT_RESA, expected, deadline_ms);
 }
 
 static void s_orient(s_world_t *w, const char *vacancy, unsigned expected)
@@ -175,67 +166,21 @@ static void s_orient(s_world_t *w, const char *vacancy, unsigned expected)
 static void s_designate(s_world_t *w, const char *vacancy, const char *nur, unsigned rank,
                         unsigned count)
 {
-    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
-    d.vacancy_id = (char *)vacancy;
-    d.nur = (char *)nur;
-    d.rank = rank;
-    d.candidate_count = count;
-    d.household_size = 2;
+    Fluxbus__V1__Designation d = builders_designation(vacancy, NULL, nur, rank, count);
     s_ok(w, w->p.cr, T(DESIGNATION), FBT_BAILLEUR, vacancy, &d.base);
 }
 
 static Fluxbus__V1__CaleolDecision s_decision(const char *vacancy, const char *nur, int code,
                                               unsigned rank)
 {
-    Fluxbus__V1__CaleolDecision d = FLUXBUS__V1__CALEOL_DECISION__INIT;
-    d.seance_id = "caleol-annecy-2026-03";
-    d.vacancy_id = (char *)vacancy;
-    d.nur = (char *)nur;
-    d.rank = rank;
-    d.designataire_actor_id = FBT_RESA;
-    d.decision = code;
-    d.decided_ms = fb_now_ms();
-    d.revision = 1;
-    return d;
+    return builders_decision("caleol-annecy-2026-03", vacancy, nur, rank, FBT_RESA, code);
 }
 
-/* A convention of Action Logement with FBT_RESA on Annecy (74010, 74011). */
-typedef struct {
-    Fluxbus__V1__ConventionObjective o;
-    Fluxbus__V1__ConventionObjective *objectives[1];
-    char *territory[2];
-    Fluxbus__V1__Convention c;
-} s_conv_t;
-
-static void s_convention(s_conv_t *k, unsigned revision, int year)
+/* S_CONV, Action Logement's convention with FBT_RESA on Annecy, at `revision`. */
+static void s_convention(builders_annecy_t *k, unsigned revision, int year)
 {
-    memset(k, 0, sizeof *k);
-    Fluxbus__V1__ConventionObjective o = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
-    k->o = o;
-    k->o.kind = FLUXBUS__V1__OBJECTIVE_KIND__OBJECTIVE_KIND_PLACEMENTS;
-    k->o.unit = FLUXBUS__V1__OBJECTIVE_UNIT__OBJECTIVE_UNIT_COUNT;
-    k->o.value = 3;
-    k->o.max = 3;
-    k->objectives[0] = &k->o;
-    k->territory[0] = "74010";
-    k->territory[1] = "74011";
-    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
-    k->c = c;
-    k->c.convention_id = S_CONV;
+    builders_annecy(k, S_CONV, FBT_BAILLEUR, FBT_RESA, year);
     k->c.revision = revision;
-    k->c.bailleur_actor_id = FBT_BAILLEUR;
-    k->c.bailleur_siren = "552046955";
-    k->c.reservataire_actor_id = FBT_RESA;
-    k->c.departement = "74";
-    k->c.year = year;
-    k->c.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
-    k->c.n_objectives = 1;
-    k->c.objectives = k->objectives;
-    k->c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_BAIL_SIGNE;
-    k->c.remise_counting = FLUXBUS__V1__DEADLINE_COUNTING__DEADLINE_COUNTING_NOT_COUNTED;
-    k->c.deadline_days = 15;
-    k->c.n_territory_insee = 2;
-    k->c.territory_insee = k->territory;
 }
 
 /* ---- the world ---- */
@@ -270,7 +215,7 @@ static void test_convention_parties_and_revisions(void **state)
     (void)state;
     s_world_t w;
     s_open(&w);
-    s_conv_t k;
+    builders_annecy_t k;
     s_convention(&k, 2, s_year_now());
     s_refused(&w, w.cr2, T(CONVENTION), FBT_RESA, NULL, &k.c.base,
               "Convention " S_CONV " revision 2 sent by " S_RESA2 ", who is not one of its "
@@ -366,18 +311,18 @@ static void test_an_amendment_takes_effect_only_countersigned(void **state)
     january.year = year;
     january.month = 1;
     january.day = 1;
-    s_conv_t r1, r2, other;
+    builders_annecy_t r1, r2, other;
     s_convention(&r1, 1, year);
-    r1.o.value = 12;
-    r1.o.max = 14;
+    r1.objective.value = 12;
+    r1.objective.max = 14;
     r1.c.deadline_days = 10;
     r1.c.effective_from = &january;
     s_ok(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &r1.c.base);
     s_expect_terms(&w, 1, "bail_signe", 12, 14);
 
     s_convention(&r2, 2, year);
-    r2.o.value = 2;
-    r2.o.max = 200;
+    r2.objective.value = 2;
+    r2.objective.max = 200;
     r2.c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_PASSAGE_CALEOL;
     r2.c.deadline_days = 60;
     r2.c.effective_from = &january;
@@ -394,8 +339,8 @@ static void test_an_amendment_takes_effect_only_countersigned(void **state)
 
     /* The bailleur's revision 2 with another objective: refused. */
     s_convention(&other, 2, year);
-    other.o.value = 10;
-    other.o.max = 200;
+    other.objective.value = 10;
+    other.objective.max = 200;
     other.c.counting_method = r2.c.counting_method;
     other.c.deadline_days = 60;
     other.c.effective_from = &january;
@@ -540,7 +485,7 @@ static void test_orientation_under_another_years_convention(void **state)
     s_world_t w;
     s_open(&w);
     int now = s_year_now();
-    s_conv_t k;
+    builders_annecy_t k;
     s_convention(&k, 1, now - 1);
     s_ok(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &k.c.base);
     s_libere(&w, "vac-y");
@@ -606,7 +551,7 @@ static void test_the_conventions_candidates_bind_its_orientations(void **state)
     (void)state;
     s_world_t w;
     s_open(&w);
-    s_conv_t k;
+    builders_annecy_t k;
     s_convention(&k, 1, s_year_now());
     k.c.candidates_expected = 3;
     s_ok(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &k.c.base);

@@ -16,6 +16,8 @@
 #include <sys/types.h>
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include "fluxbus/fluxbus.h"
 
 typedef struct {
@@ -233,6 +235,18 @@ void fbt_chromium_render(const fbt_broker_t *b, const char *chromium, const char
 /* In a report page's DOM, the sum of the data-value of every bar of one
  * series of its monthly chart (data-series="series"). */
 int fbt_html_series_sum(const char *dom, const char *series);
+
+/* Fails the test, naming the first missing one, unless the DOM holds each
+ * of the n strings of `figures`. */
+void fbt_dom_holds(const char *dom, const char *const *figures, size_t n);
+
+/* Fails the test unless the file at `png` is a real picture: a PNG of more
+ * than 20,000 bytes (a blank page is smaller). */
+void fbt_png_ok(const char *png);
+
+/* The integer at the dotted `path` ("total.done") below obj; fails the
+ * test when there is none there. */
+json_int_t fbt_json_int(const json_t *obj, const char *path);
 
 /* The two actors most scenarios need: the bailleur FBT_BAILLEUR and the
  * réservataire FBT_RESA, registered with their role and no territory, on a
