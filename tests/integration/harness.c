@@ -698,6 +698,16 @@ long long fbt_sql_int(const fbt_broker_t *b, const char *sql)
     return atoll(out);
 }
 
+char *fbt_sql_text(const fbt_broker_t *b, const char *sql)
+{
+    size_t cap = 1 << 16;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    /* Waits for the broker's locks, as fbt_sql_int does. */
+    assert_int_equal(fbt_sh(out, cap, "sqlite3 -cmd '.timeout 10000' '%s' '%s'", b->store, sql), 0);
+    return out;
+}
+
 int fbt_year_now(void)
 {
     return period_year_of(fb_now_ms());
@@ -714,6 +724,7 @@ static void s_pair_start(fbt_pair_t *w, const char *const *args)
     fbt_start(&w->b);
     w->cb = fbt_client(&w->b, &w->bailleur);
     w->cr = NULL;
+    w->last_seq = 0;
 }
 
 void fbt_pair_open_offline(fbt_pair_t *w)
@@ -815,4 +826,38 @@ json_int_t fbt_json_int(const json_t *obj, const char *path)
     if (!json_is_integer(cur))
         fail_msg("%s is not an integer", path);
     return json_integer_value(cur);
+}
+
+fb_err_t fbt_pair_try(fbt_pair_t *w, fb_client_t *c, int type, const char *to, const char *corr,
+                      const ProtobufCMessage *payload, fb_receipt_t *rec)
+{
+    fb_err_t rc = fbt_send_msg(c, type, to, corr, payload, rec);
+    if (rc == FB_OK && rec->store_seq > w->last_seq)
+        w->last_seq = rec->store_seq;
+    return rc;
+}
+
+void fbt_pair_ok(fbt_pair_t *w, fb_client_t *c, int type, const char *to, const char *corr,
+                 const ProtobufCMessage *payload)
+{
+    uint64_t seq = fbt_send_ok(c, type, to, corr, payload);
+    if (seq > w->last_seq)
+        w->last_seq = seq;
+}
+
+void fbt_pair_refused(fbt_pair_t *w, const char *sql, fb_client_t *c, int type, const char *to,
+                      const char *corr, const ProtobufCMessage *payload, fb_err_t want,
+                      const char *detail)
+{
+    char *before = fbt_sql_text(&w->b, sql);
+    uint64_t seq = w->last_seq;
+    fb_receipt_t rec;
+    fb_err_t rc = fbt_pair_try(w, c, type, to, corr, payload, &rec);
+    fbt_expect_nack(rc, &rec, want, detail);
+    fb_receipt_clear(&rec);
+    assert_int_equal(w->last_seq, seq);
+    char *after = fbt_sql_text(&w->b, sql);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
 }

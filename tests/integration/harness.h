@@ -221,6 +221,11 @@ long long fbt_sql_int(const fbt_broker_t *b, const char *sql);
 /* The Paris calendar year now (the year of the broker's décompte). */
 int fbt_year_now(void);
 
+/* What the sqlite3 shell prints (up to 64 KiB) for `sql`, statements
+ * without a single quote, on b's store; the caller frees it. The test
+ * fails when the shell does. */
+char *fbt_sql_text(const fbt_broker_t *b, const char *sql);
+
 /* The headless Chromium the HTML reports are checked with (chromium or
  * chromium-browser on PATH), or NULL when none is installed. */
 const char *fbt_chromium(void);
@@ -259,6 +264,7 @@ typedef struct {
     fbt_broker_t b;
     fb_keys_t bailleur, resa;
     fb_client_t *cb, *cr;
+    uint64_t last_seq; /* the highest store seq fbt_pair_try / fbt_pair_ok saw accepted */
 } fbt_pair_t;
 
 /* Sets up and starts the broker with both actors registered and connects
@@ -280,5 +286,21 @@ void fbt_pair_restart(fbt_pair_t *w);
 /* Destroys the clients still connected, stops the broker cleanly (asserts
  * SIGTERM gives exit 0) and removes the temp dir. */
 void fbt_pair_close(fbt_pair_t *w);
+
+/* fbt_send_msg from c (one of w's clients or another on w's broker),
+ * raising w->last_seq to the store seq of an accepted message. */
+fb_err_t fbt_pair_try(fbt_pair_t *w, fb_client_t *c, int type, const char *to, const char *corr,
+                      const ProtobufCMessage *payload, fb_receipt_t *rec);
+
+/* fbt_send_ok from c, raising w->last_seq likewise. */
+void fbt_pair_ok(fbt_pair_t *w, fb_client_t *c, int type, const char *to, const char *corr,
+                 const ProtobufCMessage *payload);
+
+/* c's message is refused with `want` and `detail` (fbt_expect_nack), and
+ * nothing changes: w->last_seq stays, and what `sql` reads from the store
+ * (fbt_sql_text) is the same after as before. */
+void fbt_pair_refused(fbt_pair_t *w, const char *sql, fb_client_t *c, int type, const char *to,
+                      const char *corr, const ProtobufCMessage *payload, fb_err_t want,
+                      const char *detail);
 
 #endif
