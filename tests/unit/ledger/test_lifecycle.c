@@ -348,6 +348,19 @@ static fb_err_t s_radiation(s_t *t, const char *nur, int status)
         free(after_);                                                                              \
     } while (0)
 
+/* VAC freed and oriented to R (round 1) with `expected` candidates
+ * expected, then its first `designated` candidates designated by R: N1,
+ * N2, N3 at ranks 1, 2, 3. Each step must be accepted. */
+static void s_round(s_t *t, unsigned expected, unsigned designated)
+{
+    static const char *const nurs[] = {N1, N2, N3};
+    assert_true(designated <= sizeof nurs / sizeof nurs[0]);
+    OK(s_logement(t, VAC));
+    OK(s_orient(t, VAC, R, 1, expected));
+    for (unsigned i = 0; i < designated; i++)
+        OK(s_designate(t, nurs[i], i + 1, expected));
+}
+
 /* ---- reaching each state ------------------------------------------------------------- */
 
 static void s_reach_vacancy(s_t *t, int state)
@@ -717,8 +730,7 @@ static void test_a_designation_claims_no_other_designator(void **state)
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 1));
+    s_round(t, 1, 0);
     /* The réservataire may not say the bailleur chose (partenariale) nor
      * that it designates in gestion déléguée: the décompte reads its
      * counting rule from these. */
@@ -738,8 +750,7 @@ static void test_a_designation_claims_no_other_designator(void **state)
     s_close(t);
     /* ... and the réservataire designating directly. */
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 1));
+    s_round(t, 1, 0);
     OK(s_designate_claiming(t, R, R, R, false));
     s_close(t);
 }
@@ -778,8 +789,7 @@ static void test_fewer_candidates_than_the_orientation_expects_need_a_reason(voi
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 3));
+    s_round(t, 3, 0);
     REFUSED(s_designate(t, N1, 1, 2),
             "designation round of 2 candidates on " VAC " where the orientation expects 3, "
             "without a reason (fewer_candidates_reason)");
@@ -815,10 +825,7 @@ static void test_a_round_short_of_its_designations_does_not_go_to_the_caleol(voi
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 3));
-    OK(s_designate(t, N1, 1, 3));
-    OK(s_designate(t, N2, 2, 3));
+    s_round(t, 3, 2);
     REFUSED(s_seance(t, VAC, false),
             "CaleolSeance lists " VAC ": 2 candidates of 3 received for " VAC " round 1 (" R
             "), no reason given (fewer_candidates_reason) and its deadline has not passed");
@@ -844,9 +851,7 @@ static void test_a_round_short_of_its_designations_does_not_go_to_the_caleol(voi
 
     /* Without a session: the first decision. */
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 2));
-    OK(s_designate(t, N1, 1, 2));
+    s_round(t, 2, 1);
     OK(s_visite(t, N1));
     REFUSED(s_decide(t, N1, CODE(REJET_IRRECEVABILITE)),
             "CaleolDecision REJET_IRRECEVABILITE for NUR " N1 " on " VAC ": 1 candidates of 2 "
@@ -863,8 +868,7 @@ static void test_a_reason_covers_the_candidates_announced(void **state)
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 3));
+    s_round(t, 3, 0);
     OK(s_designate_full(t, VAC, R, NULL, N1, 1, 2, FEWER(INSUFFISANCE_DEMANDES)));
     REFUSED(s_seance(t, VAC, false),
             "CaleolSeance lists " VAC ": 1 candidates of the 2 announced received for " VAC
@@ -886,9 +890,7 @@ static void test_past_the_deadline_the_caleol_takes_what_came(void **state)
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 3));
-    OK(s_designate(t, N1, 1, 3));
+    s_round(t, 3, 1);
     t->now = S_DEADLINE - 2;
     REFUSED(s_seance(t, VAC, false),
             "CaleolSeance lists " VAC ": 1 candidates of 3 received for " VAC " round 1 (" R
@@ -898,9 +900,7 @@ static void test_past_the_deadline_the_caleol_takes_what_came(void **state)
     s_close(t);
 
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 3));
-    OK(s_designate(t, N1, 1, 3));
+    s_round(t, 3, 1);
     OK(s_expired(t, R));
     OK(s_decide(t, N1, CODE(ATTRIBUTION)));
     s_close(t);
@@ -991,9 +991,7 @@ static void test_designation_and_remise_after_the_orientation_ended(void **state
 
     /* Expiry of a complete round; remise while an attribution stands. */
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 1));
-    OK(s_designate(t, N1, 1, 1));
+    s_round(t, 1, 1);
     REFUSED(s_expired(t, R),
             "DeadlineExpired for " R " on " VAC ", whose round of 1 candidates is complete");
     OK(s_decide(t, N1, CODE(ATTRIBUTION)));
@@ -1007,10 +1005,7 @@ static void test_a_second_lease_and_a_radiation_before_the_lease(void **state)
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 2));
-    OK(s_designate(t, N1, 1, 2));
-    OK(s_designate(t, N2, 2, 2));
+    s_round(t, 2, 2);
     OK(s_decide_full(t, N1, CODE(ATTRIBUTION_PAR_RANG), 0, 1, R));
     OK(s_decide_full(t, N2, CODE(ATTRIBUTION_PAR_RANG), 0, 2, R));
     REFUSED(s_radiation(t, N1, SNE(RADIEE)),
@@ -1039,11 +1034,7 @@ static void test_ranks_answer_in_their_order(void **state)
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 3));
-    OK(s_designate(t, N1, 1, 3));
-    OK(s_designate(t, N2, 2, 3));
-    OK(s_designate(t, N3, 3, 3));
+    s_round(t, 3, 3);
     OK(s_decide_full(t, N1, CODE(ATTRIBUTION_PAR_RANG), 0, 1, R));
     REFUSED(s_decide_full(t, N2, CODE(ATTRIBUTION_PAR_RANG), 0, 1, R),
             "CaleolDecision ATTRIBUTION_PAR_RANG rank 1 for NUR " N2 " on " VAC ", a rank NUR " N1
@@ -1178,10 +1169,7 @@ static void test_a_let_vacancy_stays_let_and_keeps_its_dwelling(void **state)
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 2));
-    OK(s_designate(t, N1, 1, 2));
-    OK(s_designate(t, N2, 2, 2));
+    s_round(t, 2, 2);
     OK(s_decide(t, N1, CODE(ATTRIBUTION)));
     OK(s_bail(t, N1));
     OK(s_decide(t, N2, CODE(NON_ATTRIBUTION)));
@@ -1196,8 +1184,7 @@ static void test_a_let_vacancy_stays_let_and_keeps_its_dwelling(void **state)
 
     /* Past `libere`, the dwelling's facts stay: the same again is fine. */
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 1));
+    s_round(t, 1, 0);
     OK(s_logement(t, VAC));
     REFUSED(s_send(t, T(LOGEMENT_LIBERE), t->bailleur, R, &l),
             "LogementLibere for " VAC ", which is oriented: the dwelling's facts (commune, RPLS, "
@@ -1211,8 +1198,7 @@ static void test_events_go_to_the_vacancy_the_payload_names(void **state)
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 1));
+    s_round(t, 1, 0);
     Fluxbus__V1__OrientationAck a = FLUXBUS__V1__ORIENTATION_ACK__INIT;
     a.vacancy_id = VAC;
     const char *to[1] = {B};
@@ -1249,8 +1235,7 @@ static void test_a_deadline_expires_once_passed_and_said_by_the_bailleur(void **
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 1));
+    s_round(t, 1, 0);
     OK(s_ack(t, R));
     Fluxbus__V1__DeadlineExpired e = FLUXBUS__V1__DEADLINE_EXPIRED__INIT;
     e.vacancy_id = VAC;
@@ -1332,8 +1317,7 @@ static void test_a_whole_life_is_accepted(void **state)
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 3));
+    s_round(t, 3, 0);
     OK(s_ack(t, R));
     OK(s_designate(t, N1, 1, 3));
     OK(s_designate(t, N2, 2, 3));
