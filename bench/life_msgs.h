@@ -1,0 +1,44 @@
+/* life_msgs.h - the messages of a vacancy's life as the benches build them,
+ * as protobuf-c structs returned by value: each builder sets what both
+ * users set (fluxbus-decompte-bench's world, decompte_world.c, records them
+ * in a ledger; fluxbus-scenario's replay, replay_msgs.c, signs and sends
+ * them), and a user adds what it needs before using it. Strings are
+ * borrowed: they must outlive the struct's use. */
+#ifndef FLUXBUS_BENCH_LIFE_MSGS_H
+#define FLUXBUS_BENCH_LIFE_MSGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fluxbus/v1/bail.pb-c.h"
+#include "fluxbus/v1/caleol.pb-c.h"
+#include "fluxbus/v1/orientation.pb-c.h"
+
+/* The réservataire acknowledges the orientation of `vacancy`. */
+Fluxbus__V1__OrientationAck life_msgs_ack(const char *vacancy);
+
+/* The réservataire declines the orientation of `vacancy` (reason OTHER). */
+Fluxbus__V1__OrientationDecline life_msgs_decline(const char *vacancy);
+
+/* The CALEOL's decision `code` (a CaleolDecisionCode) in session `seance`
+ * on demande `nur` at `rank` on `vacancy`, credited to `designataire`,
+ * decided at decided_ms. */
+Fluxbus__V1__CaleolDecision life_msgs_decision(const char *seance, const char *vacancy,
+                                               const char *nur, uint32_t rank,
+                                               const char *designataire, int code,
+                                               int64_t decided_ms);
+
+/* The household of demande `nur` accepts the proposal on `vacancy`, or
+ * refuses it (motif: the location), at answered_ms. */
+Fluxbus__V1__PropositionReponse life_msgs_answer(const char *vacancy, const char *nur, bool refused,
+                                                 int64_t answered_ms);
+
+/* The attribution of demande `nur` on `vacancy` ends without a lease: the
+ * household refused. */
+Fluxbus__V1__AttributionNonSuivieDeBail life_msgs_no_lease(const char *vacancy, const char *nur);
+
+/* The lease of demande `nur` on `vacancy`, credited to `designataire`. */
+Fluxbus__V1__BailSigne life_msgs_lease(const char *vacancy, const char *nur,
+                                       const char *designataire);
+
+#endif
