@@ -1,8 +1,11 @@
-/* builders.c - see builders.h. Owns the common fields of the tests'
- * domain messages and nothing else: no allocation, no sending. */
+/* builders.c - see builders.h. Owns the common fields of the integration
+ * tests' domain messages (on top of tests/support/life_msgs.c, shared with
+ * the unit tests and the benches) and nothing else: no allocation, no
+ * sending. */
 #include "builders.h"
 
 #include "fluxbus/fluxbus.h"
+#include "life_msgs.h"
 
 Fluxbus__V1__Convention builders_convention(const char *id, const char *bailleur, const char *resa,
                                             int year)
@@ -66,8 +69,7 @@ Fluxbus__V1__Orientation builders_orientation(const char *vacancy, const char *c
 
 Fluxbus__V1__OrientationAck builders_ack(const char *vacancy, const char *convention)
 {
-    Fluxbus__V1__OrientationAck a = FLUXBUS__V1__ORIENTATION_ACK__INIT;
-    a.vacancy_id = (char *)vacancy;
+    Fluxbus__V1__OrientationAck a = life_msgs_ack(vacancy);
     a.convention_id = (char *)convention;
     return a;
 }
@@ -90,15 +92,8 @@ Fluxbus__V1__CaleolDecision builders_decision(const char *seance, const char *va
                                               const char *nur, unsigned rank,
                                               const char *designataire, int code)
 {
-    Fluxbus__V1__CaleolDecision d = FLUXBUS__V1__CALEOL_DECISION__INIT;
-    if (seance) /* else the empty default */
-        d.seance_id = (char *)seance;
-    d.vacancy_id = (char *)vacancy;
-    d.nur = (char *)nur;
-    d.rank = rank;
-    d.designataire_actor_id = (char *)designataire;
-    d.decision = code;
-    d.decided_ms = fb_now_ms();
+    Fluxbus__V1__CaleolDecision d =
+        life_msgs_decision(seance, vacancy, nur, rank, designataire, code, fb_now_ms());
     d.revision = 1;
     return d;
 }
@@ -134,10 +129,7 @@ Fluxbus__V1__PropositionReponse builders_answer(const char *vacancy, const char 
 Fluxbus__V1__BailSigne builders_lease(const char *vacancy, const char *nur,
                                       const char *designataire)
 {
-    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
-    b.vacancy_id = (char *)vacancy;
-    b.nur = (char *)nur;
-    b.designataire_actor_id = (char *)designataire;
+    Fluxbus__V1__BailSigne b = life_msgs_lease(vacancy, nur, designataire);
     b.commune_insee = "74010";
     return b;
 }

@@ -1,9 +1,12 @@
-/* life_msgs.h - the messages of a vacancy's life as the benches build them,
- * as protobuf-c structs returned by value: each builder sets what both
- * users set (fluxbus-decompte-bench's world, decompte_world.c, records them
- * in a ledger; fluxbus-scenario's replay, replay_msgs.c, signs and sends
- * them), and a user adds what it needs before using it. Strings are
- * borrowed: they must outlive the struct's use. */
+/* life_msgs.h - the messages of a vacancy's life (acknowledged or declined,
+ * decided by the CALEOL, answered, let or not) as protobuf-c structs
+ * returned by value: each builder sets what every user sets, and a user
+ * adds what it needs before using it. Its users: the ledger's unit tests
+ * (tests/unit/ledger/ledger_script.h) and fluxbus-decompte-bench's world
+ * (bench/decompte_world.c) record them in a ledger; the integration tests
+ * (tests/integration/builders.c) and fluxbus-scenario's replay
+ * (bench/replay_msgs.c) sign and send them. Strings are borrowed: they
+ * must outlive the struct's use. */
 #ifndef FLUXBUS_BENCH_LIFE_MSGS_H
 #define FLUXBUS_BENCH_LIFE_MSGS_H
 
@@ -21,7 +24,7 @@ Fluxbus__V1__OrientationAck life_msgs_ack(const char *vacancy);
 Fluxbus__V1__OrientationDecline life_msgs_decline(const char *vacancy);
 
 /* The CALEOL's decision `code` (a CaleolDecisionCode) in session `seance`
- * on demande `nur` at `rank` on `vacancy`, credited to `designataire`,
+ * (NULL: none named) on demande `nur` at `rank` on `vacancy`, credited to `designataire`,
  * decided at decided_ms. */
 Fluxbus__V1__CaleolDecision life_msgs_decision(const char *seance, const char *vacancy,
                                                const char *nur, uint32_t rank,

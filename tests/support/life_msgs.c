@@ -1,5 +1,5 @@
-/* life_msgs.c - see life_msgs.h. Owns the fields the benches' lifecycle
- * messages have in common; no allocation, no encoding. */
+/* life_msgs.c - see life_msgs.h. Owns the fields the lifecycle messages of
+ * the tests and benches have in common; no allocation, no encoding. */
 #include "life_msgs.h"
 
 Fluxbus__V1__OrientationAck life_msgs_ack(const char *vacancy)
@@ -23,7 +23,8 @@ Fluxbus__V1__CaleolDecision life_msgs_decision(const char *seance, const char *v
                                                int64_t decided_ms)
 {
     Fluxbus__V1__CaleolDecision d = FLUXBUS__V1__CALEOL_DECISION__INIT;
-    d.seance_id = (char *)seance;
+    if (seance) /* else the empty default */
+        d.seance_id = (char *)seance;
     d.vacancy_id = (char *)vacancy;
     d.nur = (char *)nur;
     d.rank = rank;
