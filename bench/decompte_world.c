@@ -283,13 +283,8 @@ static fb_err_t s_libere(s_rec_t *rec, const s_life_t *l, int64_t at)
 
 static fb_err_t s_orient(s_rec_t *rec, const s_life_t *l, int64_t at)
 {
-    Fluxbus__V1__Orientation m = FLUXBUS__V1__ORIENTATION__INIT;
-    m.vacancy_id = (char *)l->id;
-    m.reservataire_actor_id = (char *)l->party;
-    m.convention_id = (char *)l->convention;
-    m.round = 1;
-    m.candidates_expected = 1;
-    m.deadline_ms = at + 15 * S_DAY_MS;
+    Fluxbus__V1__Orientation m =
+        life_msgs_orientation(l->id, l->convention, l->party, 1, 1, at + 15 * S_DAY_MS);
     return s_record(rec, l->bailleur, TYPE(ORIENTATION), l->id, l->party, at, &m);
 }
 
@@ -312,11 +307,7 @@ static fb_err_t s_answer(s_rec_t *rec, const s_life_t *l, size_t kind, int64_t a
 
 static fb_err_t s_designate(s_rec_t *rec, const s_life_t *l, int64_t at)
 {
-    Fluxbus__V1__Designation m = FLUXBUS__V1__DESIGNATION__INIT;
-    m.vacancy_id = (char *)l->id;
-    m.nur = (char *)l->nur;
-    m.rank = 1;
-    m.candidate_count = 1;
+    Fluxbus__V1__Designation m = life_msgs_designation(l->id, l->nur, 1, 1);
     m.credited_reservataire_actor_id = (char *)l->party;
     return s_record(rec, l->party, TYPE(DESIGNATION), l->id, l->bailleur, at, &m);
 }

@@ -68,8 +68,8 @@ static void s_logement(s_world_t *w, const char *vacancy)
 
 static void s_orient(s_world_t *w, const char *vacancy, unsigned expected)
 {
-    Fluxbus__V1__Orientation o = builders_orientation(vacancy, S_CONV_AL, FBT_RESA, expected,
-                                                      fb_now_ms() + 10 * BUILDERS_DAY_MS);
+    Fluxbus__V1__Orientation o = life_msgs_orientation(vacancy, S_CONV_AL, FBT_RESA, 1, expected,
+                                                       fb_now_ms() + 10 * BUILDERS_DAY_MS);
     fbt_pair_ok(&w->p, w->p.cb, T(ORIENTATION), FBT_RESA, vacancy, &o.base);
 }
 
@@ -165,14 +165,11 @@ static void test_a_whole_life_is_accepted_and_what_follows_it_refused(void **sta
     fbt_pair_ok(&w.p, w.p.cb, T(CALEOL_DECISION), FBT_RESA, vac, &d2.base);
     fbt_pair_ok(&w.p, w.p.cb, T(CALEOL_DECISION), FBT_RESA, vac, &d3.base);
     /* Rank 2 cannot accept before rank 1 has answered. */
-    Fluxbus__V1__PropositionReponse yes2 =
-        builders_answer(vac, N2, FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE);
+    Fluxbus__V1__PropositionReponse yes2 = life_msgs_answer(vac, N2, false, 0);
     s_refused(&w, w.p.cb, T(PROPOSITION_REPONSE), FBT_RESA, vac, &yes2.base,
               "PropositionReponse ACCEPTEE for NUR " N2 " (rank 2) on vac-2026-0101 while rank 1 "
               "(NUR " N1 ") has neither refused nor ended");
-    Fluxbus__V1__PropositionReponse no1 =
-        builders_answer(vac, N1, FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_REFUSEE);
-    no1.refus_motif = FLUXBUS__V1__REFUS_MOTIF__REFUS_MOTIF_LOCALISATION;
+    Fluxbus__V1__PropositionReponse no1 = life_msgs_answer(vac, N1, true, 0);
     fbt_pair_ok(&w.p, w.p.cb, T(PROPOSITION_REPONSE), FBT_RESA, vac, &no1.base);
     fbt_pair_ok(&w.p, w.p.cb, T(PROPOSITION_REPONSE), FBT_RESA, vac, &yes2.base);
     Fluxbus__V1__AttributionNonSuivieDeBail ns = FLUXBUS__V1__ATTRIBUTION_NON_SUIVIE_DE_BAIL__INIT;

@@ -55,7 +55,7 @@ static void s_libere(fbt_pair_t *w, const char *vacancy, const char *insee)
 static fb_err_t s_orient(fbt_pair_t *w, const char *vacancy, fb_receipt_t *r)
 {
     Fluxbus__V1__Orientation o =
-        builders_orientation(vacancy, S_CONV, FBT_RESA, 1, fb_now_ms() + 15 * BUILDERS_DAY_MS);
+        life_msgs_orientation(vacancy, S_CONV, FBT_RESA, 1, 1, fb_now_ms() + 15 * BUILDERS_DAY_MS);
     o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
     return fbt_send_msg(w->cb, T(ORIENTATION), FBT_RESA, vacancy, &o.base, r);
 }

@@ -45,7 +45,7 @@ static void s_orient(fbt_pair_t *w, const char *vacancy, const char *convention,
                      int64_t deadline_ms)
 {
     Fluxbus__V1__Orientation o =
-        builders_orientation(vacancy, convention, FBT_RESA, 3, deadline_ms);
+        life_msgs_orientation(vacancy, convention, FBT_RESA, 1, 3, deadline_ms);
     o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
     s_send(w->cb, T(ORIENTATION), FBT_RESA, vacancy, &o.base);
 }
@@ -359,7 +359,7 @@ static void test_convention_delais_give_the_deadline_and_refuse_a_shorter_one(vo
 
     /* Ten days where the convention grants fifteen: refused, nothing stored. */
     Fluxbus__V1__Orientation o =
-        builders_orientation("vac-2026-1003", conv, FBT_RESA, 3, fb_now_ms() + 10 * S_DAY_MS);
+        life_msgs_orientation("vac-2026-1003", conv, FBT_RESA, 1, 3, fb_now_ms() + 10 * S_DAY_MS);
     char day[11], want[512];
     period_format_date(period_date_of(o.deadline_ms), day);
     snprintf(want, sizeof want,

@@ -80,7 +80,7 @@ static void s_to_caleol(fbt_pair_t *w, const char *vacancy, const char *rpls, co
     l.mode_gestion = FLUXBUS__V1__MODE_GESTION__MODE_GESTION_FLUX;
     s_ok(w->cb, T(LOGEMENT_LIBERE), FBT_RESA, vacancy, &l.base);
     Fluxbus__V1__Orientation o =
-        builders_orientation(vacancy, S_CONV, FBT_RESA, n, fb_now_ms() + 15 * BUILDERS_DAY_MS);
+        life_msgs_orientation(vacancy, S_CONV, FBT_RESA, 1, n, fb_now_ms() + 15 * BUILDERS_DAY_MS);
     o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
     s_ok(w->cb, T(ORIENTATION), FBT_RESA, vacancy, &o.base);
     Fluxbus__V1__OrientationAck a = builders_ack(vacancy, S_CONV);
@@ -96,12 +96,9 @@ static void s_to_caleol(fbt_pair_t *w, const char *vacancy, const char *rpls, co
 
 static void s_answer(fbt_pair_t *w, const char *vacancy, const char *nur, bool refused)
 {
-    Fluxbus__V1__PropositionReponse p =
-        builders_answer(vacancy, nur,
-                        refused ? FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_REFUSEE
-                                : FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE);
-    p.refus_motif = refused ? FLUXBUS__V1__REFUS_MOTIF__REFUS_MOTIF_LOYER_TROP_ELEVE : 0;
-    p.answered_ms = fb_now_ms();
+    Fluxbus__V1__PropositionReponse p = life_msgs_answer(vacancy, nur, refused, fb_now_ms());
+    if (refused) /* the rent, not the location */
+        p.refus_motif = FLUXBUS__V1__REFUS_MOTIF__REFUS_MOTIF_LOYER_TROP_ELEVE;
     s_ok(w->cb, T(PROPOSITION_REPONSE), FBT_RESA, vacancy, &p.base);
 }
 

@@ -95,7 +95,7 @@ static void s_orient(fbt_pair_t *w, const char *vacancy)
 {
     /* Its deadline: the convention's délai. */
     Fluxbus__V1__Orientation o =
-        builders_orientation(vacancy, S_CONV, FBT_RESA, 1, fb_now_ms() + 30 * BUILDERS_DAY_MS);
+        life_msgs_orientation(vacancy, S_CONV, FBT_RESA, 1, 1, fb_now_ms() + 30 * BUILDERS_DAY_MS);
     o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
     s_send(w->cb, T(ORIENTATION), FBT_RESA, vacancy, &o.base);
 }
@@ -156,10 +156,8 @@ static void s_decide(fbt_pair_t *w, const char *vacancy)
 
 static void s_accepted(fbt_pair_t *w, const char *vacancy)
 {
-    Fluxbus__V1__PropositionReponse r = builders_answer(
-        vacancy, S_NUR, FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE);
+    Fluxbus__V1__PropositionReponse r = life_msgs_answer(vacancy, S_NUR, false, fb_now_ms());
     r.proposal_sent_ms = fb_now_ms() - 3600000;
-    r.answered_ms = fb_now_ms();
     s_send(w->cb, T(PROPOSITION_REPONSE), FBT_RESA, vacancy, &r.base);
 }
 

@@ -137,7 +137,7 @@ static void s_freed_and_oriented(s_world_t *x)
     l.mode_gestion = FLUXBUS__V1__MODE_GESTION__MODE_GESTION_FLUX;
     s_ok(x->cb, T(LOGEMENT_LIBERE), S_TO(S_ETAT), &l.base);
     Fluxbus__V1__Orientation o =
-        builders_orientation(S_VAC, S_CONV, S_ETAT, 2, fb_now_ms() + 30 * BUILDERS_DAY_MS);
+        life_msgs_orientation(S_VAC, S_CONV, S_ETAT, 1, 2, fb_now_ms() + 30 * BUILDERS_DAY_MS);
     o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ETAT_PRIORITAIRE;
     s_ok(x->cb, T(ORIENTATION), S_TO(S_ETAT), &o.base);
 }

@@ -114,8 +114,8 @@ static void s_let(s_world_t *x, fb_client_t *resa, const s_letting_t *l)
     lib.mode_gestion = FLUXBUS__V1__MODE_GESTION__MODE_GESTION_FLUX;
     s_ok(x->w.cb, T(LOGEMENT_LIBERE), l->resa, l->vacancy, &lib.base);
     Fluxbus__V1__Orientation o =
-        builders_orientation(l->vacancy, strcmp(l->resa, FBT_RESA) == 0 ? S_CONV : S_CONV_ETAT,
-                             l->resa, 1, fb_now_ms() + 15 * BUILDERS_DAY_MS);
+        life_msgs_orientation(l->vacancy, strcmp(l->resa, FBT_RESA) == 0 ? S_CONV : S_CONV_ETAT,
+                              l->resa, 1, 1, fb_now_ms() + 15 * BUILDERS_DAY_MS);
     s_ok(x->w.cb, T(ORIENTATION), l->resa, l->vacancy, &o.base);
     Fluxbus__V1__Designation d = builders_designation(l->vacancy, NULL, l->nur, 1, 1);
     d.dalo = l->dalo;
@@ -127,8 +127,7 @@ static void s_let(s_world_t *x, fb_client_t *resa, const s_letting_t *l)
     s_ok(x->w.cb, T(CALEOL_DECISION), l->resa, l->vacancy, &c.base);
     if (!l->lease)
         return;
-    Fluxbus__V1__PropositionReponse p = builders_answer(
-        l->vacancy, l->nur, FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE);
+    Fluxbus__V1__PropositionReponse p = life_msgs_answer(l->vacancy, l->nur, false, 0);
     s_ok(x->w.cb, T(PROPOSITION_REPONSE), l->resa, l->vacancy, &p.base);
     Fluxbus__V1__BailSigne b = builders_lease(l->vacancy, l->nur, l->resa);
     b.bailleur_siren = BUILDERS_SIREN;

@@ -98,7 +98,7 @@ static void s_libere(s_world_t *w, const char *vacancy)
 static Fluxbus__V1__Orientation s_orientation(const char *vacancy, const char *conv,
                                               int64_t deadline_ms, unsigned expected)
 {
-    return builders_orientation(vacancy, conv, FBT_RESA, expected, deadline_ms);
+    return life_msgs_orientation(vacancy, conv, FBT_RESA, 1, expected, deadline_ms);
 }
 
 static void s_orient(s_world_t *w, const char *vacancy, unsigned expected)

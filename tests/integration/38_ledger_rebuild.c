@@ -75,7 +75,7 @@ static void s_oriented(fbt_pair_t *w, const char *vacancy, bool twice)
     l.mode_gestion = FLUXBUS__V1__MODE_GESTION__MODE_GESTION_FLUX;
     fbt_send_ok(w->cb, T(LOGEMENT_LIBERE), FBT_RESA, vacancy, &l.base);
     Fluxbus__V1__Orientation o =
-        builders_orientation(vacancy, S_CONV, FBT_RESA, 1, fb_now_ms() + 15 * BUILDERS_DAY_MS);
+        life_msgs_orientation(vacancy, S_CONV, FBT_RESA, 1, 1, fb_now_ms() + 15 * BUILDERS_DAY_MS);
     o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
     for (int i = 0; i < (twice ? 2 : 1); i++)
         fbt_send_ok(w->cb, T(ORIENTATION), FBT_RESA, vacancy, &o.base);

@@ -5,7 +5,6 @@
 #include "builders.h"
 
 #include "fluxbus/fluxbus.h"
-#include "life_msgs.h"
 
 Fluxbus__V1__Convention builders_convention(const char *id, const char *bailleur, const char *resa,
                                             int year)
@@ -53,20 +52,6 @@ Fluxbus__V1__LogementLibere builders_libere(const char *vacancy, const char *ins
     return l;
 }
 
-Fluxbus__V1__Orientation builders_orientation(const char *vacancy, const char *convention,
-                                              const char *resa, unsigned expected,
-                                              int64_t deadline_ms)
-{
-    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
-    o.vacancy_id = (char *)vacancy;
-    o.convention_id = (char *)convention;
-    o.reservataire_actor_id = (char *)resa;
-    o.deadline_ms = deadline_ms;
-    o.candidates_expected = expected;
-    o.round = 1;
-    return o;
-}
-
 Fluxbus__V1__OrientationAck builders_ack(const char *vacancy, const char *convention)
 {
     Fluxbus__V1__OrientationAck a = life_msgs_ack(vacancy);
@@ -77,13 +62,9 @@ Fluxbus__V1__OrientationAck builders_ack(const char *vacancy, const char *conven
 Fluxbus__V1__Designation builders_designation(const char *vacancy, const char *convention,
                                               const char *nur, unsigned rank, unsigned count)
 {
-    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
-    d.vacancy_id = (char *)vacancy;
+    Fluxbus__V1__Designation d = life_msgs_designation(vacancy, nur, rank, count);
     if (convention) /* else the empty default */
         d.convention_id = (char *)convention;
-    d.nur = (char *)nur;
-    d.rank = rank;
-    d.candidate_count = count;
     d.household_size = 2;
     return d;
 }
@@ -115,15 +96,6 @@ void builders_seance(builders_seance_t *k, const char *seance, const char *vacan
     k->s.vacancy_ids = k->vacancies;
     k->s.n_communes_insee = 1;
     k->s.communes_insee = k->communes;
-}
-
-Fluxbus__V1__PropositionReponse builders_answer(const char *vacancy, const char *nur, int answer)
-{
-    Fluxbus__V1__PropositionReponse r = FLUXBUS__V1__PROPOSITION_REPONSE__INIT;
-    r.vacancy_id = (char *)vacancy;
-    r.nur = (char *)nur;
-    r.answer = answer;
-    return r;
 }
 
 Fluxbus__V1__BailSigne builders_lease(const char *vacancy, const char *nur,

@@ -1,9 +1,11 @@
 /* builders.h - the domain messages the ledger's integration tests send
  * again and again, as protobuf-c structs returned by value: each builder
  * sets the fields every test sets, and a test adds what its scenario needs
- * (contingent, SIREN, priorities...) before sending. Strings are borrowed:
- * they must live until the message is sent. No cmocka, no client: building
- * only. */
+ * (contingent, SIREN, priorities...) before sending. The messages of a
+ * vacancy's life the unit tests and benches send too come from
+ * life_msgs.h (included); these add what the integration tests share.
+ * Strings are borrowed: they must live until the message is sent. No
+ * cmocka, no client: building only. */
 #ifndef FLUXBUS_TEST_BUILDERS_H
 #define FLUXBUS_TEST_BUILDERS_H
 
@@ -15,6 +17,7 @@
 #include "fluxbus/v1/ledger.pb-c.h"
 #include "fluxbus/v1/logement.pb-c.h"
 #include "fluxbus/v1/orientation.pb-c.h"
+#include "life_msgs.h"
 
 /* The bailleur's SIREN in every test (FBT_BAILLEUR's). */
 #define BUILDERS_SIREN "552046955"
@@ -42,12 +45,6 @@ void builders_annecy(builders_annecy_t *k, const char *id, const char *bailleur,
 
 /* A T3 freed in commune `insee`. */
 Fluxbus__V1__LogementLibere builders_libere(const char *vacancy, const char *insee);
-
-/* Round 1 of `vacancy` oriented to `resa` under `convention`, `expected`
- * candidates expected by deadline_ms; no contingent. */
-Fluxbus__V1__Orientation builders_orientation(const char *vacancy, const char *convention,
-                                              const char *resa, unsigned expected,
-                                              int64_t deadline_ms);
 
 /* The réservataire acknowledges the orientation of `vacancy` under
  * `convention`. */
@@ -77,10 +74,6 @@ typedef struct {
 
 void builders_seance(builders_seance_t *k, const char *seance, const char *vacancy,
                      const char *insee);
-
-/* The household of demande `nur` answers `answer` (a PropositionAnswer)
- * on `vacancy`; nothing dated. */
-Fluxbus__V1__PropositionReponse builders_answer(const char *vacancy, const char *nur, int answer);
 
 /* The lease of demande `nur` on `vacancy` (commune 74010), credited to
  * `designataire`. */

@@ -323,8 +323,8 @@ void fbt_orient(fb_client_t *cb, const char *resa, const char *vacancy, unsigned
     uint8_t *logement = fbt_logement(vacancy, "74010", &len);
     s_send_about(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_LOGEMENT_LIBERE, resa, vacancy,
                  logement, len, cr);
-    Fluxbus__V1__Orientation o =
-        builders_orientation(vacancy, FBT_CONV, resa, expected, fb_now_ms() + 10 * BUILDERS_DAY_MS);
+    Fluxbus__V1__Orientation o = life_msgs_orientation(vacancy, FBT_CONV, resa, 1, expected,
+                                                       fb_now_ms() + 10 * BUILDERS_DAY_MS);
     uint8_t *orientation = s_pack(&o.base, &len);
     s_send_about(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_ORIENTATION, resa, vacancy,
                  orientation, len, cr);
@@ -363,9 +363,7 @@ void fbt_caleol_agree(fb_client_t *cb, const char *resa, const char *vacancy, co
 void fbt_accept_and_lease(fb_client_t *cb, const char *resa, const char *vacancy, const char *nur,
                           const char *convention, bool q1)
 {
-    Fluxbus__V1__PropositionReponse p =
-        builders_answer(vacancy, nur, FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE);
-    p.answered_ms = fb_now_ms();
+    Fluxbus__V1__PropositionReponse p = life_msgs_answer(vacancy, nur, false, fb_now_ms());
     fbt_send_ok(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_PROPOSITION_REPONSE, resa, vacancy,
                 &p.base);
     Fluxbus__V1__BailSigne b = builders_lease(vacancy, nur, resa);

@@ -2,6 +2,20 @@
  * the tests and benches have in common; no allocation, no encoding. */
 #include "life_msgs.h"
 
+Fluxbus__V1__Orientation life_msgs_orientation(const char *vacancy, const char *convention,
+                                               const char *resa, uint32_t round, uint32_t expected,
+                                               int64_t deadline_ms)
+{
+    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
+    o.vacancy_id = (char *)vacancy;
+    o.convention_id = (char *)convention;
+    o.reservataire_actor_id = (char *)resa;
+    o.round = round;
+    o.candidates_expected = expected;
+    o.deadline_ms = deadline_ms;
+    return o;
+}
+
 Fluxbus__V1__OrientationAck life_msgs_ack(const char *vacancy)
 {
     Fluxbus__V1__OrientationAck a = FLUXBUS__V1__ORIENTATION_ACK__INIT;
@@ -14,6 +28,17 @@ Fluxbus__V1__OrientationDecline life_msgs_decline(const char *vacancy)
     Fluxbus__V1__OrientationDecline d = FLUXBUS__V1__ORIENTATION_DECLINE__INIT;
     d.vacancy_id = (char *)vacancy;
     d.reason = FLUXBUS__V1__ORIENTATION_DECLINE_REASON__ORIENTATION_DECLINE_REASON_OTHER;
+    return d;
+}
+
+Fluxbus__V1__Designation life_msgs_designation(const char *vacancy, const char *nur, uint32_t rank,
+                                               uint32_t count)
+{
+    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
+    d.vacancy_id = (char *)vacancy;
+    d.nur = (char *)nur;
+    d.rank = rank;
+    d.candidate_count = count;
     return d;
 }
 

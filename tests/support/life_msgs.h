@@ -4,8 +4,8 @@
  * adds what it needs before using it. Its users: the ledger's unit tests
  * (tests/unit/ledger/ledger_script.h) and fluxbus-decompte-bench's world
  * (bench/decompte_world.c) record them in a ledger; the integration tests
- * (tests/integration/builders.c) and fluxbus-scenario's replay
- * (bench/replay_msgs.c) sign and send them. Strings are borrowed: they
+ * (tests/integration/builders.c) and the load and replay benches
+ * (bench/load_msgs.c, bench/replay_msgs.c) sign and send them. Strings are borrowed: they
  * must outlive the struct's use. */
 #ifndef FLUXBUS_BENCH_LIFE_MSGS_H
 #define FLUXBUS_BENCH_LIFE_MSGS_H
@@ -15,13 +15,24 @@
 
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/caleol.pb-c.h"
+#include "fluxbus/v1/designation.pb-c.h"
 #include "fluxbus/v1/orientation.pb-c.h"
+
+/* Round `round` of `vacancy` oriented to `resa` under `convention`,
+ * `expected` candidates expected by deadline_ms; no contingent. */
+Fluxbus__V1__Orientation life_msgs_orientation(const char *vacancy, const char *convention,
+                                               const char *resa, uint32_t round, uint32_t expected,
+                                               int64_t deadline_ms);
 
 /* The réservataire acknowledges the orientation of `vacancy`. */
 Fluxbus__V1__OrientationAck life_msgs_ack(const char *vacancy);
 
 /* The réservataire declines the orientation of `vacancy` (reason OTHER). */
 Fluxbus__V1__OrientationDecline life_msgs_decline(const char *vacancy);
+
+/* Demande `nur` designated at `rank` of a round of `count` on `vacancy`. */
+Fluxbus__V1__Designation life_msgs_designation(const char *vacancy, const char *nur, uint32_t rank,
+                                               uint32_t count);
 
 /* The CALEOL's decision `code` (a CaleolDecisionCode) in session `seance`
  * (NULL: none named) on demande `nur` at `rank` on `vacancy`, credited to `designataire`,

@@ -152,14 +152,7 @@ static inline Fluxbus__V1__Orientation script_orientation(const char *vacancy, c
                                                           const char *conv, unsigned round,
                                                           int64_t at)
 {
-    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
-    o.vacancy_id = (char *)vacancy;
-    o.reservataire_actor_id = (char *)resa;
-    o.convention_id = (char *)conv;
-    o.round = round;
-    o.candidates_expected = 1;
-    o.deadline_ms = at + 15 * 86400000LL;
-    return o;
+    return life_msgs_orientation(vacancy, conv, resa, round, 1, at + 15 * 86400000LL);
 }
 
 /* ledger_check of an Orientation from `bailleur`: FB_OK or the refusal,
@@ -235,11 +228,7 @@ static inline void script_designate_rank(script_t *s, const char *sender, const 
                                          const char *nur, const char *credited, unsigned rank,
                                          unsigned count, int64_t at)
 {
-    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
-    d.vacancy_id = (char *)vacancy;
-    d.nur = (char *)nur;
-    d.rank = rank;
-    d.candidate_count = count;
+    Fluxbus__V1__Designation d = life_msgs_designation(vacancy, nur, rank, count);
     d.credited_reservataire_actor_id = (char *)credited;
     script_record(s, sender, SC_TYPE(DESIGNATION), vacancy, SC_BAILLEUR, at, &d);
 }
@@ -249,11 +238,7 @@ static inline void script_designate_by(script_t *s, const char *sender, const ch
                                        const char *nur, const char *credited, bool deleguee,
                                        int64_t at)
 {
-    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
-    d.vacancy_id = (char *)vacancy;
-    d.nur = (char *)nur;
-    d.rank = 1;
-    d.candidate_count = 1;
+    Fluxbus__V1__Designation d = life_msgs_designation(vacancy, nur, 1, 1);
     d.credited_reservataire_actor_id = (char *)credited;
     d.gestion_deleguee = deleguee;
     script_record(s, sender, SC_TYPE(DESIGNATION), vacancy, SC_BAILLEUR, at, &d);
