@@ -20,6 +20,7 @@
 
 #include "facts.h"
 #include "ledger.h"
+#include "life_msgs.h"
 #include "lifecycle.h"
 
 #include "fluxbus/v1/bail.pb-c.h"
@@ -181,28 +182,21 @@ static fb_err_t s_logement(s_t *t, const char *vac)
 static fb_err_t s_orient(s_t *t, const char *vac, const char *resa, unsigned round,
                          unsigned expected)
 {
-    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
-    o.vacancy_id = (char *)vac;
-    o.convention_id = strcmp(resa, R2) == 0 ? "conv-2" : "conv-1";
-    o.reservataire_actor_id = (char *)resa;
-    o.deadline_ms = S_DEADLINE; /* the same every time: a repeat is identical */
-    o.candidates_expected = expected;
-    o.round = round;
+    /* The same deadline every time: a repeat is identical. */
+    Fluxbus__V1__Orientation o = life_msgs_orientation(
+        vac, strcmp(resa, R2) == 0 ? "conv-2" : "conv-1", resa, round, expected, S_DEADLINE);
     return s_send(t, T(ORIENTATION), t->bailleur, resa, &o);
 }
 
 static fb_err_t s_ack(s_t *t, const char *resa)
 {
-    Fluxbus__V1__OrientationAck a = FLUXBUS__V1__ORIENTATION_ACK__INIT;
-    a.vacancy_id = VAC;
+    Fluxbus__V1__OrientationAck a = life_msgs_ack(VAC);
     return s_send(t, T(ORIENTATION_ACK), resa, B, &a);
 }
 
 static fb_err_t s_decline(s_t *t, const char *resa)
 {
-    Fluxbus__V1__OrientationDecline d = FLUXBUS__V1__ORIENTATION_DECLINE__INIT;
-    d.vacancy_id = VAC;
-    d.reason = FLUXBUS__V1__ORIENTATION_DECLINE_REASON__ORIENTATION_DECLINE_REASON_OTHER;
+    Fluxbus__V1__OrientationDecline d = life_msgs_decline(VAC);
     return s_send(t, T(ORIENTATION_DECLINE), resa, B, &d);
 }
 
@@ -210,11 +204,7 @@ static fb_err_t s_decline(s_t *t, const char *resa)
 static fb_err_t s_designate_full(s_t *t, const char *vac, const char *sender, const char *credited,
                                  const char *nur, unsigned rank, unsigned count, int reason)
 {
-    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
-    d.vacancy_id = (char *)vac;
-    d.nur = (char *)nur;
-    d.rank = rank;
-    d.candidate_count = count;
+    Fluxbus__V1__Designation d = life_msgs_designation(vac, nur, rank, count);
     d.credited_reservataire_actor_id = (char *)(credited ? credited : "");
     d.fewer_candidates_reason = reason;
     return s_send(t, T(DESIGNATION), sender, B, &d);
@@ -275,13 +265,9 @@ static fb_err_t s_issue(s_t *t, const char *vac)
 static fb_err_t s_decide_full(s_t *t, const char *nur, int code, int condition, unsigned rank,
                               const char *designataire)
 {
-    Fluxbus__V1__CaleolDecision d = FLUXBUS__V1__CALEOL_DECISION__INIT;
-    d.seance_id = "seance-1";
-    d.vacancy_id = VAC;
-    d.nur = (char *)nur;
-    d.rank = rank;
-    d.designataire_actor_id = (char *)designataire;
-    d.decision = code;
+    /* Not dated: decided_ms 0. */
+    Fluxbus__V1__CaleolDecision d =
+        life_msgs_decision("seance-1", VAC, nur, rank, designataire, code, 0);
     d.condition_state = condition;
     return s_send(t, T(CALEOL_DECISION), t->bailleur, R, &d);
 }
@@ -303,19 +289,13 @@ static fb_err_t s_answer(s_t *t, const char *nur, int answer)
 
 static fb_err_t s_non_suite(s_t *t, const char *nur)
 {
-    Fluxbus__V1__AttributionNonSuivieDeBail a = FLUXBUS__V1__ATTRIBUTION_NON_SUIVIE_DE_BAIL__INIT;
-    a.vacancy_id = VAC;
-    a.nur = (char *)nur;
-    a.reason = FLUXBUS__V1__NON_SUITE_MOTIF__NON_SUITE_MOTIF_REFUS_MENAGE;
+    Fluxbus__V1__AttributionNonSuivieDeBail a = life_msgs_no_lease(VAC, nur);
     return s_send(t, T(ATTRIBUTION_NON_SUIVIE_DE_BAIL), t->bailleur, R, &a);
 }
 
 static fb_err_t s_bail(s_t *t, const char *nur)
 {
-    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
-    b.vacancy_id = VAC;
-    b.nur = (char *)nur;
-    b.designataire_actor_id = R;
+    Fluxbus__V1__BailSigne b = life_msgs_lease(VAC, nur, R);
     return s_send(t, T(BAIL_SIGNE), t->bailleur, R, &b);
 }
 
