@@ -859,3 +859,17 @@ void fbt_pair_refused(fbt_pair_t *w, const char *sql, fb_client_t *c, int type, 
     free(before);
     free(after);
 }
+
+void fbt_csv_tables_even(char *csv)
+{
+    int header = 0;
+    for (char *save = NULL, *l = strtok_r(csv, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        int fields = 1;
+        for (const char *c = l; *c; c++)
+            fields += *c == ';';
+        if (strncmp(l, "table;", 6) == 0)
+            header = fields;
+        else if (header)
+            assert_int_equal(fields, header);
+    }
+}

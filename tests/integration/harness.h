@@ -249,6 +249,11 @@ void fbt_dom_holds(const char *dom, const char *const *figures, size_t n);
  * than 20,000 bytes (a blank page is smaller). */
 void fbt_png_ok(const char *png);
 
+/* Fails the test unless each line of every table of a report's CSV (';'
+ * between fields, a table starting at its header line "table;...") has as
+ * many fields as the header. Cuts csv into lines in place (strtok_r). */
+void fbt_csv_tables_even(char *csv);
+
 /* The integer at the dotted `path` ("total.done") below obj; fails the
  * test when there is none there. */
 json_int_t fbt_json_int(const json_t *obj, const char *path);
