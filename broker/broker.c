@@ -121,6 +121,7 @@ struct broker {
     walsync_t *walsync;           /* the commits made durable; NULL: COMMIT syncs */
     uint64_t durable_gen;         /* store_commits() known to be on the disk */
     size_t n_next;                /* frame sets of the next turn, read already */
+    bool unsettled;               /* the last turn's replies wait for its fdatasync */
     void *ctx;
     void *router;
     zap_t *zap;
@@ -1197,6 +1198,7 @@ static size_t s_read_batch(broker_t *self)
  * leave, a registry change by the CLI is taken in, the queues are pumped. */
 static fb_err_t s_settle(broker_t *self)
 {
+    self->unsettled = false;
     s_flush_log();
     if (s_flush_replies(self) != FB_OK)
         return FB_ERR_STORE;
@@ -1217,13 +1219,13 @@ static fb_err_t s_settle(broker_t *self)
  * there (s_settle); otherwise they leave now. */
 static fb_err_t s_turn(broker_t *self, bool prefetch)
 {
-    size_t n = self->n_next ? self->n_next : s_read_batch(self);
+    fb_err_t rc = store_begin(self->store);
+    size_t n = self->n_next ? self->n_next : rc == FB_OK ? s_read_batch(self) : 0;
     self->n_next = 0;
-    fb_err_t rc = precheck_batch(self->store, self->pool, self->cfg.max_envelope, self->pre, n);
     if (rc == FB_OK)
+        rc = precheck_batch(self->store, self->pool, self->cfg.max_envelope, self->pre, n);
+    if (rc == FB_OK && self->unsettled)
         rc = s_settle(self); /* the previous turn's, once durable */
-    if (rc == FB_OK)
-        rc = store_begin(self->store);
     for (size_t i = 0; rc == FB_OK && i < n; i++) {
         if (self->batch[i].actor[0])
             rc = s_dispatch(self, &self->batch[i], &self->pre[i]);
@@ -1239,6 +1241,7 @@ static fb_err_t s_turn(broker_t *self, bool prefetch)
         return rc;
     if (prefetch && self->walsync && (self->n_next = s_read_batch(self)) > 0) {
         walsync_start(self->walsync, store_commits(self->store));
+        self->unsettled = true;
         s_log(self, FB_LOG_DEBUG, "broker commit-overlap next=%zu", self->n_next);
         return FB_OK;
     }
@@ -1358,7 +1361,8 @@ fb_err_t broker_run(broker_t *self, volatile sig_atomic_t *stop)
     }
     /* A batch read already is handled; a clean stop loses no ack: what was
      * acked is not delivered again. */
-    if ((self->n_next && s_turn(self, false) != FB_OK) || s_acks_turn(self, true) != FB_OK ||
+    if ((self->n_next && s_turn(self, false) != FB_OK) ||
+        (self->unsettled && s_settle(self) != FB_OK) || s_acks_turn(self, true) != FB_OK ||
         s_durable(self) != FB_OK) {
         s_log(self, FB_LOG_ERROR,
               "broker exiting code=3 detail=\"store failure while committing the last acks: "
