@@ -4,7 +4,7 @@
  * failure to start); with FLUXBUS_SLOW_FSYNC_MS they take that long before
  * doing their work, the way a slow disk does. Used only by the integration
  * tests of the broker's behaviour when the store cannot make a commit
- * durable (10) and of its replies waiting for the disk (41). */
+ * durable (10) and of its replies waiting for the disk (18). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>

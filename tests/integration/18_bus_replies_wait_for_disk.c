@@ -1,4 +1,4 @@
-/* 41_bus_replies_wait_for_disk - the broker's commits do not wait for the
+/* 18_bus_replies_wait_for_disk - the broker's commits do not wait for the
  * disk on its loop thread (walsync.c): it reads and checks its next batch
  * while the WAL's fdatasync runs. What that must not change: no receipt
  * and no delivery leaves before the commit holding its message is on the
