@@ -73,11 +73,14 @@ void fbt_start(fbt_broker_t *b)
         /* A failed assertion skips the teardown: never leave a broker behind. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         int log = open(b->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (b->fail_fsync) {
-            char trigger[600];
+        if (b->fail_fsync || b->slow_fsync_ms) {
+            char trigger[600], slow[16];
             snprintf(trigger, sizeof trigger, "%s/fail-fsync", b->dir);
+            snprintf(slow, sizeof slow, "%d", b->slow_fsync_ms);
             setenv("LD_PRELOAD", FB_FSYNC_SHIM, 1);
             setenv("FLUXBUS_FAIL_FSYNC_FILE", trigger, 1);
+            if (b->slow_fsync_ms)
+                setenv("FLUXBUS_SLOW_FSYNC_MS", slow, 1);
             setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
         }
         dup2(out[1], 1);

@@ -29,6 +29,7 @@ typedef struct {
     fb_keys_t keys; /* broker keys */
     pid_t pid;
     int fail_fsync;       /* start the broker with the failing-fsync shim (see fbt_fail_fsync) */
+    int slow_fsync_ms;    /* start it with the shim making every fsync take this long */
     const char *args[16]; /* extra broker flags, e.g. "--rate", "20"; NULL-terminated */
 } fbt_broker_t;
 
