@@ -6,10 +6,14 @@
  *
  * Invariants:
  *  - a receipt leaves only after the transaction holding its message is
- *    committed (group commit: every frame read in one loop turn shares one
- *    transaction, replies are queued and sent after COMMIT);
- *  - a failed COMMIT ends the broker (FB_ERR_STORE) without sending anything
- *    of that batch;
+ *    committed and on the disk (group commit: every frame read in one loop
+ *    turn shares one transaction, replies are queued and sent once the
+ *    WAL is synced after COMMIT, walsync.c; meanwhile the next batch is
+ *    read and its signatures checked);
+ *  - nothing leaves the process (reply or delivery) before every commit
+ *    made so far is durable (s_durable);
+ *  - a failed COMMIT or fdatasync ends the broker (FB_ERR_STORE) without
+ *    sending anything of that batch;
  *  - a recipient's ACK frees its window at once but reaches the disk with
  *    the next COMMIT that writes anyway, or within ack_delay_ms, or at a
  *    clean exit (acks.c); until then the pump does not send that message
@@ -45,6 +49,7 @@
 #include "bilan_queue.h"
 #include "bilan_reply.h"
 #include "checkpointer.h"
+#include "walsync.h"
 #include "decompte_emit.h"
 #include "expiry.h"
 #include "keyquery.h"
@@ -119,6 +124,10 @@ struct broker {
     decompte_emit_t *decompte;    /* the broker's DecompteDroits */
     checkpointer_t *checkpointer; /* the WAL's checkpoints, off the loop thread */
     bilan_queue_t *bilans;        /* BilanRequests waiting for their answer */
+    walsync_t *walsync;           /* the commits made durable; NULL: COMMIT syncs */
+    uint64_t durable_gen;         /* store_commits() known to be on the disk */
+    size_t n_next;                /* frame sets of the next turn, read already */
+    bool unsettled;               /* the last turn's replies wait for its fdatasync */
     void *ctx;
     void *router;
     zap_t *zap;
@@ -243,8 +252,32 @@ static fb_err_t s_queue_packed(broker_t *self, const s_input_t *in, const char *
     return rc == FB_OK ? s_queue_reply(self, in, cmd, buf, len) : rc;
 }
 
-static void s_flush_replies(broker_t *self)
+static void s_drop_replies(broker_t *self);
+
+/* Waits until every commit made so far is on the disk (walsync.h): nothing
+ * of a commit leaves the process before. */
+static fb_err_t s_durable(broker_t *self)
 {
+    uint64_t gen = store_commits(self->store);
+    if (!self->walsync || gen <= self->durable_gen)
+        return FB_OK;
+    char why[320];
+    if (walsync_wait(self->walsync, gen, why, sizeof why) != FB_OK) {
+        s_log(self, FB_LOG_ERROR, "broker store-failed reason=STORE detail=\"%s\"", why);
+        return FB_ERR_STORE;
+    }
+    self->durable_gen = gen;
+    return FB_OK;
+}
+
+/* Sends the queued replies once their commit is durable; drops them when
+ * it cannot be (FB_ERR_STORE, fatal). */
+static fb_err_t s_flush_replies(broker_t *self)
+{
+    if (self->n_replies && s_durable(self) != FB_OK) {
+        s_drop_replies(self);
+        return FB_ERR_STORE;
+    }
     for (size_t i = 0; i < self->n_replies; i++) {
         s_reply_t *r = &self->replies[i];
         /* A peer that left meanwhile just misses its reply: it resends and
@@ -256,6 +289,7 @@ static void s_flush_replies(broker_t *self)
         free(r->data);
     }
     self->n_replies = 0;
+    return FB_OK;
 }
 
 static void s_drop_replies(broker_t *self)
@@ -451,6 +485,8 @@ static void s_deliver_one(void *ctx, uint64_t seq, const uint8_t *env, size_t le
 
 static fb_err_t s_pump(broker_t *self)
 {
+    if (s_durable(self) != FB_OK) /* deliver only what is on the disk */
+        return FB_ERR_STORE;
     for (size_t i = 0; i < self->n_sessions; i++) {
         s_session_t *s = &self->sessions[i];
         if (!s->dirty || s->dead || s->n_inflight >= s->window)
@@ -731,19 +767,7 @@ static fb_err_t s_store_accepted(broker_t *self, const Fluxbus__V1__SignedBody *
                                  uint64_t *seq_out)
 {
     int64_t now = fb_now_ms();
-    store_message_t m = {
-        .sender = body->sender,
-        .message_id = body->message_id.data,
-        .sender_seq = body->sequence,
-        .type = (int)body->type,
-        .correlation_id = body->correlation_id,
-        .key_id = body->key_id,
-        .envelope = data,
-        .envelope_len = len,
-        .envelope_sha256 = sha,
-        .created_at_ms = body->created_at_ms,
-        .accepted_at_ms = now,
-    };
+    store_message_t m = store_message_of(body, data, len, sha, now);
     uint64_t seq = 0;
     fb_err_t rc = store_put(self->store, &m, &seq);
     if (rc == FB_OK) {
@@ -1239,14 +1263,38 @@ static size_t s_read_batch(broker_t *self)
     return n;
 }
 
-/* One group commit: every frame set available now (up to batch_max), their
- * signatures checked in bulk, then handled one by one in arrival order. */
-static fb_err_t s_turn(broker_t *self)
+/* After a turn's commit, once it is durable: its log lines and replies
+ * leave, a registry change by the CLI is taken in, the queues are pumped. */
+static fb_err_t s_settle(broker_t *self)
+{
+    self->unsettled = false;
+    s_flush_log();
+    if (s_flush_replies(self) != FB_OK)
+        return FB_ERR_STORE;
+    int64_t dv = store_data_version(self->store);
+    if (dv != self->data_version) { /* the CLI changed the registry */
+        self->data_version = dv;
+        s_certs_clear(self);
+        s_sessions_recheck(self);
+    }
+    return s_pump(self);
+}
+
+/* One group commit: the frame sets read (up to batch_max), their
+ * signatures checked in bulk, then handled one by one in arrival order.
+ * With `prefetch`, the next batch is read right after COMMIT: when there
+ * is one, the WAL's fdatasync runs on walsync's thread while the next
+ * turn checks that batch's signatures, and this turn's replies leave
+ * there (s_settle); otherwise they leave now. */
+static fb_err_t s_turn(broker_t *self, bool prefetch)
 {
     fb_err_t rc = store_begin(self->store);
-    size_t n = rc == FB_OK ? s_read_batch(self) : 0;
+    size_t n = self->n_next ? self->n_next : rc == FB_OK ? s_read_batch(self) : 0;
+    self->n_next = 0;
     if (rc == FB_OK)
         rc = precheck_batch(self->store, self->pool, self->cfg.max_envelope, self->pre, n);
+    if (rc == FB_OK && self->unsettled)
+        rc = s_settle(self); /* the previous turn's, once durable */
     for (size_t i = 0; rc == FB_OK && i < n; i++) {
         if (self->batch[i].actor[0])
             rc = s_dispatch(self, &self->batch[i], &self->pre[i]);
@@ -1260,15 +1308,13 @@ static fb_err_t s_turn(broker_t *self)
     }
     if (rc != FB_OK)
         return rc;
-    s_flush_log();
-    s_flush_replies(self);
-    int64_t dv = store_data_version(self->store);
-    if (dv != self->data_version) { /* the CLI changed the registry */
-        self->data_version = dv;
-        s_certs_clear(self);
-        s_sessions_recheck(self);
+    if (prefetch && self->walsync && (self->n_next = s_read_batch(self)) > 0) {
+        walsync_start(self->walsync, store_commits(self->store));
+        self->unsettled = true;
+        s_log(self, FB_LOG_DEBUG, "broker commit-overlap next=%zu", self->n_next);
+        return FB_OK;
     }
-    return s_pump(self);
+    return s_settle(self);
 }
 
 /* The deadlines that passed (expiry.c), in a transaction of their own when
@@ -1448,9 +1494,7 @@ static fb_err_t s_bilan_turn(broker_t *self)
     } else {
         bilan_queue_pop(self->bilans);
     }
-    s_flush_log();
-    s_flush_replies(self);
-    return s_pump(self);
+    return s_settle(self); /* its replies (and any before them) once durable */
 }
 
 /* How long the loop may wait for input: until the next look at the
@@ -1503,22 +1547,25 @@ fb_err_t broker_run(broker_t *self, volatile sig_atomic_t *stop)
         }
         s_flush_log(); /* what the turns above and the deliveries logged */
         zmq_pollitem_t item = {self->router, 0, ZMQ_POLLIN, 0};
-        int n = zmq_poll(&item, 1, s_poll_ms(self));
+        int n = self->n_next ? 1 : zmq_poll(&item, 1, s_poll_ms(self));
         if (n < 0 && errno != EINTR) {
             s_log(self, FB_LOG_ERROR, "broker poll-failed reason=\"%s\"", zmq_strerror(errno));
             return FB_ERR_TRANSPORT;
         }
         if (n <= 0)
             continue;
-        if (s_turn(self) != FB_OK) {
+        if (s_turn(self, true) != FB_OK) {
             s_log(self, FB_LOG_ERROR,
                   "broker exiting code=3 detail=\"store failure: nothing of "
                   "the last batch was acknowledged\"");
             return FB_ERR_STORE;
         }
     }
-    /* A clean stop loses no ack: what was acked is not delivered again. */
-    if (s_acks_turn(self, true) != FB_OK) {
+    /* A batch read already is handled; a clean stop loses no ack: what was
+     * acked is not delivered again. */
+    if ((self->n_next && s_turn(self, false) != FB_OK) ||
+        (self->unsettled && s_settle(self) != FB_OK) || s_acks_turn(self, true) != FB_OK ||
+        s_durable(self) != FB_OK) {
         s_log(self, FB_LOG_ERROR,
               "broker exiting code=3 detail=\"store failure while committing the last acks: "
               "the messages they acknowledged will be delivered again\"");
@@ -1613,6 +1660,21 @@ static void s_start_checkpointer(broker_t *self)
               why);
 }
 
+/* Commits stop waiting for the disk on the loop thread (walsync.h); if
+ * the sync thread cannot start, every COMMIT syncs, as before. */
+static void s_start_walsync(broker_t *self)
+{
+    char why[256];
+    self->walsync = walsync_new(self->cfg.store, why, sizeof why);
+    if (self->walsync && store_defer_sync(self->store) != FB_OK) {
+        snprintf(why, sizeof why, "PRAGMA synchronous=NORMAL: %s", store_errmsg(self->store));
+        walsync_destroy(&self->walsync);
+    }
+    if (!self->walsync)
+        s_log(self, FB_LOG_WARN,
+              "broker walsync-failed detail=\"%s\" (each COMMIT waits for the disk instead)", why);
+}
+
 broker_t *broker_new(const broker_config_t *cfg, fb_err_t *err)
 {
     broker_t *self = calloc(1, sizeof *self);
@@ -1664,6 +1726,7 @@ broker_t *broker_new(const broker_config_t *cfg, fb_err_t *err)
         return NULL;
     }
     s_start_checkpointer(self);
+    s_start_walsync(self);
     self->data_version = store_data_version(self->store);
     uint64_t head_seq = 0;
     if (store_chain_head(self->store, self->chain_head, &head_seq) != FB_OK) {
@@ -1733,6 +1796,7 @@ void broker_destroy(broker_t **self_p)
     free(self->batch);
     free(self->pre);
     checkpointer_stop(&self->checkpointer);
+    walsync_destroy(&self->walsync);
     decompte_emit_destroy(&self->decompte);
     expiry_destroy(&self->expiry);
     ledger_close(&self->ledger);
