@@ -884,8 +884,14 @@ static fb_err_t s_join_pending(broker_t *self, const s_input_t *in,
           "broker bilan-waiting msg_id=%s peer=%s detail=\"sent again while "
           "its answer is computed: one answer, a receipt to each connection\"",
           hex, in->actor);
-    return bilan_queue_wait_too(p, zmq_msg_data((zmq_msg_t *)&in->part[0]),
-                                zmq_msg_size((zmq_msg_t *)&in->part[0]));
+    /* A ROUTER's routing id is at most 255 bytes: this cannot fail. */
+    if (bilan_queue_wait_too(p, zmq_msg_data((zmq_msg_t *)&in->part[0]),
+                             zmq_msg_size((zmq_msg_t *)&in->part[0])) != FB_OK)
+        s_log(self, FB_LOG_WARN,
+              "broker bilan-waiting msg_id=%s peer=%s detail=\"routing id "
+              "too long: this connection gets no receipt\"",
+              hex, in->actor);
+    return FB_OK;
 }
 
 /* A BilanRequest that passed every check of the SEND pipeline: what
