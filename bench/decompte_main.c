@@ -111,17 +111,7 @@ static fb_err_t s_accept(void *ctx, const uint8_t *data, size_t len,
     fb_sha256(data, len, sha);
     uint64_t seq = 0;
     if (rc == FB_OK) {
-        store_message_t m = {.sender = body->sender,
-                             .message_id = body->message_id.data,
-                             .sender_seq = body->sequence,
-                             .type = (int)body->type,
-                             .correlation_id = body->correlation_id,
-                             .key_id = body->key_id,
-                             .envelope = data,
-                             .envelope_len = len,
-                             .envelope_sha256 = sha,
-                             .created_at_ms = body->created_at_ms,
-                             .accepted_at_ms = s_now(r)};
+        store_message_t m = store_message_of(body, data, len, sha, s_now(r));
         rc = store_put(r->store, &m, &seq);
     }
     for (size_t i = 0; rc == FB_OK && i < body->n_recipients; i++)

@@ -17,6 +17,7 @@
 #include "fluxbus/v1/ledger.pb-c.h"
 #include "fluxbus/v1/logement.pb-c.h"
 #include "fluxbus/v1/orientation.pb-c.h"
+#include "life_msgs.h"
 #include "period.h"
 
 #define TYPE(x) FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_##x
@@ -282,13 +283,8 @@ static fb_err_t s_libere(s_rec_t *rec, const s_life_t *l, int64_t at)
 
 static fb_err_t s_orient(s_rec_t *rec, const s_life_t *l, int64_t at)
 {
-    Fluxbus__V1__Orientation m = FLUXBUS__V1__ORIENTATION__INIT;
-    m.vacancy_id = (char *)l->id;
-    m.reservataire_actor_id = (char *)l->party;
-    m.convention_id = (char *)l->convention;
-    m.round = 1;
-    m.candidates_expected = 1;
-    m.deadline_ms = at + 15 * S_DAY_MS;
+    Fluxbus__V1__Orientation m =
+        life_msgs_orientation(l->id, l->convention, l->party, 1, 1, at + 15 * S_DAY_MS);
     return s_record(rec, l->bailleur, TYPE(ORIENTATION), l->id, l->party, at, &m);
 }
 
@@ -296,9 +292,7 @@ static fb_err_t s_orient(s_rec_t *rec, const s_life_t *l, int64_t at)
 static fb_err_t s_answer(s_rec_t *rec, const s_life_t *l, size_t kind, int64_t at)
 {
     if (kind == 8) {
-        Fluxbus__V1__OrientationDecline m = FLUXBUS__V1__ORIENTATION_DECLINE__INIT;
-        m.vacancy_id = (char *)l->id;
-        m.reason = FLUXBUS__V1__ORIENTATION_DECLINE_REASON__ORIENTATION_DECLINE_REASON_OTHER;
+        Fluxbus__V1__OrientationDecline m = life_msgs_decline(l->id);
         return s_record(rec, l->party, TYPE(ORIENTATION_DECLINE), l->id, l->bailleur, at, &m);
     }
     if (kind == 9) {
@@ -307,61 +301,38 @@ static fb_err_t s_answer(s_rec_t *rec, const s_life_t *l, size_t kind, int64_t a
         m.reason = FLUXBUS__V1__REMISE_REASON__REMISE_REASON_NO_CANDIDATE;
         return s_record(rec, l->party, TYPE(REMISE_A_DISPOSITION), l->id, l->bailleur, at, &m);
     }
-    Fluxbus__V1__OrientationAck m = FLUXBUS__V1__ORIENTATION_ACK__INIT;
-    m.vacancy_id = (char *)l->id;
+    Fluxbus__V1__OrientationAck m = life_msgs_ack(l->id);
     return s_record(rec, l->party, TYPE(ORIENTATION_ACK), l->id, l->bailleur, at, &m);
 }
 
 static fb_err_t s_designate(s_rec_t *rec, const s_life_t *l, int64_t at)
 {
-    Fluxbus__V1__Designation m = FLUXBUS__V1__DESIGNATION__INIT;
-    m.vacancy_id = (char *)l->id;
-    m.nur = (char *)l->nur;
-    m.rank = 1;
-    m.candidate_count = 1;
+    Fluxbus__V1__Designation m = life_msgs_designation(l->id, l->nur, 1, 1);
     m.credited_reservataire_actor_id = (char *)l->party;
     return s_record(rec, l->party, TYPE(DESIGNATION), l->id, l->bailleur, at, &m);
 }
 
 static fb_err_t s_decide(s_rec_t *rec, const s_life_t *l, int64_t at)
 {
-    Fluxbus__V1__CaleolDecision m = FLUXBUS__V1__CALEOL_DECISION__INIT;
-    m.vacancy_id = (char *)l->id;
-    m.nur = (char *)l->nur;
-    m.designataire_actor_id = (char *)l->party;
-    m.decision = FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION;
-    m.rank = 1;
-    m.decided_ms = at;
-    m.seance_id = "S1";
+    Fluxbus__V1__CaleolDecision m =
+        life_msgs_decision("S1", l->id, l->nur, 1, l->party,
+                           FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION, at);
     return s_record(rec, l->bailleur, TYPE(CALEOL_DECISION), l->id, l->party, at, &m);
 }
 
 /* The household's answer: a lease, or a refusal and its non-suite. */
 static fb_err_t s_outcome(s_rec_t *rec, const s_life_t *l, bool refused, int64_t at)
 {
-    Fluxbus__V1__PropositionReponse p = FLUXBUS__V1__PROPOSITION_REPONSE__INIT;
-    p.vacancy_id = (char *)l->id;
-    p.nur = (char *)l->nur;
-    p.answer = refused ? FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_REFUSEE
-                       : FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE;
-    p.refus_motif = refused ? FLUXBUS__V1__REFUS_MOTIF__REFUS_MOTIF_LOCALISATION : 0;
-    p.answered_ms = at;
+    Fluxbus__V1__PropositionReponse p = life_msgs_answer(l->id, l->nur, refused, at);
     fb_err_t rc = s_record(rec, l->bailleur, TYPE(PROPOSITION_REPONSE), l->id, l->party, at, &p);
     if (rc != FB_OK)
         return rc;
     if (refused) {
-        Fluxbus__V1__AttributionNonSuivieDeBail n =
-            FLUXBUS__V1__ATTRIBUTION_NON_SUIVIE_DE_BAIL__INIT;
-        n.vacancy_id = (char *)l->id;
-        n.nur = (char *)l->nur;
-        n.reason = FLUXBUS__V1__NON_SUITE_MOTIF__NON_SUITE_MOTIF_REFUS_MENAGE;
+        Fluxbus__V1__AttributionNonSuivieDeBail n = life_msgs_no_lease(l->id, l->nur);
         return s_record(rec, l->bailleur, TYPE(ATTRIBUTION_NON_SUIVIE_DE_BAIL), l->id, l->party,
                         at + S_DAY_MS, &n);
     }
-    Fluxbus__V1__BailSigne m = FLUXBUS__V1__BAIL_SIGNE__INIT;
-    m.vacancy_id = (char *)l->id;
-    m.nur = (char *)l->nur;
-    m.designataire_actor_id = (char *)l->party;
+    Fluxbus__V1__BailSigne m = life_msgs_lease(l->id, l->nur, l->party);
     return s_record(rec, l->bailleur, TYPE(BAIL_SIGNE), l->id, l->party, at + S_DAY_MS, &m);
 }
 

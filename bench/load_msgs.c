@@ -17,6 +17,7 @@
 
 #include "fluxbus/codec.h"
 #include "fluxbus/seal.h"
+#include "life_msgs.h"
 #include "period.h"
 #include "fluxbus/v1/designation.pb-c.h"
 #include "fluxbus/v1/ledger.pb-c.h"
@@ -187,12 +188,8 @@ uint8_t *load_msgs_designation(const char *vacancy, const char *convention, uint
                                const char *nur, const char *resa, const fb_sealed_t *sealed,
                                size_t *len)
 {
-    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
-    d.vacancy_id = (char *)vacancy;
+    Fluxbus__V1__Designation d = life_msgs_designation(vacancy, nur, rank, LOAD_MSGS_RANKS);
     d.convention_id = (char *)convention;
-    d.rank = rank;
-    d.candidate_count = LOAD_MSGS_RANKS;
-    d.nur = (char *)nur;
     d.quartile = FLUXBUS__V1__QUARTILE__QUARTILE_Q2;
     d.household_size = 3;
     d.designating_actor_id = (char *)resa;
@@ -215,15 +212,10 @@ fb_err_t load_msgs_seal_household(const char *nur, const char *pad,
 uint8_t *load_msgs_orientation(const char *vacancy, const char *convention, const char *resa,
                                uint32_t round, size_t *len)
 {
-    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
-    o.vacancy_id = (char *)vacancy;
-    o.convention_id = (char *)convention;
-    o.reservataire_actor_id = (char *)resa;
     /* Never expires during a run, and longer than the conventions' délai. */
-    o.deadline_ms = fb_now_ms() + 30LL * 86400000;
-    o.candidates_expected = LOAD_MSGS_RANKS;
+    Fluxbus__V1__Orientation o = life_msgs_orientation(
+        vacancy, convention, resa, round, LOAD_MSGS_RANKS, fb_now_ms() + 30LL * 86400000);
     o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
-    o.round = round;
     return load_msgs_pack(&o.base, len);
 }
 

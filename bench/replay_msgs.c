@@ -24,6 +24,7 @@
 #include "fluxbus/v1/ledger.pb-c.h"
 #include "fluxbus/v1/orientation.pb-c.h"
 #include "fluxbus/v1/sne.pb-c.h"
+#include "life_msgs.h"
 
 #define T(x) FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_##x
 #define S_INSEE "74010"
@@ -198,15 +199,12 @@ static Fluxbus__V1__Date s_today(void)
 static uint8_t *s_answer_orientation(const s_ids_t *ids, bool decline, size_t *len)
 {
     if (decline) {
-        Fluxbus__V1__OrientationDecline d = FLUXBUS__V1__ORIENTATION_DECLINE__INIT;
-        d.vacancy_id = (char *)ids->vacancy;
+        Fluxbus__V1__OrientationDecline d = life_msgs_decline(ids->vacancy);
         d.convention_id = (char *)ids->convention;
-        d.reason = FLUXBUS__V1__ORIENTATION_DECLINE_REASON__ORIENTATION_DECLINE_REASON_OTHER;
         d.reason_text = "aucun demandeur du contingent pour ce T3 a ce loyer";
         return load_msgs_pack(&d.base, len);
     }
-    Fluxbus__V1__OrientationAck a = FLUXBUS__V1__ORIENTATION_ACK__INIT;
-    a.vacancy_id = (char *)ids->vacancy;
+    Fluxbus__V1__OrientationAck a = life_msgs_ack(ids->vacancy);
     a.convention_id = (char *)ids->convention;
     a.comment = "bien recu, designations sous quinze jours";
     return load_msgs_pack(&a.base, len);
@@ -257,15 +255,10 @@ static uint8_t *s_seance(const replay_world_t *w, uint64_t v, const s_ids_t *ids
 static uint8_t *s_decision(const replay_world_t *w, const s_ids_t *ids, s_step_t st, uint64_t v,
                            size_t *len)
 {
-    Fluxbus__V1__CaleolDecision d = FLUXBUS__V1__CALEOL_DECISION__INIT;
-    d.seance_id = (char *)ids->seance;
-    d.vacancy_id = (char *)ids->vacancy;
-    d.nur = (char *)ids->nur;
-    d.rank = st.rank;
-    d.designataire_actor_id = (char *)w->actors[s_resa(w, v, st.second)].actor;
-    d.decided_ms = fb_now_ms();
+    Fluxbus__V1__CaleolDecision d = life_msgs_decision(
+        ids->seance, ids->vacancy, ids->nur, st.rank, w->actors[s_resa(w, v, st.second)].actor,
+        st.rank < 3 ? CODE(ATTRIBUTION_PAR_RANG) : CODE(NON_ATTRIBUTION), fb_now_ms());
     d.revision = 1;
-    d.decision = st.rank < 3 ? CODE(ATTRIBUTION_PAR_RANG) : CODE(NON_ATTRIBUTION);
     if (st.rank == 3) {
         d.non_attribution_reason =
             FLUXBUS__V1__NON_ATTRIBUTION_REASON__NON_ATTRIBUTION_REASON_TAUX_EFFORT;
@@ -276,27 +269,18 @@ static uint8_t *s_decision(const replay_world_t *w, const s_ids_t *ids, s_step_t
 
 static uint8_t *s_answer(const s_ids_t *ids, bool accept, size_t *len)
 {
-    Fluxbus__V1__PropositionReponse r = FLUXBUS__V1__PROPOSITION_REPONSE__INIT;
-    r.vacancy_id = (char *)ids->vacancy;
-    r.nur = (char *)ids->nur;
-    r.answer = accept ? FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE
-                      : FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_REFUSEE;
-    if (!accept) {
-        r.refus_motif = FLUXBUS__V1__REFUS_MOTIF__REFUS_MOTIF_LOCALISATION;
+    Fluxbus__V1__PropositionReponse r =
+        life_msgs_answer(ids->vacancy, ids->nur, !accept, fb_now_ms());
+    if (!accept)
         r.refus_text = "trop loin du lieu de travail";
-    }
     r.proposal_sent_ms = fb_now_ms() - 5 * 86400000LL;
-    r.answered_ms = fb_now_ms();
     return load_msgs_pack(&r.base, len);
 }
 
 static uint8_t *s_no_lease(const s_ids_t *ids, size_t *len)
 {
-    Fluxbus__V1__AttributionNonSuivieDeBail n = FLUXBUS__V1__ATTRIBUTION_NON_SUIVIE_DE_BAIL__INIT;
+    Fluxbus__V1__AttributionNonSuivieDeBail n = life_msgs_no_lease(ids->vacancy, ids->nur);
     Fluxbus__V1__Date today = s_today();
-    n.vacancy_id = (char *)ids->vacancy;
-    n.nur = (char *)ids->nur;
-    n.reason = FLUXBUS__V1__NON_SUITE_MOTIF__NON_SUITE_MOTIF_REFUS_MENAGE;
     n.reason_text = "refus du menage apres la commission";
     n.date = &today;
     return load_msgs_pack(&n.base, len);
@@ -305,13 +289,11 @@ static uint8_t *s_no_lease(const s_ids_t *ids, size_t *len)
 static uint8_t *s_lease(const replay_world_t *w, const s_ids_t *ids, s_step_t st, uint64_t v,
                         size_t *len)
 {
-    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
+    Fluxbus__V1__BailSigne b =
+        life_msgs_lease(ids->vacancy, ids->nur, w->actors[s_resa(w, v, st.second)].actor);
     Fluxbus__V1__Date today = s_today();
-    b.vacancy_id = (char *)ids->vacancy;
-    b.nur = (char *)ids->nur;
     b.signed_on = &today;
     b.effective_on = &today;
-    b.designataire_actor_id = (char *)w->actors[s_resa(w, v, st.second)].actor;
     b.convention_id = (char *)ids->convention;
     b.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
     b.bailleur_siren = (char *)load_msgs_siren(w->actors[s_bailleur(w, v)].actor);

@@ -5,7 +5,8 @@
  * EPCI), the answer's recipient, reply link and message id, and the order
  * "scope, compute, build, seal, check the size". Does not own the figures
  * (ledger/bilan.c), what each view holds (bilan_msg.c), signing
- * (notary.c) nor storing and delivering (broker.c). */
+ * (notary.c), the thread it is computed on (bilan_queue.c) nor storing
+ * and delivering (broker.c). */
 #include "bilan_reply.h"
 
 #include <stdbool.h>
@@ -154,10 +155,9 @@ void bilan_reply_id(const char *requester, const uint8_t request_id[16], uint8_t
     memcpy(out, digest, FB_MESSAGE_ID_BYTES);
 }
 
-fb_err_t bilan_reply_prepare(sqlite3 *db, notary_t *notary, const store_actor_t *requester,
-                             const Fluxbus__V1__SignedBody *request,
-                             const Fluxbus__V1__BilanRequest *req, size_t max_envelope,
-                             int64_t now_ms, bilan_reply_t *out, char *detail, size_t dlen)
+fb_err_t bilan_reply_compute(sqlite3 *db, const store_actor_t *requester,
+                             const Fluxbus__V1__BilanRequest *req, int64_t now_ms,
+                             bilan_reply_t *out, char *detail, size_t dlen)
 {
     memset(out, 0, sizeof *out);
     bilan_reply_scope_t scope;
@@ -175,22 +175,44 @@ fb_err_t bilan_reply_prepare(sqlite3 *db, notary_t *notary, const store_actor_t 
                              .communes = scope.query.communes,
                              .computed_ms = now_ms};
     out->msg = bilan_msg_new(out->bilan, &args);
+    if (!out->msg) {
+        snprintf(detail, dlen, "out of memory");
+        bilan_reply_clear(out);
+        return FB_ERR_NOMEM;
+    }
+    return FB_OK;
+}
+
+fb_err_t bilan_reply_seal(notary_t *notary, const char *requester,
+                          const uint8_t request_id[FB_MESSAGE_ID_BYTES], size_t max_envelope,
+                          bilan_reply_t *reply, char *detail, size_t dlen)
+{
     uint8_t id[FB_MESSAGE_ID_BYTES];
-    bilan_reply_id(requester->id, request->message_id.data, id);
-    rc = out->msg ? notary_reply(notary, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_BILAN_ANNUEL,
-                                 requester->id, request->message_id.data, id,
-                                 bilan_reply_payload(out), &out->envelope, &out->len)
-                  : FB_ERR_NOMEM;
-    if (rc == FB_OK && out->len > max_envelope) {
+    bilan_reply_id(requester, request_id, id);
+    fb_err_t rc =
+        notary_reply(notary, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_BILAN_ANNUEL, requester,
+                     request_id, id, bilan_reply_payload(reply), &reply->envelope, &reply->len);
+    if (rc == FB_OK && reply->len > max_envelope) {
         snprintf(detail, dlen,
                  "the bilan asked makes a BilanAnnuel of %zu bytes, over the cap of %zu: ask "
                  "for one EPCI or a shorter period",
-                 out->len, max_envelope);
+                 reply->len, max_envelope);
         rc = FB_ERR_TOO_LARGE;
     }
     if (rc != FB_OK)
-        bilan_reply_clear(out);
+        bilan_reply_clear(reply);
     return rc;
+}
+
+fb_err_t bilan_reply_prepare(sqlite3 *db, notary_t *notary, const store_actor_t *requester,
+                             const Fluxbus__V1__SignedBody *request,
+                             const Fluxbus__V1__BilanRequest *req, size_t max_envelope,
+                             int64_t now_ms, bilan_reply_t *out, char *detail, size_t dlen)
+{
+    fb_err_t rc = bilan_reply_compute(db, requester, req, now_ms, out, detail, dlen);
+    return rc == FB_OK ? bilan_reply_seal(notary, requester->id, request->message_id.data,
+                                          max_envelope, out, detail, dlen)
+                       : rc;
 }
 
 const ProtobufCMessage *bilan_reply_payload(const bilan_reply_t *reply)

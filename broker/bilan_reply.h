@@ -13,11 +13,11 @@
  * in that order when an actor holds several roles. The answer holds counts,
  * never a household.
  *
- * The bilan is computed from the flux ledger (ledger/bilan.h) inside the
- * broker's turn, before the request is accepted, so a request is either
- * refused (a Nack, nothing stored) or stored together with its answer in
- * one transaction: exactly one answer per request, the answer's id being
- * derived from the request's. */
+ * The bilan is computed from the flux ledger (ledger/bilan.h) before the
+ * request is accepted, off the broker's loop thread (bilan_queue.h), so a
+ * request is either refused (a Nack, nothing stored) or stored together
+ * with its answer in one transaction: exactly one answer per request, the
+ * answer's id being derived from the request's. */
 #ifndef FLUXBUS_BROKER_BILAN_REPLY_H
 #define FLUXBUS_BROKER_BILAN_REPLY_H
 
@@ -64,15 +64,34 @@ typedef struct {
     bilan_msg_t *msg; /* the payload */
 } bilan_reply_t;
 
-/* Checks `request` (a BilanRequest from `requester`, payload `req`) with
- * bilan_reply_scope, computes its bilan on db (the broker's store, inside
- * the caller's transaction) and seals the answer: a BilanAnnuel from the
- * broker to the requester only, in_reply_to the request, with the message
- * id of bilan_reply_id. FB_OK with *out filled (free it with
- * bilan_reply_clear); a refusal as bilan_reply_scope, or FB_ERR_TOO_LARGE
- * when the answer would be over max_envelope bytes, with a detail and *out
- * empty; FB_ERR_STORE (the bilan could not be read) or FB_ERR_NOMEM, which
- * are fatal. */
+/* The two halves of an answer, for a caller that computes off the loop
+ * thread (bilan_queue.c) and seals on it. bilan_reply_compute checks the
+ * request with bilan_reply_scope and computes its bilan on db (any
+ * connection to the store: the bilan reads the ledger and the reference
+ * data only) and the payload of the answer: FB_OK with out->bilan and
+ * out->msg filled, out->envelope still NULL; a refusal as
+ * bilan_reply_scope with *out empty; FB_ERR_STORE (the bilan could not be
+ * read, interrupted included) or FB_ERR_NOMEM. Touches neither the notary
+ * nor anything but db and its arguments, so it may run on any thread. */
+fb_err_t bilan_reply_compute(sqlite3 *db, const store_actor_t *requester,
+                             const Fluxbus__V1__BilanRequest *req, int64_t now_ms,
+                             bilan_reply_t *out, char *detail, size_t detail_len);
+
+/* Seals a computed answer (bilan_reply_compute): a BilanAnnuel from the
+ * broker to `requester` only, in_reply_to request_id, with the message id
+ * of bilan_reply_id. FB_OK with reply->envelope set; FB_ERR_TOO_LARGE when
+ * it would be over max_envelope bytes (with a detail), or FB_ERR_NOMEM,
+ * and then *reply is cleared. On the thread that owns the notary. */
+fb_err_t bilan_reply_seal(notary_t *notary, const char *requester,
+                          const uint8_t request_id[FB_MESSAGE_ID_BYTES], size_t max_envelope,
+                          bilan_reply_t *reply, char *detail, size_t detail_len);
+
+/* Both in one call: checks `request` (a BilanRequest from `requester`,
+ * payload `req`), computes its bilan on db and seals the answer. FB_OK
+ * with *out filled (free it with bilan_reply_clear); a refusal as
+ * bilan_reply_scope, or FB_ERR_TOO_LARGE when the answer would be over
+ * max_envelope bytes, with a detail and *out empty; FB_ERR_STORE (the
+ * bilan could not be read) or FB_ERR_NOMEM, which are fatal. */
 fb_err_t bilan_reply_prepare(sqlite3 *db, notary_t *notary, const store_actor_t *requester,
                              const Fluxbus__V1__SignedBody *request,
                              const Fluxbus__V1__BilanRequest *req, size_t max_envelope,

@@ -6,10 +6,14 @@
  *
  * Invariants:
  *  - a receipt leaves only after the transaction holding its message is
- *    committed (group commit: every frame read in one loop turn shares one
- *    transaction, replies are queued and sent after COMMIT);
- *  - a failed COMMIT ends the broker (FB_ERR_STORE) without sending anything
- *    of that batch;
+ *    committed and on the disk (group commit: every frame read in one loop
+ *    turn shares one transaction, replies are queued and sent once the
+ *    WAL is synced after COMMIT, walsync.c; meanwhile the next batch is
+ *    read and its signatures checked);
+ *  - nothing leaves the process (reply or delivery) before every commit
+ *    made so far is durable (s_durable);
+ *  - a failed COMMIT or fdatasync ends the broker (FB_ERR_STORE) without
+ *    sending anything of that batch;
  *  - a recipient's ACK frees its window at once but reaches the disk with
  *    the next COMMIT that writes anyway, or within ack_delay_ms, or at a
  *    clean exit (acks.c); until then the pump does not send that message
@@ -22,7 +26,9 @@
  *    through the same store, ledger, audit chain and queues as accepted
  *    ones;
  *  - a message addressed to the broker (a BilanRequest) is stored with the
- *    broker's answer (bilan_reply.c) in the same transaction, or refused. */
+ *    broker's answer (bilan_reply.c) in the same transaction, or refused;
+ *    the answer is computed off the loop (bilan_queue.c) while the request
+ *    waits, unacknowledged, and the loop goes on with everything else. */
 #include "broker.h"
 
 #include <errno.h>
@@ -40,8 +46,10 @@
 #include "fluxbus/keys.h"
 #include "acks.h"
 #include "admission.h"
+#include "bilan_queue.h"
 #include "bilan_reply.h"
 #include "checkpointer.h"
+#include "walsync.h"
 #include "decompte_emit.h"
 #include "expiry.h"
 #include "keyquery.h"
@@ -61,6 +69,8 @@
 #define S_EXPIRY_BATCH 64      /* DeadlineExpired per transaction */
 #define S_ACKS_MAX 1024        /* acks kept before a commit of their own */
 #define S_CHECKPOINT_MS 100    /* the checkpointer's rhythm (checkpointer.h) */
+#define S_BILAN_QUEUE 8        /* BilanRequests waiting for their answer, at most */
+#define S_BILAN_POLL_MS 10     /* while a bilan computes, the loop looks this often */
 
 typedef struct {
     uint8_t rid[S_RID_MAX];
@@ -113,6 +123,11 @@ struct broker {
     int64_t next_expiry_ms;
     decompte_emit_t *decompte;    /* the broker's DecompteDroits */
     checkpointer_t *checkpointer; /* the WAL's checkpoints, off the loop thread */
+    bilan_queue_t *bilans;        /* BilanRequests waiting for their answer */
+    walsync_t *walsync;           /* the commits made durable; NULL: COMMIT syncs */
+    uint64_t durable_gen;         /* store_commits() known to be on the disk */
+    size_t n_next;                /* frame sets of the next turn, read already */
+    bool unsettled;               /* the last turn's replies wait for its fdatasync */
     void *ctx;
     void *router;
     zap_t *zap;
@@ -196,9 +211,10 @@ static void s_id_hex(const uint8_t *id, char out[2 * FB_MESSAGE_ID_BYTES + 1])
 
 /* ---- replies (sent after commit) ---------------------------------------- */
 
-/* Queues a reply; takes ownership of data. */
-static fb_err_t s_queue_reply(broker_t *self, const s_input_t *in, const char *cmd, uint8_t *data,
-                              size_t len)
+/* Queues a reply to the connection of routing id rid; takes ownership of
+ * data. */
+static fb_err_t s_queue_reply_to(broker_t *self, const uint8_t *rid, size_t rid_len,
+                                 const char *cmd, uint8_t *data, size_t len)
 {
     if (self->n_replies == self->cap_replies) {
         size_t cap = self->cap_replies ? 2 * self->cap_replies : 64;
@@ -211,12 +227,20 @@ static fb_err_t s_queue_reply(broker_t *self, const s_input_t *in, const char *c
         self->cap_replies = cap;
     }
     s_reply_t *r = &self->replies[self->n_replies++];
-    r->rid_len = zmq_msg_size((zmq_msg_t *)&in->part[0]);
-    memcpy(r->rid, zmq_msg_data((zmq_msg_t *)&in->part[0]), r->rid_len);
+    r->rid_len = rid_len < S_RID_MAX ? rid_len : S_RID_MAX;
+    memcpy(r->rid, rid, r->rid_len);
     r->cmd = cmd;
     r->data = data;
     r->len = len;
     return FB_OK;
+}
+
+/* Queues a reply to the connection `in` came from; takes ownership of data. */
+static fb_err_t s_queue_reply(broker_t *self, const s_input_t *in, const char *cmd, uint8_t *data,
+                              size_t len)
+{
+    return s_queue_reply_to(self, zmq_msg_data((zmq_msg_t *)&in->part[0]),
+                            zmq_msg_size((zmq_msg_t *)&in->part[0]), cmd, data, len);
 }
 
 static fb_err_t s_queue_packed(broker_t *self, const s_input_t *in, const char *cmd,
@@ -228,8 +252,32 @@ static fb_err_t s_queue_packed(broker_t *self, const s_input_t *in, const char *
     return rc == FB_OK ? s_queue_reply(self, in, cmd, buf, len) : rc;
 }
 
-static void s_flush_replies(broker_t *self)
+static void s_drop_replies(broker_t *self);
+
+/* Waits until every commit made so far is on the disk (walsync.h): nothing
+ * of a commit leaves the process before. */
+static fb_err_t s_durable(broker_t *self)
 {
+    uint64_t gen = store_commits(self->store);
+    if (!self->walsync || gen <= self->durable_gen)
+        return FB_OK;
+    char why[320];
+    if (walsync_wait(self->walsync, gen, why, sizeof why) != FB_OK) {
+        s_log(self, FB_LOG_ERROR, "broker store-failed reason=STORE detail=\"%s\"", why);
+        return FB_ERR_STORE;
+    }
+    self->durable_gen = gen;
+    return FB_OK;
+}
+
+/* Sends the queued replies once their commit is durable; drops them when
+ * it cannot be (FB_ERR_STORE, fatal). */
+static fb_err_t s_flush_replies(broker_t *self)
+{
+    if (self->n_replies && s_durable(self) != FB_OK) {
+        s_drop_replies(self);
+        return FB_ERR_STORE;
+    }
     for (size_t i = 0; i < self->n_replies; i++) {
         s_reply_t *r = &self->replies[i];
         /* A peer that left meanwhile just misses its reply: it resends and
@@ -241,6 +289,7 @@ static void s_flush_replies(broker_t *self)
         free(r->data);
     }
     self->n_replies = 0;
+    return FB_OK;
 }
 
 static void s_drop_replies(broker_t *self)
@@ -436,6 +485,8 @@ static void s_deliver_one(void *ctx, uint64_t seq, const uint8_t *env, size_t le
 
 static fb_err_t s_pump(broker_t *self)
 {
+    if (s_durable(self) != FB_OK) /* deliver only what is on the disk */
+        return FB_ERR_STORE;
     for (size_t i = 0; i < self->n_sessions; i++) {
         s_session_t *s = &self->sessions[i];
         if (!s->dirty || s->dead || s->n_inflight >= s->window)
@@ -464,17 +515,25 @@ static fb_err_t s_pump(broker_t *self)
 
 /* ---- the SEND pipeline ---------------------------------------------------------- */
 
-static fb_err_t s_nack(broker_t *self, const s_input_t *in, const uint8_t *id, fb_err_t reason,
-                       const char *detail)
+/* A signed Nack for actor's message id, to the connection of routing id rid. */
+static fb_err_t s_nack_to(broker_t *self, const uint8_t *rid, size_t rid_len, const char *actor,
+                          const uint8_t *id, fb_err_t reason, const char *detail)
 {
     char hex[2 * FB_MESSAGE_ID_BYTES + 1];
     s_id_hex(id, hex);
-    s_log(self, FB_LOG_WARN, "broker nack msg_id=%s peer=%s reason=%s detail=\"%s\"", hex,
-          in->actor, fb_err_name(reason), detail);
+    s_log(self, FB_LOG_WARN, "broker nack msg_id=%s peer=%s reason=%s detail=\"%s\"", hex, actor,
+          fb_err_name(reason), detail);
     uint8_t *buf = NULL;
     size_t len = 0;
-    fb_err_t rc = notary_nack(&self->notary, in->actor, id, reason, detail, &buf, &len);
-    return rc == FB_OK ? s_queue_reply(self, in, "RECEIPT", buf, len) : rc;
+    fb_err_t rc = notary_nack(&self->notary, actor, id, reason, detail, &buf, &len);
+    return rc == FB_OK ? s_queue_reply_to(self, rid, rid_len, "RECEIPT", buf, len) : rc;
+}
+
+static fb_err_t s_nack(broker_t *self, const s_input_t *in, const uint8_t *id, fb_err_t reason,
+                       const char *detail)
+{
+    return s_nack_to(self, zmq_msg_data((zmq_msg_t *)&in->part[0]),
+                     zmq_msg_size((zmq_msg_t *)&in->part[0]), in->actor, id, reason, detail);
 }
 
 /* Checks the key that signed the envelope (precheck.c looked it up and
@@ -547,6 +606,27 @@ static fb_err_t s_check_body(broker_t *self, const s_input_t *in,
     return FB_OK;
 }
 
+/* A message stored before as `seen`, sent again (to the connection of
+ * routing id rid): the same bytes get the receipt again (duplicate), other
+ * bytes are a CONFLICT. */
+static fb_err_t s_receipt_again_to(broker_t *self, const uint8_t *rid, size_t rid_len,
+                                   const Fluxbus__V1__SignedBody *body, const uint8_t sha[32],
+                                   const store_seen_t *seen)
+{
+    if (memcmp(seen->envelope_sha256, sha, 32) != 0)
+        return s_nack_to(self, rid, rid_len, body->sender, body->message_id.data, FB_ERR_CONFLICT,
+                         "message_id already used with different bytes");
+    char hex[2 * FB_MESSAGE_ID_BYTES + 1];
+    s_id_hex(body->message_id.data, hex);
+    s_log(self, FB_LOG_INFO, "broker duplicate msg_id=%s peer=%s seq=%llu", hex, body->sender,
+          (unsigned long long)seen->seq);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    fb_err_t rc = notary_receipt(&self->notary, body->sender, body->message_id.data, seen->seq,
+                                 seen->accepted_at_ms, true, sha, NULL, &buf, &len);
+    return rc == FB_OK ? s_queue_reply_to(self, rid, rid_len, "RECEIPT", buf, len) : rc;
+}
+
 /* Same (sender, message_id) seen before: same bytes get the receipt again
  * (duplicate), other bytes are a CONFLICT. Returns FB_ERR_NOT_FOUND if new. */
 static fb_err_t s_dedup(broker_t *self, const s_input_t *in, const Fluxbus__V1__SignedBody *body,
@@ -556,18 +636,8 @@ static fb_err_t s_dedup(broker_t *self, const s_input_t *in, const Fluxbus__V1__
     fb_err_t rc = store_find(self->store, body->sender, body->message_id.data, &seen);
     if (rc != FB_OK)
         return rc;
-    char hex[2 * FB_MESSAGE_ID_BYTES + 1];
-    s_id_hex(body->message_id.data, hex);
-    if (memcmp(seen.envelope_sha256, sha, 32) != 0)
-        return s_nack(self, in, body->message_id.data, FB_ERR_CONFLICT,
-                      "message_id already used with different bytes");
-    s_log(self, FB_LOG_INFO, "broker duplicate msg_id=%s peer=%s seq=%llu", hex, in->actor,
-          (unsigned long long)seen.seq);
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    rc = notary_receipt(&self->notary, body->sender, body->message_id.data, seen.seq,
-                        seen.accepted_at_ms, true, sha, NULL, &buf, &len);
-    return rc == FB_OK ? s_queue_reply(self, in, "RECEIPT", buf, len) : rc;
+    return s_receipt_again_to(self, zmq_msg_data((zmq_msg_t *)&in->part[0]),
+                              zmq_msg_size((zmq_msg_t *)&in->part[0]), body, sha, &seen);
 }
 
 static fb_err_t s_write_acks(broker_t *self, const char *forced);
@@ -697,19 +767,7 @@ static fb_err_t s_store_accepted(broker_t *self, const Fluxbus__V1__SignedBody *
                                  uint64_t *seq_out)
 {
     int64_t now = fb_now_ms();
-    store_message_t m = {
-        .sender = body->sender,
-        .message_id = body->message_id.data,
-        .sender_seq = body->sequence,
-        .type = (int)body->type,
-        .correlation_id = body->correlation_id,
-        .key_id = body->key_id,
-        .envelope = data,
-        .envelope_len = len,
-        .envelope_sha256 = sha,
-        .created_at_ms = body->created_at_ms,
-        .accepted_at_ms = now,
-    };
+    store_message_t m = store_message_of(body, data, len, sha, now);
     uint64_t seq = 0;
     fb_err_t rc = store_put(self->store, &m, &seq);
     if (rc == FB_OK) {
@@ -733,9 +791,12 @@ static fb_err_t s_store_accepted(broker_t *self, const Fluxbus__V1__SignedBody *
     return FB_OK;
 }
 
-static fb_err_t s_accept(broker_t *self, const s_input_t *in, const Fluxbus__V1__SignedBody *body,
-                         const ProtobufCMessage *payload, const uint8_t *data, size_t len,
-                         const uint8_t sha[32], const router_targets_t *targets)
+/* Accepts a sender's message (s_store_accepted) and queues its RECEIPT to
+ * the connection of routing id rid. */
+static fb_err_t s_accept_to(broker_t *self, const uint8_t *rid, size_t rid_len,
+                            const Fluxbus__V1__SignedBody *body, const ProtobufCMessage *payload,
+                            const uint8_t *data, size_t len, const uint8_t sha[32],
+                            const router_targets_t *targets)
 {
     uint64_t seq = 0;
     fb_err_t rc = s_store_accepted(self, body, payload, data, len, sha, targets, &seq);
@@ -747,9 +808,9 @@ static fb_err_t s_accept(broker_t *self, const s_input_t *in, const Fluxbus__V1_
     s_id_hex(body->message_id.data, hex);
     const fb_catalog_entry_t *entry = fb_catalog_by_type((int)body->type);
     s_log(self, FB_LOG_INFO, "broker accept msg_id=%s peer=%s type=%s seq=%llu recipients=%zu", hex,
-          in->actor, entry ? entry->name : "?", (unsigned long long)seq, targets->n);
+          body->sender, entry ? entry->name : "?", (unsigned long long)seq, targets->n);
     /* The RECEIPT's bytes come with s_seal_receipts, before any reply leaves. */
-    rc = s_queue_reply(self, in, "RECEIPT", NULL, 0);
+    rc = s_queue_reply_to(self, rid, rid_len, "RECEIPT", NULL, 0);
     if (rc == FB_OK)
         self->jobs[self->n_jobs - 1].reply = (long)self->n_replies - 1;
     return rc;
@@ -800,28 +861,77 @@ static fb_err_t s_accept_own(void *ctx, const uint8_t *data, size_t len,
     return rc;
 }
 
-/* A BilanRequest's answer, computed and sealed before the request is
- * accepted (a refusal is the request's Nack); *answer is empty for any
- * other message. */
-static fb_err_t s_prepare_answer(broker_t *self, const store_actor_t *sender,
-                                 const Fluxbus__V1__SignedBody *body,
-                                 const ProtobufCMessage *payload, bilan_reply_t *answer,
-                                 char *detail, size_t dlen)
+/* ---- BilanRequests: answered off the loop ------------------------------------------------ */
+
+/* The same (sender, message_id) sent again while its BilanRequest waits for
+ * its answer (bilan_queue.c): the same bytes wait for the same outcome, the
+ * connection told with the first (one request, one answer); other bytes
+ * are a CONFLICT, as for a stored message. FB_ERR_NOT_FOUND when no request
+ * of that id waits. */
+static fb_err_t s_join_pending(broker_t *self, const s_input_t *in,
+                               const Fluxbus__V1__SignedBody *body, const uint8_t sha[32])
 {
-    memset(answer, 0, sizeof *answer);
-    if (body->type != FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_BILAN_REQUEST)
-        return FB_OK;
-    return bilan_reply_prepare(store_db(self->store), &self->notary, sender, body,
-                               (const Fluxbus__V1__BilanRequest *)payload, self->cfg.max_envelope,
-                               fb_now_ms(), answer, detail, dlen);
+    bilan_pending_t *p = bilan_queue_find(self->bilans, body->sender, body->message_id.data);
+    if (!p)
+        return FB_ERR_NOT_FOUND;
+    if (memcmp(p->sha256, sha, 32) != 0)
+        return s_nack(self, in, body->message_id.data, FB_ERR_CONFLICT,
+                      "message_id already used with different bytes (a BilanRequest waiting for "
+                      "its answer)");
+    char hex[2 * FB_MESSAGE_ID_BYTES + 1];
+    s_id_hex(body->message_id.data, hex);
+    s_log(self, FB_LOG_INFO,
+          "broker bilan-waiting msg_id=%s peer=%s detail=\"sent again while "
+          "its answer is computed: one answer, a receipt to each connection\"",
+          hex, in->actor);
+    /* A ROUTER's routing id is at most 255 bytes: this cannot fail. */
+    if (bilan_queue_wait_too(p, zmq_msg_data((zmq_msg_t *)&in->part[0]),
+                             zmq_msg_size((zmq_msg_t *)&in->part[0])) != FB_OK)
+        s_log(self, FB_LOG_WARN,
+              "broker bilan-waiting msg_id=%s peer=%s detail=\"routing id "
+              "too long: this connection gets no receipt\"",
+              hex, in->actor);
+    return FB_OK;
+}
+
+/* A BilanRequest that passed every check of the SEND pipeline: what
+ * bilan_reply_scope refuses is refused now (a Nack, as before any
+ * computation); otherwise it waits, unacknowledged, for its answer to be
+ * computed off the loop, and s_bilan_turn stores both. Takes *body and
+ * *payload once queued. A full queue is a RATE_LIMITED Nack. */
+static fb_err_t s_defer_bilan(broker_t *self, const s_input_t *in, const store_actor_t *sender,
+                              Fluxbus__V1__SignedBody **body, ProtobufCMessage **payload,
+                              const uint8_t *data, size_t len, const uint8_t sha[32])
+{
+    uint8_t id[FB_MESSAGE_ID_BYTES];
+    memcpy(id, (*body)->message_id.data, sizeof id);
+    char detail[256] = "";
+    bilan_reply_scope_t scope;
+    fb_err_t rc = bilan_reply_scope(sender, (const Fluxbus__V1__BilanRequest *)*payload, &scope,
+                                    detail, sizeof detail);
+    if (rc == FB_OK)
+        rc = bilan_queue_add(self->bilans, sender, body, payload, data, len, sha,
+                             zmq_msg_data((zmq_msg_t *)&in->part[0]),
+                             zmq_msg_size((zmq_msg_t *)&in->part[0]), fb_now_ms());
+    if (rc == FB_ERR_RATE_LIMITED)
+        snprintf(detail, sizeof detail,
+                 "%zu BilanRequests wait for their answer already: send it again later",
+                 bilan_queue_size(self->bilans));
+    else if (rc == FB_ERR_NOMEM)
+        snprintf(detail, sizeof detail, "out of memory: send it again later");
+    if (rc != FB_OK)
+        return s_nack(self, in, id, rc, detail);
+    char hex[2 * FB_MESSAGE_ID_BYTES + 1];
+    s_id_hex(id, hex);
+    s_log(self, FB_LOG_INFO, "broker bilan-queued msg_id=%s peer=%s waiting=%zu", hex, in->actor,
+          bilan_queue_size(self->bilans));
+    return FB_OK;
 }
 
 /* Stores the answer after its request, in the same transaction. Only a
  * store failure is returned (fatal); a refusal is logged by s_accept_own. */
 static fb_err_t s_accept_answer(broker_t *self, const char *peer, bilan_reply_t *answer)
 {
-    if (!answer->envelope)
-        return FB_OK;
     fb_err_t rc = s_accept_own(self, answer->envelope, answer->len, bilan_reply_payload(answer));
     if (rc == FB_OK)
         s_log(self, FB_LOG_INFO, "broker bilan-answer peer=%s attributions=%u leases=%u", peer,
@@ -830,7 +940,8 @@ static fb_err_t s_accept_answer(broker_t *self, const char *peer, bilan_reply_t 
 }
 
 /* rate -> size cap -> decode -> key + verify (done in bulk by precheck.c)
- * -> parse -> sender/type/payload -> dedup -> route -> store + receipt.
+ * -> parse -> sender/type/payload -> dedup -> route -> store + receipt (a
+ * BilanRequest: -> wait for its answer, s_defer_bilan, then s_bilan_turn).
  * Refusals become signed Nacks; only a store failure is returned as an
  * error (it is fatal). */
 static fb_err_t s_handle_send(broker_t *self, const s_input_t *in, const precheck_t *pre)
@@ -867,12 +978,13 @@ static fb_err_t s_handle_send(broker_t *self, const s_input_t *in, const prechec
     const uint8_t *id = body->message_id.data;
     store_actor_t sender;
     router_targets_t targets = {0};
-    bilan_reply_t answer = {0};
     ProtobufCMessage *payload = NULL;
     const uint8_t *sha = pre->sha256;
     rc = s_check_body(self, in, body, &sender, &payload, detail, sizeof detail);
     if (rc == FB_OK) {
         rc = s_dedup(self, in, body, sha);
+        if (rc == FB_ERR_NOT_FOUND)
+            rc = s_join_pending(self, in, body, sha);
         if (rc == FB_ERR_NOT_FOUND) {
             rc = s_check_new(self, body, detail, sizeof detail);
             if (rc == FB_OK)
@@ -887,20 +999,19 @@ static fb_err_t s_handle_send(broker_t *self, const s_input_t *in, const prechec
                 ledger_msg_t lm = ledger_msg_of(body, payload, 0, fb_now_ms());
                 rc = ledger_check(self->ledger, &lm, detail, sizeof detail);
             }
-            if (rc == FB_OK)
-                rc = s_prepare_answer(self, &sender, body, payload, &answer, detail, sizeof detail);
-            if (rc == FB_OK) {
-                rc = s_accept(self, in, body, payload, data, len, sha, &targets);
-                if (rc == FB_OK)
-                    rc = s_accept_answer(self, in->actor, &answer);
-            } else if (rc != FB_ERR_STORE) {
+            if (rc == FB_OK && body->type == FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_BILAN_REQUEST)
+                rc = s_defer_bilan(self, in, &sender, &body, &payload, data, len, sha);
+            else if (rc == FB_OK)
+                rc = s_accept_to(self, zmq_msg_data((zmq_msg_t *)&in->part[0]),
+                                 zmq_msg_size((zmq_msg_t *)&in->part[0]), body, payload, data, len,
+                                 sha, &targets);
+            else if (rc != FB_ERR_STORE) {
                 rc = s_nack(self, in, id, rc, detail);
             }
         }
     } else if (rc != FB_ERR_STORE) {
         rc = s_nack(self, in, id, rc, detail);
     }
-    bilan_reply_clear(&answer);
     router_targets_free(&targets);
     fb_codec_free(payload);
     fb_body_free(body);
@@ -1158,14 +1269,38 @@ static size_t s_read_batch(broker_t *self)
     return n;
 }
 
-/* One group commit: every frame set available now (up to batch_max), their
- * signatures checked in bulk, then handled one by one in arrival order. */
-static fb_err_t s_turn(broker_t *self)
+/* After a turn's commit, once it is durable: its log lines and replies
+ * leave, a registry change by the CLI is taken in, the queues are pumped. */
+static fb_err_t s_settle(broker_t *self)
+{
+    self->unsettled = false;
+    s_flush_log();
+    if (s_flush_replies(self) != FB_OK)
+        return FB_ERR_STORE;
+    int64_t dv = store_data_version(self->store);
+    if (dv != self->data_version) { /* the CLI changed the registry */
+        self->data_version = dv;
+        s_certs_clear(self);
+        s_sessions_recheck(self);
+    }
+    return s_pump(self);
+}
+
+/* One group commit: the frame sets read (up to batch_max), their
+ * signatures checked in bulk, then handled one by one in arrival order.
+ * With `prefetch`, the next batch is read right after COMMIT: when there
+ * is one, the WAL's fdatasync runs on walsync's thread while the next
+ * turn checks that batch's signatures, and this turn's replies leave
+ * there (s_settle); otherwise they leave now. */
+static fb_err_t s_turn(broker_t *self, bool prefetch)
 {
     fb_err_t rc = store_begin(self->store);
-    size_t n = rc == FB_OK ? s_read_batch(self) : 0;
+    size_t n = self->n_next ? self->n_next : rc == FB_OK ? s_read_batch(self) : 0;
+    self->n_next = 0;
     if (rc == FB_OK)
         rc = precheck_batch(self->store, self->pool, self->cfg.max_envelope, self->pre, n);
+    if (rc == FB_OK && self->unsettled)
+        rc = s_settle(self); /* the previous turn's, once durable */
     for (size_t i = 0; rc == FB_OK && i < n; i++) {
         if (self->batch[i].actor[0])
             rc = s_dispatch(self, &self->batch[i], &self->pre[i]);
@@ -1179,15 +1314,13 @@ static fb_err_t s_turn(broker_t *self)
     }
     if (rc != FB_OK)
         return rc;
-    s_flush_log();
-    s_flush_replies(self);
-    int64_t dv = store_data_version(self->store);
-    if (dv != self->data_version) { /* the CLI changed the registry */
-        self->data_version = dv;
-        s_certs_clear(self);
-        s_sessions_recheck(self);
+    if (prefetch && self->walsync && (self->n_next = s_read_batch(self)) > 0) {
+        walsync_start(self->walsync, store_commits(self->store));
+        self->unsettled = true;
+        s_log(self, FB_LOG_DEBUG, "broker commit-overlap next=%zu", self->n_next);
+        return FB_OK;
     }
-    return s_pump(self);
+    return s_settle(self);
 }
 
 /* The deadlines that passed (expiry.c), in a transaction of their own when
@@ -1248,8 +1381,131 @@ static fb_err_t s_acks_turn(broker_t *self, bool all)
     return FB_OK;
 }
 
+/* Every connection waiting for p gets its Nack. */
+static fb_err_t s_bilan_refuse(broker_t *self, const bilan_pending_t *p, fb_err_t reason,
+                               const char *detail)
+{
+    fb_err_t rc = FB_OK;
+    for (size_t i = 0; rc == FB_OK && i < p->n_waiters; i++)
+        rc = s_nack_to(self, p->waiters[i].id, p->waiters[i].len, p->body->sender,
+                       p->body->message_id.data, reason, detail);
+    return rc;
+}
+
+/* p was stored (cannot happen while copies wait in the queue, checked all
+ * the same): each connection gets the receipt again, or a CONFLICT. */
+static fb_err_t s_bilan_stored(broker_t *self, const bilan_pending_t *p, const store_seen_t *seen)
+{
+    fb_err_t rc = FB_OK;
+    for (size_t i = 0; rc == FB_OK && i < p->n_waiters; i++)
+        rc =
+            s_receipt_again_to(self, p->waiters[i].id, p->waiters[i].len, p->body, p->sha256, seen);
+    return rc;
+}
+
+/* Stores p and its sealed answer in the turn's transaction: the first
+ * connection waiting gets the receipt, the others the same receipt marked
+ * duplicate (6.2). */
+static fb_err_t s_bilan_store(broker_t *self, bilan_pending_t *p)
+{
+    const Fluxbus__V1__SignedBody *body = p->body;
+    char detail[256] = "";
+    fb_err_t rc = bilan_reply_seal(&self->notary, body->sender, body->message_id.data,
+                                   self->cfg.max_envelope, &p->reply, detail, sizeof detail);
+    if (rc != FB_OK)
+        return s_bilan_refuse(self, p, rc, rc == FB_ERR_NOMEM ? "out of memory" : detail);
+    router_targets_t none = {0}; /* addressed to the broker: queued for nobody */
+    rc = s_accept_to(self, p->waiters[0].id, p->waiters[0].len, body, p->payload, p->envelope,
+                     p->len, p->sha256, &none);
+    if (rc == FB_OK)
+        rc = s_accept_answer(self, body->sender, &p->reply);
+    store_seen_t seen;
+    if (rc == FB_OK && p->n_waiters > 1)
+        rc = store_find(self->store, body->sender, body->message_id.data, &seen);
+    for (size_t i = 1; rc == FB_OK && i < p->n_waiters; i++)
+        rc = s_receipt_again_to(self, p->waiters[i].id, p->waiters[i].len, body, p->sha256, &seen);
+    return rc;
+}
+
+/* A computed request, on the loop: the checks that may have changed since
+ * it came are made again (stored meanwhile; the requester revoked; its
+ * roles or territory changed, and then *again is set with the new record
+ * in *now: it is computed again), then its refusal is told or it is
+ * stored with its answer. Only a store failure is returned. */
+static fb_err_t s_bilan_settle(broker_t *self, bilan_pending_t *p, bool *again, store_actor_t *now)
+{
+    const Fluxbus__V1__SignedBody *body = p->body;
+    store_seen_t seen;
+    fb_err_t rc = store_find(self->store, body->sender, body->message_id.data, &seen);
+    if (rc != FB_ERR_NOT_FOUND)
+        return rc == FB_OK ? s_bilan_stored(self, p, &seen) : rc;
+    rc = store_actor_get(self->store, body->sender, now);
+    if (rc == FB_ERR_NOT_FOUND || (rc == FB_OK && now->revoked_at_ms)) {
+        char detail[256];
+        snprintf(detail, sizeof detail, "actor %.120s was revoked while its bilan was computed",
+                 body->sender);
+        return s_bilan_refuse(self, p, FB_ERR_NOT_AUTHORIZED, detail);
+    }
+    if (rc != FB_OK)
+        return rc;
+    if (strcmp(now->roles, p->requester.roles) != 0 ||
+        strcmp(now->territories, p->requester.territories) != 0) {
+        *again = true;
+        return FB_OK;
+    }
+    if (p->rc == FB_ERR_STORE || p->rc == FB_ERR_NOMEM) {
+        /* The computation's own connection failed: the request was not
+         * stored, its sender may send it again. */
+        s_log(self, FB_LOG_ERROR, "broker bilan-failed peer=%s detail=\"%s\"", body->sender,
+              p->detail);
+        char detail[300];
+        snprintf(detail, sizeof detail, "the bilan could not be computed (%.200s): send it again",
+                 p->detail);
+        return s_bilan_refuse(self, p, p->rc, detail);
+    }
+    return p->rc != FB_OK ? s_bilan_refuse(self, p, p->rc, p->detail) : s_bilan_store(self, p);
+}
+
+/* The BilanRequests waiting for their answer (bilan_queue.c): starts
+ * computing the oldest, and once it is computed settles it in a
+ * transaction of its own. A failed COMMIT is fatal, as in s_turn. */
+static fb_err_t s_bilan_turn(broker_t *self)
+{
+    char hex[2 * FB_MESSAGE_ID_BYTES + 1];
+    const bilan_pending_t *started = bilan_queue_start(self->bilans, fb_now_ms());
+    if (started) {
+        s_id_hex(started->body->message_id.data, hex);
+        s_log(self, FB_LOG_INFO, "broker bilan-computing msg_id=%s peer=%s waiting=%zu", hex,
+              started->body->sender, bilan_queue_size(self->bilans));
+    }
+    bilan_pending_t *p = bilan_queue_ready(self->bilans);
+    if (!p)
+        return FB_OK;
+    s_id_hex(p->body->message_id.data, hex);
+    s_log(self, FB_LOG_INFO, "broker bilan-computed msg_id=%s peer=%s reason=%s seconds=%.3f", hex,
+          p->body->sender, fb_err_name(p->rc), p->seconds);
+    bool again = false;
+    store_actor_t now;
+    fb_err_t rc = store_begin(self->store);
+    if (rc == FB_OK)
+        rc = s_bilan_settle(self, p, &again, &now);
+    if (s_end_turn(self, rc) != FB_OK)
+        return FB_ERR_STORE;
+    if (again) {
+        s_log(self, FB_LOG_INFO,
+              "broker bilan-again msg_id=%s peer=%s detail=\"roles or territory changed while it "
+              "was computed\"",
+              hex, p->body->sender);
+        bilan_queue_retry(self->bilans, &now);
+    } else {
+        bilan_queue_pop(self->bilans);
+    }
+    return s_settle(self); /* its replies (and any before them) once durable */
+}
+
 /* How long the loop may wait for input: until the next look at the
- * deadlines or the décompte, or the kept acks' deadline, at most a second. */
+ * deadlines or the décompte, or the kept acks' deadline, or a bilan's
+ * next step, at most a second. */
 static long s_poll_ms(const broker_t *self)
 {
     int64_t next = decompte_emit_next_ms(self->decompte);
@@ -1257,7 +1513,11 @@ static long s_poll_ms(const broker_t *self)
         next = self->next_expiry_ms;
     if (acks_due_ms(self->acks) < next)
         next = acks_due_ms(self->acks);
-    int64_t left = next - fb_now_ms();
+    int64_t now = fb_now_ms();
+    int64_t bilan = bilan_queue_next_ms(self->bilans, now, S_BILAN_POLL_MS);
+    if (bilan < next)
+        next = bilan;
+    int64_t left = next - now;
     return left < 0 ? 0 : left > 1000 ? 1000 : (long)left;
 }
 
@@ -1285,24 +1545,33 @@ fb_err_t broker_run(broker_t *self, volatile sig_atomic_t *stop)
                   "messages they acknowledged will be delivered again\"");
             return FB_ERR_STORE;
         }
+        if (s_bilan_turn(self) != FB_OK) {
+            s_log(self, FB_LOG_ERROR,
+                  "broker exiting code=3 detail=\"store failure while storing a BilanRequest with "
+                  "its answer: neither was acknowledged\"");
+            return FB_ERR_STORE;
+        }
         s_flush_log(); /* what the turns above and the deliveries logged */
         zmq_pollitem_t item = {self->router, 0, ZMQ_POLLIN, 0};
-        int n = zmq_poll(&item, 1, s_poll_ms(self));
+        int n = self->n_next ? 1 : zmq_poll(&item, 1, s_poll_ms(self));
         if (n < 0 && errno != EINTR) {
             s_log(self, FB_LOG_ERROR, "broker poll-failed reason=\"%s\"", zmq_strerror(errno));
             return FB_ERR_TRANSPORT;
         }
         if (n <= 0)
             continue;
-        if (s_turn(self) != FB_OK) {
+        if (s_turn(self, true) != FB_OK) {
             s_log(self, FB_LOG_ERROR,
                   "broker exiting code=3 detail=\"store failure: nothing of "
                   "the last batch was acknowledged\"");
             return FB_ERR_STORE;
         }
     }
-    /* A clean stop loses no ack: what was acked is not delivered again. */
-    if (s_acks_turn(self, true) != FB_OK) {
+    /* A batch read already is handled; a clean stop loses no ack: what was
+     * acked is not delivered again. */
+    if ((self->n_next && s_turn(self, false) != FB_OK) ||
+        (self->unsettled && s_settle(self) != FB_OK) || s_acks_turn(self, true) != FB_OK ||
+        s_durable(self) != FB_OK) {
         s_log(self, FB_LOG_ERROR,
               "broker exiting code=3 detail=\"store failure while committing the last acks: "
               "the messages they acknowledged will be delivered again\"");
@@ -1313,6 +1582,30 @@ fb_err_t broker_run(broker_t *self, volatile sig_atomic_t *stop)
 }
 
 /* ---- lifecycle --------------------------------------------------------------------- */
+
+/* At exit: the bilan under way is interrupted, and the requests waiting
+ * are dropped, unacknowledged (their senders send them again). */
+static void s_bilans_drop(broker_t *self)
+{
+    size_t waiting = bilan_queue_size(self->bilans);
+    bool computing = bilan_queue_busy(self->bilans), abandoned = false;
+    const bilan_pending_t *p = bilan_queue_stop(self->bilans, BILAN_QUEUE_GRACE_MS, &abandoned);
+    if (p) {
+        char hex[2 * FB_MESSAGE_ID_BYTES + 1];
+        s_id_hex(p->body->message_id.data, hex);
+        s_log(self, FB_LOG_INFO, "broker bilan-stopped msg_id=%s peer=%s how=%s", hex,
+              p->body->sender,
+              abandoned        ? "abandoned (one long SQLite step: it ends with the process)"
+              : p->rc == FB_OK ? "computed"
+                               : "interrupted");
+    }
+    if (waiting)
+        s_log(self, FB_LOG_INFO,
+              "broker bilan-dropped waiting=%zu computing=%d detail=\"not acknowledged: their "
+              "senders send them again\"",
+              waiting, computing);
+    s_flush_log();
+}
 
 static fb_err_t s_bind(broker_t *self)
 {
@@ -1373,6 +1666,21 @@ static void s_start_checkpointer(broker_t *self)
               why);
 }
 
+/* Commits stop waiting for the disk on the loop thread (walsync.h); if
+ * the sync thread cannot start, every COMMIT syncs, as before. */
+static void s_start_walsync(broker_t *self)
+{
+    char why[256];
+    self->walsync = walsync_new(self->cfg.store, why, sizeof why);
+    if (self->walsync && store_defer_sync(self->store) != FB_OK) {
+        snprintf(why, sizeof why, "PRAGMA synchronous=NORMAL: %s", store_errmsg(self->store));
+        walsync_destroy(&self->walsync);
+    }
+    if (!self->walsync)
+        s_log(self, FB_LOG_WARN,
+              "broker walsync-failed detail=\"%s\" (each COMMIT waits for the disk instead)", why);
+}
+
 broker_t *broker_new(const broker_config_t *cfg, fb_err_t *err)
 {
     broker_t *self = calloc(1, sizeof *self);
@@ -1424,6 +1732,7 @@ broker_t *broker_new(const broker_config_t *cfg, fb_err_t *err)
         return NULL;
     }
     s_start_checkpointer(self);
+    s_start_walsync(self);
     self->data_version = store_data_version(self->store);
     uint64_t head_seq = 0;
     if (store_chain_head(self->store, self->chain_head, &head_seq) != FB_OK) {
@@ -1435,12 +1744,14 @@ broker_t *broker_new(const broker_config_t *cfg, fb_err_t *err)
         broker_destroy(&self);
         return NULL;
     }
+    self->bilans = bilan_queue_new(cfg->store, S_BILAN_QUEUE);
     self->admission = admission_new(cfg->rate, cfg->rate_burst, cfg->max_backlog);
     self->acks = acks_new(cfg->ack_delay_ms, S_ACKS_MAX);
     self->pool = parallel_new(cfg->verify_threads);
     self->batch = calloc(cfg->batch_max, sizeof *self->batch);
     self->pre = calloc(cfg->batch_max, sizeof *self->pre);
-    if (!self->admission || !self->acks || !self->pool || !self->batch || !self->pre) {
+    if (!self->bilans || !self->admission || !self->acks || !self->pool || !self->batch ||
+        !self->pre) {
         *err = FB_ERR_NOMEM;
         broker_destroy(&self);
         return NULL;
@@ -1467,6 +1778,9 @@ void broker_destroy(broker_t **self_p)
     if (!self_p || !*self_p)
         return;
     broker_t *self = *self_p;
+    if (self->bilans)
+        s_bilans_drop(self);
+    bilan_queue_destroy(&self->bilans); /* interrupts a computation under way */
     if (self->router)
         zmq_close(self->router);
     if (self->ctx) {
@@ -1488,6 +1802,7 @@ void broker_destroy(broker_t **self_p)
     free(self->batch);
     free(self->pre);
     checkpointer_stop(&self->checkpointer);
+    walsync_destroy(&self->walsync);
     decompte_emit_destroy(&self->decompte);
     expiry_destroy(&self->expiry);
     ledger_close(&self->ledger);

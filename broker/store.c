@@ -219,6 +219,8 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *q[Q__COUNT];
     sqlite3_int64 changes_at_begin; /* rows changed on db before the open transaction */
+    uint64_t commits;               /* commits that wrote, counted by the WAL hook */
+    bool self_checkpoint;           /* SQLite's automatic checkpoint, or the fallback only */
 };
 
 /* Resets a statement after use and maps the step result. */
@@ -289,22 +291,34 @@ static fb_err_t s_migrate(store_t *self, char *errbuf, size_t errlen)
     return FB_OK;
 }
 
-/* The WAL hook once the checkpointer does the work: a PASSIVE checkpoint
- * in the committing connection only when the WAL has grown that long. */
-static int s_wal_fallback(void *ctx, sqlite3 *db, const char *name, int frames)
+/* The WAL hook: counts the commits (store_commits) and checkpoints the way
+ * store_checkpoint_on_commit says: after 1,000 frames (SQLite's automatic
+ * checkpoint) or, when a checkpointer does the work, only once the WAL has
+ * grown to STORE_WAL_FALLBACK_FRAMES. */
+static int s_wal_hook(void *ctx, sqlite3 *db, const char *name, int frames)
 {
-    (void)ctx;
-    if (frames >= STORE_WAL_FALLBACK_FRAMES)
+    store_t *self = ctx;
+    self->commits++;
+    if (frames >= (self->self_checkpoint ? 1000 : STORE_WAL_FALLBACK_FRAMES))
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return SQLITE_OK;
 }
 
 void store_checkpoint_on_commit(store_t *self, bool on)
 {
-    if (on)
-        sqlite3_wal_autocheckpoint(self->db, 1000); /* SQLite's default */
-    else
-        sqlite3_wal_hook(self->db, s_wal_fallback, NULL);
+    self->self_checkpoint = on;
+}
+
+fb_err_t store_defer_sync(store_t *self)
+{
+    return sqlite3_exec(self->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) == SQLITE_OK
+               ? FB_OK
+               : FB_ERR_STORE;
+}
+
+uint64_t store_commits(const store_t *self)
+{
+    return self->commits;
 }
 
 store_t *store_open(const char *path, char *errbuf, size_t errlen)
@@ -342,6 +356,8 @@ store_t *store_open(const char *path, char *errbuf, size_t errlen)
         store_destroy(&self);
         return NULL;
     }
+    self->self_checkpoint = true;
+    sqlite3_wal_hook(self->db, s_wal_hook, self);
     if (s_migrate(self, errbuf, errlen) != FB_OK) {
         store_destroy(&self);
         return NULL;
@@ -744,6 +760,22 @@ fb_err_t store_find(store_t *self, const char *sender, const uint8_t *message_id
     }
     fb_err_t err = s_done(st, rc);
     return err == FB_OK && rc == SQLITE_DONE ? FB_ERR_NOT_FOUND : err;
+}
+
+store_message_t store_message_of(const Fluxbus__V1__SignedBody *body, const uint8_t *envelope,
+                                 size_t len, const uint8_t sha256[32], int64_t accepted_at_ms)
+{
+    return (store_message_t){.sender = body->sender,
+                             .message_id = body->message_id.data,
+                             .sender_seq = body->sequence,
+                             .type = (int)body->type,
+                             .correlation_id = body->correlation_id,
+                             .key_id = body->key_id,
+                             .envelope = envelope,
+                             .envelope_len = len,
+                             .envelope_sha256 = sha256,
+                             .created_at_ms = body->created_at_ms,
+                             .accepted_at_ms = accepted_at_ms};
 }
 
 fb_err_t store_put(store_t *self, const store_message_t *m, uint64_t *seq_out)

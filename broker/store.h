@@ -61,6 +61,13 @@ typedef struct {
     int64_t accepted_at_ms;
 } store_message_t;
 
+/* The message to store for an accepted envelope (`envelope`, `len` bytes,
+ * its SHA-256 `sha256`) whose signed body is `body`, accepted at
+ * accepted_at_ms. Everything is borrowed: body, envelope and sha256 must
+ * outlive the store_put that writes it. */
+store_message_t store_message_of(const Fluxbus__V1__SignedBody *body, const uint8_t *envelope,
+                                 size_t len, const uint8_t sha256[32], int64_t accepted_at_ms);
+
 /* What the store remembers of an accepted message, for dedup. */
 typedef struct {
     uint64_t seq;
@@ -81,6 +88,16 @@ void store_destroy(store_t **self_p);
  * STORE_WAL_FALLBACK_FRAMES (the checkpointer stalled or absent). */
 #define STORE_WAL_FALLBACK_FRAMES 16384
 void store_checkpoint_on_commit(store_t *self, bool on);
+
+/* The broker's connection only: from now on COMMIT writes the WAL without
+ * waiting for the disk (synchronous=NORMAL); a commit is durable once the
+ * caller has made the WAL durable after it (walsync.h), and the caller
+ * lets nothing of it leave before. Everyone else keeps store_commit's
+ * durable COMMIT (synchronous=FULL). */
+fb_err_t store_defer_sync(store_t *self);
+/* How many commits that wrote the connection has made: the generation
+ * walsync.h makes durable. */
+uint64_t store_commits(const store_t *self);
 
 /* ---- registry ---- */
 fb_err_t store_actor_add(store_t *self, const store_actor_t *actor, const char *by);
@@ -143,7 +160,8 @@ fb_err_t store_begin(store_t *self);
  * the disk, an fdatasync. A transaction that changed nothing commits
  * without writing. */
 bool store_has_writes(store_t *self);
-/* Commits durably (synchronous=FULL). FB_ERR_STORE means nothing can be
+/* Commits durably (synchronous=FULL; after store_defer_sync, durable only
+ * once the WAL is synced, walsync.h). FB_ERR_STORE means nothing can be
  * assumed on disk: the caller must not acknowledge. */
 fb_err_t store_commit(store_t *self);
 void store_rollback(store_t *self);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "builders.h"
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/caleol.pb-c.h"
 #include "fluxbus/v1/designation.pb-c.h"
@@ -36,42 +37,15 @@ typedef struct {
     fbt_pair_t p;
     fb_keys_t resa2, sne;
     fb_client_t *cr2, *cs;
-    uint64_t last_seq; /* of the last accepted message */
     char out[S_OUT];
 } s_world_t;
 
-/* Sends `payload` (a message of `type` about `vacancy`) from c to `to`;
- * returns fb_client_send's result, the receipt in *rec. */
-static fb_err_t s_try(s_world_t *w, fb_client_t *c, int type, const char *to, const char *vacancy,
-                      const ProtobufCMessage *payload, fb_receipt_t *rec)
-{
-    fb_err_t rc = fbt_send_msg(c, type, to, vacancy, payload, rec);
-    if (rc == FB_OK && rec->store_seq > w->last_seq)
-        w->last_seq = rec->store_seq;
-    return rc;
-}
-
-static void s_ok(s_world_t *w, fb_client_t *c, int type, const char *to, const char *vacancy,
-                 const ProtobufCMessage *payload)
-{
-    uint64_t seq = fbt_send_ok(c, type, to, vacancy, payload);
-    if (seq > w->last_seq)
-        w->last_seq = seq;
-}
-
-/* The ledger's tables, as text (sqlite3 on the broker's store). */
-static char *s_ledger(s_world_t *w)
-{
-    assert_int_equal(
-        fbt_sh(w->out, sizeof w->out,
-               "sqlite3 -cmd '.timeout 10000' '%s' 'SELECT * FROM ledger_vacancies ORDER BY 1;"
-               " SELECT * FROM ledger_orientations ORDER BY 1, 2, 3;"
-               " SELECT * FROM ledger_candidates ORDER BY 1, 2;"
-               " SELECT count(*) FROM ledger_events'",
-               w->p.b.store),
-        0);
-    return strdup(w->out);
-}
+/* The ledger's tables, as text (fbt_sql_text). */
+#define S_LEDGER_SQL                                                                               \
+    "SELECT * FROM ledger_vacancies ORDER BY 1;"                                                   \
+    " SELECT * FROM ledger_orientations ORDER BY 1, 2, 3;"                                         \
+    " SELECT * FROM ledger_candidates ORDER BY 1, 2;"                                              \
+    " SELECT count(*) FROM ledger_events"
 
 /* The message is refused with INVALID_TRANSITION and exactly `detail` (or,
  * ending in "...", a detail starting with it), in a Nack the broker signed,
@@ -79,88 +53,36 @@ static char *s_ledger(s_world_t *w)
 static void s_refused(s_world_t *w, fb_client_t *c, int type, const char *to, const char *vacancy,
                       const ProtobufCMessage *payload, const char *detail)
 {
-    char *before = s_ledger(w);
-    uint64_t seq = w->last_seq;
-    fb_receipt_t rec;
-    fb_err_t rc = s_try(w, c, type, to, vacancy, payload, &rec);
-    fbt_expect_nack(rc, &rec, FB_ERR_INVALID_TRANSITION, detail);
-    fb_receipt_clear(&rec);
-    assert_int_equal(w->last_seq, seq);
-    char *after = s_ledger(w);
-    assert_string_equal(before, after);
-    free(before);
-    free(after);
+    fbt_pair_refused(&w->p, S_LEDGER_SQL, c, type, to, vacancy, payload, FB_ERR_INVALID_TRANSITION,
+                     detail);
 }
 
 /* ---- the messages ---- */
 
 static void s_logement(s_world_t *w, const char *vacancy)
 {
-    Fluxbus__V1__LogementLibere l = FLUXBUS__V1__LOGEMENT_LIBERE__INIT;
-    l.vacancy_id = (char *)vacancy;
+    Fluxbus__V1__LogementLibere l = builders_libere(vacancy, "74010");
     l.rpls_id = "0740123456789";
-    l.commune_insee = "74010";
-    l.typologie = FLUXBUS__V1__TYPOLOGIE__TYPOLOGIE_T3;
-    s_ok(w, w->p.cb, T(LOGEMENT_LIBERE), FBT_RESA, vacancy, &l.base);
+    fbt_pair_ok(&w->p, w->p.cb, T(LOGEMENT_LIBERE), FBT_RESA, vacancy, &l.base);
 }
 
 static void s_orient(s_world_t *w, const char *vacancy, unsigned expected)
 {
-    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
-    o.vacancy_id = (char *)vacancy;
-    o.convention_id = S_CONV_AL;
-    o.reservataire_actor_id = FBT_RESA;
-    o.deadline_ms = fb_now_ms() + 10LL * 86400000;
-    o.candidates_expected = expected;
-    o.round = 1;
-    s_ok(w, w->p.cb, T(ORIENTATION), FBT_RESA, vacancy, &o.base);
+    Fluxbus__V1__Orientation o = life_msgs_orientation(vacancy, S_CONV_AL, FBT_RESA, 1, expected,
+                                                       fb_now_ms() + 10 * BUILDERS_DAY_MS);
+    fbt_pair_ok(&w->p, w->p.cb, T(ORIENTATION), FBT_RESA, vacancy, &o.base);
 }
 
 static Fluxbus__V1__Designation s_designation(const char *vacancy, const char *nur, unsigned rank,
                                               unsigned count)
 {
-    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
-    d.vacancy_id = (char *)vacancy;
-    d.convention_id = S_CONV_AL;
-    d.nur = (char *)nur;
-    d.rank = rank;
-    d.candidate_count = count;
-    d.household_size = 2;
-    return d;
+    return builders_designation(vacancy, S_CONV_AL, nur, rank, count);
 }
 
 static Fluxbus__V1__CaleolDecision s_decision(const char *vacancy, const char *nur, int code,
                                               unsigned rank)
 {
-    Fluxbus__V1__CaleolDecision d = FLUXBUS__V1__CALEOL_DECISION__INIT;
-    d.seance_id = "caleol-annecy-2026-03";
-    d.vacancy_id = (char *)vacancy;
-    d.nur = (char *)nur;
-    d.rank = rank;
-    d.designataire_actor_id = FBT_RESA;
-    d.decision = code;
-    d.decided_ms = fb_now_ms();
-    d.revision = 1;
-    return d;
-}
-
-static Fluxbus__V1__PropositionReponse s_answer(const char *vacancy, const char *nur, int answer)
-{
-    Fluxbus__V1__PropositionReponse r = FLUXBUS__V1__PROPOSITION_REPONSE__INIT;
-    r.vacancy_id = (char *)vacancy;
-    r.nur = (char *)nur;
-    r.answer = answer;
-    return r;
-}
-
-static Fluxbus__V1__BailSigne s_bail(const char *vacancy, const char *nur)
-{
-    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
-    b.vacancy_id = (char *)vacancy;
-    b.nur = (char *)nur;
-    b.designataire_actor_id = FBT_RESA;
-    b.commune_insee = "74010";
-    return b;
+    return builders_decision("caleol-annecy-2026-03", vacancy, nur, rank, FBT_RESA, code);
 }
 
 static Fluxbus__V1__SneRadiationAck s_radiation(const char *vacancy, const char *nur)
@@ -201,7 +123,7 @@ static void s_close(s_world_t *w)
 /* `fluxbus audit verify` passes and counts the accepted messages. */
 static void s_audit_ok(s_world_t *w)
 {
-    fbt_audit_ok(&w->p.b, w->last_seq);
+    fbt_audit_ok(&w->p.b, w->p.last_seq);
 }
 
 /* ---- tests ---- */
@@ -217,17 +139,17 @@ static void test_a_whole_life_is_accepted_and_what_follows_it_refused(void **sta
     s_orient(&w, vac, 3);
     Fluxbus__V1__OrientationAck ack = FLUXBUS__V1__ORIENTATION_ACK__INIT;
     ack.vacancy_id = (char *)vac;
-    s_ok(&w, w.p.cr, T(ORIENTATION_ACK), FBT_BAILLEUR, vac, &ack.base);
+    fbt_pair_ok(&w.p, w.p.cr, T(ORIENTATION_ACK), FBT_BAILLEUR, vac, &ack.base);
     const char *nurs[3] = {N1, N2, N3};
     for (unsigned i = 0; i < 3; i++) {
         Fluxbus__V1__Designation d = s_designation(vac, nurs[i], i + 1, 3);
-        s_ok(&w, w.p.cr, T(DESIGNATION), FBT_BAILLEUR, vac, &d.base);
+        fbt_pair_ok(&w.p, w.p.cr, T(DESIGNATION), FBT_BAILLEUR, vac, &d.base);
     }
     Fluxbus__V1__Visite v = FLUXBUS__V1__VISITE__INIT;
     v.vacancy_id = (char *)vac;
     v.nur = N1;
     v.outcome = FLUXBUS__V1__VISITE_OUTCOME__VISITE_OUTCOME_DONE_INTERESTED;
-    s_ok(&w, w.p.cb, T(VISITE), FBT_RESA, vac, &v.base);
+    fbt_pair_ok(&w.p, w.p.cb, T(VISITE), FBT_RESA, vac, &v.base);
     Fluxbus__V1__CaleolSeance s = FLUXBUS__V1__CALEOL_SEANCE__INIT;
     char *agenda[1] = {(char *)vac};
     s.seance_id = "caleol-annecy-2026-03";
@@ -235,37 +157,34 @@ static void test_a_whole_life_is_accepted_and_what_follows_it_refused(void **sta
     s.status = FLUXBUS__V1__CALEOL_SEANCE_STATUS__CALEOL_SEANCE_STATUS_SCHEDULED;
     s.vacancy_ids = agenda;
     s.n_vacancy_ids = 1;
-    s_ok(&w, w.p.cb, T(CALEOL_SEANCE), FBT_RESA, vac, &s.base);
+    fbt_pair_ok(&w.p, w.p.cb, T(CALEOL_SEANCE), FBT_RESA, vac, &s.base);
     Fluxbus__V1__CaleolDecision d1 = s_decision(vac, N1, CODE(ATTRIBUTION_PAR_RANG), 1);
     Fluxbus__V1__CaleolDecision d2 = s_decision(vac, N2, CODE(ATTRIBUTION_PAR_RANG), 2);
     Fluxbus__V1__CaleolDecision d3 = s_decision(vac, N3, CODE(NON_ATTRIBUTION), 3);
-    s_ok(&w, w.p.cb, T(CALEOL_DECISION), FBT_RESA, vac, &d1.base);
-    s_ok(&w, w.p.cb, T(CALEOL_DECISION), FBT_RESA, vac, &d2.base);
-    s_ok(&w, w.p.cb, T(CALEOL_DECISION), FBT_RESA, vac, &d3.base);
+    fbt_pair_ok(&w.p, w.p.cb, T(CALEOL_DECISION), FBT_RESA, vac, &d1.base);
+    fbt_pair_ok(&w.p, w.p.cb, T(CALEOL_DECISION), FBT_RESA, vac, &d2.base);
+    fbt_pair_ok(&w.p, w.p.cb, T(CALEOL_DECISION), FBT_RESA, vac, &d3.base);
     /* Rank 2 cannot accept before rank 1 has answered. */
-    Fluxbus__V1__PropositionReponse yes2 =
-        s_answer(vac, N2, FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE);
+    Fluxbus__V1__PropositionReponse yes2 = life_msgs_answer(vac, N2, false, 0);
     s_refused(&w, w.p.cb, T(PROPOSITION_REPONSE), FBT_RESA, vac, &yes2.base,
               "PropositionReponse ACCEPTEE for NUR " N2 " (rank 2) on vac-2026-0101 while rank 1 "
               "(NUR " N1 ") has neither refused nor ended");
-    Fluxbus__V1__PropositionReponse no1 =
-        s_answer(vac, N1, FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_REFUSEE);
-    no1.refus_motif = FLUXBUS__V1__REFUS_MOTIF__REFUS_MOTIF_LOCALISATION;
-    s_ok(&w, w.p.cb, T(PROPOSITION_REPONSE), FBT_RESA, vac, &no1.base);
-    s_ok(&w, w.p.cb, T(PROPOSITION_REPONSE), FBT_RESA, vac, &yes2.base);
+    Fluxbus__V1__PropositionReponse no1 = life_msgs_answer(vac, N1, true, 0);
+    fbt_pair_ok(&w.p, w.p.cb, T(PROPOSITION_REPONSE), FBT_RESA, vac, &no1.base);
+    fbt_pair_ok(&w.p, w.p.cb, T(PROPOSITION_REPONSE), FBT_RESA, vac, &yes2.base);
     Fluxbus__V1__AttributionNonSuivieDeBail ns = FLUXBUS__V1__ATTRIBUTION_NON_SUIVIE_DE_BAIL__INIT;
     ns.vacancy_id = (char *)vac;
     ns.nur = N1;
     ns.reason = FLUXBUS__V1__NON_SUITE_MOTIF__NON_SUITE_MOTIF_REFUS_MENAGE;
-    s_ok(&w, w.p.cb, T(ATTRIBUTION_NON_SUIVIE_DE_BAIL), S_SNE, vac, &ns.base);
+    fbt_pair_ok(&w.p, w.p.cb, T(ATTRIBUTION_NON_SUIVIE_DE_BAIL), S_SNE, vac, &ns.base);
     /* A radiation before the lease. */
     Fluxbus__V1__SneRadiationAck rad = s_radiation(vac, N2);
     s_refused(&w, w.cs, T(SNE_RADIATION_ACK), FBT_BAILLEUR, vac, &rad.base,
               "SneRadiationAck for NUR " N2 " on vac-2026-0101 before its lease (NUR " N2
               " is accepted by the household)");
-    Fluxbus__V1__BailSigne bail = s_bail(vac, N2);
-    s_ok(&w, w.p.cb, T(BAIL_SIGNE), S_SNE, vac, &bail.base);
-    s_ok(&w, w.cs, T(SNE_RADIATION_ACK), FBT_BAILLEUR, vac, &rad.base);
+    Fluxbus__V1__BailSigne bail = builders_lease(vac, N2, FBT_RESA);
+    fbt_pair_ok(&w.p, w.p.cb, T(BAIL_SIGNE), S_SNE, vac, &bail.base);
+    fbt_pair_ok(&w.p, w.cs, T(SNE_RADIATION_ACK), FBT_BAILLEUR, vac, &rad.base);
 
     assert_int_equal(
         fbt_sh(w.out, sizeof w.out,
@@ -284,7 +203,7 @@ static void test_a_whole_life_is_accepted_and_what_follows_it_refused(void **sta
     s_refused(&w, w.p.cb, T(BAIL_SIGNE), S_SNE, vac, &bail.base,
               "a second BailSigne for NUR " N2
               " on vac-2026-0101, which is let, its demande radiée in SNE already");
-    Fluxbus__V1__BailSigne bail3 = s_bail(vac, N3);
+    Fluxbus__V1__BailSigne bail3 = builders_lease(vac, N3, FBT_RESA);
     s_refused(&w, w.p.cb, T(BAIL_SIGNE), S_SNE, vac, &bail3.base,
               "BailSigne for NUR " N3 " on vac-2026-0101, who is not attributed");
     Fluxbus__V1__Orientation again = FLUXBUS__V1__ORIENTATION__INIT;
@@ -321,11 +240,11 @@ static void test_messages_that_do_not_fit_are_refused_and_change_nothing(void **
 
     /* A decision for a candidate no designation named; a lease before any
      * decision. */
-    s_ok(&w, w.p.cr, T(DESIGNATION), FBT_BAILLEUR, "vac-a", &d.base);
+    fbt_pair_ok(&w.p, w.p.cr, T(DESIGNATION), FBT_BAILLEUR, "vac-a", &d.base);
     Fluxbus__V1__CaleolDecision dec = s_decision("vac-a", N2, CODE(ATTRIBUTION), 1);
     s_refused(&w, w.p.cb, T(CALEOL_DECISION), FBT_RESA, "vac-a", &dec.base,
               "CaleolDecision for NUR " N2 ", which no designation named on vac-a");
-    Fluxbus__V1__BailSigne bail = s_bail("vac-a", N1);
+    Fluxbus__V1__BailSigne bail = builders_lease("vac-a", N1, FBT_RESA);
     s_refused(&w, w.p.cb, T(BAIL_SIGNE), FBT_RESA, "vac-a", &bail.base,
               "BailSigne on vac-a before any attribution decision (NUR " N1 " is designated)");
 
@@ -339,7 +258,7 @@ static void test_messages_that_do_not_fit_are_refused_and_change_nothing(void **
               "without a reason (fewer_candidates_reason)");
     few.fewer_candidates_reason =
         FLUXBUS__V1__FEWER_CANDIDATES_REASON__FEWER_CANDIDATES_REASON_INSUFFISANCE_DEMANDES;
-    s_ok(&w, w.p.cr, T(DESIGNATION), FBT_BAILLEUR, "vac-b", &few.base);
+    fbt_pair_ok(&w.p, w.p.cr, T(DESIGNATION), FBT_BAILLEUR, "vac-b", &few.base);
 
     /* Three announced, two sent: neither the CALEOL session nor a decision
      * takes the vacancy before the third (or its deadline). */
@@ -347,7 +266,7 @@ static void test_messages_that_do_not_fit_are_refused_and_change_nothing(void **
     s_orient(&w, "vac-e", 3);
     for (unsigned i = 0; i < 2; i++) {
         Fluxbus__V1__Designation two = s_designation("vac-e", i ? N2 : N1, i + 1, 3);
-        s_ok(&w, w.p.cr, T(DESIGNATION), FBT_BAILLEUR, "vac-e", &two.base);
+        fbt_pair_ok(&w.p, w.p.cr, T(DESIGNATION), FBT_BAILLEUR, "vac-e", &two.base);
     }
     Fluxbus__V1__CaleolSeance seance = FLUXBUS__V1__CALEOL_SEANCE__INIT;
     char *agenda[1] = {"vac-e"};
@@ -365,17 +284,17 @@ static void test_messages_that_do_not_fit_are_refused_and_change_nothing(void **
               "vac-e round 1 (" FBT_RESA "), no reason given (fewer_candidates_reason) and its "
               "deadline has not passed");
     Fluxbus__V1__Designation third = s_designation("vac-e", N3, 3, 3);
-    s_ok(&w, w.p.cr, T(DESIGNATION), FBT_BAILLEUR, "vac-e", &third.base);
-    s_ok(&w, w.p.cb, T(CALEOL_SEANCE), FBT_RESA, "vac-e", &seance.base);
+    fbt_pair_ok(&w.p, w.p.cr, T(DESIGNATION), FBT_BAILLEUR, "vac-e", &third.base);
+    fbt_pair_ok(&w.p, w.p.cb, T(CALEOL_SEANCE), FBT_RESA, "vac-e", &seance.base);
     early.decided_ms = fb_now_ms();
-    s_ok(&w, w.p.cb, T(CALEOL_DECISION), FBT_RESA, "vac-e", &early.base);
+    fbt_pair_ok(&w.p, w.p.cb, T(CALEOL_DECISION), FBT_RESA, "vac-e", &early.base);
 
     /* After the remise à disposition, no designation; the deadline of an
      * orientation expires once. */
     s_logement(&w, "vac-c");
     s_orient(&w, "vac-c", 1);
     r.vacancy_id = "vac-c";
-    s_ok(&w, w.p.cr, T(REMISE_A_DISPOSITION), FBT_BAILLEUR, "vac-c", &r.base);
+    fbt_pair_ok(&w.p, w.p.cr, T(REMISE_A_DISPOSITION), FBT_BAILLEUR, "vac-c", &r.base);
     Fluxbus__V1__Designation late = s_designation("vac-c", N1, 1, 1);
     s_refused(&w, w.p.cr, T(DESIGNATION), FBT_BAILLEUR, "vac-c", &late.base,
               "Designation by " FBT_RESA " on vac-c after the remise à disposition by " FBT_RESA);
@@ -392,7 +311,7 @@ static void test_messages_that_do_not_fit_are_refused_and_change_nothing(void **
     s_refused(&w, w.p.cr, T(DESIGNATION), FBT_BAILLEUR, "vac-z", &unseen.base,
               "Designation by " FBT_RESA " on vac-z, which the ledger has never seen (no "
               "LogementLibere nor Orientation)");
-    Fluxbus__V1__BailSigne unseen_bail = s_bail("vac-z", N1);
+    Fluxbus__V1__BailSigne unseen_bail = builders_lease("vac-z", N1, FBT_RESA);
     s_refused(&w, w.p.cb, T(BAIL_SIGNE), FBT_RESA, "vac-z", &unseen_bail.base,
               "BailSigne for NUR " N1 ", which no designation named on vac-z");
 

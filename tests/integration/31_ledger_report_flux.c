@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "builders.h"
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/ledger.pb-c.h"
 #include "fluxbus/v1/orientation.pb-c.h"
@@ -38,53 +39,24 @@ static void s_ok(fb_client_t *c, int type, const char *to, const char *vacancy,
 
 static void s_convention(fbt_pair_t *w, int year)
 {
-    Fluxbus__V1__ConventionObjective o = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
-    o.kind = FLUXBUS__V1__OBJECTIVE_KIND__OBJECTIVE_KIND_PLACEMENTS;
-    o.unit = FLUXBUS__V1__OBJECTIVE_UNIT__OBJECTIVE_UNIT_COUNT;
-    o.value = 3;
-    o.max = 3;
-    Fluxbus__V1__ConventionObjective *objectives[] = {&o};
-    char *territory[] = {"74010", "74011"};
-    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
-    c.convention_id = S_CONV;
-    c.revision = 1;
-    c.bailleur_actor_id = FBT_BAILLEUR;
-    c.bailleur_siren = "552046955";
-    c.reservataire_actor_id = FBT_RESA;
-    c.departement = "74";
-    c.year = year;
-    c.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
-    c.n_objectives = 1;
-    c.objectives = objectives;
-    c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_BAIL_SIGNE;
-    c.remise_counting = FLUXBUS__V1__DEADLINE_COUNTING__DEADLINE_COUNTING_NOT_COUNTED;
-    c.deadline_days = 15;
-    c.n_territory_insee = 2;
-    c.territory_insee = territory;
-    s_ok(w->cb, T(CONVENTION), FBT_RESA, NULL, &c.base);
+    builders_annecy_t k;
+    builders_annecy(&k, S_CONV, FBT_BAILLEUR, FBT_RESA, year);
+    s_ok(w->cb, T(CONVENTION), FBT_RESA, NULL, &k.c.base);
 }
 
 static void s_libere(fbt_pair_t *w, const char *vacancy, const char *insee)
 {
-    Fluxbus__V1__LogementLibere l = FLUXBUS__V1__LOGEMENT_LIBERE__INIT;
-    l.vacancy_id = (char *)vacancy;
-    l.bailleur_siren = "552046955";
-    l.commune_insee = (char *)insee;
+    Fluxbus__V1__LogementLibere l = builders_libere(vacancy, insee);
+    l.bailleur_siren = BUILDERS_SIREN;
     l.mode_gestion = FLUXBUS__V1__MODE_GESTION__MODE_GESTION_FLUX;
-    l.typologie = FLUXBUS__V1__TYPOLOGIE__TYPOLOGIE_T3;
     s_ok(w->cb, T(LOGEMENT_LIBERE), FBT_RESA, vacancy, &l.base);
 }
 
 static fb_err_t s_orient(fbt_pair_t *w, const char *vacancy, fb_receipt_t *r)
 {
-    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
-    o.vacancy_id = (char *)vacancy;
-    o.convention_id = S_CONV;
-    o.reservataire_actor_id = FBT_RESA;
-    o.deadline_ms = fb_now_ms() + 15 * 86400000LL;
-    o.candidates_expected = 1;
+    Fluxbus__V1__Orientation o =
+        life_msgs_orientation(vacancy, S_CONV, FBT_RESA, 1, 1, fb_now_ms() + 15 * BUILDERS_DAY_MS);
     o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
-    o.round = 1;
     return fbt_send_msg(w->cb, T(ORIENTATION), FBT_RESA, vacancy, &o.base, r);
 }
 
@@ -95,21 +67,13 @@ static void s_oriented_and_acked(fbt_pair_t *w, const char *vacancy)
     if (s_orient(w, vacancy, &r) != FB_OK)
         fail_msg("orientation of %s refused: %s", vacancy, r.detail);
     fb_receipt_clear(&r);
-    Fluxbus__V1__OrientationAck a = FLUXBUS__V1__ORIENTATION_ACK__INIT;
-    a.vacancy_id = (char *)vacancy;
-    a.convention_id = S_CONV;
+    Fluxbus__V1__OrientationAck a = builders_ack(vacancy, S_CONV);
     s_ok(w->cr, T(ORIENTATION_ACK), FBT_BAILLEUR, vacancy, &a.base);
 }
 
 static void s_designated(fbt_pair_t *w, const char *vacancy, const char *nur)
 {
-    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
-    d.vacancy_id = (char *)vacancy;
-    d.convention_id = S_CONV;
-    d.rank = 1;
-    d.candidate_count = 1;
-    d.nur = (char *)nur;
-    d.household_size = 2;
+    Fluxbus__V1__Designation d = builders_designation(vacancy, S_CONV, nur, 1, 1);
     s_ok(w->cr, T(DESIGNATION), FBT_BAILLEUR, vacancy, &d.base);
 }
 
@@ -173,18 +137,6 @@ static json_t *s_report_json(fbt_pair_t *w, int year, const char *extra)
     return doc;
 }
 
-static json_int_t s_int(const json_t *obj, const char *path)
-{
-    char key[128];
-    snprintf(key, sizeof key, "%s", path);
-    const json_t *cur = obj;
-    for (char *save = NULL, *k = strtok_r(key, ".", &save); k; k = strtok_r(NULL, ".", &save))
-        cur = json_object_get(cur, k);
-    if (!json_is_integer(cur))
-        fail_msg("%s is not an integer", path);
-    return json_integer_value(cur);
-}
-
 static void s_check_json(fbt_pair_t *w, int year)
 {
     json_t *doc = s_report_json(w, year, "--bailleur " FBT_BAILLEUR);
@@ -198,28 +150,28 @@ static void s_check_json(fbt_pair_t *w, int year)
         "bail_signe");
     json_t *line = json_array_get(json_object_get(c, "lines"), 0);
     assert_string_equal(json_string_value(json_object_get(line, "party")), FBT_RESA);
-    assert_int_equal(s_int(line, "freed"), 5); /* V1-V4 and V6; not V5 */
-    assert_int_equal(s_int(line, "orientations"), 4);
-    assert_int_equal(s_int(line, "acks"), 4);
-    assert_int_equal(s_int(line, "designations"), 2);
-    assert_int_equal(s_int(line, "remises"), 1);
-    assert_int_equal(s_int(line, "caleol.attributions"), 2);
-    assert_int_equal(s_int(line, "leases"), 1);
-    assert_int_equal(s_int(line, "counts.orientation_acceptee"), 3); /* V1 V3 V4 */
-    assert_int_equal(s_int(line, "counts.passage_caleol"), 2);       /* V1 V3 */
-    assert_int_equal(s_int(line, "counts.bail_signe"), 1);           /* V1 */
-    assert_int_equal(s_int(line, "counts.official"), 1);
+    assert_int_equal(fbt_json_int(line, "freed"), 5); /* V1-V4 and V6; not V5 */
+    assert_int_equal(fbt_json_int(line, "orientations"), 4);
+    assert_int_equal(fbt_json_int(line, "acks"), 4);
+    assert_int_equal(fbt_json_int(line, "designations"), 2);
+    assert_int_equal(fbt_json_int(line, "remises"), 1);
+    assert_int_equal(fbt_json_int(line, "caleol.attributions"), 2);
+    assert_int_equal(fbt_json_int(line, "leases"), 1);
+    assert_int_equal(fbt_json_int(line, "counts.orientation_acceptee"), 3); /* V1 V3 V4 */
+    assert_int_equal(fbt_json_int(line, "counts.passage_caleol"), 2);       /* V1 V3 */
+    assert_int_equal(fbt_json_int(line, "counts.bail_signe"), 1);           /* V1 */
+    assert_int_equal(fbt_json_int(line, "counts.official"), 1);
     json_t *obj = json_array_get(json_object_get(line, "objectives"), 0);
     assert_string_equal(json_string_value(json_object_get(obj, "kind")), "placements");
-    assert_int_equal(s_int(obj, "target"), 3);
-    assert_int_equal(s_int(obj, "done"), 1);
-    assert_int_equal(s_int(obj, "remaining"), 2);
+    assert_int_equal(fbt_json_int(obj, "target"), 3);
+    assert_int_equal(fbt_json_int(obj, "done"), 1);
+    assert_int_equal(fbt_json_int(obj, "remaining"), 2);
     assert_string_equal(json_string_value(json_object_get(obj, "status")), "in_progress");
     /* Its row: the dwellings freed in its convention's scope, as its line. */
     json_t *resa = json_array_get(json_object_get(doc, "reservataires"), 0);
     assert_string_equal(json_string_value(json_object_get(resa, "reservataire")), FBT_RESA);
-    assert_int_equal(s_int(resa, "freed"), 5);
-    assert_int_equal(s_int(resa, "hors_flux"), 0);
+    assert_int_equal(fbt_json_int(resa, "freed"), 5);
+    assert_int_equal(fbt_json_int(resa, "hors_flux"), 0);
     /* Per commune: Annecy holds V1 (leased) and V4; Annecy-le-Vieux V3. */
     json_t *communes = json_object_get(doc, "communes");
     size_t i;
@@ -229,21 +181,21 @@ static void s_check_json(fbt_pair_t *w, int year)
     {
         const char *insee = json_string_value(json_object_get(row, "commune_insee"));
         if (strcmp(insee, "74010") == 0) {
-            assert_int_equal(s_int(row, "freed"), 4);
-            assert_int_equal(s_int(row, "counts.orientation_acceptee"), 2);
-            assert_int_equal(s_int(row, "counts.bail_signe"), 1);
+            assert_int_equal(fbt_json_int(row, "freed"), 4);
+            assert_int_equal(fbt_json_int(row, "counts.orientation_acceptee"), 2);
+            assert_int_equal(fbt_json_int(row, "counts.bail_signe"), 1);
             seen++;
         } else if (strcmp(insee, "74011") == 0) {
-            assert_int_equal(s_int(row, "counts.passage_caleol"), 1);
+            assert_int_equal(fbt_json_int(row, "counts.passage_caleol"), 1);
             seen++;
         }
     }
     assert_int_equal(seen, 2);
     json_t *fair = json_object_get(doc, "fairness");
-    assert_int_equal(s_int(fair, "threshold"), 3);
-    assert_int_equal(s_int(fair, "orientations"), 4);
+    assert_int_equal(fbt_json_int(fair, "threshold"), 3);
+    assert_int_equal(fbt_json_int(fair, "orientations"), 4);
     json_t *f = json_array_get(json_object_get(fair, "reservataires"), 0);
-    assert_int_equal(s_int(f, "orientation_share_pm"), 1000);
+    assert_int_equal(fbt_json_int(f, "orientation_share_pm"), 1000);
     json_decref(doc);
 
     /* Another réservataire has nothing here. */
@@ -323,17 +275,7 @@ static void s_check_csv(fbt_pair_t *w, int year)
                      0);
     if (!strstr(text, "\ncommune;=\"74256\";1;0;"))
         fail_msg("no coded commune in:\n%s", text);
-    /* Every line of a table has as many fields as its header. */
-    int header = 0;
-    for (char *save = NULL, *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-        int fields = 1;
-        for (const char *c = l; *c; c++)
-            fields += *c == ';';
-        if (strncmp(l, "table;", 6) == 0)
-            header = fields;
-        else if (header)
-            assert_int_equal(fields, header);
-    }
+    fbt_csv_tables_even(out);
 }
 
 static void test_report_flux_from_signed_messages(void **state)

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "builders.h"
 #include "fluxbus/v1/designation.pb-c.h"
 #include "fluxbus/v1/logement.pb-c.h"
 #include "fluxbus/v1/ledger.pb-c.h"
@@ -43,14 +44,9 @@ static void s_send(fb_client_t *c, int type, const char *to, const char *vacancy
 static void s_orient(fbt_pair_t *w, const char *vacancy, const char *convention,
                      int64_t deadline_ms)
 {
-    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
-    o.vacancy_id = (char *)vacancy;
-    o.convention_id = (char *)convention;
-    o.reservataire_actor_id = FBT_RESA;
-    o.deadline_ms = deadline_ms;
-    o.candidates_expected = 3;
+    Fluxbus__V1__Orientation o =
+        life_msgs_orientation(vacancy, convention, FBT_RESA, 1, 3, deadline_ms);
     o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
-    o.round = 1;
     s_send(w->cb, T(ORIENTATION), FBT_RESA, vacancy, &o.base);
 }
 
@@ -59,13 +55,8 @@ static void s_orient(fbt_pair_t *w, const char *vacancy, const char *convention,
  * which a délai in days would refuse. */
 static void s_convention_not_counted(fbt_pair_t *w, const char *convention)
 {
-    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
-    c.convention_id = (char *)convention;
-    c.revision = 1;
-    c.bailleur_siren = "552046955";
-    c.bailleur_actor_id = FBT_BAILLEUR;
-    c.reservataire_actor_id = FBT_RESA;
-    c.year = (uint32_t)period_year_of(fb_now_ms());
+    Fluxbus__V1__Convention c =
+        builders_convention(convention, FBT_BAILLEUR, FBT_RESA, period_year_of(fb_now_ms()));
     c.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
     c.objective = 10;
     c.expired_deadline_counting = S_NOT_COUNTED;
@@ -223,20 +214,13 @@ static void test_designation_in_time_gives_no_expiry_an_ack_alone_does(void **st
     s_orient(&w, "vac-2026-0601", "conv-74-al", deadline);
     s_orient(&w, "vac-2026-0602", "conv-74-al", deadline);
     /* vac-0601 answered by a Designation, vac-0602 only acknowledged. */
-    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
-    d.vacancy_id = "vac-2026-0601";
-    d.convention_id = "conv-74-al";
-    d.nur = "074011926000042";
-    d.rank = 1;
-    d.candidate_count = 1;
-    d.household_size = 2;
+    Fluxbus__V1__Designation d =
+        builders_designation("vac-2026-0601", "conv-74-al", "074011926000042", 1, 1);
     /* One candidate where three are expected: the ledger wants a reason. */
     d.fewer_candidates_reason =
         FLUXBUS__V1__FEWER_CANDIDATES_REASON__FEWER_CANDIDATES_REASON_INSUFFISANCE_DEMANDES;
     s_send(w.cr, T(DESIGNATION), FBT_BAILLEUR, "vac-2026-0601", &d.base);
-    Fluxbus__V1__OrientationAck a = FLUXBUS__V1__ORIENTATION_ACK__INIT;
-    a.vacancy_id = "vac-2026-0602";
-    a.convention_id = "conv-74-al";
+    Fluxbus__V1__OrientationAck a = builders_ack("vac-2026-0602", "conv-74-al");
     s_send(w.cr, T(ORIENTATION_ACK), FBT_BAILLEUR, "vac-2026-0602", &a.base);
     assert_true(fb_now_ms() < deadline); /* answered in time */
 
@@ -374,13 +358,8 @@ static void test_convention_delais_give_the_deadline_and_refuse_a_shorter_one(vo
                      first);
 
     /* Ten days where the convention grants fifteen: refused, nothing stored. */
-    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
-    o.vacancy_id = "vac-2026-1003";
-    o.convention_id = (char *)conv;
-    o.reservataire_actor_id = FBT_RESA;
-    o.deadline_ms = fb_now_ms() + 10 * S_DAY_MS;
-    o.candidates_expected = 3;
-    o.round = 1;
+    Fluxbus__V1__Orientation o =
+        life_msgs_orientation("vac-2026-1003", conv, FBT_RESA, 1, 3, fb_now_ms() + 10 * S_DAY_MS);
     char day[11], want[512];
     period_format_date(period_date_of(o.deadline_ms), day);
     snprintf(want, sizeof want,

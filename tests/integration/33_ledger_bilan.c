@@ -18,10 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <jansson.h>
 
+#include "builders.h"
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/designation.pb-c.h"
 #include "fluxbus/v1/ledger.pb-c.h"
@@ -48,14 +48,8 @@ static void s_convention(fbt_pair_t *w, int year)
     o.unit = FLUXBUS__V1__OBJECTIVE_UNIT__OBJECTIVE_UNIT_COUNT;
     o.value = 5;
     Fluxbus__V1__ConventionObjective *objectives[] = {&o};
-    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
-    c.convention_id = S_CONV;
-    c.revision = 1;
-    c.bailleur_actor_id = FBT_BAILLEUR;
-    c.bailleur_siren = "552046955";
-    c.reservataire_actor_id = FBT_RESA;
+    Fluxbus__V1__Convention c = builders_convention(S_CONV, FBT_BAILLEUR, FBT_RESA, year);
     c.departement = "74";
-    c.year = year;
     c.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
     c.n_objectives = 1;
     c.objectives = objectives;
@@ -75,42 +69,26 @@ typedef struct {
 static void s_to_caleol(fbt_pair_t *w, const char *vacancy, const char *rpls, const char *residence,
                         const s_household_t *h, unsigned n)
 {
-    Fluxbus__V1__LogementLibere l = FLUXBUS__V1__LOGEMENT_LIBERE__INIT;
-    l.vacancy_id = (char *)vacancy;
+    Fluxbus__V1__LogementLibere l = builders_libere(vacancy, "74010");
     l.rpls_id = (char *)rpls;
     l.residence_id = (char *)residence;
-    l.bailleur_siren = "552046955";
-    l.commune_insee = "74010";
+    l.bailleur_siren = BUILDERS_SIREN;
     l.epci_siren = S_EPCI;
     l.qpv = S_OUT;
     l.qpv_map_year = 2015;
-    l.typologie = FLUXBUS__V1__TYPOLOGIE__TYPOLOGIE_T3;
     l.financement = FLUXBUS__V1__FINANCEMENT__FINANCEMENT_PLUS;
     l.mode_gestion = FLUXBUS__V1__MODE_GESTION__MODE_GESTION_FLUX;
     s_ok(w->cb, T(LOGEMENT_LIBERE), FBT_RESA, vacancy, &l.base);
-    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
-    o.vacancy_id = (char *)vacancy;
-    o.convention_id = S_CONV;
-    o.reservataire_actor_id = FBT_RESA;
-    o.deadline_ms = fb_now_ms() + 15 * 86400000LL;
-    o.candidates_expected = n;
+    Fluxbus__V1__Orientation o =
+        life_msgs_orientation(vacancy, S_CONV, FBT_RESA, 1, n, fb_now_ms() + 15 * BUILDERS_DAY_MS);
     o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
-    o.round = 1;
     s_ok(w->cb, T(ORIENTATION), FBT_RESA, vacancy, &o.base);
-    Fluxbus__V1__OrientationAck a = FLUXBUS__V1__ORIENTATION_ACK__INIT;
-    a.vacancy_id = (char *)vacancy;
-    a.convention_id = S_CONV;
+    Fluxbus__V1__OrientationAck a = builders_ack(vacancy, S_CONV);
     s_ok(w->cr, T(ORIENTATION_ACK), FBT_BAILLEUR, vacancy, &a.base);
     for (unsigned i = 0; i < n; i++) {
-        Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
-        d.vacancy_id = (char *)vacancy;
-        d.convention_id = S_CONV;
-        d.rank = i + 1;
-        d.candidate_count = n;
-        d.nur = (char *)h[i].nur;
+        Fluxbus__V1__Designation d = builders_designation(vacancy, S_CONV, h[i].nur, i + 1, n);
         d.quartile = h[i].quartile;
         d.dalo = h[i].dalo;
-        d.household_size = 2;
         s_ok(w->cr, T(DESIGNATION), FBT_BAILLEUR, vacancy, &d.base);
     }
     fbt_caleol_agree(w->cb, FBT_RESA, vacancy, h[0].nur, h[0].quartile == Q(Q1));
@@ -118,13 +96,9 @@ static void s_to_caleol(fbt_pair_t *w, const char *vacancy, const char *rpls, co
 
 static void s_answer(fbt_pair_t *w, const char *vacancy, const char *nur, bool refused)
 {
-    Fluxbus__V1__PropositionReponse p = FLUXBUS__V1__PROPOSITION_REPONSE__INIT;
-    p.vacancy_id = (char *)vacancy;
-    p.nur = (char *)nur;
-    p.answer = refused ? FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_REFUSEE
-                       : FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE;
-    p.refus_motif = refused ? FLUXBUS__V1__REFUS_MOTIF__REFUS_MOTIF_LOYER_TROP_ELEVE : 0;
-    p.answered_ms = fb_now_ms();
+    Fluxbus__V1__PropositionReponse p = life_msgs_answer(vacancy, nur, refused, fb_now_ms());
+    if (refused) /* the rent, not the location */
+        p.refus_motif = FLUXBUS__V1__REFUS_MOTIF__REFUS_MOTIF_LOYER_TROP_ELEVE;
     s_ok(w->cb, T(PROPOSITION_REPONSE), FBT_RESA, vacancy, &p.base);
 }
 
@@ -218,18 +192,6 @@ static void s_reference_data(fbt_pair_t *w, int year)
     assert_non_null(strstr(out, "rpls;RPLS-QPV;in;QN07401M;2024-01-01;;carte 2024\n"));
 }
 
-static json_int_t s_int(const json_t *obj, const char *path)
-{
-    char key[128];
-    snprintf(key, sizeof key, "%s", path);
-    const json_t *cur = obj;
-    for (char *save = NULL, *k = strtok_r(key, ".", &save); k; k = strtok_r(NULL, ".", &save))
-        cur = json_object_get(cur, k);
-    if (!json_is_integer(cur))
-        fail_msg("%s is not an integer", path);
-    return json_integer_value(cur);
-}
-
 /* The objective line of the first EPCI with these keys. */
 static const json_t *s_objective(const json_t *doc, const char *objective, const char *level,
                                  const char *resa)
@@ -254,9 +216,11 @@ static void s_check_objective(const json_t *doc, const char *objective, const ch
 {
     const json_t *o = s_objective(doc, objective, level, resa);
     const char *got = json_string_value(json_object_get(o, "status"));
-    if (s_int(o, "numerator") != num || s_int(o, "denominator") != den || strcmp(got, status))
-        fail_msg("%s %s: %d/%d %s, expected %d/%d %s", level, objective, (int)s_int(o, "numerator"),
-                 (int)s_int(o, "denominator"), got, num, den, status);
+    if (fbt_json_int(o, "numerator") != num || fbt_json_int(o, "denominator") != den ||
+        strcmp(got, status))
+        fail_msg("%s %s: %d/%d %s, expected %d/%d %s", level, objective,
+                 (int)fbt_json_int(o, "numerator"), (int)fbt_json_int(o, "denominator"), got, num,
+                 den, status);
 }
 
 static void s_check_json(fbt_pair_t *w, int year)
@@ -271,33 +235,33 @@ static void s_check_json(fbt_pair_t *w, int year)
     if (!doc)
         fail_msg("report is not JSON (%s): %.200s", e.text, out);
     assert_string_equal(json_string_value(json_object_get(doc, "report")), "bilan");
-    assert_int_equal(s_int(doc, "total.attributions"), 4);
-    assert_int_equal(s_int(doc, "total.leases"), 3);
-    assert_int_equal(s_int(doc, "total.prioritaires"), 1);
-    assert_int_equal(s_int(doc, "total.q1"), 1);
-    assert_int_equal(s_int(doc, "total.orientations"), 4);
+    assert_int_equal(fbt_json_int(doc, "total.attributions"), 4);
+    assert_int_equal(fbt_json_int(doc, "total.leases"), 3);
+    assert_int_equal(fbt_json_int(doc, "total.prioritaires"), 1);
+    assert_int_equal(fbt_json_int(doc, "total.q1"), 1);
+    assert_int_equal(fbt_json_int(doc, "total.orientations"), 4);
     s_check_objective(doc, "q1_hors_qpv", "legal", NULL, 1, 2, "pass");
     s_check_objective(doc, "q1_hors_qpv", "cia", NULL, 1, 2, "fail");
     s_check_objective(doc, "prioritaires", "legal", FBT_RESA, 1, 4, "pass");
     s_check_objective(doc, "non_q1_en_qpv", "legal", NULL, 1, 1, "pass");
     const json_t *resa =
         json_array_get(json_object_get(json_object_get(doc, "breakdowns"), "reservataire"), 0);
-    assert_int_equal(s_int(resa, "orientations"), 4);
+    assert_int_equal(fbt_json_int(resa, "orientations"), 4);
     const json_t *qpv =
         json_array_get(json_object_get(json_object_get(doc, "breakdowns"), "qpv"), 0);
     assert_true(json_is_null(json_object_get(qpv, "orientations"))); /* not counted there */
-    assert_int_equal(s_int(resa, "convention.objective"), 5);
-    assert_int_equal(s_int(resa, "convention.done"), 3);
+    assert_int_equal(fbt_json_int(resa, "convention.objective"), 5);
+    assert_int_equal(fbt_json_int(resa, "convention.done"), 3);
     const json_t *an = json_object_get(doc, "analyses");
     const json_t *refusal = json_array_get(json_object_get(an, "refusals_by_residence"), 0);
     assert_string_equal(json_string_value(json_object_get(refusal, "residence_id")), "RES-<B>");
-    assert_int_equal(s_int(refusal, "motifs.loyer_trop_eleve"), 1);
+    assert_int_equal(fbt_json_int(refusal, "motifs.loyer_trop_eleve"), 1);
     const json_t *rep = json_array_get(
         json_object_get(json_object_get(an, "repeated_candidates"), "candidates"), 0);
     assert_string_equal(json_string_value(json_object_get(rep, "nur")), "074012500000999");
-    assert_int_equal(s_int(rep, "presentations"), 2);
-    assert_int_equal(s_int(an, "q1_in_proposals_hors_qpv.candidates"), 5);
-    assert_int_equal(s_int(an, "q1_in_proposals_hors_qpv.q1_candidates"), 1);
+    assert_int_equal(fbt_json_int(rep, "presentations"), 2);
+    assert_int_equal(fbt_json_int(an, "q1_in_proposals_hors_qpv.candidates"), 5);
+    assert_int_equal(fbt_json_int(an, "q1_in_proposals_hors_qpv.q1_candidates"), 1);
     json_decref(doc);
 }
 
@@ -341,17 +305,7 @@ static void s_check_csv(fbt_pair_t *w, int year)
     for (size_t i = 0; i < sizeof coded / sizeof coded[0]; i++)
         if (!strstr(text, coded[i]))
             fail_msg("no line %s in:\n%s", coded[i] + 1, text);
-    /* Every line of a table has as many fields as its header. */
-    int header = 0;
-    for (char *save = NULL, *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-        int fields = 1;
-        for (const char *c = l; *c; c++)
-            fields += *c == ';';
-        if (strncmp(l, "table;", 6) == 0)
-            header = fields;
-        else if (header)
-            assert_int_equal(fields, header);
-    }
+    fbt_csv_tables_even(out);
 }
 
 static void s_check_html(fbt_pair_t *w, int year)
@@ -396,17 +350,12 @@ static void s_check_html(fbt_pair_t *w, int year)
         "<svg id=\"monthly-flow\"",
         "Grand Annecy",
     };
-    for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++)
-        if (!strstr(dom, figures[i]))
-            fail_msg("the DOM does not hold %s", figures[i]);
+    fbt_dom_holds(dom, figures, sizeof figures / sizeof figures[0]);
     assert_int_equal(fbt_html_series_sum(dom, "orientations"), 4);
     assert_int_equal(fbt_html_series_sum(dom, "attributions"), 4);
     assert_int_equal(fbt_html_series_sum(dom, "leases"), 3);
     /* And it draws: a screenshot of the page is a real picture. */
-    struct stat st;
-    assert_int_equal(stat(shot, &st), 0);
-    assert_true(st.st_size > 20000);
-    assert_true(fbt_file_contains(shot, "\x89PNG", 4));
+    fbt_png_ok(shot);
 }
 
 static void test_bilan_from_signed_messages_to_the_page(void **state)

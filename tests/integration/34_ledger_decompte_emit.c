@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "builders.h"
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/caleol.pb-c.h"
 #include "fluxbus/v1/designation.pb-c.h"
@@ -53,7 +54,6 @@ static void s_send(fb_client_t *c, int type, const char *to, const char *vacancy
  * 74010: 10 placements (8 to 12), counted at the CALEOL agreement. */
 static void s_convention(fbt_pair_t *w)
 {
-    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
     Fluxbus__V1__ConventionObjective o = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
     Fluxbus__V1__ConventionObjective *objectives[1] = {&o};
     char *territory[1] = {"74010"};
@@ -61,12 +61,7 @@ static void s_convention(fbt_pair_t *w)
     o.value = 10;
     o.min = 8;
     o.max = 12;
-    c.convention_id = S_CONV;
-    c.revision = 1;
-    c.bailleur_siren = "552046955";
-    c.bailleur_actor_id = FBT_BAILLEUR;
-    c.reservataire_actor_id = FBT_RESA;
-    c.year = fbt_year_now();
+    Fluxbus__V1__Convention c = builders_convention(S_CONV, FBT_BAILLEUR, FBT_RESA, fbt_year_now());
     c.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
     c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_PASSAGE_CALEOL;
     c.deadline_days = 30;
@@ -98,34 +93,22 @@ static void s_logement(fbt_pair_t *w, const char *vacancy)
 
 static void s_orient(fbt_pair_t *w, const char *vacancy)
 {
-    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
-    o.vacancy_id = (char *)vacancy;
-    o.convention_id = S_CONV;
-    o.reservataire_actor_id = FBT_RESA;
-    o.deadline_ms = fb_now_ms() + 30 * 86400000LL; /* the convention's délai */
-    o.candidates_expected = 1;
+    /* Its deadline: the convention's délai. */
+    Fluxbus__V1__Orientation o =
+        life_msgs_orientation(vacancy, S_CONV, FBT_RESA, 1, 1, fb_now_ms() + 30 * BUILDERS_DAY_MS);
     o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
-    o.round = 1;
     s_send(w->cb, T(ORIENTATION), FBT_RESA, vacancy, &o.base);
 }
 
 static void s_ack(fbt_pair_t *w, const char *vacancy)
 {
-    Fluxbus__V1__OrientationAck a = FLUXBUS__V1__ORIENTATION_ACK__INIT;
-    a.vacancy_id = (char *)vacancy;
-    a.convention_id = S_CONV;
+    Fluxbus__V1__OrientationAck a = builders_ack(vacancy, S_CONV);
     s_send(w->cr, T(ORIENTATION_ACK), FBT_BAILLEUR, vacancy, &a.base);
 }
 
 static void s_designate(fbt_pair_t *w, const char *vacancy)
 {
-    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
-    d.vacancy_id = (char *)vacancy;
-    d.convention_id = S_CONV;
-    d.nur = S_NUR;
-    d.rank = 1;
-    d.candidate_count = 1;
-    d.household_size = 2;
+    Fluxbus__V1__Designation d = builders_designation(vacancy, S_CONV, S_NUR, 1, 1);
     s_send(w->cr, T(DESIGNATION), FBT_BAILLEUR, vacancy, &d.base);
 }
 
@@ -165,44 +148,30 @@ static void s_seance(fbt_pair_t *w, const char *vacancy)
 
 static void s_decide(fbt_pair_t *w, const char *vacancy)
 {
-    Fluxbus__V1__CaleolDecision d = FLUXBUS__V1__CALEOL_DECISION__INIT;
-    d.seance_id = "caleol-decompte-1";
-    d.vacancy_id = (char *)vacancy;
-    d.nur = S_NUR;
-    d.rank = 1;
-    d.designataire_actor_id = FBT_RESA;
-    d.decision = FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION;
-    d.decided_ms = fb_now_ms();
-    d.revision = 1;
+    Fluxbus__V1__CaleolDecision d =
+        builders_decision("caleol-decompte-1", vacancy, S_NUR, 1, FBT_RESA,
+                          FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION);
     s_send(w->cb, T(CALEOL_DECISION), FBT_RESA, vacancy, &d.base);
 }
 
 static void s_accepted(fbt_pair_t *w, const char *vacancy)
 {
-    Fluxbus__V1__PropositionReponse r = FLUXBUS__V1__PROPOSITION_REPONSE__INIT;
-    r.vacancy_id = (char *)vacancy;
-    r.nur = S_NUR;
-    r.answer = FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE;
+    Fluxbus__V1__PropositionReponse r = life_msgs_answer(vacancy, S_NUR, false, fb_now_ms());
     r.proposal_sent_ms = fb_now_ms() - 3600000;
-    r.answered_ms = fb_now_ms();
     s_send(w->cb, T(PROPOSITION_REPONSE), FBT_RESA, vacancy, &r.base);
 }
 
 static void s_lease(fbt_pair_t *w, const char *vacancy)
 {
-    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
+    Fluxbus__V1__BailSigne b = builders_lease(vacancy, S_NUR, FBT_RESA);
     Fluxbus__V1__Date on = FLUXBUS__V1__DATE__INIT;
     on.year = fbt_year_now();
     on.month = 12;
     on.day = 1;
-    b.vacancy_id = (char *)vacancy;
-    b.nur = S_NUR;
     b.signed_on = &on;
     b.effective_on = &on;
-    b.designataire_actor_id = FBT_RESA;
     b.convention_id = S_CONV;
-    b.bailleur_siren = "552046955";
-    b.commune_insee = "74010";
+    b.bailleur_siren = BUILDERS_SIREN;
     s_send(w->cb, T(BAIL_SIGNE), FBT_RESA, vacancy, &b.base);
 }
 

@@ -28,10 +28,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <jansson.h>
 
+#include "builders.h"
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/caleol.pb-c.h"
 #include "fluxbus/v1/designation.pb-c.h"
@@ -115,14 +115,8 @@ static void s_convention(s_world_t *x)
     deleguee.unit = FLUXBUS__V1__OBJECTIVE_UNIT__OBJECTIVE_UNIT_PER_MILLE;
     deleguee.value = 1000;
     Fluxbus__V1__ConventionObjective *objectives[] = {&placements, &deleguee};
-    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
-    c.convention_id = S_CONV;
-    c.revision = 1;
-    c.bailleur_siren = "552046955";
-    c.bailleur_actor_id = S_B;
-    c.reservataire_actor_id = S_ETAT;
+    Fluxbus__V1__Convention c = builders_convention(S_CONV, S_B, S_ETAT, x->year);
     c.departement = "74";
-    c.year = x->year;
     c.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ETAT_PRIORITAIRE;
     c.gestion_deleguee = true;
     c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_BAIL_SIGNE;
@@ -134,37 +128,24 @@ static void s_convention(s_world_t *x)
 
 static void s_freed_and_oriented(s_world_t *x)
 {
-    Fluxbus__V1__LogementLibere l = FLUXBUS__V1__LOGEMENT_LIBERE__INIT;
-    l.vacancy_id = S_VAC;
+    Fluxbus__V1__LogementLibere l = builders_libere(S_VAC, "74010");
     l.rpls_id = "0740100000042";
-    l.bailleur_siren = "552046955";
-    l.commune_insee = "74010";
+    l.bailleur_siren = BUILDERS_SIREN;
     l.epci_siren = "200066793";
     l.qpv = FLUXBUS__V1__QPV_STATUS__QPV_STATUS_OUTSIDE_QPV;
-    l.typologie = FLUXBUS__V1__TYPOLOGIE__TYPOLOGIE_T3;
     l.financement = FLUXBUS__V1__FINANCEMENT__FINANCEMENT_PLAI;
     l.mode_gestion = FLUXBUS__V1__MODE_GESTION__MODE_GESTION_FLUX;
     s_ok(x->cb, T(LOGEMENT_LIBERE), S_TO(S_ETAT), &l.base);
-    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
-    o.vacancy_id = S_VAC;
-    o.convention_id = S_CONV;
-    o.reservataire_actor_id = S_ETAT;
-    o.deadline_ms = fb_now_ms() + 30 * 86400000LL;
-    o.candidates_expected = 2;
+    Fluxbus__V1__Orientation o =
+        life_msgs_orientation(S_VAC, S_CONV, S_ETAT, 1, 2, fb_now_ms() + 30 * BUILDERS_DAY_MS);
     o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ETAT_PRIORITAIRE;
-    o.round = 1;
     s_ok(x->cb, T(ORIENTATION), S_TO(S_ETAT), &o.base);
 }
 
 /* The bailleur's Designation of `nur` at `rank` for the State. */
 static Fluxbus__V1__Designation s_designation(const char *nur, unsigned rank, bool dalo)
 {
-    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
-    d.vacancy_id = S_VAC;
-    d.convention_id = S_CONV;
-    d.rank = rank;
-    d.candidate_count = 2;
-    d.nur = (char *)nur;
+    Fluxbus__V1__Designation d = builders_designation(S_VAC, S_CONV, nur, rank, 2);
     d.dalo = dalo;
     d.dalo_set_by = dalo ? FLUXBUS__V1__PRIORITY_SOURCE__PRIORITY_SOURCE_COMMISSION_MEDIATION : 0;
     d.pdalhpd = !dalo;
@@ -194,48 +175,28 @@ static void s_designated_by_the_bailleur(s_world_t *x)
 
 static Fluxbus__V1__CaleolDecision s_decision(const char *nur, unsigned rank)
 {
-    Fluxbus__V1__CaleolDecision c = FLUXBUS__V1__CALEOL_DECISION__INIT;
-    c.seance_id = "S-ETAT-1";
-    c.vacancy_id = S_VAC;
-    c.nur = (char *)nur;
-    c.rank = rank;
-    c.designataire_actor_id = S_ETAT;
-    c.decision = FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION_PAR_RANG;
-    c.decided_ms = fb_now_ms();
-    c.revision = 1;
+    Fluxbus__V1__CaleolDecision c = builders_decision(
+        "S-ETAT-1", S_VAC, nur, rank, S_ETAT,
+        FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION_PAR_RANG);
     c.q1 = true;
     return c;
 }
 
 static Fluxbus__V1__BailSigne s_lease(const char *nur)
 {
-    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
-    b.vacancy_id = S_VAC;
-    b.nur = (char *)nur;
-    b.designataire_actor_id = S_ETAT;
+    Fluxbus__V1__BailSigne b = builders_lease(S_VAC, nur, S_ETAT);
     b.convention_id = S_CONV;
     b.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ETAT_PRIORITAIRE;
-    b.bailleur_siren = "552046955";
-    b.commune_insee = "74010";
+    b.bailleur_siren = BUILDERS_SIREN;
     b.q1 = true;
     return b;
 }
 
 static void s_caleol(s_world_t *x)
 {
-    char *vacancies[] = {S_VAC}, *communes[] = {"74010"};
-    Fluxbus__V1__CaleolSeance s = FLUXBUS__V1__CALEOL_SEANCE__INIT;
-    s.seance_id = "S-ETAT-1";
-    s.revision = 1;
-    s.status = FLUXBUS__V1__CALEOL_SEANCE_STATUS__CALEOL_SEANCE_STATUS_SCHEDULED;
-    s.bailleur_siren = "552046955";
-    s.start_ms = fb_now_ms();
-    s.end_ms = s.start_ms + 3600000;
-    s.n_vacancy_ids = 1;
-    s.vacancy_ids = vacancies;
-    s.n_communes_insee = 1;
-    s.communes_insee = communes;
-    s_ok(x->cb, T(CALEOL_SEANCE), S_TO(S_ETAT), &s.base);
+    builders_seance_t k;
+    builders_seance(&k, "S-ETAT-1", S_VAC, "74010");
+    s_ok(x->cb, T(CALEOL_SEANCE), S_TO(S_ETAT), &k.s.base);
     Fluxbus__V1__CaleolDecision a = s_decision(S_NUR_A, 1), b = s_decision(S_NUR_B, 2);
     s_ok(x->cb, T(CALEOL_DECISION), S_TO(S_ETAT, S_SNE), &a.base);
     s_ok(x->cb, T(CALEOL_DECISION), S_TO(S_ETAT, S_SNE), &b.base);
@@ -347,18 +308,6 @@ static void s_check_deliveries(s_world_t *x)
 
 /* ---- the ledger ---- */
 
-static json_int_t s_int(const json_t *obj, const char *path)
-{
-    char key[128];
-    snprintf(key, sizeof key, "%s", path);
-    const json_t *cur = obj;
-    for (char *save = NULL, *k = strtok_r(key, ".", &save); k; k = strtok_r(NULL, ".", &save))
-        cur = json_object_get(cur, k);
-    if (!json_is_integer(cur))
-        fail_msg("%s is not an integer", path);
-    return json_integer_value(cur);
-}
-
 static double s_real(const json_t *obj, const char *a, const char *b)
 {
     const json_t *v = json_object_get(json_object_get(obj, a), b);
@@ -397,35 +346,35 @@ static void s_check_report_json(s_world_t *x)
     assert_string_equal(json_string_value(json_object_get(line, "party")), S_ETAT);
     /* Two designations by the bailleur for the State, two attributions by
      * rank, one refusal, one attribution not followed by a lease, one lease. */
-    assert_int_equal(s_int(line, "designations"), 2);
-    assert_int_equal(s_int(line, "caleol.attributions"), 2);
-    assert_int_equal(s_int(line, "refusals"), 1);
-    assert_int_equal(s_int(line, "non_suites"), 1);
-    assert_int_equal(s_int(line, "leases"), 1);
+    assert_int_equal(fbt_json_int(line, "designations"), 2);
+    assert_int_equal(fbt_json_int(line, "caleol.attributions"), 2);
+    assert_int_equal(fbt_json_int(line, "refusals"), 1);
+    assert_int_equal(fbt_json_int(line, "non_suites"), 1);
+    assert_int_equal(fbt_json_int(line, "leases"), 1);
     /* The State is credited with one dwelling, once, in gestion déléguée. */
-    assert_int_equal(s_int(line, "counts.bail_signe"), 1);
-    assert_int_equal(s_int(line, "counts.official"), 1);
-    assert_int_equal(s_int(line, "counts.orientation_acceptee"), 1);
-    assert_int_equal(s_int(line, "counts.passage_caleol"), 1);
-    assert_int_equal(s_int(line, "deleguee"), 1);
-    assert_int_equal(s_int(line, "partenariale"), 0);
+    assert_int_equal(fbt_json_int(line, "counts.bail_signe"), 1);
+    assert_int_equal(fbt_json_int(line, "counts.official"), 1);
+    assert_int_equal(fbt_json_int(line, "counts.orientation_acceptee"), 1);
+    assert_int_equal(fbt_json_int(line, "counts.passage_caleol"), 1);
+    assert_int_equal(fbt_json_int(line, "deleguee"), 1);
+    assert_int_equal(fbt_json_int(line, "partenariale"), 0);
     /* Its households: a DALO one (A, who refused) and a PDALHPD one (B, let). */
-    assert_int_equal(s_int(line, "dalo.attributions"), 1);
-    assert_int_equal(s_int(line, "dalo.leases"), 0);
+    assert_int_equal(fbt_json_int(line, "dalo.attributions"), 1);
+    assert_int_equal(fbt_json_int(line, "dalo.leases"), 0);
     assert_true(s_real(line, "dalo", "share_pct") == 50.0);
-    assert_int_equal(s_int(line, "prioritaires.attributions"), 2);
-    assert_int_equal(s_int(line, "prioritaires.leases"), 1);
+    assert_int_equal(fbt_json_int(line, "prioritaires.attributions"), 2);
+    assert_int_equal(fbt_json_int(line, "prioritaires.leases"), 1);
     assert_true(s_real(line, "prioritaires", "share_pct") == 100.0);
     const json_t *placements = s_objective(line, "placements");
-    assert_int_equal(s_int(placements, "target"), 2);
-    assert_int_equal(s_int(placements, "done"), 1);
+    assert_int_equal(fbt_json_int(placements, "target"), 2);
+    assert_int_equal(fbt_json_int(placements, "done"), 1);
     const json_t *deleguee = s_objective(line, "gestion_deleguee");
-    assert_int_equal(s_int(deleguee, "done"), 1);
+    assert_int_equal(fbt_json_int(deleguee, "done"), 1);
     assert_string_equal(json_string_value(json_object_get(deleguee, "status")), "reached");
     const json_t *row = json_array_get(json_object_get(doc, "reservataires"), 0);
     assert_string_equal(json_string_value(json_object_get(row, "reservataire")), S_ETAT);
-    assert_int_equal(s_int(row, "counts.official"), 1);
-    assert_int_equal(s_int(row, "objective"), 2);
+    assert_int_equal(fbt_json_int(row, "counts.official"), 1);
+    assert_int_equal(fbt_json_int(row, "objective"), 2);
     json_decref(doc);
 }
 
@@ -464,17 +413,12 @@ static void s_check_report_html(s_world_t *x)
         "data-kpi=\"leases\"><b>1</b>",
         "<svg id=\"monthly-flow\"",
     };
-    for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++)
-        if (!strstr(dom, figures[i]))
-            fail_msg("the DOM does not hold %s", figures[i]);
+    fbt_dom_holds(dom, figures, sizeof figures / sizeof figures[0]);
     assert_int_equal(fbt_html_series_sum(dom, "orientations"), 1);
     assert_int_equal(fbt_html_series_sum(dom, "attributions"), 2);
     assert_int_equal(fbt_html_series_sum(dom, "leases"), 1);
     assert_int_equal(fbt_html_series_sum(dom, "official"), 1);
-    struct stat st;
-    assert_int_equal(stat(shot, &st), 0);
-    assert_true(st.st_size > 20000);
-    assert_true(fbt_file_contains(shot, "\x89PNG", 4));
+    fbt_png_ok(shot);
 }
 
 /* The State asks the broker for its bilan: its line, priority households. */

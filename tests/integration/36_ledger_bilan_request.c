@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "builders.h"
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/caleol.pb-c.h"
 #include "fluxbus/v1/designation.pb-c.h"
@@ -106,53 +107,30 @@ typedef struct {
  * by the CALEOL and, when asked, accepted and let. */
 static void s_let(s_world_t *x, fb_client_t *resa, const s_letting_t *l)
 {
-    Fluxbus__V1__LogementLibere lib = FLUXBUS__V1__LOGEMENT_LIBERE__INIT;
-    lib.vacancy_id = (char *)l->vacancy;
-    lib.bailleur_siren = "552046955";
-    lib.commune_insee = (char *)l->insee;
+    Fluxbus__V1__LogementLibere lib = builders_libere(l->vacancy, l->insee);
+    lib.bailleur_siren = BUILDERS_SIREN;
     lib.epci_siren = S_EPCI;
     lib.qpv = FLUXBUS__V1__QPV_STATUS__QPV_STATUS_OUTSIDE_QPV;
-    lib.typologie = FLUXBUS__V1__TYPOLOGIE__TYPOLOGIE_T3;
     lib.mode_gestion = FLUXBUS__V1__MODE_GESTION__MODE_GESTION_FLUX;
     s_ok(x->w.cb, T(LOGEMENT_LIBERE), l->resa, l->vacancy, &lib.base);
-    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
-    o.vacancy_id = (char *)l->vacancy;
-    o.convention_id = strcmp(l->resa, FBT_RESA) == 0 ? S_CONV : S_CONV_ETAT;
-    o.reservataire_actor_id = (char *)l->resa;
-    o.deadline_ms = fb_now_ms() + 15 * 86400000LL;
-    o.candidates_expected = 1;
-    o.round = 1;
+    Fluxbus__V1__Orientation o =
+        life_msgs_orientation(l->vacancy, strcmp(l->resa, FBT_RESA) == 0 ? S_CONV : S_CONV_ETAT,
+                              l->resa, 1, 1, fb_now_ms() + 15 * BUILDERS_DAY_MS);
     s_ok(x->w.cb, T(ORIENTATION), l->resa, l->vacancy, &o.base);
-    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
-    d.vacancy_id = (char *)l->vacancy;
-    d.rank = 1;
-    d.candidate_count = 1;
-    d.nur = (char *)l->nur;
+    Fluxbus__V1__Designation d = builders_designation(l->vacancy, NULL, l->nur, 1, 1);
     d.dalo = l->dalo;
     d.quartile = FLUXBUS__V1__QUARTILE__QUARTILE_Q2;
-    d.household_size = 2;
     s_ok(resa, T(DESIGNATION), FBT_BAILLEUR, l->vacancy, &d.base);
-    Fluxbus__V1__CaleolDecision c = FLUXBUS__V1__CALEOL_DECISION__INIT;
-    c.vacancy_id = (char *)l->vacancy;
-    c.nur = (char *)l->nur;
-    c.rank = 1;
-    c.designataire_actor_id = (char *)l->resa;
-    c.decision = FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION;
-    c.decided_ms = fb_now_ms();
-    c.revision = 1;
+    Fluxbus__V1__CaleolDecision c =
+        builders_decision(NULL, l->vacancy, l->nur, 1, l->resa,
+                          FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION);
     s_ok(x->w.cb, T(CALEOL_DECISION), l->resa, l->vacancy, &c.base);
     if (!l->lease)
         return;
-    Fluxbus__V1__PropositionReponse p = FLUXBUS__V1__PROPOSITION_REPONSE__INIT;
-    p.vacancy_id = (char *)l->vacancy;
-    p.nur = (char *)l->nur;
-    p.answer = FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE;
+    Fluxbus__V1__PropositionReponse p = life_msgs_answer(l->vacancy, l->nur, false, 0);
     s_ok(x->w.cb, T(PROPOSITION_REPONSE), l->resa, l->vacancy, &p.base);
-    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
-    b.vacancy_id = (char *)l->vacancy;
-    b.nur = (char *)l->nur;
-    b.designataire_actor_id = (char *)l->resa;
-    b.bailleur_siren = "552046955";
+    Fluxbus__V1__BailSigne b = builders_lease(l->vacancy, l->nur, l->resa);
+    b.bailleur_siren = BUILDERS_SIREN;
     b.commune_insee = (char *)l->insee;
     s_ok(x->w.cb, T(BAIL_SIGNE), l->resa, l->vacancy, &b.base);
 }

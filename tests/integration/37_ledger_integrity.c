@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "builders.h"
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/caleol.pb-c.h"
 #include "fluxbus/v1/designation.pb-c.h"
@@ -40,70 +41,24 @@ typedef struct {
     fbt_pair_t p;
     fb_keys_t resa2, sne;
     fb_client_t *cr2;
-    uint64_t last_seq; /* of the last accepted message */
     char out[S_OUT];
 } s_world_t;
 
-static fb_err_t s_try(s_world_t *w, fb_client_t *c, int type, const char *to, const char *corr,
-                      const ProtobufCMessage *payload, fb_receipt_t *rec)
-{
-    fb_err_t rc = fbt_send_msg(c, type, to, corr, payload, rec);
-    if (rc == FB_OK && rec->store_seq > w->last_seq)
-        w->last_seq = rec->store_seq;
-    return rc;
-}
-
-static void s_ok(s_world_t *w, fb_client_t *c, int type, const char *to, const char *corr,
-                 const ProtobufCMessage *payload)
-{
-    uint64_t seq = fbt_send_ok(c, type, to, corr, payload);
-    if (seq > w->last_seq)
-        w->last_seq = seq;
-}
-
-/* The ledger's facts tables, as text (sqlite3 on the broker's store). */
-static char *s_facts(s_world_t *w)
-{
-    assert_int_equal(
-        fbt_sh(w->out, sizeof w->out,
-               "sqlite3 -cmd '.timeout 10000' '%s' 'SELECT * FROM ledger_vacancies ORDER BY 1;"
-               " SELECT * FROM ledger_orientations ORDER BY 1, 2, 3;"
-               " SELECT * FROM ledger_candidates ORDER BY 1, 2;"
-               " SELECT convention_id, revision, hex(payload) FROM ledger_conventions"
-               " ORDER BY 1, 2'",
-               w->p.b.store),
-        0);
-    return strdup(w->out);
-}
-
+/* The ledger's facts tables, as text (fbt_sql_text). */
+#define S_FACTS_SQL                                                                                \
+    "SELECT * FROM ledger_vacancies ORDER BY 1;"                                                   \
+    " SELECT * FROM ledger_orientations ORDER BY 1, 2, 3;"                                         \
+    " SELECT * FROM ledger_candidates ORDER BY 1, 2;"                                              \
+    " SELECT convention_id, revision, hex(payload) FROM ledger_conventions ORDER BY 1, 2"
 /* The facts and the number of events (one per accepted domain message). */
-static char *s_ledger(s_world_t *w)
-{
-    char *facts = s_facts(w);
-    assert_int_equal(
-        fbt_sh(w->out, sizeof w->out,
-               "sqlite3 -cmd '.timeout 10000' '%s' 'SELECT count(*) FROM ledger_events'",
-               w->p.b.store),
-        0);
-    size_t n = strlen(facts) + strlen(w->out) + 1;
-    char *all = malloc(n);
-    assert_non_null(all);
-    snprintf(all, n, "%s%s", facts, w->out);
-    free(facts);
-    return all;
-}
-
-static int s_year_now(void)
-{
-    return period_year_of(fb_now_ms());
-}
+#define S_LEDGER_SQL S_FACTS_SQL "; SELECT count(*) FROM ledger_events"
 
 /* `fluxbus report flux` for this year, in JSON. */
 static char *s_report(s_world_t *w)
 {
     assert_int_equal(fbt_sh(w->out, sizeof w->out,
                             "'%s' report flux --store '%s' --year %d --format json", FB_CLI_BIN,
-                            w->p.b.store, s_year_now()),
+                            w->p.b.store, fbt_year_now()),
                      0);
     return strdup(w->out);
 }
@@ -111,7 +66,7 @@ static char *s_report(s_world_t *w)
 /* `fluxbus audit verify` passes and counts exactly the accepted messages. */
 static void s_audit_ok(s_world_t *w)
 {
-    fbt_audit_ok(&w->p.b, w->last_seq);
+    fbt_audit_ok(&w->p.b, w->p.last_seq);
 }
 
 /* Refused with INVALID_TRANSITION and exactly `detail` (or, ending in
@@ -120,17 +75,8 @@ static void s_audit_ok(s_world_t *w)
 static void s_refused(s_world_t *w, fb_client_t *c, int type, const char *to, const char *corr,
                       const ProtobufCMessage *payload, const char *detail)
 {
-    char *before = s_ledger(w);
-    uint64_t seq = w->last_seq;
-    fb_receipt_t rec;
-    fb_err_t rc = s_try(w, c, type, to, corr, payload, &rec);
-    fbt_expect_nack(rc, &rec, FB_ERR_INVALID_TRANSITION, detail);
-    fb_receipt_clear(&rec);
-    assert_int_equal(w->last_seq, seq);
-    char *after = s_ledger(w);
-    assert_string_equal(before, after);
-    free(before);
-    free(after);
+    fbt_pair_refused(&w->p, S_LEDGER_SQL, c, type, to, corr, payload, FB_ERR_INVALID_TRANSITION,
+                     detail);
     s_audit_ok(w);
 }
 
@@ -138,104 +84,48 @@ static void s_refused(s_world_t *w, fb_client_t *c, int type, const char *to, co
 
 static Fluxbus__V1__LogementLibere s_libere_msg(const char *vacancy, const char *insee)
 {
-    Fluxbus__V1__LogementLibere l = FLUXBUS__V1__LOGEMENT_LIBERE__INIT;
-    l.vacancy_id = (char *)vacancy;
+    Fluxbus__V1__LogementLibere l = builders_libere(vacancy, insee);
     l.rpls_id = "0740123456789";
-    l.commune_insee = (char *)insee;
-    l.typologie = FLUXBUS__V1__TYPOLOGIE__TYPOLOGIE_T3;
     return l;
 }
 
 static void s_libere(s_world_t *w, const char *vacancy)
 {
     Fluxbus__V1__LogementLibere l = s_libere_msg(vacancy, "74010");
-    s_ok(w, w->p.cb, T(LOGEMENT_LIBERE), FBT_RESA, vacancy, &l.base);
+    fbt_pair_ok(&w->p, w->p.cb, T(LOGEMENT_LIBERE), FBT_RESA, vacancy, &l.base);
 }
 
 static Fluxbus__V1__Orientation s_orientation(const char *vacancy, const char *conv,
                                               int64_t deadline_ms, unsigned expected)
 {
-    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
-    o.vacancy_id = (char *)vacancy;
-    o.convention_id = (char *)conv;
-    o.reservataire_actor_id = FBT_RESA;
-    o.deadline_ms = deadline_ms;
-    o.candidates_expected = expected;
-    o.round = 1;
-    return o;
+    return life_msgs_orientation(vacancy, conv, FBT_RESA, 1, expected, deadline_ms);
 }
 
 static void s_orient(s_world_t *w, const char *vacancy, unsigned expected)
 {
     Fluxbus__V1__Orientation o =
         s_orientation(vacancy, FBT_CONV, fb_now_ms() + 10LL * 86400000, expected);
-    s_ok(w, w->p.cb, T(ORIENTATION), FBT_RESA, vacancy, &o.base);
+    fbt_pair_ok(&w->p, w->p.cb, T(ORIENTATION), FBT_RESA, vacancy, &o.base);
 }
 
 static void s_designate(s_world_t *w, const char *vacancy, const char *nur, unsigned rank,
                         unsigned count)
 {
-    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
-    d.vacancy_id = (char *)vacancy;
-    d.nur = (char *)nur;
-    d.rank = rank;
-    d.candidate_count = count;
-    d.household_size = 2;
-    s_ok(w, w->p.cr, T(DESIGNATION), FBT_BAILLEUR, vacancy, &d.base);
+    Fluxbus__V1__Designation d = builders_designation(vacancy, NULL, nur, rank, count);
+    fbt_pair_ok(&w->p, w->p.cr, T(DESIGNATION), FBT_BAILLEUR, vacancy, &d.base);
 }
 
 static Fluxbus__V1__CaleolDecision s_decision(const char *vacancy, const char *nur, int code,
                                               unsigned rank)
 {
-    Fluxbus__V1__CaleolDecision d = FLUXBUS__V1__CALEOL_DECISION__INIT;
-    d.seance_id = "caleol-annecy-2026-03";
-    d.vacancy_id = (char *)vacancy;
-    d.nur = (char *)nur;
-    d.rank = rank;
-    d.designataire_actor_id = FBT_RESA;
-    d.decision = code;
-    d.decided_ms = fb_now_ms();
-    d.revision = 1;
-    return d;
+    return builders_decision("caleol-annecy-2026-03", vacancy, nur, rank, FBT_RESA, code);
 }
 
-/* A convention of Action Logement with FBT_RESA on Annecy (74010, 74011). */
-typedef struct {
-    Fluxbus__V1__ConventionObjective o;
-    Fluxbus__V1__ConventionObjective *objectives[1];
-    char *territory[2];
-    Fluxbus__V1__Convention c;
-} s_conv_t;
-
-static void s_convention(s_conv_t *k, unsigned revision, int year)
+/* S_CONV, Action Logement's convention with FBT_RESA on Annecy, at `revision`. */
+static void s_convention(builders_annecy_t *k, unsigned revision, int year)
 {
-    memset(k, 0, sizeof *k);
-    Fluxbus__V1__ConventionObjective o = FLUXBUS__V1__CONVENTION_OBJECTIVE__INIT;
-    k->o = o;
-    k->o.kind = FLUXBUS__V1__OBJECTIVE_KIND__OBJECTIVE_KIND_PLACEMENTS;
-    k->o.unit = FLUXBUS__V1__OBJECTIVE_UNIT__OBJECTIVE_UNIT_COUNT;
-    k->o.value = 3;
-    k->o.max = 3;
-    k->objectives[0] = &k->o;
-    k->territory[0] = "74010";
-    k->territory[1] = "74011";
-    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
-    k->c = c;
-    k->c.convention_id = S_CONV;
+    builders_annecy(k, S_CONV, FBT_BAILLEUR, FBT_RESA, year);
     k->c.revision = revision;
-    k->c.bailleur_actor_id = FBT_BAILLEUR;
-    k->c.bailleur_siren = "552046955";
-    k->c.reservataire_actor_id = FBT_RESA;
-    k->c.departement = "74";
-    k->c.year = year;
-    k->c.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
-    k->c.n_objectives = 1;
-    k->c.objectives = k->objectives;
-    k->c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_BAIL_SIGNE;
-    k->c.remise_counting = FLUXBUS__V1__DEADLINE_COUNTING__DEADLINE_COUNTING_NOT_COUNTED;
-    k->c.deadline_days = 15;
-    k->c.n_territory_insee = 2;
-    k->c.territory_insee = k->territory;
 }
 
 /* ---- the world ---- */
@@ -254,7 +144,7 @@ static void s_open(s_world_t *w)
     w->cr2 = fbt_client(&w->p.b, &w->resa2);
     /* The convention the orientations are made under (S_CONV is the
      * tests' own, sent when they need it). */
-    w->last_seq = fbt_convention(w->p.cb, FBT_CONV, FBT_RESA, w->p.cr);
+    w->p.last_seq = fbt_convention(w->p.cb, FBT_CONV, FBT_RESA, w->p.cr);
 }
 
 static void s_close(s_world_t *w)
@@ -270,23 +160,23 @@ static void test_convention_parties_and_revisions(void **state)
     (void)state;
     s_world_t w;
     s_open(&w);
-    s_conv_t k;
-    s_convention(&k, 2, s_year_now());
+    builders_annecy_t k;
+    s_convention(&k, 2, fbt_year_now());
     s_refused(&w, w.cr2, T(CONVENTION), FBT_RESA, NULL, &k.c.base,
               "Convention " S_CONV " revision 2 sent by " S_RESA2 ", who is not one of its "
               "parties (bailleur " FBT_BAILLEUR ", réservataire " FBT_RESA ")");
     /* An amendment: in force once both parties sent it. */
-    s_ok(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &k.c.base);
-    s_ok(&w, w.p.cr, T(CONVENTION), FBT_BAILLEUR, NULL, &k.c.base);
-    char *stored = s_ledger(&w);
+    fbt_pair_ok(&w.p, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &k.c.base);
+    fbt_pair_ok(&w.p, w.p.cr, T(CONVENTION), FBT_BAILLEUR, NULL, &k.c.base);
+    char *stored = fbt_sql_text(&w.p.b, S_LEDGER_SQL);
     assert_non_null(strstr(stored, S_CONV "|2|"));
     k.c.deadline_days = 20;
     s_refused(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &k.c.base,
               "Convention " S_CONV " revision 2 is stored already with other content: an "
               "amendment is a new revision (3)");
     k.c.deadline_days = 15; /* the same content again: accepted, as before */
-    s_ok(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &k.c.base);
-    char *again = s_ledger(&w);
+    fbt_pair_ok(&w.p, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &k.c.base);
+    char *again = fbt_sql_text(&w.p.b, S_LEDGER_SQL);
     assert_string_equal(stored, again);
     free(stored);
     free(again);
@@ -361,28 +251,28 @@ static void test_an_amendment_takes_effect_only_countersigned(void **state)
     (void)state;
     s_world_t w;
     s_open(&w);
-    int year = s_year_now();
+    int year = fbt_year_now();
     Fluxbus__V1__Date january = FLUXBUS__V1__DATE__INIT;
     january.year = year;
     january.month = 1;
     january.day = 1;
-    s_conv_t r1, r2, other;
+    builders_annecy_t r1, r2, other;
     s_convention(&r1, 1, year);
-    r1.o.value = 12;
-    r1.o.max = 14;
+    r1.objective.value = 12;
+    r1.objective.max = 14;
     r1.c.deadline_days = 10;
     r1.c.effective_from = &january;
-    s_ok(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &r1.c.base);
+    fbt_pair_ok(&w.p, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &r1.c.base);
     s_expect_terms(&w, 1, "bail_signe", 12, 14);
 
     s_convention(&r2, 2, year);
-    r2.o.value = 2;
-    r2.o.max = 200;
+    r2.objective.value = 2;
+    r2.objective.max = 200;
     r2.c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_PASSAGE_CALEOL;
     r2.c.deadline_days = 60;
     r2.c.effective_from = &january;
     r2.c.amendment_note = "avenant";
-    s_ok(&w, w.p.cr, T(CONVENTION), FBT_BAILLEUR, NULL, &r2.c.base);
+    fbt_pair_ok(&w.p, w.p.cr, T(CONVENTION), FBT_BAILLEUR, NULL, &r2.c.base);
     char *sig = s_signatures(&w);
     assert_string_equal(sig, "in force|1|" FBT_BAILLEUR "\nsent|2|" FBT_RESA "\n");
     free(sig);
@@ -390,12 +280,12 @@ static void test_an_amendment_takes_effect_only_countersigned(void **state)
     /* Under revision 1 (délai 10 days) an 11-day deadline is enough. */
     s_libere(&w, "vac-a1");
     Fluxbus__V1__Orientation o = s_orientation("vac-a1", S_CONV, fb_now_ms() + 11LL * 86400000, 1);
-    s_ok(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-a1", &o.base);
+    fbt_pair_ok(&w.p, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-a1", &o.base);
 
     /* The bailleur's revision 2 with another objective: refused. */
     s_convention(&other, 2, year);
-    other.o.value = 10;
-    other.o.max = 200;
+    other.objective.value = 10;
+    other.objective.max = 200;
     other.c.counting_method = r2.c.counting_method;
     other.c.deadline_days = 60;
     other.c.effective_from = &january;
@@ -412,7 +302,7 @@ static void test_an_amendment_takes_effect_only_countersigned(void **state)
     s_expect_terms(&w, 1, "bail_signe", 12, 14);
 
     /* The same terms from the bailleur: in force, from 1 January. */
-    s_ok(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &r2.c.base);
+    fbt_pair_ok(&w.p, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &r2.c.base);
     sig = s_signatures(&w);
     assert_string_equal(sig, "in force|1|" FBT_BAILLEUR "\nin force|2|" FBT_RESA " " FBT_BAILLEUR
                              "\nsent|2|" FBT_BAILLEUR "\nsent|2|" FBT_RESA "\n");
@@ -459,7 +349,7 @@ static void test_correlation_id_is_the_payloads_vacancy(void **state)
     s_refused(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-y", &o.base,
               "Orientation names vacancy vac-x in its payload but vac-y as its "
               "correlation_id: they must be the same");
-    s_ok(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-x", &o.base);
+    fbt_pair_ok(&w.p, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-x", &o.base);
     s_close(&w);
 }
 
@@ -474,13 +364,13 @@ static void test_non_attribution_after_the_lease_does_not_reopen(void **state)
     s_designate(&w, vac, N1, 1, 2);
     s_designate(&w, vac, N2, 2, 2);
     Fluxbus__V1__CaleolDecision d1 = s_decision(vac, N1, CODE(ATTRIBUTION), 1);
-    s_ok(&w, w.p.cb, T(CALEOL_DECISION), FBT_RESA, vac, &d1.base);
+    fbt_pair_ok(&w.p, w.p.cb, T(CALEOL_DECISION), FBT_RESA, vac, &d1.base);
     Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
     b.vacancy_id = (char *)vac;
     b.nur = N1;
     b.designataire_actor_id = FBT_RESA;
     b.commune_insee = "74010";
-    s_ok(&w, w.p.cb, T(BAIL_SIGNE), FBT_RESA, vac, &b.base);
+    fbt_pair_ok(&w.p, w.p.cb, T(BAIL_SIGNE), FBT_RESA, vac, &b.base);
     assert_int_equal(
         fbt_sh(w.out, sizeof w.out,
                "sqlite3 -cmd '.timeout 10000' '%s' \"SELECT state FROM ledger_vacancies"
@@ -490,7 +380,7 @@ static void test_non_attribution_after_the_lease_does_not_reopen(void **state)
     char *let = strdup(w.out);
     assert_string_equal(let, "bail_signe\n");
     Fluxbus__V1__CaleolDecision d2 = s_decision(vac, N2, CODE(NON_ATTRIBUTION), 2);
-    s_ok(&w, w.p.cb, T(CALEOL_DECISION), FBT_RESA, vac, &d2.base);
+    fbt_pair_ok(&w.p, w.p.cb, T(CALEOL_DECISION), FBT_RESA, vac, &d2.base);
     assert_int_equal(
         fbt_sh(w.out, sizeof w.out,
                "sqlite3 -cmd '.timeout 10000' '%s' \"SELECT state FROM ledger_vacancies"
@@ -512,13 +402,13 @@ static void test_same_orientation_round_is_a_no_op_an_amended_one_refused(void *
     s_open(&w);
     s_libere(&w, "vac-o");
     Fluxbus__V1__Orientation o = s_orientation("vac-o", FBT_CONV, fb_now_ms() + 10LL * 86400000, 1);
-    s_ok(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-o", &o.base);
+    fbt_pair_ok(&w.p, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-o", &o.base);
     /* Again, term for term: accepted (a new message, logged as an event),
      * the facts and the report unchanged. */
-    char *before = s_facts(&w);
+    char *before = fbt_sql_text(&w.p.b, S_FACTS_SQL);
     char *report = s_report(&w);
-    s_ok(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-o", &o.base);
-    char *after = s_facts(&w);
+    fbt_pair_ok(&w.p, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-o", &o.base);
+    char *after = fbt_sql_text(&w.p.b, S_FACTS_SQL);
     assert_string_equal(before, after);
     char *report_after = s_report(&w);
     assert_string_equal(report, report_after);
@@ -539,10 +429,10 @@ static void test_orientation_under_another_years_convention(void **state)
     (void)state;
     s_world_t w;
     s_open(&w);
-    int now = s_year_now();
-    s_conv_t k;
+    int now = fbt_year_now();
+    builders_annecy_t k;
     s_convention(&k, 1, now - 1);
-    s_ok(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &k.c.base);
+    fbt_pair_ok(&w.p, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &k.c.base);
     s_libere(&w, "vac-y");
     Fluxbus__V1__Orientation o = s_orientation("vac-y", S_CONV, fb_now_ms() + 86400000LL, 1);
     o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
@@ -575,7 +465,8 @@ static void test_orientation_en_flux_needs_its_convention(void **state)
     o.reservataire_actor_id = S_RESA2;
     char want[256];
     snprintf(want, sizeof want,
-             S_RESA2 " is not a party of convention " FBT_CONV " (revision 1) in %d", s_year_now());
+             S_RESA2 " is not a party of convention " FBT_CONV " (revision 1) in %d",
+             fbt_year_now());
     s_refused(&w, w.p.cb, T(ORIENTATION), S_RESA2, "vac-c", &o.base, want);
     /* Hors flux (a mutation interne) and en stock: no convention needed. */
     static const struct {
@@ -590,10 +481,10 @@ static void test_orientation_en_flux_needs_its_convention(void **state)
         Fluxbus__V1__LogementLibere l = s_libere_msg(kept[i].vacancy, "74010");
         l.mode_gestion = kept[i].mode;
         l.hors_flux_motif = kept[i].motif;
-        s_ok(&w, w.p.cb, T(LOGEMENT_LIBERE), FBT_RESA, kept[i].vacancy, &l.base);
+        fbt_pair_ok(&w.p, w.p.cb, T(LOGEMENT_LIBERE), FBT_RESA, kept[i].vacancy, &l.base);
         Fluxbus__V1__Orientation k =
             s_orientation(kept[i].vacancy, "", fb_now_ms() + 10LL * 86400000, 1);
-        s_ok(&w, w.p.cb, T(ORIENTATION), FBT_RESA, kept[i].vacancy, &k.base);
+        fbt_pair_ok(&w.p, w.p.cb, T(ORIENTATION), FBT_RESA, kept[i].vacancy, &k.base);
     }
     s_audit_ok(&w);
     s_close(&w);
@@ -606,10 +497,10 @@ static void test_the_conventions_candidates_bind_its_orientations(void **state)
     (void)state;
     s_world_t w;
     s_open(&w);
-    s_conv_t k;
-    s_convention(&k, 1, s_year_now());
+    builders_annecy_t k;
+    s_convention(&k, 1, fbt_year_now());
     k.c.candidates_expected = 3;
-    s_ok(&w, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &k.c.base);
+    fbt_pair_ok(&w.p, w.p.cb, T(CONVENTION), FBT_RESA, NULL, &k.c.base);
     s_libere(&w, "vac-k");
     Fluxbus__V1__Orientation o = s_orientation("vac-k", S_CONV, fb_now_ms() + 20LL * 86400000, 2);
     o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
@@ -617,7 +508,7 @@ static void test_the_conventions_candidates_bind_its_orientations(void **state)
               "Orientation of vac-k to " FBT_RESA " asks for 2 candidates, fewer than the 3 "
               "convention " S_CONV " (revision 1) requires: the bailleur may ask more, not fewer");
     o.candidates_expected = 0;
-    s_ok(&w, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-k", &o.base);
+    fbt_pair_ok(&w.p, w.p.cb, T(ORIENTATION), FBT_RESA, "vac-k", &o.base);
     assert_int_equal(fbt_sh(w.out, sizeof w.out,
                             "sqlite3 -cmd '.timeout 10000' '%s' \"SELECT candidates_expected FROM "
                             "ledger_orientations"

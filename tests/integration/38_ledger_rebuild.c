@@ -28,6 +28,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "builders.h"
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/designation.pb-c.h"
 #include "fluxbus/v1/ledger.pb-c.h"
@@ -50,13 +51,7 @@ static const char *const s_at_once[] = {"--decompte-interval-s", "0", NULL};
  * which the rebuild must leave out of force too. */
 static void s_convention(fbt_pair_t *w, int year)
 {
-    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
-    c.convention_id = S_CONV;
-    c.revision = 1;
-    c.bailleur_actor_id = FBT_BAILLEUR;
-    c.bailleur_siren = "552046955";
-    c.reservataire_actor_id = FBT_RESA;
-    c.year = year;
+    Fluxbus__V1__Convention c = builders_convention(S_CONV, FBT_BAILLEUR, FBT_RESA, year);
     c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_PASSAGE_CALEOL;
     c.caleol_requires_visit = true;
     fbt_send_ok(w->cb, T(CONVENTION), FBT_RESA, NULL, &c.base);
@@ -74,37 +69,23 @@ static void s_convention(fbt_pair_t *w, int year)
  * the same round again, a no-op). */
 static void s_oriented(fbt_pair_t *w, const char *vacancy, bool twice)
 {
-    Fluxbus__V1__LogementLibere l = FLUXBUS__V1__LOGEMENT_LIBERE__INIT;
-    l.vacancy_id = (char *)vacancy;
-    l.bailleur_siren = "552046955";
-    l.commune_insee = "74010";
+    Fluxbus__V1__LogementLibere l = builders_libere(vacancy, "74010");
+    l.bailleur_siren = BUILDERS_SIREN;
     l.epci_siren = "200066793";
     l.mode_gestion = FLUXBUS__V1__MODE_GESTION__MODE_GESTION_FLUX;
-    l.typologie = FLUXBUS__V1__TYPOLOGIE__TYPOLOGIE_T3;
     fbt_send_ok(w->cb, T(LOGEMENT_LIBERE), FBT_RESA, vacancy, &l.base);
-    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
-    o.vacancy_id = (char *)vacancy;
-    o.convention_id = S_CONV;
-    o.reservataire_actor_id = FBT_RESA;
-    o.deadline_ms = fb_now_ms() + 15 * 86400000LL;
-    o.candidates_expected = 1;
+    Fluxbus__V1__Orientation o =
+        life_msgs_orientation(vacancy, S_CONV, FBT_RESA, 1, 1, fb_now_ms() + 15 * BUILDERS_DAY_MS);
     o.contingent = FLUXBUS__V1__CONTINGENT_TYPE__CONTINGENT_TYPE_ACTION_LOGEMENT;
-    o.round = 1;
     for (int i = 0; i < (twice ? 2 : 1); i++)
         fbt_send_ok(w->cb, T(ORIENTATION), FBT_RESA, vacancy, &o.base);
 }
 
 static void s_designated(fbt_pair_t *w, const char *vacancy, const char *nur)
 {
-    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
-    d.vacancy_id = (char *)vacancy;
-    d.convention_id = S_CONV;
-    d.rank = 1;
-    d.candidate_count = 1;
-    d.nur = (char *)nur;
+    Fluxbus__V1__Designation d = builders_designation(vacancy, S_CONV, nur, 1, 1);
     d.dalo = true;
     d.quartile = FLUXBUS__V1__QUARTILE__QUARTILE_Q1;
-    d.household_size = 2;
     fbt_send_ok(w->cr, T(DESIGNATION), FBT_BAILLEUR, vacancy, &d.base);
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "fluxbus/v1/ledger.pb-c.h"
+#include "sheets.h"
 
 #define T(x) FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_##x
 #define S_SHEETS 1200
@@ -34,18 +35,8 @@ static long long s_stored(const fbt_pair_t *w)
  * none of them registered: each sheet's line goes to the bailleur alone. */
 static void s_convention(fbt_pair_t *w)
 {
-    static Fluxbus__V1__CommuneSheet sheets[S_SHEETS];
-    static Fluxbus__V1__CommuneSheet *ptrs[S_SHEETS];
-    static char insee[S_SHEETS][8], actor[S_SHEETS][24];
-    for (int i = 0; i < S_SHEETS; i++) {
-        Fluxbus__V1__CommuneSheet init = FLUXBUS__V1__COMMUNE_SHEET__INIT;
-        sheets[i] = init;
-        snprintf(insee[i], sizeof insee[i], "%05d", 10001 + i);
-        snprintf(actor[i], sizeof actor[i], "commune:%05d", 10001 + i);
-        sheets[i].commune_insee = insee[i];
-        sheets[i].commune_actor_id = actor[i];
-        ptrs[i] = &sheets[i];
-    }
+    sheets_t *sheets = sheets_new(S_SHEETS, 10001);
+    assert_non_null(sheets);
     Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
     c.convention_id = "conv-epci-1200";
     c.revision = 1;
@@ -54,9 +45,9 @@ static void s_convention(fbt_pair_t *w)
     c.bailleur_actor_id = FBT_BAILLEUR;
     c.reservataire_actor_id = FBT_RESA;
     c.counting_method = FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_BAIL_SIGNE;
-    c.commune_sheets = ptrs;
-    c.n_commune_sheets = S_SHEETS;
+    sheets_attach(sheets, &c);
     fbt_send_ok(w->cb, T(CONVENTION), FBT_RESA, "", &c.base);
+    sheets_destroy(&sheets);
 }
 
 /* Waits until the store holds more than `than` DecompteDroits (or all of

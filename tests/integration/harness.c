@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "builders.h"
 #include "fluxbus/catalog.h"
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/caleol.pb-c.h"
@@ -71,11 +73,14 @@ void fbt_start(fbt_broker_t *b)
         /* A failed assertion skips the teardown: never leave a broker behind. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         int log = open(b->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (b->fail_fsync) {
-            char trigger[600];
+        if (b->fail_fsync || b->slow_fsync_ms) {
+            char trigger[600], slow[16];
             snprintf(trigger, sizeof trigger, "%s/fail-fsync", b->dir);
+            snprintf(slow, sizeof slow, "%d", b->slow_fsync_ms);
             setenv("LD_PRELOAD", FB_FSYNC_SHIM, 1);
             setenv("FLUXBUS_FAIL_FSYNC_FILE", trigger, 1);
+            if (b->slow_fsync_ms)
+                setenv("FLUXBUS_SLOW_FSYNC_MS", slow, 1);
             setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
         }
         dup2(out[1], 1);
@@ -306,13 +311,8 @@ static uint64_t s_send_about(fb_client_t *c, int type, const char *to, const cha
 
 uint64_t fbt_convention(fb_client_t *cb, const char *id, const char *resa, fb_client_t *cr)
 {
-    Fluxbus__V1__Convention c = FLUXBUS__V1__CONVENTION__INIT;
-    c.convention_id = (char *)id;
-    c.revision = 1;
-    c.bailleur_siren = "552046955";
-    c.bailleur_actor_id = (char *)fb_client_actor(cb);
-    c.reservataire_actor_id = (char *)resa;
-    c.year = (uint32_t)period_year_of(fb_now_ms());
+    Fluxbus__V1__Convention c =
+        builders_convention(id, fb_client_actor(cb), resa, period_year_of(fb_now_ms()));
     size_t len = 0;
     uint8_t *convention = s_pack(&c.base, &len);
     return s_send_about(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_CONVENTION, resa, NULL,
@@ -326,13 +326,8 @@ void fbt_orient(fb_client_t *cb, const char *resa, const char *vacancy, unsigned
     uint8_t *logement = fbt_logement(vacancy, "74010", &len);
     s_send_about(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_LOGEMENT_LIBERE, resa, vacancy,
                  logement, len, cr);
-    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
-    o.vacancy_id = (char *)vacancy;
-    o.convention_id = FBT_CONV;
-    o.reservataire_actor_id = (char *)resa;
-    o.deadline_ms = fb_now_ms() + 10LL * 86400000;
-    o.candidates_expected = expected;
-    o.round = 1;
+    Fluxbus__V1__Orientation o = life_msgs_orientation(vacancy, FBT_CONV, resa, 1, expected,
+                                                       fb_now_ms() + 10 * BUILDERS_DAY_MS);
     uint8_t *orientation = s_pack(&o.base, &len);
     s_send_about(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_ORIENTATION, resa, vacancy,
                  orientation, len, cr);
@@ -341,15 +336,9 @@ void fbt_orient(fb_client_t *cb, const char *resa, const char *vacancy, unsigned
 void fbt_attribute(fb_client_t *cb, const char *resa, const char *vacancy, const char *nur,
                    fb_client_t *cr)
 {
-    Fluxbus__V1__CaleolDecision d = FLUXBUS__V1__CALEOL_DECISION__INIT;
-    d.seance_id = "seance-test";
-    d.vacancy_id = (char *)vacancy;
-    d.nur = (char *)nur;
-    d.rank = 1;
-    d.designataire_actor_id = (char *)resa;
-    d.decision = FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION;
-    d.decided_ms = fb_now_ms();
-    d.revision = 1;
+    Fluxbus__V1__CaleolDecision d =
+        builders_decision("seance-test", vacancy, nur, 1, resa,
+                          FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION);
     size_t len = 0;
     uint8_t *decision = s_pack(&d.base, &len);
     s_send_about(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_CALEOL_DECISION, resa, vacancy,
@@ -359,30 +348,16 @@ void fbt_attribute(fb_client_t *cb, const char *resa, const char *vacancy, const
 void fbt_caleol_agree(fb_client_t *cb, const char *resa, const char *vacancy, const char *nur,
                       bool q1)
 {
-    char *vacancies[] = {(char *)vacancy}, *communes[] = {"74010"};
     char seance[64];
     snprintf(seance, sizeof seance, "S-%s", vacancy);
-    Fluxbus__V1__CaleolSeance s = FLUXBUS__V1__CALEOL_SEANCE__INIT;
-    s.seance_id = seance;
-    s.revision = 1;
-    s.status = FLUXBUS__V1__CALEOL_SEANCE_STATUS__CALEOL_SEANCE_STATUS_SCHEDULED;
-    s.bailleur_siren = "552046955";
-    s.start_ms = fb_now_ms();
-    s.end_ms = s.start_ms + 3600000;
-    s.n_vacancy_ids = 1;
-    s.vacancy_ids = vacancies;
-    s.n_communes_insee = 1;
-    s.communes_insee = communes;
-    fbt_send_ok(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_CALEOL_SEANCE, resa, vacancy, &s.base);
-    Fluxbus__V1__CaleolDecision c = FLUXBUS__V1__CALEOL_DECISION__INIT;
-    c.seance_id = seance;
-    c.vacancy_id = (char *)vacancy;
-    c.nur = (char *)nur;
-    c.rank = 1;
-    c.designataire_actor_id = (char *)resa;
-    c.decision = FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION;
-    c.decided_ms = fb_now_ms(); /* once the session started */
-    c.revision = 1;
+    builders_seance_t k;
+    builders_seance(&k, seance, vacancy, "74010");
+    fbt_send_ok(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_CALEOL_SEANCE, resa, vacancy,
+                &k.s.base);
+    /* Decided now: once the session started. */
+    Fluxbus__V1__CaleolDecision c =
+        builders_decision(seance, vacancy, nur, 1, resa,
+                          FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION);
     c.q1 = q1;
     fbt_send_ok(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_CALEOL_DECISION, resa, vacancy,
                 &c.base);
@@ -391,20 +366,12 @@ void fbt_caleol_agree(fb_client_t *cb, const char *resa, const char *vacancy, co
 void fbt_accept_and_lease(fb_client_t *cb, const char *resa, const char *vacancy, const char *nur,
                           const char *convention, bool q1)
 {
-    Fluxbus__V1__PropositionReponse p = FLUXBUS__V1__PROPOSITION_REPONSE__INIT;
-    p.vacancy_id = (char *)vacancy;
-    p.nur = (char *)nur;
-    p.answer = FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE;
-    p.answered_ms = fb_now_ms();
+    Fluxbus__V1__PropositionReponse p = life_msgs_answer(vacancy, nur, false, fb_now_ms());
     fbt_send_ok(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_PROPOSITION_REPONSE, resa, vacancy,
                 &p.base);
-    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
-    b.vacancy_id = (char *)vacancy;
-    b.nur = (char *)nur;
-    b.designataire_actor_id = (char *)resa;
+    Fluxbus__V1__BailSigne b = builders_lease(vacancy, nur, resa);
     b.convention_id = (char *)convention;
-    b.bailleur_siren = "552046955";
-    b.commune_insee = "74010";
+    b.bailleur_siren = BUILDERS_SIREN;
     b.q1 = q1;
     fbt_send_ok(cb, FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_BAIL_SIGNE, resa, vacancy, &b.base);
 }
@@ -732,6 +699,16 @@ long long fbt_sql_int(const fbt_broker_t *b, const char *sql)
     return atoll(out);
 }
 
+char *fbt_sql_text(const fbt_broker_t *b, const char *sql)
+{
+    size_t cap = 1 << 16;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    /* Waits for the broker's locks, as fbt_sql_int does. */
+    assert_int_equal(fbt_sh(out, cap, "sqlite3 -cmd '.timeout 10000' '%s' '%s'", b->store, sql), 0);
+    return out;
+}
+
 int fbt_year_now(void)
 {
     return period_year_of(fb_now_ms());
@@ -748,6 +725,7 @@ static void s_pair_start(fbt_pair_t *w, const char *const *args)
     fbt_start(&w->b);
     w->cb = fbt_client(&w->b, &w->bailleur);
     w->cr = NULL;
+    w->last_seq = 0;
 }
 
 void fbt_pair_open_offline(fbt_pair_t *w)
@@ -822,4 +800,79 @@ int fbt_html_series_sum(const char *dom, const char *series)
     for (const char *p = strstr(dom, needle); p; p = strstr(p + 1, needle))
         sum += atoi(p + n);
     return sum;
+}
+
+void fbt_dom_holds(const char *dom, const char *const *figures, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strstr(dom, figures[i]))
+            fail_msg("the DOM does not hold %s", figures[i]);
+}
+
+void fbt_png_ok(const char *png)
+{
+    struct stat st;
+    assert_int_equal(stat(png, &st), 0);
+    assert_true(st.st_size > 20000);
+    assert_true(fbt_file_contains(png, "\x89PNG", 4));
+}
+
+json_int_t fbt_json_int(const json_t *obj, const char *path)
+{
+    char key[128];
+    snprintf(key, sizeof key, "%s", path);
+    const json_t *cur = obj;
+    for (char *save = NULL, *k = strtok_r(key, ".", &save); k; k = strtok_r(NULL, ".", &save))
+        cur = json_object_get(cur, k);
+    if (!json_is_integer(cur))
+        fail_msg("%s is not an integer", path);
+    return json_integer_value(cur);
+}
+
+fb_err_t fbt_pair_try(fbt_pair_t *w, fb_client_t *c, int type, const char *to, const char *corr,
+                      const ProtobufCMessage *payload, fb_receipt_t *rec)
+{
+    fb_err_t rc = fbt_send_msg(c, type, to, corr, payload, rec);
+    if (rc == FB_OK && rec->store_seq > w->last_seq)
+        w->last_seq = rec->store_seq;
+    return rc;
+}
+
+void fbt_pair_ok(fbt_pair_t *w, fb_client_t *c, int type, const char *to, const char *corr,
+                 const ProtobufCMessage *payload)
+{
+    uint64_t seq = fbt_send_ok(c, type, to, corr, payload);
+    if (seq > w->last_seq)
+        w->last_seq = seq;
+}
+
+void fbt_pair_refused(fbt_pair_t *w, const char *sql, fb_client_t *c, int type, const char *to,
+                      const char *corr, const ProtobufCMessage *payload, fb_err_t want,
+                      const char *detail)
+{
+    char *before = fbt_sql_text(&w->b, sql);
+    uint64_t seq = w->last_seq;
+    fb_receipt_t rec;
+    fb_err_t rc = fbt_pair_try(w, c, type, to, corr, payload, &rec);
+    fbt_expect_nack(rc, &rec, want, detail);
+    fb_receipt_clear(&rec);
+    assert_int_equal(w->last_seq, seq);
+    char *after = fbt_sql_text(&w->b, sql);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+}
+
+void fbt_csv_tables_even(char *csv)
+{
+    int header = 0;
+    for (char *save = NULL, *l = strtok_r(csv, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        int fields = 1;
+        for (const char *c = l; *c; c++)
+            fields += *c == ';';
+        if (strncmp(l, "table;", 6) == 0)
+            header = fields;
+        else if (header)
+            assert_int_equal(fields, header);
+    }
 }

@@ -16,6 +16,8 @@
 #include <sys/types.h>
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include "fluxbus/fluxbus.h"
 
 typedef struct {
@@ -27,6 +29,7 @@ typedef struct {
     fb_keys_t keys; /* broker keys */
     pid_t pid;
     int fail_fsync;       /* start the broker with the failing-fsync shim (see fbt_fail_fsync) */
+    int slow_fsync_ms;    /* start it with the shim making every fsync take this long */
     const char *args[16]; /* extra broker flags, e.g. "--rate", "20"; NULL-terminated */
 } fbt_broker_t;
 
@@ -219,6 +222,11 @@ long long fbt_sql_int(const fbt_broker_t *b, const char *sql);
 /* The Paris calendar year now (the year of the broker's décompte). */
 int fbt_year_now(void);
 
+/* What the sqlite3 shell prints (up to 64 KiB) for `sql`, statements
+ * without a single quote, on b's store; the caller frees it. The test
+ * fails when the shell does. */
+char *fbt_sql_text(const fbt_broker_t *b, const char *sql);
+
 /* The headless Chromium the HTML reports are checked with (chromium or
  * chromium-browser on PATH), or NULL when none is installed. */
 const char *fbt_chromium(void);
@@ -234,6 +242,23 @@ void fbt_chromium_render(const fbt_broker_t *b, const char *chromium, const char
  * series of its monthly chart (data-series="series"). */
 int fbt_html_series_sum(const char *dom, const char *series);
 
+/* Fails the test, naming the first missing one, unless the DOM holds each
+ * of the n strings of `figures`. */
+void fbt_dom_holds(const char *dom, const char *const *figures, size_t n);
+
+/* Fails the test unless the file at `png` is a real picture: a PNG of more
+ * than 20,000 bytes (a blank page is smaller). */
+void fbt_png_ok(const char *png);
+
+/* Fails the test unless each line of every table of a report's CSV (';'
+ * between fields, a table starting at its header line "table;...") has as
+ * many fields as the header. Cuts csv into lines in place (strtok_r). */
+void fbt_csv_tables_even(char *csv);
+
+/* The integer at the dotted `path` ("total.done") below obj; fails the
+ * test when there is none there. */
+json_int_t fbt_json_int(const json_t *obj, const char *path);
+
 /* The two actors most scenarios need: the bailleur FBT_BAILLEUR and the
  * réservataire FBT_RESA, registered with their role and no territory, on a
  * broker of their own. cb and cr are their clients, NULL while not
@@ -245,6 +270,7 @@ typedef struct {
     fbt_broker_t b;
     fb_keys_t bailleur, resa;
     fb_client_t *cb, *cr;
+    uint64_t last_seq; /* the highest store seq fbt_pair_try / fbt_pair_ok saw accepted */
 } fbt_pair_t;
 
 /* Sets up and starts the broker with both actors registered and connects
@@ -266,5 +292,21 @@ void fbt_pair_restart(fbt_pair_t *w);
 /* Destroys the clients still connected, stops the broker cleanly (asserts
  * SIGTERM gives exit 0) and removes the temp dir. */
 void fbt_pair_close(fbt_pair_t *w);
+
+/* fbt_send_msg from c (one of w's clients or another on w's broker),
+ * raising w->last_seq to the store seq of an accepted message. */
+fb_err_t fbt_pair_try(fbt_pair_t *w, fb_client_t *c, int type, const char *to, const char *corr,
+                      const ProtobufCMessage *payload, fb_receipt_t *rec);
+
+/* fbt_send_ok from c, raising w->last_seq likewise. */
+void fbt_pair_ok(fbt_pair_t *w, fb_client_t *c, int type, const char *to, const char *corr,
+                 const ProtobufCMessage *payload);
+
+/* c's message is refused with `want` and `detail` (fbt_expect_nack), and
+ * nothing changes: w->last_seq stays, and what `sql` reads from the store
+ * (fbt_sql_text) is the same after as before. */
+void fbt_pair_refused(fbt_pair_t *w, const char *sql, fb_client_t *c, int type, const char *to,
+                      const char *corr, const ProtobufCMessage *payload, fb_err_t want,
+                      const char *detail);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "registry.h"
 #include "tmpdir.h"
 
 #include "audit.h"
@@ -37,22 +38,6 @@ typedef struct {
     size_t last_without_len;
 } s_fixture_t;
 
-static void s_register(store_t *store, const fb_keys_t *k, const char *role)
-{
-    store_actor_t a;
-    memset(&a, 0, sizeof a);
-    snprintf(a.id, sizeof a.id, "%s", k->actor);
-    snprintf(a.roles, sizeof a.roles, "%s", role);
-    memcpy(a.transport_key, k->curve_pk, sizeof a.transport_key);
-    assert_int_equal(store_actor_add(store, &a, "test"), FB_OK);
-    store_key_t key;
-    memset(&key, 0, sizeof key);
-    snprintf(key.actor, sizeof key.actor, "%s", k->actor);
-    snprintf(key.key_id, sizeof key.key_id, "%s", k->key_id);
-    memcpy(key.public_key, k->sign_pk, sizeof key.public_key);
-    assert_int_equal(store_key_add(store, &key, "test"), FB_OK);
-}
-
 static int s_setup(void **state)
 {
     s_fixture_t *fx = calloc(1, sizeof *fx);
@@ -63,7 +48,8 @@ static int s_setup(void **state)
     if (!fx->store || fb_keys_generate(&fx->broker, "broker") != FB_OK ||
         fb_keys_generate(&fx->sender, "reservataire:action-logement") != FB_OK)
         return -1;
-    s_register(fx->store, &fx->sender, "reservataire");
+    registry_add_actor(fx->store, &fx->sender, "reservataire");
+    registry_add_signing_key(fx->store, &fx->sender);
     fx->notary.keys = &fx->broker;
     *state = fx;
     return 0;

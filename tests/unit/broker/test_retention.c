@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "registry.h"
 #include "tmpdir.h"
 
 #include "fluxbus/envelope.h"
@@ -46,15 +47,8 @@ static int s_setup(void **state)
         fb_keys_generate(&fx->bailleur, S_BAILLEUR) != FB_OK)
         return -1;
     /* Both registered: a delivery to a revoked actor does not hold a purge back. */
-    const fb_keys_t *who[] = {&fx->keys, &fx->bailleur};
-    for (int i = 0; i < 2; i++) {
-        store_actor_t a = {0};
-        snprintf(a.id, sizeof a.id, "%s", who[i]->actor);
-        snprintf(a.roles, sizeof a.roles, "%s", i ? "bailleur" : "reservataire");
-        memcpy(a.transport_key, who[i]->curve_pk, sizeof a.transport_key);
-        if (store_actor_add(fx->store, &a, "test") != FB_OK)
-            return -1;
-    }
+    registry_add_actor(fx->store, &fx->keys, "reservataire");
+    registry_add_actor(fx->store, &fx->bailleur, "bailleur");
     *state = fx;
     return 0;
 }

@@ -4,7 +4,9 @@
  * protobuf payload and records it through ledger_record (as the broker does
  * after accepting it), at a chosen instant. Every message is first checked
  * with ledger_check, like the broker does, and a refusal fails the test:
- * the scripted lives are ones the broker accepts.
+ * the scripted lives are ones the broker accepts. The payloads a vacancy's
+ * life shares with the integration tests and the benches come from
+ * tests/support/life_msgs.h.
  *
  * Header-only (static inline) so that each test_*.c program takes what it
  * uses. Instants are 10:00 Paris time on the day given. */
@@ -30,6 +32,7 @@
 #include "fluxbus/v1/logement.pb-c.h"
 #include "fluxbus/v1/orientation.pb-c.h"
 #include "ledger.h"
+#include "life_msgs.h"
 #include "period.h"
 #include "store.h"
 #include "tmpdir.h"
@@ -149,14 +152,7 @@ static inline Fluxbus__V1__Orientation script_orientation(const char *vacancy, c
                                                           const char *conv, unsigned round,
                                                           int64_t at)
 {
-    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
-    o.vacancy_id = (char *)vacancy;
-    o.reservataire_actor_id = (char *)resa;
-    o.convention_id = (char *)conv;
-    o.round = round;
-    o.candidates_expected = 1;
-    o.deadline_ms = at + 15 * 86400000LL;
-    return o;
+    return life_msgs_orientation(vacancy, conv, resa, round, 1, at + 15 * 86400000LL);
 }
 
 /* ledger_check of an Orientation from `bailleur`: FB_OK or the refusal,
@@ -200,16 +196,13 @@ static inline void script_orient(script_t *s, const char *vacancy, const char *r
 
 static inline void script_ack(script_t *s, const char *vacancy, const char *resa, int64_t at)
 {
-    Fluxbus__V1__OrientationAck a = FLUXBUS__V1__ORIENTATION_ACK__INIT;
-    a.vacancy_id = (char *)vacancy;
+    Fluxbus__V1__OrientationAck a = life_msgs_ack(vacancy);
     script_record(s, resa, SC_TYPE(ORIENTATION_ACK), vacancy, SC_BAILLEUR, at, &a);
 }
 
 static inline void script_decline(script_t *s, const char *vacancy, const char *resa, int64_t at)
 {
-    Fluxbus__V1__OrientationDecline d = FLUXBUS__V1__ORIENTATION_DECLINE__INIT;
-    d.vacancy_id = (char *)vacancy;
-    d.reason = FLUXBUS__V1__ORIENTATION_DECLINE_REASON__ORIENTATION_DECLINE_REASON_OTHER;
+    Fluxbus__V1__OrientationDecline d = life_msgs_decline(vacancy);
     script_record(s, resa, SC_TYPE(ORIENTATION_DECLINE), vacancy, SC_BAILLEUR, at, &d);
 }
 
@@ -235,11 +228,7 @@ static inline void script_designate_rank(script_t *s, const char *sender, const 
                                          const char *nur, const char *credited, unsigned rank,
                                          unsigned count, int64_t at)
 {
-    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
-    d.vacancy_id = (char *)vacancy;
-    d.nur = (char *)nur;
-    d.rank = rank;
-    d.candidate_count = count;
+    Fluxbus__V1__Designation d = life_msgs_designation(vacancy, nur, rank, count);
     d.credited_reservataire_actor_id = (char *)credited;
     script_record(s, sender, SC_TYPE(DESIGNATION), vacancy, SC_BAILLEUR, at, &d);
 }
@@ -249,11 +238,7 @@ static inline void script_designate_by(script_t *s, const char *sender, const ch
                                        const char *nur, const char *credited, bool deleguee,
                                        int64_t at)
 {
-    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
-    d.vacancy_id = (char *)vacancy;
-    d.nur = (char *)nur;
-    d.rank = 1;
-    d.candidate_count = 1;
+    Fluxbus__V1__Designation d = life_msgs_designation(vacancy, nur, 1, 1);
     d.credited_reservataire_actor_id = (char *)credited;
     d.gestion_deleguee = deleguee;
     script_record(s, sender, SC_TYPE(DESIGNATION), vacancy, SC_BAILLEUR, at, &d);
@@ -288,15 +273,10 @@ static inline void script_visit(script_t *s, const char *vacancy, const char *nu
 static inline void script_decide_rank(script_t *s, const char *vacancy, const char *nur,
                                       const char *resa, int decision, unsigned rank, int64_t at)
 {
-    Fluxbus__V1__CaleolDecision c = FLUXBUS__V1__CALEOL_DECISION__INIT;
-    c.vacancy_id = (char *)vacancy;
-    c.nur = (char *)nur;
-    c.designataire_actor_id = (char *)resa;
-    c.decision =
-        decision ? decision : FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION;
-    c.rank = rank;
-    c.decided_ms = at;
-    c.seance_id = "S1";
+    Fluxbus__V1__CaleolDecision c = life_msgs_decision(
+        "S1", vacancy, nur, rank, resa,
+        decision ? decision : FLUXBUS__V1__CALEOL_DECISION_CODE__CALEOL_DECISION_CODE_ATTRIBUTION,
+        at);
     script_record(s, SC_BAILLEUR, SC_TYPE(CALEOL_DECISION), vacancy, resa, at, &c);
 }
 
@@ -309,32 +289,20 @@ static inline void script_decide(script_t *s, const char *vacancy, const char *n
 static inline void script_answer(script_t *s, const char *vacancy, const char *nur, bool refused,
                                  int64_t at)
 {
-    Fluxbus__V1__PropositionReponse p = FLUXBUS__V1__PROPOSITION_REPONSE__INIT;
-    p.vacancy_id = (char *)vacancy;
-    p.nur = (char *)nur;
-    p.answer = refused ? FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_REFUSEE
-                       : FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE;
-    p.refus_motif = refused ? FLUXBUS__V1__REFUS_MOTIF__REFUS_MOTIF_LOCALISATION : 0;
-    p.answered_ms = at;
+    Fluxbus__V1__PropositionReponse p = life_msgs_answer(vacancy, nur, refused, at);
     script_record(s, SC_BAILLEUR, SC_TYPE(PROPOSITION_REPONSE), vacancy, SC_AL, at, &p);
 }
 
 static inline void script_non_suite(script_t *s, const char *vacancy, const char *nur, int64_t at)
 {
-    Fluxbus__V1__AttributionNonSuivieDeBail a = FLUXBUS__V1__ATTRIBUTION_NON_SUIVIE_DE_BAIL__INIT;
-    a.vacancy_id = (char *)vacancy;
-    a.nur = (char *)nur;
-    a.reason = FLUXBUS__V1__NON_SUITE_MOTIF__NON_SUITE_MOTIF_REFUS_MENAGE;
+    Fluxbus__V1__AttributionNonSuivieDeBail a = life_msgs_no_lease(vacancy, nur);
     script_record(s, SC_BAILLEUR, SC_TYPE(ATTRIBUTION_NON_SUIVIE_DE_BAIL), vacancy, SC_AL, at, &a);
 }
 
 static inline void script_bail(script_t *s, const char *vacancy, const char *nur, const char *resa,
                                int64_t at)
 {
-    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
-    b.vacancy_id = (char *)vacancy;
-    b.nur = (char *)nur;
-    b.designataire_actor_id = (char *)resa;
+    Fluxbus__V1__BailSigne b = life_msgs_lease(vacancy, nur, resa);
     script_record(s, SC_BAILLEUR, SC_TYPE(BAIL_SIGNE), vacancy, resa, at, &b);
 }
 

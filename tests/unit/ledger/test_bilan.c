@@ -41,6 +41,7 @@
 #include "fluxbus/v1/logement.pb-c.h"
 #include "fluxbus/v1/orientation.pb-c.h"
 #include "ledger.h"
+#include "life_msgs.h"
 #include "refdata.h"
 #include "store.h"
 #include "tmpdir.h"
@@ -124,12 +125,9 @@ static const char *s_convention_of(const char *resa, int64_t at)
 
 static void s_orient(s_fix_t *f, const char *vacancy, const char *resa, int64_t at)
 {
-    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
-    o.vacancy_id = (char *)vacancy;
-    o.reservataire_actor_id = (char *)resa;
-    o.convention_id = (char *)s_convention_of(resa, at);
-    o.round = 1;
-    o.deadline_ms = at + 30 * 86400000LL;
+    /* No number of candidates expected. */
+    Fluxbus__V1__Orientation o =
+        life_msgs_orientation(vacancy, s_convention_of(resa, at), resa, 1, 0, at + 30 * 86400000LL);
     s_record(f, B, T(ORIENTATION), vacancy, at, &o);
 }
 
@@ -145,11 +143,7 @@ typedef struct {
 static void s_designate(s_fix_t *f, const char *vacancy, const char *sender, const char *credited,
                         const s_household_t *h, unsigned rank, unsigned count, int64_t at)
 {
-    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
-    d.vacancy_id = (char *)vacancy;
-    d.nur = (char *)h->nur;
-    d.rank = rank;
-    d.candidate_count = count;
+    Fluxbus__V1__Designation d = life_msgs_designation(vacancy, h->nur, rank, count);
     if (count < 3)
         d.fewer_candidates_reason =
             FLUXBUS__V1__FEWER_CANDIDATES_REASON__FEWER_CANDIDATES_REASON_INSUFFISANCE_DEMANDES;
@@ -163,14 +157,7 @@ static void s_designate(s_fix_t *f, const char *vacancy, const char *sender, con
 static void s_decide(s_fix_t *f, const char *vacancy, const char *nur, const char *resa,
                      int decision, unsigned rank, bool q1, bool anru, int64_t at)
 {
-    Fluxbus__V1__CaleolDecision c = FLUXBUS__V1__CALEOL_DECISION__INIT;
-    c.vacancy_id = (char *)vacancy;
-    c.nur = (char *)nur;
-    c.designataire_actor_id = (char *)resa;
-    c.decision = decision;
-    c.rank = rank;
-    c.decided_ms = at;
-    c.seance_id = "S";
+    Fluxbus__V1__CaleolDecision c = life_msgs_decision("S", vacancy, nur, rank, resa, decision, at);
     c.q1 = q1;
     c.relogement_anru = anru;
     s_record(f, B, T(CALEOL_DECISION), vacancy, at, &c);
@@ -185,27 +172,17 @@ static void s_attribute(s_fix_t *f, const char *vacancy, const char *nur, const 
 
 static void s_refuse(s_fix_t *f, const char *vacancy, const char *nur, int motif, int64_t at)
 {
-    Fluxbus__V1__PropositionReponse p = FLUXBUS__V1__PROPOSITION_REPONSE__INIT;
-    p.vacancy_id = (char *)vacancy;
-    p.nur = (char *)nur;
-    p.answer = FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_REFUSEE;
+    Fluxbus__V1__PropositionReponse p = life_msgs_answer(vacancy, nur, true, at);
     p.refus_motif = motif;
-    p.answered_ms = at;
     s_record(f, B, T(PROPOSITION_REPONSE), vacancy, at, &p);
-    Fluxbus__V1__AttributionNonSuivieDeBail a = FLUXBUS__V1__ATTRIBUTION_NON_SUIVIE_DE_BAIL__INIT;
-    a.vacancy_id = (char *)vacancy;
-    a.nur = (char *)nur;
-    a.reason = FLUXBUS__V1__NON_SUITE_MOTIF__NON_SUITE_MOTIF_REFUS_MENAGE;
+    Fluxbus__V1__AttributionNonSuivieDeBail a = life_msgs_no_lease(vacancy, nur);
     s_record(f, B, T(ATTRIBUTION_NON_SUIVIE_DE_BAIL), vacancy, at, &a);
 }
 
 static void s_bail(s_fix_t *f, const char *vacancy, const char *nur, const char *resa, bool q1,
                    bool anru, int64_t at)
 {
-    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
-    b.vacancy_id = (char *)vacancy;
-    b.nur = (char *)nur;
-    b.designataire_actor_id = (char *)resa;
+    Fluxbus__V1__BailSigne b = life_msgs_lease(vacancy, nur, resa);
     b.q1 = q1;
     b.relogement_anru = anru;
     s_record(f, B, T(BAIL_SIGNE), vacancy, at, &b);

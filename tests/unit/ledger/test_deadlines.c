@@ -18,6 +18,7 @@
 #include "fluxbus/v1/ledger.pb-c.h"
 #include "fluxbus/v1/orientation.pb-c.h"
 #include "ledger.h"
+#include "life_msgs.h"
 
 #define T(x) FLUXBUS__V1__MESSAGE_TYPE__MESSAGE_TYPE_##x
 #define S_COUNTED FLUXBUS__V1__DEADLINE_COUNTING__DEADLINE_COUNTING_COUNTED
@@ -52,13 +53,8 @@ static void s_record(s_fixture_t *f, const char *sender, const char *to, int typ
 static void s_orient(s_fixture_t *f, const char *vacancy, const char *convention,
                      int64_t deadline_ms)
 {
-    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
-    o.vacancy_id = (char *)vacancy;
-    o.convention_id = (char *)convention;
-    o.reservataire_actor_id = S_RESA;
-    o.deadline_ms = deadline_ms;
-    o.candidates_expected = 3;
-    o.round = 1;
+    Fluxbus__V1__Orientation o =
+        life_msgs_orientation(vacancy, convention, S_RESA, 1, 3, deadline_ms);
     s_record(f, S_BAILLEUR, S_RESA, T(ORIENTATION), vacancy, 10, &o.base);
 }
 

@@ -19,6 +19,8 @@
 #include "fluxbus/envelope.h"
 #include "fluxbus/keys.h"
 #include "notary.h"
+#include "registry.h"
+#include "sheets.h"
 
 #define C_AL "C-AL-74-2025"
 #define C_ETAT "C-ETAT-74-2025"
@@ -40,16 +42,6 @@ typedef struct {
     uint8_t id[S_MAX_SENT][FB_MESSAGE_ID_BYTES];
     size_t n;
 } s_fixture_t;
-
-static void s_register(store_t *store, const fb_keys_t *k, const char *role)
-{
-    store_actor_t a;
-    memset(&a, 0, sizeof a);
-    snprintf(a.id, sizeof a.id, "%s", k->actor);
-    snprintf(a.roles, sizeof a.roles, "%s", role);
-    memcpy(a.transport_key, k->curve_pk, sizeof a.transport_key);
-    assert_int_equal(store_actor_add(store, &a, "test"), FB_OK);
-}
 
 static fb_err_t s_accept(void *ctx, const uint8_t *envelope, size_t len,
                          const ProtobufCMessage *payload)
@@ -110,9 +102,9 @@ static int s_setup(void **state)
     assert_int_equal(fb_keys_generate(&fx->al, SC_AL), FB_OK);
     assert_int_equal(fb_keys_generate(&fx->etat, SC_ETAT), FB_OK);
     assert_int_equal(fb_keys_generate(&fx->bailleur, SC_BAILLEUR), FB_OK);
-    s_register(fx->s.store, &fx->al, "reservataire");
-    s_register(fx->s.store, &fx->etat, "reservataire");
-    s_register(fx->s.store, &fx->bailleur, "bailleur");
+    registry_add_actor(fx->s.store, &fx->al, "reservataire");
+    registry_add_actor(fx->s.store, &fx->etat, "reservataire");
+    registry_add_actor(fx->s.store, &fx->bailleur, "bailleur");
     fx->notary.keys = &fx->broker;
     char err[256] = "";
     fx->emit = decompte_emit_new(fx->s.store, &fx->notary, 0, NULL, NULL, script_at(2025, 1, 1),
@@ -202,23 +194,14 @@ static void test_a_change_is_sent_at_the_next_scan_then_daily_from_it(void **sta
  * bailleur alone. */
 static void s_big_convention(s_fixture_t *fx)
 {
-    static Fluxbus__V1__CommuneSheet sheets[S_SHEETS], *ptrs[S_SHEETS];
-    static char insee[S_SHEETS][8], actor[S_SHEETS][24];
-    for (int i = 0; i < S_SHEETS; i++) {
-        Fluxbus__V1__CommuneSheet init = FLUXBUS__V1__COMMUNE_SHEET__INIT;
-        sheets[i] = init;
-        snprintf(insee[i], sizeof insee[i], "%05d", 74100 + i);
-        snprintf(actor[i], sizeof actor[i], "commune:%05d", 74100 + i);
-        sheets[i].commune_insee = insee[i];
-        sheets[i].commune_actor_id = actor[i];
-        ptrs[i] = &sheets[i];
-    }
+    sheets_t *sheets = sheets_new(S_SHEETS, 74100);
+    assert_non_null(sheets);
     Fluxbus__V1__Convention c = script_convention_of(
         "C-EPCI-2025", SC_ETAT, 2025, FLUXBUS__V1__COUNTING_METHOD__COUNTING_METHOD_BAIL_SIGNE);
     c.kind = FLUXBUS__V1__CONVENTION_KIND__CONVENTION_KIND_MULTIPARTITE;
-    c.commune_sheets = ptrs;
-    c.n_commune_sheets = S_SHEETS;
+    sheets_attach(sheets, &c);
     script_convention(&fx->s, &c, script_at(2025, 1, 2));
+    sheets_destroy(&sheets);
 }
 
 static void test_a_scan_starts_off_the_caller_then_sends_a_few_lines_per_call(void **state)

@@ -67,15 +67,8 @@ static void s_designated(script_t *s)
 
 static Fluxbus__V1__CaleolDecision s_decision(int code, int condition, int64_t decided)
 {
-    Fluxbus__V1__CaleolDecision d = FLUXBUS__V1__CALEOL_DECISION__INIT;
-    d.seance_id = "S1";
-    d.vacancy_id = VAC;
-    d.nur = NUR;
-    d.rank = 1;
-    d.designataire_actor_id = SC_AL;
-    d.decision = code;
+    Fluxbus__V1__CaleolDecision d = life_msgs_decision("S1", VAC, NUR, 1, SC_AL, code, decided);
     d.condition_state = condition;
-    d.decided_ms = decided;
     return d;
 }
 
@@ -91,12 +84,7 @@ static Fluxbus__V1__Visite s_visit(int outcome, int64_t when)
 
 static Fluxbus__V1__PropositionReponse s_answer(int64_t when)
 {
-    Fluxbus__V1__PropositionReponse p = FLUXBUS__V1__PROPOSITION_REPONSE__INIT;
-    p.vacancy_id = VAC;
-    p.nur = NUR;
-    p.answer = FLUXBUS__V1__PROPOSITION_ANSWER__PROPOSITION_ANSWER_ACCEPTEE;
-    p.answered_ms = when;
-    return p;
+    return life_msgs_answer(VAC, NUR, false, when);
 }
 
 /* The message of `type` accepted at `at` is refused with exactly `why`. */

@@ -20,6 +20,7 @@
 
 #include "facts.h"
 #include "ledger.h"
+#include "life_msgs.h"
 #include "lifecycle.h"
 
 #include "fluxbus/v1/bail.pb-c.h"
@@ -181,28 +182,21 @@ static fb_err_t s_logement(s_t *t, const char *vac)
 static fb_err_t s_orient(s_t *t, const char *vac, const char *resa, unsigned round,
                          unsigned expected)
 {
-    Fluxbus__V1__Orientation o = FLUXBUS__V1__ORIENTATION__INIT;
-    o.vacancy_id = (char *)vac;
-    o.convention_id = strcmp(resa, R2) == 0 ? "conv-2" : "conv-1";
-    o.reservataire_actor_id = (char *)resa;
-    o.deadline_ms = S_DEADLINE; /* the same every time: a repeat is identical */
-    o.candidates_expected = expected;
-    o.round = round;
+    /* The same deadline every time: a repeat is identical. */
+    Fluxbus__V1__Orientation o = life_msgs_orientation(
+        vac, strcmp(resa, R2) == 0 ? "conv-2" : "conv-1", resa, round, expected, S_DEADLINE);
     return s_send(t, T(ORIENTATION), t->bailleur, resa, &o);
 }
 
 static fb_err_t s_ack(s_t *t, const char *resa)
 {
-    Fluxbus__V1__OrientationAck a = FLUXBUS__V1__ORIENTATION_ACK__INIT;
-    a.vacancy_id = VAC;
+    Fluxbus__V1__OrientationAck a = life_msgs_ack(VAC);
     return s_send(t, T(ORIENTATION_ACK), resa, B, &a);
 }
 
 static fb_err_t s_decline(s_t *t, const char *resa)
 {
-    Fluxbus__V1__OrientationDecline d = FLUXBUS__V1__ORIENTATION_DECLINE__INIT;
-    d.vacancy_id = VAC;
-    d.reason = FLUXBUS__V1__ORIENTATION_DECLINE_REASON__ORIENTATION_DECLINE_REASON_OTHER;
+    Fluxbus__V1__OrientationDecline d = life_msgs_decline(VAC);
     return s_send(t, T(ORIENTATION_DECLINE), resa, B, &d);
 }
 
@@ -210,11 +204,7 @@ static fb_err_t s_decline(s_t *t, const char *resa)
 static fb_err_t s_designate_full(s_t *t, const char *vac, const char *sender, const char *credited,
                                  const char *nur, unsigned rank, unsigned count, int reason)
 {
-    Fluxbus__V1__Designation d = FLUXBUS__V1__DESIGNATION__INIT;
-    d.vacancy_id = (char *)vac;
-    d.nur = (char *)nur;
-    d.rank = rank;
-    d.candidate_count = count;
+    Fluxbus__V1__Designation d = life_msgs_designation(vac, nur, rank, count);
     d.credited_reservataire_actor_id = (char *)(credited ? credited : "");
     d.fewer_candidates_reason = reason;
     return s_send(t, T(DESIGNATION), sender, B, &d);
@@ -275,13 +265,9 @@ static fb_err_t s_issue(s_t *t, const char *vac)
 static fb_err_t s_decide_full(s_t *t, const char *nur, int code, int condition, unsigned rank,
                               const char *designataire)
 {
-    Fluxbus__V1__CaleolDecision d = FLUXBUS__V1__CALEOL_DECISION__INIT;
-    d.seance_id = "seance-1";
-    d.vacancy_id = VAC;
-    d.nur = (char *)nur;
-    d.rank = rank;
-    d.designataire_actor_id = (char *)designataire;
-    d.decision = code;
+    /* Not dated: decided_ms 0. */
+    Fluxbus__V1__CaleolDecision d =
+        life_msgs_decision("seance-1", VAC, nur, rank, designataire, code, 0);
     d.condition_state = condition;
     return s_send(t, T(CALEOL_DECISION), t->bailleur, R, &d);
 }
@@ -303,19 +289,13 @@ static fb_err_t s_answer(s_t *t, const char *nur, int answer)
 
 static fb_err_t s_non_suite(s_t *t, const char *nur)
 {
-    Fluxbus__V1__AttributionNonSuivieDeBail a = FLUXBUS__V1__ATTRIBUTION_NON_SUIVIE_DE_BAIL__INIT;
-    a.vacancy_id = VAC;
-    a.nur = (char *)nur;
-    a.reason = FLUXBUS__V1__NON_SUITE_MOTIF__NON_SUITE_MOTIF_REFUS_MENAGE;
+    Fluxbus__V1__AttributionNonSuivieDeBail a = life_msgs_no_lease(VAC, nur);
     return s_send(t, T(ATTRIBUTION_NON_SUIVIE_DE_BAIL), t->bailleur, R, &a);
 }
 
 static fb_err_t s_bail(s_t *t, const char *nur)
 {
-    Fluxbus__V1__BailSigne b = FLUXBUS__V1__BAIL_SIGNE__INIT;
-    b.vacancy_id = VAC;
-    b.nur = (char *)nur;
-    b.designataire_actor_id = R;
+    Fluxbus__V1__BailSigne b = life_msgs_lease(VAC, nur, R);
     return s_send(t, T(BAIL_SIGNE), t->bailleur, R, &b);
 }
 
@@ -347,6 +327,19 @@ static fb_err_t s_radiation(s_t *t, const char *nur, int status)
         free(before_);                                                                             \
         free(after_);                                                                              \
     } while (0)
+
+/* VAC freed and oriented to R (round 1) with `expected` candidates
+ * expected, then its first `designated` candidates designated by R: N1,
+ * N2, N3 at ranks 1, 2, 3. Each step must be accepted. */
+static void s_round(s_t *t, unsigned expected, unsigned designated)
+{
+    static const char *const nurs[] = {N1, N2, N3};
+    assert_true(designated <= sizeof nurs / sizeof nurs[0]);
+    OK(s_logement(t, VAC));
+    OK(s_orient(t, VAC, R, 1, expected));
+    for (unsigned i = 0; i < designated; i++)
+        OK(s_designate(t, nurs[i], i + 1, expected));
+}
 
 /* ---- reaching each state ------------------------------------------------------------- */
 
@@ -717,8 +710,7 @@ static void test_a_designation_claims_no_other_designator(void **state)
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 1));
+    s_round(t, 1, 0);
     /* The réservataire may not say the bailleur chose (partenariale) nor
      * that it designates in gestion déléguée: the décompte reads its
      * counting rule from these. */
@@ -738,8 +730,7 @@ static void test_a_designation_claims_no_other_designator(void **state)
     s_close(t);
     /* ... and the réservataire designating directly. */
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 1));
+    s_round(t, 1, 0);
     OK(s_designate_claiming(t, R, R, R, false));
     s_close(t);
 }
@@ -778,8 +769,7 @@ static void test_fewer_candidates_than_the_orientation_expects_need_a_reason(voi
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 3));
+    s_round(t, 3, 0);
     REFUSED(s_designate(t, N1, 1, 2),
             "designation round of 2 candidates on " VAC " where the orientation expects 3, "
             "without a reason (fewer_candidates_reason)");
@@ -815,10 +805,7 @@ static void test_a_round_short_of_its_designations_does_not_go_to_the_caleol(voi
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 3));
-    OK(s_designate(t, N1, 1, 3));
-    OK(s_designate(t, N2, 2, 3));
+    s_round(t, 3, 2);
     REFUSED(s_seance(t, VAC, false),
             "CaleolSeance lists " VAC ": 2 candidates of 3 received for " VAC " round 1 (" R
             "), no reason given (fewer_candidates_reason) and its deadline has not passed");
@@ -844,9 +831,7 @@ static void test_a_round_short_of_its_designations_does_not_go_to_the_caleol(voi
 
     /* Without a session: the first decision. */
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 2));
-    OK(s_designate(t, N1, 1, 2));
+    s_round(t, 2, 1);
     OK(s_visite(t, N1));
     REFUSED(s_decide(t, N1, CODE(REJET_IRRECEVABILITE)),
             "CaleolDecision REJET_IRRECEVABILITE for NUR " N1 " on " VAC ": 1 candidates of 2 "
@@ -863,8 +848,7 @@ static void test_a_reason_covers_the_candidates_announced(void **state)
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 3));
+    s_round(t, 3, 0);
     OK(s_designate_full(t, VAC, R, NULL, N1, 1, 2, FEWER(INSUFFISANCE_DEMANDES)));
     REFUSED(s_seance(t, VAC, false),
             "CaleolSeance lists " VAC ": 1 candidates of the 2 announced received for " VAC
@@ -886,9 +870,7 @@ static void test_past_the_deadline_the_caleol_takes_what_came(void **state)
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 3));
-    OK(s_designate(t, N1, 1, 3));
+    s_round(t, 3, 1);
     t->now = S_DEADLINE - 2;
     REFUSED(s_seance(t, VAC, false),
             "CaleolSeance lists " VAC ": 1 candidates of 3 received for " VAC " round 1 (" R
@@ -898,9 +880,7 @@ static void test_past_the_deadline_the_caleol_takes_what_came(void **state)
     s_close(t);
 
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 3));
-    OK(s_designate(t, N1, 1, 3));
+    s_round(t, 3, 1);
     OK(s_expired(t, R));
     OK(s_decide(t, N1, CODE(ATTRIBUTION)));
     s_close(t);
@@ -991,9 +971,7 @@ static void test_designation_and_remise_after_the_orientation_ended(void **state
 
     /* Expiry of a complete round; remise while an attribution stands. */
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 1));
-    OK(s_designate(t, N1, 1, 1));
+    s_round(t, 1, 1);
     REFUSED(s_expired(t, R),
             "DeadlineExpired for " R " on " VAC ", whose round of 1 candidates is complete");
     OK(s_decide(t, N1, CODE(ATTRIBUTION)));
@@ -1007,10 +985,7 @@ static void test_a_second_lease_and_a_radiation_before_the_lease(void **state)
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 2));
-    OK(s_designate(t, N1, 1, 2));
-    OK(s_designate(t, N2, 2, 2));
+    s_round(t, 2, 2);
     OK(s_decide_full(t, N1, CODE(ATTRIBUTION_PAR_RANG), 0, 1, R));
     OK(s_decide_full(t, N2, CODE(ATTRIBUTION_PAR_RANG), 0, 2, R));
     REFUSED(s_radiation(t, N1, SNE(RADIEE)),
@@ -1039,11 +1014,7 @@ static void test_ranks_answer_in_their_order(void **state)
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 3));
-    OK(s_designate(t, N1, 1, 3));
-    OK(s_designate(t, N2, 2, 3));
-    OK(s_designate(t, N3, 3, 3));
+    s_round(t, 3, 3);
     OK(s_decide_full(t, N1, CODE(ATTRIBUTION_PAR_RANG), 0, 1, R));
     REFUSED(s_decide_full(t, N2, CODE(ATTRIBUTION_PAR_RANG), 0, 1, R),
             "CaleolDecision ATTRIBUTION_PAR_RANG rank 1 for NUR " N2 " on " VAC ", a rank NUR " N1
@@ -1178,10 +1149,7 @@ static void test_a_let_vacancy_stays_let_and_keeps_its_dwelling(void **state)
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 2));
-    OK(s_designate(t, N1, 1, 2));
-    OK(s_designate(t, N2, 2, 2));
+    s_round(t, 2, 2);
     OK(s_decide(t, N1, CODE(ATTRIBUTION)));
     OK(s_bail(t, N1));
     OK(s_decide(t, N2, CODE(NON_ATTRIBUTION)));
@@ -1196,8 +1164,7 @@ static void test_a_let_vacancy_stays_let_and_keeps_its_dwelling(void **state)
 
     /* Past `libere`, the dwelling's facts stay: the same again is fine. */
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 1));
+    s_round(t, 1, 0);
     OK(s_logement(t, VAC));
     REFUSED(s_send(t, T(LOGEMENT_LIBERE), t->bailleur, R, &l),
             "LogementLibere for " VAC ", which is oriented: the dwelling's facts (commune, RPLS, "
@@ -1211,8 +1178,7 @@ static void test_events_go_to_the_vacancy_the_payload_names(void **state)
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 1));
+    s_round(t, 1, 0);
     Fluxbus__V1__OrientationAck a = FLUXBUS__V1__ORIENTATION_ACK__INIT;
     a.vacancy_id = VAC;
     const char *to[1] = {B};
@@ -1249,8 +1215,7 @@ static void test_a_deadline_expires_once_passed_and_said_by_the_bailleur(void **
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 1));
+    s_round(t, 1, 0);
     OK(s_ack(t, R));
     Fluxbus__V1__DeadlineExpired e = FLUXBUS__V1__DEADLINE_EXPIRED__INIT;
     e.vacancy_id = VAC;
@@ -1332,8 +1297,7 @@ static void test_a_whole_life_is_accepted(void **state)
     (void)state;
     s_t tt, *t = &tt;
     s_open(t);
-    OK(s_logement(t, VAC));
-    OK(s_orient(t, VAC, R, 1, 3));
+    s_round(t, 3, 0);
     OK(s_ack(t, R));
     OK(s_designate(t, N1, 1, 3));
     OK(s_designate(t, N2, 2, 3));
