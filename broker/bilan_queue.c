@@ -245,14 +245,9 @@ fb_err_t bilan_queue_wait_too(bilan_pending_t *p, const uint8_t *rid, size_t rid
 {
     if (rid_len > BILAN_QUEUE_RID_MAX)
         return FB_ERR_INVALID;
-    for (size_t i = 0; i < p->n_waiters; i++)
-        if (p->waiters[i].len == rid_len && memcmp(p->waiters[i].id, rid, rid_len) == 0)
-            return FB_OK;
-    if (p->n_waiters == BILAN_QUEUE_WAITERS) /* forget the oldest connection */
-        memmove(&p->waiters[0], &p->waiters[1], (BILAN_QUEUE_WAITERS - 1) * sizeof p->waiters[0]);
-    else
-        p->n_waiters++;
-    bilan_queue_rid_t *w = &p->waiters[p->n_waiters - 1];
+    if (p->n_waiters == BILAN_QUEUE_WAITERS)
+        return FB_ERR_RATE_LIMITED;
+    bilan_queue_rid_t *w = &p->waiters[p->n_waiters++];
     memcpy(w->id, rid, rid_len);
     w->len = rid_len;
     return FB_OK;

@@ -31,7 +31,7 @@
 #include "store.h"
 
 #define BILAN_QUEUE_RID_MAX 256 /* a ZeroMQ routing id, at most */
-#define BILAN_QUEUE_WAITERS 4   /* connections told of one request's outcome */
+#define BILAN_QUEUE_WAITERS 8   /* SENDs of one request told of its outcome */
 
 /* A connection waiting for a request's receipt (its ROUTER routing id). */
 typedef struct {
@@ -91,10 +91,9 @@ size_t bilan_queue_size(const bilan_queue_t *self);
 bilan_pending_t *bilan_queue_find(bilan_queue_t *self, const char *sender,
                                   const uint8_t message_id[16]);
 
-/* One more connection waits for p's outcome: kept once per routing id; the
- * oldest is forgotten when BILAN_QUEUE_WAITERS already wait (it resent
- * from another connection since). rid_len over BILAN_QUEUE_RID_MAX:
- * FB_ERR_INVALID. */
+/* One more SEND of p waits for its outcome (each gets its own answer, on
+ * the connection `rid`): FB_ERR_RATE_LIMITED when BILAN_QUEUE_WAITERS
+ * already wait; rid_len over BILAN_QUEUE_RID_MAX: FB_ERR_INVALID. */
 fb_err_t bilan_queue_wait_too(bilan_pending_t *p, const uint8_t *rid, size_t rid_len);
 
 /* Queues a request: requester copied, *body and *payload taken (set to

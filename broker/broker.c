@@ -863,9 +863,21 @@ static fb_err_t s_accept_own(void *ctx, const uint8_t *data, size_t len,
 
 /* ---- BilanRequests: answered off the loop ------------------------------------------------ */
 
+/* Tells the connection that its SEND of `id` is answered later (PROTOCOL.md
+ * 3.2, PENDING): an id-less Nack meanwhile is not about it. */
+static fb_err_t s_queue_pending(broker_t *self, const s_input_t *in, const uint8_t *id)
+{
+    uint8_t *copy = malloc(FB_MESSAGE_ID_BYTES);
+    if (!copy)
+        return FB_ERR_NOMEM;
+    memcpy(copy, id, FB_MESSAGE_ID_BYTES);
+    return s_queue_reply(self, in, "PENDING", copy, FB_MESSAGE_ID_BYTES);
+}
+
 /* The same (sender, message_id) sent again while its BilanRequest waits for
- * its answer (bilan_queue.c): the same bytes wait for the same outcome, the
- * connection told with the first (one request, one answer); other bytes
+ * its answer (bilan_queue.c): the same bytes wait for the same outcome
+ * (one request, one answer; each SEND of it gets its own RECEIPT, up to
+ * BILAN_QUEUE_WAITERS, further copies a RATE_LIMITED Nack); other bytes
  * are a CONFLICT, as for a stored message. FB_ERR_NOT_FOUND when no request
  * of that id waits. */
 static fb_err_t s_join_pending(broker_t *self, const s_input_t *in,
@@ -884,14 +896,17 @@ static fb_err_t s_join_pending(broker_t *self, const s_input_t *in,
           "broker bilan-waiting msg_id=%s peer=%s detail=\"sent again while "
           "its answer is computed: one answer, a receipt to each connection\"",
           hex, in->actor);
-    /* A ROUTER's routing id is at most 255 bytes: this cannot fail. */
+    /* A ROUTER's routing id is at most 255 bytes: only too many copies fail. */
     if (bilan_queue_wait_too(p, zmq_msg_data((zmq_msg_t *)&in->part[0]),
-                             zmq_msg_size((zmq_msg_t *)&in->part[0])) != FB_OK)
-        s_log(self, FB_LOG_WARN,
-              "broker bilan-waiting msg_id=%s peer=%s detail=\"routing id "
-              "too long: this connection gets no receipt\"",
-              hex, in->actor);
-    return FB_OK;
+                             zmq_msg_size((zmq_msg_t *)&in->part[0])) != FB_OK) {
+        char detail[160];
+        snprintf(detail, sizeof detail,
+                 "%d copies of this BilanRequest wait for its answer already: send it again "
+                 "later",
+                 BILAN_QUEUE_WAITERS);
+        return s_nack(self, in, body->message_id.data, FB_ERR_RATE_LIMITED, detail);
+    }
+    return s_queue_pending(self, in, body->message_id.data);
 }
 
 /* A BilanRequest that passed every check of the SEND pipeline: what
@@ -925,7 +940,7 @@ static fb_err_t s_defer_bilan(broker_t *self, const s_input_t *in, const store_a
     s_id_hex(id, hex);
     s_log(self, FB_LOG_INFO, "broker bilan-queued msg_id=%s peer=%s waiting=%zu", hex, in->actor,
           bilan_queue_size(self->bilans));
-    return FB_OK;
+    return s_queue_pending(self, in, id);
 }
 
 /* Stores the answer after its request, in the same transaction. Only a
@@ -1274,6 +1289,10 @@ static size_t s_read_batch(broker_t *self)
 static fb_err_t s_settle(broker_t *self)
 {
     self->unsettled = false;
+    if (s_durable(self) != FB_OK) {
+        s_drop_replies(self);
+        return FB_ERR_STORE;
+    }
     s_flush_log();
     if (s_flush_replies(self) != FB_OK)
         return FB_ERR_STORE;
@@ -1448,6 +1467,17 @@ static fb_err_t s_bilan_settle(broker_t *self, bilan_pending_t *p, bool *again, 
     }
     if (rc != FB_OK)
         return rc;
+    store_key_t key;
+    rc = store_key_get(self->store, body->key_id, &key);
+    if (rc == FB_ERR_NOT_FOUND || (rc == FB_OK && !store_key_valid_at(&key, fb_now_ms()))) {
+        char detail[256];
+        snprintf(detail, sizeof detail,
+                 "signing key %.80s was revoked or expired while its bilan was computed",
+                 body->key_id);
+        return s_bilan_refuse(self, p, FB_ERR_KEY_REVOKED, detail);
+    }
+    if (rc != FB_OK)
+        return rc;
     if (strcmp(now->roles, p->requester.roles) != 0 ||
         strcmp(now->territories, p->requester.territories) != 0) {
         *again = true;
@@ -1551,7 +1581,8 @@ fb_err_t broker_run(broker_t *self, volatile sig_atomic_t *stop)
                   "its answer: neither was acknowledged\"");
             return FB_ERR_STORE;
         }
-        s_flush_log(); /* what the turns above and the deliveries logged */
+        if (!self->unsettled) /* the last turn's accepts once it is on the disk */
+            s_flush_log();    /* what the turns above and the deliveries logged */
         zmq_pollitem_t item = {self->router, 0, ZMQ_POLLIN, 0};
         int n = self->n_next ? 1 : zmq_poll(&item, 1, s_poll_ms(self));
         if (n < 0 && errno != EINTR) {

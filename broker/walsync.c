@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 struct walsync {
-    char db[PATH_MAX];
     char wal[PATH_MAX];
     char dir[PATH_MAX];
     /* the syncer's own (whoever holds `busy`) */
@@ -72,17 +71,13 @@ static int s_wal_fd(walsync_t *self)
     return self->fd;
 }
 
-/* One fdatasync of the WAL (of the database file when there is no WAL:
- * everything was checkpointed into it). 0, or -1 with the reason in why. */
+/* One fdatasync of the WAL. A WAL that is gone is a failure: it exists
+ * while the broker's connection is open, and the database file is not
+ * opened here (closing a descriptor of it would drop SQLite's locks). 0,
+ * or -1 with the reason in why. */
 static int s_sync(walsync_t *self, char *why, size_t cap)
 {
     int fd = s_wal_fd(self);
-    if (fd < 0 && errno == ENOENT) {
-        if (s_fsync_path(self->db, O_RDWR) == 0)
-            return 0;
-        snprintf(why, cap, "fsync of %s: %s", self->db, strerror(errno));
-        return -1;
-    }
     int rc = fd < 0 ? -1 : 0;
     while (rc == 0 && fdatasync(fd) != 0)
         if (errno != EINTR)
@@ -139,8 +134,7 @@ walsync_t *walsync_new(const char *db_path, char *err, size_t errlen)
     }
     self->fd = -1;
     const char *slash = strrchr(db_path, '/');
-    if (snprintf(self->db, sizeof self->db, "%s", db_path) >= (int)sizeof self->db ||
-        snprintf(self->wal, sizeof self->wal, "%s-wal", db_path) >= (int)sizeof self->wal ||
+    if (snprintf(self->wal, sizeof self->wal, "%s-wal", db_path) >= (int)sizeof self->wal ||
         snprintf(self->dir, sizeof self->dir, "%.*s", slash ? (int)(slash - db_path) + 1 : 1,
                  slash ? db_path : ".") >= (int)sizeof self->dir) {
         snprintf(err, errlen, "store path too long: %s", db_path);

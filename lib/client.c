@@ -64,7 +64,10 @@ struct fb_client {
     /* SENDs on this connection without an answer yet, oldest first. The
      * broker answers one connection's SENDs in order, so a Nack that carries
      * no message id (the body could not be read) answers the oldest. */
-    uint8_t unanswered[S_UNANSWERED][FB_MESSAGE_ID_BYTES];
+    struct {
+        uint8_t id[FB_MESSAGE_ID_BYTES];
+        bool pending; /* the broker said PENDING: answered later, with its id */
+    } unanswered[S_UNANSWERED];
     size_t n_unanswered;
     uint64_t last_returned; /* highest store_seq handed to the caller */
     uint64_t acked[S_ACKED_RING];
@@ -420,7 +423,14 @@ const char *fb_client_actor(const fb_client_t *self)
     return self->actor;
 }
 
+void fb_client_set_timeout(fb_client_t *self, int timeout_ms)
+{
+    self->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
+}
+
 /* ---- the wait loop ---------------------------------------------------- */
+
+static void s_on_pending(fb_client_t *self, const s_frames_t *f);
 
 /* Polls until `done` returns 1 (FB_OK), -1 (FB_ERR_PROTOCOL) or the timeout
  * passes (FB_ERR_TIMEOUT). Deliveries seen meanwhile are queued. */
@@ -442,6 +452,8 @@ static fb_err_t s_wait(fb_client_t *self, int timeout_ms,
             s_frames_t f;
             if (s_recv_frames(self->sock, &f) != FB_OK)
                 continue;
+            if (s_frame_is(&f, "PENDING"))
+                s_on_pending(self, &f);
             int r = done ? done(self, &f, arg) : 0;
             if (r == 0 && s_frame_is(&f, "DELIVER"))
                 s_queue_delivery(self, &f);
@@ -501,27 +513,53 @@ typedef struct {
 static void s_unanswered_push(fb_client_t *self, const uint8_t *id)
 {
     if (self->n_unanswered == S_UNANSWERED) { /* forget the oldest */
-        memmove(self->unanswered[0], self->unanswered[1], (S_UNANSWERED - 1) * FB_MESSAGE_ID_BYTES);
+        memmove(&self->unanswered[0], &self->unanswered[1],
+                (S_UNANSWERED - 1) * sizeof self->unanswered[0]);
         self->n_unanswered--;
     }
-    memcpy(self->unanswered[self->n_unanswered++], id, FB_MESSAGE_ID_BYTES);
+    memcpy(self->unanswered[self->n_unanswered].id, id, FB_MESSAGE_ID_BYTES);
+    self->unanswered[self->n_unanswered++].pending = false;
 }
 
-/* Removes the entry answered by a reply about `id` (NULL: the oldest).
- * Returns 1 when the answered SEND was one carrying `mine`. */
-static int s_unanswered_pop(fb_client_t *self, const uint8_t *id, const uint8_t *mine)
+/* The oldest entry about `id`; with id NULL, the oldest one the broker has
+ * not said PENDING of (PROTOCOL.md 3.2: an id-less Nack never answers a
+ * pending SEND). n_unanswered when there is none. */
+static size_t s_unanswered_find(const fb_client_t *self, const uint8_t *id)
 {
     size_t i = 0;
-    if (id)
-        while (i < self->n_unanswered && memcmp(self->unanswered[i], id, FB_MESSAGE_ID_BYTES) != 0)
-            i++;
+    while (i < self->n_unanswered &&
+           (id ? memcmp(self->unanswered[i].id, id, FB_MESSAGE_ID_BYTES) != 0
+               : self->unanswered[i].pending))
+        i++;
+    return i;
+}
+
+/* Removes the entry answered by a reply about `id` (NULL: the oldest not
+ * pending). Returns 1 when the answered SEND was one carrying `mine`. */
+static int s_unanswered_pop(fb_client_t *self, const uint8_t *id, const uint8_t *mine)
+{
+    size_t i = s_unanswered_find(self, id);
     if (i == self->n_unanswered) /* not tracked: a reply to an earlier connection */
         return id && memcmp(id, mine, FB_MESSAGE_ID_BYTES) == 0;
-    int ours = memcmp(self->unanswered[i], mine, FB_MESSAGE_ID_BYTES) == 0;
-    memmove(self->unanswered[i], self->unanswered[i + 1],
-            (self->n_unanswered - i - 1) * FB_MESSAGE_ID_BYTES);
+    int ours = memcmp(self->unanswered[i].id, mine, FB_MESSAGE_ID_BYTES) == 0;
+    memmove(&self->unanswered[i], &self->unanswered[i + 1],
+            (self->n_unanswered - i - 1) * sizeof self->unanswered[0]);
     self->n_unanswered--;
     return ours;
+}
+
+/* PENDING <message id>: that SEND is answered later, with its id. */
+static void s_on_pending(fb_client_t *self, const s_frames_t *f)
+{
+    if (f->n < 2 || zmq_msg_size((zmq_msg_t *)&f->part[1]) != FB_MESSAGE_ID_BYTES)
+        return;
+    const uint8_t *id = zmq_msg_data((zmq_msg_t *)&f->part[1]);
+    for (size_t i = 0; i < self->n_unanswered; i++)
+        if (memcmp(self->unanswered[i].id, id, FB_MESSAGE_ID_BYTES) == 0 &&
+            !self->unanswered[i].pending) {
+            self->unanswered[i].pending = true;
+            return;
+        }
 }
 
 /* Reads the broker-signed RECEIPT frame; 1 when it answers our message. */

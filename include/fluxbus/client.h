@@ -92,6 +92,11 @@ void fb_client_destroy(fb_client_t **self_p);
 /* Actor id the broker bound this connection to (from WELCOME). */
 const char *fb_client_actor(const fb_client_t *self);
 
+/* How long fb_client_send and fb_client_send_raw wait for their answer
+ * from now on (ms; 0 = 5000). A BilanRequest's receipt comes once its
+ * bilan is computed (PROTOCOL.md 10.2): its sender may wait longer. */
+void fb_client_set_timeout(fb_client_t *self, int timeout_ms);
+
 /* Builds and signs an envelope for `msg` without sending it (caller frees
  * *out). The message id used is written to id_out if not NULL. */
 fb_err_t fb_client_seal(fb_client_t *self, const fb_outgoing_t *msg, uint8_t **out, size_t *out_len,

@@ -9,6 +9,9 @@
  * - the same request sent again (the same bytes, from another connection)
  *   while its answer is computed waits for it: one request stored, one
  *   answer, a receipt to each connection;
+ * - a SEND that does not decode, from a connection whose request waits,
+ *   gets its id-less Nack: the client does not take it for the request's
+ *   answer (PENDING, PROTOCOL.md 3.2);
  * - SIGTERM while a bilan is computed: the computation is interrupted and
  *   the broker exits cleanly within S_STOP_MS; the request was not stored
  *   (not acknowledged), everything acknowledged before is, and the same
@@ -294,6 +297,35 @@ static void s_check_copy_while_pending(s_world_t *x)
     free(env);
 }
 
+/* A SEND that does not decode gets an id-less Nack; sent while the same
+ * connection's BilanRequest waits for its answer, that Nack is the junk's,
+ * not the request's: the broker said PENDING of the request (PROTOCOL.md
+ * 3.2), and the request still gets its own receipt later. */
+static void s_check_idless_nack_while_pending(s_world_t *x)
+{
+    uint8_t *env = NULL, id[FB_MESSAGE_ID_BYTES];
+    size_t len = 0;
+    s_send_and_give_up(x, &env, &len, id);
+    fb_client_set_timeout(x->hasty, 10000);
+    static const uint8_t junk[] = "not an envelope";
+    uint8_t junk_id[FB_MESSAGE_ID_BYTES];
+    fb_message_id_new(junk_id);
+    fb_receipt_t r = {0};
+    assert_int_equal(fb_client_send_raw(x->hasty, junk, sizeof junk, junk_id, &r),
+                     FB_ERR_MALFORMED);
+    assert_false(r.accepted);
+    fb_receipt_clear(&r);
+    fb_client_set_timeout(x->hasty, S_LONG_MS);
+    assert_int_equal(fb_client_send_raw(x->hasty, env, len, id, &r), FB_OK);
+    assert_true(r.accepted);
+    fb_receipt_clear(&r);
+    fb_client_set_timeout(x->hasty, 200);
+    Fluxbus__V1__BilanAnnuel *m = s_answer(x, x->patient, id);
+    fluxbus__v1__bilan_annuel__free_unpacked(m, NULL);
+    assert_int_equal(s_answers_stored(x, id), 1);
+    free(env);
+}
+
 /* SIGTERM while a bilan computes: a prompt, clean exit; nothing
  * acknowledged is lost, the request (unacknowledged) is not stored, and the
  * same bytes after the restart get their answer. */
@@ -333,9 +365,10 @@ static void test_bilan_is_computed_off_the_loop(void **state)
     s_open(&x);
     s_check_acks_meanwhile(&x);
     s_check_copy_while_pending(&x);
+    s_check_idless_nack_while_pending(&x);
     s_check_stop_while_computing(&x);
-    /* 3 requests, 3 answers, 20 LogementLibere: the chain verifies. */
-    fbt_audit_ok(&x.w.b, S_OTHERS + 6);
+    /* 4 requests, 4 answers, 20 LogementLibere: the chain verifies. */
+    fbt_audit_ok(&x.w.b, S_OTHERS + 8);
     s_disconnect(&x);
     fbt_pair_close(&x.w);
 }

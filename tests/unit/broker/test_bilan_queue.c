@@ -192,14 +192,19 @@ static void test_bilan_queue_finds_a_request_and_keeps_each_connection_once(void
     id[0] ^= 1;
     assert_null(bilan_queue_find(q, S_RESA, id));
     assert_int_equal(bilan_queue_wait_too(p, (const uint8_t *)"c0", 2), FB_OK);
-    assert_int_equal(p->n_waiters, 1); /* the same connection once */
-    const char *more[] = {"c1", "c2", "c3", "c4"};
-    for (size_t i = 0; i < 4; i++)
+    assert_int_equal(p->n_waiters, 2); /* each SEND its own answer, same connection too */
+    char more[BILAN_QUEUE_WAITERS][3];
+    for (size_t i = 2; i < BILAN_QUEUE_WAITERS; i++) {
+        snprintf(more[i], sizeof more[i], "c%zu", i);
         assert_int_equal(bilan_queue_wait_too(p, (const uint8_t *)more[i], 2), FB_OK);
-    /* At most BILAN_QUEUE_WAITERS: the oldest connection is forgotten. */
+    }
+    /* At most BILAN_QUEUE_WAITERS, in arrival order; one more is refused. */
     assert_int_equal(p->n_waiters, BILAN_QUEUE_WAITERS);
-    assert_memory_equal(p->waiters[0].id, "c1", 2);
-    assert_memory_equal(p->waiters[BILAN_QUEUE_WAITERS - 1].id, "c4", 2);
+    assert_int_equal(bilan_queue_wait_too(p, (const uint8_t *)"cx", 2), FB_ERR_RATE_LIMITED);
+    assert_int_equal(p->n_waiters, BILAN_QUEUE_WAITERS);
+    assert_memory_equal(p->waiters[0].id, "c0", 2);
+    assert_memory_equal(p->waiters[1].id, "c0", 2);
+    assert_memory_equal(p->waiters[BILAN_QUEUE_WAITERS - 1].id, more[BILAN_QUEUE_WAITERS - 1], 2);
     uint8_t big[BILAN_QUEUE_RID_MAX + 1] = {0};
     assert_int_equal(bilan_queue_wait_too(p, big, sizeof big), FB_ERR_INVALID);
     bilan_queue_destroy(&q); /* frees what waits, never computed */

@@ -1,9 +1,8 @@
 /* test_walsync.c - the store's commits made durable off the loop thread
  * (broker/walsync.c, store_defer_sync): the store counts its commits; a
  * generation started on the thread or waited for on the caller is said
- * durable; a WAL that cannot be synced is an error that stays; a store
- * without a WAL syncs its database file; waiters on several threads all
- * get their answer. */
+ * durable; a WAL that cannot be synced, or is gone, is an error that
+ * stays; waiters on several threads all get their answer. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -97,7 +96,7 @@ static void test_failure_stays(void **state)
     tmpdir_remove(dir);
 }
 
-static void test_no_wal_syncs_the_database(void **state)
+static void test_no_wal_is_a_failure(void **state)
 {
     (void)state;
     char dir[256], path[300], why[600] = "";
@@ -108,7 +107,8 @@ static void test_no_wal_syncs_the_database(void **state)
     fclose(f);
     walsync_t *ws = walsync_new(path, why, sizeof why);
     assert_non_null(ws);
-    assert_int_equal(walsync_wait(ws, 7, why, sizeof why), FB_OK);
+    assert_int_equal(walsync_wait(ws, 7, why, sizeof why), FB_ERR_STORE);
+    assert_non_null(strstr(why, "store.db-wal"));
     walsync_destroy(&ws);
     tmpdir_remove(dir);
 }
@@ -161,7 +161,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_commits_counted_and_synced),
         cmocka_unit_test(test_failure_stays),
-        cmocka_unit_test(test_no_wal_syncs_the_database),
+        cmocka_unit_test(test_no_wal_is_a_failure),
         cmocka_unit_test(test_waiters_on_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
