@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "checkpointer.h"
+#include "scratch.h"
 #include "store.h"
 #include "tmpdir.h"
 
@@ -23,19 +24,6 @@ static off_t s_size(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 ? st.st_size : -1;
-}
-
-/* Commits `rows` rows of 4 KB, one transaction each (as the broker's turns). */
-static void s_write(store_t *store, int rows)
-{
-    sqlite3 *db = store_db(store);
-    assert_int_equal(
-        sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS scratch (x BLOB)", NULL, NULL, NULL),
-        SQLITE_OK);
-    for (int i = 0; i < rows; i++)
-        assert_int_equal(
-            sqlite3_exec(db, "INSERT INTO scratch VALUES (randomblob(4000))", NULL, NULL, NULL),
-            SQLITE_OK);
 }
 
 static void s_sleep_ms(long ms)
@@ -57,12 +45,12 @@ static void test_the_checkpointer_copies_the_wal_the_store_leaves(void **state)
 
     /* 2,000 commits of 4 KB: past SQLite's own threshold (1,000 pages),
      * under the fallback's: the database file does not move. */
-    s_write(store, 2000);
+    scratch_commit_rows(store, 2000, 4000);
     assert_int_equal(s_size(path), before);
 
     checkpointer_t *c = checkpointer_start(path, 10, NULL, NULL, err, sizeof err);
     assert_non_null(c);
-    s_write(store, 100); /* the store keeps committing meanwhile */
+    scratch_commit_rows(store, 100, 4000); /* the store keeps committing meanwhile */
     for (int i = 0; i < 500 && s_size(path) < before + 2000 * 4000; i++)
         s_sleep_ms(10);
     assert_true(s_size(path) >= before + 2000 * 4000);
@@ -73,7 +61,7 @@ static void test_the_checkpointer_copies_the_wal_the_store_leaves(void **state)
     /* The store checkpointing itself again: its commits copy the WAL. */
     store_checkpoint_on_commit(store, true);
     off_t now = s_size(path);
-    s_write(store, 1200);
+    scratch_commit_rows(store, 1200, 4000);
     assert_true(s_size(path) > now);
     store_destroy(&store);
     tmpdir_remove(dir);

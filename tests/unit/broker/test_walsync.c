@@ -15,21 +15,10 @@
 
 #include <cmocka.h>
 
+#include "scratch.h"
 #include "store.h"
 #include "tmpdir.h"
 #include "walsync.h"
-
-static void s_commit_rows(store_t *store, int rows)
-{
-    sqlite3 *db = store_db(store);
-    assert_int_equal(
-        sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS scratch (x BLOB)", NULL, NULL, NULL),
-        SQLITE_OK);
-    for (int i = 0; i < rows; i++)
-        assert_int_equal(
-            sqlite3_exec(db, "INSERT INTO scratch VALUES (randomblob(100))", NULL, NULL, NULL),
-            SQLITE_OK);
-}
 
 static int s_synchronous(store_t *store)
 {
@@ -42,20 +31,28 @@ static int s_synchronous(store_t *store)
     return v;
 }
 
+/* A store in a new scratch directory (dir[256], path[300]), its commits
+ * deferred: FULL before, as every store opens. */
+static store_t *s_open_deferred(char *dir, char *path)
+{
+    assert_int_equal(tmpdir_make(dir, 256, "walsync"), 0);
+    snprintf(path, 300, "%s/store.db", dir);
+    store_t *store = store_open(path, NULL, 0);
+    assert_non_null(store);
+    assert_int_equal(s_synchronous(store), 2);
+    assert_int_equal(store_defer_sync(store), FB_OK);
+    return store;
+}
+
 static void test_commits_counted_and_synced(void **state)
 {
     (void)state;
     char dir[256], path[300], why[600] = "";
-    assert_int_equal(tmpdir_make(dir, sizeof dir, "walsync"), 0);
-    snprintf(path, sizeof path, "%s/store.db", dir);
-    store_t *store = store_open(path, NULL, 0);
-    assert_non_null(store);
-    assert_int_equal(s_synchronous(store), 2); /* FULL until deferred */
-    assert_int_equal(store_defer_sync(store), FB_OK);
+    store_t *store = s_open_deferred(dir, path);
     assert_int_equal(s_synchronous(store), 1); /* NORMAL */
 
     uint64_t before = store_commits(store);
-    s_commit_rows(store, 5); /* the CREATE and five INSERTs, each a commit */
+    scratch_commit_rows(store, 5, 100); /* the CREATE and five INSERTs, each a commit */
     assert_int_equal(store_commits(store), before + 6);
     store_begin(store);
     store_commit(store); /* a transaction that wrote nothing is no commit */
@@ -66,7 +63,7 @@ static void test_commits_counted_and_synced(void **state)
     assert_int_equal(walsync_wait(ws, 0, why, sizeof why), FB_OK);
     walsync_start(ws, store_commits(store)); /* on the thread */
     assert_int_equal(walsync_wait(ws, store_commits(store), why, sizeof why), FB_OK);
-    s_commit_rows(store, 3);
+    scratch_commit_rows(store, 3, 100);
     /* nothing started: the caller syncs */
     assert_int_equal(walsync_wait(ws, store_commits(store), why, sizeof why), FB_OK);
     walsync_destroy(&ws);
@@ -131,18 +128,14 @@ static void test_waiters_on_threads(void **state)
 {
     (void)state;
     char dir[256], path[300], why[600] = "";
-    assert_int_equal(tmpdir_make(dir, sizeof dir, "walsync"), 0);
-    snprintf(path, sizeof path, "%s/store.db", dir);
-    store_t *store = store_open(path, NULL, 0);
-    assert_non_null(store);
-    assert_int_equal(store_defer_sync(store), FB_OK);
+    store_t *store = s_open_deferred(dir, path);
     walsync_t *ws = walsync_new(path, why, sizeof why);
     assert_non_null(ws);
     enum { N = 6 };
     s_waiter_t w[N];
     pthread_t t[N];
     for (int i = 0; i < N; i++) {
-        s_commit_rows(store, 1);
+        scratch_commit_rows(store, 1, 100);
         walsync_start(ws, store_commits(store));
         w[i] = (s_waiter_t){ws, store_commits(store), FB_ERR_STORE};
         assert_int_equal(pthread_create(&t[i], NULL, s_wait, &w[i]), 0);
