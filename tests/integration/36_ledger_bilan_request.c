@@ -219,30 +219,19 @@ static Fluxbus__V1__BilanAnnuel *s_answer(s_world_t *x, fb_client_t *c,
                                           const uint8_t id[FB_MESSAGE_ID_BYTES])
 {
     static const char *const nurs[] = {"074012600000001", "074012600000002", "074012600000003"};
-    for (int i = 0; i < 64; i++) {
-        fb_delivery_t *d = fbt_recv_ack(c, 5000);
-        if (!d)
-            fail_msg("no answer to the BilanRequest");
-        const Fluxbus__V1__SignedBody *b = d->body;
-        if (b->in_reply_to.len != FB_MESSAGE_ID_BYTES ||
-            memcmp(b->in_reply_to.data, id, FB_MESSAGE_ID_BYTES) != 0) {
-            fb_delivery_destroy(&d);
-            continue;
-        }
-        assert_int_equal(b->type, T(BILAN_ANNUEL));
-        assert_string_equal(b->sender, x->w.b.keys.actor);
-        assert_int_equal(b->n_recipients, 1);
-        assert_string_equal(b->recipients[0], fb_client_actor(c));
-        for (size_t k = 0; k < sizeof nurs / sizeof nurs[0]; k++)
-            assert_false(s_holds(d->envelope, d->envelope_len, nurs[k]));
-        Fluxbus__V1__BilanAnnuel *m =
-            fluxbus__v1__bilan_annuel__unpack(NULL, b->payload.len, b->payload.data);
-        assert_non_null(m);
-        fb_delivery_destroy(&d);
-        return m;
-    }
-    fail_msg("no answer among 64 deliveries");
-    return NULL;
+    fb_delivery_t *d = fbt_recv_reply_to(c, id, 5000, 63);
+    const Fluxbus__V1__SignedBody *b = d->body;
+    assert_int_equal(b->type, T(BILAN_ANNUEL));
+    assert_string_equal(b->sender, x->w.b.keys.actor);
+    assert_int_equal(b->n_recipients, 1);
+    assert_string_equal(b->recipients[0], fb_client_actor(c));
+    for (size_t k = 0; k < sizeof nurs / sizeof nurs[0]; k++)
+        assert_false(s_holds(d->envelope, d->envelope_len, nurs[k]));
+    Fluxbus__V1__BilanAnnuel *m =
+        fluxbus__v1__bilan_annuel__unpack(NULL, b->payload.len, b->payload.data);
+    assert_non_null(m);
+    fb_delivery_destroy(&d);
+    return m;
 }
 
 static const Fluxbus__V1__BilanReservataireLine *s_line(const Fluxbus__V1__BilanAnnuel *m,

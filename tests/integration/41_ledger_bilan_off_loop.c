@@ -166,26 +166,15 @@ static void *s_async_run(void *arg)
 static Fluxbus__V1__BilanAnnuel *s_answer(s_world_t *x, fb_client_t *c,
                                           const uint8_t id[FB_MESSAGE_ID_BYTES])
 {
-    for (int i = 0; i < 4 * S_OTHERS; i++) {
-        fb_delivery_t *d = fbt_recv_ack(c, 30000);
-        if (!d)
-            fail_msg("no answer to the BilanRequest");
-        const Fluxbus__V1__SignedBody *b = d->body;
-        if (b->in_reply_to.len != FB_MESSAGE_ID_BYTES ||
-            memcmp(b->in_reply_to.data, id, FB_MESSAGE_ID_BYTES) != 0) {
-            fb_delivery_destroy(&d);
-            continue;
-        }
-        assert_int_equal(b->type, T(BILAN_ANNUEL));
-        assert_string_equal(b->sender, x->w.b.keys.actor);
-        Fluxbus__V1__BilanAnnuel *m =
-            fluxbus__v1__bilan_annuel__unpack(NULL, b->payload.len, b->payload.data);
-        assert_non_null(m);
-        fb_delivery_destroy(&d);
-        return m;
-    }
-    fail_msg("no answer among the deliveries");
-    return NULL;
+    fb_delivery_t *d = fbt_recv_reply_to(c, id, 30000, 4 * S_OTHERS - 1);
+    const Fluxbus__V1__SignedBody *b = d->body;
+    assert_int_equal(b->type, T(BILAN_ANNUEL));
+    assert_string_equal(b->sender, x->w.b.keys.actor);
+    Fluxbus__V1__BilanAnnuel *m =
+        fluxbus__v1__bilan_annuel__unpack(NULL, b->payload.len, b->payload.data);
+    assert_non_null(m);
+    fb_delivery_destroy(&d);
+    return m;
 }
 
 /* How many messages of `type` with message id `id` the store holds. */

@@ -488,6 +488,23 @@ fb_delivery_t *fbt_recv_ack(fb_client_t *c, int timeout_ms)
     return d;
 }
 
+fb_delivery_t *fbt_recv_reply_to(fb_client_t *c, const uint8_t id[FB_MESSAGE_ID_BYTES],
+                                 int timeout_ms, int skip_max)
+{
+    for (int i = 0; i <= skip_max; i++) {
+        fb_delivery_t *d = fbt_recv_ack(c, timeout_ms);
+        if (!d)
+            fail_msg("no delivery in reply to the message sent");
+        const Fluxbus__V1__SignedBody *b = d->body;
+        if (b->in_reply_to.len == FB_MESSAGE_ID_BYTES &&
+            memcmp(b->in_reply_to.data, id, FB_MESSAGE_ID_BYTES) == 0)
+            return d;
+        fb_delivery_destroy(&d);
+    }
+    fail_msg("no reply among %d deliveries", skip_max + 1);
+    return NULL;
+}
+
 void fbt_send_logements(fb_client_t *c, const char *to, const char *prefix, fbt_sent_t *sent,
                         size_t first, size_t n)
 {

@@ -166,6 +166,12 @@ fb_delivery_t *fbt_expect_sent(fb_client_t *c, const fbt_sent_t *sent, size_t i)
 /* Receives (up to timeout_ms), checks, acks; returns NULL on timeout. */
 fb_delivery_t *fbt_recv_ack(fb_client_t *c, int timeout_ms);
 
+/* Receives and acks on c (each up to timeout_ms) until a delivery in reply
+ * to message `id`, skipping at most skip_max others; returns it (caller
+ * destroys). Fails the test when none comes. */
+fb_delivery_t *fbt_recv_reply_to(fb_client_t *c, const uint8_t id[FB_MESSAGE_ID_BYTES],
+                                 int timeout_ms, int skip_max);
+
 /* Asserts no delivery arrives on c within quiet_ms; one that does is acked
  * and printed. */
 void fbt_expect_nothing(fb_client_t *c, int quiet_ms);
