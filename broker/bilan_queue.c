@@ -6,7 +6,8 @@
  * Does not own who may ask for what nor the bilan (bilan_reply.c), sealing
  * (notary.c), storing and answering (broker.c).
  *
- * Invariants: one computation at a time, always of the oldest request; the
+ * Invariants: at most `max` requests, BILAN_QUEUE_PER_REQUESTER of one
+ * requester; one computation at a time, always of the oldest request; the
  * queue's array only grows at its end while it runs, and its head is not
  * dropped, changed or computed again before the thread was joined. The
  * thread reads its request's requester and payload and writes its outcome
@@ -229,6 +230,14 @@ size_t bilan_queue_size(const bilan_queue_t *self)
     return self->n;
 }
 
+size_t bilan_queue_held(const bilan_queue_t *self, const char *requester)
+{
+    size_t held = 0;
+    for (size_t i = 0; i < self->n; i++)
+        held += strcmp(self->items[i]->requester.id, requester) == 0;
+    return held;
+}
+
 bilan_pending_t *bilan_queue_find(bilan_queue_t *self, const char *sender,
                                   const uint8_t message_id[16])
 {
@@ -258,7 +267,7 @@ fb_err_t bilan_queue_add(bilan_queue_t *self, const store_actor_t *requester,
                          const uint8_t *envelope, size_t len, const uint8_t sha256[32],
                          const uint8_t *rid, size_t rid_len, int64_t now_ms)
 {
-    if (self->n == self->max)
+    if (self->n == self->max || bilan_queue_held(self, requester->id) >= BILAN_QUEUE_PER_REQUESTER)
         return FB_ERR_RATE_LIMITED;
     if (rid_len > BILAN_QUEUE_RID_MAX)
         return FB_ERR_INVALID;

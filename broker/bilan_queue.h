@@ -13,7 +13,9 @@
  * (bilan_queue_pop). Nothing here writes to the store.
  *
  * Bounded: at most `max_pending` requests wait (the one computing
- * included); bilan_queue_add refuses the next with FB_ERR_RATE_LIMITED.
+ * included), and at most BILAN_QUEUE_PER_REQUESTER of them from one
+ * requester, so that one actor cannot take every place: bilan_queue_add
+ * refuses any further one with FB_ERR_RATE_LIMITED.
  * A crash or a stop loses nothing acknowledged: a request waiting here has
  * no receipt, its sender sends it again. */
 #ifndef FLUXBUS_BROKER_BILAN_QUEUE_H
@@ -30,8 +32,9 @@
 #include "fluxbus/v1/envelope.pb-c.h"
 #include "store.h"
 
-#define BILAN_QUEUE_RID_MAX 256 /* a ZeroMQ routing id, at most */
-#define BILAN_QUEUE_WAITERS 8   /* SENDs of one request told of its outcome */
+#define BILAN_QUEUE_RID_MAX 256     /* a ZeroMQ routing id, at most */
+#define BILAN_QUEUE_WAITERS 8       /* SENDs of one request told of its outcome */
+#define BILAN_QUEUE_PER_REQUESTER 2 /* requests of one actor waiting, at most */
 
 /* A connection waiting for a request's receipt (its ROUTER routing id). */
 typedef struct {
@@ -87,6 +90,10 @@ void bilan_queue_destroy(bilan_queue_t **self_p);
 /* How many requests wait (the one computing included). */
 size_t bilan_queue_size(const bilan_queue_t *self);
 
+/* How many of the requests waiting (the one computing included) are
+ * requester's (an actor id). */
+size_t bilan_queue_held(const bilan_queue_t *self, const char *requester);
+
 /* The request (sender, message_id) waiting here, or NULL. */
 bilan_pending_t *bilan_queue_find(bilan_queue_t *self, const char *sender,
                                   const uint8_t message_id[16]);
@@ -98,7 +105,8 @@ fb_err_t bilan_queue_wait_too(bilan_pending_t *p, const uint8_t *rid, size_t rid
 
 /* Queues a request: requester copied, *body and *payload taken (set to
  * NULL) on FB_OK only, the envelope copied, rid its first waiter.
- * FB_ERR_RATE_LIMITED when max_pending requests wait already,
+ * FB_ERR_RATE_LIMITED when max_pending requests wait already, or
+ * BILAN_QUEUE_PER_REQUESTER of requester's (bilan_queue_held),
  * FB_ERR_NOMEM, FB_ERR_INVALID (rid too long): then nothing is taken. */
 fb_err_t bilan_queue_add(bilan_queue_t *self, const store_actor_t *requester,
                          Fluxbus__V1__SignedBody **body, ProtobufCMessage **payload,

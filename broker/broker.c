@@ -909,11 +909,28 @@ static fb_err_t s_join_pending(broker_t *self, const s_input_t *in,
     return s_queue_pending(self, in, body->message_id.data);
 }
 
+/* Why bilan_queue_add refused a request of `requester` as RATE_LIMITED:
+ * its own share of the queue is taken, or the whole queue. */
+static void s_bilan_limited(broker_t *self, const char *requester, char *detail, size_t dlen)
+{
+    size_t held = bilan_queue_held(self->bilans, requester);
+    if (held >= BILAN_QUEUE_PER_REQUESTER)
+        snprintf(detail, dlen,
+                 "%.100s has %zu BilanRequests waiting for their answer, the most one actor "
+                 "may (%d): send it again once one is answered",
+                 requester, held, BILAN_QUEUE_PER_REQUESTER);
+    else
+        snprintf(detail, dlen,
+                 "%zu BilanRequests wait for their answer already: send it again later",
+                 bilan_queue_size(self->bilans));
+}
+
 /* A BilanRequest that passed every check of the SEND pipeline: what
  * bilan_reply_scope refuses is refused now (a Nack, as before any
  * computation); otherwise it waits, unacknowledged, for its answer to be
  * computed off the loop, and s_bilan_turn stores both. Takes *body and
- * *payload once queued. A full queue is a RATE_LIMITED Nack. */
+ * *payload once queued. A full queue, or the requester's share of it
+ * taken (BILAN_QUEUE_PER_REQUESTER), is a RATE_LIMITED Nack. */
 static fb_err_t s_defer_bilan(broker_t *self, const s_input_t *in, const store_actor_t *sender,
                               Fluxbus__V1__SignedBody **body, ProtobufCMessage **payload,
                               const uint8_t *data, size_t len, const uint8_t sha[32])
@@ -929,9 +946,7 @@ static fb_err_t s_defer_bilan(broker_t *self, const s_input_t *in, const store_a
                              zmq_msg_data((zmq_msg_t *)&in->part[0]),
                              zmq_msg_size((zmq_msg_t *)&in->part[0]), fb_now_ms());
     if (rc == FB_ERR_RATE_LIMITED)
-        snprintf(detail, sizeof detail,
-                 "%zu BilanRequests wait for their answer already: send it again later",
-                 bilan_queue_size(self->bilans));
+        s_bilan_limited(self, sender->id, detail, sizeof detail);
     else if (rc == FB_ERR_NOMEM)
         snprintf(detail, sizeof detail, "out of memory: send it again later");
     if (rc != FB_OK)

@@ -12,6 +12,9 @@
  * - a SEND that does not decode, from a connection whose request waits,
  *   gets its id-less Nack: the client does not take it for the request's
  *   answer (PENDING, PROTOCOL.md 3.2);
+ * - one actor holds at most BILAN_QUEUE_PER_REQUESTER places of the queue:
+ *   the réservataire's next request is RATE_LIMITED at once, while the
+ *   bailleur's is still queued and answered after the réservataire's;
  * - SIGTERM while a bilan is computed: the computation is interrupted and
  *   the broker exits cleanly within S_STOP_MS; the request was not stored
  *   (not acknowledged), everything acknowledged before is, and the same
@@ -28,6 +31,7 @@
 
 #include <sqlite3.h>
 
+#include "bilan_queue.h"
 #include "bilan_reply.h"
 #include "decompte_world.h"
 #include "fluxbus/v1/ledger.pb-c.h"
@@ -112,9 +116,10 @@ static void s_open(s_world_t *x)
 
 /* ---- requests ---- */
 
-/* The réservataire's request for the bilan of the year, sealed (caller
- * frees *env). */
-static void s_seal(s_world_t *x, uint8_t **env, size_t *len, uint8_t id[FB_MESSAGE_ID_BYTES])
+/* A request for the bilan of the year sealed by client c (caller frees
+ * *env): its own bilan for the bailleur, the whole for the réservataire. */
+static void s_seal_by(s_world_t *x, fb_client_t *c, uint8_t **env, size_t *len,
+                      uint8_t id[FB_MESSAGE_ID_BYTES])
 {
     Fluxbus__V1__BilanRequest req = FLUXBUS__V1__BILAN_REQUEST__INIT;
     req.year = x->year;
@@ -126,7 +131,14 @@ static void s_seal(s_world_t *x, uint8_t **env, size_t *len, uint8_t id[FB_MESSA
                        .n_recipients = 1,
                        .payload = payload,
                        .payload_len = plen};
-    assert_int_equal(fb_client_seal(x->patient, &m, env, len, id), FB_OK);
+    assert_int_equal(fb_client_seal(c, &m, env, len, id), FB_OK);
+}
+
+/* The réservataire's request for the bilan of the year, sealed (caller
+ * frees *env). */
+static void s_seal(s_world_t *x, uint8_t **env, size_t *len, uint8_t id[FB_MESSAGE_ID_BYTES])
+{
+    s_seal_by(x, x->patient, env, len, id);
 }
 
 /* Waits (up to 60 s) for the broker's log to say `what` of request id. */
@@ -315,6 +327,70 @@ static void s_check_idless_nack_while_pending(s_world_t *x)
     free(env);
 }
 
+/* One actor's share of the queue (BILAN_QUEUE_PER_REQUESTER): the
+ * réservataire's requests beyond it are refused at once with RATE_LIMITED
+ * (a signed Nack naming it, a log line), not queued; the bailleur's
+ * request, sent next, is still queued, and answered after the
+ * réservataire's, in arrival order. */
+static void s_check_share_per_requester(s_world_t *x)
+{
+    enum { S_MINE = BILAN_QUEUE_PER_REQUESTER };
+    uint8_t *env[S_MINE + 1], id[S_MINE + 1][FB_MESSAGE_ID_BYTES];
+    size_t len[S_MINE + 1];
+    fb_receipt_t r = {0};
+    fb_client_set_timeout(x->hasty, 100); /* PENDING, then it gives up */
+    for (size_t i = 0; i < S_MINE; i++) {
+        s_seal(x, &env[i], &len[i], id[i]);
+        assert_int_equal(fb_client_send_raw(x->hasty, env[i], len[i], id[i], &r), FB_ERR_TIMEOUT);
+        fb_receipt_clear(&r);
+        s_wait_log(x, "bilan-queued", id[i]);
+    }
+    /* One more while the first computes: over its share. */
+    fb_client_set_timeout(x->hasty, S_LONG_MS);
+    s_seal(x, &env[S_MINE], &len[S_MINE], id[S_MINE]);
+    assert_int_equal(fb_client_send_raw(x->hasty, env[S_MINE], len[S_MINE], id[S_MINE], &r),
+                     FB_ERR_RATE_LIMITED);
+    assert_false(r.accepted);
+    assert_non_null(strstr(r.detail, FBT_RESA));
+    assert_non_null(strstr(r.detail, "the most one actor may"));
+    fb_receipt_clear(&r);
+    char hex[2 * FB_MESSAGE_ID_BYTES + 1], needle[256];
+    fb_hex_encode(id[S_MINE], FB_MESSAGE_ID_BYTES, hex);
+    snprintf(needle, sizeof needle, "broker nack msg_id=%s peer=%s reason=RATE_LIMITED", hex,
+             FBT_RESA);
+    assert_true(fbt_log_contains(&x->w.b, needle));
+    fb_client_set_timeout(x->hasty, 200);
+
+    /* Another actor still has its place: queued, answered. */
+    uint8_t *benv = NULL, bid[FB_MESSAGE_ID_BYTES];
+    size_t blen = 0;
+    s_seal_by(x, x->w.cb, &benv, &blen, bid);
+    fb_client_set_timeout(x->w.cb, S_LONG_MS);
+    assert_int_equal(fb_client_send_raw(x->w.cb, benv, blen, bid, &r), FB_OK);
+    assert_true(r.accepted);
+    assert_false(r.duplicate);
+    uint64_t bseq = r.store_seq;
+    fb_receipt_clear(&r);
+    fb_client_set_timeout(x->w.cb, 5000);
+    Fluxbus__V1__BilanAnnuel *m = s_answer(x, x->w.cb, bid);
+    assert_int_equal(m->view, FLUXBUS__V1__BILAN_VIEW__BILAN_VIEW_BAILLEUR);
+    fluxbus__v1__bilan_annuel__free_unpacked(m, NULL);
+
+    for (size_t i = 0; i < S_MINE; i++) {
+        m = s_answer(x, x->patient, id[i]);
+        fluxbus__v1__bilan_annuel__free_unpacked(m, NULL);
+        assert_int_equal(s_answers_stored(x, id[i]), 1);
+        char sql[256];
+        fb_hex_encode(id[i], FB_MESSAGE_ID_BYTES, hex);
+        snprintf(sql, sizeof sql, "SELECT seq FROM messages WHERE message_id = x'%s'", hex);
+        assert_true((uint64_t)fbt_sql_int(&x->w.b, sql) < bseq); /* in arrival order */
+        free(env[i]);
+    }
+    assert_int_equal(s_stored(x, T(BILAN_REQUEST), id[S_MINE]), 0);
+    free(env[S_MINE]);
+    free(benv);
+}
+
 /* SIGTERM while a bilan computes: a prompt, clean exit; nothing
  * acknowledged is lost, the request (unacknowledged) is not stored, and the
  * same bytes after the restart get their answer. */
@@ -355,9 +431,10 @@ static void test_bilan_is_computed_off_the_loop(void **state)
     s_check_acks_meanwhile(&x);
     s_check_copy_while_pending(&x);
     s_check_idless_nack_while_pending(&x);
+    s_check_share_per_requester(&x);
     s_check_stop_while_computing(&x);
-    /* 4 requests, 4 answers, 20 LogementLibere: the chain verifies. */
-    fbt_audit_ok(&x.w.b, S_OTHERS + 8);
+    /* 7 requests, 7 answers, 20 LogementLibere: the chain verifies. */
+    fbt_audit_ok(&x.w.b, S_OTHERS + 14);
     s_disconnect(&x);
     fbt_pair_close(&x.w);
 }

@@ -1,9 +1,9 @@
 /* test_bilan_queue.c - the BilanRequests waiting for their answer
- * (broker/bilan_queue.c): queued in arrival order up to a bound, the
- * oldest computed on a thread of its own from the store file and handed
- * back with its outcome (an answer not sealed yet, or a refusal), a copy's
- * connections kept once each, a computation done again on demand, and a
- * stop that leaves nothing running. */
+ * (broker/bilan_queue.c): queued in arrival order up to a bound and a
+ * share of it for each requester, the oldest computed on a thread of its
+ * own from the store file and handed back with its outcome (an answer not sealed yet, or a
+ * refusal), a copy's connections kept once each, a computation done again on demand, and a stop
+ * that leaves nothing running. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -156,13 +156,17 @@ static void test_bilan_queue_refuses_over_its_bound_and_takes_nothing(void **sta
 {
     s_fixture_t *f = *state;
     bilan_queue_t *q = bilan_queue_new(f->path, 2);
-    store_actor_t resa = s_actor(S_RESA, "reservataire");
+    /* Three actors, each within its own share: the bound refuses the third. */
+    static const char *const who[3] = {S_RESA, "reservataire:other", "bailleur:552046955"};
+    store_actor_t actor[3];
     s_request_t r[3];
-    for (uint8_t i = 0; i < 3; i++)
-        s_request(&r[i], S_RESA, (uint8_t)(i + 1));
-    assert_int_equal(s_add(q, &resa, &r[0], "a"), FB_OK);
-    assert_int_equal(s_add(q, &resa, &r[1], "b"), FB_OK);
-    assert_int_equal(s_add(q, &resa, &r[2], "c"), FB_ERR_RATE_LIMITED);
+    for (uint8_t i = 0; i < 3; i++) {
+        actor[i] = s_actor(who[i], i < 2 ? "reservataire" : "bailleur");
+        s_request(&r[i], who[i], (uint8_t)(i + 1));
+    }
+    assert_int_equal(s_add(q, &actor[0], &r[0], "a"), FB_OK);
+    assert_int_equal(s_add(q, &actor[1], &r[1], "b"), FB_OK);
+    assert_int_equal(s_add(q, &actor[2], &r[2], "c"), FB_ERR_RATE_LIMITED);
     assert_non_null(r[2].body); /* still the caller's */
     assert_non_null(r[2].payload);
     fb_body_free(r[2].body);
@@ -173,6 +177,45 @@ static void test_bilan_queue_refuses_over_its_bound_and_takes_nothing(void **sta
     bilan_queue_pop(q);
     p = s_compute(q);
     assert_memory_equal(p->body->message_id.data, r[1].id, 16);
+    bilan_queue_destroy(&q);
+}
+
+/* One actor holds at most BILAN_QUEUE_PER_REQUESTER places: its next
+ * request is refused (nothing taken) while another actor's is queued, and
+ * it may queue again once one of its own was answered. */
+static void test_bilan_queue_keeps_places_for_other_requesters(void **state)
+{
+    s_fixture_t *f = *state;
+    bilan_queue_t *q = bilan_queue_new(f->path, 8);
+    store_actor_t resa = s_actor(S_RESA, "reservataire");
+    store_actor_t other = s_actor("reservataire:other", "reservataire");
+    s_request_t r[BILAN_QUEUE_PER_REQUESTER + 2];
+    uint8_t seed = 1;
+    for (size_t i = 0; i < BILAN_QUEUE_PER_REQUESTER; i++) {
+        s_request(&r[i], S_RESA, seed++);
+        assert_int_equal(s_add(q, &resa, &r[i], "a"), FB_OK);
+    }
+    assert_int_equal(bilan_queue_held(q, S_RESA), BILAN_QUEUE_PER_REQUESTER);
+    s_request_t *extra = &r[BILAN_QUEUE_PER_REQUESTER];
+    s_request(extra, S_RESA, seed++);
+    assert_int_equal(s_add(q, &resa, extra, "a"), FB_ERR_RATE_LIMITED);
+    assert_non_null(extra->body); /* still the caller's */
+    assert_int_equal(bilan_queue_size(q), BILAN_QUEUE_PER_REQUESTER);
+
+    s_request_t *theirs = &r[BILAN_QUEUE_PER_REQUESTER + 1];
+    s_request(theirs, other.id, seed++);
+    assert_int_equal(s_add(q, &other, theirs, "b"), FB_OK);
+    assert_int_equal(bilan_queue_held(q, other.id), 1);
+    assert_int_equal(bilan_queue_held(q, "nobody"), 0);
+
+    /* The oldest answered: the actor has a place again, at the end. */
+    s_compute(q);
+    bilan_queue_pop(q);
+    assert_int_equal(s_add(q, &resa, extra, "a"), FB_OK);
+    assert_null(extra->body);
+    assert_int_equal(bilan_queue_held(q, S_RESA), BILAN_QUEUE_PER_REQUESTER);
+    bilan_pending_t *p = s_compute(q);
+    assert_memory_equal(p->body->message_id.data, r[1].id, 16); /* arrival order kept */
     bilan_queue_destroy(&q);
 }
 
@@ -288,6 +331,8 @@ int main(void)
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bilan_queue_refuses_over_its_bound_and_takes_nothing,
                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_bilan_queue_keeps_places_for_other_requesters, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(
             test_bilan_queue_finds_a_request_and_keeps_each_connection_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bilan_queue_hands_back_a_refusal, s_setup, s_teardown),
