@@ -189,7 +189,9 @@ const bilan_pending_t *bilan_queue_stop(bilan_queue_t *self, unsigned grace_ms, 
         return NULL;
     /* The progress handler sees the flag between two VDBE steps, and
      * sqlite3_interrupt at the next check of its own; neither cuts short
-     * one long step (a big sort), which the grace period lets end. */
+     * one long step (a big sort) nor the bilan's own work in C between two
+     * statements (the décompte's counting), which the grace period lets
+     * end. */
     pthread_mutex_lock(&self->lock);
     if (self->db)
         sqlite3_interrupt(self->db);

@@ -74,8 +74,9 @@ bilan_queue_t *bilan_queue_new(const char *path, size_t max_pending);
 
 /* Interrupts the computation under way, if any: its statements fail at
  * the next of their checks (a progress handler every few thousand SQLite
- * steps, and sqlite3_interrupt). One long step, a big sort, is not cut
- * short: the thread is waited for up to grace_ms, then left to end with
+ * steps, and sqlite3_interrupt). One long step (a big sort, or the
+ * bilan's work in C between two statements) is not cut short: the thread
+ * is waited for up to grace_ms, then left to end with
  * the process (*abandoned set; it only reads; the queue is then never
  * freed). Returns the request it computed (its outcome set unless
  * abandoned), or NULL when none was under way. Nothing is computed after

@@ -1641,7 +1641,7 @@ static void s_bilans_drop(broker_t *self)
         s_id_hex(p->body->message_id.data, hex);
         s_log(self, FB_LOG_INFO, "broker bilan-stopped msg_id=%s peer=%s how=%s", hex,
               p->body->sender,
-              abandoned        ? "abandoned (one long SQLite step: it ends with the process)"
+              abandoned        ? "abandoned (inside a long step: it ends with the process)"
               : p->rc == FB_OK ? "computed"
                                : "interrupted");
     }

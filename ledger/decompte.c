@@ -65,6 +65,15 @@ typedef struct {
     bool deleguee, partenariale;
 } s_pair_t;
 
+/* Where each row of a row array is, by its key: open addressing with
+ * linear probing, each slot the row's position + 1 (0: empty), at most
+ * half full. Without it, finding a row among thousands of communes for
+ * each of a hundred thousand pairs took seconds. */
+typedef struct {
+    size_t *slot;
+    size_t cap; /* a power of two, or 0 before the first row */
+} s_index_t;
+
 typedef struct {
     sqlite3 *db;
     const decompte_query_t *q;
@@ -75,6 +84,7 @@ typedef struct {
     size_t n_pairs;
     const char *lo, *hi; /* the chunk of vacancy ids [lo, hi] read (decompte_lines); NULL: all */
     decompte_t *out;
+    s_index_t reservataires, communes; /* of out's rows */
     char *err;
     size_t errlen;
 } s_ctx_t;
@@ -855,16 +865,64 @@ static void s_freed(const s_ctx_t *x, const decompte_convention_t *item, long ci
     }
 }
 
-static decompte_row_t *s_row(decompte_row_t **rows, size_t *n, const char *key)
+/* FNV-1a of key. */
+static size_t s_hash(const char *key)
 {
-    for (size_t i = 0; i < *n; i++)
-        if (strcmp((*rows)[i].key, key) == 0)
-            return &(*rows)[i];
+    uint64_t h = 14695981039346656037ULL;
+    for (const unsigned char *c = (const unsigned char *)key; *c; c++)
+        h = (h ^ *c) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+/* The slot of key in ix: its row's, or the empty one where it goes. */
+static size_t *s_slot(const s_index_t *ix, const decompte_row_t *rows, const char *key)
+{
+    size_t mask = ix->cap - 1, j = s_hash(key) & mask;
+    while (ix->slot[j] && strcmp(rows[ix->slot[j] - 1].key, key) != 0)
+        j = (j + 1) & mask;
+    return &ix->slot[j];
+}
+
+/* Room in ix for one row more than the n of rows: doubles and refills it
+ * when it would be over half full. */
+static bool s_index_room(s_index_t *ix, const decompte_row_t *rows, size_t n)
+{
+    if (2 * (n + 1) <= ix->cap)
+        return true;
+    size_t cap = ix->cap ? 2 * ix->cap : 64;
+    size_t *slot = calloc(cap, sizeof *slot);
+    if (!slot)
+        return false;
+    free(ix->slot);
+    ix->slot = slot;
+    ix->cap = cap;
+    for (size_t i = 0; i < n; i++)
+        *s_slot(ix, rows, rows[i].key) = i + 1;
+    return true;
+}
+
+static void s_index_free(s_index_t *ix)
+{
+    free(ix->slot);
+    ix->slot = NULL;
+    ix->cap = 0;
+}
+
+/* The row of key in rows (indexed by ix), added at the end when there is
+ * none yet. NULL when out of memory. */
+static decompte_row_t *s_row(decompte_row_t **rows, size_t *n, s_index_t *ix, const char *key)
+{
+    if (!s_index_room(ix, *rows, *n))
+        return NULL;
+    size_t *slot = s_slot(ix, *rows, key);
+    if (*slot)
+        return &(*rows)[*slot - 1];
     if (!s_grow((void **)rows, *n, sizeof **rows))
         return NULL;
     decompte_row_t *r = &(*rows)[(*n)++];
     memset(r, 0, sizeof *r);
     snprintf(r->key, sizeof r->key, "%s", key);
+    *slot = *n;
     return r;
 }
 
@@ -910,8 +968,10 @@ static bool s_count_all(s_ctx_t *x)
         decompte_convention_t *item = s_item_of(x, p->convention, &ci);
         decompte_tally_t t = {0};
         s_count_pair(x, (s_conv_t){out->conventions, ci}, p, &t);
-        decompte_row_t *r = s_row(&out->reservataires, &out->n_reservataires, p->party);
-        decompte_row_t *c = s_row(&out->communes, &out->n_communes, p->v ? p->v->commune : "");
+        decompte_row_t *r =
+            s_row(&out->reservataires, &out->n_reservataires, &x->reservataires, p->party);
+        decompte_row_t *c =
+            s_row(&out->communes, &out->n_communes, &x->communes, p->v ? p->v->commune : "");
         decompte_line_t *l = item ? s_line_add(item, p->party, NULL) : NULL;
         if (!r || !c || (item && !l))
             return false;
@@ -937,7 +997,8 @@ static void s_item_finish(s_ctx_t *x, decompte_convention_t *item, bool rows)
         s_tally_add(&item->total.tally, &l->tally);
         s_line_objectives(x, item->rev, l->party, l);
         for (size_t j = 0; rows && j < l->n_objectives; j++) {
-            decompte_row_t *r = s_row(&out->reservataires, &out->n_reservataires, l->party);
+            decompte_row_t *r =
+                s_row(&out->reservataires, &out->n_reservataires, &x->reservataires, l->party);
             if (r && l->objectives[j].kind == KIND(PLACEMENTS)) {
                 r->target += l->objectives[j].target;
                 r->has_target = true;
@@ -1011,7 +1072,7 @@ static bool s_commune_freed(s_ctx_t *x)
         const s_vacancy_t *v = &x->vac[i];
         if (!v->freed_ms || !s_in(x, v->freed_ms))
             continue;
-        decompte_row_t *r = s_row(&x->out->communes, &x->out->n_communes, v->commune);
+        decompte_row_t *r = s_row(&x->out->communes, &x->out->n_communes, &x->communes, v->commune);
         if (!r)
             return false;
         if (conventions_excludes(&s_default_rev, v->mode, v->motif))
@@ -1034,13 +1095,15 @@ static bool s_fairness(s_ctx_t *x)
     decompte_t *out = x->out;
     decompte_row_t *rows = NULL;
     size_t n = 0;
+    s_index_t ix = {0};
     for (size_t k = 0; k < x->n_pairs; k++) {
         const s_pair_t *p = &x->pairs[k];
         if (!p->oriented_in)
             continue;
-        decompte_row_t *r = s_row(&rows, &n, p->party);
+        decompte_row_t *r = s_row(&rows, &n, &ix, p->party);
         if (!r) {
             free(rows);
+            s_index_free(&ix);
             return false;
         }
         bool hard = p->v && p->v->refusals >= out->hard_to_let_threshold;
@@ -1061,6 +1124,7 @@ static bool s_fairness(s_ctx_t *x)
         f->hard_to_let_share_pm = s_per_mille(f->hard_to_let, out->fairness_hard_to_let);
     }
     free(rows);
+    s_index_free(&ix);
     return out->fairness != NULL;
 }
 
@@ -1075,7 +1139,8 @@ static int s_cmp_fairness(const void *a, const void *b)
                   ((const decompte_fairness_t *)b)->reservataire);
 }
 
-/* Frees the vacancies and pairs read (the context can read more). */
+/* Frees the vacancies and pairs read and the rows' indexes (the context
+ * can read more). */
 static void s_ctx_free(s_ctx_t *x)
 {
     for (size_t i = 0; i < x->n_vac; i++) {
@@ -1093,6 +1158,8 @@ static void s_ctx_free(s_ctx_t *x)
     x->vac = NULL;
     x->pairs = NULL;
     x->n_vac = x->n_pairs = 0;
+    s_index_free(&x->reservataires);
+    s_index_free(&x->communes);
 }
 
 static bool s_oom(s_ctx_t *x)

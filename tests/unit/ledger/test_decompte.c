@@ -8,7 +8,8 @@
  * convention's commune sheets; an OFFRES objective, counted and used as the
  * cap of the orientations; and the fairness table of the issue (three
  * réservataires with 50/30/20 % of the orientations, every dwelling refused
- * three times or more oriented to the 20 % one). */
+ * three times or more oriented to the 20 % one); hundreds of communes, a
+ * row each. */
 #include "ledger_script.h"
 
 #include "decompte.h"
@@ -466,6 +467,37 @@ static void test_decompte_per_commune(void **state)
     s_assert_counts(&vieux->tally, 1, 0, 0, 1); /* E1 */
     assert_int_equal(s_row(d->communes, d->n_communes, "74256")->tally.freed, 1);
     decompte_destroy(&d);
+}
+
+/* Hundreds of communes, each with one to three dwellings freed, in an
+ * order that is not theirs: one row each (found again, not added twice,
+ * while the rows' index grows), with its own count, sorted by commune. */
+static void test_decompte_many_communes_one_row_each(void **state)
+{
+    (void)state;
+    enum { S_COMMUNES = 300 };
+    script_t s;
+    script_open(&s);
+    for (int round = 0; round < 3; round++)
+        for (int i = S_COMMUNES - 1; i >= 0; i--) {
+            if (round > i % 3)
+                continue;
+            char vacancy[32], insee[8];
+            snprintf(vacancy, sizeof vacancy, "M%d-%d", i, round);
+            snprintf(insee, sizeof insee, "%05d", 74000 + (i * 7) % S_COMMUNES);
+            script_libere(&s, vacancy, insee, 0, 0, s_d(2025, 3, 1 + round));
+        }
+    decompte_t *d = s_run(&s, period_year(2025), NULL, 0);
+    assert_int_equal(d->n_communes, S_COMMUNES);
+    for (int i = 0; i < S_COMMUNES; i++) {
+        char insee[8];
+        snprintf(insee, sizeof insee, "%05d", 74000 + (i * 7) % S_COMMUNES);
+        assert_int_equal(s_row(d->communes, d->n_communes, insee)->tally.freed, 1 + i % 3);
+    }
+    for (size_t k = 1; k < d->n_communes; k++)
+        assert_true(strcmp(d->communes[k - 1].key, d->communes[k].key) < 0);
+    decompte_destroy(&d);
+    script_close(&s);
 }
 
 /* --reservataire: only its conventions and rows. */
@@ -964,6 +996,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_decompte_reservataire_row_counts_each_freed_dwelling_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_decompte_per_commune, s_setup, s_teardown),
+        cmocka_unit_test(test_decompte_many_communes_one_row_each),
         cmocka_unit_test_setup_teardown(test_decompte_reservataire_filter, s_setup, s_teardown),
         cmocka_unit_test(test_decompte_counting_rule_per_management_mode),
         cmocka_unit_test(test_decompte_caleol_after_a_visit_counts_visits_dated_by_the_decision),
