@@ -49,6 +49,7 @@ typedef struct {
     bool broker_measured;
     stats_proc_t broker_start, broker_end;
     double generator_cpu_s; /* this process, inside the window */
+    double machine_cpu_s;   /* every process of the machine, inside the window; <0: unknown */
 } drive_result_t;
 
 typedef struct drive drive_t;

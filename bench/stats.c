@@ -137,6 +137,23 @@ int stats_proc_read(pid_t pid, stats_proc_t *out)
     return s_read_mem(pid, &out->rss_kb, &out->hwm_kb);
 }
 
+double stats_machine_busy_s(void)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return -1;
+    unsigned long long v[8] = {0};
+    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                   &v[4], &v[5], &v[6], &v[7]);
+    fclose(f);
+    if (n < 8)
+        return -1;
+    /* user nice system idle iowait irq softirq steal: all but idle, iowait
+     * and steal (time the hypervisor gave to other machines). */
+    unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6];
+    return (double)busy / (double)sysconf(_SC_CLK_TCK);
+}
+
 void stats_line(const char *fmt, ...)
 {
     va_list ap;

@@ -54,6 +54,10 @@ typedef struct {
  * is gone or the files do not parse. */
 int stats_proc_read(pid_t pid, stats_proc_t *out);
 
+/* CPU seconds the whole machine spent busy since boot, all cores (from
+ * /proc/stat: everything but idle and iowait). -1 when unreadable. */
+double stats_machine_busy_s(void);
+
 /* The report. Human lines go to stdout as they come; key=value lines are
  * kept and printed together by stats_report_end(), so that a script finds
  * them after a "# key=value" marker. */

@@ -36,6 +36,7 @@
 #define S_POLL_MS 10              /* while a scan computes, the loop looks this often */
 #define S_STEP_LINES 64           /* lines looked at per call, at most ... */
 #define S_STEP_NS 2000000LL       /* ... and for about this long (2 ms) */
+#define S_REST_FACTOR 9           /* after a look of C s of CPU, none for 9 C s */
 #define S_NEVER INT64_MAX
 
 /* The scan under way. */
@@ -62,8 +63,9 @@ struct decompte_emit {
     void *log_ctx;
     int64_t dirty_since_ms; /* first change not looked at yet; S_NEVER: none */
     int64_t last_scan_ms;
-    int scanned_year; /* the current year at the last scan; 0: none this run */
-    s_run_t *run;     /* NULL: no scan under way */
+    int64_t rest_until_ms; /* no look starts before (S_REST_FACTOR) */
+    int scanned_year;      /* the current year at the last scan; 0: none this run */
+    s_run_t *run;          /* NULL: no scan under way */
 };
 
 decompte_emit_t *decompte_emit_new(store_t *store, notary_t *notary, unsigned interval_s,
@@ -138,7 +140,8 @@ int64_t decompte_emit_next_ms(const decompte_emit_t *self)
     if (self->dirty_since_ms == S_NEVER)
         return look;
     int64_t changed = self->dirty_since_ms + self->interval_ms;
-    return changed < look ? changed : look;
+    int64_t next = changed < look ? changed : look;
+    return next > self->rest_until_ms ? next : self->rest_until_ms;
 }
 
 bool decompte_emit_busy(const decompte_emit_t *self)
@@ -375,9 +378,14 @@ static fb_err_t s_computed(decompte_emit_t *self, s_run_t *run)
                 y->err);
         self->dirty_since_ms = run->now + S_RETRY_MS;
     }
+    /* The look's thread is busy at most a tenth of the time, however large
+     * the ledger: the next one waits nine times the CPU this one took. */
+    double seconds = decompte_scan_seconds(run->scan), cpu = decompte_scan_cpu_seconds(run->scan);
+    int64_t rest_ms = (int64_t)(cpu * 1000.0 * S_REST_FACTOR);
+    self->rest_until_ms = run->now + (int64_t)(seconds * 1000.0) + rest_ms;
     fb_logf(self->log, self->log_ctx, FB_LOG_DEBUG,
-            "broker decompte-computed year=%d lines=%zu due=%zu seconds=%.3f", run->current_year,
-            lines, due, decompte_scan_seconds(run->scan));
+            "broker decompte-computed year=%d lines=%zu due=%zu seconds=%.3f cpu=%.3f rest_ms=%lld",
+            run->current_year, lines, due, seconds, cpu, (long long)rest_ms);
     run->observers = decompte_scan_observers(run->scan, &run->n_observers);
     run->to = calloc(2 + run->n_observers, sizeof *run->to);
     return run->to ? FB_OK : FB_ERR_NOMEM;

@@ -8,7 +8,10 @@
  * seconds after the first such change (0: at once), so a burst of messages
  * gives one décompte; and at least every hour, to send again each line with
  * activity in the current year whose last décompte is a day old. Also once
- * `interval_s` after the start.
+ * `interval_s` after the start. But never sooner than nine times the CPU
+ * time the last computation took after its end: on a ledger of millions of
+ * vacancies, where a computation takes minutes of a core, the scans' thread
+ * stays busy at most a tenth of the time instead of always.
  *
  * How, without holding the loop: a scan is computed on a thread of its own
  * from a snapshot of the store (decompte_scan.h); meanwhile the loop goes

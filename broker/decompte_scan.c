@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "background.h"
 #include "decompte_msg.h"
 #include "decompte_sent.h"
 #include "store.h"
@@ -37,7 +38,7 @@ struct decompte_scan {
     store_actor_t *observers;
     size_t n_observers;
     fb_err_t observers_rc;
-    double seconds;
+    double seconds, cpu_seconds;
     pthread_t thread;
     bool joined;
     atomic_bool done, stop;
@@ -167,6 +168,7 @@ static void s_read(decompte_scan_t *self, store_t *store, char *err, size_t errl
 static void *s_run(void *arg)
 {
     decompte_scan_t *self = arg;
+    background_thread_lower();
     double t0 = s_clock();
     char err[256] = "";
     store_t *store = store_open(self->path, err, sizeof err);
@@ -177,6 +179,7 @@ static void *s_run(void *arg)
             s_fail(&self->years[i], "décompte: ", err);
     store_destroy(&store);
     self->seconds = s_clock() - t0;
+    self->cpu_seconds = background_thread_cpu_s();
     atomic_store_explicit(&self->done, true, memory_order_release);
     return NULL;
 }
@@ -234,6 +237,11 @@ const decompte_scan_year_t *decompte_scan_year(const decompte_scan_t *self, size
 double decompte_scan_seconds(const decompte_scan_t *self)
 {
     return self->seconds;
+}
+
+double decompte_scan_cpu_seconds(const decompte_scan_t *self)
+{
+    return self->cpu_seconds;
 }
 
 const store_actor_t *decompte_scan_observers(const decompte_scan_t *self, size_t *n)

@@ -1,7 +1,8 @@
 /* decompte_scan.h - one computation of the décompte for the broker's
  * DecompteDroits, off the loop thread.
  *
- * On a thread of its own and a connection of its own to the store file,
+ * On a thread of its own (below the loop's priority: background.h) and a
+ * connection of its own to the store file,
  * inside one read transaction (a WAL snapshot: the store as it stood when
  * the computation began, whatever the loop commits meanwhile): the
  * registry's observers, the convention lines of each year asked
@@ -62,6 +63,10 @@ void decompte_scan_wait(decompte_scan_t *self);
 size_t decompte_scan_years(const decompte_scan_t *self);
 const decompte_scan_year_t *decompte_scan_year(const decompte_scan_t *self, size_t i);
 double decompte_scan_seconds(const decompte_scan_t *self);
+
+/* The CPU time the computation took, in seconds (its thread's); valid once
+ * done. */
+double decompte_scan_cpu_seconds(const decompte_scan_t *self);
 
 /* The active observers of the registry, as of the snapshot (borrowed; *n
  * of them). */

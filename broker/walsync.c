@@ -36,9 +36,10 @@ struct walsync {
     char failed[PATH_MAX + 128]; /* non-empty: an fdatasync failed, why */
 };
 
-static int s_fsync_path(const char *path, int flags)
+/* Makes the names in a directory durable (a new WAL's). 0, or -1 with errno. */
+static int s_fsync_dir(const char *path)
 {
-    int fd = open(path, flags | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return -1;
     int rc;
@@ -82,14 +83,18 @@ static int s_sync(walsync_t *self, char *why, size_t cap)
     while (rc == 0 && fdatasync(fd) != 0)
         if (errno != EINTR)
             rc = -1;
+    const char *what = "fdatasync", *of = self->wal;
     if (rc == 0 && !self->dir_synced) {
-        if (s_fsync_path(self->dir, O_RDONLY | O_DIRECTORY) == 0)
+        if (s_fsync_dir(self->dir) == 0)
             self->dir_synced = true;
-        else
+        else {
             rc = -1;
+            what = "fsync";
+            of = self->dir;
+        }
     }
     if (rc != 0)
-        snprintf(why, cap, "fdatasync of %s: %s", self->wal, strerror(errno));
+        snprintf(why, cap, "%s of %s: %s", what, of, strerror(errno));
     return rc;
 }
 

@@ -9,11 +9,16 @@
  * send at most a few dozen lines each, every line once; a change recorded
  * while it computes is not in it (its snapshot) and goes with the next
  * one; an emitter destroyed while it computes sends nothing and leaves no
- * record. The message id is the documented digest. The facts are scripted
+ * record; after a computation the next one waits nine times the CPU it
+ * took, even when a change asks for it at once. The message id is the
+ * documented digest. The facts are scripted
  * through the ledger on a real store (ledger_script.h), the messages
  * signed by a real notary; the accept callback stands for broker.c's
  * storing and keeps what it was handed. */
 #include "ledger_script.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 #include "decompte_emit.h"
 #include "fluxbus/envelope.h"
@@ -292,6 +297,49 @@ static void test_the_message_id_is_the_documented_digest(void **state)
     assert_memory_equal(fx->id[0], digest, FB_MESSAGE_ID_BYTES);
 }
 
+/* Keeps the last "decompte-computed" line the emitter logged. */
+static void s_keep_computed(void *ctx, fb_log_level_t level, const char *line)
+{
+    (void)level;
+    if (strstr(line, "decompte-computed"))
+        snprintf(ctx, 256, "%s", line);
+}
+
+/* The number after `name=` in a log line. */
+static double s_field(const char *line, const char *name)
+{
+    const char *at = strstr(line, name);
+    if (!at)
+        fail_msg("no %s in: %s", name, line);
+    return strtod(at + strlen(name), NULL);
+}
+
+static void test_the_next_computation_rests_nine_times_the_cpu_of_the_last(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_script(fx);
+    s_big_convention(fx);
+    char line[256] = "", err[256] = "";
+    decompte_emit_destroy(&fx->emit);
+    int64_t t0 = script_at(2025, 3, 3);
+    fx->emit =
+        decompte_emit_new(fx->s.store, &fx->notary, 0, s_keep_computed, line, t0, err, sizeof err);
+    assert_non_null(fx->emit);
+    assert_true(decompte_emit_next_ms(fx->emit) <= t0); /* interval 0: due at once */
+    assert_int_equal(s_scan(fx, t0), 2 + S_SHEETS + 1);
+    double seconds = s_field(line, "seconds="), cpu = s_field(line, "cpu=");
+    int64_t rest_ms = (int64_t)s_field(line, "rest_ms=");
+    assert_true(cpu > 0);
+    assert_true(rest_ms > 0);
+    assert_true(llabs(rest_ms - (int64_t)(cpu * 9000.0)) <= 5); /* cpu is printed rounded */
+    /* A change right after: with an interval of 0 it would be due at once;
+     * it waits for the rest, counted from the end of the computation. */
+    decompte_emit_touch(fx->emit, t0);
+    int64_t next = decompte_emit_next_ms(fx->emit);
+    assert_true(next >= t0 + rest_ms);
+    assert_true(next <= t0 + rest_ms + (int64_t)(seconds * 1000.0) + 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +355,8 @@ int main(void)
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_the_message_id_is_the_documented_digest, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_the_next_computation_rests_nine_times_the_cpu_of_the_last, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
