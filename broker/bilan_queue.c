@@ -13,7 +13,7 @@
  * thread reads its request's requester and payload and writes its outcome
  * only; `done` tells the loop the outcome is there. A stop request
  * interrupts its statements through a progress handler. The thread runs
- * at a lower priority than the loop (nice S_NICE). */
+ * at a lower priority than the loop (background.h). */
 #include "bilan_queue.h"
 
 #include <pthread.h>
@@ -21,19 +21,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "background.h"
 #include "fluxbus/codec.h"
 #include "fluxbus/envelope.h"
 
 #define S_PROGRESS_STEPS 1000 /* SQLite steps between two looks at the stop flag */
 #define S_BUSY_MS 10000       /* as store.c: the loop's commits hold the file briefly */
-#define S_NICE 10             /* the thread's niceness: below the loop's (0) */
 
 /* Of the oldest request; S_ABANDONED: its thread was left running at a
  * stop (bilan_queue_stop), and nothing of the queue is freed any more. */
@@ -90,10 +87,8 @@ static void *s_run(void *arg)
 {
     bilan_queue_t *self = arg;
     bilan_pending_t *p = self->job;
-    /* On a busy machine the loop's acknowledgements go first: this thread
-     * alone runs at a lower priority (Linux: a thread's own nice value).
-     * Best effort; it computes all the same if refused. */
-    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), S_NICE);
+    /* On a busy machine the loop's acknowledgements go first. */
+    background_thread_lower();
     double t0 = s_clock();
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(self->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) ==

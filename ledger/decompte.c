@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fluxbus/fnv.h"
 #include "fluxbus/v1/bail.pb-c.h"
 #include "fluxbus/v1/caleol.pb-c.h"
 #include "fluxbus/v1/designation.pb-c.h"
@@ -865,19 +866,10 @@ static void s_freed(const s_ctx_t *x, const decompte_convention_t *item, long ci
     }
 }
 
-/* FNV-1a of key. */
-static size_t s_hash(const char *key)
-{
-    uint64_t h = 14695981039346656037ULL;
-    for (const unsigned char *c = (const unsigned char *)key; *c; c++)
-        h = (h ^ *c) * 1099511628211ULL;
-    return (size_t)h;
-}
-
 /* The slot of key in ix: its row's, or the empty one where it goes. */
 static size_t *s_slot(const s_index_t *ix, const decompte_row_t *rows, const char *key)
 {
-    size_t mask = ix->cap - 1, j = s_hash(key) & mask;
+    size_t mask = ix->cap - 1, j = (size_t)fb_fnv1a64_str(FB_FNV1A64_START, key) & mask;
     while (ix->slot[j] && strcmp(rows[ix->slot[j] - 1].key, key) != 0)
         j = (j + 1) & mask;
     return &ix->slot[j];

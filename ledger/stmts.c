@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fluxbus/fnv.h"
+
 #define S_SLOTS 256 /* power of two; the ledger uses well under half */
 #define S_REFS 512  /* power of two: addresses of SQL texts and statements */
 
@@ -37,10 +39,7 @@ struct stmts {
 
 static uint32_t s_hash(const char *s)
 {
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
+    return (uint32_t)fb_fnv1a64_str(FB_FNV1A64_START, s);
 }
 
 stmts_t *stmts_new(sqlite3 *db)

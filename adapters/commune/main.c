@@ -20,6 +20,7 @@
 #include "adapter.h"
 #include "conf.h"
 #include "feed_store.h"
+#include "fluxbus/fnv.h"
 #include "http.h"
 #include "ics.h"
 #include "intake.h"
@@ -152,17 +153,6 @@ static void s_subscribe(s_commune_t *c)
 
 /* ---- HTTP ---- */
 
-/* FNV-1a, 64 bits: a fingerprint of a body for its ETag (not a defence). */
-static uint64_t s_fnv1a(const char *data, size_t len)
-{
-    uint64_t h = UINT64_C(14695981039346656037);
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)data[i];
-        h *= UINT64_C(1099511628211);
-    }
-    return h;
-}
-
 /* Answers 200 with `body` (taken), its ETag and when the feed last
  * changed; 304 without a body when the client already holds this ETag
  * (If-None-Match), so polling calendar clients download only changes. */
@@ -172,7 +162,8 @@ static void s_answer(s_commune_t *c, const http_request_t *req, http_response_t 
     res->status = 200;
     snprintf(res->content_type, sizeof res->content_type, "%s", type);
     snprintf(res->header_name, sizeof res->header_name, "ETag");
-    snprintf(res->header_value, sizeof res->header_value, "\"%016" PRIx64 "\"", s_fnv1a(body, len));
+    snprintf(res->header_value, sizeof res->header_value, "\"%016" PRIx64 "\"",
+             fb_fnv1a64(FB_FNV1A64_START, body, len));
     res->last_modified_ms = feed_store_last_change_ms(c->store);
     const char *held = http_header(req, "If-None-Match");
     if (held && (strstr(held, res->header_value) || strcmp(held, "*") == 0)) {

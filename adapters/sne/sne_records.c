@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fluxbus/fnv.h"
 #include "localdate.h"
 
 /* ---- dates ---- */
@@ -139,12 +140,7 @@ static bool s_append(const char *s, char *out, size_t *used, size_t cap)
 /* FNV-1a, 64 bits, over a string and its terminator. */
 static uint64_t s_fnv(uint64_t h, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    do {
-        h ^= *p;
-        h *= 1099511628211ULL;
-    } while (*p++);
-    return h;
+    return fb_fnv1a64(h, s, strlen(s) + 1);
 }
 
 void sne_record_id(sne_kind_t kind, const char *vacancy_id, const char *nur, unsigned revision,
@@ -164,7 +160,7 @@ void sne_record_id(sne_kind_t kind, const char *vacancy_id, const char *nur, uns
                 s_append(rev, id, &used, SNE_RECORD_ID_MAX);
     if (fits)
         return;
-    uint64_t h = s_fnv(14695981039346656037ULL, name);
+    uint64_t h = s_fnv(FB_FNV1A64_START, name);
     h = s_fnv(h, vacancy_id ? vacancy_id : "");
     h = s_fnv(h, nur ? nur : "");
     h = s_fnv(h, rev);
