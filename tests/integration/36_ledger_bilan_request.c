@@ -360,17 +360,9 @@ static void s_check_refusals(s_world_t *x)
 static void s_check_duplicate(s_world_t *x)
 {
     Fluxbus__V1__BilanRequest req = s_request(x->year);
-    uint8_t payload[64];
-    size_t len = fluxbus__v1__bilan_request__pack(&req, payload);
-    const char *const to[1] = {x->w.b.keys.actor};
-    fb_outgoing_t m = {.type = T(BILAN_REQUEST),
-                       .recipients = to,
-                       .n_recipients = 1,
-                       .payload = payload,
-                       .payload_len = len};
     uint8_t *env = NULL, id[FB_MESSAGE_ID_BYTES];
     size_t env_len = 0;
-    assert_int_equal(fb_client_seal(x->cd, &m, &env, &env_len, id), FB_OK);
+    fbt_seal_msg(x->cd, T(BILAN_REQUEST), x->w.b.keys.actor, &req.base, &env, &env_len, id);
     fb_receipt_t r = {0};
     assert_int_equal(fb_client_send_raw(x->cd, env, env_len, id, &r), FB_OK);
     assert_false(r.duplicate);

@@ -123,15 +123,7 @@ static void s_seal_by(s_world_t *x, fb_client_t *c, uint8_t **env, size_t *len,
 {
     Fluxbus__V1__BilanRequest req = FLUXBUS__V1__BILAN_REQUEST__INIT;
     req.year = x->year;
-    uint8_t payload[64];
-    size_t plen = fluxbus__v1__bilan_request__pack(&req, payload);
-    const char *const to[1] = {x->w.b.keys.actor};
-    fb_outgoing_t m = {.type = T(BILAN_REQUEST),
-                       .recipients = to,
-                       .n_recipients = 1,
-                       .payload = payload,
-                       .payload_len = plen};
-    assert_int_equal(fb_client_seal(c, &m, env, len, id), FB_OK);
+    fbt_seal_msg(c, T(BILAN_REQUEST), x->w.b.keys.actor, &req.base, env, len, id);
 }
 
 /* The réservataire's request for the bilan of the year, sealed (caller

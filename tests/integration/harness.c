@@ -416,6 +416,22 @@ fb_err_t fbt_send_msg(fb_client_t *c, int type, const char *to, const char *corr
     return rc;
 }
 
+void fbt_seal_msg(fb_client_t *c, int type, const char *to, const ProtobufCMessage *payload,
+                  uint8_t **env, size_t *len, uint8_t id[FB_MESSAGE_ID_BYTES])
+{
+    uint8_t *bytes = NULL;
+    size_t blen = 0;
+    assert_int_equal(fb_codec_pack(payload, &bytes, &blen), FB_OK);
+    const char *const to_list[1] = {to};
+    fb_outgoing_t m = {.type = type,
+                       .recipients = to_list,
+                       .n_recipients = 1,
+                       .payload = bytes,
+                       .payload_len = blen};
+    assert_int_equal(fb_client_seal(c, &m, env, len, id), FB_OK);
+    free(bytes);
+}
+
 uint64_t fbt_send_ok(fb_client_t *c, int type, const char *to, const char *corr,
                      const ProtobufCMessage *payload)
 {

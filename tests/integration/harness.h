@@ -134,6 +134,12 @@ fb_err_t fbt_send(fb_client_t *c, int type, const char *to, const char *topic,
 fb_err_t fbt_send_msg(fb_client_t *c, int type, const char *to, const char *corr,
                       const ProtobufCMessage *payload, fb_receipt_t *rec);
 
+/* Packs `payload` and seals it from c to `to` without sending it: the
+ * envelope to *env (free it), its length to *len, its message id to id.
+ * For tests that send the same bytes again or through fb_client_send_raw. */
+void fbt_seal_msg(fb_client_t *c, int type, const char *to, const ProtobufCMessage *payload,
+                  uint8_t **env, size_t *len, uint8_t id[FB_MESSAGE_ID_BYTES]);
+
 /* fbt_send_msg, asserting the broker accepted it (fails the test with the
  * reason and detail otherwise); returns its store sequence. */
 uint64_t fbt_send_ok(fb_client_t *c, int type, const char *to, const char *corr,
